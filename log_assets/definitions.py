@@ -1,0 +1,7 @@
+"""The code location: `dagster ... -m log_assets.definitions` loads `defs`."""
+
+import dagster as dg
+
+from log_assets.defs.resources import LogAssetsHome
+
+defs = dg.Definitions(resources={"home": LogAssetsHome()})

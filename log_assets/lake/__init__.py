@@ -1,0 +1,1 @@
+"""The Parquet lake: schemas from the catalog and durable, atomic writes."""

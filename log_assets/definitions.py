@@ -2,6 +2,10 @@
 
 import dagster as dg
 
+from log_assets.defs.forcepoint.definitions import defs as forcepoint_defs
 from log_assets.defs.resources import LogAssetsHome
 
-defs = dg.Definitions(resources={"home": LogAssetsHome()})
+defs = dg.Definitions.merge(
+    dg.Definitions(resources={"home": LogAssetsHome()}),
+    forcepoint_defs,
+)

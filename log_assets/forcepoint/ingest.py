@@ -1,0 +1,502 @@
+"""The walk: fetch a window of UTC days of one log type into the lake, resumably.
+
+One pass per window: a `startdate` request for the first day that is not yet complete, then
+tokens, splitting every page's events into their days. Each page is landed as a Parquet part in a
+staging folder (fsynced, renamed into place) *before* the token that follows it is checkpointed,
+so a run killed at any instant resumes from the last checkpoint and re-requests at most the one
+page that was in flight. A day is merged into the lake (deduplicated by event_id, swapped in
+atomically) as soon as the walk has passed its end, and at the end of the walk.
+
+State per log type, in `$LOG_ASSETS_HOME/state/forcepoint/<type>.json`:
+- `walk`: the walk in progress (token, counters, staged days) — present only while one is unfinished;
+- `days`: days already in the lake, and whether each is complete (closed and walked past);
+- `tail`: the token after the last page of a walk that caught up, to continue the open day from.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import secrets
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from log_assets.catalog import FORCEPOINT, LogType
+from log_assets.forcepoint.client import ApiError, ForcepointClient, ForcepointError, MalformedPage, QuotaExhausted
+from log_assets.forcepoint.parse import IdStrategy, parse_records
+from log_assets.forcepoint.quota import QuotaBudget
+from log_assets.fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, read_json, replace_dir
+from log_assets.lake.schema import Coercer, arrow_schema, build_table
+from log_assets.lake.writer import stream_parquet_atomic, write_parquet_atomic
+from log_assets.paths import Home
+
+US_PER_DAY = 86_400_000_000
+# A day folder holding more files than this is compacted into one file on its next merge.
+MAX_FILES_PER_DAY = 8
+
+log = logging.getLogger(__name__)
+
+
+def day_of(us: int) -> str:
+    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def day_start_us(day: str) -> int:
+    d = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    return int(d.timestamp()) * 1_000_000
+
+
+def iso_us(us: int | None) -> str | None:
+    if us is None:
+        return None
+    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def days_between(start: datetime, end: datetime) -> list[str]:
+    """UTC days d with start <= d < end (both at midnight)."""
+    out, d = [], start.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    while d < end:
+        out.append(d.strftime("%Y-%m-%d"))
+        d += timedelta(days=1)
+    return out
+
+
+@dataclass
+class WalkReport:
+    log_type: str
+    window: tuple[str, str]
+    requests: int = 0
+    pages: int = 0
+    events_received: int = 0
+    rows_landed: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    coercion_failures: int = 0
+    outside_window: int = 0
+    already_complete: int = 0
+    started_from: str = "nothing to fetch"
+    stopped_because: str = ""
+    quota_left: int | None = None
+    days: dict = field(default_factory=dict)  # day -> {"events", "first", "last", "complete"}
+    quarantine_paths: list = field(default_factory=list)
+
+
+class WalkInterrupted(ForcepointError):
+    """The walk stopped before its end; its position is saved. Carries the partial report."""
+
+    def __init__(self, cause: Exception, report: WalkReport):
+        super().__init__(str(cause))
+        self.cause = cause
+        self.report = report
+
+
+class ForcepointIngest:
+    def __init__(
+        self,
+        home: Home,
+        lt: LogType,
+        client: ForcepointClient,
+        budget: QuotaBudget,
+        *,
+        close_grace: timedelta = timedelta(minutes=15),
+        lock_timeout: float = 3600.0,
+        clock=None,
+        logger: logging.Logger | None = None,
+        progress_every: float = 10.0,
+    ):
+        self.home = home
+        self.lt = lt
+        self.client = client
+        self.budget = budget
+        self.close_grace = close_grace
+        self.lock_timeout = lock_timeout
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.log = logger or log
+        self.progress_every = progress_every
+        self.ids = IdStrategy(lt)
+        self.schema = arrow_schema(lt)
+        self.state_path = home.state / FORCEPOINT / f"{lt.name}.json"
+        self.staging_root = home.staging / FORCEPOINT / lt.name
+        self.quarantine_dir = home.quarantine / FORCEPOINT / lt.name
+
+    # ----------------------------------------------------------------------------------- state
+
+    def load_state(self) -> dict:
+        st = read_json(self.state_path, default=None) or {}
+        st.setdefault("version", 1)
+        st.setdefault("days", {})
+        st.setdefault("walk", None)
+        st.setdefault("tail", None)
+        return st
+
+    def _save(self, st: dict) -> None:
+        atomic_write_json(self.state_path, st)
+
+    @contextmanager
+    def _exclusive(self):
+        """One walk per log type at a time, across processes: they share a token and a quota."""
+        path = self.state_path.with_suffix(".lock")
+        ensure_dir(path.parent, private=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + self.lock_timeout
+            waited = False
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if not waited:
+                        self.log.info("forcepoint/%s: another run is fetching this log type; waiting for it", self.lt.name)
+                        waited = True
+                    if time.monotonic() > deadline:
+                        raise ForcepointError(f"gave up after {self.lock_timeout:.0f}s waiting for another run fetching {self.lt.name}")
+                    time.sleep(0.5)
+            yield
+        finally:
+            os.close(fd)
+
+    # ------------------------------------------------------------------------------------ run
+
+    def run(self, start: datetime, end: datetime, refetch: bool = False) -> WalkReport:
+        window_days = days_between(start, end)
+        report = WalkReport(self.lt.name, (window_days[0], window_days[-1]) if window_days else ("", ""))
+        with self._exclusive():
+            st = self.load_state()
+            if refetch:
+                for d in window_days:
+                    st["days"].pop(d, None)
+            needed = [d for d in window_days if not st["days"].get(d, {}).get("complete")]
+            if not needed:
+                report.stopped_because = "every day of the window is already complete; no request sent"
+            else:
+                self._walk(st, needed, window_days, refetch, report)
+        report.quota_left = self.budget.left
+        self._describe_days(window_days, st, report)
+        return report
+
+    def _new_walk(self, stage_from: str, end_day_excl: str, token: str | None, how: str, refetch_days: list[str]) -> dict:
+        return {
+            "id": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
+            "stage_from": stage_from,
+            "end": end_day_excl,
+            "token": token,
+            "started_from": how,
+            "replace_days": refetch_days,  # days whose lake folder is replaced, not merged, on first commit
+            "pages": 0,
+            "requests": 0,
+            "max_time_us": None,
+            "staged": [],
+            "committed": [],
+            "dropped_after_end": 0,
+            "counters": {"events": 0, "duplicates": 0, "quarantined": 0, "coercion_failures": 0, "outside_window": 0},
+        }
+
+    def _walk(self, st: dict, needed: list[str], window_days: list[str], refetch: bool, report: WalkReport) -> None:
+        end_excl = (datetime.strptime(window_days[-1], "%Y-%m-%d") + timedelta(days=1)).strftime("%Y-%m-%d")
+        walk = st.get("walk")
+        if walk and walk["stage_from"] <= needed[0] and not refetch:
+            walk["end"] = max(walk["end"], end_excl)
+            how = f"resumed walk {walk['id']} at page {walk['pages']}"
+        else:
+            if walk:
+                self.log.warning(
+                    "forcepoint/%s: discarding unfinished walk %s (days from %s); its days stay incomplete",
+                    self.lt.name, walk["id"], walk["stage_from"],
+                )
+                shutil.rmtree(self.staging_root / walk["id"], ignore_errors=True)
+            tail = st.get("tail")
+            if tail and not refetch and tail["covered_from"] <= needed[0]:
+                stage_from = min([needed[0]] + [d for d in tail.get("open_days", []) if d < needed[0]])
+                walk = self._new_walk(stage_from, end_excl, tail["token"], "token saved by the last walk", [])
+            else:
+                walk = self._new_walk(needed[0], end_excl, None, f"startdate {needed[0]}T00:00:00Z", needed if refetch else [])
+            how = walk["started_from"]
+            st["walk"] = walk
+            self._save(st)
+        report.started_from = how
+        self.log.info(
+            "forcepoint/%s: walking %s..%s (%s); %d requests left today",
+            self.lt.name, walk["stage_from"], end_excl, how, self.budget.left,
+        )
+        try:
+            self._pages(st, walk, report)
+        except (QuotaExhausted, ApiError, ForcepointError) as e:
+            self._save(st)
+            self._fill_counters(walk, report)
+            report.stopped_because = f"interrupted: {e}"
+            self._describe_days(window_days, st, report)
+            report.quota_left = self.budget.left
+            raise WalkInterrupted(e, report) from None
+        self._fill_counters(walk, report)
+
+    def _fill_counters(self, walk: dict, report: WalkReport) -> None:
+        c = walk["counters"]
+        report.requests = walk["requests"]
+        report.pages = walk["pages"]
+        report.events_received = c["events"]
+        report.duplicates = c["duplicates"]
+        report.quarantined = c["quarantined"]
+        report.coercion_failures = c["coercion_failures"]
+        report.outside_window = c["outside_window"]
+        report.rows_landed = c.get("landed", 0)
+        report.already_complete = c.get("already_complete", 0)
+
+    def _pages(self, st: dict, walk: dict, report: WalkReport) -> None:
+        stage_from_us = day_start_us(walk["stage_from"])
+        last_progress = time.monotonic()
+        while True:
+            end_us = day_start_us(walk["end"])
+            sent_token = walk["token"]
+            sent_before = self.client.requests_sent
+            try:
+                if sent_token is None:
+                    page = self.client.fetch(self.lt, startdate=f"{walk['stage_from']}T00:00:00Z")
+                else:
+                    page = self.client.fetch(self.lt, token=sent_token)
+            except MalformedPage as e:
+                walk["requests"] += self.client.requests_sent - sent_before
+                self._quarantine_body(walk, e.body, str(e))
+                walk["counters"]["quarantined"] += 1
+                self._save(st)
+                raise
+            except ApiError as e:
+                walk["requests"] += self.client.requests_sent - sent_before
+                if e.status == 400 and sent_token is not None and "token" in e.server_message.lower():
+                    # A token the server no longer accepts: restart from the start of the day we
+                    # were in; what is already staged is deduplicated against on merge.
+                    restart = day_of(walk["max_time_us"]) if walk["max_time_us"] else walk["stage_from"]
+                    restart = max(restart, walk["stage_from"])
+                    self.log.warning("forcepoint/%s: token refused (%s); restarting from %s", self.lt.name, e.server_message, restart)
+                    walk["token"] = None
+                    walk["stage_from"] = restart
+                    stage_from_us = day_start_us(restart)
+                    self._save(st)
+                    continue
+                self._save(st)
+                raise
+            except QuotaExhausted:
+                walk["requests"] += self.client.requests_sent - sent_before
+                self._save(st)
+                raise
+            walk["requests"] += self.client.requests_sent - sent_before
+            self.budget.observe(page.rate_remaining)
+
+            records = page.records
+            caught_up = not records or page.next_token is None or page.next_token == sent_token
+            page_no = walk["pages"]
+            min_us = self._land_page(st, walk, page, stage_from_us, end_us, page_no)
+            if records:
+                walk["pages"] += 1
+                if page.next_token and page.next_token != sent_token:
+                    walk["token"] = page.next_token
+            self._close_passed_days(st, walk)
+            self._save(st)  # the checkpoint: the page is landed, the token after it is durable
+
+            now = time.monotonic()
+            if now - last_progress >= self.progress_every:
+                last_progress = now
+                self.log.info(
+                    "forcepoint/%s: %d pages, %d events, at %s; %d requests left today",
+                    self.lt.name, walk["pages"], walk["counters"]["events"], iso_us(walk["max_time_us"]), self.budget.left,
+                )
+            if caught_up:
+                report.stopped_because = "caught up with the API"
+                break
+            if min_us is not None and min_us >= end_us:
+                report.stopped_because = "walked past the end of the window"
+                break
+        self._finish(st, walk, caught_up, report)
+
+    def _land_page(self, st: dict, walk: dict, page, stage_from_us: int, end_us: int, page_no: int) -> int | None:
+        """Write the page's rows into staging parts by day; quarantine what cannot be read.
+
+        Days completed before this walk began are skipped (a refetch replaces them instead).
+        """
+        c = walk["counters"]
+        skip = {d for d, info in st["days"].items() if info.get("complete") and d not in walk["committed"]}
+        ingested = int(time.time() * 1e6)
+        parsed = parse_records(self.lt, page.records, ingested, self.ids)
+        rejected = parsed.rejected + list(page.bad_records)
+        c["events"] += len(page.records)
+        if rejected:
+            self._quarantine_records(walk, page_no, rejected)
+            c["quarantined"] += len(rejected)
+        by_day: dict[str, list] = {}
+        min_us = None
+        for row in parsed.rows:
+            t = row["event_time"]
+            if min_us is None or t < min_us:
+                min_us = t
+            if walk["max_time_us"] is None or t > walk["max_time_us"]:
+                walk["max_time_us"] = t
+            if t >= end_us:
+                c["outside_window"] += 1
+                walk["dropped_after_end"] += 1
+                continue
+            if t < stage_from_us:
+                c["outside_window"] += 1
+                continue
+            day = day_of(t)
+            if day in skip:
+                c["already_complete"] = c.get("already_complete", 0) + 1
+                continue
+            by_day.setdefault(day, []).append(row)
+        coercer = Coercer()
+        for day, rows in by_day.items():
+            table = build_table(self.lt, rows, coercer)
+            part = self.staging_root / walk["id"] / f"date={day}" / f"p{page_no:07d}.parquet"
+            write_parquet_atomic(table, part)  # same name on a re-fetched page: replaced, not doubled
+            if day not in walk["staged"]:
+                walk["staged"].append(day)
+        c["coercion_failures"] += coercer.failures
+        return min_us
+
+    def _close_passed_days(self, st: dict, walk: dict) -> None:
+        """Merge and complete every staged day the walk has passed (a later event was seen)."""
+        if walk["max_time_us"] is None:
+            return
+        for day in sorted(walk["staged"]):
+            if day_start_us(day) + US_PER_DAY <= walk["max_time_us"]:
+                self._commit_day(st, walk, day, complete=True)
+
+    def _finish(self, st: dict, walk: dict, caught_up: bool, report: WalkReport) -> None:
+        now_us = int(self.clock().timestamp() * 1e6)
+        grace_us = int(self.close_grace.total_seconds() * 1e6)
+        max_us = walk["max_time_us"] or 0
+        open_days = []
+        for day in days_between(
+            datetime.strptime(walk["stage_from"], "%Y-%m-%d").replace(tzinfo=timezone.utc),
+            datetime.strptime(walk["end"], "%Y-%m-%d").replace(tzinfo=timezone.utc),
+        ):
+            day_end = day_start_us(day) + US_PER_DAY
+            complete = day_end <= max_us or (caught_up and day_end + grace_us <= now_us)
+            if day in walk["staged"]:
+                self._commit_day(st, walk, day, complete=complete)
+            elif complete and not st["days"].get(day, {}).get("complete"):
+                st["days"][day] = {"complete": True, "walk": walk["id"]}  # a day without events
+            if not complete:
+                open_days.append(day)
+        if caught_up and walk["dropped_after_end"] == 0 and walk["token"]:
+            st["tail"] = {
+                "token": walk["token"],
+                "covered_from": walk["stage_from"] if walk["started_from"].startswith("startdate") else min(
+                    walk["stage_from"], (st.get("tail") or {}).get("covered_from", walk["stage_from"])
+                ),
+                "position": iso_us(walk["max_time_us"]),
+                "open_days": open_days,
+            }
+        elif not caught_up:
+            pass  # the old tail, if any, still describes a position whose earlier events are all landed
+        shutil.rmtree(self.staging_root / walk["id"], ignore_errors=True)
+        st["walk"] = None
+        self._save(st)
+
+    # ---------------------------------------------------------------------------------- merge
+
+    def _commit_day(self, st: dict, walk: dict, day: str, complete: bool) -> None:
+        staged_dir = self.staging_root / walk["id"] / f"date={day}"
+        parts = sorted(staged_dir.glob("p*.parquet")) if staged_dir.exists() else []
+        replace = day in walk["replace_days"] and day not in walk["committed"]
+        target = self.home.partition_dir(FORCEPOINT, self.lt.name, day)
+        if parts or replace:
+            added, dups = self._merge(target, parts, replace, f"{walk['id']}-{len(walk['committed'])}", walk["id"])
+            walk["counters"]["duplicates"] += dups
+            walk["counters"]["landed"] = walk["counters"].get("landed", 0) + added
+        if day in walk["staged"]:
+            walk["staged"].remove(day)
+        walk["committed"].append(day)
+        prev = st["days"].get(day, {})
+        st["days"][day] = {"complete": bool(complete or prev.get("complete")), "walk": walk["id"]}
+        # Parts go only once the state says the day is merged: a crash before this point merges
+        # them again, which the event_id dedup (or the same replacement) makes harmless.
+        self._save(st)
+        for p in parts:
+            p.unlink()
+
+    def _merge(self, target: Path, parts: list[Path], replace: bool, name: str, walk_id: str) -> tuple[int, int]:
+        """Build the day's new folder beside the lake and swap it in. Returns (rows added, duplicates)."""
+        build = self.staging_root / walk_id / f".build-{target.name}"
+        shutil.rmtree(build, ignore_errors=True)
+        ensure_dir(build)
+        existing = [] if replace or not target.exists() else sorted(target.glob("*.parquet"))
+        seen: set[int] = set()
+        for f in existing:
+            for chunk in pq.ParquetFile(f).iter_batches(columns=["event_id"], batch_size=65536):
+                seen.update(map(hash, chunk.column(0).to_pylist()))
+        dups = 0
+
+        def fresh_rows():
+            nonlocal dups
+            for part in parts:
+                t = pq.read_table(part, schema=self.schema)
+                keep = []
+                for i, eid in enumerate(t.column("event_id").to_pylist()):
+                    h = hash(eid)
+                    if h in seen:
+                        dups += 1
+                    else:
+                        seen.add(h)
+                        keep.append(i)
+                yield t if len(keep) == t.num_rows else t.take(pa.array(keep, type=pa.int64()))
+
+        new_file = build / f"part-{name}.parquet"
+        added = stream_parquet_atomic(fresh_rows(), self.schema, new_file)
+        if added == 0:
+            new_file.unlink()
+        for f in existing:
+            os.link(f, build / f.name)
+        files = sorted(build.glob("*.parquet"))
+        if len(files) > MAX_FILES_PER_DAY:
+            compact = build / f"part-{name}-all.parquet"
+            stream_parquet_atomic((pq.read_table(f, schema=self.schema) for f in files), self.schema, compact)
+            for f in files:
+                f.unlink()
+        replace_dir(build, target)
+        return added, dups
+
+    # ----------------------------------------------------------------------------- quarantine
+
+    def _quarantine_records(self, walk: dict, page_no: int, rejected: list) -> None:
+        import json
+
+        lines = "".join(json.dumps({"reason": why, "raw": raw}, ensure_ascii=False) + "\n" for raw, why in rejected)
+        path = self.quarantine_dir / f"{walk['id']}-p{page_no:07d}.rejects.jsonl"
+        atomic_write_bytes(path, lines.encode(), private=True)
+        self.log.warning("forcepoint/%s: %d record(s) quarantined to %s (first: %s)", self.lt.name, len(rejected), path, rejected[0][1])
+
+    def _quarantine_body(self, walk: dict, body: bytes, why: str) -> None:
+        base = self.quarantine_dir / f"{walk['id']}-p{walk['pages']:07d}"
+        atomic_write_bytes(base.with_suffix(".body"), body, private=True)
+        atomic_write_bytes(base.with_suffix(".why.txt"), why.encode(), private=True)
+        self.log.error("forcepoint/%s: unreadable page quarantined to %s: %s", self.lt.name, base.with_suffix(".body"), why)
+
+    # -------------------------------------------------------------------------------- report
+
+    def _describe_days(self, window_days: list[str], st: dict, report: WalkReport) -> None:
+        for day in window_days:
+            target = self.home.partition_dir(FORCEPOINT, self.lt.name, day)
+            rows, first, last = 0, None, None
+            for f in sorted(target.glob("*.parquet")) if target.exists() else []:
+                md = pq.ParquetFile(f).metadata
+                rows += md.num_rows
+                idx = md.schema.to_arrow_schema().get_field_index("event_time")
+                for rg in range(md.num_row_groups):
+                    s = md.row_group(rg).column(idx).statistics
+                    if s is not None and s.has_min_max:
+                        first = s.min if first is None or s.min < first else first
+                        last = s.max if last is None or s.max > last else last
+            report.days[day] = {
+                "events": rows,
+                "first": first.isoformat() if first is not None else None,
+                "last": last.isoformat() if last is not None else None,
+                "complete": bool(st["days"].get(day, {}).get("complete")),
+            }

@@ -1,0 +1,165 @@
+"""Forcepoint records -> lake rows: event_id, event_time, raw, typed columns.
+
+A record that cannot become a row (not an object, no parseable time, no id) is returned as a
+rejection with its raw text and reason; the caller quarantines it. The rest of the page lands.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from log_assets.catalog import FORCEPOINT, LogType, cv_tuple
+
+csv.field_size_limit(64 * 1024 * 1024)  # DLP fields can be long; the default 128 KiB would reject them
+
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_day_cache: dict[tuple[int, int, int], int] = {}
+
+# Fields every collector version receives: the identity of a hash-keyed record (cloudaudit,
+# cloudsummary) is computed from these only, so that changing `cv` does not change event ids.
+IDENTITY_CV = cv_tuple("1.0.1")
+
+
+def parse_time_us(value) -> int | None:
+    """Microseconds since the epoch (UTC) from the API's `time`: `23 Dec 2021 17:13:42` or ISO 8601."""
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    parts = s.split(" ")
+    if len(parts) == 4:  # the real form, `%d %b %Y %H:%M:%S`, parsed by hand: strptime is too slow at 1M/day
+        d, mon, y, hms = parts
+        month = _MONTHS.get(mon[:3].lower())
+        hp = hms.split(":")
+        if month and len(hp) == 3:
+            try:
+                key = (int(y), month, int(d))
+                base = _day_cache.get(key)
+                if base is None:
+                    base = int((datetime(*key, tzinfo=timezone.utc) - _EPOCH).total_seconds())
+                    _day_cache[key] = base
+                h, m = int(hp[0]), int(hp[1])
+                sec = float(hp[2])
+                if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 61):
+                    return None
+                return (base + h * 3600 + m * 60) * 1_000_000 + int(round(sec * 1_000_000))
+            except ValueError:
+                return None
+        return None
+    try:
+        dt = datetime.fromisoformat(s.replace(" ", "T", 1) if "T" not in s and len(s) >= 19 else s)
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)  # the API documents UTC
+    delta = dt - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _canon(v) -> str:
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return str(v)
+
+
+class IdStrategy:
+    """Computes the dedup key of a record of one log type."""
+
+    def __init__(self, lt: LogType):
+        self.lt = lt
+        self.key_fields = lt.key_fields
+        self.identity_fields = tuple(f.name for f in lt.fields if cv_tuple(f.since) <= IDENTITY_CV)
+        self.prefix = lt.key_prefix_field
+
+    def __call__(self, rec: dict) -> str | None:
+        for k in self.key_fields:
+            v = rec.get(k)
+            if v not in (None, ""):
+                return v if isinstance(v, str) else _canon(v)
+        if self.key_fields:
+            return None
+        # No natural key: a hash of the identifying fields. True re-deliveries are identical, so they
+        # merge; two scans of one file differ in time (syslogheader has microseconds) or content.
+        # Empty and missing values hash the same, and numbers as their text, so JSON and CSV agree.
+        items = [(k, _canon(rec[k])) for k in self.identity_fields if rec.get(k) not in (None, "")]
+        digest = hashlib.sha256(json.dumps(items, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()[:32]
+        prefix = rec.get(self.prefix) if self.prefix else None
+        return f"{_canon(prefix)}:{digest}" if prefix not in (None, "") else digest
+
+
+@dataclass
+class ParsedPage:
+    rows: list = field(default_factory=list)  # dicts: common columns + "fields" (the record)
+    rejected: list = field(default_factory=list)  # (raw_text, reason)
+
+
+def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy | None = None) -> ParsedPage:
+    ids = ids or IdStrategy(lt)
+    out = ParsedPage()
+    time_field = lt.time_field
+    for rec in records:
+        if not isinstance(rec, dict):
+            out.rejected.append((json.dumps(rec, ensure_ascii=False), f"record is a {type(rec).__name__}, not an object"))
+            continue
+        raw = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
+        t = parse_time_us(rec.get(time_field))
+        if t is None:
+            out.rejected.append((raw, f"missing or unreadable {time_field!r}: {str(rec.get(time_field))[:60]!r}"))
+            continue
+        eid = ids(rec)
+        if eid is None:
+            out.rejected.append((raw, f"missing id field {' / '.join(lt.key_fields)}"))
+            continue
+        out.rows.append(
+            {
+                "event_id": eid,
+                "event_time": t,
+                "vendor": FORCEPOINT,
+                "log_type": lt.name,
+                "raw": raw,
+                "ingested_at": ingested_us,
+                "fields": rec,
+            }
+        )
+    return out
+
+
+def parse_csv(text: str) -> tuple[list[dict], list]:
+    """CSV page data -> (records, bad rows). Quoted commas, quotes and newlines are handled by csv."""
+    records: list[dict] = []
+    bad: list = []
+    if not text.strip():
+        return records, bad
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except (csv.Error, StopIteration) as e:
+        return records, [(text, f"unreadable CSV header: {e}")]
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            # The rest of the page cannot be split into rows reliably: keep the whole page text.
+            bad.append((text, f"CSV error at line {reader.line_num}: {e} (whole page text kept; {len(records)} rows before it landed)"))
+            break
+        if not row:
+            continue
+        if len(row) != len(header):
+            out = io.StringIO()
+            csv.writer(out).writerow(row)
+            bad.append((out.getvalue(), f"CSV row has {len(row)} fields, header has {len(header)}"))
+            continue
+        records.append(dict(zip(header, row)))
+    return records, bad

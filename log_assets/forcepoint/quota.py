@@ -1,0 +1,89 @@
+"""The daily request budget per log type (the API allows 300 requests per type per UTC day).
+
+Requests are charged durably *before* they are sent, so a crash can never make the count low.
+The server's own X-RateLimit-Remaining is believed too: other tools may share the quota.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from log_assets.forcepoint.client import QuotaExhausted
+from log_assets.fsutil import atomic_write_json, read_json
+
+API_DAILY_LIMIT = 300
+
+
+def utc_today(now: datetime | None = None) -> str:
+    return (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
+
+
+def next_reset(day: str) -> str:
+    d = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc) + timedelta(days=1)
+    return d.strftime("%Y-%m-%d 00:00:00+00:00")
+
+
+class QuotaBudget:
+    def __init__(self, path: Path, log_type: str, limit: int = API_DAILY_LIMIT, reserve: int = 0, clock=None):
+        if limit < 1 or reserve < 0 or reserve >= limit:
+            raise ValueError(f"need 0 <= reserve < limit, got limit={limit} reserve={reserve}")
+        self.path = path
+        self.log_type = log_type
+        self.limit = limit
+        self.reserve = reserve
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._lock = threading.Lock()
+
+    def _load(self) -> dict:
+        today = utc_today(self._clock())
+        st = read_json(self.path, default=None) or {}
+        if st.get("day") != today:
+            st = {"day": today, "spent": 0, "server_remaining": None}
+        return st
+
+    @property
+    def spent_today(self) -> int:
+        return self._load()["spent"]
+
+    @property
+    def left(self) -> int:
+        st = self._load()
+        ours = self.limit - self.reserve - st["spent"]
+        server = st.get("server_remaining")
+        if server is not None:
+            ours = min(ours, server - self.reserve)
+        return max(ours, 0)
+
+    def charge(self) -> None:
+        """Count one request about to be sent, or raise QuotaExhausted without counting it."""
+        with self._lock:
+            st = self._load()
+            if self._exhausted(st):
+                raise QuotaExhausted(
+                    f"request budget for Forcepoint {self.log_type} logs is spent for {st['day']} "
+                    f"({st['spent']} sent by this pipeline, budget {self.limit} minus reserve {self.reserve}"
+                    + (f", server reports {st['server_remaining']} left" if st.get("server_remaining") is not None else "")
+                    + f"); it resets at {next_reset(st['day'])}. The position is saved: run again after the reset.",
+                    next_reset(st["day"]),
+                )
+            st["spent"] += 1
+            if st.get("server_remaining") is not None:
+                st["server_remaining"] -= 1
+            atomic_write_json(self.path, st)
+
+    def _exhausted(self, st: dict) -> bool:
+        if st["spent"] >= self.limit - self.reserve:
+            return True
+        server = st.get("server_remaining")
+        return server is not None and server <= self.reserve
+
+    def observe(self, remaining: int | None) -> None:
+        """Believe the server's X-RateLimit-Remaining (it also counts other tools' requests)."""
+        if remaining is None:
+            return
+        with self._lock:
+            st = self._load()
+            st["server_remaining"] = int(remaining)
+            atomic_write_json(self.path, st)

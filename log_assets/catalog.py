@@ -46,7 +46,7 @@ class LogType:
     min_cv: str = "1.0.1"
     # Forcepoint token style: "log_id" ({"log_id", "datetime"}) or "window" ({"start_time", "end_time", "page"}).
     token_style: str = "log_id"
-    extra: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def asset_key(self) -> list[str]:

@@ -1,0 +1,176 @@
+"""End to end over HTTP: simulator -> client -> walk -> Parquet lake, through Dagster."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from log_assets.catalog import FORCEPOINT_TYPES
+from log_assets.simulator import SimConfig, Simulator
+
+from .conftest import assert_lake_matches_truth_once, day_str, lake_ids, materialize, metadata, truth_ids
+
+PAGE = 40
+
+
+@pytest.fixture(scope="module")
+def sim():
+    cfg = SimConfig(seed=11, days=3, forcepoint_events_per_day=90, page_size=PAGE, quota=100_000, aperture_backlog_per_type=0)
+    with Simulator(cfg, port=0) as s:
+        yield s
+
+
+def assert_lake_matches_truth(sim, home, log_type, days):
+    for day in days:
+        assert_lake_matches_truth_once(sim, home, log_type, day)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+@pytest.mark.parametrize("log_type", sorted(FORCEPOINT_TYPES))
+def test_every_type_lands_every_event_once(sim, tmp_path, clean_env, log_type, fmt):
+    for k, v in sim.env().items():
+        clean_env.setenv(k, v)
+    clean_env.setenv("FORCEPOINT_RESPONSE_FORMAT", fmt)
+    days = [day_str(-2), day_str(-1)]
+    result = materialize(log_type, days[0], days[-1], tmp_path)
+    assert result.success
+    assert_lake_matches_truth(sim, tmp_path, log_type, days)
+    md = metadata(result, log_type)
+    assert md["events_per_day"] == {d: len(truth_ids(sim, log_type, d)) for d in days}
+    assert md["quarantined_records"] == 0
+    assert sorted(md["complete_days"]) == days
+
+
+def test_range_costs_pages_plus_one_and_closed_days_cost_nothing(sim, tmp_path, clean_env):
+    for k, v in sim.env().items():
+        clean_env.setenv(k, v)
+    lt = "access"
+    days = [day_str(-2), day_str(-1), day_str(0)]
+    before = sim.forcepoint.requests(lt)
+    result = materialize(lt, days[0], days[-1], tmp_path)
+    spent = sim.forcepoint.requests(lt) - before
+    md = metadata(result, lt)
+    # every record of the stream from the first day on was received once: the minimum walk is one
+    # page per page_size records, plus the request that finds the API caught up
+    assert spent == math.ceil(md["events_received"] / PAGE) + 1 == md["requests_spent"]
+    assert_lake_matches_truth(sim, tmp_path, lt, days[:2])
+    assert sorted(lake_ids(tmp_path, lt, days[2])) == sorted(truth_ids(sim, lt, days[2]))
+    assert md["open_days"] == [days[2]]
+
+    # closed, complete days again: nothing is sent
+    before = sim.forcepoint.requests(lt)
+    again = materialize(lt, days[0], days[1], tmp_path)
+    assert sim.forcepoint.requests(lt) == before
+    assert metadata(again, lt)["requests_spent"] == 0
+    assert_lake_matches_truth(sim, tmp_path, lt, days[:2])
+
+    # the open day continues from its token and fetches only what is new
+    sim.forcepoint.append(lt, 25)
+    before = sim.forcepoint.requests(lt)
+    materialize(lt, days[2], days[2], tmp_path)
+    assert sim.forcepoint.requests(lt) - before == math.ceil(25 / PAGE) + 1
+    assert sorted(lake_ids(tmp_path, lt, days[2])) == sorted(truth_ids(sim, lt, days[2]))
+
+    # an explicit refetch replaces a complete day (and spends requests)
+    before = sim.forcepoint.requests(lt)
+    materialize(lt, days[0], days[0], tmp_path, refetch=True)
+    assert sim.forcepoint.requests(lt) > before
+    assert_lake_matches_truth(sim, tmp_path, lt, days[:1])
+
+
+def test_events_on_midnight_belong_to_the_day_they_start(sim, tmp_path, clean_env):
+    for k, v in sim.env().items():
+        clean_env.setenv(k, v)
+    lt = "admin"
+    day = day_str(-1)
+    midnight = [r for r in sim.forcepoint.distinct_events(lt, day=day) if r["time"].endswith(" 00:00:00")]
+    assert midnight, "the simulator must generate events exactly at midnight"
+    materialize(lt, day_str(-2), day, tmp_path)
+    ids = set(lake_ids(tmp_path, lt, day))
+    assert {r["transactionid"] for r in midnight} <= ids
+    assert not ({r["transactionid"] for r in midnight} & set(lake_ids(tmp_path, lt, day_str(-2))))
+
+
+def test_503_bursts_are_retried(sim, tmp_path, clean_env):
+    for k, v in sim.env().items():
+        clean_env.setenv(k, v)
+    sim.faults.add("503", count=2, path="forcepoint")
+    try:
+        result = materialize("ztna", day_str(-1), day_str(-1), tmp_path)
+    finally:
+        sim.faults.clear()
+    assert result.success
+    assert_lake_matches_truth(sim, tmp_path, "ztna", [day_str(-1)])
+
+
+def test_bad_credentials_fail_at_once(sim, tmp_path, clean_env):
+    for k, v in sim.env().items():
+        clean_env.setenv(k, v)
+    clean_env.setenv("FORCEPOINT_API_TOKEN", "wrong-token")
+    before = sim.forcepoint.requests("healthapi")
+    result = materialize("healthapi", day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
+    assert not result.success
+    assert sim.forcepoint.requests("healthapi") - before == 1  # no retry of a 401
+    text = json.dumps([str(e.event_specific_data) for e in result.all_events if e.is_failure])
+    assert "Invalid credentials" in text and "wrong-token" not in text
+
+
+def test_missing_credentials_send_nothing(sim, tmp_path, clean_env):
+    clean_env.setenv("FORCEPOINT_API_URL", sim.forcepoint_url)
+    before = sim.forcepoint.requests("admin")
+    result = materialize("admin", day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
+    assert not result.success
+    assert sim.forcepoint.requests("admin") == before
+    text = " ".join(str(e.event_specific_data) for e in result.all_events if e.is_failure)
+    assert "FORCEPOINT_API_TOKEN" in text
+
+
+def test_basic_auth_with_colon_in_password(sim, tmp_path, clean_env):
+    for k, v in sim.env(basic=True).items():
+        clean_env.setenv(k, v)
+    assert ":" in sim.env(basic=True)["FORCEPOINT_PASSWORD"]
+    result = materialize("cloudsummary", day_str(-1), day_str(-1), tmp_path)
+    assert result.success
+    assert_lake_matches_truth(sim, tmp_path, "cloudsummary", [day_str(-1)])
+
+
+def test_quota_429_mid_walk_then_resume_after_reset(tmp_path, clean_env):
+    cfg = SimConfig(seed=5, days=3, forcepoint_events_per_day=100, page_size=25, quota=6, aperture_backlog_per_type=0)
+    with Simulator(cfg, port=0) as sim:
+        for k, v in sim.env().items():
+            clean_env.setenv(k, v)
+        lt = "swgweb"
+        days = [day_str(-2), day_str(-1)]
+        first = materialize(lt, days[0], days[1], tmp_path, raise_on_error=False)
+        assert not first.success
+        text = " ".join(str(e.event_specific_data) for e in first.all_events if e.is_failure)
+        assert "resets at" in text and "00:00:00+00:00" in text
+        spent_first = sim.forcepoint.requests(lt)
+        assert spent_first == cfg.quota + 1  # what the quota allowed + the one answered 429
+        sim.forcepoint.reset_quota(lt)
+        second = materialize(lt, days[0], days[1], tmp_path)
+        assert second.success
+        assert_lake_matches_truth(sim, tmp_path, lt, days)
+        md = metadata(second, lt)
+        assert "resumed" in md["started_from"]
+        # together the two runs spent the minimum plus the one request refused with 429
+        total_pages = cfg.quota + md["pages"]
+        assert spent_first + sim.forcepoint.requests(lt) <= total_pages + 1 + 1
+
+
+def test_own_budget_stops_before_the_server_does(tmp_path, clean_env):
+    cfg = SimConfig(seed=6, days=2, forcepoint_events_per_day=100, page_size=25, quota=300, aperture_backlog_per_type=0)
+    with Simulator(cfg, port=0) as sim:
+        for k, v in sim.env().items():
+            clean_env.setenv(k, v)
+        clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "3")
+        lt = "healthsystem"
+        first = materialize(lt, day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
+        assert not first.success
+        assert sim.forcepoint.requests(lt) == 3
+        clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "300")
+        second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
+        assert second.success
+        assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])

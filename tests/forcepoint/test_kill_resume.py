@@ -1,0 +1,65 @@
+"""SIGKILL a real `dagster asset materialize` run at several points, then re-run: every event of
+its days is in the lake exactly once, and the requests made before each kill are not made again."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from log_assets.simulator import SimConfig, Simulator
+
+from .conftest import assert_lake_matches_truth_once, day_str, materialize
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def dagster_cli(home: Path, env: dict, lt: str, first: str, last: str) -> subprocess.Popen:
+    dh = home / "dagster_home"
+    dh.mkdir(parents=True, exist_ok=True)
+    full = {**os.environ, **env, "LOG_ASSETS_HOME": str(home), "DAGSTER_HOME": str(dh), "PYTHONWARNINGS": "ignore"}
+    cmd = [
+        sys.executable, "-m", "dagster", "asset", "materialize", "-m", "log_assets.definitions",
+        "--select", f"forcepoint/{lt}", "--partition-range", f"{first}...{last}",
+    ]
+    return subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_sigkill_at_several_points_then_resume(tmp_path, clean_env):
+    cfg = SimConfig(seed=21, days=4, forcepoint_events_per_day=240, page_size=20, quota=100_000, latency=0.02, aperture_backlog_per_type=0)
+    lt = "access"
+    first, last = day_str(-3), day_str(-1)
+    with Simulator(cfg, port=0) as sim:
+        for k, v in sim.env().items():
+            clean_env.setenv(k, v)
+        # the minimum: one uninterrupted walk of the same window on another home
+        before = sim.forcepoint.requests(lt)
+        materialize(lt, first, last, tmp_path / "baseline")
+        minimum = sim.forcepoint.requests(lt) - before
+        assert minimum > 30
+
+        home = tmp_path / "home"
+        start = sim.forcepoint.requests(lt)
+        kills = 0
+        for kill_at in (1, 9, 22):
+            proc = dagster_cli(home, sim.env(), lt, first, last)
+            deadline = time.monotonic() + 120
+            while sim.forcepoint.requests(lt) - start < kill_at:
+                assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+                assert time.monotonic() < deadline
+                time.sleep(0.002)
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            kills += 1
+        proc = dagster_cli(home, sim.env(), lt, first, last)
+        out = proc.communicate(timeout=300)[0].decode()
+        assert proc.returncode == 0, out[-3000:]
+        spent = sim.forcepoint.requests(lt) - start
+        assert spent <= minimum + kills, f"spent {spent}, minimum {minimum}, kills {kills}"
+        for day in (first, day_str(-2), last):
+            assert_lake_matches_truth_once(sim, home, lt, day)
+        # nothing half-written is left visible in the lake
+        assert not [p for p in (home / "lake" / "forcepoint").rglob("*") if p.name.endswith(".tmp")]

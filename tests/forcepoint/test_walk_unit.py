@@ -1,0 +1,99 @@
+"""The walk against a scripted client: quarantine, malformed pages, token restarts (no HTTP)."""
+
+from __future__ import annotations
+
+import json
+import stat
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from log_assets.catalog import FORCEPOINT_TYPES
+from log_assets.forcepoint.client import ApiError, MalformedPage, Page
+from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
+from log_assets.forcepoint.quota import QuotaBudget
+from log_assets.paths import Home
+
+from .conftest import lake_ids
+
+DAY = datetime(2026, 11, 10, tzinfo=timezone.utc)
+
+
+def rec(i, day=DAY, sec=None):
+    t = day + timedelta(seconds=sec if sec is not None else i * 60)
+    return {"time": t.strftime("%d %b %Y %H:%M:%S"), "transactionid": f"tx-{i} [{t:%d %b %Y %H:%M:%S}]", "user": f"u{i}"}
+
+
+class ScriptedClient:
+    """Answers fetch() from a list: Page objects, or exceptions to raise."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.requests_sent = 0
+        self.calls = []
+
+    def fetch(self, lt, *, startdate=None, token=None):
+        self.requests_sent += 1
+        self.calls.append(("startdate", startdate) if startdate else ("token", token))
+        item = self.script.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        return item
+
+
+def page(records, token):
+    return Page(records, token, 200, 0, None, None, b"", [])
+
+
+def ingest(tmp_path, client):
+    lt = FORCEPOINT_TYPES["access"]
+    home = Home(tmp_path)
+    budget = QuotaBudget(home.state / "q.json", "access")
+    return ForcepointIngest(home, lt, client, budget, clock=lambda: DAY + timedelta(days=5))
+
+
+def test_bad_records_are_quarantined_and_the_rest_lands(tmp_path):
+    good = [rec(i) for i in range(5)]
+    bad = {"time": "garbage", "transactionid": "bad-1", "user": "x"}
+    next_day = [rec(i, day=DAY + timedelta(days=1)) for i in (98, 99)]
+    client = ScriptedClient([page(good[:3] + [bad], "t1"), page(good[3:] + next_day[:1], "t2"), page(next_day[1:], "t3")])
+    report = ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in good)
+    assert report.quarantined == 1 and report.days["2026-11-10"]["complete"]
+    files = list((tmp_path / "quarantine" / "forcepoint" / "access").glob("*.jsonl"))
+    assert len(files) == 1
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    line = json.loads(files[0].read_text())
+    assert json.loads(line["raw"]) == bad and "time" in line["reason"]
+    # the walk stopped at the first page wholly past the window
+    assert len(client.calls) == 3
+
+
+def test_malformed_page_is_quarantined_and_the_next_run_resumes(tmp_path):
+    recs = [rec(i) for i in range(6)]
+    client = ScriptedClient([page(recs[:3], "t1"), MalformedPage("not JSON", b"<html>oops</html>")])
+    with pytest.raises(WalkInterrupted):
+        ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
+    bodies = list((tmp_path / "quarantine" / "forcepoint" / "access").glob("*.body"))
+    assert [b.read_bytes() for b in bodies] == [b"<html>oops</html>"]
+    client2 = ScriptedClient([page(recs[3:], "t2"), page([], "t2")])
+    report = ingest(tmp_path, client2).run(DAY, DAY + timedelta(days=1))
+    assert client2.calls[0] == ("token", "t1")  # resumed where the first run stopped
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
+    assert report.days["2026-11-10"]["complete"]  # caught up, and the day ended long ago
+
+
+def test_redelivered_events_land_once(tmp_path):
+    recs = [rec(i) for i in range(4)]
+    client = ScriptedClient([page(recs[:3], "t1"), page([recs[2], recs[1], recs[3]], "t2"), page([], "t2")])
+    report = ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
+    assert report.duplicates == 2
+
+
+def test_refused_token_restarts_from_the_current_day(tmp_path):
+    recs = [rec(i) for i in range(4)]
+    client = ScriptedClient([page(recs[:2], "t1"), ApiError(400, "Invalid next page token"), page(recs, "t3"), page([], "t3")])
+    ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
+    assert client.calls[2] == ("startdate", "2026-11-10T00:00:00Z")
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from log_assets.defs.forcepoint.definitions import defs as forcepoint_defs
+from log_assets.defs.forcepoint import definitions as forcepoint
 from log_assets.defs.resources import LogAssetsHome
 
 defs = dg.Definitions.merge(
     dg.Definitions(resources={"home": LogAssetsHome()}),
-    forcepoint_defs,
+    forcepoint.defs,
 )

@@ -148,16 +148,19 @@ def test_quota_429_mid_walk_then_resume_after_reset(tmp_path, clean_env):
         text = " ".join(str(e.event_specific_data) for e in first.all_events if e.is_failure)
         assert "resets at" in text and "00:00:00+00:00" in text
         spent_first = sim.forcepoint.requests(lt)
-        assert spent_first == cfg.quota + 1  # what the quota allowed + the one answered 429
+        # X-RateLimit-Remaining said 0 after the last allowed request: nothing more was sent
+        assert spent_first == cfg.quota
+        # UTC midnight resets the server's count and ours
         sim.forcepoint.reset_quota(lt)
+        (tmp_path / "state" / "quota" / "forcepoint" / f"{lt}.json").unlink()
         second = materialize(lt, days[0], days[1], tmp_path)
         assert second.success
         assert_lake_matches_truth(sim, tmp_path, lt, days)
         md = metadata(second, lt)
         assert "resumed" in md["started_from"]
-        # together the two runs spent the minimum plus the one request refused with 429
-        total_pages = cfg.quota + md["pages"]
-        assert spent_first + sim.forcepoint.requests(lt) <= total_pages + 1 + 1
+        # together the two runs spent the minimum: every page once (the walk's pages, counted across
+        # both runs), plus the one request that found a page wholly past the window
+        assert spent_first + sim.forcepoint.requests(lt) == md["pages"] + 1 == md["requests_spent"]
 
 
 def test_own_budget_stops_before_the_server_does(tmp_path, clean_env):
@@ -171,6 +174,22 @@ def test_own_budget_stops_before_the_server_does(tmp_path, clean_env):
         assert not first.success
         assert sim.forcepoint.requests(lt) == 3
         clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "300")
+        second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
+        assert second.success
+        assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])
+
+
+def test_server_429_ends_the_run_with_the_reset_time(tmp_path, clean_env):
+    cfg = SimConfig(seed=8, days=2, forcepoint_events_per_day=100, page_size=25, quota=300, aperture_backlog_per_type=0)
+    with Simulator(cfg, port=0) as sim:
+        for k, v in sim.env().items():
+            clean_env.setenv(k, v)
+        lt = "cloudaudit"
+        sim.faults.add("429", count=1, path="forcepoint")  # another tool spent the quota
+        first = materialize(lt, day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
+        assert not first.success
+        text = " ".join(str(e.event_specific_data) for e in first.all_events if e.is_failure)
+        assert "quota" in text and "resets at" in text
         second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
         assert second.success
         assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -249,10 +250,10 @@ class ForcepointClient:
             }.get(resp.status_code, "")
             raise ApiError(resp.status_code, message + hint)
         try:
-            doc = json.loads(body)
+            doc = orjson.loads(body)
             response = doc["response"]
             data = response["data"]
-        except (ValueError, KeyError, TypeError) as e:
+        except (orjson.JSONDecodeError, KeyError, TypeError) as e:
             raise MalformedPage(f"page is not the documented JSON envelope ({type(e).__name__}: {e})", body) from None
         token = doc.get("nextpagetoken") or None
         bad: list = []

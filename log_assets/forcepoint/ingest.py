@@ -45,8 +45,16 @@ MAX_FILES_PER_DAY = 8
 log = logging.getLogger(__name__)
 
 
+_day_names: dict[int, str] = {}
+
+
 def day_of(us: int) -> str:
-    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).strftime("%Y-%m-%d")
+    """The UTC day of a time in microseconds (cached per day: called once per event)."""
+    n = us // US_PER_DAY
+    name = _day_names.get(n)
+    if name is None:
+        name = _day_names[n] = datetime.fromtimestamp(n * 86400, tz=timezone.utc).strftime("%Y-%m-%d")
+    return name
 
 
 def day_start_us(day: str) -> int:
@@ -354,7 +362,9 @@ class ForcepointIngest:
         for day, rows in by_day.items():
             table = build_table(self.lt, rows, coercer)
             part = self.staging_root / walk["id"] / f"date={day}" / f"p{page_no:07d}.parquet"
-            write_parquet_atomic(table, part)  # same name on a re-fetched page: replaced, not doubled
+            # Same name on a re-fetched page: replaced, not doubled. Staging parts are read once by the
+            # merge, so they skip compression; the lake files are zstd.
+            write_parquet_atomic(table, part, compression="none")
             if day not in walk["staged"]:
                 walk["staged"].append(day)
         c["coercion_failures"] += coercer.failures

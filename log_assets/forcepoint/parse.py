@@ -13,6 +13,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import orjson
+
 from log_assets.catalog import FORCEPOINT, LogType, cv_tuple
 
 csv.field_size_limit(64 * 1024 * 1024)  # DLP fields can be long; the default 128 KiB would reject them
@@ -110,7 +112,10 @@ def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy 
         if not isinstance(rec, dict):
             out.rejected.append((json.dumps(rec, ensure_ascii=False), f"record is a {type(rec).__name__}, not an object"))
             continue
-        raw = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
+        try:
+            raw = orjson.dumps(rec).decode()
+        except TypeError:  # a value orjson cannot encode (e.g. an integer beyond 64 bits)
+            raw = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
         t = parse_time_us(rec.get(time_field))
         if t is None:
             out.rejected.append((raw, f"missing or unreadable {time_field!r}: {str(rec.get(time_field))[:60]!r}"))

@@ -107,5 +107,12 @@ def build_table(lt: LogType, rows: list[dict], coercer: Coercer) -> pa.Table:
     columns = {name: [r[name] for r in rows] for name in COMMON_COLUMNS}
     for f in typed_fields(lt):
         name, type_ = f.name, f.type
-        columns[name] = [coercer(r["fields"].get(name), type_) for r in rows]
+        values = [r["fields"].get(name) for r in rows]
+        try:
+            # Fast path: Arrow converts a column whose values already have the right type.
+            if type_ == INT and any(v is True or v is False for v in values):
+                raise pa.ArrowTypeError("booleans are not integers here")
+            columns[name] = pa.array(values, type=ARROW_TYPES[type_])
+        except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
+            columns[name] = pa.array([coercer(v, type_) for v in values], type=ARROW_TYPES[type_])
     return pa.Table.from_pydict(columns, schema=schema)

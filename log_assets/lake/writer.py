@@ -16,12 +16,12 @@ COMPRESSION = "zstd"
 ROW_GROUP_ROWS = 64_000
 
 
-def write_parquet_atomic(table: pa.Table, path: Path) -> None:
+def write_parquet_atomic(table: pa.Table, path: Path, compression: str = COMPRESSION) -> None:
     ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        pq.write_table(table, tmp, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+        pq.write_table(table, tmp, compression=compression, row_group_size=ROW_GROUP_ROWS)
         _fsync_path(tmp)
         os.replace(tmp, path)
     except BaseException:

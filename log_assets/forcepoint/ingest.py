@@ -222,7 +222,7 @@ class ForcepointIngest:
                 )
                 shutil.rmtree(self.staging_root / walk["id"], ignore_errors=True)
             tail = st.get("tail")
-            if tail and not refetch and tail["covered_from"] <= needed[0]:
+            if tail and not refetch and self._tail_fits(tail, needed[0]):
                 stage_from = min([needed[0]] + [d for d in tail.get("open_days", []) if d < needed[0]])
                 walk = self._new_walk(stage_from, end_excl, tail["token"], "token saved by the last walk", [])
             else:
@@ -245,6 +245,16 @@ class ForcepointIngest:
             report.quota_left = self.budget.left
             raise WalkInterrupted(e, report) from None
         self._fill_counters(walk, report)
+
+    @staticmethod
+    def _tail_fits(tail: dict, first_needed: str) -> bool:
+        """Continue from the saved token only where it saves requests: everything before it is
+        landed from `covered_from` on, and it stands at most a day before the first day we need
+        (a tail far behind would spend the day's budget on days nobody asked for)."""
+        if tail["covered_from"] > first_needed or not tail.get("position"):
+            return False
+        behind = (datetime.strptime(first_needed, "%Y-%m-%d") - datetime.strptime(tail["position"][:10], "%Y-%m-%d")).days
+        return behind <= 1
 
     def _fill_counters(self, walk: dict, report: WalkReport) -> None:
         c = walk["counters"]

@@ -97,3 +97,27 @@ def test_refused_token_restarts_from_the_current_day(tmp_path):
     ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
     assert client.calls[2] == ("startdate", "2026-11-10T00:00:00Z")
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
+
+
+def test_open_day_continues_from_its_token_but_a_stale_token_is_not_used(tmp_path):
+    recs = [rec(i) for i in range(3)]
+    clock_now = DAY + timedelta(hours=1)
+    lt = FORCEPOINT_TYPES["access"]
+    home = Home(tmp_path)
+    budget = QuotaBudget(home.state / "q.json", "access")
+
+    def run(client, start, now):
+        return ForcepointIngest(home, lt, client, budget, clock=lambda: now).run(start, start + timedelta(days=1))
+
+    c1 = ScriptedClient([page(recs[:2], "t1"), page([], "t1")])
+    r1 = run(c1, DAY, clock_now)
+    assert r1.days["2026-11-10"]["complete"] is False  # caught up, but the day is still running
+    c2 = ScriptedClient([page(recs[2:], "t2"), page([], "t2")])
+    run(c2, DAY, clock_now + timedelta(minutes=5))
+    assert c2.calls[0] == ("token", "t1")
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
+    # three days later, for another day: the old token would walk days nobody asked for
+    later = DAY + timedelta(days=3)
+    c3 = ScriptedClient([page([rec(7, day=later)], "t9"), page([], "t9")])
+    run(c3, later, later + timedelta(hours=2))
+    assert c3.calls[0] == ("startdate", "2026-11-13T00:00:00Z")

@@ -2,10 +2,12 @@
 
 import dagster as dg
 
+from log_assets.defs.aperture import definitions as aperture
 from log_assets.defs.forcepoint import definitions as forcepoint
 from log_assets.defs.resources import LogAssetsHome
 
 defs = dg.Definitions.merge(
     dg.Definitions(resources={"home": LogAssetsHome()}),
     forcepoint.defs,
+    aperture.defs,
 )

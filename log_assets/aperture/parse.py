@@ -1,0 +1,228 @@
+"""Parsing Aperture response bodies into lake rows.
+
+The API has no event id and bodies are not always valid JSON (api-facts.md), so:
+- `event_id` is the sha256 of the event's canonical JSON: byte-identical repeats merge, different
+  events never do;
+- a body that cannot be read as JSON is rejected as a whole (the caller quarantines it byte for byte);
+- inside a good body, an event without a usable `log_type` or `timestamp` is rejected on its own and
+  the rest of the body still lands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from log_assets.catalog import APERTURE
+
+TIME_FIELD = "timestamp"
+LOG_TYPE_FIELD = "log_type"
+
+# log_type becomes a folder name: keep it to a safe, predictable alphabet.
+_UNSAFE = re.compile(r"[^a-z0-9_]+")
+
+_ISO = re.compile(
+    r"""^(?P<y>\d{4})-(?P<mo>\d{1,2})-(?P<d>\d{1,2})
+        (?:[Tt\ ]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d+))?)?)?
+        \s*(?P<tz>[Zz]|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$""",
+    re.VERBOSE,
+)
+
+
+class BodyError(ValueError):
+    """The body as a whole cannot be read: it is quarantined byte for byte."""
+
+
+@dataclass(frozen=True)
+class ParsedEvent:
+    log_type: str
+    event_time: datetime
+    event_id: str
+    raw: str
+    fields: dict
+
+    @property
+    def day(self) -> str:
+        return self.event_time.date().isoformat()
+
+
+@dataclass(frozen=True)
+class RejectedEvent:
+    index: int
+    reason: str
+    raw: str
+
+
+@dataclass
+class ParsedBody:
+    events: list[ParsedEvent] = field(default_factory=list)
+    rejected: list[RejectedEvent] = field(default_factory=list)
+
+
+def _reject_constant(name: str):
+    # NaN / Infinity are not JSON; accepting them would put invalid JSON text into `raw`.
+    raise ValueError(f"non-JSON constant {name}")
+
+
+def load_events(body: bytes) -> list:
+    """The events of a response body, or BodyError.
+
+    Accepts the bulk shape `{"events": [...]}`, a bare event (the single-event endpoint) and a bare
+    list. `{"events": []}` and `{"events": null}` are empty.
+    """
+    try:
+        doc = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+        raise BodyError(f"not valid JSON: {e}") from None
+    if isinstance(doc, list):
+        return doc
+    if isinstance(doc, dict):
+        if "events" in doc:
+            events = doc["events"]
+            if events is None:
+                return []
+            if isinstance(events, list):
+                return events
+            raise BodyError(f"'events' is a {type(events).__name__}, not a list")
+        if LOG_TYPE_FIELD in doc:
+            return [doc]
+        raise BodyError("JSON object without 'events' or 'log_type'")
+    raise BodyError(f"JSON {type(doc).__name__} where an object was expected")
+
+
+def canonical_json(event: Any) -> str:
+    """Key-sorted, compact, ASCII-escaped: one text per distinct event, whatever the key order."""
+    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+def event_id(event: Any) -> str:
+    return hashlib.sha256(canonical_json(event).encode("ascii")).hexdigest()
+
+
+def raw_json(event: Any) -> str:
+    """The event as JSON text in the order received; escapes only what UTF-8 cannot hold."""
+    return _raw_json(event)[0]
+
+
+def _raw_json(event: Any) -> tuple[str, bool]:
+    """(text, True) or, when the event holds lone surrogates (from \\ud800-style escapes), an
+    ASCII-escaped text and False."""
+    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(event, separators=(",", ":"), ensure_ascii=True), False
+    return text, True
+
+
+def normalize_log_type(value: Any) -> str | None:
+    """Folder-safe log type name, or None when there is none. Case and stray spaces do not matter."""
+    if not isinstance(value, str):
+        return None
+    name = _UNSAFE.sub("_", value.strip().lower()).strip("_")
+    return name or None
+
+
+def parse_timestamp(value: Any) -> datetime | None:
+    """Lenient ISO 8601 (`Z`, offsets, any fraction length, trailing spaces, no zone = UTC) or epoch
+    seconds/milliseconds. Returns an aware UTC datetime, or None when it cannot be read."""
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return _from_epoch(value)
+    if not isinstance(value, str):
+        return None
+    s = value.strip()
+    if s.isdigit():
+        return _from_epoch(int(s))
+    m = _ISO.match(s)
+    if not m:
+        return None
+    try:
+        frac = (m["frac"] or "0")[:6].ljust(6, "0")
+        dt = datetime(
+            int(m["y"]), int(m["mo"]), int(m["d"]),
+            int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0), int(frac),
+            tzinfo=timezone.utc,
+        )
+    except ValueError:
+        return None
+    tz = m["tz"]
+    if tz and tz[0] in "+-":
+        digits = tz[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        if offset >= timedelta(hours=24):
+            return None
+        try:
+            dt = dt - offset if tz[0] == "+" else dt + offset
+        except OverflowError:
+            return None
+    return dt
+
+
+def _from_epoch(value: float) -> datetime | None:
+    if not math.isfinite(value) or value < 0:
+        return None
+    if value > 1e14:  # microseconds
+        value /= 1e6
+    elif value > 1e11:  # milliseconds
+        value /= 1e3
+    try:
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _strip_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {k: _strip_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_strip_surrogates(v) for v in value]
+    return value
+
+
+def parse_event(index: int, event: Any) -> ParsedEvent | RejectedEvent:
+    raw, utf8_clean = _raw_json(event)
+    if not isinstance(event, dict):
+        return RejectedEvent(index, f"event is a JSON {type(event).__name__}, not an object", raw)
+    name = normalize_log_type(event.get(LOG_TYPE_FIELD))
+    if name is None:
+        return RejectedEvent(index, "missing or unusable log_type", raw)
+    if event.get(TIME_FIELD) is None:
+        return RejectedEvent(index, "missing timestamp", raw)
+    when = parse_timestamp(event[TIME_FIELD])
+    if when is None:
+        return RejectedEvent(index, f"unparseable timestamp {str(event[TIME_FIELD])[:64]!r}", raw)
+    # Typed columns must be valid UTF-8; `raw` keeps the escaped original.
+    fields = event if utf8_clean else _strip_surrogates(event)
+    return ParsedEvent(name, when, event_id(event), raw, fields)
+
+
+def parse_body(body: bytes) -> ParsedBody:
+    """Parse one response body. Raises BodyError when the body as a whole is unreadable."""
+    out = ParsedBody()
+    for i, event in enumerate(load_events(body)):
+        parsed = parse_event(i, event)
+        (out.events if isinstance(parsed, ParsedEvent) else out.rejected).append(parsed)
+    return out
+
+
+def lake_row(event: ParsedEvent, ingested_at: datetime) -> dict:
+    """A row in the shape `log_assets.lake.schema.build_table` expects."""
+    return {
+        "event_id": event.event_id,
+        "event_time": event.event_time,
+        "vendor": APERTURE,
+        "log_type": event.log_type,
+        "raw": event.raw,
+        "ingested_at": ingested_at,
+        "fields": event.fields,
+    }
+

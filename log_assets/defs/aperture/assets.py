@@ -1,0 +1,191 @@
+"""Aperture assets: `aperture/spool` (the drain) and `aperture/<log_type>` (daily lake partitions).
+
+The spool asset is what the `aperture_drain` job materializes: each materialization is one drain of
+the vendor queue into the durable spool, so its history is the drain history (and its freshness
+check is the "last successful drain" alarm). The log type assets are deliberately not declared
+downstream of it: every minute's drain would otherwise mark every day partition as stale.
+"""
+
+from datetime import datetime
+from typing import Callable, Iterable
+
+import dagster as dg
+import requests
+from pydantic import Field
+
+from log_assets.aperture.client import ApertureError
+from log_assets.aperture.drain import DEFAULT_BUDGET_SECONDS, DEFAULT_READERS, DrainError, DrainReport, drain
+from log_assets.aperture.land import LandReport, land_day
+from log_assets.aperture.spool import Spool, log_type_entry
+from log_assets.catalog import APERTURE, APERTURE_TYPES, LogType
+from log_assets.defs.aperture.partitions import aperture_daily_partitions
+from log_assets.defs.aperture.resources import ApertureApi
+from log_assets.defs.resources import LogAssetsHome
+from log_assets.lake.schema import arrow_schema
+
+GROUP = "aperture"
+SPOOL_KEY = dg.AssetKey([APERTURE, "spool"])
+OTHER_TYPES_KEY = dg.AssetKey([APERTURE, "other_log_types"])
+
+
+class DrainConfig(dg.Config):
+    budget_seconds: float = Field(
+        default=DEFAULT_BUDGET_SECONDS,
+        description="Stop starting new reads after this many seconds (a read in flight always completes).",
+    )
+    readers: int = Field(default=DEFAULT_READERS, description="Concurrent readers, one HTTP session each.")
+
+
+def _ts(value: datetime | None):
+    return dg.MetadataValue.timestamp(value) if value is not None else dg.MetadataValue.null()
+
+
+def drain_metadata(report: DrainReport, spool: Spool) -> dict:
+    s = report.sort
+    age = report.oldest_event_age_seconds
+    return {
+        "events_read": report.events_read,
+        "events_sorted": s.events,
+        "bodies_read": report.bodies_read,
+        "bytes_read": report.bytes_read,
+        "bodies_quarantined": s.bodies_quarantined + report.bodies_truncated,
+        "bodies_truncated": report.bodies_truncated,
+        "bodies_partly_quarantined": s.bodies_partly_quarantined,
+        "events_quarantined": s.events_quarantined,
+        "bodies_recovered": report.bodies_recovered,
+        "empty_reads": report.empty_reads,
+        "read_errors": report.read_errors,
+        "coercion_failures": s.coercion_failures,
+        "oldest_event_age_seconds": dg.MetadataValue.float(age) if age is not None else dg.MetadataValue.null(),
+        "oldest_event": _ts(s.oldest_event),
+        "newest_event": _ts(s.newest_event),
+        "partitions_touched": dg.MetadataValue.json(
+            {f"{t}/{d}": n for (t, d), n in sorted(s.per_partition.items())}
+        ),
+        "stop_reason": report.stop_reason,
+        "readers": report.readers,
+        "tokens_issued": report.tokens_issued,
+        "elapsed_seconds": report.elapsed_seconds,
+        "spool": dg.MetadataValue.path(str(spool.root)),
+    }
+
+
+@dg.asset(
+    key=SPOOL_KEY,
+    group_name=GROUP,
+    kinds={"python"},
+    description=(
+        "Durable spool of Aperture response bodies. Materializing it drains the vendor queue (reads are "
+        "destructive): every body is fsynced to $LOG_ASSETS_HOME/spool/aperture/ before it is parsed or the "
+        "next read is made, then sorted into per-day inbox files for the aperture/<log_type> partitions; "
+        "unparseable bodies go byte for byte to quarantine/aperture/."
+    ),
+)
+def aperture_spool(context: dg.AssetExecutionContext, config: DrainConfig, home: LogAssetsHome, aperture: ApertureApi) -> dg.MaterializeResult:
+    spool = Spool(home.get())
+    try:
+        client = aperture.client()  # credentials checked here: nothing is sent without them
+        report = drain(client, spool, budget_seconds=config.budget_seconds, readers=config.readers, log=context.log)
+    except DrainError as e:
+        raise dg.Failure(description=str(e), metadata=drain_metadata(e.report, spool)) from e
+    except ApertureError as e:
+        raise dg.Failure(description=str(e)) from e
+    except requests.RequestException as e:
+        raise dg.Failure(description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}") from e
+    context.log.info(
+        f"drained {report.events_read} events in {report.bodies_read} bodies ({report.stop_reason}); "
+        f"quarantined {report.sort.bodies_quarantined + report.bodies_truncated} bodies"
+    )
+    return dg.MaterializeResult(metadata=drain_metadata(report, spool))
+
+
+def _column_schema(lt: LogType) -> dg.TableSchema:
+    return dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type)) for f in arrow_schema(log_type_entry(lt.name))])
+
+
+def land_metadata(reports: list[LandReport], spool: Spool) -> dict:
+    firsts = [r.first_event for r in reports if r.first_event]
+    lasts = [r.last_event for r in reports if r.last_event]
+    per_day: dict[str, int] = {}
+    for r in reports:
+        per_day[r.day] = per_day.get(r.day, 0) + r.landed
+    return {
+        "events_landed": sum(r.landed for r in reports),
+        "duplicates_merged": sum(r.duplicates for r in reports),
+        "inbox_files": sum(r.inbox_files for r in reports),
+        "rows": sum(r.rows for r in reports),
+        "files": sum(r.files for r in reports),
+        "compacted": sum(1 for r in reports if r.compacted),
+        "coercion_failures": sum(r.coercion_failures for r in reports),
+        "events_landed_per_day": dg.MetadataValue.json({d: n for d, n in per_day.items() if n}),
+        "log_types": dg.MetadataValue.json(sorted({r.log_type for r in reports})),
+        "first_event": _ts(min(firsts) if firsts else None),
+        "last_event": _ts(max(lasts) if lasts else None),
+        "quarantined_bodies_total": len(spool.quarantined_bodies()),
+    }
+
+
+def _land_days(context: dg.AssetExecutionContext, spool: Spool, names: Callable[[Spool, str], Iterable[str]]) -> list[LandReport]:
+    reports = []
+    for day in context.partition_keys:
+        for name in names(spool, day):
+            r = land_day(spool, name, day)
+            if r.landed or r.duplicates:
+                context.log.info(f"{name} {day}: landed {r.landed}, merged {r.duplicates} duplicates")
+            reports.append(r)
+    return reports
+
+
+def _other_types(spool: Spool, day: str) -> list[str]:
+    if not spool.inbox.exists():
+        return []
+    return sorted(
+        d.name for d in spool.inbox.iterdir()
+        if d.is_dir() and d.name not in APERTURE_TYPES and spool.inbox_files(d.name, day)
+    )
+
+
+def _log_type_spec(lt: LogType) -> dg.AssetSpec:
+    return dg.AssetSpec(
+        key=lt.asset_key,
+        group_name=GROUP,
+        kinds={"parquet"},
+        description=(
+            f"{lt.description} Lake: $LOG_ASSETS_HOME/lake/aperture/{lt.name}/date=<day>/, one row per distinct "
+            "event (event_id = sha256 of its canonical JSON), by UTC day of `timestamp`. Materializing a day merges "
+            "the events the drain spooled for it."
+        ),
+        metadata={"dagster/column_schema": _column_schema(lt)},
+    )
+
+
+OTHER_TYPES_SPEC = dg.AssetSpec(
+    key=OTHER_TYPES_KEY,
+    group_name=GROUP,
+    kinds={"parquet"},
+    description=(
+        "Events of log types the catalog does not know yet, kept (common columns + raw) in their own "
+        "folders, lake/aperture/<log_type>/date=<day>/, never dropped."
+    ),
+)
+LOG_TYPE_KEYS = [dg.AssetKey(lt.asset_key) for lt in APERTURE_TYPES.values()]
+
+
+# One subsettable multi-asset rather than one asset per type: a landing run for several types is
+# then one step (one process) instead of one per type, which matters at a run every minute.
+@dg.multi_asset(
+    name="aperture_landing",
+    specs=[*(_log_type_spec(lt) for lt in APERTURE_TYPES.values()), OTHER_TYPES_SPEC],
+    can_subset=True,
+    partitions_def=aperture_daily_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def aperture_landing(context: dg.AssetExecutionContext, home: LogAssetsHome):
+    spool = Spool(home.get())
+    for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
+        if key == OTHER_TYPES_KEY:
+            names = _other_types
+        else:
+            names = lambda _spool, _day, name=key.path[-1]: [name]  # noqa: E731
+        reports = _land_days(context, spool, names)
+        yield dg.MaterializeResult(asset_key=key, metadata=land_metadata(reports, spool))

@@ -1,0 +1,83 @@
+"""Sensors: land spooled events into their day partitions; warn when drains stop."""
+
+import hashlib
+import time
+import warnings
+
+import dagster as dg
+
+from log_assets.aperture.spool import Spool
+from log_assets.catalog import APERTURE, APERTURE_TYPES
+from log_assets.defs.aperture.assets import LOG_TYPE_KEYS, OTHER_TYPES_KEY
+from log_assets.defs.aperture.checks import drain_freshness_checks
+from log_assets.defs.aperture.partitions import aperture_daily_partitions
+from log_assets.defs.resources import LogAssetsHome
+
+# Inbox files still there this long after they were written mean an earlier landing run failed or
+# was lost; a new run key every interval asks again (landing is idempotent).
+RETRY_STALE_SECONDS = 600
+
+
+def inbox_run_requests(spool: Spool, now: float | None = None) -> tuple[list[dg.RunRequest], list[str]]:
+    """One run per day with inbox data, selecting the log type assets that have some.
+
+    Returns (run requests, days that are not partitions yet/anymore, left waiting in the inbox).
+    """
+    now = time.time() if now is None else now
+    by_day: dict[str, dict[str, list]] = {}
+    for (log_type, day), files in spool.pending_partitions().items():
+        by_day.setdefault(day, {})[log_type] = files
+    requests, waiting = [], []
+    for day, types in sorted(by_day.items()):
+        if not aperture_daily_partitions.has_partition_key(day):
+            waiting.append(day)
+            continue
+        keys = set()
+        fingerprint = hashlib.sha256()
+        oldest = now
+        for log_type, files in sorted(types.items()):
+            keys.add(dg.AssetKey([APERTURE, log_type]) if log_type in APERTURE_TYPES else OTHER_TYPES_KEY)
+            for f in files:
+                fingerprint.update(f"{log_type}/{f.name}\n".encode())
+                try:
+                    oldest = min(oldest, f.stat().st_mtime)
+                except FileNotFoundError:
+                    pass
+        run_key = f"aperture-inbox:{day}:{fingerprint.hexdigest()[:16]}"
+        if now - oldest > RETRY_STALE_SECONDS:
+            run_key += f":retry{int(now // RETRY_STALE_SECONDS)}"
+        requests.append(
+            dg.RunRequest(run_key=run_key, partition_key=day, asset_selection=sorted(keys, key=lambda k: k.path))
+        )
+    return requests, waiting
+
+
+@dg.sensor(
+    name="aperture_inbox_sensor",
+    target=[*LOG_TYPE_KEYS, OTHER_TYPES_KEY],
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests runs of the aperture/<log_type> day partitions that have new spooled events.",
+)
+def aperture_inbox_sensor(context: dg.SensorEvaluationContext, home: LogAssetsHome):
+    requests, waiting = inbox_run_requests(Spool(home.get()))
+    if waiting:
+        context.log.warning(
+            f"spooled events for days outside the partitions ({', '.join(waiting)}) wait in the inbox; "
+            "set APERTURE_PARTITIONS_START earlier to land days before the start"
+        )
+    if not requests:
+        return dg.SkipReason("no new spooled events" + (f" (waiting: {', '.join(waiting)})" if waiting else ""))
+    return requests
+
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=r".*build_sensor_for_freshness_checks.*superseded")
+    # Re-evaluates the drain freshness check once the last drain could have become too old; a WARN
+    # shows on aperture/spool until a drain succeeds again.
+    aperture_drain_freshness_sensor = dg.build_sensor_for_freshness_checks(
+        freshness_checks=drain_freshness_checks,
+        name="aperture_drain_freshness_sensor",
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+    )

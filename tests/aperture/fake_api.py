@@ -1,0 +1,136 @@
+"""A tiny scriptable stand-in for the Aperture API, for client-level tests.
+
+The built-in simulator is the reference for end-to-end tests; this one exists to force exact
+situations (a 401 on a given read, a body cut off mid-way, a missing expires_in) and to record
+every request, so tests can assert what was (not) sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from collections import deque
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+class FakeAperture:
+    def __init__(self, client_id="cid", client_secret="s3cret-value", expires_in=3600, long_poll=0.05):
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.expires_in = expires_in
+        self.long_poll = long_poll
+        self.latency = 0.0  # seconds before every events answer
+        self.lock = threading.Lock()
+        self.bodies: deque[bytes] = deque()  # what successive 200 reads return
+        self.scripted: deque[tuple] = deque()  # (status, body, headers) served before the queue
+        self.token_script: deque[int] = deque()  # statuses for the next token requests
+        self.requests: list[dict] = []
+        self.tokens: list[str] = []
+        self.revoked: set[str] = set()
+        self.refuse_new_tokens = False  # tokens are issued but refused by the events endpoint
+        self.truncate_next = 0  # the next N 200 bodies are cut off half way
+        self.delivered: list[bytes] = []  # every body the server sent (popped)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def env(self) -> dict:
+        return {"APERTURE_API_URL": self.url, "APERTURE_CLIENT_ID": self.client_id, "APERTURE_CLIENT_SECRET": self.client_secret}
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_events(self, events: list, per_body: int = 100) -> None:
+        for i in range(0, len(events), per_body):
+            self.bodies.append(json.dumps({"events": events[i : i + per_body]}).encode())
+
+    def reads(self) -> list[dict]:
+        return [r for r in self.requests if r["path"].startswith("/api/")]
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def _send(self, status, body=b"", headers=None, truncate=False):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                if truncate:
+                    self.send_header("Connection", "close")
+                self.end_headers()
+                if truncate:
+                    self.wfile.write(body[: len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.wfile.write(body)
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(n).decode())
+                with fake.lock:
+                    fake.requests.append({"method": "POST", "path": self.path, "auth": self.headers.get("Authorization"), "form": form})
+                    scripted = fake.token_script.popleft() if fake.token_script else None
+                if self.path != "/oauth/token":
+                    return self._send(404, b'{"error":"not found"}')
+                if scripted:
+                    return self._send(scripted, b'{"error":"scripted"}')
+                want = "Basic " + base64.b64encode(f"{fake.client_id}:{fake.client_secret}".encode()).decode()
+                if self.headers.get("Authorization") != want or form.get("grant_type") != ["client_credentials"]:
+                    return self._send(401, b'{"error":"unauthorized","error_description":"bad client credentials"}')
+                with fake.lock:
+                    token = f"tok-{len(fake.tokens) + 1}"
+                    fake.tokens.append(token)
+                    if fake.refuse_new_tokens:
+                        fake.revoked.add(token)
+                doc = {"access_token": token, "token_type": "bearer", "scope": "api_access"}
+                if fake.expires_in is not None:
+                    doc["expires_in"] = fake.expires_in
+                self._send(200, json.dumps(doc).encode())
+
+            def do_GET(self):
+                auth = self.headers.get("Authorization") or ""
+                with fake.lock:
+                    fake.requests.append({"method": "GET", "path": self.path, "auth": auth})
+                if self.path != "/api/v1/log_events_bulk":
+                    return self._send(404, b'{"error":"not found"}')
+                if fake.latency:
+                    time.sleep(fake.latency)
+                token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+                if token not in fake.tokens or token in fake.revoked:
+                    return self._send(401, b'{"error":"invalid_token"}')
+                with fake.lock:
+                    if fake.scripted:
+                        status, body, headers = fake.scripted.popleft()
+                        return self._send(status, body, headers)
+                    body = fake.bodies.popleft() if fake.bodies else None
+                    truncate = body is not None and fake.truncate_next > 0
+                    if truncate:
+                        fake.truncate_next -= 1
+                    if body is not None:
+                        fake.delivered.append(body)
+                if body is None:
+                    time.sleep(fake.long_poll)
+                    return self._send(204)
+                self._send(200, body, truncate=truncate)
+
+        return Handler

@@ -1,0 +1,5 @@
+import sys
+
+from log_assets.simulator.cli import main
+
+sys.exit(main())

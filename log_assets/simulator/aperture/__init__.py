@@ -1,0 +1,1 @@
+"""The simulated Palo Alto Networks Data Security (Aperture) Log Events API."""

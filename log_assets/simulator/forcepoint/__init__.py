@@ -1,0 +1,1 @@
+"""The simulated Forcepoint ONE SSE (Bitglass) Log Export API."""

@@ -32,3 +32,19 @@ def test_catalog_covers_every_documented_type():
         "healthproxy", "healthapi", "healthsystem", "ztna",
     }
     assert set(APERTURE_TYPES) == {"activity_monitoring", "incident", "remediation", "policy_violation", "admin_audit"}
+
+
+def test_forcepoint_schedules_pick_today_and_yesterday(monkeypatch):
+    from datetime import datetime, timezone
+
+    from log_assets.defs.forcepoint.schedules import forcepoint_close_day_schedule, forcepoint_open_day_schedule
+
+    for k in ("FORCEPOINT_API_TOKEN", "FORCEPOINT_USERNAME", "FORCEPOINT_PASSWORD"):
+        monkeypatch.delenv(k, raising=False)
+    when = datetime(2026, 11, 22, 0, 30, tzinfo=timezone.utc)
+    ctx = dg.build_schedule_context(scheduled_execution_time=when)
+    skipped = forcepoint_open_day_schedule(ctx)
+    assert isinstance(skipped, dg.SkipReason) and "FORCEPOINT_API_TOKEN" in skipped.skip_message
+    monkeypatch.setenv("FORCEPOINT_API_TOKEN", "t")
+    assert forcepoint_open_day_schedule(dg.build_schedule_context(scheduled_execution_time=when)).partition_key == "2026-11-22"
+    assert forcepoint_close_day_schedule(dg.build_schedule_context(scheduled_execution_time=when)).partition_key == "2026-11-21"

@@ -5,9 +5,11 @@ import dagster as dg
 from log_assets.defs.aperture import definitions as aperture
 from log_assets.defs.forcepoint import definitions as forcepoint
 from log_assets.defs.resources import LogAssetsHome
+from log_assets.defs.warehouse import definitions as warehouse
 
 defs = dg.Definitions.merge(
     dg.Definitions(resources={"home": LogAssetsHome()}),
     forcepoint.defs,
     aperture.defs,
+    warehouse.defs,
 )

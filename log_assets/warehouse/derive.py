@@ -1,0 +1,252 @@
+"""Derived tables: the latest-state tables, analytics.events, analytics.incidents, activity_daily.
+
+Each derived table is a consumer of the change log the loads write (`_warehouse.changes`: which
+days of which table were rewritten; `_warehouse.changed_keys`: which fileid / incident_id values
+they touched). A refresh recomputes only the affected keys or days, in one transaction, and keeps a
+cursor; a table that has no cursor yet (new, or its SQL changed) is computed in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from log_assets.warehouse.layout import TableRef
+from log_assets.warehouse.sqlfiles import ident, sections, sql
+
+FORCEPOINT_CLOUDSUMMARY = TableRef("forcepoint", "cloudsummary")
+APERTURE_INCIDENT = TableRef("aperture", "incident")
+APERTURE_VIOLATION = TableRef("aperture", "policy_violation")
+APERTURE_REMEDIATION = TableRef("aperture", "remediation")
+FORCEPOINT_DLP_SOURCES = (TableRef("forcepoint", "swgwebdlp"), TableRef("forcepoint", "access"), TableRef("forcepoint", "cloudaudit"))
+
+EVENTS = TableRef("analytics", "events")
+
+# The columns of analytics.events, in order (OCSF-style names where they fit; see sql/events.sql).
+EVENT_COLUMNS = (
+    ("time", "TIMESTAMPTZ"),
+    ("event_day", "DATE"),
+    ("vendor", "VARCHAR"),
+    ("log_type", "VARCHAR"),
+    ("user_name", "VARCHAR"),
+    ("user_email", "VARCHAR"),
+    ("src_ip", "VARCHAR"),
+    ("app_name", "VARCHAR"),
+    ("action", "VARCHAR"),
+    ("activity_name", "VARCHAR"),
+    ("object_name", "VARCHAR"),
+    ("severity", "DOUBLE"),
+    ("event_id", "VARCHAR"),
+    ("raw", "VARCHAR"),
+    ("bytes_out", "BIGINT"),
+    ("bytes_in", "BIGINT"),
+)
+
+
+@dataclass
+class RefreshReport:
+    table: str
+    full: bool
+    keys: int = 0  # keys recomputed (keyed tables)
+    days: int = 0  # days recomputed (day-based tables)
+    rows: int = 0  # rows in the table afterwards
+
+
+class Derived:
+    ref: TableRef
+    # Source tables whose changed keys this table follows, and the key column.
+    keyed_sources: dict[TableRef, str] = {}
+
+    @property
+    def reads(self) -> tuple[TableRef, ...]:
+        """The tables (or view) it is computed from."""
+        raise NotImplementedError
+
+    def ensure(self, w) -> None:
+        """Create the table; one whose columns no longer match its statement is rebuilt in full."""
+        probe = TableRef("_warehouse", f"_probe_{self.ref.name}")
+        w.run("tables", "drop", table=probe.sql)
+        w.run("tables", self.ref.key, table=probe.sql)
+        wanted = w.columns(probe)
+        w.run("tables", "drop", table=probe.sql)
+        if w.table_exists(self.ref):
+            if w.columns(self.ref) == wanted:
+                return
+            w.log.info("%s: columns changed; rebuilding it", self.ref.key)
+            w.run("tables", "drop", table=self.ref.sql)
+        w.run("tables", self.ref.key, table=self.ref.sql)
+        w.drop_cursor(self.ref.key)
+
+    def version(self) -> str:
+        """Changes when the SQL that computes the table changes: then it is recomputed in full."""
+        return hashlib.sha1("\0".join(self.statements()).encode()).hexdigest()[:16]
+
+    def statements(self) -> list[str]:
+        raise NotImplementedError
+
+    def refresh(self, w) -> RefreshReport:
+        cur = w.cursor(self.ref.key)
+        version = self.version()
+        full = cur is None or cur[1] != version
+        with w.transaction():
+            seq = w.new_batch(f"refresh {self.ref.key}")
+            report = RefreshReport(self.ref.key, full)
+            if full:
+                self.replace(w, seq, "true", self.select_all())
+            else:
+                self.update(w, seq, cur[0], report)
+            w.set_cursor(self.ref.key, seq, version)
+            report.rows = w.row_count(self.ref)
+        w.log.info("%s: %s refresh, %d keys, %d days, %d rows", self.ref.key,
+                   "full" if full else "incremental", report.keys, report.days, report.rows)
+        return report
+
+    def replace(self, w, seq: int, where: str, select: str) -> None:
+        logged = {"seq": seq, "table_name": self.ref.key}
+        w.run("derive", "log_rows", logged, table=self.ref.sql, where=where)
+        w.run("derive", "delete_rows", table=self.ref.sql, where=where)
+        w.run("derive", "insert_rows", table=self.ref.sql, select=select)
+        w.run("derive", "log_rows", logged, table=self.ref.sql, where=where)
+
+    def pending_keys(self, w, since: int, tables) -> int:
+        w.run("derive", "pending_keys", {"since": since, "tables": [t.key for t in tables]})
+        return w.count("_keys")
+
+    def pending_days(self, w, since: int, tables) -> int:
+        w.run("derive", "pending_days", {"since": since, "tables": [t.key for t in tables]})
+        return w.count("_days")
+
+    def select_all(self) -> str:
+        raise NotImplementedError
+
+    def update(self, w, seq: int, since: int, report: RefreshReport) -> None:
+        raise NotImplementedError
+
+
+class LatestPerKey(Derived):
+    """forcepoint.cloudsummary_current, aperture.incident_current: the latest row per key."""
+
+    def __init__(self, ref: TableRef, source: TableRef, key: str, order: str):
+        self.ref, self.source, self.key, self.order = ref, source, key, order
+        self.keyed_sources = {source: key}
+
+    @property
+    def reads(self) -> tuple[TableRef, ...]:
+        return (self.source,)
+
+    def select(self, key_filter: str) -> str:
+        return sql("latest", "select", source=self.source.sql, key=ident(self.key), key_filter=key_filter,
+                   order=sql("latest", self.order))
+
+    def statements(self) -> list[str]:
+        return [self.select("true")]
+
+    def select_all(self) -> str:
+        return self.select("true")
+
+    def update(self, w, seq, since, report) -> None:
+        report.keys = self.pending_keys(w, since, [self.source])
+        if not report.keys:
+            return
+        report.days = self.pending_days(w, since, [self.source])
+        slots = {"source": self.source.sql, "target": self.ref.sql, "key": ident(self.key)}
+        w.run("latest", "candidates", **slots)
+        w.run("latest", "stale", **slots)
+        w.run("latest", "merge", order=sql("latest", self.order), **slots)
+        if w.count("_stale"):
+            stale = sql("derive", "key_filter", column=ident(self.key), keys="_stale")
+            w.run("latest", "add_stale", select=self.select(stale))
+        w.run("latest", "to_replace", **slots)
+        rows = sql("derive", "key_filter", column=ident(self.key), keys="_replace")
+        self.replace(w, seq, rows, sql("latest", "replaced", key=ident(self.key)))
+
+
+class Incidents(Derived):
+    """analytics.incidents: Aperture incidents by incident_id, Forcepoint DLP hits by day."""
+
+    ref = TableRef("analytics", "incidents")
+    keyed_sources = {APERTURE_INCIDENT: "incident_id", APERTURE_VIOLATION: "incident_id", APERTURE_REMEDIATION: "incident_id"}
+
+    @property
+    def reads(self) -> tuple[TableRef, ...]:
+        return (*self.keyed_sources, *FORCEPOINT_DLP_SOURCES)
+
+    def aperture(self, key_filter: str) -> str:
+        return sql("incidents", "aperture", key_filter=key_filter, incident_order=sql("latest", "incident_order"))
+
+    def forcepoint(self, day_filter: str) -> str:
+        return sql("incidents", "forcepoint", day_filter=day_filter)
+
+    def statements(self) -> list[str]:
+        return [self.aperture("true"), self.forcepoint("true")]
+
+    def select_all(self) -> str:
+        return sql("incidents", "all", aperture=self.aperture("true"), forcepoint=self.forcepoint("true"))
+
+    def update(self, w, seq, since, report) -> None:
+        report.keys = self.pending_keys(w, since, self.keyed_sources)
+        if report.keys:
+            key_filter = sql("derive", "key_filter", column="incident_id", keys="_keys")
+            self.replace(w, seq, sql("incidents", "aperture_rows", key_filter=key_filter), self.aperture(key_filter))
+        report.days = self.pending_days(w, since, FORCEPOINT_DLP_SOURCES)
+        if report.days:
+            day_filter = sql("derive", "day_filter")
+            self.replace(w, seq, sql("incidents", "forcepoint_rows", day_filter=day_filter), self.forcepoint(day_filter))
+
+
+class ActivityDaily(Derived):
+    """analytics.activity_daily: recomputed for every day any per-type table rewrote."""
+
+    ref = TableRef("analytics", "activity_daily")
+
+    @property
+    def reads(self) -> tuple[TableRef, ...]:
+        return (EVENTS,)
+
+    def select(self, day_filter: str) -> str:
+        return sql("activity", "select", day_filter=day_filter)
+
+    def statements(self) -> list[str]:
+        return [self.select("true")]
+
+    def select_all(self) -> str:
+        return self.select("true")
+
+    def update(self, w, seq, since, report) -> None:
+        report.days = self.pending_days(w, since, [s.ref for s in w.sources()])
+        if report.days:
+            day_filter = sql("derive", "day_filter")
+            self.replace(w, seq, day_filter, self.select(day_filter))
+
+
+DERIVED: tuple[Derived, ...] = (
+    LatestPerKey(TableRef("forcepoint", "cloudsummary_current"), FORCEPOINT_CLOUDSUMMARY, "fileid", "cloudsummary_order"),
+    LatestPerKey(TableRef("aperture", "incident_current"), APERTURE_INCIDENT, "incident_id", "incident_order"),
+    Incidents(),
+    ActivityDaily(),
+)
+
+# Per-type tables whose loads log the key values they touch, for the keyed tables above.
+CHANGE_KEYS: dict[TableRef, str] = {}
+for _d in DERIVED:
+    for _source, _key in _d.keyed_sources.items():
+        assert CHANGE_KEYS.setdefault(_source, _key) == _key
+del _d, _source, _key
+
+
+def define_events_view(w) -> None:
+    """analytics.events: one SELECT per per-type table, mapped by sql/events.sql."""
+    mappings = sections("events")
+    branches = []
+    for src in w.sources():
+        fragment = mappings.get(src.ref.key if src.cataloged else f"{src.ref.schema}.*")
+        if fragment is None:
+            raise KeyError(f"sql/events.sql has no section for {src.ref.key}")
+        source = sql("tables", "events_source", mapping=fragment, table=src.ref.sql)
+        provided = set(w.conn.sql(source).columns)
+        columns = ", ".join(
+            sql("tables", "events_column", value=ident(name) if name in provided else "NULL", type=type_, name=ident(name))
+            for name, type_ in EVENT_COLUMNS
+        )
+        branches.append(sql("tables", "events_branch", columns=columns, source=source))
+    w.conn.execute(sql("tables", "events_view", table=EVENTS.sql, body="\nUNION ALL\n".join(branches)))

@@ -18,6 +18,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from log_assets import http
+
 DEFAULT_API_URL = "https://api.aperture.paloaltonetworks.com"
 REGIONS = {
     "us": "https://api.aperture.paloaltonetworks.com",
@@ -158,8 +160,15 @@ class ApertureClient:
         read_timeout: float = READ_TIMEOUT,
         retries: int = 4,
         backoff_factor: float = 0.5,
+        verify: bool | str = True,
+        allow_insecure_http: bool = False,
     ) -> None:
         self.base_url = resolve_api_url(api_url)
+        try:
+            http.check_url(self.base_url, ENV_URL, allow_insecure_http)
+        except http.InsecureUrlError as e:
+            raise ApertureError(str(e)) from None
+        self.verify = verify
         self._credentials = credentials
         self.timeout = (connect_timeout, read_timeout)
         self._retries = retries
@@ -183,6 +192,7 @@ class ApertureClient:
         s.mount("https://", adapter)
         s.headers["User-Agent"] = USER_AGENT
         s.trust_env = False  # proxies/netrc from the environment must not see the Basic header
+        s.verify = self.verify  # TLS verification on unless a CA bundle path is given instead
         return s
 
     # -- token ------------------------------------------------------------------------------

@@ -9,19 +9,18 @@ Every attempt that reaches the wire — retries included — is charged to the q
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import os
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urlsplit
 
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from log_assets import http
 from log_assets.catalog import LogType, cv_tuple
 
 log = logging.getLogger(__name__)
@@ -93,24 +92,10 @@ class Credentials:
 
 
 def check_url(url: str, allow_insecure_http: bool = False) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"{ENV_URL} must be an http(s) URL, got {url!r}")
-    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
-        raise ConfigError(
-            f"refusing plain http:// to {parts.hostname}: credentials would cross the network unencrypted "
-            "(use https, or allow_insecure_http for a trusted proxy)"
-        )
-    return url
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return http.check_url(url, ENV_URL, allow_insecure_http)
+    except http.InsecureUrlError as e:
+        raise ConfigError(str(e)) from None
 
 
 class ChargedRetry(Retry):

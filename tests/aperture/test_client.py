@@ -190,3 +190,14 @@ def test_interrupted_drain_lets_reads_in_flight_land(fake, home, monkeypatch):
     landed = {r["event_id"] for r in lake_rows(home)}
     sent = {canonical_id(e) for b in fake.delivered for e in json.loads(b)["events"]}
     assert landed == sent  # ...with everything popped kept
+
+
+def test_plain_http_only_to_loopback_and_tls_verified_by_default():
+    from log_assets.aperture.client import ApertureClient, ApertureError, Credentials
+
+    creds = Credentials("id", "secret")
+    with pytest.raises(ApertureError, match="refusing plain http"):
+        ApertureClient("http://api.aperture.invalid", creds)
+    assert ApertureClient("http://127.0.0.1:9", creds).session().verify is True
+    assert ApertureClient("https://api.aperture.paloaltonetworks.com", creds, verify="/etc/ca.pem").session().verify == "/etc/ca.pem"
+    ApertureClient("http://proxy.internal", creds, allow_insecure_http=True)

@@ -183,6 +183,14 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         self.connections_opened = 0
         super().__init__(("127.0.0.1", port), Handler)
 
+    def handle_error(self, request, client_address) -> None:
+        # A client that hangs up mid-answer (a killed run, `curl | head`) is normal here, not an error.
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
     def track(self, conn: socket.socket, is_open: bool) -> None:
         with self._conn_lock:
             if is_open:

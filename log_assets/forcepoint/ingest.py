@@ -81,7 +81,8 @@ def days_between(start: datetime, end: datetime) -> list[str]:
 class WalkReport:
     log_type: str
     window: tuple[str, str]
-    requests: int = 0
+    requests: int = 0  # by the walk, across the runs that resumed it
+    requests_this_run: int = 0
     pages: int = 0
     events_received: int = 0
     rows_landed: int = 0
@@ -188,6 +189,7 @@ class ForcepointIngest:
             else:
                 self._walk(st, needed, window_days, refetch, report)
         report.quota_left = self.budget.left
+        report.requests_this_run = self.client.requests_sent
         self._describe_days(window_days, st, report)
         return report
 
@@ -211,7 +213,8 @@ class ForcepointIngest:
     def _walk(self, st: dict, needed: list[str], window_days: list[str], refetch: bool, report: WalkReport) -> None:
         end_excl = (datetime.strptime(window_days[-1], "%Y-%m-%d") + timedelta(days=1)).strftime("%Y-%m-%d")
         walk = st.get("walk")
-        if walk and walk["stage_from"] <= needed[0] and not refetch:
+        same_refetch = refetch and walk is not None and set(needed) <= set(walk["replace_days"]) | set(walk["committed"])
+        if walk and walk["stage_from"] <= needed[0] and (not refetch or same_refetch):
             walk["end"] = max(walk["end"], end_excl)
             how = f"resumed walk {walk['id']} at page {walk['pages']}"
         else:
@@ -243,6 +246,7 @@ class ForcepointIngest:
             report.stopped_because = f"interrupted: {e}"
             self._describe_days(window_days, st, report)
             report.quota_left = self.budget.left
+            report.requests_this_run = self.client.requests_sent
             raise WalkInterrupted(e, report) from None
         self._fill_counters(walk, report)
 

@@ -29,7 +29,8 @@ def report_metadata(report: WalkReport) -> dict:
         "complete_days": dg.MetadataValue.json(sorted(d for d, v in days.items() if v["complete"])),
         "open_days": dg.MetadataValue.json(sorted(d for d, v in days.items() if not v["complete"])),
         "pages": dg.MetadataValue.int(report.pages),
-        "requests_spent": dg.MetadataValue.int(report.requests),
+        "requests_spent": dg.MetadataValue.int(report.requests),  # by the walk, resumed runs included
+        "requests_this_run": dg.MetadataValue.int(report.requests_this_run),
         "quota_left_today": dg.MetadataValue.int(report.quota_left if report.quota_left is not None else -1),
         "events_received": dg.MetadataValue.int(report.events_received),
         "rows_landed": dg.MetadataValue.int(report.rows_landed),

@@ -1,0 +1,589 @@
+"""Writes `docs/tables.md`: every warehouse table and column, from a built warehouse.
+
+    python docs/build_tables_md.py [HOME]            # HOME: a built $LOG_ASSETS_HOME (default: it, or ./data)
+    python docs/build_tables_md.py HOME --check      # exit 1 if docs/tables.md differs
+
+The tables, columns and types come from `information_schema.columns` of the warehouse (opened
+read-only); grains and dedup keys from the catalog (`log_assets/catalog.py`); column meanings from
+the descriptions below (the vendors' API pages for the vendor fields). Edit them here, never
+tables.md by hand. A column without a description is reported and fails `--check`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from log_assets.catalog import APERTURE, CATALOG, FORCEPOINT, LogType, cv_tuple
+from log_assets.warehouse import connect_readonly
+from log_assets.warehouse.sqlfiles import sections
+
+HERE = Path(__file__).resolve().parent
+OUTPUT = HERE / "tables.md"
+SCHEMAS = ("analytics", FORCEPOINT, APERTURE)
+
+# ---------------------------------------------------------------------------------------------
+# The columns every per-type table has (the lake's common columns, plus event_day).
+# ---------------------------------------------------------------------------------------------
+
+COMMON = {
+    "event_id": "The dedup key: one row per value (how it is made: see the table's dedup key).",
+    "event_time": "When the event happened (UTC), parsed from the vendor's time field (`time` / `timestamp`).",
+    "vendor": "`forcepoint` or `aperture`.",
+    "log_type": "The log type (the table's name).",
+    "raw": "The event exactly as received, as JSON text: every field, also those without a column. "
+           "Read others with `json_extract_string(raw, '$.field')`.",
+    "ingested_at": "When this copy of the event was parsed into the lake (UTC).",
+    "event_day": "UTC day of `event_time`: the lake partition (`date=`) the row was loaded from.",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Forcepoint ONE SSE fields (the vendor's Data Keys table, api-facts.md for what real data shows).
+# FP_FIELDS is the default meaning; FP_BY_TYPE overrides it for one log type.
+# ---------------------------------------------------------------------------------------------
+
+FP_FIELDS = {
+    "syslogheader": "Syslog header, e.g. `<110>1 2021-12-23T17:13:42.754000Z api.bitglass.com NILVALUE NILVALUE access`; "
+                    "the only sub-second time. Its message id says `access` whatever the log type.",
+    "time": "Log creation time (UTC) as sent, `%d %b %Y %H:%M:%S` (e.g. `23 Dec 2021 17:13:42`); parsed into `event_time`.",
+    "application": "The application (cloud app) the event belongs to.",
+    "action": "The action Forcepoint ONE SSE enforced by policy, e.g. Allowed, Blocked, Quarantined, Alert, NotifyAdmin, NotifyOwner.",
+    "user": "Name of the Forcepoint ONE SSE user initiating the transaction.",
+    "email": "Email of the Forcepoint ONE SSE user initiating the transaction.",
+    "device": "OS and version, parsed from the user agent by the cloud data plane.",
+    "ipaddress": "Device IP address of the user, internal to the customer's network.",
+    "location": "Location of the user: `City||Region||Code||CC` or a JSON array.",
+    "activity": "The activity the user performs: Access, Accounts, Attachment, Downloaded, Email, Edit, Files, Report, Uploaded, Users, ...",
+    "useragent": "User agent string.",
+    "request": "The request of the transaction (the vendor page gives no description).",
+    "transactionid": "Unique identifier of the transaction; ends with a bracketed time "
+                     "(`… [23 Dec 2021 17:13:42]` or `… [2021-12-23 16:57:46]`).",
+    "emailfrom": "Email address of the user sending the email.",
+    "emailto": "Email addresses of the recipients.",
+    "emailsubject": "Email subject.",
+    "emailcc": "Email addresses of the recipients in Cc.",
+    "emailbcc": "Email addresses of the recipients in Bcc.",
+    "emailsenttime": "The time the email was sent, as sent.",
+    "filename": "The name of the file.",
+    "dlppattern": "The DLP patterns that matched the content (file, email subject or body), with the keywords that matched, "
+                  "e.g. `Sensitive Keywords (confidential)`.",
+    "pagetitle": "Title of the page (the vendor page gives no description).",
+    "url": "URL accessed.",
+    "instancename": "The app instance name the event occurred in.",
+    "usergroup": "Groups the user belongs to: a JSON array or a Python-list string (`['355160', 'All Users']`).",
+    "deviceguid": "The user's device GUID (if applicable).",
+    "attachments": "Attachments contained in the event.",
+    "dlpmatchlocations": "Where in the content a DLP match was triggered.",
+    "policyid": "ID of the policy line that was triggered.",
+    "customlocation": "Custom location name.",
+    "city": "City, based on the gateway IP.",
+    "responsecode": "HTTP(S) response code generated by the application or Forcepoint ONE SSE (NULL when not sent).",
+    "httpmethod": "The HTTP method used.",
+    "owner": "Owner of the file (email address).",
+    "fileid": "Unique id of the file; the same file recurs in later scans and status changes.",
+    "patterns": "DLP patterns matched in the file, with the keywords matched for each, e.g. `Sensitive Keywords (confidential)`.",
+    "orgid": "The Salesforce org ID.",
+    "copies": "The copy made by a \"create copy\" action (filename, owner, path, status, link).",
+    "enterprisename": "The Slack enterprise name, from the API logs.",
+    "actor": "The person who performed the activity.",
+    "actoripaddress": "IP address of the actor.",
+    "size": "Downloaded bytes.",
+    "status": "Status of the health check (the vendor page gives no field list for the health types).",
+    "folder": "The location (folder) of the file.",
+    "filelink": "Link to view the file.",
+    "sharedwith": "Users with whom the file is shared.",
+    "organization": "The organization the file belongs to in Cisco Spark.",
+    "originalfolder": "Original folder of a file moved by a quarantine action.",
+    "originalpatterns": "The pattern match that triggered a quarantine action.",
+    "classifylabels": "Classification label of the file scanned via the application API.",
+    "creationtime": "Time the file was created, as sent.",
+    "modificationtime": "Time the file was last modified, as sent.",
+    "setransactionid": "SmartEdge transaction id.",
+    "arguments": "Request arguments (the query string).",
+    "bgcategories": "Domain categories from the Forcepoint ONE SSE Shadow IT discovery database (a JSON array in a string).",
+    "customcategories": "Custom categories defined by the customer (a JSON array in a string).",
+    "countrycode": "Country code, based on the gateway IP.",
+    "country": "Country, based on the gateway IP.",
+    "requestdomain": "Request domain.",
+    "bgcloudscore": "Domain-based cloud score from Forcepoint ONE SSE.",
+    "gatewayip": "The public IP of the gateway that Forcepoint ONE SSE sees.",
+    "protocol": "Application-layer protocol, e.g. http, ftp.",
+    "referrer": "Referrer header of the request.",
+    "region": "Region, based on the gateway IP.",
+    "regioncode": "Region code, based on the gateway IP.",
+    "requestmethod": "HTTP request method (GET, POST, ...).",
+    "firstname": "First name of the user.",
+    "lastname": "Last name of the user.",
+    "webcategoryclass": "Web category class.",
+    "webreputation": "Web reputation.",
+    "lat": "Latitude, based on the gateway IP.",
+    "long": "Longitude, based on the gateway IP.",
+    "requestport": "Request port.",
+    "uploadedbytes": "Uploaded bytes.",
+    "indexedtime": "When the record was indexed, `%Y-%m-%d %H:%M:%S` (UTC), as sent.",
+    "dlpaction": "The DLP action (e.g. Block, Alert, Allow, Encrypt).",
+    "doctype": "Type of the document.",
+    "docextension": "File extension of the document.",
+    "docsha1": "SHA-1 of the document.",
+    "docsha256": "SHA-256 of the document.",
+    "docmd5": "MD5 of the document.",
+    "keyword": "DLP keywords (comma-separated).",
+    "threatindicator": "Malware threat indicators.",
+    "dlpip": "IP from the DLP engine logs.",
+    "details": "Details of the health event.",
+    "latencyms": "Latency in milliseconds.",
+    "apiendpoint": "The cloud-app API endpoint that was called.",
+    "component": "The Forcepoint ONE SSE component the health event is about.",
+    "connectorname": "The ZTNA connector that carried the connection.",
+}
+
+FP_BY_TYPE = {
+    ("cloudaudit", "filename"): "Name of the file scanned via the application API.",
+    ("cloudsummary", "filename"): "Name of the file scanned via the application API.",
+    ("cloudaudit", "activity"): "The activity recorded in the cloud audit log.",
+    ("cloudsummary", "size"): "Size of the file (bytes).",
+    ("cloudsummary", "status"): "Current status of the file: Private, Public, Internal, External, DLP, Renamed, Moved.",
+    ("swgweb", "url"): "Request URI (URL = domain + URI + arguments).",
+    ("swgwebdlp", "url"): "Request URI (URL = domain + URI + arguments).",
+    ("swgweb", "application"): "Application accessed over the SmartEdge agent.",
+    ("swgwebdlp", "application"): "Application accessed over the SmartEdge agent.",
+    ("swgwebdlp", "filename"): "Name of the file being uploaded or downloaded.",
+    ("swgwebdlp", "activity"): "The activity the user was performing (e.g. Upload, Download).",
+    ("swgwebdlp", "policyid"): "SWG policy ID hit.",
+    ("swgweb", "policyid"): "SWG policy ID hit.",
+    ("healthsystem", "region"): "Region of the component.",
+    ("ztna", "size"): "Downloaded bytes of the connection.",
+    ("ztna", "uploadedbytes"): "Uploaded bytes of the connection.",
+    ("ztna", "application"): "The private application reached.",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Palo Alto Networks Data Security (Aperture) fields (the vendor's Log Events API page).
+# ---------------------------------------------------------------------------------------------
+
+AP_FIELDS = {
+    "serial": "Serial number of the organization using the service (tenant); NULL or a digit string.",
+    "cloud_app_instance": "Cloud app name (the instance, not the app type).",
+    "timestamp": "ISO 8601 time of the event as sent (`…Z`, fractional seconds, sometimes a trailing space); parsed into `event_time`.",
+    "item_type": "Item type: File, Folder or User (case varies).",
+    "item_name": "Name of the file, folder, email subject or user associated with the event.",
+    "item_unique_id": "Unique ID of an asset's related asset.",
+    "user": "Cloud app user who performed the action.",
+    "source_ip": "Original session source IP address.",
+    "location": "Location of the cloud app user who performed the event.",
+    "action": "Action performed (e.g. view, download, delete, share).",
+    "target_name": "Target name.",
+    "target_type": "Target type (`\"\"` or NULL).",
+    "severity": "Incident severity, 0 to 5.",
+    "asset_id": "Unique ID of the asset identified as a risk.",
+    "item_owner": "User who owns the asset.",
+    "container_name": "Bucket name for AWS S3, Google Cloud Platform and Microsoft Azure assets; NULL for other apps.",
+    "item_creator": "User who created the asset.",
+    "exposure": "Exposure level: Public, External, Company or Internal (case varies).",
+    "occurrences_by_rule": "Number of times the asset violated the policy.",
+    "item_owner_email": "Email address of the item owner.",
+    "item_creator_email": "Email address of the item creator.",
+    "incident_id": "Unique ID of the incident: it recurs as the incident is edited, and ties violations and remediations to it.",
+    "policy_rule_name": "Names of one or more policy rules (not policy types) that matched.",
+    "incident_category": "Category of the incident, e.g. Personal or Business Justified.",
+    "incident_owner": "Administrator assigned to the incident.",
+    "collaborators": "Collaborators on the file, or recipients of the email.",
+    "datetime_edited": "Last edit time, ISO 8601 as sent (orders an incident's records).",
+    "item_cloud_url": "URL of the file, to download or view the asset.",
+    "item_owner_group": "AD groups the asset owner belongs to.",
+    "item_sha256": "SHA-256 of the file, as reported by WildFire.",
+    "item_size": "Size of the file (bytes), as reported by WildFire.",
+    "item_verdict": "WildFire verdict: malware, benign or not available.",
+    "action_taken": "Action taken on the violation, e.g. Alerted Admin, Removed PublicLinks, Quarantine, EmailOwner.",
+    "action_taken_by": "Cloud app user who took the action; `Aperture` for automated remediation.",
+    "admin_id": "Email account of the administrative user.",
+    "admin_role": "Role of the administrative user: super_admin, admin, limited_admin, read_only.",
+    "ip": "IP address of the administrative user.",
+    "event_type": "Type of configuration change event: settings, policy, remediation, login.",
+    "field": "Name of the field the configuration change concerns.",
+    "resource_value_old": "Value before the change.",
+    "resource_value_new": "Value after the change.",
+}
+
+AP_BY_TYPE = {
+    ("remediation", "asset_id"): "Unique ID of the remediated asset.",
+    ("remediation", "item_owner"): "User who owns the remediated asset.",
+    ("remediation", "item_creator"): "User who created the remediated asset.",
+    ("remediation", "incident_id"): "Unique ID of the remediated incident.",
+    ("remediation", "action_taken"): "Action taken to remediate: Admin Quarantine, User Quarantine or Remove Public Links.",
+    ("policy_violation", "asset_id"): "Unique ID of the asset that violated the policy.",
+    ("policy_violation", "item_owner"): "User who owns the asset that violated the policy.",
+    ("policy_violation", "item_creator"): "User who created the asset that violated the policy.",
+    ("policy_violation", "incident_id"): "Unique ID of the incident the violation belongs to.",
+    ("admin_audit", "item_type"): "Type of configuration item that changed: user, apps, settings, content_policy, file, risk, general_settings.",
+    ("admin_audit", "item_name"): "Name of the configuration item that changed.",
+    ("admin_audit", "action"): "Configuration change activity: create, edit, delete, login, logout (also sign_in / sign_out).",
+}
+
+# ---------------------------------------------------------------------------------------------
+# Analytics tables and the latest-state tables.
+# ---------------------------------------------------------------------------------------------
+
+ANALYTICS = {
+    "events": {
+        "grain": "row of every per-type table (a view over them, so the counts always add up)",
+        "key": "(`vendor`, `log_type`, `event_id`): unique because each per-type table is unique by `event_id`",
+        "about": "Every event of both vendors in one shape, with OCSF-style names. Each log type's mapping is "
+                 "`log_assets/warehouse/sql/events.sql` (listed below); a column a log type does not map is NULL. "
+                 "Log types the catalog does not know are mapped from `raw`.",
+        "columns": {
+            "time": "When the event happened (UTC): the source row's `event_time`.",
+            "event_day": "UTC day of `time`.",
+            "vendor": "`forcepoint` or `aperture`.",
+            "log_type": "The log type; the source table is `<vendor>.<log_type>`.",
+            "user_name": "The user: Forcepoint `user` (cloudaudit: `user`, else `actor`); Aperture `user`, `item_owner` or `admin_id`.",
+            "user_email": "The user's email address, where the source has one.",
+            "src_ip": "The user's IP address: Forcepoint `ipaddress` / `actoripaddress`; Aperture `source_ip` / `ip`.",
+            "app_name": "Application: Forcepoint `application`; Aperture `cloud_app_instance`.",
+            "action": "What the policy or the actor did (Forcepoint `action`; Aperture `action` / `action_taken`).",
+            "activity_name": "The user's activity (e.g. Forcepoint `activity`, the HTTP method for web traffic).",
+            "object_name": "What was acted on: file, email subject, URL or item.",
+            "severity": "Aperture severity 0-5 (incident, policy_violation); NULL elsewhere.",
+            "event_id": "The source row's `event_id`.",
+            "raw": "The source row's `raw`: the event as received, JSON text.",
+            "bytes_out": "Uploaded bytes, where the source reports them (swgweb, swgwebdlp, ztna `uploadedbytes`).",
+            "bytes_in": "Downloaded bytes, where the source reports them (swgweb, swgwebdlp, ztna `size`).",
+        },
+    },
+    "incidents": {
+        "grain": "incident: an Aperture `incident_id`, or a Forcepoint DLP hit (one per event)",
+        "key": "(`vendor`, `log_type`, `incident_id`)",
+        "about": "Aperture: one row per `incident_id`, combining the latest incident record (`aperture.incident_current`), "
+                 "its policy violations (the last one's action, their count) and its first remediation; an id seen only "
+                 "in violations or remediations is an incident too. Forcepoint: every `swgwebdlp` record and every "
+                 "`access` / `cloudaudit` record with a DLP pattern is one DLP hit (`status` = `detected`).",
+        "columns": {
+            "vendor": "`forcepoint` or `aperture`.",
+            "log_type": "The type whose records define the incident: Aperture `incident` (or `policy_violation` / "
+                        "`remediation` for an id seen only there); Forcepoint `swgwebdlp`, `access` or `cloudaudit`.",
+            "incident_id": "Aperture `incident_id`; for a Forcepoint DLP hit its `event_id`.",
+            "event_day": "UTC day of `first_seen`.",
+            "first_seen": "Earliest record of the incident (incident, violation or remediation); a DLP hit's event time.",
+            "last_seen": "Latest record of the incident; a DLP hit's event time.",
+            "last_edited": "Aperture `datetime_edited` of the latest incident record.",
+            "severity": "Aperture severity 0-5 (of the latest incident record, else the highest violation); NULL for Forcepoint.",
+            "status": "`open` or `remediated` (Aperture); `detected` (Forcepoint).",
+            "user_name": "The user: Aperture `item_owner`; Forcepoint `user` (cloudaudit: else `actor`).",
+            "user_email": "The user's email: Aperture `item_owner_email`; Forcepoint `email`.",
+            "app_name": "Aperture `cloud_app_instance`; Forcepoint `application` (for swgwebdlp often just \"Web Browsing\": "
+                        "the destination domain is `requestdomain` of the `forcepoint.swgwebdlp` row with the same `event_id`).",
+            "object_name": "The item at risk: Aperture `item_name`; Forcepoint file name, email subject or URL.",
+            "policy": "Aperture `policy_rule_name`; the Forcepoint DLP pattern matched (`dlppattern` / `patterns`).",
+            "action": "Action on the last policy violation (Aperture); the DLP action (`dlpaction`, else `action`) (Forcepoint).",
+            "exposure": "Aperture exposure of the latest incident record (Public, External, Company, Internal; case varies).",
+            "violations": "Number of Aperture policy violations of the incident (0 for Forcepoint).",
+            "remediation_action": "`action_taken` of the first remediation.",
+            "remediated_by": "`action_taken_by` of the first remediation (`Aperture` when automated).",
+            "remediated_at": "Time of the first remediation.",
+            "time_to_remediate": "`remediated_at - first_seen`; NULL while open.",
+            "event_id": "The record the row's attributes come from.",
+        },
+    },
+    "activity_daily": {
+        "grain": "UTC day × vendor × user_name × user_email × app_name × action (NULLs group together)",
+        "key": "(`event_day`, `vendor`, `user_name`, `user_email`, `app_name`, `action`)",
+        "about": "`analytics.events` summed per day: how much each user did in each application, and the bytes moved.",
+        "columns": {
+            "event_day": "UTC day.",
+            "vendor": "`forcepoint` or `aperture`.",
+            "user_name": "As in `analytics.events`.",
+            "user_email": "As in `analytics.events`.",
+            "app_name": "As in `analytics.events`.",
+            "action": "As in `analytics.events`.",
+            "events": "Number of events.",
+            "bytes_out": "Uploaded bytes (NULL where the sources report none).",
+            "bytes_in": "Downloaded bytes (NULL where the sources report none).",
+            "source_ips": "Number of distinct source IPs.",
+        },
+    },
+}
+
+LATEST = {
+    (FORCEPOINT, "cloudsummary_current"): {
+        "base": "cloudsummary",
+        "grain": "file (`fileid`): its current status",
+        "key": "`fileid`; of its records the one with the latest `event_time`, then the latest `ingested_at`, then the largest `event_id`",
+        "about": "The latest `forcepoint.cloudsummary` record of each file: where every file stands now. "
+                 "Same columns as `forcepoint.cloudsummary`.",
+    },
+    (APERTURE, "incident_current"): {
+        "base": "incident",
+        "grain": "incident (`incident_id`): its latest record",
+        "key": "`incident_id`; of its records the one with the latest `event_time`, then the latest `datetime_edited`, "
+               "then the latest `ingested_at`, then the largest `event_id`",
+        "about": "The latest `aperture.incident` record of each incident. Same columns as `aperture.incident`.",
+    },
+}
+
+LOADS = {
+    "table_name": "The per-type table (`<vendor>.<log_type>`).",
+    "vendor": "`forcepoint` or `aperture`.",
+    "log_type": "The log type.",
+    "event_day": "The lake day (partition) loaded.",
+    "lake_files": "Number of lake files of the day.",
+    "lake_signature": "Fingerprint of the day's lake files (names, sizes, times): a change triggers a reload.",
+    "lake_rows": "Rows in the day's lake files (duplicates included).",
+    "rows": "Rows the table holds for the day after deduplication.",
+    "max_event_time": "Newest `event_time` of the day.",
+    "loaded_at": "When the day was loaded.",
+    "seq": "The write batch that loaded it.",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def dedup_key(lt: LogType) -> str:
+    """How a per-type table's event_id is made (see forcepoint/parse.py, aperture/parse.py)."""
+    if lt.vendor == APERTURE:
+        text = ("`event_id` = SHA-256 of the event's canonical JSON (the API has no event id): byte-identical "
+                "repeats are one row, different events never merge")
+        natural = lt.extra.get("natural_key")
+        if natural:
+            text += f"; `{natural}` is the natural key and recurs across records"
+        return text
+    if lt.key_fields:
+        fields = " / ".join(f"`{f}`" for f in lt.key_fields)
+        first = "the first present of " if len(lt.key_fields) > 1 else ""
+        return f"`event_id` = {first}{fields}"
+    prefix = f"`<{lt.key_prefix_field}>:` + " if lt.key_prefix_field else ""
+    return (f"`event_id` = {prefix}a hash of the record's identifying fields (those of collector version 1.0.1): "
+            "a re-delivery is one row, another record of the same file (a new scan or status) is another")
+
+
+def field_doc(vendor: str, log_type: str, name: str) -> str | None:
+    if vendor == FORCEPOINT:
+        return FP_BY_TYPE.get((log_type, name)) or FP_FIELDS.get(name)
+    return AP_BY_TYPE.get((log_type, name)) or AP_FIELDS.get(name)
+
+
+def short_type(t: str) -> str:
+    return {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ"}.get(t, t)
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, quote, cur = [], 0, False, []
+    for ch in text:
+        if ch == "'":
+            quote = not quote
+        elif not quote and ch == "(":
+            depth += 1
+        elif not quote and ch == ")":
+            depth -= 1
+        if ch == "," and depth == 0 and not quote:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return [" ".join(p.split()) for p in parts if p.strip()]
+
+
+def events_mapping() -> dict[str, list[tuple[str, str]]]:
+    """analytics.events column <- source expression, per log type, from sql/events.sql."""
+    out = {}
+    for name, body in sections("events").items():
+        text = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
+        pairs = []
+        for item in _split_top_level(text):
+            m = re.match(r"(?s)(.*)\s+AS\s+(\w+)$", item)
+            expr, col = (m.group(1), m.group(2)) if m else (item, item)
+            pairs.append((col, expr))
+        out[name] = pairs
+    return out
+
+
+def _table(rows: list[tuple[str, str, str]]) -> list[str]:
+    lines = ["| column | type | meaning |", "|---|---|---|"]
+    for name, type_, meaning in rows:
+        lines.append(f"| `{name}` | {type_} | {meaning.replace('|', '&#124;')} |")
+    return lines
+
+
+def build(con) -> tuple[str, list[str]]:
+    cols: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, type_ in con.sql(
+        "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema IN ('analytics', 'forcepoint', 'aperture', '_warehouse') "
+        "ORDER BY table_schema, table_name, ordinal_position"
+    ).fetchall():
+        cols.setdefault((schema, table), []).append((column, short_type(type_)))
+    missing: list[str] = []
+
+    def describe(schema: str, table: str, column: str, meaning: str | None, what: str = "") -> str:
+        if meaning:
+            return meaning
+        missing.append(f"{schema}.{table}.{column}")
+        return f"(no description{what})"
+
+    out = [
+        "# Tables",
+        "",
+        "Every table and column of the lake and the warehouse. Generated by `docs/build_tables_md.py` from a",
+        "built warehouse (`information_schema.columns`), the catalog (`log_assets/catalog.py`) and the",
+        "descriptions in that script: edit them there, then run `python docs/build_tables_md.py <home>`.",
+        "Field meanings of the vendor columns follow the vendors' API pages.",
+        "",
+        "## The lake",
+        "",
+        "`$LOG_ASSETS_HOME/lake/<vendor>/<log_type>/date=YYYY-MM-DD/*.parquet`, vendor `forcepoint` or `aperture`.",
+        "A partition folder holds exactly the events whose `event_time` falls on that UTC day; rewriting a",
+        "partition replaces it atomically. Files may hold the same event more than once (re-deliveries,",
+        "re-fetches): the warehouse deduplicates by `event_id`. Every lake row has the common columns, then",
+        "one typed column per field the catalog documents for its log type (the vendor columns listed",
+        "under each table below; a field newer than the collector version fetched is NULL):",
+        "",
+        "| column | type | meaning |",
+        "|---|---|---|",
+        "| `event_id` | VARCHAR | The dedup key (how it is made: see each table). |",
+        "| `event_time` | TIMESTAMP WITH TIME ZONE (UTC) | When the event happened, parsed from the vendor's time field. |",
+        "| `vendor` | VARCHAR | `forcepoint` or `aperture`. |",
+        "| `log_type` | VARCHAR | The log type. |",
+        "| `raw` | VARCHAR | The event exactly as received, as JSON text. |",
+        "| `ingested_at` | TIMESTAMP WITH TIME ZONE (UTC) | When this copy was parsed into the lake. |",
+        "",
+        "Log types the catalog does not know yet land in their own folder with the common columns only.",
+        "",
+        "DuckDB reads the lake directly, e.g.",
+        "`SELECT * FROM read_parquet('data/lake/forcepoint/access/*/*.parquet', hive_partitioning = true)`",
+        "(the `date` column comes from the folder names; deduplicate by `event_id` yourself).",
+        "",
+        "## The warehouse",
+        "",
+        "`$LOG_ASSETS_HOME/warehouse.duckdb`, opened read-only (`duckdb -readonly`, or",
+        "`log_assets.warehouse.connect_readonly` in Python; see `log_assets/warehouse/README.md`). Times are",
+        "TIMESTAMPTZ in UTC and every `event_day` is a UTC day. Three schemas:",
+        "",
+        "- `analytics`: both vendors in one shape, for analysts;",
+        "- `forcepoint`, `aperture`: one table per log type (deduplicated: one row per `event_id`), plus the",
+        "  latest-state tables `forcepoint.cloudsummary_current` and `aperture.incident_current`.",
+        "",
+        "Of several copies of one event the kept row has the earliest `event_time`, then the latest",
+        "`ingested_at`, then the smallest `raw`.",
+        "",
+        "| table | one row per | dedup key |",
+        "|---|---|---|",
+    ]
+    index_at = len(out)
+    body: list[str] = []
+    index: list[str] = []
+
+    def anchor(schema: str, table: str) -> str:
+        # GitHub's heading ids: lower case, punctuation other than - and _ dropped.
+        return re.sub(r"[^a-z0-9_-]", "", f"{schema}.{table}".lower())
+
+    # analytics
+    body += ["", "## Schema `analytics`"]
+    for table, info in ANALYTICS.items():
+        columns = cols.get(("analytics", table))
+        if columns is None:
+            missing.append(f"analytics.{table} (table not in the warehouse)")
+            continue
+        index.append(f"| [`analytics.{table}`](#{anchor('analytics', table)}) | {info['grain']} | {info['key']} |")
+        body += ["", f"### analytics.{table}", "", info["about"], "", f"One row per {info['grain']}. Key: {info['key']}.", ""]
+        body += _table([(c, t, describe("analytics", table, c, info["columns"].get(c))) for c, t in columns])
+        if table == "events":
+            body += ["", "Where each column comes from, per log type (`sql/events.sql`; `time`, `event_day`, `vendor`,",
+                     "`log_type`, `event_id` and `raw` come from every table as they are):", ""]
+            for name, pairs in events_mapping().items():
+                mapped = ", ".join(f"{col} ← `{expr}`" for col, expr in pairs)
+                label = f"`{name}`" if not name.endswith(".*") else f"other `{name[:-2]}` log types (from `raw`)"
+                body.append(f"- {label}: {mapped}")
+    for (schema, table) in sorted(cols):
+        if schema == "analytics" and table not in ANALYTICS:
+            missing.append(f"analytics.{table} (table without a description)")
+
+    # vendor schemas
+    for vendor in (FORCEPOINT, APERTURE):
+        body += ["", f"## Schema `{vendor}`"]
+        if vendor == FORCEPOINT:
+            body += ["", "Forcepoint ONE SSE (formerly Bitglass) Log Export API, one table per `type`. Vendor columns",
+                     "keep the field names of the API; *cv* is the collector version that introduced the field",
+                     "(older versions do not send it). The vendor page gives no field list for the health types and",
+                     "ztna: their meanings follow the same fields of the other types."]
+        else:
+            body += ["", "Palo Alto Networks Data Security (Aperture) Log Events API, one table per `log_type`. Vendor",
+                     "columns keep the field names of the API (the event's own `log_type` is the common column)."]
+        tables = [t for (s, t) in cols if s == vendor]
+        ordered = [lt.name for lt in CATALOG.values() if lt.vendor == vendor]
+        derived = [k[1] for k in LATEST if k[0] == vendor]
+        ordered += sorted(t for t in tables if t not in ordered and t not in derived)
+        for table in ordered:
+            columns = cols.get((vendor, table))
+            if columns is None:
+                missing.append(f"{vendor}.{table} (catalog type not in the warehouse)")
+                continue
+            for name in [table] + [k[1] for k, v in LATEST.items() if k[0] == vendor and v["base"] == table]:
+                columns = cols.get((vendor, name))
+                if columns is None:
+                    continue
+                lt = CATALOG.get((vendor, table))
+                if name in (k[1] for k in LATEST if k[0] == vendor):
+                    info = LATEST[(vendor, name)]
+                    grain, key, about = info["grain"], info["key"], info["about"]
+                elif lt is not None:
+                    grain, key, about = "event (`event_id`)", dedup_key(lt), lt.description
+                else:
+                    grain, key = "event (`event_id`)", "`event_id` (as for the vendor's other types)"
+                    about = "A log type the catalog does not know yet: the common columns, the event in `raw`."
+                index.append(f"| [`{vendor}.{name}`](#{anchor(vendor, name)}) | {grain} | {key} |")
+                body += ["", f"### {vendor}.{name}", "", about, "", f"One row per {grain}. Dedup key: {key}.", ""]
+                since = {f.name: f.since for f in lt.fields} if lt is not None else {}
+                rows = []
+                for c, t in columns:
+                    if c == "event_id" and name != table:
+                        meaning = f"The `event_id` of the record kept (its row in `{vendor}.{table}`). *(common column)*"
+                    elif c in COMMON:
+                        meaning = COMMON[c] + " *(common column)*"
+                    else:
+                        meaning = describe(vendor, name, c, field_doc(vendor, table, c))
+                        # The collector version a field needs, where it is above what the log type needs anyway.
+                        if vendor == FORCEPOINT and cv_tuple(since.get(c, lt.min_cv)) > cv_tuple(lt.min_cv):
+                            meaning += f" *cv {since[c]}*"
+                    rows.append((c, t, meaning))
+                body += _table(rows)
+
+    # bookkeeping
+    loads = cols.get(("_warehouse", "loads"))
+    if loads:
+        body += ["", "## Bookkeeping: `_warehouse.loads`", "",
+                 "What each per-type table was loaded from, per lake day: one row per (table, day).", ""]
+        body += _table([(c, t, describe("_warehouse", "loads", c, LOADS.get(c))) for c, t in loads])
+
+    out[index_at:index_at] = index
+    text = "\n".join(out + body) + "\n"
+    return text, missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("home", nargs="?", help="a built $LOG_ASSETS_HOME (default: $LOG_ASSETS_HOME or ./data)")
+    parser.add_argument("--check", action="store_true", help="fail if docs/tables.md is not what this script writes")
+    args = parser.parse_args(argv)
+    con = connect_readonly(args.home)
+    try:
+        text, missing = build(con)
+    finally:
+        con.close()
+    for m in missing:
+        print(f"undescribed: {m}", file=sys.stderr)
+    if args.check:
+        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
+        if current != text or missing:
+            print(f"{OUTPUT} is out of date: run python docs/build_tables_md.py <home>", file=sys.stderr)
+            return 1
+        return 0
+    OUTPUT.write_text(text, encoding="utf-8")
+    print(f"wrote {OUTPUT}" + (f" ({len(missing)} undescribed)" if missing else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -277,7 +277,7 @@ ANALYTICS = {
             "object_name": "The item at risk: Aperture `item_name`; Forcepoint file name, email subject or URL.",
             "policy": "Aperture `policy_rule_name`; the Forcepoint DLP pattern matched (`dlppattern` / `patterns`).",
             "action": "Action on the last policy violation (Aperture); the DLP action (`dlpaction`, else `action`) (Forcepoint).",
-            "exposure": "Aperture exposure of the latest incident record (Public, External, Company, Internal; case varies).",
+            "exposure": "Aperture exposure of the latest incident record in lower case: public, external, company or internal (the API mixes case).",
             "violations": "Number of Aperture policy violations of the incident (0 for Forcepoint).",
             "remediation_action": "`action_taken` of the first remediation.",
             "remediated_by": "`action_taken_by` of the first remediation (`Aperture` when automated).",

@@ -56,7 +56,7 @@ SELECT
     coalesce(l.item_name, v.item_name, r.item_name) AS object_name,
     coalesce(l.policy_rule_name, v.policy_rule_name, r.policy_rule_name) AS policy,
     v.action_taken AS action,
-    l.exposure,
+    lower(trim(l.exposure)) AS exposure,  -- the API mixes case (PUBLIC, public, Public)
     coalesce(c.violations, 0) AS violations,
     r.action_taken AS remediation_action,
     r.action_taken_by AS remediated_by,

@@ -21,9 +21,23 @@ PRIVATE_DIR = 0o700
 
 
 def ensure_dir(path: Path, private: bool = False) -> Path:
-    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_DIR if private else 0o777)
-    if private:
-        os.chmod(path, PRIVATE_DIR)
+    """Create `path` and any missing parents. Private: every folder this call creates, and `path`
+    itself, is owner-only (mkdir's `mode` would apply to the last component only)."""
+    if not private:
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    missing = []
+    p = path
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=PRIVATE_DIR)
+        except FileExistsError:
+            pass
+        os.chmod(d, PRIVATE_DIR)
+    os.chmod(path, PRIVATE_DIR)
     return path
 
 

@@ -295,7 +295,7 @@ def _sort_chunk(spool: Spool, chunk: list[Path], report: SortReport) -> None:
     coercer = Coercer()
     for (log_type, day), batch in sorted(rows.items()):
         table = build_table(log_type_entry(log_type), batch, coercer)
-        write_parquet_atomic(table, spool.inbox_dir(log_type, day) / f"{chunk_id}.parquet")
+        write_parquet_atomic(table, spool.inbox_dir(log_type, day) / f"{chunk_id}.parquet", private=True)
         report.inbox_files += 1
     report.coercion_failures += coercer.failures
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -153,6 +154,8 @@ class ForcepointClient:
         self.response_format = response_format
         self.method = method
         self.timeout = (connect_timeout, read_timeout)
+        self.retries = retries
+        self.backoff = backoff
         self.requests_sent = 0
         self._charge = charge
         retry = ChargedRetry(
@@ -206,22 +209,36 @@ class ForcepointClient:
         if self._charge:
             self._charge()  # before sending: a request that reached the server counts even if we die
         self.requests_sent += 1
-        try:
-            if self.method == "GET":
-                resp = self.session.get(self.url, params=params, timeout=self.timeout)
-            else:
-                resp = self.session.post(self.url, params=params, timeout=self.timeout)
-        except requests.exceptions.RetryError as e:
-            raise ApiError(503, f"still failing after retries ({_short(e)})") from None
-        except requests.exceptions.RequestException as e:
-            raise ForcepointError(f"request to Forcepoint failed after retries: {type(e).__name__}: {_short(e)}") from None
+        attempt = 0
+        while True:
+            try:
+                if self.method == "GET":
+                    resp = self.session.get(self.url, params=params, timeout=self.timeout)
+                else:
+                    resp = self.session.post(self.url, params=params, timeout=self.timeout)
+                resp.content  # read the body here: a connection cut mid-body is retried below
+                break
+            except requests.exceptions.RetryError as e:
+                raise ApiError(503, f"still failing after retries ({_short(e)})") from None
+            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as e:
+                # urllib3 retries cover the request and the headers, not the body: a body cut off
+                # mid-way surfaces here. Re-send (charged like any retry) a bounded number of times.
+                attempt += 1
+                if attempt > self.retries:
+                    raise ForcepointError(
+                        f"request to Forcepoint failed after {self.retries} retries: {type(e).__name__}: {_short(e)}"
+                    ) from None
+                time.sleep(min(self.backoff * 2 ** (attempt - 1), 60))
+                self._count_retry()
+            except requests.exceptions.RequestException as e:
+                raise ForcepointError(f"request to Forcepoint failed: {type(e).__name__}: {_short(e)}") from None
         return self._page(resp, lt)
 
     def _page(self, resp: requests.Response, lt: LogType) -> Page:
         remaining = _int_or_none(resp.headers.get("X-RateLimit-Remaining"))
         reset = resp.headers.get("X-RateLimit-Reset")
         body = resp.content
-        message = _server_message(body)
+        message = _server_message(body) if resp.status_code != 200 else ""
         if resp.status_code == 429:
             raise QuotaExhausted(
                 f"Forcepoint daily quota for {lt.name} is spent (server said: {message}); "

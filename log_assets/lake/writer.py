@@ -13,15 +13,24 @@ import pyarrow.parquet as pq
 from log_assets.fsutil import ensure_dir, fsync_dir
 
 COMPRESSION = "zstd"
+
+
+def _public_mode(tmp: str, private: bool) -> None:
+    """mkstemp makes files owner-only; lake files are for analysts too (the umask decides)."""
+    if not private:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
 ROW_GROUP_ROWS = 64_000
 
 
-def write_parquet_atomic(table: pa.Table, path: Path, compression: str = COMPRESSION) -> None:
-    ensure_dir(path.parent)
+def write_parquet_atomic(table: pa.Table, path: Path, compression: str = COMPRESSION, private: bool = False) -> None:
+    ensure_dir(path.parent, private=private)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         pq.write_table(table, tmp, compression=compression, row_group_size=ROW_GROUP_ROWS)
+        _public_mode(tmp, private)
         _fsync_path(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -52,6 +61,7 @@ def stream_parquet_atomic(batches: Iterable[pa.Table], schema: pa.Schema, path: 
             if buf:
                 w.write_table(pa.concat_tables(buf), row_group_size=ROW_GROUP_ROWS)
                 rows += buffered
+        _public_mode(tmp, False)
         _fsync_path(tmp)
         os.replace(tmp, path)
     except BaseException:

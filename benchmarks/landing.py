@@ -1,0 +1,151 @@
+"""Figures 1 and 2: Forcepoint landing throughput and memory.
+
+One UTC day of `access` events is served by the simulator (its own process, loopback HTTP, pages of
+1000). On that same server, in this order: the fetch-only floor, the naive script, (with --direct)
+the landing walk without Dagster, and the whole Dagster run (`dagster asset materialize`, start-up
+included). Every one is a fresh process timed from launch to exit; each run's output is checked
+against the simulator's ground truth, so a fast wrong answer cannot pass.
+
+"1M events" is a day of 1M distinct events; the server sends 1% of them twice (re-deliveries), and
+events/s counts every event sent (1,010,000), the same for the pipeline and its baselines.
+"""
+
+from __future__ import annotations
+
+from benchmarks.common import (
+    PY, Figure, Mode, SimProcess, clean_env, dagster_env, day_name, lake_rows, materialize_cmd, measure, mib, say,
+    scratch, sim_truth, utc_midnight,
+)
+
+LOG_TYPE = "access"
+PAGE_SIZE = 1000
+FORMATS = ("json", "csv")
+THROUGHPUT_VS_NAIVE = 0.5  # at most half the naive script's time
+THROUGHPUT_VS_FLOOR = 1.5  # within 1.5x the fetch-only floor
+MEMORY_RATIO = 1.3
+
+
+def sizes(mode: Mode) -> tuple[int, int]:
+    return (10_000, 100_000) if mode.quick else (100_000, 1_000_000)
+
+
+def size_name(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def sim_args(n: int) -> list[str]:
+    end = utc_midnight(0)
+    return [
+        "--days", "1", "--end", end.strftime("%Y-%m-%dT%H:%M:%SZ"), "--events-per-day", f"{LOG_TYPE}={n}",
+        "--page-size", str(PAGE_SIZE), "--quota", "1000000", "--aperture-backlog", "0",
+    ]
+
+
+def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
+    day = day_name(utc_midnight(1))
+    args = sim_args(n)
+    truth = sim_truth(args).forcepoint.streams[LOG_TYPE]
+    served, distinct = len(truth), truth.event_count
+    pages = -(-served // PAGE_SIZE)
+    tag = f"forcepoint-{fmt}-{size_name(n)}"
+    out = {"served": served, "distinct": distinct, "pages": pages}
+    with SimProcess(*args) as sim:
+        env = sim.forcepoint_env(fmt)
+        url, token = env["FORCEPOINT_API_URL"], env["FORCEPOINT_API_TOKEN"]
+        startdate = f"{day}T00:00:00Z"
+
+        say(f"{tag}: floor")
+        before = sim.requests_counted(LOG_TYPE)
+        m = measure([PY, "-m", "benchmarks.naive", "floor", url, token, fmt, startdate], clean_env(),
+                    mode.log(f"{tag}-floor")).check("floor")
+        spent = sim.requests_counted(LOG_TYPE) - before
+        _expect(spent == pages + 1, f"floor sent {spent} requests, expected {pages + 1}")
+        out["floor"] = m
+
+        say(f"{tag}: naive")
+        with scratch("naive") as d:
+            m = measure([PY, "-m", "benchmarks.naive", "naive", url, token, fmt, startdate, str(d / "out")],
+                        clean_env(), mode.log(f"{tag}-naive")).check("naive baseline")
+            _expect(f"rows={served}" in m.log, f"naive baseline did not write {served} rows: {m.log[-300:]}")
+        out["naive"] = m
+
+        if direct:
+            say(f"{tag}: landing walk without Dagster")
+            with scratch("direct") as home:
+                m = measure([PY, "-m", "benchmarks.land_direct", LOG_TYPE, day, day],
+                            dagster_env(home, env, FORCEPOINT_DAILY_BUDGET="1000000"), mode.log(f"{tag}-direct")).check("direct landing")
+                got = lake_rows(home, "forcepoint", LOG_TYPE, day)
+                _expect(got == distinct, f"direct landing: lake has {got} rows, simulator {distinct} distinct events")
+            out["direct"] = m
+
+        say(f"{tag}: Dagster run")
+        with scratch("dagster") as home:
+            before = sim.requests_counted(LOG_TYPE)
+            m = measure(materialize_cmd(f"forcepoint/{LOG_TYPE}", partition=day),
+                        dagster_env(home, env, FORCEPOINT_DAILY_BUDGET="1000000"), mode.log(f"{tag}-dagster")).check("Dagster run")
+            spent = sim.requests_counted(LOG_TYPE) - before
+            got = lake_rows(home, "forcepoint", LOG_TYPE, day)
+            _expect(got == distinct, f"Dagster run: lake has {got} rows, simulator {distinct} distinct events")
+        out["dagster"] = m
+        out["dagster_requests"] = spent
+    for k in ("floor", "naive", "direct", "dagster"):
+        if k in out:
+            say(f"{tag}: {k} {out[k].seconds:.2f}s, {served / out[k].seconds:,.0f} events/s, peak RSS {mib(out[k].peak_rss):.0f} MiB")
+    return out
+
+
+def _expect(ok: bool, msg: str) -> None:
+    if not ok:
+        raise RuntimeError(msg)
+
+
+def run(mode: Mode) -> list[Figure]:
+    small, large = sizes(mode)
+    results = {(fmt, n): one_size(mode, fmt, n, mode.direct) for fmt in FORMATS for n in (small, large)}
+    figs: list[Figure] = []
+    for fmt in FORMATS:
+        for n in (small, large):
+            r = results[(fmt, n)]
+            ev = r["served"]
+            d, naive, floor = r["dagster"], r["naive"], r["floor"]
+            tag = f"forcepoint_{fmt}_{size_name(n)}"
+            label = f"1. Forcepoint {fmt.upper()} {size_name(n)} events"
+            baseline = (f"naive {ev / naive.seconds:,.0f}/s ({naive.seconds:.1f}s); floor {ev / floor.seconds:,.0f}/s "
+                        f"({floor.seconds:.1f}s)")
+            figs.append(Figure(f"{tag}_dagster_events_per_s", f"{label}: Dagster run", ev / d.seconds, "events/s",
+                               baseline, note=f"{d.seconds:.1f}s in all, Dagster start-up included; "
+                                              f"{r['dagster_requests']} requests for {r['pages']} pages"))
+            if "direct" in r:
+                figs.append(Figure(f"{tag}_direct_events_per_s", f"{label}: walk without Dagster", ev / r["direct"].seconds,
+                                   "events/s", baseline, note=f"{r['direct'].seconds:.1f}s"))
+            figs.append(Figure(f"{tag}_naive_events_per_s", f"{label}: naive baseline", ev / naive.seconds, "events/s"))
+            figs.append(Figure(f"{tag}_floor_events_per_s", f"{label}: fetch-only floor", ev / floor.seconds, "events/s"))
+            goal_here = n == large
+            vs_naive = d.seconds / naive.seconds
+            vs_floor = d.seconds / floor.seconds
+            figs.append(Figure(f"{tag}_time_vs_naive", f"{label}: Dagster time / naive time", vs_naive, "x",
+                               f"naive {naive.seconds:.1f}s", vs_naive,
+                               f"<= {THROUGHPUT_VS_NAIVE}" if goal_here else "",
+                               (vs_naive <= THROUGHPUT_VS_NAIVE) if goal_here else None))
+            figs.append(Figure(f"{tag}_time_vs_floor", f"{label}: Dagster time / floor time", vs_floor, "x",
+                               f"floor {floor.seconds:.1f}s", vs_floor,
+                               f"<= {THROUGHPUT_VS_FLOOR}" if goal_here else "",
+                               (vs_floor <= THROUGHPUT_VS_FLOOR) if goal_here else None))
+    for fmt in FORMATS:
+        lo, hi = results[(fmt, small)], results[(fmt, large)]
+        for k, what in (("dagster", "Dagster run"), ("direct", "walk without Dagster")):
+            if k not in lo:
+                continue
+            a, b = lo[k], hi[k]
+            ratio = b.peak_rss / a.peak_rss
+            who = b.largest()[1]
+            figs.append(Figure(
+                f"forcepoint_{fmt}_peak_rss_ratio_{k}", f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(large)} / {size_name(small)} day",
+                ratio, "x", f"{mib(a.peak_rss):.0f} -> {mib(b.peak_rss):.0f} MiB", ratio, f"<= {MEMORY_RATIO}",
+                ratio <= MEMORY_RATIO, note=f"largest process: {who}" if who else "",
+            ))
+            figs.append(Figure(f"forcepoint_{fmt}_peak_rss_{k}_{size_name(large)}_mib",
+                               f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(large)} day", mib(b.peak_rss), "MiB"))
+            figs.append(Figure(f"forcepoint_{fmt}_peak_rss_{k}_{size_name(small)}_mib",
+                               f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(small)} day", mib(a.peak_rss), "MiB"))
+    return figs

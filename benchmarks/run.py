@@ -1,0 +1,181 @@
+"""`python -m benchmarks.run [--quick] [--only N,...] [--direct]`: every figure of the benchmark
+issue, each beside its baseline measured in the same run; prints the table.
+
+The full mode (what `make bench` runs) also writes `benchmarks/results.json` (figure -> value) and
+appends a dated section to `benchmarks/RESULTS.md`. `--quick` is a smoke run at small volumes that
+records nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks.common import PY, ROOT, Figure, Mode, clean_env, fmt_num, say, unavailable
+
+HERE = Path(__file__).resolve().parent
+# Figure number -> (module, what it measures, goal when the module cannot run at all).
+FIGURES = {
+    "1": ("landing", "Forcepoint landing throughput (and 2. memory)", "Dagster run <= 0.5 x naive, <= 1.5 x floor at 1M"),
+    "3": ("economy", "Forcepoint request economy", "<= minimum + 1"),
+    "4": ("aperture", "Aperture drain readers", "near-linear up to the server limit"),
+    "5": ("warehouse", "DuckDB warehouse", "incremental <= 0.1 x full"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="small volumes, ~2 minutes; records nothing")
+    ap.add_argument("--only", default="", help="comma-separated figure numbers to run (1 covers 1 and 2): 1,3,4,5")
+    ap.add_argument("--direct", action="store_true", help="also time the Forcepoint walk without Dagster")
+    ap.add_argument("--no-record", action="store_true", help="do not write results.json / RESULTS.md")
+    args = ap.parse_args(argv)
+    only = {x.strip() for x in args.only.split(",") if x.strip()}
+    if "2" in only:
+        only.add("1")
+    record = not args.quick and not args.no_record and not only
+
+    work = Path(tempfile.mkdtemp(prefix="log-assets-bench-logs-"))
+    mode = Mode(quick=args.quick, work=work, direct=args.direct)
+    started = time.monotonic()
+    when = datetime.now(timezone.utc)
+    load_before = os.getloadavg()
+    revision = git_revision()
+    say(f"{'quick' if args.quick else 'full'} mode; logs of every measured command in {work}")
+    warm_up()
+
+    figures: list[Figure] = []
+    durations: dict[str, float] = {}
+    for number, (module, what, goal) in FIGURES.items():
+        if only and number not in only:
+            continue
+        t0 = time.monotonic()
+        load = os.getloadavg()[0]
+        try:
+            figs = importlib.import_module(f"benchmarks.{module}").run(mode)
+        except Exception as e:  # noqa: BLE001 - one figure failing must not hide the others
+            traceback.print_exc()
+            why = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"[:300]
+            figs = [unavailable(f"figure_{number}", f"{number}. {what}", why, goal)]
+        durations[number] = time.monotonic() - t0
+        say(f"figure {number} took {durations[number]:.0f}s (1-min load average at its start {load:.2f})")
+        figures += figs
+
+    total = time.monotonic() - started
+    table = render(figures)
+    print()
+    print(table)
+    print(f"\ntotal {total / 60:.1f} min; load average before {fmt_load(load_before)}, after {fmt_load(os.getloadavg())}")
+    if record:
+        (HERE / "results.json").write_text(json.dumps(
+            {f.key: (None if f.unavailable else round(f.value, 4) if isinstance(f.value, float) else f.value) for f in figures},
+            indent=1) + "\n")
+        append_results_md(figures, when, total, durations, load_before, revision)
+        say(f"wrote {HERE / 'results.json'} and appended to {HERE / 'RESULTS.md'}")
+    return 0  # a missed goal is a finding the table reports, not a failure of the benchmark run
+
+
+def warm_up() -> None:
+    """Import once what the measured processes import, so that none of them pays for cold caches."""
+    subprocess.run([PY, "-c", "import log_assets.definitions, pandas, pyarrow.parquet, duckdb, requests"],
+                   cwd=ROOT, env=clean_env(), check=False, capture_output=True)
+
+
+def fmt_load(load) -> str:
+    return " / ".join(f"{x:.2f}" for x in load)
+
+
+def render(figures: list[Figure], markdown: bool = False) -> str:
+    head = ["figure", "value", "baseline", "ratio", "goal", "status"]
+    rows = [[f.label, f.value_text(None if markdown else 40), f.baseline, fmt_num(f.ratio) if f.ratio is not None else "",
+             f.goal, f.status] for f in figures]
+    notes = [(f.label, f.note or f"not available: {f.unavailable}") for f in figures if f.note or f.unavailable]
+    if markdown:
+        out = ["| " + " | ".join(head + ["note"]) + " |", "|" + "---|" * (len(head) + 1)]
+        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r + [f.note]) + " |" for r, f in zip(rows, figures)]
+        return "\n".join(out)
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    if notes:
+        out += ["", "notes:"] + [f"  {label}: {note}" for label, note in notes]
+    return "\n".join(out)
+
+
+def machine() -> dict:
+    import psutil
+
+    versions = {}
+    for name in ("dagster", "duckdb", "pyarrow", "pandas", "requests", "orjson"):
+        try:
+            versions[name] = importlib.import_module(name).__version__
+        except Exception:  # noqa: BLE001
+            versions[name] = "?"
+    cpu = ""
+    try:
+        cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(), "cpu": cpu or platform.processor(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(), **versions,
+    }
+
+
+def git_revision() -> str:
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return rev + (" + uncommitted changes" if dirty else "") if rev else "unknown"
+    except OSError:
+        return "unknown"
+
+
+def append_results_md(figures: list[Figure], when: datetime, total: float, durations: dict, load_before,
+                      revision: str) -> None:
+    m = machine()
+    path = HERE / "RESULTS.md"
+    if not path.exists():
+        path.write_text(
+            "# Benchmark results\n\n"
+            "Each section is one full run of `make bench` (`python -m benchmarks.run`), appended by the run itself.\n"
+            "Every figure is measured in the same run as its baseline; each module's docstring says how.\n\n"
+            "Reading them:\n"
+            "- The simulator serves every request from its own process; the fetch-only floor is bound by how fast\n"
+            "  it builds pages, so the floor is the simulator's speed, not the network's.\n"
+            "- The machine may be shared: the load average at the start and end of the run is recorded with it.\n"
+            "- Figures 4 and 5 time the project's Dagster-free code that the assets call (`aperture.drain.drain`,\n"
+            "  `warehouse.rebuild` / `warehouse.sync`), without Dagster's start-up; figure 1 times whole Dagster runs.\n"
+            "- Figure 5's lake is generated (`benchmarks/lakegen.py`): simulator records parsed by the project,\n"
+            "  repeated with fresh ids and times; it compresses better than a real lake would.\n"
+        )
+    parts = [
+        f"\n## {when:%Y-%m-%d %H:%M} UTC — full run, {total / 60:.1f} min\n",
+        f"- Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB memory, {m['os']}",
+        f"- Python {m['python']}; dagster {m['dagster']}, duckdb {m['duckdb']}, pyarrow {m['pyarrow']}, "
+        f"pandas {m['pandas']}, requests {m['requests']}, orjson {m['orjson']}",
+        f"- Code: {revision}" + ("" if git_revision() == revision else f" at the start, {git_revision()} at the end"),
+        f"- Load average (1/5/15 min) at the start: {fmt_load(load_before)}; at the end: {fmt_load(os.getloadavg())}",
+        "- Time per figure group: " + ", ".join(f"{n}: {s:.0f}s" for n, s in durations.items()),
+        "",
+        render(figures, markdown=True),
+        "",
+    ]
+    with open(path, "a") as f:
+        f.write("\n".join(parts))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

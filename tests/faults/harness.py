@@ -1,0 +1,472 @@
+"""Shared machinery of the fault suite: real Dagster CLI runs in subprocesses, a request tap on the
+simulator, a concurrent reader, and invariant checks against the simulator's ground truth.
+
+Nothing here reaches into production code paths: faults come from the simulator, from SIGKILL of
+the CLI's process group, and from `enospc_cli.py`, a wrapper that fails Parquet writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+ENOSPC_CLI = HERE / "enospc_cli.py"
+
+RUN_TIMEOUT = 180.0  # seconds any one CLI run may take before it counts as hung
+
+# Run config that keeps retries quick (the defaults back off for seconds) and runs the step in
+# the CLI's own process, so that the ENOSPC wrapper's patches apply to it.
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+
+
+def day_str(offset: int) -> str:
+    return (datetime.now(timezone.utc) + timedelta(days=offset)).strftime("%Y-%m-%d")
+
+
+def canon(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+
+
+# ------------------------------------------------------------------------------ code location
+
+def code_location() -> list[str]:
+    """The merged code location, or (while a domain is not merged into it yet) the test one that
+    adds the missing domains' own definitions."""
+    return ["-m", _module()]
+
+
+_MODULE: str | None = None
+
+
+def _module() -> str:
+    global _MODULE
+    if _MODULE is None:
+        from tests.faults import codeloc
+
+        _MODULE = "log_assets.definitions" if codeloc.main_is_complete() else "tests.faults.codeloc"
+    return _MODULE
+
+
+def has_aperture() -> bool:
+    from tests.faults import codeloc
+
+    return codeloc.has_domain("aperture")
+
+
+def has_warehouse() -> bool:
+    from tests.faults import codeloc
+
+    return codeloc.has_domain("warehouse")
+
+
+# --------------------------------------------------------------------------------- the ledger
+
+@dataclass
+class Ledger:
+    """What the randomized trials did: printed at the end of the session."""
+
+    trials: list = field(default_factory=list)
+    faults: Counter = field(default_factory=Counter)
+    violations: list = field(default_factory=list)
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{k}={n}" for k, n in sorted(self.faults.items())) or "none"
+        secs = sum(t.get("seconds", 0) for t in self.trials)
+        return (f"fault suite: {len(self.trials)} trials in {secs:.0f} s; faults injected: {sum(self.faults.values())} "
+                f"({kinds}); violations: {len(self.violations)}")
+
+
+@dataclass
+class Trial:
+    """One randomized trial: its seed, the faults it injected and the violations it found."""
+
+    seed: int
+    kind: str
+    dir: Path
+    faults: Counter = field(default_factory=Counter)
+    violations: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    runs: list = field(default_factory=list)
+
+    def fault(self, kind: str, n: int = 1) -> None:
+        self.faults[kind] += n
+
+    def violation(self, text: str) -> None:
+        self.violations.append(text)
+
+    def check(self, ok: bool, text: str) -> None:
+        if not ok:
+            self.violation(text)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+
+    def record(self) -> dict:
+        return {"seed": self.seed, "kind": self.kind, "faults": dict(self.faults), "violations": self.violations,
+                "notes": self.notes, "runs": [r.describe() for r in self.runs]}
+
+
+# ------------------------------------------------------------------------------- request tap
+
+class Tap:
+    """Every request that reaches the simulator, with the fault (if any) it was answered with.
+
+    The server asks `faults.take` once for every API request before answering it, so wrapping it
+    sees them all, faulted ones included (the simulator's own quota count leaves those out).
+    """
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.log: list[tuple[float, str, str | None, str | None]] = []  # (time, area, log type, fault)
+        self._lock = threading.Lock()
+        self._orig = sim.faults.take
+        self.on_request: Callable[[], None] | None = None
+
+        def take(area, path, log_type):
+            f = self._orig(area, path, log_type)
+            with self._lock:
+                self.log.append((time.monotonic(), area, log_type, f.kind if f else None))
+            if self.on_request is not None:
+                self.on_request()
+            return f
+
+        sim.faults.take = take
+
+    def count(self, area: str = "forcepoint", log_type: str | None = None, since: int = 0) -> int:
+        with self._lock:
+            return sum(1 for _, a, t, _ in self.log[since:] if a == area and (log_type is None or t == log_type))
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.log)
+
+    def entries(self, since: int = 0) -> list:
+        with self._lock:
+            return list(self.log[since:])
+
+    def faults_served(self, since: int = 0) -> Counter:
+        return Counter(f for _, _, _, f in self.entries(since) if f)
+
+
+# ---------------------------------------------------------------------------------- CLI runs
+
+@dataclass
+class Run:
+    cmd: list
+    out: Path
+    proc: subprocess.Popen
+    started: float
+    killed: bool = False
+    rc: int | None = None
+    seconds: float = 0.0
+
+    def wait(self, timeout: float = RUN_TIMEOUT) -> int:
+        try:
+            self.rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(self.proc)
+            self.rc = self.proc.wait()
+            self.killed = True
+            self.rc = -999  # hung
+        self.seconds = time.monotonic() - self.started
+        return self.rc
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def kill(self) -> None:
+        kill_group(self.proc)
+        self.proc.wait()
+        self.killed = True
+        self.rc = self.proc.returncode
+        self.seconds = time.monotonic() - self.started
+
+    def text(self) -> str:
+        try:
+            return self.out.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def tail(self, n: int = 2500) -> str:
+        return self.text()[-n:]
+
+    def describe(self) -> dict:
+        return {"cmd": " ".join(str(c) for c in self.cmd[3:]), "rc": self.rc, "killed": self.killed,
+                "seconds": round(self.seconds, 1)}
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def cli_env(home: Path, sim_env: dict, extra: dict | None = None, drop: tuple = ()) -> dict:
+    dh = home / "dagster_home"
+    dh.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("FORCEPOINT_", "APERTURE_", "LOG_ASSETS_FAULT_"))}
+    env.update(sim_env)
+    env.update(LOG_ASSETS_HOME=str(home), DAGSTER_HOME=str(dh), PYTHONWARNINGS="ignore",
+               DAGSTER_TELEMETRY_DISABLED="1", PYTHONPATH=str(ROOT))
+    env.update(extra or {})
+    for k in drop:
+        env.pop(k, None)
+    return env
+
+
+def init_instance(home: Path) -> None:
+    """Create the Dagster instance's sqlite storage before runs start at once: two CLI processes on
+    a brand-new DAGSTER_HOME race to create the same tables (a Dagster matter, not the pipeline's;
+    a deployed instance already has them)."""
+    import dagster as dg
+
+    dh = home / "dagster_home"
+    dh.mkdir(parents=True, exist_ok=True)
+    with dg.DagsterInstance.from_config(str(dh)) as inst:
+        inst.get_runs(limit=1)
+
+
+def start(args: list[str], env: dict, out: Path, enospc: dict | None = None) -> Run:
+    """Start `dagster ARGS` in a new session; output goes to `out`.
+
+    With `enospc` ({"at": n, "what": "parquet" | "spool"}), the CLI runs under the wrapper that
+    makes the n-th such write fail with ENOSPC.
+    """
+    if enospc:
+        env = {**env, "LOG_ASSETS_FAULT_ENOSPC_AT": str(enospc["at"]), "LOG_ASSETS_FAULT_ENOSPC_WHAT": enospc["what"],
+               "LOG_ASSETS_FAULT_ENOSPC_MARK": str(out) + ".enospc"}
+        cmd = [PY, str(ENOSPC_CLI), *args]
+    else:
+        cmd = [PY, "-m", "dagster", *args]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    f = open(out, "wb")
+    try:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
+    finally:
+        f.close()
+    return Run(cmd, out, proc, time.monotonic())
+
+
+def materialize_args(select: str, first: str, last: str | None = None, config: dict | None = None) -> list[str]:
+    args = ["asset", "materialize", *code_location(), "--select", select]
+    if last is None or last == first:
+        args += ["--partition", first]
+    else:
+        args += ["--partition-range", f"{first}...{last}"]
+    if config:
+        args += ["--config-json", json.dumps(config)]
+    return args
+
+
+def unpartitioned_args(select: str, config: dict | None = None) -> list[str]:
+    args = ["asset", "materialize", *code_location(), "--select", select]
+    if config:
+        args += ["--config-json", json.dumps(config)]
+    return args
+
+
+def job_args(job: str, config: dict | None = None, where: Path | None = None) -> list[str]:
+    """`dagster job execute` takes run config from a file only (-c): written as JSON (valid YAML) into `where`."""
+    args = ["job", "execute", *code_location(), "-j", job]
+    if config:
+        if where is None:
+            raise ValueError("job_args needs `where` to write the run config file")
+        where.mkdir(parents=True, exist_ok=True)
+        path = where / f"run-config-{len(list(where.glob('run-config-*')))}.yaml"
+        path.write_text(json.dumps(config))
+        args += ["-c", str(path)]
+    return args
+
+
+def enospc_fired(run: Run) -> bool:
+    return Path(str(run.out) + ".enospc").exists()
+
+
+def kill_when(run: Run, predicate: Callable[[], bool], timeout: float = 120.0, poll: float = 0.002) -> bool:
+    """SIGKILL the run's process group as soon as `predicate()` holds. False if the run ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            if not run.running():
+                return False
+            run.kill()
+            return True
+        if not run.running():
+            return False
+        time.sleep(poll)
+    run.kill()  # never leave it running; the trial then reports the timeout
+    return True
+
+
+# ---------------------------------------------------------------------------------- the lake
+
+def partition_dirs(home: Path, vendor: str) -> list[Path]:
+    base = home / "lake" / vendor
+    if not base.exists():
+        return []
+    return sorted(d for d in base.glob("*/date=*") if d.is_dir())
+
+
+def visible_lake_problems(home: Path) -> list[str]:
+    """Anything in lake/<vendor>/<type>/date=*/ that is not a complete, readable Parquet file."""
+    problems = []
+    for vendor in ("forcepoint", "aperture"):
+        for d in partition_dirs(home, vendor):
+            for f in d.iterdir():
+                if not f.name.endswith(".parquet") or f.name.startswith("."):
+                    problems.append(f"stray file visible in the lake: {f.relative_to(home)}")
+                    continue
+                try:
+                    pq.ParquetFile(f).read(columns=["event_id"])
+                except FileNotFoundError:
+                    continue  # swapped out while we looked: not a partial file
+                except Exception as e:  # noqa: BLE001 - any read failure is a partial/corrupt file
+                    problems.append(f"unreadable Parquet file in the lake: {f.relative_to(home)}: {type(e).__name__}: {e}")
+    return problems
+
+
+def read_partition(d: Path, columns=("event_id", "event_time", "raw")) -> list[dict]:
+    rows = []
+    for f in sorted(d.glob("*.parquet")):
+        if f.name.startswith("."):
+            continue
+        rows += pq.ParquetFile(f).read(columns=list(columns)).to_pylist()
+    return rows
+
+
+def lake_rows(home: Path, vendor: str, log_type: str, day: str) -> list[dict]:
+    d = home / "lake" / vendor / log_type / f"date={day}"
+    return read_partition(d) if d.exists() else []
+
+
+def check_rows_on_their_day(trial: Trial, rows: list[dict], where: str, day: str) -> None:
+    off = [r["event_id"] for r in rows if r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d") != day]
+    trial.check(not off, f"{where}: {len(off)} row(s) whose event_time is not on {day}, e.g. {off[:2]}")
+
+
+def forcepoint_truth(sim, log_type: str, day: str, fmt: str) -> Counter:
+    """The day's distinct events as the API serves them, each once (CSV: as a CSV reader reads them)."""
+    return Counter(canon(r) for r in sim.forcepoint.distinct_events(log_type, day=day, fmt=fmt))
+
+
+def check_forcepoint_day(trial: Trial, sim, home: Path, log_type: str, day: str, fmt: str) -> int:
+    """Every event of the finished day exactly once, by content (`raw`), and nothing else."""
+    rows = lake_rows(home, "forcepoint", log_type, day)
+    where = f"forcepoint/{log_type} {day}"
+    ids = Counter(r["event_id"] for r in rows)
+    dup_ids = [k for k, n in ids.items() if n > 1]
+    trial.check(not dup_ids, f"{where}: event_id duplicated in the lake: {dup_ids[:3]}")
+    got = Counter(canon(json.loads(r["raw"])) for r in rows)
+    want = forcepoint_truth(sim, log_type, day, fmt)
+    if not want:
+        trial.violation(f"{where}: the simulator has no events that day (the trial proves nothing)")
+    missing = want - got
+    extra = got - want
+    trial.check(not missing, f"{where}: {sum(missing.values())} of {sum(want.values())} events missing from the lake")
+    trial.check(not extra, f"{where}: {sum(extra.values())} rows not (or not once) in the ground truth")
+    check_rows_on_their_day(trial, rows, where, day)
+    return len(rows)
+
+
+# ------------------------------------------------------------------------------ reader thread
+
+class LakeReader(threading.Thread):
+    """Reads every partition of the lake (and the warehouse, once it exists) in a loop while runs write.
+
+    A read that succeeds must be sane: readable files, no event_id twice in a day, every row on its
+    day. A file that vanishes between listing and opening (a partition swapped under us) is counted
+    and read again on the next pass; anything else is a violation.
+    """
+
+    def __init__(self, trial: Trial, home: Path, warehouse: bool = False, period: float = 0.05, max_seconds: float = 600):
+        super().__init__(daemon=True, name="lake-reader")
+        self.trial = trial
+        self.home = home
+        self.warehouse = warehouse
+        self.period = period
+        self.deadline = time.monotonic() + max_seconds
+        self.stop_event = threading.Event()
+        self.passes = 0
+        self.vanished = 0
+        self.warehouse_reads = 0
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        while not self.stop_event.is_set() and time.monotonic() < self.deadline:
+            try:
+                self._pass()
+            except Exception as e:  # noqa: BLE001 - reported, not raised from a thread
+                self.errors.append(f"reader pass failed: {type(e).__name__}: {e}")
+            self.passes += 1
+            self.stop_event.wait(self.period)
+
+    def _pass(self) -> None:
+        for vendor in ("forcepoint", "aperture"):
+            for d in partition_dirs(self.home, vendor):
+                try:
+                    rows = read_partition(d, columns=("event_id", "event_time"))
+                except FileNotFoundError:
+                    self.vanished += 1
+                    continue
+                except Exception as e:  # noqa: BLE001
+                    self.errors.append(f"reader: {d.relative_to(self.home)}: {type(e).__name__}: {e}")
+                    continue
+                ids = Counter(r["event_id"] for r in rows)
+                dup = [k for k, n in ids.items() if n > 1]
+                if dup:
+                    self.errors.append(f"reader saw event_id twice in {d.relative_to(self.home)}: {dup[:2]}")
+                day = d.name[5:]
+                off = [r for r in rows if r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d") != day]
+                if off:
+                    self.errors.append(f"reader saw {len(off)} rows off their day in {d.relative_to(self.home)}")
+        if self.warehouse and (self.home / "warehouse.duckdb").exists():
+            from log_assets.warehouse import connect_readonly
+
+            try:
+                conn = connect_readonly(self.home)
+                try:
+                    tables = conn.execute(
+                        "SELECT table_schema, table_name FROM information_schema.tables "
+                        "WHERE table_schema IN ('forcepoint', 'aperture') AND table_type = 'BASE TABLE'"
+                    ).fetchall()
+                    for schema, name in tables:
+                        if name.endswith("_current"):
+                            continue
+                        n, distinct = conn.execute(
+                            f'SELECT count(*), count(DISTINCT event_id) FROM "{schema}"."{name}"'
+                        ).fetchone()
+                        if n != distinct:
+                            self.errors.append(f"reader saw duplicate event_id in warehouse {schema}.{name}: {n} rows, {distinct} ids")
+                    conn.execute("SELECT count(*) FROM analytics.events").fetchone()
+                finally:
+                    conn.close()
+                self.warehouse_reads += 1
+            except Exception as e:  # noqa: BLE001 - a reader must never get an error
+                self.errors.append(f"warehouse reader: {type(e).__name__}: {e}")
+
+    def finish(self) -> None:
+        self.stop_event.set()
+        self.join(timeout=30)
+        for e in self.errors[:5]:
+            self.trial.violation(e)
+        if len(self.errors) > 5:
+            self.trial.violation(f"... and {len(self.errors) - 5} more reader errors")
+        self.trial.note(f"reader: {self.passes} passes, {self.vanished} files swapped out mid-read, "
+                        f"{self.warehouse_reads} warehouse reads")

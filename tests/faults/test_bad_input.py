@@ -1,6 +1,6 @@
 """Malformed input, one case at a time: what the user gets (run outcome and message, what lands,
 where the input is kept under quarantine/, and the count in the run's metadata). Nothing is ever
-dropped silently. BAD_INPUT.md in this folder is the table of these cases.
+dropped silently. The README section "Bad input: what you get" is the table of these cases.
 
 Forcepoint pages come from a small scripted server (the simulator only serves well-formed pages);
 Aperture bodies come from the simulator, with crafted event texts put straight into its queue.
@@ -29,7 +29,7 @@ from log_assets.simulator import SimConfig, Simulator
 from . import harness as h
 
 DAY = h.day_str(-2)
-OBSERVED: list[dict] = []  # printed at the end (-s) to keep BAD_INPUT.md honest
+OBSERVED: list[dict] = []  # printed at the end (-s) to keep that README table honest
 
 
 @pytest.fixture(autouse=True)

@@ -35,8 +35,21 @@ Connect = Callable[[Path], ContextManager[duckdb.DuckDBPyConnection]]
 RETAIN = timedelta(hours=6)
 
 
+def memory_limit() -> str:
+    """DuckDB's default (80% of RAM) let a 10M-event rebuild reach ~20 GiB; cap it and let DuckDB
+    spill to disk instead. LOG_ASSETS_DUCKDB_MEMORY_LIMIT overrides (e.g. "16GB")."""
+    configured = os.environ.get("LOG_ASSETS_DUCKDB_MEMORY_LIMIT")
+    if configured:
+        return configured
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(1, min(8, int(total * 0.4 / 2**30)))}GB"
+
+
 def default_connect(path: Path) -> ContextManager[duckdb.DuckDBPyConnection]:
-    return closing(duckdb.connect(str(path)))
+    return closing(duckdb.connect(str(path), config={"memory_limit": memory_limit()}))
 
 
 class Writer:

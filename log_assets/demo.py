@@ -26,7 +26,9 @@ def say(msg: str) -> None:
 
 
 def prepare_home(root: Path) -> None:
-    if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
+    # A folder holding nothing but a Dagster instance folder (as `make ui` leaves) is not data.
+    made_by_others = [p for p in root.iterdir() if p.name != "dagster_home"] if root.exists() else []
+    if made_by_others and not (root / MARKER).exists():
         raise SystemExit(
             f"{root} holds data that the demo did not make; refusing to touch it. "
             "Move it away or set LOG_ASSETS_DEMO_HOME to another folder."

@@ -9,14 +9,7 @@ import dagster as dg
 
 from log_assets.aperture.client import Credentials, MissingCredentialsError
 from log_assets.defs.aperture.jobs import aperture_drain_job
-
-IN_PROGRESS = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-]
-
+from log_assets.defs.runs import run_in_progress
 
 @dg.schedule(
     name="aperture_drain_schedule",
@@ -30,9 +23,7 @@ def aperture_drain_schedule(context: dg.ScheduleEvaluationContext):
         Credentials.from_env()
     except MissingCredentialsError as e:
         return dg.SkipReason(str(e))
-    running = context.instance.get_run_records(
-        filters=dg.RunsFilter(job_name=aperture_drain_job.name, statuses=IN_PROGRESS), limit=1
-    )
+    running = run_in_progress(context.instance, aperture_drain_job.name)
     if running:
-        return dg.SkipReason(f"drain run {running[0].dagster_run.run_id} is still in progress")
+        return dg.SkipReason(f"drain run {running.dagster_run.run_id} is still in progress")
     return dg.RunRequest()

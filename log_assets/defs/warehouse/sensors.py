@@ -10,10 +10,10 @@ import dagster as dg
 
 from log_assets.catalog import CATALOG
 from log_assets.defs.aperture.assets import OTHER_TYPES_KEY
+from log_assets.defs.runs import run_in_progress
 
 UPDATE_JOB = "warehouse_update"
 SOURCE_KEYS = [dg.AssetKey([vendor, name]) for vendor, name in CATALOG] + [OTHER_TYPES_KEY]
-IN_PROGRESS = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
 def newest_source_storage_id(instance: dg.DagsterInstance) -> int:
@@ -37,7 +37,7 @@ def warehouse_after_sources_sensor(context: dg.SensorEvaluationContext):
     covered = int(context.cursor or 0)
     if newest <= covered:
         return dg.SkipReason("no source materialization since the last warehouse update")
-    if context.instance.get_run_records(filters=dg.RunsFilter(job_name=UPDATE_JOB, statuses=IN_PROGRESS), limit=1):
+    if run_in_progress(context.instance, UPDATE_JOB):
         return dg.SkipReason("a warehouse update is in progress; the next tick picks up what it misses")
     context.update_cursor(str(newest))
     return dg.RunRequest(run_key=f"sources-{newest}")

@@ -49,7 +49,9 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, private: bool = False) -> None:
+def atomic_write_bytes(path: Path, data: bytes, private: bool = False, durable: bool = True) -> None:
+    """`path` holds `data` or what it held before, never a mix. `durable=False` skips the fsyncs:
+    the file survives a killed process but maybe not a power cut (for what can be fetched again)."""
     ensure_dir(path.parent, private=private)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -57,8 +59,9 @@ def atomic_write_bytes(path: Path, data: bytes, private: bool = False) -> None:
             os.fchmod(fd, PRIVATE_FILE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                f.flush()
+                os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -66,7 +69,8 @@ def atomic_write_bytes(path: Path, data: bytes, private: bool = False) -> None:
         except FileNotFoundError:
             pass
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def atomic_write_json(path: Path, obj: Any, private: bool = True) -> None:

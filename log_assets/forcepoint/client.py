@@ -251,6 +251,11 @@ class ForcepointClient:
                 403: " — the user must be a sysadmin and the API live setting enabled for the company",
             }.get(resp.status_code, "")
             raise ApiError(resp.status_code, message + hint)
+        return self.page_from_body(body, lt, remaining, format_reset(reset))
+
+    def page_from_body(self, body: bytes, lt: LogType, rate_remaining: int | None = None,
+                       rate_reset: str | None = None) -> Page:
+        """The page in a 200 answer's body (also used for a body kept from an earlier run)."""
         try:
             doc = orjson.loads(body)
             response = doc["response"]
@@ -270,7 +275,7 @@ class ForcepointClient:
             records = []
         else:
             raise MalformedPage(f"page data is a {type(data).__name__}, expected a list", body)
-        return Page(records, token, resp.status_code, len(body), remaining, format_reset(reset), body, bad)
+        return Page(records, token, 200, len(body), rate_remaining, rate_reset, body, bad)
 
 
 class MalformedPage(ForcepointError):

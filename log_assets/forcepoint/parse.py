@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import orjson
+import pyarrow as pa
 
 from log_assets.catalog import FORCEPOINT, LogType, cv_tuple
+from log_assets.lake.schema import UTC_TS, Coercer, arrow_schema, typed_columns
 
 csv.field_size_limit(64 * 1024 * 1024)  # DLP fields can be long; the default 128 KiB would reject them
 
@@ -136,6 +138,88 @@ def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy 
             }
         )
     return out
+
+
+@dataclass
+class PageTable:
+    table: pa.Table  # the lake schema of the log type; one row per readable record
+    rejected: list = field(default_factory=list)  # (raw_text, reason)
+    coercion_failures: int = 0  # values that did not fit their column (NULL there, kept in raw)
+
+
+def _times(values: list) -> list:
+    """parse_time_us of every value, each distinct text parsed once (a page repeats its seconds)."""
+    seen: dict = {}
+    out = []
+    for v in values:
+        if type(v) is str:
+            t = seen.get(v, seen)
+            if t is seen:
+                t = seen[v] = parse_time_us(v)
+            out.append(t)
+        else:
+            out.append(parse_time_us(v))
+    return out
+
+
+def _raw(rec: dict) -> bytes:
+    try:
+        return orjson.dumps(rec)
+    except TypeError:  # a value orjson cannot encode (e.g. an integer beyond 64 bits)
+        return json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def parse_page(lt: LogType, records: list, ingested_us: int, ids: IdStrategy, coercer: Coercer) -> PageTable:
+    """A page's records -> one Arrow table in the lake schema, column by column.
+
+    The same rows, values and rejections as `parse_records` + `build_table`, without building a
+    dict per row: at a million events a day the per-row work is what the walk spends its time on.
+    """
+    rejected: list = []
+    recs = records
+    if not all(type(r) is dict for r in records):
+        recs = []
+        for r in records:
+            if isinstance(r, dict):
+                recs.append(r)
+            else:
+                rejected.append((json.dumps(r, ensure_ascii=False), f"record is a {type(r).__name__}, not an object"))
+    time_field = lt.time_field
+    tvals = [r.get(time_field) for r in recs]
+    times = _times(tvals)
+    if len(lt.key_fields) == 1:
+        key = lt.key_fields[0]
+        eids = [r.get(key) for r in recs]
+        if not all(type(e) is str and e for e in eids):
+            eids = [ids(r) for r in recs]
+    else:
+        eids = [ids(r) for r in recs]
+    raws = [_raw(r) for r in recs]
+    if None in times or None in eids:
+        keep = []
+        for i, (t, e) in enumerate(zip(times, eids)):
+            if t is None:
+                rejected.append((raws[i].decode(), f"missing or unreadable {time_field!r}: {str(tvals[i])[:60]!r}"))
+            elif e is None:
+                rejected.append((raws[i].decode(), f"missing id field {' / '.join(lt.key_fields)}"))
+            else:
+                keep.append(i)
+        recs = [recs[i] for i in keep]
+        times = [times[i] for i in keep]
+        eids = [eids[i] for i in keep]
+        raws = [raws[i] for i in keep]
+    n = len(recs)
+    columns = {
+        "event_id": pa.array(eids, pa.string()),
+        "event_time": pa.array(times, pa.int64()).cast(UTC_TS),
+        "vendor": pa.array([FORCEPOINT] * n, pa.string()),
+        "log_type": pa.array([lt.name] * n, pa.string()),
+        "raw": pa.array(raws, pa.string()),
+        "ingested_at": pa.array([ingested_us] * n, pa.int64()).cast(UTC_TS),
+    }
+    before = coercer.failures
+    columns.update(typed_columns(lt, recs, coercer))
+    return PageTable(pa.Table.from_pydict(columns, schema=arrow_schema(lt)), rejected, coercer.failures - before)
 
 
 def parse_csv(text: str) -> tuple[list[dict], list]:

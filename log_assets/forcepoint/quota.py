@@ -85,5 +85,7 @@ class QuotaBudget:
             return
         with self._lock:
             st = self._load()
+            if st.get("server_remaining") == int(remaining):
+                return  # what charge() already counted down to: nothing new to write
             st["server_remaining"] = int(remaining)
             atomic_write_json(self.path, st)

@@ -7,6 +7,7 @@ import math
 from functools import lru_cache
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from log_assets.catalog import COMMON_COLUMNS, FLOAT, INT, STRING, LogType
 
@@ -36,6 +37,9 @@ def arrow_schema(lt: LogType) -> pa.Schema:
     return pa.schema(_COMMON_FIELDS + [pa.field(f.name, ARROW_TYPES[f.type]) for f in typed_fields(lt)])
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 class Coercer:
     """Turns received values into column values, counting what could not be converted.
 
@@ -59,32 +63,17 @@ class Coercer:
             self.failures += 1
             return None
         if type_ == INT:
-            if isinstance(value, int):
-                return value
-            if isinstance(value, float):
-                if value.is_integer():
-                    return int(value)
-                self.failures += 1
-                return None
-            if isinstance(value, str):
-                s = value.strip()
-                if not s or s.lower() in ("null", "none", "n/a", "-"):
-                    return None
-                try:
-                    return int(s)
-                except ValueError:
-                    try:
-                        f = float(s)
-                    except ValueError:
-                        self.failures += 1
-                        return None
-                    if f.is_integer():
-                        return int(f)
-            self.failures += 1
-            return None
+            return self._int(value)
         if type_ == FLOAT:
             if isinstance(value, (int, float)):
-                return float(value)
+                try:
+                    f = float(value)
+                except OverflowError:  # an integer beyond any double
+                    f = math.inf
+                if math.isfinite(f):
+                    return f
+                self.failures += 1
+                return None
             if isinstance(value, str):
                 s = value.strip()
                 if not s or s.lower() in ("null", "none", "n/a", "-"):
@@ -100,19 +89,77 @@ class Coercer:
             return None
         raise ValueError(f"unknown column type {type_!r}")
 
+    def _int(self, value):
+        n = self._int_or_none(value)
+        if n is not None and not INT64_MIN <= n <= INT64_MAX:
+            self.failures += 1  # beyond a 64-bit column; the value is still in `raw`
+            return None
+        return n
+
+    def _int_or_none(self, value):
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if value.is_integer():
+                return int(value)
+            self.failures += 1
+            return None
+        if isinstance(value, str):
+            s = value.strip()
+            if not s or s.lower() in ("null", "none", "n/a", "-"):
+                return None
+            try:
+                return int(s)
+            except ValueError:
+                try:
+                    f = float(s)
+                except ValueError:
+                    self.failures += 1
+                    return None
+                if f.is_integer():
+                    return int(f)
+        self.failures += 1
+        return None
+
+
+# Text the Coercer reads exactly as Arrow's cast does; anything else takes the Python path.
+_INT_TEXT = r"^-?[0-9]{1,18}$"
+_FLOAT_TEXT = r"^-?[0-9]{1,30}(\.[0-9]{1,30})?$"
+
+
+def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
+    """One typed column from received values, with the Coercer's semantics.
+
+    Fast paths first (Arrow converts values that already have the column's type; numbers sent as
+    plain decimal text are cast in C++); any other value sends the whole column through the Coercer.
+    """
+    arrow_type = ARROW_TYPES[type_]
+    try:
+        if type_ == INT and any(v is True or v is False for v in values):
+            raise pa.ArrowTypeError("booleans are not integers here")
+        return pa.array(values, type=arrow_type)
+    except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
+        pass
+    if type_ != STRING:
+        try:
+            text = pa.array(values, type=pa.string())  # numbers sent as text (CSV pages)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            text = None
+        if text is not None:
+            text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+            if pc.all(pc.match_substring_regex(text, _INT_TEXT if type_ == INT else _FLOAT_TEXT)).as_py() is not False:
+                return pc.cast(text, arrow_type)
+    return pa.array([coercer(v, type_) for v in values], type=arrow_type)
+
+
+def typed_columns(lt: LogType, records: list[dict], coercer: Coercer) -> dict[str, pa.Array]:
+    """The typed columns of a log type from received records (dicts), column by column."""
+    return {f.name: column_array([r.get(f.name) for r in records], f.type, coercer) for f in typed_fields(lt)}
+
 
 def build_table(lt: LogType, rows: list[dict], coercer: Coercer) -> pa.Table:
     """Rows hold the common columns plus `fields` (the received record as a dict)."""
     schema = arrow_schema(lt)
     columns = {name: [r[name] for r in rows] for name in COMMON_COLUMNS}
-    for f in typed_fields(lt):
-        name, type_ = f.name, f.type
-        values = [r["fields"].get(name) for r in rows]
-        try:
-            # Fast path: Arrow converts a column whose values already have the right type.
-            if type_ == INT and any(v is True or v is False for v in values):
-                raise pa.ArrowTypeError("booleans are not integers here")
-            columns[name] = pa.array(values, type=ARROW_TYPES[type_])
-        except (pa.ArrowTypeError, pa.ArrowInvalid, OverflowError):
-            columns[name] = pa.array([coercer(v, type_) for v in values], type=ARROW_TYPES[type_])
+    columns.update(typed_columns(lt, [r["fields"] for r in rows], coercer))
     return pa.Table.from_pydict(columns, schema=schema)

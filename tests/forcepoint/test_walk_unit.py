@@ -27,6 +27,11 @@ def rec(i, day=DAY, sec=None):
 class ScriptedClient:
     """Answers fetch() from a list: Page objects, or exceptions to raise."""
 
+    response_format = "json"
+
+    def cv_for(self, lt):
+        return "1.1.5"
+
     def __init__(self, script):
         self.script = list(script)
         self.requests_sent = 0

@@ -193,3 +193,43 @@ def test_server_429_ends_the_run_with_the_reset_time(tmp_path, clean_env):
         second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
         assert second.success
         assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])
+
+
+def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_env, monkeypatch):
+    """The disk fills while page 3 is being staged (page 4 was already asked for, ahead): the run
+    fails; the next run uses the two answers kept from it and sends only the requests not yet sent."""
+    import errno
+
+    import log_assets.forcepoint.ingest as ingest
+
+    for k, v in sim.env().items():
+        clean_env.setenv(k, v)
+    lt = "access"
+    days = [day_str(-2), day_str(-1)]
+    before = sim.forcepoint.requests(lt)
+    materialize(lt, days[0], days[-1], tmp_path / "baseline")
+    minimum = sim.forcepoint.requests(lt) - before
+
+    real_write = ingest.write_arrow_atomic
+    calls = {"n": 0}
+
+    def full_disk_on_third_part(table, path, *a, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device (simulated)")
+        return real_write(table, path, *a, **kw)
+
+    monkeypatch.setattr(ingest, "write_arrow_atomic", full_disk_on_third_part)
+    before = sim.forcepoint.requests(lt)
+    failed = materialize(lt, days[0], days[-1], tmp_path / "home", raise_on_error=False)
+    assert not failed.success
+    first_run = sim.forcepoint.requests(lt) - before
+    assert first_run == 4  # pages 1-3, and page 4 asked for while page 3 was landing
+    kept = list((tmp_path / "home" / "lake" / ".staging" / "forcepoint" / lt).glob("*/spool/*.body"))
+    assert len(kept) == 2  # the answers to pages 3 and 4, not yet checkpointed
+
+    monkeypatch.setattr(ingest, "write_arrow_atomic", real_write)
+    materialize(lt, days[0], days[-1], tmp_path / "home")
+    assert sim.forcepoint.requests(lt) - before == minimum  # not one request twice
+    assert_lake_matches_truth(sim, tmp_path / "home", lt, days)
+    assert not list((tmp_path / "home" / "lake" / ".staging" / "forcepoint" / lt).rglob("*.body"))

@@ -50,15 +50,15 @@ def test_forcepoint_schedules_pick_today_and_yesterday(monkeypatch):
     assert forcepoint_close_day_schedule(dg.build_schedule_context(scheduled_execution_time=when)).partition_key == "2026-11-21"
 
 
-def test_warehouse_sensor_requests_a_run_only_after_new_source_data(tmp_path):
+def test_warehouse_sensor_requests_a_run_only_after_new_source_data(dagster_instance):
     from log_assets.defs.warehouse.sensors import warehouse_after_sources_sensor
 
-    with dg.instance_for_test() as instance:
-        ctx = dg.build_sensor_context(instance=instance)
+    instance = dagster_instance
+    with dg.build_sensor_context(instance=instance) as ctx:
         assert isinstance(warehouse_after_sources_sensor(ctx), dg.SkipReason)
-        instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["forcepoint", "access"], partition="2026-11-20"))
-        ctx = dg.build_sensor_context(instance=instance)
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["forcepoint", "access"], partition="2026-11-20"))
+    with dg.build_sensor_context(instance=instance) as ctx:
         req = warehouse_after_sources_sensor(ctx)
         assert isinstance(req, dg.RunRequest)
-        again = warehouse_after_sources_sensor(dg.build_sensor_context(instance=instance, cursor=ctx.cursor))
-        assert isinstance(again, dg.SkipReason)
+    with dg.build_sensor_context(instance=instance, cursor=ctx.cursor) as again_ctx:
+        assert isinstance(warehouse_after_sources_sensor(again_ctx), dg.SkipReason)

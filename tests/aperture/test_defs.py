@@ -94,11 +94,13 @@ def test_drain_job_runs_freshness_check(fake, home, monkeypatch):
     assert [k for k in fake.requests if k["path"].startswith("/api")]
 
 
-def test_schedule_skips_without_credentials_or_while_a_drain_runs(monkeypatch):
+def test_schedule_skips_without_credentials_or_while_a_drain_runs(dagster_instance, monkeypatch):
     from dagster._core.test_utils import create_run_for_test
 
-    with dg.instance_for_test() as instance:
-        ctx = dg.build_schedule_context(instance=instance)
+    instance = dagster_instance
+    # `with`: the context enters its own DagsterInstance.from_ref(...) and must exit it before
+    # `instance` goes away (see tests/conftest.py::dagster_instance).
+    with dg.build_schedule_context(instance=instance) as ctx:
         out = aperture_drain_schedule(ctx)
         assert isinstance(out, dg.SkipReason) and "APERTURE_CLIENT_ID" in out.skip_message
         monkeypatch.setenv("APERTURE_CLIENT_ID", "x")
@@ -115,15 +117,17 @@ def test_inbox_sensor_requests_touched_partitions(home):
            make_event("something_new", "2026-11-20T11:00:00Z"), make_event("incident", "2016-01-01T00:00:00Z")]
     spool.write_body(json.dumps({"events": evs}).encode(), spool.new_body_name(0, 1))
     sort_bodies(spool)
-    with dg.DagsterInstance.ephemeral() as instance:
-        ctx = dg.build_sensor_context(instance=instance, resources={"home": LogAssetsHome(root=str(home.root))})
+    with dg.DagsterInstance.ephemeral() as instance, dg.build_sensor_context(
+        instance=instance, resources={"home": LogAssetsHome(root=str(home.root))}
+    ) as ctx:
         reqs = list(aperture_inbox_sensor(ctx))
     got = {r.partition_key: sorted(k.to_user_string() for k in r.asset_selection) for r in reqs}
     assert got == {"2026-11-19": ["aperture/incident"], "2026-11-20": ["aperture/other_log_types", "aperture/remediation"]}
     # The same inbox content is not requested twice; new content is.
     again = {r.run_key for r in reqs}
-    with dg.DagsterInstance.ephemeral() as instance:
-        ctx = dg.build_sensor_context(instance=instance, resources={"home": LogAssetsHome(root=str(home.root))})
+    with dg.DagsterInstance.ephemeral() as instance, dg.build_sensor_context(
+        instance=instance, resources={"home": LogAssetsHome(root=str(home.root))}
+    ) as ctx:
         assert {r.run_key for r in aperture_inbox_sensor(ctx)} == again
 
 

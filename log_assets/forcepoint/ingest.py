@@ -20,8 +20,11 @@ State per log type, in `$LOG_ASSETS_HOME/state/forcepoint/<type>.json`:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import fcntl
 import hashlib
+import json
 import logging
 import os
 import secrets
@@ -39,7 +42,7 @@ import pyarrow.parquet as pq
 
 from log_assets.catalog import FORCEPOINT, LogType
 from log_assets.forcepoint.client import ApiError, ForcepointClient, ForcepointError, MalformedPage, Page, QuotaExhausted
-from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page
+from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page, parse_time_us
 from log_assets.forcepoint.quota import QuotaBudget
 from log_assets.fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, read_json, replace_dir
 from log_assets.lake.schema import Coercer, arrow_schema
@@ -76,6 +79,18 @@ def iso_us(us: int | None) -> str | None:
     return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+def window_start_us(token: str | None) -> int | None:
+    """The `start_time` of a window token (swgweb, swgwebdlp: base64 of {"start_time", "end_time",
+    "page"}), or None when the token does not read as one."""
+    if not token:
+        return None
+    try:
+        doc = json.loads(base64.b64decode(token + "=" * (-len(token) % 4)))
+        return parse_time_us(doc["start_time"]) if isinstance(doc, dict) else None
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        return None
+
+
 def days_between(start: datetime, end: datetime) -> list[str]:
     """UTC days d with start <= d < end (both at midnight)."""
     out, d = [], start.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -98,7 +113,7 @@ class WalkReport:
     quarantined: int = 0
     coercion_failures: int = 0
     outside_window: int = 0
-    already_complete: int = 0
+    late: int = 0  # received for days an earlier walk had completed (merged into them, deduplicated)
     started_from: str = "nothing to fetch"
     stopped_because: str = ""
     quota_left: int | None = None
@@ -279,7 +294,7 @@ class ForcepointIngest:
         report.coercion_failures = c["coercion_failures"]
         report.outside_window = c["outside_window"]
         report.rows_landed = c.get("landed", 0)
-        report.already_complete = c.get("already_complete", 0)
+        report.late = c.get("late", 0)
 
     def _pages(self, st: dict, walk: dict, report: WalkReport) -> None:
         stage_from_us = day_start_us(walk["stage_from"])
@@ -328,8 +343,16 @@ class ForcepointIngest:
                 self.budget.observe(page.rate_remaining)
 
                 caught_up = not page.records or page.next_token is None or page.next_token == sent_token
-                min_us = _min_time(parsed.table)
-                passed_end = min_us is not None and min_us >= end_us
+                if self.lt.token_style == "window":
+                    # Pages come newest-first within a window: event times say nothing about what
+                    # is still to come. The next token's window start does: nothing before it.
+                    floor = None if caught_up else window_start_us(page.next_token)
+                    if floor is not None and floor > (walk.get("floor_us") or 0):
+                        walk["floor_us"] = floor
+                    passed_end = floor is not None and floor >= end_us
+                else:
+                    min_us = _min_time(parsed.table)
+                    passed_end = min_us is not None and min_us >= end_us
                 if not caught_up and not passed_end:
                     ahead = (page.next_token, pool.submit(self._fetch, walk["id"], walk["stage_from"], page.next_token))
                 page_no = walk["pages"]
@@ -400,7 +423,7 @@ class ForcepointIngest:
     def _land_page(self, st: dict, walk: dict, page: Page, parsed: PageTable, stage_from_us: int, end_us: int,
                    page_no: int) -> None:
         """Stage the page's rows by day and add them to the days' merges; quarantine what cannot
-        be read. Days completed before this walk began are skipped (a refetch replaces them instead)."""
+        be read."""
         c = walk["counters"]
         c["events"] += len(page.records)
         rejected = parsed.rejected + list(page.bad_records)
@@ -415,8 +438,13 @@ class ForcepointIngest:
         top = pc.max(times).as_py()
         if walk["max_time_us"] is None or top > walk["max_time_us"]:
             walk["max_time_us"] = top
+        closed = {d for d, info in st["days"].items() if info.get("complete") and d not in walk["committed"]}
         after = pc.greater_equal(times, end_us)
         before = pc.less(times, stage_from_us)
+        if closed and pc.any(before).as_py():
+            # Before the window but in a day an earlier walk completed: a late record, kept.
+            late_days = pa.array(sorted(day_start_us(d) // US_PER_DAY for d in closed), pa.int64())
+            before = pc.and_(before, pc.invert(pc.is_in(pc.divide(times, US_PER_DAY), value_set=late_days)))
         n_after, n_before = pc.sum(after).as_py() or 0, pc.sum(before).as_py() or 0
         c["outside_window"] += n_after + n_before
         walk["dropped_after_end"] += n_after
@@ -425,15 +453,15 @@ class ForcepointIngest:
             table, times = table.filter(keep), times.filter(keep)
         if table.num_rows == 0:
             return
-        skip = {d for d, info in st["days"].items() if info.get("complete") and d not in walk["committed"]}
-        day_no = pc.divide(times, US_PER_DAY)  # integer division: times here are after the window's start
+        day_no = pc.divide(times, US_PER_DAY)  # integer division (the lake starts after 1970)
         day_nos = pc.unique(day_no).to_pylist()
         for n in day_nos:
             day = day_of(n * US_PER_DAY)
             rows = table if len(day_nos) == 1 else table.filter(pc.equal(day_no, n))
-            if day in skip:
-                c["already_complete"] = c.get("already_complete", 0) + rows.num_rows
-                continue
+            if day in closed:
+                # A day completed by an earlier walk: what is new in it (a record the API made
+                # available late) merges into it; what is already there counts as duplicates.
+                c["late"] = c.get("late", 0) + rows.num_rows
             merge = self._merge_for(walk, day)
             # Same name on a re-fetched page: replaced, not doubled.
             write_arrow_atomic(rows, self._day_staging(walk["id"], day) / f"p{page_no:07d}.arrow")
@@ -441,18 +469,26 @@ class ForcepointIngest:
             if day not in walk["staged"]:
                 walk["staged"].append(day)
 
+    def _passed_us(self, walk: dict) -> int | None:
+        """A time the walk has passed: every event before it has been received. For log_id tokens
+        (pages in time order) the latest event seen; for window tokens the current window's start."""
+        if self.lt.token_style == "window":
+            return walk.get("floor_us")
+        return walk["max_time_us"]
+
     def _close_passed_days(self, st: dict, walk: dict) -> None:
-        """Merge and complete every staged day the walk has passed (a later event was seen)."""
-        if walk["max_time_us"] is None:
+        """Merge and complete every staged day the walk has passed."""
+        passed = self._passed_us(walk)
+        if passed is None:
             return
         for day in sorted(walk["staged"]):
-            if day_start_us(day) + US_PER_DAY <= walk["max_time_us"]:
+            if day_start_us(day) + US_PER_DAY <= passed:
                 self._commit_day(st, walk, day, complete=True)
 
     def _finish(self, st: dict, walk: dict, caught_up: bool, report: WalkReport) -> None:
         now_us = int(self.clock().timestamp() * 1e6)
         grace_us = int(self.close_grace.total_seconds() * 1e6)
-        max_us = walk["max_time_us"] or 0
+        max_us = self._passed_us(walk) or 0
         open_days = []
         for day in days_between(
             datetime.strptime(walk["stage_from"], "%Y-%m-%d").replace(tzinfo=timezone.utc),
@@ -466,6 +502,8 @@ class ForcepointIngest:
                 st["days"][day] = {"complete": True, "walk": walk["id"]}  # a day without events
             if not complete:
                 open_days.append(day)
+        for day in sorted(walk["staged"]):  # late records of days before the window (already complete)
+            self._commit_day(st, walk, day, complete=bool(st["days"].get(day, {}).get("complete")))
         if caught_up and walk["dropped_after_end"] == 0 and walk["token"]:
             st["tail"] = {
                 "token": walk["token"],
@@ -542,7 +580,6 @@ class ForcepointIngest:
     # ----------------------------------------------------------------------------- quarantine
 
     def _quarantine_records(self, walk: dict, page_no: int, rejected: list) -> None:
-        import json
 
         lines = "".join(json.dumps({"reason": why, "raw": raw}, ensure_ascii=False) + "\n" for raw, why in rejected)
         path = self.quarantine_dir / f"{walk['id']}-p{page_no:07d}.rejects.jsonl"

@@ -38,7 +38,7 @@ def report_metadata(report: WalkReport) -> dict:
         "quarantined_records": dg.MetadataValue.int(report.quarantined),
         "values_not_typed": dg.MetadataValue.int(report.coercion_failures),
         "outside_window": dg.MetadataValue.int(report.outside_window),
-        "already_complete_skipped": dg.MetadataValue.int(report.already_complete),
+        "late_events": dg.MetadataValue.int(report.late),  # for days already complete: merged in, deduplicated
         "first_event_time": dg.MetadataValue.text(min(firsts) if firsts else "-"),
         "last_event_time": dg.MetadataValue.text(max(lasts) if lasts else "-"),
         "started_from": dg.MetadataValue.text(report.started_from),

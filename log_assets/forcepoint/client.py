@@ -144,6 +144,7 @@ class ForcepointClient:
         verify: bool | str = True,
         allow_insecure_http: bool = False,
         charge: Callable[[], None] | None = None,
+        observe: Callable[[int | None], None] | None = None,
     ):
         self.url = check_url(url, allow_insecure_http)
         if response_format not in ("json", "csv"):
@@ -158,6 +159,7 @@ class ForcepointClient:
         self.backoff = backoff
         self.requests_sent = 0
         self._charge = charge
+        self._observe = observe
         retry = ChargedRetry(
             total=retries,
             connect=retries,
@@ -239,6 +241,9 @@ class ForcepointClient:
         reset = resp.headers.get("X-RateLimit-Reset")
         body = resp.content
         message = _server_message(body) if resp.status_code != 200 else ""
+        if self._observe:
+            # A 429 says nothing is left whether or not it carries the header.
+            self._observe(0 if resp.status_code == 429 and remaining is None else remaining)
         if resp.status_code == 429:
             raise QuotaExhausted(
                 f"Forcepoint daily quota for {lt.name} is spent (server said: {message}); "

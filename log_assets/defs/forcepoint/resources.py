@@ -70,4 +70,5 @@ class ForcepointResource(dg.ConfigurableResource):
             verify=_env("FORCEPOINT_CA_BUNDLE", self.ca_bundle, True),
             allow_insecure_http=self.allow_insecure_http or _bool(os.environ.get("FORCEPOINT_ALLOW_INSECURE_HTTP", "")),
             charge=budget.charge,
+            observe=budget.observe,
         )

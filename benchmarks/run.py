@@ -136,7 +136,9 @@ def machine() -> dict:
 def git_revision() -> str:
     try:
         rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+        # The run's own output files do not make the code "uncommitted".
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":!benchmarks/results.json", ":!benchmarks/RESULTS.md"], cwd=ROOT,
                                capture_output=True, text=True).stdout.strip()
         return rev + (" + uncommitted changes" if dirty else "") if rev else "unknown"
     except OSError:

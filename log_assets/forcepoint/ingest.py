@@ -330,6 +330,8 @@ class ForcepointIngest:
     def _pages(self, st: dict, walk: dict, report: WalkReport) -> None:
         stage_from_us = day_start_us(walk["stage_from"])
         last_progress = last_checkpoint = time.monotonic()
+        self._unsynced.clear()  # what an earlier, failed pass left unconfirmed is not ours to confirm
+        self._unspooled.clear()
         self._forget_unconfirmed(walk)
         counted = walk["requests"] - self.client.requests_sent  # + requests_sent = the walk's requests
         ahead: tuple[str | None, Future] | None = None  # the next page, requested while this one lands

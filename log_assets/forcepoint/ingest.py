@@ -2,18 +2,15 @@
 
 One pass per window: a `startdate` request for the first day that is not yet complete, then
 tokens, splitting every page's events into their days. Each page is landed as an Arrow part in a
-staging folder; at a checkpoint the parts are fsynced *before* the token that follows them is
-written, so a run killed at any instant resumes from the last checkpoint. The day's new lake file
-is built as the pages arrive (deduplicated by event_id against the lake and itself) and swapped in
+staging folder (fsynced, renamed into place) *before* the token that follows it is checkpointed,
+so a run killed at any instant resumes from the last checkpoint. The day's new lake file is built
+as the pages arrive (deduplicated by event_id against the lake and itself) and swapped in
 atomically as soon as the walk has passed the day's end, and at the end of the walk; after a kill
 it is rebuilt from the staged parts.
 
 The next page is requested while the current one is landed. Every answer with events is kept in
 the walk's spool (by the request that got it) until its page is checkpointed, so a run killed at
-any instant re-requests at most the one page that was in flight. Checkpoints are grouped: after
-every page when pages take a second or more (the real API), at most once a second when they come
-faster, so a fast walk does not wait for disk flushes per page. The spool is not fsynced: after a
-power cut (not a kill) the pages since the last checkpoint, a second's worth, are asked again.
+any instant re-requests at most the one page that was in flight.
 
 State per log type, in `$LOG_ASSETS_HOME/state/forcepoint/<type>.json`:
 - `walk`: the walk in progress (token, counters, staged days) — present only while one is unfinished;
@@ -47,7 +44,7 @@ from log_assets.catalog import FORCEPOINT, LogType
 from log_assets.forcepoint.client import ApiError, ForcepointClient, ForcepointError, MalformedPage, Page, QuotaExhausted
 from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page, parse_time_us
 from log_assets.forcepoint.quota import QuotaBudget
-from log_assets.fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, fsync_dir, fsync_file, read_json, replace_dir
+from log_assets.fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, read_json, replace_dir
 from log_assets.lake.schema import Coercer, arrow_schema
 from log_assets.lake.writer import ParquetBuilder, read_arrow, stream_parquet_atomic, write_arrow_atomic
 from log_assets.paths import Home
@@ -55,8 +52,6 @@ from log_assets.paths import Home
 US_PER_DAY = 86_400_000_000
 # A day folder holding more files than this is compacted into one file on its next merge.
 MAX_FILES_PER_DAY = 8
-# Pages landed faster than this are checkpointed together (at most one checkpoint per interval).
-CHECKPOINT_EVERY_S = 1.0
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +143,6 @@ class ForcepointIngest:
         clock=None,
         logger: logging.Logger | None = None,
         progress_every: float = 10.0,
-        checkpoint_every: float | None = None,
     ):
         self.home = home
         self.lt = lt
@@ -159,9 +153,6 @@ class ForcepointIngest:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.log = logger or log
         self.progress_every = progress_every
-        self.checkpoint_every = CHECKPOINT_EVERY_S if checkpoint_every is None else checkpoint_every
-        self._unsynced: list[Path] = []  # staged parts written since the last checkpoint
-        self._unspooled: list[Path] = []  # kept answers whose pages the next checkpoint confirms
         self.ids = IdStrategy(lt)
         self.schema = arrow_schema(lt)
         self.state_path = home.state / FORCEPOINT / f"{lt.name}.json"
@@ -180,26 +171,7 @@ class ForcepointIngest:
         return st
 
     def _save(self, st: dict) -> None:
-        """The checkpoint: parts staged since the last one are made durable, then the state that
-        counts them; only then are the answers they came from let go."""
-        self._sync_staged()
         atomic_write_json(self.state_path, st)
-        for p in self._unspooled:
-            p.unlink(missing_ok=True)
-        self._unspooled.clear()
-
-    def _sync_staged(self) -> None:
-        dirs = set()
-        for p in self._unsynced:
-            try:
-                fsync_file(p)
-            except FileNotFoundError:
-                continue  # its day was merged and its folder removed after an earlier checkpoint
-            dirs.add(p.parent)
-        for d in sorted(dirs):
-            if d.exists():
-                fsync_dir(d)
-        self._unsynced.clear()
 
     @contextmanager
     def _exclusive(self):
@@ -239,10 +211,7 @@ class ForcepointIngest:
             if not needed:
                 report.stopped_because = "every day of the window is already complete; no request sent"
             else:
-                try:
-                    self._walk(st, needed, window_days, refetch, report)
-                finally:
-                    self.budget.release()  # requests charged ahead and not sent
+                self._walk(st, needed, window_days, refetch, report)
         report.quota_left = self.budget.left
         report.requests_this_run = self.client.requests_sent
         self._describe_days(window_days, st, report)
@@ -329,9 +298,7 @@ class ForcepointIngest:
 
     def _pages(self, st: dict, walk: dict, report: WalkReport) -> None:
         stage_from_us = day_start_us(walk["stage_from"])
-        last_progress = last_checkpoint = time.monotonic()
-        self._unsynced.clear()  # what an earlier, failed pass left unconfirmed is not ours to confirm
-        self._unspooled.clear()
+        last_progress = time.monotonic()
         self._forget_unconfirmed(walk)
         counted = walk["requests"] - self.client.requests_sent  # + requests_sent = the walk's requests
         ahead: tuple[str | None, Future] | None = None  # the next page, requested while this one lands
@@ -393,12 +360,11 @@ class ForcepointIngest:
                     walk["pages"] += 1
                     if page.next_token and page.next_token != sent_token:
                         walk["token"] = page.next_token
-                self._unspooled.append(self._spool_path(walk["id"], walk["stage_from"], sent_token))
-                self._close_passed_days(st, walk)  # checkpoints if it completes a day
+                self._close_passed_days(st, walk)
+                self._save(st)  # the checkpoint: the page is landed, the token after it is durable
+                self._spool_path(walk["id"], walk["stage_from"], sent_token).unlink(missing_ok=True)
+
                 now = time.monotonic()
-                if now - last_checkpoint >= self.checkpoint_every or caught_up or passed_end:
-                    self._save(st)  # the checkpoint: the pages are landed, the token after them is durable
-                    last_checkpoint = now
                 if now - last_progress >= self.progress_every:
                     last_progress = now
                     self.log.info(
@@ -497,9 +463,7 @@ class ForcepointIngest:
                 c["late"] = c.get("late", 0) + rows.num_rows
             merge = self._merge_for(walk, day)
             # Same name on a re-fetched page: replaced, not doubled.
-            part = self._day_staging(walk["id"], day) / f"p{page_no:07d}.arrow"
-            write_arrow_atomic(rows, part, durable=False)  # made durable by the next checkpoint
-            self._unsynced.append(part)
+            write_arrow_atomic(rows, self._day_staging(walk["id"], day) / f"p{page_no:07d}.arrow")
             merge.add(rows)
             if day not in walk["staged"]:
                 walk["staged"].append(day)

@@ -126,25 +126,21 @@ def stream_parquet_atomic(batches: Iterable[pa.Table], schema: pa.Schema, path: 
 STAGING_COMPRESSION = "lz4"
 
 
-def write_arrow_atomic(table: pa.Table, path: Path, compression: str | None = STAGING_COMPRESSION,
-                       durable: bool = True) -> None:
-    """An Arrow IPC file, complete before it is visible under its name (and durable before it, unless
-    `durable=False`: then the caller fsyncs it and its folder later). For staging, not the lake."""
+def write_arrow_atomic(table: pa.Table, path: Path, compression: str | None = STAGING_COMPRESSION) -> None:
+    """An Arrow IPC file, durable before it is visible under its name. For staging, not the lake."""
     ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             with pa.ipc.new_file(f, table.schema, options=pa.ipc.IpcWriteOptions(compression=compression)) as w:
                 w.write_table(table)
-            if durable:
-                f.flush()
-                os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         _unlink(tmp)
         raise
-    if durable:
-        fsync_dir(path.parent)
+    fsync_dir(path.parent)
 
 
 def read_arrow(path: Path) -> pa.Table:

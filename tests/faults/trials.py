@@ -191,8 +191,15 @@ class FP:
             want = h.forcepoint_truth(self.sim, self.lt, self.last, self.fmt)
             got = Counter(h.canon(json.loads(r["raw"])) for r in rows)
             t.check(not (got - want), f"open day {self.last}: rows not in the ground truth")
-        t.check(spent <= baseline + allowance,
-                f"re-spent requests: {spent} sent in all, a clean walk costs {baseline}, allowed extra {allowance}")
+        # A run that starts after the walk has caught up, on a window that reaches today, asks once
+        # (from the saved tail token) whether the open day has more: a new question, not a re-spent
+        # request. (A kill makes that happen: the killed run's walk finished before the kill came.)
+        polls = sum(1 for r in t.runs if "(token saved by the last walk)" in r.text())
+        if polls:
+            t.note(f"{polls} run(s) polled the open day from the saved token")
+        t.check(spent <= baseline + allowance + polls,
+                f"re-spent requests: {spent} sent in all, a clean walk costs {baseline}, allowed extra "
+                f"{allowance} (+{polls} open-day polls)")
         staging = self.home / "lake" / ".staging"
         leftovers = [p for p in staging.rglob("*") if p.is_file()] if staging.exists() else []
         t.check(not leftovers, f"files left under lake/.staging after a successful run: {[str(p) for p in leftovers[:3]]}")

@@ -509,7 +509,10 @@ class ForcepointIngest:
                 "covered_from": walk["stage_from"] if walk["started_from"].startswith("startdate") else min(
                     walk["stage_from"], (st.get("tail") or {}).get("covered_from", walk["stage_from"])
                 ),
-                "position": iso_us(walk["max_time_us"]),
+                # A walk that found nothing new (a poll of the open day) keeps the old position:
+                # without one the next run could not continue from the token.
+                "position": iso_us(walk["max_time_us"]) if walk["max_time_us"] is not None
+                else (st.get("tail") or {}).get("position"),
                 "open_days": open_days,
             }
         elif not caught_up:

@@ -66,6 +66,12 @@ def test_range_costs_pages_plus_one_and_closed_days_cost_nothing(sim, tmp_path, 
     assert metadata(again, lt)["requests_spent"] == 0
     assert_lake_matches_truth(sim, tmp_path, lt, days[:2])
 
+    # polls of the open day that find nothing new cost one request each, every time
+    for _ in range(2):
+        before = sim.forcepoint.requests(lt)
+        materialize(lt, days[2], days[2], tmp_path)
+        assert sim.forcepoint.requests(lt) - before == 1
+
     # the open day continues from its token and fetches only what is new
     sim.forcepoint.append(lt, 25)
     before = sim.forcepoint.requests(lt)

@@ -193,7 +193,7 @@ class FP:
             t.check(not (got - want), f"open day {self.last}: rows not in the ground truth")
         # A run that starts after the walk has caught up, on a window that reaches today, asks once
         # (from the saved tail token) whether the open day has more: a new question, not a re-spent
-        # request. (A kill makes that happen: the killed run's walk finished before the kill came.)
+        # request. (It happens when a faulted run finished its walk anyway and another run follows.)
         polls = sum(1 for r in t.runs if "(token saved by the last walk)" in r.text())
         if polls:
             t.note(f"{polls} run(s) polled the open day from the saved token")

@@ -504,15 +504,15 @@ class ForcepointIngest:
         for day in sorted(walk["staged"]):  # late records of days before the window (already complete)
             self._commit_day(st, walk, day, complete=bool(st["days"].get(day, {}).get("complete")))
         if caught_up and walk["dropped_after_end"] == 0 and walk["token"]:
+            old = st.get("tail") or {}
             st["tail"] = {
                 "token": walk["token"],
                 "covered_from": walk["stage_from"] if walk["started_from"].startswith("startdate") else min(
-                    walk["stage_from"], (st.get("tail") or {}).get("covered_from", walk["stage_from"])
+                    walk["stage_from"], old.get("covered_from", walk["stage_from"])
                 ),
                 # A walk that found nothing new (a poll of the open day) keeps the old position:
                 # without one the next run could not continue from the token.
-                "position": iso_us(walk["max_time_us"]) if walk["max_time_us"] is not None
-                else (st.get("tail") or {}).get("position"),
+                "position": iso_us(walk["max_time_us"]) if walk["max_time_us"] is not None else old.get("position"),
                 "open_days": open_days,
             }
         elif not caught_up:

@@ -341,8 +341,9 @@ def fp_quota(trial: h.Trial, rng: random.Random) -> None:
         sched.close()
         # UTC midnight: the server's count and ours start again. A 429 queued for the run but not
         # served (the server's own quota answered first) belongs to the day that ended.
-        if fp.sim.faults.pending():
-            trial.note(f"dropped at midnight, not served: {[f.kind for f in fp.sim.faults.pending()]}")
+        unserved = fp.sim.faults.pending()
+        if unserved:
+            trial.note(f"dropped at midnight, not served: {[f.kind for f in unserved]}")
         fp.sim.faults.clear()
         fp.sim.forcepoint.reset_quota(fp.lt)
         fp.sim.forcepoint.quota.limit = 1_000_000

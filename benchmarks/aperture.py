@@ -27,8 +27,20 @@ def backlog_per_type(readers: int, budget: float) -> int:
 
 
 def sim_args(backlog: int) -> list[str]:
-    return ["--events-per-day", "0", "--aperture-backlog", str(backlog), "--latency", str(LATENCY),
-            "--aperture-max-concurrent", str(SERVER_LIMIT), "--long-poll", "0.2", "--aperture-bulk-max", str(BULK_MAX)]
+    return [
+        "--events-per-day",
+        "0",
+        "--aperture-backlog",
+        str(backlog),
+        "--latency",
+        str(LATENCY),
+        "--aperture-max-concurrent",
+        str(SERVER_LIMIT),
+        "--long-poll",
+        "0.2",
+        "--aperture-bulk-max",
+        str(BULK_MAX),
+    ]
 
 
 def run(mode: Mode) -> list[Figure]:
@@ -41,31 +53,52 @@ def run(mode: Mode) -> list[Figure]:
         say(f"aperture: drain with {n} reader{'s' if n > 1 else ''}, {budget:.0f}s")
         # A fresh server per measurement: each starts with a full queue of its own.
         with SimProcess(*sim_args(backlog_per_type(n, budget))) as sim, scratch("aperture") as home:
-            r = out[n] = _child(mode, ["drain", str(n), str(budget)], sim.aperture_env(), home, f"aperture-drain-{n}")
+            r = out[n] = _child(
+                mode, ["drain", str(n), str(budget)], sim.aperture_env(), home, f"aperture-drain-{n}"
+            )
         if r["stop_reason"] != "budget" or (r["read_errors"] and n <= SERVER_LIMIT):
             raise RuntimeError(f"aperture drain with {n} readers stopped early: {r}")
     single = out["single"]["events"] / out["single"]["read_seconds"]
     one = out[1]["events"] / out[1]["read_seconds"]
-    figs = [Figure("aperture_single_event_endpoint_events_per_s", "4. Aperture: single-event endpoint, 1 session",
-                   single, "events/s", note=f"{LATENCY * 1000:.0f} ms round trip")]
+    figs = [
+        Figure(
+            "aperture_single_event_endpoint_events_per_s",
+            "4. Aperture: single-event endpoint, 1 session",
+            single,
+            "events/s",
+            note=f"{LATENCY * 1000:.0f} ms round trip",
+        )
+    ]
     for n in READERS:
         r = out[n]
         rate = r["events"] / r["read_seconds"]
         speedup = rate / one
         goal = 1 < n <= SERVER_LIMIT
-        figs.append(Figure(
-            f"aperture_drain_{n}_readers_events_per_s", f"4. Aperture drain, {n} reader{'s' if n > 1 else ''} (bulk)", rate, "events/s",
-            f"1 reader {one:,.0f}/s" if n > 1 else f"single-event endpoint {single:,.0f}/s",
-            speedup if n > 1 else rate / single,
-            f"speed-up >= {EFFICIENCY} x {n}" if goal else "", (speedup >= EFFICIENCY * n) if goal else None,
-            note=f"{r['events']:,} events in {r['read_seconds']:.1f}s; sorting them after: {r['sort_seconds']:.1f}s"
-                 + ("" if n <= SERVER_LIMIT else f"; more readers than the server's limit ({SERVER_LIMIT} concurrent "
-                    f"reads); read errors: {r['read_errors']}"),
-        ))
+        figs.append(
+            Figure(
+                f"aperture_drain_{n}_readers_events_per_s",
+                f"4. Aperture drain, {n} reader{'s' if n > 1 else ''} (bulk)",
+                rate,
+                "events/s",
+                f"1 reader {one:,.0f}/s" if n > 1 else f"single-event endpoint {single:,.0f}/s",
+                speedup if n > 1 else rate / single,
+                f"speed-up >= {EFFICIENCY} x {n}" if goal else "",
+                (speedup >= EFFICIENCY * n) if goal else None,
+                note=f"{r['events']:,} events in {r['read_seconds']:.1f}s; sorting them after: {r['sort_seconds']:.1f}s"
+                + (
+                    ""
+                    if n <= SERVER_LIMIT
+                    else f"; more readers than the server's limit ({SERVER_LIMIT} concurrent "
+                    f"reads); read errors: {r['read_errors']}"
+                ),
+            )
+        )
     return figs
 
 
 def _child(mode: Mode, args: list[str], env: dict, home, name: str) -> dict:
-    m = measure([PY, "-m", "benchmarks.aperture_child", *args], clean_env(LOG_ASSETS_HOME=str(home), **env), mode.log(name))
+    m = measure(
+        [PY, "-m", "benchmarks.aperture_child", *args], clean_env(LOG_ASSETS_HOME=str(home), **env), mode.log(name)
+    )
     m.check(name)
     return json.loads(m.log.strip().splitlines()[-1])

@@ -37,9 +37,14 @@ def drain(readers: int, budget: float) -> dict:
     report = drain_module.drain(client, Spool(Home.from_env()), budget_seconds=budget, readers=readers)
     total = time.perf_counter() - t0
     return {
-        "events": report.events_read, "bodies": report.bodies_read, "total_seconds": total,
-        "sort_seconds": sort_seconds, "read_seconds": total - sort_seconds, "stop_reason": report.stop_reason,
-        "read_errors": report.read_errors, "errors": report.errors[:3],
+        "events": report.events_read,
+        "bodies": report.bodies_read,
+        "total_seconds": total,
+        "sort_seconds": sort_seconds,
+        "read_seconds": total - sort_seconds,
+        "stop_reason": report.stop_reason,
+        "read_errors": report.read_errors,
+        "errors": report.errors[:3],
     }
 
 

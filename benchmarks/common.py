@@ -27,6 +27,7 @@ PROJECT_ENV_PREFIXES = ("FORCEPOINT_", "APERTURE_", "LOG_ASSETS_")
 
 # --------------------------------------------------------------------------------- results
 
+
 @dataclass
 class Figure:
     """One line of the table. `value` goes to results.json under `key`."""
@@ -75,6 +76,7 @@ def unavailable(key: str, label: str, why: str, goal: str = "") -> Figure:
 
 # ---------------------------------------------------------------------------- environments
 
+
 def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_ENV_PREFIXES) and k != "DAGSTER_HOME"}
     env["PYTHONWARNINGS"] = "ignore"
@@ -120,6 +122,7 @@ def day_name(d: datetime) -> str:
 
 # ------------------------------------------------------------------------------- simulator
 
+
 class SimProcess:
     """`python -m log_assets.simulator` in its own process (it must not share our GIL)."""
 
@@ -133,7 +136,11 @@ class SimProcess:
     def __enter__(self) -> "SimProcess":
         self.proc = subprocess.Popen(
             [PY, "-m", "log_assets.simulator", *self.args],
-            cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT,
+            env=clean_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
             start_new_session=True,
         )
         lines = []
@@ -181,8 +188,10 @@ class SimProcess:
         import requests
 
         r = requests.get(
-            self.env["FORCEPOINT_API_URL"], params={"type": log_type, "startdate": "2020-01-01T00:00:00Z"},
-            headers={"Authorization": "Bearer not-the-token"}, timeout=30,
+            self.env["FORCEPOINT_API_URL"],
+            params={"type": log_type, "startdate": "2020-01-01T00:00:00Z"},
+            headers={"Authorization": "Bearer not-the-token"},
+            timeout=30,
         )
         self._probes[log_type] = self._probes.get(log_type, 0) + 1
         limit, left = int(r.headers["X-RateLimit-Limit"]), int(r.headers["X-RateLimit-Remaining"])
@@ -204,6 +213,7 @@ class SimProcess:
 
 
 # ------------------------------------------------------------------------- measured children
+
 
 @dataclass
 class Measured:
@@ -237,16 +247,32 @@ def _describe(p: psutil.Process) -> str:
     return " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd[:4]))
 
 
-def measure(cmd: list[str], env: dict[str, str], log: Path, cwd: Path = ROOT, timeout: float = 1800,
-            sample_every: float = 0.05) -> Measured:
+def measure(
+    cmd: list[str],
+    env: dict[str, str],
+    log: Path,
+    cwd: Path = ROOT,
+    timeout: float = 1800,
+    sample_every: float = 0.05,
+) -> Measured:
     """Run `cmd` to its end; wall time and peak RSS (exact, via benchmarks.rusage) plus sampled
     per-process peaks (psutil) to tell which process was the largest."""
     out = log.with_suffix(".rusage.json")
     with open(log, "wb") as lf:
-        proc = subprocess.Popen([PY, "-m", "benchmarks.rusage", str(out), "--", *cmd], cwd=cwd, env=env,
-                                stdout=lf, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            [PY, "-m", "benchmarks.rusage", str(out), "--", *cmd],
+            cwd=cwd,
+            env=env,
+            stdout=lf,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         peaks = _sample(proc, sample_every, timeout)
-    data = json.loads(out.read_text()) if out.exists() else {"rc": proc.returncode, "seconds": float("nan"), "peak_rss_bytes": 0}
+    data = (
+        json.loads(out.read_text())
+        if out.exists()
+        else {"rc": proc.returncode, "seconds": float("nan"), "peak_rss_bytes": 0}
+    )
     text = log.read_text(errors="replace")
     return Measured(data["rc"], data["seconds"], data["peak_rss_bytes"], peaks, text)
 

@@ -16,7 +16,18 @@ import time
 import pyarrow.dataset as ds
 
 from benchmarks.common import (
-    ROOT, Figure, Mode, SimProcess, dagster_env, day_name, materialize_cmd, measure, say, scratch, sim_truth, utc_midnight,
+    ROOT,
+    Figure,
+    Mode,
+    SimProcess,
+    dagster_env,
+    day_name,
+    materialize_cmd,
+    measure,
+    say,
+    scratch,
+    sim_truth,
+    utc_midnight,
 )
 
 LOG_TYPE = "access"
@@ -33,9 +44,20 @@ def run(mode: Mode) -> list[Figure]:
     end = utc_midnight(0)
     first, last = day_name(utc_midnight(DAYS)), day_name(utc_midnight(1))
     days = [day_name(utc_midnight(k)) for k in range(DAYS, 0, -1)]
-    args = ["--days", str(DAYS), "--end", end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "--events-per-day", f"{LOG_TYPE}={per_day(mode)}", "--page-size", str(PAGE_SIZE),
-            "--quota", "1000000", "--aperture-backlog", "0"]
+    args = [
+        "--days",
+        str(DAYS),
+        "--end",
+        end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--events-per-day",
+        f"{LOG_TYPE}={per_day(mode)}",
+        "--page-size",
+        str(PAGE_SIZE),
+        "--quota",
+        "1000000",
+        "--aperture-backlog",
+        "0",
+    ]
     truth = sim_truth(args).forcepoint
     served = truth.stream_length(LOG_TYPE)
     minimum = -(-served // PAGE_SIZE) + 1
@@ -48,27 +70,50 @@ def run(mode: Mode) -> list[Figure]:
         say(f"economy: {DAYS}-day backfill {first}...{last} ({served:,} events served)")
         with scratch("backfill") as home:
             before = sim.requests_counted(LOG_TYPE)
-            m = measure(cmd, dagster_env(home, env_extra, FORCEPOINT_DAILY_BUDGET="1000000"), mode.log("economy-backfill"))
+            m = measure(
+                cmd, dagster_env(home, env_extra, FORCEPOINT_DAILY_BUDGET="1000000"), mode.log("economy-backfill")
+            )
             m.check("7-day backfill")
             spent = sim.requests_counted(LOG_TYPE) - before
             _check_lake(home, want)
-        figs.append(Figure("forcepoint_backfill_7d_requests", f"3. Requests: {DAYS}-day range backfill (one run)", spent,
-                           "requests", f"minimum {minimum} (pages + 1)", spent / minimum, f"<= minimum + {SLACK}",
-                           spent <= minimum + SLACK, note=f"{m.seconds:.1f}s"))
+        figs.append(
+            Figure(
+                "forcepoint_backfill_7d_requests",
+                f"3. Requests: {DAYS}-day range backfill (one run)",
+                spent,
+                "requests",
+                f"minimum {minimum} (pages + 1)",
+                spent / minimum,
+                f"<= minimum + {SLACK}",
+                spent <= minimum + SLACK,
+                note=f"{m.seconds:.1f}s",
+            )
+        )
 
         say("economy: run killed half-way (SIGKILL), then resumed")
         with scratch("resume") as home:
             env = dagster_env(home, env_extra, FORCEPOINT_DAILY_BUDGET="1000000")
             before = sim.requests_counted(LOG_TYPE)
-            at_page = _run_and_kill(cmd, env, home, kill_at_page=(minimum - 1) // 2, log=mode.log("economy-killed"))
+            at_page = _run_and_kill(
+                cmd, env, home, kill_at_page=(minimum - 1) // 2, log=mode.log("economy-killed")
+            )
             spent_killed = sim.requests_counted(LOG_TYPE) - before
             m = measure(cmd, env, mode.log("economy-resumed")).check("resumed run")
             spent = sim.requests_counted(LOG_TYPE) - before
             _check_lake(home, want)
-        figs.append(Figure("forcepoint_resume_after_kill_requests", "3. Requests: run killed half-way + resumed run", spent,
-                           "requests", f"minimum {minimum} (pages + 1)", spent / minimum, f"<= minimum + {SLACK}",
-                           spent <= minimum + SLACK,
-                           note=f"killed after page {at_page} ({spent_killed} requests), resumed with {spent - spent_killed}"))
+        figs.append(
+            Figure(
+                "forcepoint_resume_after_kill_requests",
+                "3. Requests: run killed half-way + resumed run",
+                spent,
+                "requests",
+                f"minimum {minimum} (pages + 1)",
+                spent / minimum,
+                f"<= minimum + {SLACK}",
+                spent <= minimum + SLACK,
+                note=f"killed after page {at_page} ({spent_killed} requests), resumed with {spent - spent_killed}",
+            )
+        )
     return figs
 
 
@@ -84,9 +129,15 @@ def _check_lake(home, want: dict[str, set]) -> None:
     """Every day holds exactly the simulator's distinct events, each once."""
     for day, ids in want.items():
         path = home / "lake" / "forcepoint" / LOG_TYPE / f"date={day}"
-        got = ds.dataset(str(path), format="parquet").to_table(columns=["event_id"]).column(0).to_pylist() if path.exists() else []
+        got = (
+            ds.dataset(str(path), format="parquet").to_table(columns=["event_id"]).column(0).to_pylist()
+            if path.exists()
+            else []
+        )
         if len(got) != len(ids) or set(got) != ids:
-            raise RuntimeError(f"lake day {day}: {len(got)} rows ({len(set(got))} distinct), simulator has {len(ids)} events")
+            raise RuntimeError(
+                f"lake day {day}: {len(got)} rows ({len(set(got))} distinct), simulator has {len(ids)} events"
+            )
 
 
 # After the checkpoint of the chosen page, wait this long before the kill, so that it usually lands
@@ -98,7 +149,9 @@ def _run_and_kill(cmd: list[str], env: dict, home, kill_at_page: int, log) -> in
     """Start the run; SIGKILL its whole process group just after its checkpoint passed `kill_at_page`."""
     state = home / "state" / "forcepoint" / f"{LOG_TYPE}.json"
     with open(log, "wb") as lf:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=lf, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=lf, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + 600
         pages = 0
         try:

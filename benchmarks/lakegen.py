@@ -46,8 +46,11 @@ def templates(seed: int = 7) -> dict[tuple[str, str], pa.Table]:
     end = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     out: dict[tuple[str, str], pa.Table] = {}
     fp_types = [t for (v, t) in MIX if v == FORCEPOINT]
-    sim = Simulator(SimConfig(seed=seed, days=1, end=end, forcepoint_events_per_day=TEMPLATES_PER_TYPE,
-                              aperture_backlog_per_type=0))
+    sim = Simulator(
+        SimConfig(
+            seed=seed, days=1, end=end, forcepoint_events_per_day=TEMPLATES_PER_TYPE, aperture_backlog_per_type=0
+        )
+    )
     day = (end - timedelta(days=1)).strftime("%Y-%m-%d")
     ingested = int(end.timestamp() * 1e6)
     for t in fp_types:
@@ -59,7 +62,7 @@ def templates(seed: int = 7) -> dict[tuple[str, str], pa.Table]:
         p = parse_event(i, ev)
         if isinstance(p, ParsedEvent):
             rows.setdefault(p.log_type, []).append(lake_row(p, end))
-    for (v, t) in MIX:
+    for v, t in MIX:
         if v == APERTURE:
             out[(v, t)] = build_table(log_type_entry(t), rows[t], Coercer())
     return out
@@ -75,13 +78,21 @@ def write_day(home: Home, tmpl: dict[tuple[str, str], pa.Table], day: datetime, 
         base = tmpl[(vendor, log_type)]
         n = max(1, int(events * share))
         t = base.take(pa.array(rng.integers(0, base.num_rows, n)))
-        ids = pc.binary_join_element_wise(pa.scalar(f"{log_type}-{name}-"), pc.cast(pa.array(np.arange(n)), pa.string()), "")
+        ids = pc.binary_join_element_wise(
+            pa.scalar(f"{log_type}-{name}-"), pc.cast(pa.array(np.arange(n)), pa.string()), ""
+        )
         when = np.sort(start_us + rng.integers(0, US_PER_DAY, n))
         t = t.set_column(t.schema.get_field_index("event_id"), t.schema.field("event_id"), ids)
-        t = t.set_column(t.schema.get_field_index("event_time"), t.schema.field("event_time"),
-                         pa.array(when, type=pa.timestamp("us", tz="UTC")))
-        t = t.set_column(t.schema.get_field_index("ingested_at"), t.schema.field("ingested_at"),
-                         pa.array(when + 60_000_000, type=pa.timestamp("us", tz="UTC")))
+        t = t.set_column(
+            t.schema.get_field_index("event_time"),
+            t.schema.field("event_time"),
+            pa.array(when, type=pa.timestamp("us", tz="UTC")),
+        )
+        t = t.set_column(
+            t.schema.get_field_index("ingested_at"),
+            t.schema.field("ingested_at"),
+            pa.array(when + 60_000_000, type=pa.timestamp("us", tz="UTC")),
+        )
         write_parquet_atomic(t, home.partition_dir(vendor, log_type, name) / "part-bench.parquet")
         written += n
     return written

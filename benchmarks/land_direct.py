@@ -23,8 +23,10 @@ def main(argv: list[str]) -> int:
     budget = resource.budget(home, lt)
     with resource.client(budget) as client:
         report = ForcepointIngest(home, lt, client, budget).run(start, end)
-    print(f"requests={report.requests} pages={report.pages} events={report.events_received} "
-          f"landed={report.rows_landed} stopped={report.stopped_because!r}")
+    print(
+        f"requests={report.requests} pages={report.pages} events={report.events_received} "
+        f"landed={report.rows_landed} stopped={report.stopped_because!r}"
+    )
     return 0
 
 

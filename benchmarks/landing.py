@@ -13,8 +13,21 @@ events/s counts every event sent (1,010,000), the same for the pipeline and its 
 from __future__ import annotations
 
 from benchmarks.common import (
-    PY, Figure, Mode, SimProcess, clean_env, dagster_env, day_name, lake_rows, materialize_cmd, measure, mib, say,
-    scratch, sim_truth, utc_midnight,
+    PY,
+    Figure,
+    Mode,
+    SimProcess,
+    clean_env,
+    dagster_env,
+    day_name,
+    lake_rows,
+    materialize_cmd,
+    measure,
+    mib,
+    say,
+    scratch,
+    sim_truth,
+    utc_midnight,
 )
 
 LOG_TYPE = "access"
@@ -36,8 +49,18 @@ def size_name(n: int) -> str:
 def sim_args(n: int) -> list[str]:
     end = utc_midnight(0)
     return [
-        "--days", "1", "--end", end.strftime("%Y-%m-%dT%H:%M:%SZ"), "--events-per-day", f"{LOG_TYPE}={n}",
-        "--page-size", str(PAGE_SIZE), "--quota", "1000000", "--aperture-backlog", "0",
+        "--days",
+        "1",
+        "--end",
+        end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "--events-per-day",
+        f"{LOG_TYPE}={n}",
+        "--page-size",
+        str(PAGE_SIZE),
+        "--quota",
+        "1000000",
+        "--aperture-backlog",
+        "0",
     ]
 
 
@@ -56,33 +79,47 @@ def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
 
         say(f"{tag}: floor")
         before = sim.requests_counted(LOG_TYPE)
-        m = measure([PY, "-m", "benchmarks.naive", "floor", url, token, fmt, startdate], clean_env(),
-                    mode.log(f"{tag}-floor")).check("floor")
+        m = measure(
+            [PY, "-m", "benchmarks.naive", "floor", url, token, fmt, startdate],
+            clean_env(),
+            mode.log(f"{tag}-floor"),
+        ).check("floor")
         spent = sim.requests_counted(LOG_TYPE) - before
         _expect(spent == pages + 1, f"floor sent {spent} requests, expected {pages + 1}")
         out["floor"] = m
 
         say(f"{tag}: naive")
         with scratch("naive") as d:
-            m = measure([PY, "-m", "benchmarks.naive", "naive", url, token, fmt, startdate, str(d / "out")],
-                        clean_env(), mode.log(f"{tag}-naive")).check("naive baseline")
+            m = measure(
+                [PY, "-m", "benchmarks.naive", "naive", url, token, fmt, startdate, str(d / "out")],
+                clean_env(),
+                mode.log(f"{tag}-naive"),
+            ).check("naive baseline")
             _expect(f"rows={served}" in m.log, f"naive baseline did not write {served} rows: {m.log[-300:]}")
         out["naive"] = m
 
         if direct:
             say(f"{tag}: landing walk without Dagster")
             with scratch("direct") as home:
-                m = measure([PY, "-m", "benchmarks.land_direct", LOG_TYPE, day, day],
-                            dagster_env(home, env, FORCEPOINT_DAILY_BUDGET="1000000"), mode.log(f"{tag}-direct")).check("direct landing")
+                m = measure(
+                    [PY, "-m", "benchmarks.land_direct", LOG_TYPE, day, day],
+                    dagster_env(home, env, FORCEPOINT_DAILY_BUDGET="1000000"),
+                    mode.log(f"{tag}-direct"),
+                ).check("direct landing")
                 got = lake_rows(home, "forcepoint", LOG_TYPE, day)
-                _expect(got == distinct, f"direct landing: lake has {got} rows, simulator {distinct} distinct events")
+                _expect(
+                    got == distinct, f"direct landing: lake has {got} rows, simulator {distinct} distinct events"
+                )
             out["direct"] = m
 
         say(f"{tag}: Dagster run")
         with scratch("dagster") as home:
             before = sim.requests_counted(LOG_TYPE)
-            m = measure(materialize_cmd(f"forcepoint/{LOG_TYPE}", partition=day),
-                        dagster_env(home, env, FORCEPOINT_DAILY_BUDGET="1000000"), mode.log(f"{tag}-dagster")).check("Dagster run")
+            m = measure(
+                materialize_cmd(f"forcepoint/{LOG_TYPE}", partition=day),
+                dagster_env(home, env, FORCEPOINT_DAILY_BUDGET="1000000"),
+                mode.log(f"{tag}-dagster"),
+            ).check("Dagster run")
             spent = sim.requests_counted(LOG_TYPE) - before
             got = lake_rows(home, "forcepoint", LOG_TYPE, day)
             _expect(got == distinct, f"Dagster run: lake has {got} rows, simulator {distinct} distinct events")
@@ -90,7 +127,9 @@ def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
         out["dagster_requests"] = spent
     for k in ("floor", "naive", "direct", "dagster"):
         if k in out:
-            say(f"{tag}: {k} {out[k].seconds:.2f}s, {served / out[k].seconds:,.0f} events/s, peak RSS {mib(out[k].peak_rss):.0f} MiB")
+            say(
+                f"{tag}: {k} {out[k].seconds:.2f}s, {served / out[k].seconds:,.0f} events/s, peak RSS {mib(out[k].peak_rss):.0f} MiB"
+            )
     return out
 
 
@@ -110,27 +149,65 @@ def run(mode: Mode) -> list[Figure]:
             d, naive, floor = r["dagster"], r["naive"], r["floor"]
             tag = f"forcepoint_{fmt}_{size_name(n)}"
             label = f"1. Forcepoint {fmt.upper()} {size_name(n)} events"
-            baseline = (f"naive {ev / naive.seconds:,.0f}/s ({naive.seconds:.1f}s); floor {ev / floor.seconds:,.0f}/s "
-                        f"({floor.seconds:.1f}s)")
-            figs.append(Figure(f"{tag}_dagster_events_per_s", f"{label}: Dagster run", ev / d.seconds, "events/s",
-                               baseline, note=f"{d.seconds:.1f}s in all, Dagster start-up included; "
-                                              f"{r['dagster_requests']} requests for {r['pages']} pages"))
+            baseline = (
+                f"naive {ev / naive.seconds:,.0f}/s ({naive.seconds:.1f}s); floor {ev / floor.seconds:,.0f}/s "
+                f"({floor.seconds:.1f}s)"
+            )
+            figs.append(
+                Figure(
+                    f"{tag}_dagster_events_per_s",
+                    f"{label}: Dagster run",
+                    ev / d.seconds,
+                    "events/s",
+                    baseline,
+                    note=f"{d.seconds:.1f}s in all, Dagster start-up included; "
+                    f"{r['dagster_requests']} requests for {r['pages']} pages",
+                )
+            )
             if "direct" in r:
-                figs.append(Figure(f"{tag}_direct_events_per_s", f"{label}: walk without Dagster", ev / r["direct"].seconds,
-                                   "events/s", baseline, note=f"{r['direct'].seconds:.1f}s"))
-            figs.append(Figure(f"{tag}_naive_events_per_s", f"{label}: naive baseline", ev / naive.seconds, "events/s"))
-            figs.append(Figure(f"{tag}_floor_events_per_s", f"{label}: fetch-only floor", ev / floor.seconds, "events/s"))
+                figs.append(
+                    Figure(
+                        f"{tag}_direct_events_per_s",
+                        f"{label}: walk without Dagster",
+                        ev / r["direct"].seconds,
+                        "events/s",
+                        baseline,
+                        note=f"{r['direct'].seconds:.1f}s",
+                    )
+                )
+            figs.append(
+                Figure(f"{tag}_naive_events_per_s", f"{label}: naive baseline", ev / naive.seconds, "events/s")
+            )
+            figs.append(
+                Figure(f"{tag}_floor_events_per_s", f"{label}: fetch-only floor", ev / floor.seconds, "events/s")
+            )
             goal_here = n == large
             vs_naive = d.seconds / naive.seconds
             vs_floor = d.seconds / floor.seconds
-            figs.append(Figure(f"{tag}_time_vs_naive", f"{label}: Dagster time / naive time", vs_naive, "x",
-                               f"naive {naive.seconds:.1f}s", vs_naive,
-                               f"<= {THROUGHPUT_VS_NAIVE}" if goal_here else "",
-                               (vs_naive <= THROUGHPUT_VS_NAIVE) if goal_here else None))
-            figs.append(Figure(f"{tag}_time_vs_floor", f"{label}: Dagster time / floor time", vs_floor, "x",
-                               f"floor {floor.seconds:.1f}s", vs_floor,
-                               f"<= {THROUGHPUT_VS_FLOOR}" if goal_here else "",
-                               (vs_floor <= THROUGHPUT_VS_FLOOR) if goal_here else None))
+            figs.append(
+                Figure(
+                    f"{tag}_time_vs_naive",
+                    f"{label}: Dagster time / naive time",
+                    vs_naive,
+                    "x",
+                    f"naive {naive.seconds:.1f}s",
+                    vs_naive,
+                    f"<= {THROUGHPUT_VS_NAIVE}" if goal_here else "",
+                    (vs_naive <= THROUGHPUT_VS_NAIVE) if goal_here else None,
+                )
+            )
+            figs.append(
+                Figure(
+                    f"{tag}_time_vs_floor",
+                    f"{label}: Dagster time / floor time",
+                    vs_floor,
+                    "x",
+                    f"floor {floor.seconds:.1f}s",
+                    vs_floor,
+                    f"<= {THROUGHPUT_VS_FLOOR}" if goal_here else "",
+                    (vs_floor <= THROUGHPUT_VS_FLOOR) if goal_here else None,
+                )
+            )
     for fmt in FORMATS:
         lo, hi = results[(fmt, small)], results[(fmt, large)]
         for k, what in (("dagster", "Dagster run"), ("direct", "walk without Dagster")):
@@ -139,13 +216,33 @@ def run(mode: Mode) -> list[Figure]:
             a, b = lo[k], hi[k]
             ratio = b.peak_rss / a.peak_rss
             who = b.largest()[1]
-            figs.append(Figure(
-                f"forcepoint_{fmt}_peak_rss_ratio_{k}", f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(large)} / {size_name(small)} day",
-                ratio, "x", f"{mib(a.peak_rss):.0f} -> {mib(b.peak_rss):.0f} MiB", ratio, f"<= {MEMORY_RATIO}",
-                ratio <= MEMORY_RATIO, note=f"largest process: {who}" if who else "",
-            ))
-            figs.append(Figure(f"forcepoint_{fmt}_peak_rss_{k}_{size_name(large)}_mib",
-                               f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(large)} day", mib(b.peak_rss), "MiB"))
-            figs.append(Figure(f"forcepoint_{fmt}_peak_rss_{k}_{size_name(small)}_mib",
-                               f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(small)} day", mib(a.peak_rss), "MiB"))
+            figs.append(
+                Figure(
+                    f"forcepoint_{fmt}_peak_rss_ratio_{k}",
+                    f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(large)} / {size_name(small)} day",
+                    ratio,
+                    "x",
+                    f"{mib(a.peak_rss):.0f} -> {mib(b.peak_rss):.0f} MiB",
+                    ratio,
+                    f"<= {MEMORY_RATIO}",
+                    ratio <= MEMORY_RATIO,
+                    note=f"largest process: {who}" if who else "",
+                )
+            )
+            figs.append(
+                Figure(
+                    f"forcepoint_{fmt}_peak_rss_{k}_{size_name(large)}_mib",
+                    f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(large)} day",
+                    mib(b.peak_rss),
+                    "MiB",
+                )
+            )
+            figs.append(
+                Figure(
+                    f"forcepoint_{fmt}_peak_rss_{k}_{size_name(small)}_mib",
+                    f"2. Memory {fmt.upper()}: {what}, peak RSS {size_name(small)} day",
+                    mib(a.peak_rss),
+                    "MiB",
+                )
+            )
     return figs

@@ -26,7 +26,11 @@ from benchmarks.common import PY, ROOT, Figure, Mode, clean_env, fmt_num, say, u
 HERE = Path(__file__).resolve().parent
 # Figure number -> (module, what it measures, goal when the module cannot run at all).
 FIGURES = {
-    "1": ("landing", "Forcepoint landing throughput (and 2. memory)", "Dagster run <= 0.5 x naive, <= 1.5 x floor at 1M"),
+    "1": (
+        "landing",
+        "Forcepoint landing throughput (and 2. memory)",
+        "Dagster run <= 0.5 x naive, <= 1.5 x floor at 1M",
+    ),
     "3": ("economy", "Forcepoint request economy", "<= minimum + 1"),
     "4": ("aperture", "Aperture drain readers", "near-linear up to the server limit"),
     "5": ("warehouse", "DuckDB warehouse", "incremental <= 0.1 x full"),
@@ -75,11 +79,22 @@ def main(argv: list[str] | None = None) -> int:
     table = render(figures)
     print()
     print(table)
-    print(f"\ntotal {total / 60:.1f} min; load average before {fmt_load(load_before)}, after {fmt_load(os.getloadavg())}")
+    print(
+        f"\ntotal {total / 60:.1f} min; load average before {fmt_load(load_before)}, after {fmt_load(os.getloadavg())}"
+    )
     if record:
-        (HERE / "results.json").write_text(json.dumps(
-            {f.key: (None if f.unavailable else round(f.value, 4) if isinstance(f.value, float) else f.value) for f in figures},
-            indent=1) + "\n")
+        (HERE / "results.json").write_text(
+            json.dumps(
+                {
+                    f.key: (
+                        None if f.unavailable else round(f.value, 4) if isinstance(f.value, float) else f.value
+                    )
+                    for f in figures
+                },
+                indent=1,
+            )
+            + "\n"
+        )
         append_results_md(figures, when, total, durations, load_before, revision)
         say(f"wrote {HERE / 'results.json'} and appended to {HERE / 'RESULTS.md'}")
     return 0  # a missed goal is a finding the table reports, not a failure of the benchmark run
@@ -87,8 +102,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def warm_up() -> None:
     """Import once what the measured processes import, so that none of them pays for cold caches."""
-    subprocess.run([PY, "-c", "import log_assets.definitions, pandas, pyarrow.parquet, duckdb, requests"],
-                   cwd=ROOT, env=clean_env(), check=False, capture_output=True)
+    subprocess.run(
+        [PY, "-c", "import log_assets.definitions, pandas, pyarrow.parquet, duckdb, requests"],
+        cwd=ROOT,
+        env=clean_env(),
+        check=False,
+        capture_output=True,
+    )
 
 
 def fmt_load(load) -> str:
@@ -97,12 +117,23 @@ def fmt_load(load) -> str:
 
 def render(figures: list[Figure], markdown: bool = False) -> str:
     head = ["figure", "value", "baseline", "ratio", "goal", "status"]
-    rows = [[f.label, f.value_text(None if markdown else 40), f.baseline, fmt_num(f.ratio) if f.ratio is not None else "",
-             f.goal, f.status] for f in figures]
+    rows = [
+        [
+            f.label,
+            f.value_text(None if markdown else 40),
+            f.baseline,
+            fmt_num(f.ratio) if f.ratio is not None else "",
+            f.goal,
+            f.status,
+        ]
+        for f in figures
+    ]
     notes = [(f.label, f.note or f"not available: {f.unavailable}") for f in figures if f.note or f.unavailable]
     if markdown:
         out = ["| " + " | ".join(head + ["note"]) + " |", "|" + "---|" * (len(head) + 1)]
-        out += ["| " + " | ".join(c.replace("|", "\\|") for c in r + [f.note]) + " |" for r, f in zip(rows, figures)]
+        out += [
+            "| " + " | ".join(c.replace("|", "\\|") for c in r + [f.note]) + " |" for r, f in zip(rows, figures)
+        ]
         return "\n".join(out)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
     line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
@@ -127,26 +158,44 @@ def machine() -> dict:
     except OSError:
         pass
     return {
-        "cores": os.cpu_count(), "cpu": cpu or platform.processor(),
+        "cores": os.cpu_count(),
+        "cpu": cpu or platform.processor(),
         "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
-        "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(), **versions,
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        **versions,
     }
 
 
 def git_revision() -> str:
     try:
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         # The run's own output files do not make the code "uncommitted".
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                                ":!benchmarks/results.json", ":!benchmarks/RESULTS.md"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!benchmarks/results.json",
+                ":!benchmarks/RESULTS.md",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
         return rev + (" + uncommitted changes" if dirty else "") if rev else "unknown"
     except OSError:
         return "unknown"
 
 
-def append_results_md(figures: list[Figure], when: datetime, total: float, durations: dict, load_before,
-                      revision: str) -> None:
+def append_results_md(
+    figures: list[Figure], when: datetime, total: float, durations: dict, load_before, revision: str
+) -> None:
     m = machine()
     path = HERE / "RESULTS.md"
     if not path.exists():
@@ -168,7 +217,8 @@ def append_results_md(figures: list[Figure], when: datetime, total: float, durat
         f"- Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB memory, {m['os']}",
         f"- Python {m['python']}; dagster {m['dagster']}, duckdb {m['duckdb']}, pyarrow {m['pyarrow']}, "
         f"pandas {m['pandas']}, requests {m['requests']}, orjson {m['orjson']}",
-        f"- Code: {revision}" + ("" if git_revision() == revision else f" at the start, {git_revision()} at the end"),
+        f"- Code: {revision}"
+        + ("" if git_revision() == revision else f" at the start, {git_revision()} at the end"),
         f"- Load average (1/5/15 min) at the start: {fmt_load(load_before)}; at the end: {fmt_load(os.getloadavg())}",
         "- Time per figure group: " + ", ".join(f"{n}: {s:.0f}s" for n, s in durations.items()),
         "",

@@ -31,37 +31,65 @@ def run(mode: Mode) -> list[Figure]:
         home = Home(root)
         say(f"warehouse: generating a {DAYS}-day lake of {total:,} events")
         tmpl = lakegen.templates()
-        written = sum(lakegen.write_day(home, tmpl, first + timedelta(days=d), per_day, seed=d) for d in range(DAYS))
+        written = sum(
+            lakegen.write_day(home, tmpl, first + timedelta(days=d), per_day, seed=d) for d in range(DAYS)
+        )
         env = clean_env(LOG_ASSETS_HOME=str(root))
 
         say(f"warehouse: full build of {written:,} events")
-        m = measure([PY, "-m", "benchmarks.warehouse_child", "rebuild"], env, mode.log("warehouse-rebuild")).check("full build")
+        m = measure([PY, "-m", "benchmarks.warehouse_child", "rebuild"], env, mode.log("warehouse-rebuild")).check(
+            "full build"
+        )
         full = _last_json(m.log)
         if full["lake_rows"] != written:
             raise RuntimeError(f"full build read {full['lake_rows']} lake rows, {written} were written")
 
         say("warehouse: one more day lands; incremental update")
         added = lakegen.write_day(home, tmpl, first + timedelta(days=DAYS), per_day, seed=DAYS)
-        mi = measure([PY, "-m", "benchmarks.warehouse_child", "sync"], env, mode.log("warehouse-sync")).check("incremental update")
+        mi = measure([PY, "-m", "benchmarks.warehouse_child", "sync"], env, mode.log("warehouse-sync")).check(
+            "incremental update"
+        )
         inc = _last_json(mi.log)
         if inc["lake_rows"] != added:
             raise RuntimeError(f"incremental update read {inc['lake_rows']} lake rows, the new day has {added}")
 
         say("warehouse: analyst queries")
-        mq = measure([PY, "-m", "benchmarks.warehouse_child", "queries"], env, mode.log("warehouse-queries")).check("queries")
+        mq = measure(
+            [PY, "-m", "benchmarks.warehouse_child", "queries"], env, mode.log("warehouse-queries")
+        ).check("queries")
         queries = _last_json(mq.log)
 
     ratio = inc["seconds"] / full["seconds"]
     figs = [
-        Figure(f"warehouse_full_build_{_n(total)}_seconds", f"5. Warehouse full build, {written:,} events ({DAYS} days)",
-               full["seconds"], "s", note=f"{written / full['seconds']:,.0f} events/s; peak RSS {mib(m.peak_rss):.0f} MiB"),
-        Figure("warehouse_incremental_day_seconds", f"5. Warehouse: update with day {DAYS + 1} ({added:,} events)",
-               inc["seconds"], "s", f"full build {full['seconds']:.1f}s", ratio, f"<= {INCREMENTAL_RATIO} x full",
-               ratio <= INCREMENTAL_RATIO, note=f"{inc['days_loaded']} type-days loaded; peak RSS {mib(mi.peak_rss):.0f} MiB"),
+        Figure(
+            f"warehouse_full_build_{_n(total)}_seconds",
+            f"5. Warehouse full build, {written:,} events ({DAYS} days)",
+            full["seconds"],
+            "s",
+            note=f"{written / full['seconds']:,.0f} events/s; peak RSS {mib(m.peak_rss):.0f} MiB",
+        ),
+        Figure(
+            "warehouse_incremental_day_seconds",
+            f"5. Warehouse: update with day {DAYS + 1} ({added:,} events)",
+            inc["seconds"],
+            "s",
+            f"full build {full['seconds']:.1f}s",
+            ratio,
+            f"<= {INCREMENTAL_RATIO} x full",
+            ratio <= INCREMENTAL_RATIO,
+            note=f"{inc['days_loaded']} type-days loaded; peak RSS {mib(mi.peak_rss):.0f} MiB",
+        ),
     ]
     for name, q in queries.items():
-        figs.append(Figure(f"warehouse_query_{name}_seconds", f"5. Query: {name}", q["median_seconds"], "s",
-                           note=f"median of 3 on a fresh read-only connection; first {q['first_seconds']:.3f}s; {q['rows']} rows"))
+        figs.append(
+            Figure(
+                f"warehouse_query_{name}_seconds",
+                f"5. Query: {name}",
+                q["median_seconds"],
+                "s",
+                note=f"median of 3 on a fresh read-only connection; first {q['first_seconds']:.3f}s; {q['rows']} rows",
+            )
+        )
     return figs
 
 

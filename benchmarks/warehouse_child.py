@@ -41,9 +41,12 @@ def main(argv: list[str]) -> int:
         result = getattr(warehouse, kind)()
         seconds = time.perf_counter() - t0
         loads = result["loads"]
-        out = {"seconds": seconds, "rows": sum(r.rows for r in loads.values()),
-               "lake_rows": sum(r.lake_rows for r in loads.values()),
-               "days_loaded": sum(len(r.days) for r in loads.values())}
+        out = {
+            "seconds": seconds,
+            "rows": sum(r.rows for r in loads.values()),
+            "lake_rows": sum(r.lake_rows for r in loads.values()),
+            "days_loaded": sum(len(r.days) for r in loads.values()),
+        }
     else:
         from log_assets.warehouse import connect_readonly
 

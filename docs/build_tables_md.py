@@ -34,7 +34,7 @@ COMMON = {
     "vendor": "`forcepoint` or `aperture`.",
     "log_type": "The log type (the table's name).",
     "raw": "The event exactly as received, as JSON text: every field, also those without a column. "
-           "Read others with `json_extract_string(raw, '$.field')`.",
+    "Read others with `json_extract_string(raw, '$.field')`.",
     "ingested_at": "When this copy of the event was parsed into the lake (UTC).",
     "event_day": "UTC day of `event_time`: the lake partition (`date=`) the row was loaded from.",
 }
@@ -46,7 +46,7 @@ COMMON = {
 
 FP_FIELDS = {
     "syslogheader": "Syslog header, e.g. `<110>1 2021-12-23T17:13:42.754000Z api.bitglass.com NILVALUE NILVALUE access`; "
-                    "the only sub-second time. Its message id says `access` whatever the log type.",
+    "the only sub-second time. Its message id says `access` whatever the log type.",
     "time": "Log creation time (UTC) as sent, `%d %b %Y %H:%M:%S` (e.g. `23 Dec 2021 17:13:42`); parsed into `event_time`.",
     "application": "The application (cloud app) the event belongs to.",
     "action": "The action Forcepoint ONE SSE enforced by policy, e.g. Allowed, Blocked, Quarantined, Alert, NotifyAdmin, NotifyOwner.",
@@ -59,7 +59,7 @@ FP_FIELDS = {
     "useragent": "User agent string.",
     "request": "The request of the transaction (the vendor page gives no description).",
     "transactionid": "Unique identifier of the transaction; ends with a bracketed time "
-                     "(`… [23 Dec 2021 17:13:42]` or `… [2021-12-23 16:57:46]`).",
+    "(`… [23 Dec 2021 17:13:42]` or `… [2021-12-23 16:57:46]`).",
     "emailfrom": "Email address of the user sending the email.",
     "emailto": "Email addresses of the recipients.",
     "emailsubject": "Email subject.",
@@ -68,7 +68,7 @@ FP_FIELDS = {
     "emailsenttime": "The time the email was sent, as sent.",
     "filename": "The name of the file.",
     "dlppattern": "The DLP patterns that matched the content (file, email subject or body), with the keywords that matched, "
-                  "e.g. `Sensitive Keywords (confidential)`.",
+    "e.g. `Sensitive Keywords (confidential)`.",
     "pagetitle": "Title of the page (the vendor page gives no description).",
     "url": "URL accessed.",
     "instancename": "The app instance name the event occurred in.",
@@ -85,7 +85,7 @@ FP_FIELDS = {
     "fileid": "Unique id of the file; the same file recurs in later scans and status changes.",
     "patterns": "DLP patterns matched in the file, with the keywords matched for each, e.g. `Sensitive Keywords (confidential)`.",
     "orgid": "The Salesforce org ID.",
-    "copies": "The copy made by a \"create copy\" action (filename, owner, path, status, link).",
+    "copies": 'The copy made by a "create copy" action (filename, owner, path, status, link).',
     "enterprisename": "The Slack enterprise name, from the API logs.",
     "actor": "The person who performed the activity.",
     "actoripaddress": "IP address of the actor.",
@@ -144,7 +144,10 @@ FP_BY_TYPE = {
     ("cloudsummary", "filename"): "Name of the file scanned via the application API.",
     ("cloudaudit", "activity"): "The activity recorded in the cloud audit log.",
     ("cloudsummary", "size"): "Size of the file (bytes).",
-    ("cloudsummary", "status"): "Current status of the file: Private, Public, Internal, External, DLP, Renamed, Moved.",
+    (
+        "cloudsummary",
+        "status",
+    ): "Current status of the file: Private, Public, Internal, External, DLP, Renamed, Moved.",
     ("swgweb", "url"): "Request URI (URL = domain + URI + arguments).",
     ("swgwebdlp", "url"): "Request URI (URL = domain + URI + arguments).",
     ("swgweb", "application"): "Application accessed over the SmartEdge agent.",
@@ -175,7 +178,7 @@ AP_FIELDS = {
     "location": "Location of the cloud app user who performed the event.",
     "action": "Action performed (e.g. view, download, delete, share).",
     "target_name": "Target name.",
-    "target_type": "Target type (`\"\"` or NULL).",
+    "target_type": 'Target type (`""` or NULL).',
     "severity": "Incident severity, 0 to 5.",
     "asset_id": "Unique ID of the asset identified as a risk.",
     "item_owner": "User who owns the asset.",
@@ -212,14 +215,23 @@ AP_BY_TYPE = {
     ("remediation", "item_owner"): "User who owns the remediated asset.",
     ("remediation", "item_creator"): "User who created the remediated asset.",
     ("remediation", "incident_id"): "Unique ID of the remediated incident.",
-    ("remediation", "action_taken"): "Action taken to remediate: Admin Quarantine, User Quarantine or Remove Public Links.",
+    (
+        "remediation",
+        "action_taken",
+    ): "Action taken to remediate: Admin Quarantine, User Quarantine or Remove Public Links.",
     ("policy_violation", "asset_id"): "Unique ID of the asset that violated the policy.",
     ("policy_violation", "item_owner"): "User who owns the asset that violated the policy.",
     ("policy_violation", "item_creator"): "User who created the asset that violated the policy.",
     ("policy_violation", "incident_id"): "Unique ID of the incident the violation belongs to.",
-    ("admin_audit", "item_type"): "Type of configuration item that changed: user, apps, settings, content_policy, file, risk, general_settings.",
+    (
+        "admin_audit",
+        "item_type",
+    ): "Type of configuration item that changed: user, apps, settings, content_policy, file, risk, general_settings.",
     ("admin_audit", "item_name"): "Name of the configuration item that changed.",
-    ("admin_audit", "action"): "Configuration change activity: create, edit, delete, login, logout (also sign_in / sign_out).",
+    (
+        "admin_audit",
+        "action",
+    ): "Configuration change activity: create, edit, delete, login, logout (also sign_in / sign_out).",
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -231,8 +243,8 @@ ANALYTICS = {
         "grain": "row of every per-type table (a view over them, so the counts always add up)",
         "key": "(`vendor`, `log_type`, `event_id`): unique because each per-type table is unique by `event_id`",
         "about": "Every event of both vendors in one shape, with OCSF-style names. Each log type's mapping is "
-                 "`log_assets/warehouse/sql/events.sql` (listed below); a column a log type does not map is NULL. "
-                 "Log types the catalog does not know are mapped from `raw`.",
+        "`log_assets/warehouse/sql/events.sql` (listed below); a column a log type does not map is NULL. "
+        "Log types the catalog does not know are mapped from `raw`.",
         "columns": {
             "time": "When the event happened (UTC): the source row's `event_time`.",
             "event_day": "UTC day of `time`.",
@@ -256,13 +268,13 @@ ANALYTICS = {
         "grain": "incident: an Aperture `incident_id`, or a Forcepoint DLP hit (one per event)",
         "key": "(`vendor`, `log_type`, `incident_id`)",
         "about": "Aperture: one row per `incident_id`, combining the latest incident record (`aperture.incident_current`), "
-                 "its policy violations (the last one's action, their count) and its first remediation; an id seen only "
-                 "in violations or remediations is an incident too. Forcepoint: every `swgwebdlp` record and every "
-                 "`access` / `cloudaudit` record with a DLP pattern is one DLP hit (`status` = `detected`).",
+        "its policy violations (the last one's action, their count) and its first remediation; an id seen only "
+        "in violations or remediations is an incident too. Forcepoint: every `swgwebdlp` record and every "
+        "`access` / `cloudaudit` record with a DLP pattern is one DLP hit (`status` = `detected`).",
         "columns": {
             "vendor": "`forcepoint` or `aperture`.",
             "log_type": "The type whose records define the incident: Aperture `incident` (or `policy_violation` / "
-                        "`remediation` for an id seen only there); Forcepoint `swgwebdlp`, `access` or `cloudaudit`.",
+            "`remediation` for an id seen only there); Forcepoint `swgwebdlp`, `access` or `cloudaudit`.",
             "incident_id": "Aperture `incident_id`; for a Forcepoint DLP hit its `event_id`.",
             "event_day": "UTC day of `first_seen`.",
             "first_seen": "Earliest record of the incident (incident, violation or remediation); a DLP hit's event time.",
@@ -272,8 +284,8 @@ ANALYTICS = {
             "status": "`open` or `remediated` (Aperture); `detected` (Forcepoint).",
             "user_name": "The user: Aperture `item_owner`; Forcepoint `user` (cloudaudit: else `actor`).",
             "user_email": "The user's email: Aperture `item_owner_email`; Forcepoint `email`.",
-            "app_name": "Aperture `cloud_app_instance`; Forcepoint `application` (for swgwebdlp often just \"Web Browsing\": "
-                        "the destination domain is `requestdomain` of the `forcepoint.swgwebdlp` row with the same `event_id`).",
+            "app_name": 'Aperture `cloud_app_instance`; Forcepoint `application` (for swgwebdlp often just "Web Browsing": '
+            "the destination domain is `requestdomain` of the `forcepoint.swgwebdlp` row with the same `event_id`).",
             "object_name": "The item at risk: Aperture `item_name`; Forcepoint file name, email subject or URL.",
             "policy": "Aperture `policy_rule_name`; the Forcepoint DLP pattern matched (`dlppattern` / `patterns`).",
             "action": "Action on the last policy violation (Aperture); the DLP action (`dlpaction`, else `action`) (Forcepoint).",
@@ -311,13 +323,13 @@ LATEST = {
         "grain": "file (`fileid`): its current status",
         "key": "`fileid`; of its records the one with the latest `event_time`, then the latest `ingested_at`, then the largest `event_id`",
         "about": "The latest `forcepoint.cloudsummary` record of each file: where every file stands now. "
-                 "Same columns as `forcepoint.cloudsummary`.",
+        "Same columns as `forcepoint.cloudsummary`.",
     },
     (APERTURE, "incident_current"): {
         "base": "incident",
         "grain": "incident (`incident_id`): its latest record",
         "key": "`incident_id`; of its records the one with the latest `event_time`, then the latest `datetime_edited`, "
-               "then the latest `ingested_at`, then the largest `event_id`",
+        "then the latest `ingested_at`, then the largest `event_id`",
         "about": "The latest `aperture.incident` record of each incident. Same columns as `aperture.incident`.",
     },
 }
@@ -343,8 +355,10 @@ LOADS = {
 def dedup_key(lt: LogType) -> str:
     """How a per-type table's event_id is made (see forcepoint/parse.py, aperture/parse.py)."""
     if lt.vendor == APERTURE:
-        text = ("`event_id` = SHA-256 of the event's canonical JSON (the API has no event id): byte-identical "
-                "repeats are one row, different events never merge")
+        text = (
+            "`event_id` = SHA-256 of the event's canonical JSON (the API has no event id): byte-identical "
+            "repeats are one row, different events never merge"
+        )
         natural = lt.extra.get("natural_key")
         if natural:
             text += f"; `{natural}` is the natural key and recurs across records"
@@ -354,8 +368,10 @@ def dedup_key(lt: LogType) -> str:
         first = "the first present of " if len(lt.key_fields) > 1 else ""
         return f"`event_id` = {first}{fields}"
     prefix = f"`<{lt.key_prefix_field}>:` + " if lt.key_prefix_field else ""
-    return (f"`event_id` = {prefix}a hash of the record's identifying fields (those of collector version 1.0.1): "
-            "a re-delivery is one row, another record of the same file (a new scan or status) is another")
+    return (
+        f"`event_id` = {prefix}a hash of the record's identifying fields (those of collector version 1.0.1): "
+        "a re-delivery is one row, another record of the same file (a new scan or status) is another"
+    )
 
 
 def field_doc(vendor: str, log_type: str, name: str) -> str | None:
@@ -487,16 +503,28 @@ def build(con) -> tuple[str, list[str]]:
             missing.append(f"analytics.{table} (table not in the warehouse)")
             continue
         index.append(f"| [`analytics.{table}`](#{anchor('analytics', table)}) | {info['grain']} | {info['key']} |")
-        body += ["", f"### analytics.{table}", "", info["about"], "", f"One row per {info['grain']}. Key: {info['key']}.", ""]
+        body += [
+            "",
+            f"### analytics.{table}",
+            "",
+            info["about"],
+            "",
+            f"One row per {info['grain']}. Key: {info['key']}.",
+            "",
+        ]
         body += _table([(c, t, describe("analytics", table, c, info["columns"].get(c))) for c, t in columns])
         if table == "events":
-            body += ["", "Where each column comes from, per log type (`sql/events.sql`; `time`, `event_day`, `vendor`,",
-                     "`log_type`, `event_id` and `raw` come from every table as they are):", ""]
+            body += [
+                "",
+                "Where each column comes from, per log type (`sql/events.sql`; `time`, `event_day`, `vendor`,",
+                "`log_type`, `event_id` and `raw` come from every table as they are):",
+                "",
+            ]
             for name, pairs in events_mapping().items():
                 mapped = ", ".join(f"{col} ← `{expr}`" for col, expr in pairs)
                 label = f"`{name}`" if not name.endswith(".*") else f"other `{name[:-2]}` log types (from `raw`)"
                 body.append(f"- {label}: {mapped}")
-    for (schema, table) in sorted(cols):
+    for schema, table in sorted(cols):
         if schema == "analytics" and table not in ANALYTICS:
             missing.append(f"analytics.{table} (table without a description)")
 
@@ -504,13 +532,19 @@ def build(con) -> tuple[str, list[str]]:
     for vendor in (FORCEPOINT, APERTURE):
         body += ["", f"## Schema `{vendor}`"]
         if vendor == FORCEPOINT:
-            body += ["", "Forcepoint ONE SSE (formerly Bitglass) Log Export API, one table per `type`. Vendor columns",
-                     "keep the field names of the API; *cv* is the collector version that introduced the field",
-                     "(older versions do not send it). The vendor page gives no field list for the health types and",
-                     "ztna: their meanings follow the same fields of the other types."]
+            body += [
+                "",
+                "Forcepoint ONE SSE (formerly Bitglass) Log Export API, one table per `type`. Vendor columns",
+                "keep the field names of the API; *cv* is the collector version that introduced the field",
+                "(older versions do not send it). The vendor page gives no field list for the health types and",
+                "ztna: their meanings follow the same fields of the other types.",
+            ]
         else:
-            body += ["", "Palo Alto Networks Data Security (Aperture) Log Events API, one table per `log_type`. Vendor",
-                     "columns keep the field names of the API (the event's own `log_type` is the common column)."]
+            body += [
+                "",
+                "Palo Alto Networks Data Security (Aperture) Log Events API, one table per `log_type`. Vendor",
+                "columns keep the field names of the API (the event's own `log_type` is the common column).",
+            ]
         tables = [t for (s, t) in cols if s == vendor]
         ordered = [lt.name for lt in CATALOG.values() if lt.vendor == vendor]
         derived = [k[1] for k in LATEST if k[0] == vendor]
@@ -539,7 +573,9 @@ def build(con) -> tuple[str, list[str]]:
                 rows = []
                 for c, t in columns:
                     if c == "event_id" and name != table:
-                        meaning = f"The `event_id` of the record kept (its row in `{vendor}.{table}`). *(common column)*"
+                        meaning = (
+                            f"The `event_id` of the record kept (its row in `{vendor}.{table}`). *(common column)*"
+                        )
                     elif c in COMMON:
                         meaning = COMMON[c] + " *(common column)*"
                     else:
@@ -553,8 +589,13 @@ def build(con) -> tuple[str, list[str]]:
     # bookkeeping
     loads = cols.get(("_warehouse", "loads"))
     if loads:
-        body += ["", "## Bookkeeping: `_warehouse.loads`", "",
-                 "What each per-type table was loaded from, per lake day: one row per (table, day).", ""]
+        body += [
+            "",
+            "## Bookkeeping: `_warehouse.loads`",
+            "",
+            "What each per-type table was loaded from, per lake day: one row per (table, day).",
+            "",
+        ]
         body += _table([(c, t, describe("_warehouse", "loads", c, LOADS.get(c))) for c, t in loads])
 
     out[index_at:index_at] = index
@@ -565,7 +606,9 @@ def build(con) -> tuple[str, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("home", nargs="?", help="a built $LOG_ASSETS_HOME (default: $LOG_ASSETS_HOME or ./data)")
-    parser.add_argument("--check", action="store_true", help="fail if docs/tables.md is not what this script writes")
+    parser.add_argument(
+        "--check", action="store_true", help="fail if docs/tables.md is not what this script writes"
+    )
     args = parser.parse_args(argv)
     con = connect_readonly(args.home)
     try:

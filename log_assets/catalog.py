@@ -76,7 +76,9 @@ def _f(names: str, type_: str = STRING, since: str = "1.0.1") -> tuple[Field, ..
 # ---------------------------------------------------------------------------------------------
 
 _ACCESS_FIELDS = (
-    _f("syslogheader time application action user email device ipaddress location activity useragent request transactionid")
+    _f(
+        "syslogheader time application action user email device ipaddress location activity useragent request transactionid"
+    )
     + _f("emailfrom emailto emailsubject emailcc emailbcc emailsenttime filename dlppattern pagetitle url")
     + _f("instancename", since="1.0.2")
     + _f("usergroup deviceguid", since="1.0.4")
@@ -88,7 +90,9 @@ _ACCESS_FIELDS = (
 )
 
 _ADMIN_FIELDS = (
-    _f("syslogheader time application action user email device ipaddress location activity useragent request transactionid")
+    _f(
+        "syslogheader time application action user email device ipaddress location activity useragent request transactionid"
+    )
     + _f("usergroup deviceguid", since="1.0.4")
     + _f("customlocation city", since="1.1.0")
 )
@@ -119,35 +123,52 @@ _CLOUDSUMMARY_FIELDS = (
 
 _SWG_COMMON = (
     _f("time email user device ipaddress application action useragent url usergroup deviceguid policyid")
-    + _f("arguments bgcategories customcategories countrycode country customlocation city requestdomain", since="1.1.0")
+    + _f(
+        "arguments bgcategories customcategories countrycode country customlocation city requestdomain",
+        since="1.1.0",
+    )
     + _f("bgcloudscore", INT, since="1.1.0")
-    + _f("gatewayip protocol referrer region regioncode requestmethod firstname lastname webcategoryclass webreputation", since="1.1.0")
+    + _f(
+        "gatewayip protocol referrer region regioncode requestmethod firstname lastname webcategoryclass webreputation",
+        since="1.1.0",
+    )
     + _f("lat long", FLOAT, since="1.1.0")
     + _f("requestport size uploadedbytes", INT, since="1.1.0")
     + _f("indexedtime", since="1.1.0")
 )
 
-_SWGWEB_FIELDS = _f("setransactionid transactionid", since="1.1.0") + _SWG_COMMON + _f("responsecode", INT, since="1.1.4")
+_SWGWEB_FIELDS = (
+    _f("setransactionid transactionid", since="1.1.0") + _SWG_COMMON + _f("responsecode", INT, since="1.1.4")
+)
 
 _SWGWEBDLP_FIELDS = (
     _f("transactionid", since="1.1.0")
     + _SWG_COMMON
-    + _f("dlppattern filename activity dlpaction doctype docextension docsha1 docsha256 docmd5 keyword threatindicator dlpip", since="1.1.0")
+    + _f(
+        "dlppattern filename activity dlpaction doctype docextension docsha1 docsha256 docmd5 keyword threatindicator dlpip",
+        since="1.1.0",
+    )
 )
 
 _HEALTH_COMMON = _f("syslogheader time transactionid application action status details", since="1.1.5")
 
-_HEALTHPROXY_FIELDS = _HEALTH_COMMON + _f("email user ipaddress url request httpmethod useragent device", since="1.1.5") + _f(
-    "responsecode latencyms", INT, since="1.1.5"
+_HEALTHPROXY_FIELDS = (
+    _HEALTH_COMMON
+    + _f("email user ipaddress url request httpmethod useragent device", since="1.1.5")
+    + _f("responsecode latencyms", INT, since="1.1.5")
 )
-_HEALTHAPI_FIELDS = _HEALTH_COMMON + _f("email activity instancename apiendpoint", since="1.1.5") + _f(
-    "responsecode latencyms", INT, since="1.1.5"
+_HEALTHAPI_FIELDS = (
+    _HEALTH_COMMON
+    + _f("email activity instancename apiendpoint", since="1.1.5")
+    + _f("responsecode latencyms", INT, since="1.1.5")
 )
 _HEALTHSYSTEM_FIELDS = _HEALTH_COMMON + _f("component region", since="1.1.5")
 
 # ZTNA has no field list on the vendor page: access-like fields plus the private-app connection.
 _ZTNA_FIELDS = (
-    _f("syslogheader time transactionid user email ipaddress application action activity device deviceguid location usergroup policyid")
+    _f(
+        "syslogheader time transactionid user email ipaddress application action activity device deviceguid location usergroup policyid"
+    )
     + _f("gatewayip protocol connectorname", since="1.1.0")
     + _f("requestport uploadedbytes size", INT, since="1.1.0")
 )
@@ -155,27 +176,85 @@ _ZTNA_FIELDS = (
 FORCEPOINT_TYPES: dict[str, LogType] = {
     lt.name: lt
     for lt in (
-        LogType(FORCEPOINT, "access", "Access (proxy) logs: application activity seen by the proxy.", _ACCESS_FIELDS, "time", ("transactionid",)),
-        LogType(FORCEPOINT, "admin", "Admin events in the Forcepoint ONE SSE admin portal.", _ADMIN_FIELDS, "time", ("transactionid",)),
         LogType(
-            FORCEPOINT, "cloudaudit", "Cloud (API) audit: every scan result for each file.", _CLOUDAUDIT_FIELDS, "time",
+            FORCEPOINT,
+            "access",
+            "Access (proxy) logs: application activity seen by the proxy.",
+            _ACCESS_FIELDS,
+            "time",
+            ("transactionid",),
+        ),
+        LogType(
+            FORCEPOINT,
+            "admin",
+            "Admin events in the Forcepoint ONE SSE admin portal.",
+            _ADMIN_FIELDS,
+            "time",
+            ("transactionid",),
+        ),
+        LogType(
+            FORCEPOINT,
+            "cloudaudit",
+            "Cloud (API) audit: every scan result for each file.",
+            _CLOUDAUDIT_FIELDS,
+            "time",
             key_prefix_field="fileid",
         ),
         LogType(
-            FORCEPOINT, "cloudsummary", "Cloud summary: current status of files; a fileid recurs as its status changes.",
-            _CLOUDSUMMARY_FIELDS, "time", key_prefix_field="fileid",
+            FORCEPOINT,
+            "cloudsummary",
+            "Cloud summary: current status of files; a fileid recurs as its status changes.",
+            _CLOUDSUMMARY_FIELDS,
+            "time",
+            key_prefix_field="fileid",
         ),
         LogType(
-            FORCEPOINT, "swgweb", "Secure Web Gateway web traffic (SmartEdge agent).", _SWGWEB_FIELDS, "time",
-            ("setransactionid", "transactionid"), min_cv="1.1.0", token_style="window",
+            FORCEPOINT,
+            "swgweb",
+            "Secure Web Gateway web traffic (SmartEdge agent).",
+            _SWGWEB_FIELDS,
+            "time",
+            ("setransactionid", "transactionid"),
+            min_cv="1.1.0",
+            token_style="window",
         ),
         LogType(
-            FORCEPOINT, "swgwebdlp", "Secure Web Gateway DLP policy actions.", _SWGWEBDLP_FIELDS, "time",
-            ("transactionid",), min_cv="1.1.0", token_style="window",
+            FORCEPOINT,
+            "swgwebdlp",
+            "Secure Web Gateway DLP policy actions.",
+            _SWGWEBDLP_FIELDS,
+            "time",
+            ("transactionid",),
+            min_cv="1.1.0",
+            token_style="window",
         ),
-        LogType(FORCEPOINT, "healthproxy", "Proxy health.", _HEALTHPROXY_FIELDS, "time", ("transactionid",), min_cv="1.1.5"),
-        LogType(FORCEPOINT, "healthapi", "API (cloud app backend) health.", _HEALTHAPI_FIELDS, "time", ("transactionid",), min_cv="1.1.5"),
-        LogType(FORCEPOINT, "healthsystem", "System health.", _HEALTHSYSTEM_FIELDS, "time", ("transactionid",), min_cv="1.1.5"),
+        LogType(
+            FORCEPOINT,
+            "healthproxy",
+            "Proxy health.",
+            _HEALTHPROXY_FIELDS,
+            "time",
+            ("transactionid",),
+            min_cv="1.1.5",
+        ),
+        LogType(
+            FORCEPOINT,
+            "healthapi",
+            "API (cloud app backend) health.",
+            _HEALTHAPI_FIELDS,
+            "time",
+            ("transactionid",),
+            min_cv="1.1.5",
+        ),
+        LogType(
+            FORCEPOINT,
+            "healthsystem",
+            "System health.",
+            _HEALTHSYSTEM_FIELDS,
+            "time",
+            ("transactionid",),
+            min_cv="1.1.5",
+        ),
         LogType(FORCEPOINT, "ztna", "Zero-trust network access events.", _ZTNA_FIELDS, "time", ("transactionid",)),
     )
 }
@@ -191,36 +270,59 @@ APERTURE_TYPES: dict[str, LogType] = {
     lt.name: lt
     for lt in (
         LogType(
-            APERTURE, "activity_monitoring", "User activity in monitored cloud apps.",
-            _AP_COMMON + _f("item_unique_id user source_ip location action target_name target_type"), "timestamp",
+            APERTURE,
+            "activity_monitoring",
+            "User activity in monitored cloud apps.",
+            _AP_COMMON + _f("item_unique_id user source_ip location action target_name target_type"),
+            "timestamp",
         ),
         LogType(
-            APERTURE, "incident", "Data-security incidents (assets at risk); one incident_id recurs as it is edited.",
+            APERTURE,
+            "incident",
+            "Data-security incidents (assets at risk); one incident_id recurs as it is edited.",
             _AP_COMMON
             + _f("severity", FLOAT)
             + _f("item_unique_id asset_id item_owner container_name item_creator exposure")
             + _f("occurrences_by_rule", INT)
-            + _f("item_owner_email item_creator_email incident_id policy_rule_name incident_category incident_owner")
+            + _f(
+                "item_owner_email item_creator_email incident_id policy_rule_name incident_category incident_owner"
+            )
             + _f("collaborators datetime_edited item_cloud_url item_owner_group item_sha256")
             + _f("item_size", INT)
             + _f("item_verdict"),
-            "timestamp", extra={"natural_key": "incident_id"},
+            "timestamp",
+            extra={"natural_key": "incident_id"},
         ),
         LogType(
-            APERTURE, "remediation", "Remediation actions taken on incidents.",
-            _AP_COMMON + _f("incident_id asset_id item_owner container_name item_creator policy_rule_name action_taken action_taken_by item_owner_email item_creator_email"),
-            "timestamp", extra={"natural_key": "incident_id"},
+            APERTURE,
+            "remediation",
+            "Remediation actions taken on incidents.",
+            _AP_COMMON
+            + _f(
+                "incident_id asset_id item_owner container_name item_creator policy_rule_name action_taken action_taken_by item_owner_email item_creator_email"
+            ),
+            "timestamp",
+            extra={"natural_key": "incident_id"},
         ),
         LogType(
-            APERTURE, "policy_violation", "Policy violations.",
+            APERTURE,
+            "policy_violation",
+            "Policy violations.",
             _AP_COMMON
             + _f("severity", FLOAT)
-            + _f("incident_id asset_id item_owner item_creator policy_rule_name action_taken action_taken_by item_owner_email item_creator_email"),
-            "timestamp", extra={"natural_key": "incident_id"},
+            + _f(
+                "incident_id asset_id item_owner item_creator policy_rule_name action_taken action_taken_by item_owner_email item_creator_email"
+            ),
+            "timestamp",
+            extra={"natural_key": "incident_id"},
         ),
         LogType(
-            APERTURE, "admin_audit", "Configuration changes and sign-ins by Data Security administrators.",
-            _f("log_type serial timestamp admin_id admin_role ip event_type item_type item_name field action resource_value_old resource_value_new"),
+            APERTURE,
+            "admin_audit",
+            "Configuration changes and sign-ins by Data Security administrators.",
+            _f(
+                "log_type serial timestamp admin_id admin_role ip event_type item_type item_name field action resource_value_old resource_value_new"
+            ),
             "timestamp",
         ),
     )
@@ -246,4 +348,6 @@ def generic_log_type(vendor: str, name: str) -> LogType:
     Its events are kept (common columns + raw), never dropped; adding a real entry later types them.
     """
     time_field = "timestamp" if vendor == APERTURE else "time"
-    return LogType(vendor, name, f"Unknown {vendor} log type {name!r} (kept raw).", (Field(time_field),), time_field)
+    return LogType(
+        vendor, name, f"Unknown {vendor} log type {name!r} (kept raw).", (Field(time_field),), time_field
+    )

@@ -47,7 +47,12 @@ def main() -> int:
     prepare_home(root)
     os.environ["LOG_ASSETS_HOME"] = str(root)
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
-    for k in ("FORCEPOINT_USERNAME", "FORCEPOINT_PASSWORD", "FORCEPOINT_DAILY_BUDGET", "FORCEPOINT_RESPONSE_FORMAT"):
+    for k in (
+        "FORCEPOINT_USERNAME",
+        "FORCEPOINT_PASSWORD",
+        "FORCEPOINT_DAILY_BUDGET",
+        "FORCEPOINT_RESPONSE_FORMAT",
+    ):
         os.environ.pop(k, None)
 
     import warnings
@@ -71,16 +76,23 @@ def main() -> int:
     )
     with Simulator(cfg, port=0) as sim:
         os.environ.update(sim.env())
-        say(f"simulator of both APIs at {sim.base_url} (Forcepoint {sim.forcepoint_url}, Aperture {sim.aperture_url})")
+        say(
+            f"simulator of both APIs at {sim.base_url} (Forcepoint {sim.forcepoint_url}, Aperture {sim.aperture_url})"
+        )
         instance = dg.DagsterInstance.get()
-        quiet = {"loggers": {"console": {"config": {"log_level": os.environ.get("LOG_ASSETS_DEMO_LOG_LEVEL", "WARNING")}}}}
+        quiet = {
+            "loggers": {
+                "console": {"config": {"log_level": os.environ.get("LOG_ASSETS_DEMO_LOG_LEVEL", "WARNING")}}
+            }
+        }
 
         today = datetime.now(timezone.utc).date()
         first = (today - timedelta(days=6)).isoformat()
         last = today.isoformat()
         say(f"Forcepoint: all ten log types, partitions {first}...{last} in one walk per type")
         fp = defs.get_job_def("forcepoint_fetch").execute_in_process(
-            instance=instance, run_config=quiet,
+            instance=instance,
+            run_config=quiet,
             tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
             raise_on_error=False,
         )
@@ -102,17 +114,26 @@ def main() -> int:
 
         requests, waiting = inbox_run_requests(Spool(Home.from_env()))
         for req in requests:
-            say(f"Aperture: landing day {req.partition_key} ({', '.join(k.to_user_string() for k in req.asset_selection)})")
+            say(
+                f"Aperture: landing day {req.partition_key} ({', '.join(k.to_user_string() for k in req.asset_selection)})"
+            )
             res = dg.materialize(
-                [aperture_landing], selection=req.asset_selection, partition_key=req.partition_key,
-                instance=instance, resources={"home": LogAssetsHome()}, run_config=quiet, raise_on_error=False,
+                [aperture_landing],
+                selection=req.asset_selection,
+                partition_key=req.partition_key,
+                instance=instance,
+                resources={"home": LogAssetsHome()},
+                run_config=quiet,
+                raise_on_error=False,
             )
             _report_steps(res, "aperture landing")
         if waiting:
             say(f"Aperture: days outside the partitions, left in the inbox: {waiting}")
 
         say("Warehouse: loading the lake into DuckDB and building the summaries")
-        wh = defs.get_job_def("warehouse_update").execute_in_process(instance=instance, run_config=quiet, raise_on_error=False)
+        wh = defs.get_job_def("warehouse_update").execute_in_process(
+            instance=instance, run_config=quiet, raise_on_error=False
+        )
         _report_steps(wh, "warehouse")
 
     say(f"done in {time.monotonic() - started:.0f}s")
@@ -146,7 +167,9 @@ def _summary(root: Path) -> None:
         n = con.sql(f"SELECT count(*) FROM {t}").fetchall()[0][0]
         print(f"  {t:<40} {n:>9,}")
     print("\nincidents by severity:")
-    for row in con.sql("SELECT vendor, coalesce(CAST(severity AS VARCHAR), '-') AS sev, count(*) FROM analytics.incidents GROUP BY ALL ORDER BY 1, 2").fetchall():
+    for row in con.sql(
+        "SELECT vendor, coalesce(CAST(severity AS VARCHAR), '-') AS sev, count(*) FROM analytics.incidents GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall():
         print(f"  {row[0]:<12} severity {row[1]:<6} {row[2]:>7,}")
     print("\ntop users by activity:")
     for row in con.sql(
@@ -158,7 +181,7 @@ def _summary(root: Path) -> None:
         "\nnext:\n"
         "  LOG_ASSETS_DEMO=1 make ui                     # the Dagster UI, pointed at a simulator it starts\n"
         "  notebooks/security_analyst.ipynb              # the analyst notebook (Jupyter / VS Code; reads the warehouse read-only)\n"
-        f"  .venv/bin/python -c 'from log_assets.warehouse import connect_readonly as c; c(\"{root}\").sql(\"FROM analytics.incidents LIMIT 5\").show()'\n"
+        f'  .venv/bin/python -c \'from log_assets.warehouse import connect_readonly as c; c("{root}").sql("FROM analytics.incidents LIMIT 5").show()\'\n'
     )
     print("=" * 72)
 

@@ -565,7 +565,9 @@ def main(argv: list[str] | None = None) -> int:
     text = render()
     if args.check:
         if not NOTEBOOK.exists() or NOTEBOOK.read_text(encoding="utf-8") != text:
-            print(f"{NOTEBOOK} is out of date: run python {Path(__file__).relative_to(HERE.parent)}", file=sys.stderr)
+            print(
+                f"{NOTEBOOK} is out of date: run python {Path(__file__).relative_to(HERE.parent)}", file=sys.stderr
+            )
             return 1
         return 0
     NOTEBOOK.write_text(text, encoding="utf-8")

@@ -28,10 +28,24 @@ def test_forcepoint_assets_are_daily_single_run():
 
 def test_catalog_covers_every_documented_type():
     assert set(FORCEPOINT_TYPES) == {
-        "access", "admin", "cloudaudit", "cloudsummary", "swgweb", "swgwebdlp",
-        "healthproxy", "healthapi", "healthsystem", "ztna",
+        "access",
+        "admin",
+        "cloudaudit",
+        "cloudsummary",
+        "swgweb",
+        "swgwebdlp",
+        "healthproxy",
+        "healthapi",
+        "healthsystem",
+        "ztna",
     }
-    assert set(APERTURE_TYPES) == {"activity_monitoring", "incident", "remediation", "policy_violation", "admin_audit"}
+    assert set(APERTURE_TYPES) == {
+        "activity_monitoring",
+        "incident",
+        "remediation",
+        "policy_violation",
+        "admin_audit",
+    }
 
 
 def test_forcepoint_schedules_pick_today_and_yesterday(monkeypatch):
@@ -46,8 +60,14 @@ def test_forcepoint_schedules_pick_today_and_yesterday(monkeypatch):
     skipped = forcepoint_open_day_schedule(ctx)
     assert isinstance(skipped, dg.SkipReason) and "FORCEPOINT_API_TOKEN" in skipped.skip_message
     monkeypatch.setenv("FORCEPOINT_API_TOKEN", "t")
-    assert forcepoint_open_day_schedule(dg.build_schedule_context(scheduled_execution_time=when)).partition_key == "2026-11-22"
-    assert forcepoint_close_day_schedule(dg.build_schedule_context(scheduled_execution_time=when)).partition_key == "2026-11-21"
+    assert (
+        forcepoint_open_day_schedule(dg.build_schedule_context(scheduled_execution_time=when)).partition_key
+        == "2026-11-22"
+    )
+    assert (
+        forcepoint_close_day_schedule(dg.build_schedule_context(scheduled_execution_time=when)).partition_key
+        == "2026-11-21"
+    )
 
 
 def test_warehouse_sensor_requests_a_run_only_after_new_source_data(dagster_instance):
@@ -56,7 +76,9 @@ def test_warehouse_sensor_requests_a_run_only_after_new_source_data(dagster_inst
     instance = dagster_instance
     with dg.build_sensor_context(instance=instance) as ctx:
         assert isinstance(warehouse_after_sources_sensor(ctx), dg.SkipReason)
-    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=["forcepoint", "access"], partition="2026-11-20"))
+    instance.report_runless_asset_event(
+        dg.AssetMaterialization(asset_key=["forcepoint", "access"], partition="2026-11-20")
+    )
     with dg.build_sensor_context(instance=instance) as ctx:
         req = warehouse_after_sources_sensor(ctx)
         assert isinstance(req, dg.RunRequest)

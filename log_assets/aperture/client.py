@@ -52,7 +52,9 @@ class ApertureError(RuntimeError):
 
 class MissingCredentialsError(ApertureError):
     def __init__(self, variable: str):
-        super().__init__(f"{variable} is not set: Aperture needs {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} in the environment")
+        super().__init__(
+            f"{variable} is not set: Aperture needs {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} in the environment"
+        )
         self.variable = variable
 
 
@@ -86,9 +88,7 @@ def resolve_api_url(value: str | None) -> str:
     if value.lower() in REGIONS:
         return REGIONS[value.lower()]
     if not value.startswith(("http://", "https://")):
-        raise ApertureError(
-            f"{ENV_URL}={value!r} is neither a URL nor a region preset ({', '.join(REGIONS)})"
-        )
+        raise ApertureError(f"{ENV_URL}={value!r} is neither a URL nor a region preset ({', '.join(REGIONS)})")
     return value.rstrip("/")
 
 
@@ -178,7 +178,9 @@ class ApertureClient:
         self.tokens_issued = 0
 
     @classmethod
-    def from_env(cls, api_url: str | None = None, environ: Mapping[str, str] | None = None, **kw) -> "ApertureClient":
+    def from_env(
+        cls, api_url: str | None = None, environ: Mapping[str, str] | None = None, **kw
+    ) -> "ApertureClient":
         """Credentials (and, unless given, the URL) from the environment; raises before any request
         when a credential is missing."""
         env = os.environ if environ is None else environ
@@ -187,7 +189,9 @@ class ApertureClient:
 
     def session(self) -> requests.Session:
         s = requests.Session()
-        adapter = HTTPAdapter(max_retries=make_retry(self._retries, self._backoff), pool_connections=1, pool_maxsize=1)
+        adapter = HTTPAdapter(
+            max_retries=make_retry(self._retries, self._backoff), pool_connections=1, pool_maxsize=1
+        )
         s.mount("http://", adapter)
         s.mount("https://", adapter)
         s.headers["User-Agent"] = USER_AGENT
@@ -286,7 +290,9 @@ class ApertureClient:
                     self.invalidate(token)
                     if attempt == 1:
                         continue
-                    raise AuthError("events read refused (HTTP 401) with a fresh token: check the API client's scope")
+                    raise AuthError(
+                        "events read refused (HTTP 401) with a fresh token: check the API client's scope"
+                    )
                 if resp.status_code == 204:
                     resp.content
                     return 204, b""

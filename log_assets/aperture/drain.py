@@ -95,8 +95,11 @@ def drain(
         # One token up front: bad credentials fail here, before any reader pops anything.
         client.token()
         threads = [
-            threading.Thread(target=_reader, args=(i, client, spool, shared, report, max_consecutive_errors, log),
-                             name=f"aperture-reader-{i}")
+            threading.Thread(
+                target=_reader,
+                args=(i, client, spool, shared, report, max_consecutive_errors, log),
+                name=f"aperture-reader-{i}",
+            )
             for i in range(readers)
         ]
         for t in threads:
@@ -129,7 +132,9 @@ def drain(
     return report
 
 
-def _reader(i, client: ApertureClient, spool: Spool, shared: _Shared, report: DrainReport, max_errors: int, log) -> None:
+def _reader(
+    i, client: ApertureClient, spool: Spool, shared: _Shared, report: DrainReport, max_errors: int, log
+) -> None:
     outcome = "budget"
     session = client.session()
     seq = 0
@@ -190,7 +195,7 @@ def _reader(i, client: ApertureClient, spool: Spool, shared: _Shared, report: Dr
                 outcome = "errors"
                 break
             # Back off a little, without sleeping past the budget or a stop.
-            shared.stop.wait(min(2.0 ** consecutive * 0.25, max(0.0, shared.deadline - time.monotonic())))
+            shared.stop.wait(min(2.0**consecutive * 0.25, max(0.0, shared.deadline - time.monotonic())))
     finally:
         session.close()
         with shared.lock:

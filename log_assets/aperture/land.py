@@ -161,7 +161,9 @@ def land_day(spool: Spool, log_type: str, day: str, compact_at: int = COMPACT_AT
     return report
 
 
-def _rewrite(home, lt: LogType, day: str, target: Path, existing_files: list[Path], new: pa.Table, coercer: Coercer) -> None:
+def _rewrite(
+    home, lt: LogType, day: str, target: Path, existing_files: list[Path], new: pa.Table, coercer: Coercer
+) -> None:
     tables = [_read_conformed(f, lt, coercer)[0] for f in existing_files] + [new]
     table = pa.concat_tables(tables).sort_by("event_time")
     staging = home.staging / APERTURE / f"{lt.name}-{day}-{uuid.uuid4().hex[:12]}"

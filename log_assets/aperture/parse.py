@@ -146,8 +146,13 @@ def parse_timestamp(value: Any) -> datetime | None:
     try:
         frac = (m["frac"] or "0")[:6].ljust(6, "0")
         dt = datetime(
-            int(m["y"]), int(m["mo"]), int(m["d"]),
-            int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0), int(frac),
+            int(m["y"]),
+            int(m["mo"]),
+            int(m["d"]),
+            int(m["h"] or 0),
+            int(m["mi"] or 0),
+            int(m["s"] or 0),
+            int(frac),
             tzinfo=timezone.utc,
         )
     except ValueError:
@@ -225,4 +230,3 @@ def lake_row(event: ParsedEvent, ingested_at: datetime) -> dict:
         "ingested_at": ingested_at,
         "fields": event.fields,
     }
-

@@ -89,7 +89,15 @@ class Spool:
 
     def ensure(self) -> "Spool":
         # Bodies hold raw records: owner-only, like state and quarantine.
-        for d in (self.home.spool, self.root, self.bodies, self.inbox, self.locks, self.home.quarantine, self.quarantine):
+        for d in (
+            self.home.spool,
+            self.root,
+            self.bodies,
+            self.inbox,
+            self.locks,
+            self.home.quarantine,
+            self.quarantine,
+        ):
             fsutil.ensure_dir(d, private=True)
         return self
 
@@ -103,7 +111,9 @@ class Spool:
     @staticmethod
     def received_at(path: Path) -> datetime:
         try:
-            return datetime.strptime(path.name[: len("20260101T000000.000000Z")], _NAME_TIME).replace(tzinfo=timezone.utc)
+            return datetime.strptime(path.name[: len("20260101T000000.000000Z")], _NAME_TIME).replace(
+                tzinfo=timezone.utc
+            )
         except ValueError:
             return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
 
@@ -116,7 +126,9 @@ class Spool:
     def list_bodies(self) -> list[Path]:
         if not self.bodies.exists():
             return []
-        return sorted(p for p in self.bodies.iterdir() if p.name.endswith(BODY_SUFFIX) and not p.name.startswith("."))
+        return sorted(
+            p for p in self.bodies.iterdir() if p.name.endswith(BODY_SUFFIX) and not p.name.startswith(".")
+        )
 
     def recover_temp_bodies(self, min_age: float = STALE_TEMP_SECONDS) -> int:
         """Promote temp bodies left by a writer that died before its rename.
@@ -176,7 +188,8 @@ class Spool:
         if not self.quarantine.exists():
             return []
         return sorted(
-            p for p in self.quarantine.iterdir()
+            p
+            for p in self.quarantine.iterdir()
             if p.name.endswith(BODY_SUFFIX) and not p.name.endswith(NOTE_SUFFIX) and not p.name.startswith(".")
         )
 
@@ -278,7 +291,8 @@ def _sort_chunk(spool: Spool, chunk: list[Path], report: SortReport) -> None:
             # Keep the whole body byte for byte; its good events still land below.
             rejected = [{"index": r.index, "reason": r.reason, "raw": r.raw[:4000]} for r in parsed.rejected]
             spool.quarantine_bytes(
-                data, body_path.name[: -len(BODY_SUFFIX)],
+                data,
+                body_path.name[: -len(BODY_SUFFIX)],
                 _note(body_path, data, "events rejected", rejected=rejected, events_landing=len(parsed.events)),
             )
             report.bodies_partly_quarantined += 1
@@ -305,4 +319,3 @@ def _sort_chunk(spool: Spool, chunk: list[Path], report: SortReport) -> None:
             body_path.unlink()
     if done:
         fsutil.fsync_dir(spool.bodies)
-

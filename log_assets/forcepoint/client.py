@@ -258,15 +258,18 @@ class ForcepointClient:
             raise ApiError(resp.status_code, message + hint)
         return self.page_from_body(body, lt, remaining, format_reset(reset))
 
-    def page_from_body(self, body: bytes, lt: LogType, rate_remaining: int | None = None,
-                       rate_reset: str | None = None) -> Page:
+    def page_from_body(
+        self, body: bytes, lt: LogType, rate_remaining: int | None = None, rate_reset: str | None = None
+    ) -> Page:
         """The page in a 200 answer's body (also used for a body kept from an earlier run)."""
         try:
             doc = orjson.loads(body)
             response = doc["response"]
             data = response["data"]
         except (orjson.JSONDecodeError, KeyError, TypeError) as e:
-            raise MalformedPage(f"page is not the documented JSON envelope ({type(e).__name__}: {e})", body) from None
+            raise MalformedPage(
+                f"page is not the documented JSON envelope ({type(e).__name__}: {e})", body
+            ) from None
         token = doc.get("nextpagetoken") or None
         bad: list = []
         fmt = (response.get("dataformat") or self.response_format).lower()

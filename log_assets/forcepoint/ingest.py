@@ -41,7 +41,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from log_assets.catalog import FORCEPOINT, LogType
-from log_assets.forcepoint.client import ApiError, ForcepointClient, ForcepointError, MalformedPage, Page, QuotaExhausted
+from log_assets.forcepoint.client import (
+    ApiError,
+    ForcepointClient,
+    ForcepointError,
+    MalformedPage,
+    Page,
+    QuotaExhausted,
+)
 from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page, parse_time_us
 from log_assets.forcepoint.quota import QuotaBudget
 from log_assets.fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, read_json, replace_dir
@@ -188,10 +195,14 @@ class ForcepointIngest:
                     break
                 except BlockingIOError:
                     if not waited:
-                        self.log.info("forcepoint/%s: another run is fetching this log type; waiting for it", self.lt.name)
+                        self.log.info(
+                            "forcepoint/%s: another run is fetching this log type; waiting for it", self.lt.name
+                        )
                         waited = True
                     if time.monotonic() > deadline:
-                        raise ForcepointError(f"gave up after {self.lock_timeout:.0f}s waiting for another run fetching {self.lt.name}")
+                        raise ForcepointError(
+                            f"gave up after {self.lock_timeout:.0f}s waiting for another run fetching {self.lt.name}"
+                        )
                     time.sleep(0.5)
             yield
         finally:
@@ -217,7 +228,9 @@ class ForcepointIngest:
         self._describe_days(window_days, st, report)
         return report
 
-    def _new_walk(self, stage_from: str, end_day_excl: str, token: str | None, how: str, refetch_days: list[str]) -> dict:
+    def _new_walk(
+        self, stage_from: str, end_day_excl: str, token: str | None, how: str, refetch_days: list[str]
+    ) -> dict:
         return {
             "id": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
             "stage_from": stage_from,
@@ -231,13 +244,23 @@ class ForcepointIngest:
             "staged": [],
             "committed": [],
             "dropped_after_end": 0,
-            "counters": {"events": 0, "duplicates": 0, "quarantined": 0, "coercion_failures": 0, "outside_window": 0},
+            "counters": {
+                "events": 0,
+                "duplicates": 0,
+                "quarantined": 0,
+                "coercion_failures": 0,
+                "outside_window": 0,
+            },
         }
 
-    def _walk(self, st: dict, needed: list[str], window_days: list[str], refetch: bool, report: WalkReport) -> None:
+    def _walk(
+        self, st: dict, needed: list[str], window_days: list[str], refetch: bool, report: WalkReport
+    ) -> None:
         end_excl = (datetime.strptime(window_days[-1], "%Y-%m-%d") + timedelta(days=1)).strftime("%Y-%m-%d")
         walk = st.get("walk")
-        same_refetch = refetch and walk is not None and set(needed) <= set(walk["replace_days"]) | set(walk["committed"])
+        same_refetch = (
+            refetch and walk is not None and set(needed) <= set(walk["replace_days"]) | set(walk["committed"])
+        )
         if walk and walk["stage_from"] <= needed[0] and (not refetch or same_refetch):
             walk["end"] = max(walk["end"], end_excl)
             how = f"resumed walk {walk['id']} at page {walk['pages']}"
@@ -245,7 +268,9 @@ class ForcepointIngest:
             if walk:
                 self.log.warning(
                     "forcepoint/%s: discarding unfinished walk %s (days from %s); its days stay incomplete",
-                    self.lt.name, walk["id"], walk["stage_from"],
+                    self.lt.name,
+                    walk["id"],
+                    walk["stage_from"],
                 )
                 shutil.rmtree(self.staging_root / walk["id"], ignore_errors=True)
             tail = st.get("tail")
@@ -253,14 +278,20 @@ class ForcepointIngest:
                 stage_from = min([needed[0]] + [d for d in tail.get("open_days", []) if d < needed[0]])
                 walk = self._new_walk(stage_from, end_excl, tail["token"], "token saved by the last walk", [])
             else:
-                walk = self._new_walk(needed[0], end_excl, None, f"startdate {needed[0]}T00:00:00Z", needed if refetch else [])
+                walk = self._new_walk(
+                    needed[0], end_excl, None, f"startdate {needed[0]}T00:00:00Z", needed if refetch else []
+                )
             how = walk["started_from"]
             st["walk"] = walk
             self._save(st)
         report.started_from = how
         self.log.info(
             "forcepoint/%s: walking %s..%s (%s); %d requests left today",
-            self.lt.name, walk["stage_from"], end_excl, how, self.budget.left,
+            self.lt.name,
+            walk["stage_from"],
+            end_excl,
+            how,
+            self.budget.left,
         )
         try:
             self._pages(st, walk, report)
@@ -281,7 +312,9 @@ class ForcepointIngest:
         (a tail far behind would spend the day's budget on days nobody asked for)."""
         if tail["covered_from"] > first_needed or not tail.get("position"):
             return False
-        behind = (datetime.strptime(first_needed, "%Y-%m-%d") - datetime.strptime(tail["position"][:10], "%Y-%m-%d")).days
+        behind = (
+            datetime.strptime(first_needed, "%Y-%m-%d") - datetime.strptime(tail["position"][:10], "%Y-%m-%d")
+        ).days
         return behind <= 1
 
     def _fill_counters(self, walk: dict, report: WalkReport) -> None:
@@ -327,7 +360,12 @@ class ForcepointIngest:
                         # were in; what is already staged is deduplicated against as it lands.
                         restart = day_of(walk["max_time_us"]) if walk["max_time_us"] else walk["stage_from"]
                         restart = max(restart, walk["stage_from"])
-                        self.log.warning("forcepoint/%s: token refused (%s); restarting from %s", self.lt.name, e.server_message, restart)
+                        self.log.warning(
+                            "forcepoint/%s: token refused (%s); restarting from %s",
+                            self.lt.name,
+                            e.server_message,
+                            restart,
+                        )
                         walk["token"] = None
                         walk["stage_from"] = restart
                         stage_from_us = day_start_us(restart)
@@ -353,7 +391,10 @@ class ForcepointIngest:
                     min_us = _min_time(parsed.table)
                     passed_end = min_us is not None and min_us >= end_us
                 if not caught_up and not passed_end:
-                    ahead = (page.next_token, pool.submit(self._fetch, walk["id"], walk["stage_from"], page.next_token))
+                    ahead = (
+                        page.next_token,
+                        pool.submit(self._fetch, walk["id"], walk["stage_from"], page.next_token),
+                    )
                 page_no = walk["pages"]
                 self._land_page(st, walk, page, parsed, stage_from_us, end_us, page_no)
                 if page.records:
@@ -369,7 +410,11 @@ class ForcepointIngest:
                     last_progress = now
                     self.log.info(
                         "forcepoint/%s: %d pages, %d events, at %s; %d requests left today",
-                        self.lt.name, walk["pages"], walk["counters"]["events"], iso_us(walk["max_time_us"]), self.budget.left,
+                        self.lt.name,
+                        walk["pages"],
+                        walk["counters"]["events"],
+                        iso_us(walk["max_time_us"]),
+                        self.budget.left,
                     )
                 if caught_up:
                     report.stopped_because = "caught up with the API"
@@ -401,10 +446,14 @@ class ForcepointIngest:
             try:
                 page = self.client.page_from_body(_unpack(spooled.read_bytes()), self.lt)
             except (OSError, ValueError, pa.ArrowException, MalformedPage) as e:
-                self.log.warning("forcepoint/%s: kept answer %s unreadable (%s); asking again", self.lt.name, spooled.name, e)
+                self.log.warning(
+                    "forcepoint/%s: kept answer %s unreadable (%s); asking again", self.lt.name, spooled.name, e
+                )
                 page = None
             if page is not None and page.records:
-                self.log.info("forcepoint/%s: using the answer kept from an earlier run for this request", self.lt.name)
+                self.log.info(
+                    "forcepoint/%s: using the answer kept from an earlier run for this request", self.lt.name
+                )
             else:
                 page = None
         if page is None:
@@ -419,8 +468,9 @@ class ForcepointIngest:
 
     # ------------------------------------------------------------------------------ landing
 
-    def _land_page(self, st: dict, walk: dict, page: Page, parsed: PageTable, stage_from_us: int, end_us: int,
-                   page_no: int) -> None:
+    def _land_page(
+        self, st: dict, walk: dict, page: Page, parsed: PageTable, stage_from_us: int, end_us: int, page_no: int
+    ) -> None:
         """Stage the page's rows by day and add them to the days' merges; quarantine what cannot
         be read."""
         c = walk["counters"]
@@ -507,12 +557,14 @@ class ForcepointIngest:
             old = st.get("tail") or {}
             st["tail"] = {
                 "token": walk["token"],
-                "covered_from": walk["stage_from"] if walk["started_from"].startswith("startdate") else min(
-                    walk["stage_from"], old.get("covered_from", walk["stage_from"])
-                ),
+                "covered_from": walk["stage_from"]
+                if walk["started_from"].startswith("startdate")
+                else min(walk["stage_from"], old.get("covered_from", walk["stage_from"])),
                 # A walk that found nothing new (a poll of the open day) keeps the old position:
                 # without one the next run could not continue from the token.
-                "position": iso_us(walk["max_time_us"]) if walk["max_time_us"] is not None else old.get("position"),
+                "position": iso_us(walk["max_time_us"])
+                if walk["max_time_us"] is not None
+                else old.get("position"),
                 "open_days": open_days,
             }
         elif not caught_up:
@@ -583,16 +635,26 @@ class ForcepointIngest:
 
     def _quarantine_records(self, walk: dict, page_no: int, rejected: list) -> None:
 
-        lines = "".join(json.dumps({"reason": why, "raw": raw}, ensure_ascii=False) + "\n" for raw, why in rejected)
+        lines = "".join(
+            json.dumps({"reason": why, "raw": raw}, ensure_ascii=False) + "\n" for raw, why in rejected
+        )
         path = self.quarantine_dir / f"{walk['id']}-p{page_no:07d}.rejects.jsonl"
         atomic_write_bytes(path, lines.encode(), private=True)
-        self.log.warning("forcepoint/%s: %d record(s) quarantined to %s (first: %s)", self.lt.name, len(rejected), path, rejected[0][1])
+        self.log.warning(
+            "forcepoint/%s: %d record(s) quarantined to %s (first: %s)",
+            self.lt.name,
+            len(rejected),
+            path,
+            rejected[0][1],
+        )
 
     def _quarantine_body(self, walk: dict, body: bytes, why: str) -> None:
         base = self.quarantine_dir / f"{walk['id']}-p{walk['pages']:07d}"
         atomic_write_bytes(base.with_suffix(".body"), body, private=True)
         atomic_write_bytes(base.with_suffix(".why.txt"), why.encode(), private=True)
-        self.log.error("forcepoint/%s: unreadable page quarantined to %s: %s", self.lt.name, base.with_suffix(".body"), why)
+        self.log.error(
+            "forcepoint/%s: unreadable page quarantined to %s: %s", self.lt.name, base.with_suffix(".body"), why
+        )
 
     # -------------------------------------------------------------------------------- report
 

@@ -21,7 +21,10 @@ from log_assets.lake.schema import UTC_TS, Coercer, arrow_schema, typed_columns
 
 csv.field_size_limit(64 * 1024 * 1024)  # DLP fields can be long; the default 128 KiB would reject them
 
-_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _day_cache: dict[tuple[int, int, int], int] = {}
 
@@ -95,7 +98,9 @@ class IdStrategy:
         # merge; two scans of one file differ in time (syslogheader has microseconds) or content.
         # Empty and missing values hash the same, and numbers as their text, so JSON and CSV agree.
         items = [(k, _canon(rec[k])) for k in self.identity_fields if rec.get(k) not in (None, "")]
-        digest = hashlib.sha256(json.dumps(items, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()[:32]
+        digest = hashlib.sha256(json.dumps(items, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()[
+            :32
+        ]
         prefix = rec.get(self.prefix) if self.prefix else None
         return f"{_canon(prefix)}:{digest}" if prefix not in (None, "") else digest
 
@@ -112,7 +117,9 @@ def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy 
     time_field = lt.time_field
     for rec in records:
         if not isinstance(rec, dict):
-            out.rejected.append((json.dumps(rec, ensure_ascii=False), f"record is a {type(rec).__name__}, not an object"))
+            out.rejected.append(
+                (json.dumps(rec, ensure_ascii=False), f"record is a {type(rec).__name__}, not an object")
+            )
             continue
         try:
             raw = orjson.dumps(rec).decode()
@@ -183,7 +190,9 @@ def parse_page(lt: LogType, records: list, ingested_us: int, ids: IdStrategy, co
             if isinstance(r, dict):
                 recs.append(r)
             else:
-                rejected.append((json.dumps(r, ensure_ascii=False), f"record is a {type(r).__name__}, not an object"))
+                rejected.append(
+                    (json.dumps(r, ensure_ascii=False), f"record is a {type(r).__name__}, not an object")
+                )
     time_field = lt.time_field
     tvals = [r.get(time_field) for r in recs]
     times = _times(tvals)
@@ -199,7 +208,9 @@ def parse_page(lt: LogType, records: list, ingested_us: int, ids: IdStrategy, co
         keep = []
         for i, (t, e) in enumerate(zip(times, eids)):
             if t is None:
-                rejected.append((raws[i].decode(), f"missing or unreadable {time_field!r}: {str(tvals[i])[:60]!r}"))
+                rejected.append(
+                    (raws[i].decode(), f"missing or unreadable {time_field!r}: {str(tvals[i])[:60]!r}")
+                )
             elif e is None:
                 rejected.append((raws[i].decode(), f"missing id field {' / '.join(lt.key_fields)}"))
             else:
@@ -241,7 +252,12 @@ def parse_csv(text: str) -> tuple[list[dict], list]:
             break
         except csv.Error as e:
             # The rest of the page cannot be split into rows reliably: keep the whole page text.
-            bad.append((text, f"CSV error at line {reader.line_num}: {e} (whole page text kept; {len(records)} rows before it landed)"))
+            bad.append(
+                (
+                    text,
+                    f"CSV error at line {reader.line_num}: {e} (whole page text kept; {len(records)} rows before it landed)",
+                )
+            )
             break
         if not row:
             continue

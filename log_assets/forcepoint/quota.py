@@ -65,7 +65,11 @@ class QuotaBudget:
                 raise QuotaExhausted(
                     f"request budget for Forcepoint {self.log_type} logs is spent for {st['day']} "
                     f"({st['spent']} sent by this pipeline, budget {self.limit} minus reserve {self.reserve}"
-                    + (f", server reports {st['server_remaining']} left" if st.get("server_remaining") is not None else "")
+                    + (
+                        f", server reports {st['server_remaining']} left"
+                        if st.get("server_remaining") is not None
+                        else ""
+                    )
                     + f"); it resets at {next_reset(st['day'])}. The position is saved: run again after the reset.",
                     next_reset(st["day"]),
                 )

@@ -147,7 +147,10 @@ def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
             text = None
         if text is not None:
             text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
-            if pc.all(pc.match_substring_regex(text, _INT_TEXT if type_ == INT else _FLOAT_TEXT)).as_py() is not False:
+            if (
+                pc.all(pc.match_substring_regex(text, _INT_TEXT if type_ == INT else _FLOAT_TEXT)).as_py()
+                is not False
+            ):
                 return pc.cast(text, arrow_type)
     return pa.array([coercer(v, type_) for v in values], type=arrow_type)
 

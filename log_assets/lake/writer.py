@@ -28,7 +28,9 @@ def _public_mode(tmp: str, private: bool) -> None:
 ROW_GROUP_ROWS = 64_000
 
 
-def write_parquet_atomic(table: pa.Table, path: Path, compression: str = COMPRESSION, private: bool = False) -> None:
+def write_parquet_atomic(
+    table: pa.Table, path: Path, compression: str = COMPRESSION, private: bool = False
+) -> None:
     ensure_dir(path.parent, private=private)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

@@ -49,45 +49,93 @@ def parser() -> argparse.ArgumentParser:
     a("--seed", type=int, default=D.seed)
     a("--days", type=int, default=D.days, help="UTC days of events up to --end [%(default)s]")
     a("--end", default=None, help="end of the generated events, ISO 8601 UTC [now]")
-    a("--events-per-day", action="append", default=[], metavar="N|TYPE=N",
-      help=f"Forcepoint events per day and type; repeatable, TYPE=N for one type [{DEFAULT_EVENTS_PER_DAY}]")
+    a(
+        "--events-per-day",
+        action="append",
+        default=[],
+        metavar="N|TYPE=N",
+        help=f"Forcepoint events per day and type; repeatable, TYPE=N for one type [{DEFAULT_EVENTS_PER_DAY}]",
+    )
     a("--page-size", type=int, default=D.page_size)
     a("--quota", type=int, default=D.quota, help="requests per log type per UTC day [%(default)s]")
     a("--duplicate-rate", type=float, default=D.duplicate_rate)
     a("--forcepoint-token", default=D.forcepoint_token)
     a("--forcepoint-username", default=D.forcepoint_username)
     a("--forcepoint-password", default=D.forcepoint_password)
-    a("--forbidden-token", default=D.forcepoint_forbidden_token,
-      help="a Forcepoint bearer token (or Basic password) of a user who is not a sysadmin: answered with 403")
+    a(
+        "--forbidden-token",
+        default=D.forcepoint_forbidden_token,
+        help="a Forcepoint bearer token (or Basic password) of a user who is not a sysadmin: answered with 403",
+    )
     a("--aperture-client-id", default=D.aperture_client_id)
     a("--aperture-client-secret", default=D.aperture_client_secret)
-    a("--aperture-backlog", type=int, default=D.aperture_backlog_per_type, help="events per Aperture type queued at start")
-    a("--aperture-expires-in", type=_expires_in, default=D.aperture_expires_in,
-      help="access token lifetime in seconds, or 'none' (no expires_in) [%(default)s]")
-    a("--aperture-ttl", type=float, default=D.aperture_ttl, help="seconds an unread event stays queued [%(default)s]")
+    a(
+        "--aperture-backlog",
+        type=int,
+        default=D.aperture_backlog_per_type,
+        help="events per Aperture type queued at start",
+    )
+    a(
+        "--aperture-expires-in",
+        type=_expires_in,
+        default=D.aperture_expires_in,
+        help="access token lifetime in seconds, or 'none' (no expires_in) [%(default)s]",
+    )
+    a(
+        "--aperture-ttl",
+        type=float,
+        default=D.aperture_ttl,
+        help="seconds an unread event stays queued [%(default)s]",
+    )
     a("--aperture-bulk-max", type=int, default=D.aperture_bulk_max)
     a("--aperture-max-concurrent", type=int, default=D.aperture_max_concurrent)
-    a("--long-poll", type=float, default=20.0, help="seconds an Aperture read waits on an empty queue [%(default)s]")
-    a("--broken-rate", type=float, default=D.aperture_broken_rate, help="share of Aperture bodies that are not valid JSON")
+    a(
+        "--long-poll",
+        type=float,
+        default=20.0,
+        help="seconds an Aperture read waits on an empty queue [%(default)s]",
+    )
+    a(
+        "--broken-rate",
+        type=float,
+        default=D.aperture_broken_rate,
+        help="share of Aperture bodies that are not valid JSON",
+    )
     a("--latency", type=float, default=D.latency, help="seconds added before every answer")
-    a("--fault", action="append", default=[], metavar="KIND[:COUNT[:PATH[:SECONDS]]]",
-      help=f"inject a fault into the next COUNT matching requests; KIND is one of {', '.join(KINDS)}; "
-           "PATH is forcepoint, aperture, aperture_token, any or a path prefix (repeatable)")
+    a(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="KIND[:COUNT[:PATH[:SECONDS]]]",
+        help=f"inject a fault into the next COUNT matching requests; KIND is one of {', '.join(KINDS)}; "
+        "PATH is forcepoint, aperture, aperture_token, any or a path prefix (repeatable)",
+    )
     return p
 
 
 def config_from(args: argparse.Namespace) -> SimConfig:
     return SimConfig(
-        seed=args.seed, days=args.days, end=args.end,
+        seed=args.seed,
+        days=args.days,
+        end=args.end,
         forcepoint_events_per_day=_events_per_day(args.events_per_day),
-        page_size=args.page_size, quota=args.quota, duplicate_rate=args.duplicate_rate,
-        forcepoint_token=args.forcepoint_token, forcepoint_username=args.forcepoint_username,
-        forcepoint_password=args.forcepoint_password, forcepoint_forbidden_token=args.forbidden_token,
-        aperture_client_id=args.aperture_client_id, aperture_client_secret=args.aperture_client_secret,
-        aperture_backlog_per_type=args.aperture_backlog, aperture_expires_in=args.aperture_expires_in,
-        aperture_ttl=args.aperture_ttl, aperture_bulk_max=args.aperture_bulk_max,
-        aperture_max_concurrent=args.aperture_max_concurrent, long_poll=args.long_poll,
-        aperture_broken_rate=args.broken_rate, latency=args.latency,
+        page_size=args.page_size,
+        quota=args.quota,
+        duplicate_rate=args.duplicate_rate,
+        forcepoint_token=args.forcepoint_token,
+        forcepoint_username=args.forcepoint_username,
+        forcepoint_password=args.forcepoint_password,
+        forcepoint_forbidden_token=args.forbidden_token,
+        aperture_client_id=args.aperture_client_id,
+        aperture_client_secret=args.aperture_client_secret,
+        aperture_backlog_per_type=args.aperture_backlog,
+        aperture_expires_in=args.aperture_expires_in,
+        aperture_ttl=args.aperture_ttl,
+        aperture_bulk_max=args.aperture_bulk_max,
+        aperture_max_concurrent=args.aperture_max_concurrent,
+        long_poll=args.long_poll,
+        aperture_broken_rate=args.broken_rate,
+        latency=args.latency,
     )
 
 

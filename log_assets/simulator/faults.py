@@ -37,12 +37,16 @@ class Faults:
         self._faults: list[Fault] = []
         self.injected: list[tuple[str, str, str | None]] = []  # (kind, request path, log type)
 
-    def add(self, kind: str, count: int = 1, path: str = "any", seconds: float = 0.0, log_type: str | None = None) -> None:
+    def add(
+        self, kind: str, count: int = 1, path: str = "any", seconds: float = 0.0, log_type: str | None = None
+    ) -> None:
         kind = str(kind)
         if kind not in KINDS:
             raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(KINDS)}")
         if not (path in AREAS or path.startswith("/")):
-            raise ValueError(f"unknown fault path {path!r}; use one of {', '.join(AREAS)} or a path starting with /")
+            raise ValueError(
+                f"unknown fault path {path!r}; use one of {', '.join(AREAS)} or a path starting with /"
+            )
         if kind == "slow" and seconds <= 0:
             seconds = 1.0
         with self._lock:

@@ -145,7 +145,11 @@ class Handler(BaseHTTPRequestHandler):
             phrase = HTTPStatus(resp.status).phrase
         except ValueError:
             phrase = ""
-        lines = [f"HTTP/1.1 {resp.status} {phrase}", f"Date: {formatdate(usegmt=True)}", f"Server: {self.server_version}"]
+        lines = [
+            f"HTTP/1.1 {resp.status} {phrase}",
+            f"Date: {formatdate(usegmt=True)}",
+            f"Server: {self.server_version}",
+        ]
         if resp.content_type:
             lines.append(f"Content-Type: {resp.content_type}")
         if resp.status != 204:

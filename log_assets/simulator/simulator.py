@@ -40,7 +40,10 @@ class Simulator:
             self.aperture.open()
             self._server = SimulatorHTTPServer(self._port, self)
             self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="log-assets-simulator", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="log-assets-simulator",
+                daemon=True,
             )
             self._thread.start()
         return self

@@ -22,8 +22,9 @@ from log_assets.simulator.simulator import Simulator
 
 TEST_END = "2026-11-20T12:00:00Z"
 # Small, fast defaults for tests; every field can be overridden.
-TEST_DEFAULTS = dict(end=TEST_END, days=3, forcepoint_events_per_day=60, page_size=50, aperture_backlog_per_type=20,
-                     long_poll=0.1)
+TEST_DEFAULTS = dict(
+    end=TEST_END, days=3, forcepoint_events_per_day=60, page_size=50, aperture_backlog_per_type=20, long_poll=0.1
+)
 
 
 def sim_config(**overrides) -> SimConfig:
@@ -57,8 +58,15 @@ def aperture_token(sim: Simulator, session: requests.Session | None = None) -> s
     return r.json()["access_token"]
 
 
-def fetch_forcepoint(sim: Simulator, log_type: str, startdate: str, cv: str = "1.1.5", fmt: str = "json",
-                     session: requests.Session | None = None, max_pages: int = 100_000) -> tuple[list[dict], str, int]:
+def fetch_forcepoint(
+    sim: Simulator,
+    log_type: str,
+    startdate: str,
+    cv: str = "1.1.5",
+    fmt: str = "json",
+    session: requests.Session | None = None,
+    max_pages: int = 100_000,
+) -> tuple[list[dict], str, int]:
     """Page a log type from `startdate` until caught up: (records, last token, requests made).
 
     CSV pages are parsed with the csv module, so their records hold strings.

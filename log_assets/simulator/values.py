@@ -52,14 +52,30 @@ _CITIES = [
 ]
 
 _PEOPLE = [
-    ("Alice", "Nguyen", "Engineering"), ("Bob", "Martinez", "Sales"), ("Carol", "O'Brien", "Finance"),
-    ("David", "Kim", "Engineering"), ("Eve", "Schmidt", "Legal"), ("Frank", "Okafor", "IT"),
-    ("Grace", "Liu", "Engineering"), ("Hiro", "Tanaka", "Sales"), ("Isabel", "Álvarez", "Marketing"),
-    ("Jonas", "Müller", "Finance"), ("Karen", "Smith", "HR"), ("Luis", "García", "Sales"),
-    ("Maya", "Patel", "Engineering"), ("Noah", "Johnson", "IT"), ("Olga", "Ivanova", "Finance"),
-    ("Pierre", "Dubois", "Marketing"), ("Quinn", "Taylor", "Legal"), ("Rosa", "Silva", "Sales"),
-    ("Søren", "Larsen", "Engineering"), ("Tom", "Baker", "Executive"), ("Uma", "Rao", "Engineering"),
-    ("Victor", "Chen", "IT"), ("Wendy", "Clark", "HR"), ("Zoë", "Fischer", "Marketing"),
+    ("Alice", "Nguyen", "Engineering"),
+    ("Bob", "Martinez", "Sales"),
+    ("Carol", "O'Brien", "Finance"),
+    ("David", "Kim", "Engineering"),
+    ("Eve", "Schmidt", "Legal"),
+    ("Frank", "Okafor", "IT"),
+    ("Grace", "Liu", "Engineering"),
+    ("Hiro", "Tanaka", "Sales"),
+    ("Isabel", "Álvarez", "Marketing"),
+    ("Jonas", "Müller", "Finance"),
+    ("Karen", "Smith", "HR"),
+    ("Luis", "García", "Sales"),
+    ("Maya", "Patel", "Engineering"),
+    ("Noah", "Johnson", "IT"),
+    ("Olga", "Ivanova", "Finance"),
+    ("Pierre", "Dubois", "Marketing"),
+    ("Quinn", "Taylor", "Legal"),
+    ("Rosa", "Silva", "Sales"),
+    ("Søren", "Larsen", "Engineering"),
+    ("Tom", "Baker", "Executive"),
+    ("Uma", "Rao", "Engineering"),
+    ("Victor", "Chen", "IT"),
+    ("Wendy", "Clark", "HR"),
+    ("Zoë", "Fischer", "Marketing"),
 ]
 _DEVICES = ["Windows 10", "Windows 11", "Mac OS X 14.4", "Mac OS X 13.6", "iOS 17.4", "Android 14", "Linux"]
 
@@ -82,8 +98,13 @@ def _build_users() -> tuple[User, ...]:
                 department=dept,
                 device=_DEVICES[i % len(_DEVICES)],
                 ip=f"10.{20 + i % 5}.{(i * 37) % 250}.{10 + i * 3}",
-                city=city[0], region=city[1], region_code=city[2], country_code=city[3], country=city[4],
-                lat=city[5], long=city[6],
+                city=city[0],
+                region=city[1],
+                region_code=city[2],
+                country_code=city[3],
+                country=city[4],
+                lat=city[5],
+                long=city[6],
             )
         )
     return tuple(users)
@@ -125,7 +146,18 @@ ACTIONS = ["Allowed", "Alert", "Quarantined", "NotifyAdmin", "NotifyOwner", "Blo
 ACTION_WEIGHTS = (80, 6, 3, 4, 3, 4)
 DLP_ACTIONS = ["Alert", "Quarantined", "NotifyAdmin", "NotifyOwner", "Blocked"]
 
-ACCESS_ACTIVITIES = ["Access", "Login", "Downloaded", "Uploaded", "Edit", "Email", "Attachment", "Files", "Report", "Share"]
+ACCESS_ACTIVITIES = [
+    "Access",
+    "Login",
+    "Downloaded",
+    "Uploaded",
+    "Edit",
+    "Email",
+    "Attachment",
+    "Files",
+    "Report",
+    "Share",
+]
 ACCESS_ACTIVITY_WEIGHTS = (30, 10, 12, 8, 8, 12, 4, 6, 3, 4)
 HTTP_METHODS = ["GET", "GET", "GET", "POST", "POST", "PUT", "DELETE", "PATCH"]
 RESPONSE_CODES = [200, 200, 200, 200, 200, 204, 302, 304, 401, 403, 404, 500]
@@ -135,39 +167,78 @@ DLP_PATTERNS = [
     "US Social Security Number (078-05-1120)",
     "Credit Card Number (4111 1111 1111 1111)",
     "PCI (Visa, MasterCard)",
-    "HIPAA (diagnosis, \"patient id\")",
+    'HIPAA (diagnosis, "patient id")',
     "Source Code (private key)",
     "IBAN (DE89 3704 0044 0532 0130 00)",
 ]
 
 FILE_STEMS = [
-    "Q3 forecast", "Budget, FY26 (final)", "customer-list", "Résumé \"v2\"", "architecture diagram",
-    "board deck", "payroll_2026", "contract - Müller GmbH", "incident report", "roadmap; draft",
-    "passwords", "design spec", "Übersicht Vertrieb", "offer letter", "meeting notes",
+    "Q3 forecast",
+    "Budget, FY26 (final)",
+    "customer-list",
+    'Résumé "v2"',
+    "architecture diagram",
+    "board deck",
+    "payroll_2026",
+    "contract - Müller GmbH",
+    "incident report",
+    "roadmap; draft",
+    "passwords",
+    "design spec",
+    "Übersicht Vertrieb",
+    "offer letter",
+    "meeting notes",
 ]
 FILE_EXTS = ["xlsx", "docx", "pdf", "pptx", "csv", "txt", "zip", "py", "png"]
-DOC_TYPES = {"xlsx": "Microsoft Excel", "docx": "Microsoft Word", "pdf": "PDF", "pptx": "Microsoft PowerPoint",
-             "csv": "Text", "txt": "Text", "zip": "Archive", "py": "Source code", "png": "Image"}
+DOC_TYPES = {
+    "xlsx": "Microsoft Excel",
+    "docx": "Microsoft Word",
+    "pdf": "PDF",
+    "pptx": "Microsoft PowerPoint",
+    "csv": "Text",
+    "txt": "Text",
+    "zip": "Archive",
+    "py": "Source code",
+    "png": "Image",
+}
 FOLDERS = ["/", "/Shared", "/Finance/2026", "/Engineering/Specs", "/HR/Confidential", "/Sales, EMEA", "/Personal"]
 FILE_STATUSES = ["Private", "Public", "Internal", "External", "DLP", "Renamed", "Moved"]
 CLASSIFY_LABELS = ["", "", "Confidential", "Internal Only", "Public", "Restricted"]
 
 EMAIL_SUBJECTS = [
-    "Weekly sync", "Re: Q3 numbers, draft", "FW: \"Urgent\" invoice #4411", "Lunch?",
-    "Contract for review\nplease sign by Friday", "Café meeting notes", "Offsite agenda; final",
+    "Weekly sync",
+    "Re: Q3 numbers, draft",
+    'FW: "Urgent" invoice #4411',
+    "Lunch?",
+    "Contract for review\nplease sign by Friday",
+    "Café meeting notes",
+    "Offsite agenda; final",
     "Customer escalation – ACME-1234",
 ]
 PAGE_TITLES = {
-    "Office 365": "Inbox - Outlook", "Google Drive": "My Drive - Google Drive", "Gmail": "Inbox (3) - Gmail",
-    "Box": "Files - Box", "Dropbox": "Home - Dropbox", "Salesforce": "Dashboard, \"Sales\" view | Salesforce",
-    "Slack": "Slack | general", "OneDrive": "My files - OneDrive", "SharePoint": "Finance – Shared Documents",
-    "GitHub": "acme/platform: Pull requests", "Workday": "Workday – Home", "Zoom": "Zoom Meeting",
+    "Office 365": "Inbox - Outlook",
+    "Google Drive": "My Drive - Google Drive",
+    "Gmail": "Inbox (3) - Gmail",
+    "Box": "Files - Box",
+    "Dropbox": "Home - Dropbox",
+    "Salesforce": 'Dashboard, "Sales" view | Salesforce',
+    "Slack": "Slack | general",
+    "OneDrive": "My files - OneDrive",
+    "SharePoint": "Finance – Shared Documents",
+    "GitHub": "acme/platform: Pull requests",
+    "Workday": "Workday – Home",
+    "Zoom": "Zoom Meeting",
 }
 
-ADMIN_ACTIVITIES = [("Login", "POST /admin/login"), ("Logout", "POST /admin/logout"),
-                    ("Policy Change", "PUT /admin/policies/1042"), ("User Added", "POST /admin/users"),
-                    ("Report Export", "GET /admin/reports/export?format=csv"),
-                    ("Settings Change", "PUT /admin/settings/api"), ("Group Edit", "PATCH /admin/groups/355160")]
+ADMIN_ACTIVITIES = [
+    ("Login", "POST /admin/login"),
+    ("Logout", "POST /admin/logout"),
+    ("Policy Change", "PUT /admin/policies/1042"),
+    ("User Added", "POST /admin/users"),
+    ("Report Export", "GET /admin/reports/export?format=csv"),
+    ("Settings Change", "PUT /admin/settings/api"),
+    ("Group Edit", "PATCH /admin/groups/355160"),
+]
 
 CLOUD_AUDIT_ACTIVITIES = ["Scan", "Upload", "Share", "Edit", "Download", "Delete", "Rename", "Move", "Create copy"]
 
@@ -186,21 +257,31 @@ WEB_SITES = [
     ("www.amazon.com", "Shopping", "General", "Trustworthy", 84),
     ("login.microsoftonline.com", "Business", "Productivity", "Trustworthy", 95),
 ]
-CUSTOM_CATEGORIES = ["[]", "[]", "[\"Purple\"]", "[\"Allowed Vendors\"]", "[\"Purple\", \"Watchlist\"]"]
+CUSTOM_CATEGORIES = ["[]", "[]", '["Purple"]', '["Allowed Vendors"]', '["Purple", "Watchlist"]']
 CUSTOM_LOCATIONS = ["HQ", "Remote", "Branch - Lyon", "Branch, Austin", "VPN"]
 GATEWAYS = ["34.82.11.200", "35.186.4.17", "20.51.7.93", "52.31.140.8"]
 PROTOCOLS = ["https", "https", "https", "http", "ftp"]
 
 HEALTH_STATUSES = ["OK", "OK", "OK", "Degraded", "Error"]
 HEALTH_DETAILS = [
-    "", "", "Upstream responded slowly", "Timeout contacting backend, retrying",
-    "TLS handshake failed: \"certificate expired\"", "Rate limited by provider\nretry-after: 30",
+    "",
+    "",
+    "Upstream responded slowly",
+    "Timeout contacting backend, retrying",
+    'TLS handshake failed: "certificate expired"',
+    "Rate limited by provider\nretry-after: 30",
     "Connexion réinitialisée par le pair",
 ]
 HEALTH_COMPONENTS = ["proxy", "api-connector", "directory-sync", "log-export", "smartedge-gateway", "reporting"]
 HEALTH_REGIONS = ["us-west", "us-east", "eu-central", "eu-west", "ap-south"]
-API_ENDPOINTS = ["/v1.0/me/drive/root/delta", "/drive/v3/changes", "/2.0/events", "/services/data/v59.0/query",
-                 "/api/conversations.history", "/files/list_folder/continue"]
+API_ENDPOINTS = [
+    "/v1.0/me/drive/root/delta",
+    "/drive/v3/changes",
+    "/2.0/events",
+    "/services/data/v59.0/query",
+    "/api/conversations.history",
+    "/files/list_folder/continue",
+]
 
 ZTNA_APPS = ["Jira (private)", "Jenkins", "HR Portal", "Git server", "Finance ERP", "Grafana"]
 ZTNA_CONNECTORS = ["dc1-connector-a", "dc1-connector-b", "aws-us-east-1", "azure-westeurope"]

@@ -18,7 +18,11 @@ FORCEPOINT_CLOUDSUMMARY = TableRef("forcepoint", "cloudsummary")
 APERTURE_INCIDENT = TableRef("aperture", "incident")
 APERTURE_VIOLATION = TableRef("aperture", "policy_violation")
 APERTURE_REMEDIATION = TableRef("aperture", "remediation")
-FORCEPOINT_DLP_SOURCES = (TableRef("forcepoint", "swgwebdlp"), TableRef("forcepoint", "access"), TableRef("forcepoint", "cloudaudit"))
+FORCEPOINT_DLP_SOURCES = (
+    TableRef("forcepoint", "swgwebdlp"),
+    TableRef("forcepoint", "access"),
+    TableRef("forcepoint", "cloudaudit"),
+)
 
 EVENTS = TableRef("analytics", "events")
 
@@ -97,8 +101,14 @@ class Derived:
                 self.update(w, seq, cur[0], report)
             w.set_cursor(self.ref.key, seq, version)
             report.rows = w.row_count(self.ref)
-        w.log.info("%s: %s refresh, %d keys, %d days, %d rows", self.ref.key,
-                   "full" if full else "incremental", report.keys, report.days, report.rows)
+        w.log.info(
+            "%s: %s refresh, %d keys, %d days, %d rows",
+            self.ref.key,
+            "full" if full else "incremental",
+            report.keys,
+            report.days,
+            report.rows,
+        )
         return report
 
     def replace(self, w, seq: int, where: str, select: str) -> None:
@@ -135,8 +145,14 @@ class LatestPerKey(Derived):
         return (self.source,)
 
     def select(self, key_filter: str) -> str:
-        return sql("latest", "select", source=self.source.sql, key=ident(self.key), key_filter=key_filter,
-                   order=sql("latest", self.order))
+        return sql(
+            "latest",
+            "select",
+            source=self.source.sql,
+            key=ident(self.key),
+            key_filter=key_filter,
+            order=sql("latest", self.order),
+        )
 
     def statements(self) -> list[str]:
         return [self.select("true")]
@@ -165,7 +181,11 @@ class Incidents(Derived):
     """analytics.incidents: Aperture incidents by incident_id, Forcepoint DLP hits by day."""
 
     ref = TableRef("analytics", "incidents")
-    keyed_sources = {APERTURE_INCIDENT: "incident_id", APERTURE_VIOLATION: "incident_id", APERTURE_REMEDIATION: "incident_id"}
+    keyed_sources = {
+        APERTURE_INCIDENT: "incident_id",
+        APERTURE_VIOLATION: "incident_id",
+        APERTURE_REMEDIATION: "incident_id",
+    }
 
     @property
     def reads(self) -> tuple[TableRef, ...]:
@@ -187,11 +207,15 @@ class Incidents(Derived):
         report.keys = self.pending_keys(w, since, self.keyed_sources)
         if report.keys:
             key_filter = sql("derive", "key_filter", column="incident_id", keys="_keys")
-            self.replace(w, seq, sql("incidents", "aperture_rows", key_filter=key_filter), self.aperture(key_filter))
+            self.replace(
+                w, seq, sql("incidents", "aperture_rows", key_filter=key_filter), self.aperture(key_filter)
+            )
         report.days = self.pending_days(w, since, FORCEPOINT_DLP_SOURCES)
         if report.days:
             day_filter = sql("derive", "day_filter")
-            self.replace(w, seq, sql("incidents", "forcepoint_rows", day_filter=day_filter), self.forcepoint(day_filter))
+            self.replace(
+                w, seq, sql("incidents", "forcepoint_rows", day_filter=day_filter), self.forcepoint(day_filter)
+            )
 
 
 class ActivityDaily(Derived):
@@ -220,7 +244,9 @@ class ActivityDaily(Derived):
 
 
 DERIVED: tuple[Derived, ...] = (
-    LatestPerKey(TableRef("forcepoint", "cloudsummary_current"), FORCEPOINT_CLOUDSUMMARY, "fileid", "cloudsummary_order"),
+    LatestPerKey(
+        TableRef("forcepoint", "cloudsummary_current"), FORCEPOINT_CLOUDSUMMARY, "fileid", "cloudsummary_order"
+    ),
     LatestPerKey(TableRef("aperture", "incident_current"), APERTURE_INCIDENT, "incident_id", "incident_order"),
     Incidents(),
     ActivityDaily(),
@@ -245,7 +271,13 @@ def define_events_view(w) -> None:
         source = sql("tables", "events_source", mapping=fragment, table=src.ref.sql)
         provided = set(w.conn.sql(source).columns)
         columns = ", ".join(
-            sql("tables", "events_column", value=ident(name) if name in provided else "NULL", type=type_, name=ident(name))
+            sql(
+                "tables",
+                "events_column",
+                value=ident(name) if name in provided else "NULL",
+                type=type_,
+                name=ident(name),
+            )
             for name, type_ in EVENT_COLUMNS
         )
         branches.append(sql("tables", "events_branch", columns=columns, source=source))

@@ -85,11 +85,15 @@ def _load(w, src: Source, days: list[date], lake: dict[date, LakeDay]) -> LoadRe
         seq = w.new_batch(f"load {src.ref.key}")
         logged = {**names, "seq": seq}
         w.run("load", "set_days", {"days": days})
-        w.run("load", "set_lake_days", {
-            "days": [p.day for p in present],
-            "files": [len(p.files) for p in present],
-            "signatures": [p.signature for p in present],
-        })
+        w.run(
+            "load",
+            "set_lake_days",
+            {
+                "days": [p.day for p in present],
+                "files": [len(p.files) for p in present],
+                "signatures": [p.signature for p in present],
+            },
+        )
         w.run("load", "neighbours")
         columns = ""
         if files:
@@ -132,7 +136,12 @@ def _load(w, src: Source, days: list[date], lake: dict[date, LakeDay]) -> LoadRe
     )
     w.log.info(
         "%s: loaded %d day(s) %s..%s: %d lake rows -> %d rows",
-        src.ref.key, len(days), days[0], days[-1], report.lake_rows, report.rows,
+        src.ref.key,
+        len(days),
+        days[0],
+        days[-1],
+        report.lake_rows,
+        report.rows,
     )
     return report
 

@@ -99,8 +99,16 @@ def _export_table(w, t: TableRef, days: list[date], seq: int) -> int:
         names = {"table_name": t.key}
         w.run("export", "retire_replaced", names)
         w.run("export", "drop_replaced", names)
-        w.run("export", "add_exported", {**names, "days": written, "paths": [by_day[d] for d in written],
-                                          "rows": [counts[d] for d in written]})
+        w.run(
+            "export",
+            "add_exported",
+            {
+                **names,
+                "days": written,
+                "paths": [by_day[d] for d in written],
+                "rows": [counts[d] for d in written],
+            },
+        )
         w.run("export", "forget_table_columns", names)
         w.run("export", "set_table_columns", {**names, "columns": _columns_signature(w.columns(t))})
     return len(written)
@@ -128,14 +136,17 @@ def write_snapshot(w) -> None:
                     continue
                 columns = w.columns(t)
                 if t.key in files:
-                    snap.execute(sql(
-                        "snapshot", "view", table=t.sql,
-                        columns=", ".join(ident(n) for n, _ in columns),
-                        files="[" + ", ".join(literal(p) for p in files[t.key]) + "]",
-                    ))
+                    snap.execute(
+                        sql(
+                            "snapshot",
+                            "view",
+                            table=t.sql,
+                            columns=", ".join(ident(n) for n, _ in columns),
+                            files="[" + ", ".join(literal(p) for p in files[t.key]) + "]",
+                        )
+                    )
                 else:
-                    snap.execute(sql("snapshot", "empty", table=t.sql,
-                                     column_defs=column_defs(columns)))
+                    snap.execute(sql("snapshot", "empty", table=t.sql, column_defs=column_defs(columns)))
             for v in views:  # after the tables they read
                 snap.execute(v)
             snap.register("_loads", loads)

@@ -235,7 +235,9 @@ def _published_files(layout: Layout, connect: Connect, log) -> list[tuple[str, d
             conn.execute("CHECKPOINT")
         return rows
     except duckdb.Error as e:
-        log.warning("cannot read the previous build file %s (%s); its files will be swept by age", layout.build_db, e)
+        log.warning(
+            "cannot read the previous build file %s (%s); its files will be swept by age", layout.build_db, e
+        )
         return []
 
 

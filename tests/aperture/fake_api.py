@@ -35,14 +35,20 @@ class FakeAperture:
         self.delivered: list[bytes] = []  # every body the server sent (popped)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def env(self) -> dict:
-        return {"APERTURE_API_URL": self.url, "APERTURE_CLIENT_ID": self.client_id, "APERTURE_CLIENT_SECRET": self.client_secret}
+        return {
+            "APERTURE_API_URL": self.url,
+            "APERTURE_CLIENT_ID": self.client_id,
+            "APERTURE_CLIENT_SECRET": self.client_secret,
+        }
 
     def __enter__(self):
         self._thread.start()
@@ -88,7 +94,14 @@ class FakeAperture:
                 n = int(self.headers.get("Content-Length") or 0)
                 form = parse_qs(self.rfile.read(n).decode())
                 with fake.lock:
-                    fake.requests.append({"method": "POST", "path": self.path, "auth": self.headers.get("Authorization"), "form": form})
+                    fake.requests.append(
+                        {
+                            "method": "POST",
+                            "path": self.path,
+                            "auth": self.headers.get("Authorization"),
+                            "form": form,
+                        }
+                    )
                     scripted = fake.token_script.popleft() if fake.token_script else None
                 if self.path != "/oauth/token":
                     return self._send(404, b'{"error":"not found"}')
@@ -96,7 +109,9 @@ class FakeAperture:
                     return self._send(scripted, b'{"error":"scripted"}')
                 want = "Basic " + base64.b64encode(f"{fake.client_id}:{fake.client_secret}".encode()).decode()
                 if self.headers.get("Authorization") != want or form.get("grant_type") != ["client_credentials"]:
-                    return self._send(401, b'{"error":"unauthorized","error_description":"bad client credentials"}')
+                    return self._send(
+                        401, b'{"error":"unauthorized","error_description":"bad client credentials"}'
+                    )
                 with fake.lock:
                     token = f"tok-{len(fake.tokens) + 1}"
                     fake.tokens.append(token)
@@ -115,7 +130,7 @@ class FakeAperture:
                     return self._send(404, b'{"error":"not found"}')
                 if fake.latency:
                     time.sleep(fake.latency)
-                token = auth[len("Bearer "):] if auth.startswith("Bearer ") else ""
+                token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
                 if token not in fake.tokens or token in fake.revoked:
                     return self._send(401, b'{"error":"invalid_token"}')
                 with fake.lock:

@@ -26,7 +26,9 @@ def lake_rows(home, log_type: str | None = None) -> list[dict]:
     if not list(base.glob(f"{log_type or '*'}/date=*/*.parquet")):
         return []
     con = duckdb.connect()
-    rel = con.sql(f"SELECT * , filename FROM read_parquet('{pattern}', union_by_name=true, filename=true, hive_partitioning=false)")
+    rel = con.sql(
+        f"SELECT * , filename FROM read_parquet('{pattern}', union_by_name=true, filename=true, hive_partitioning=false)"
+    )
     cols = rel.columns
     return [dict(zip(cols, r)) for r in rel.fetchall()]
 
@@ -35,4 +37,8 @@ def quarantined_bodies(home) -> dict[str, bytes]:
     q = Path(home.quarantine) / "aperture"
     if not q.exists():
         return {}
-    return {p.name: p.read_bytes() for p in q.iterdir() if p.is_file() and not p.name.endswith(".note.json") and not p.name.startswith(".")}
+    return {
+        p.name: p.read_bytes()
+        for p in q.iterdir()
+        if p.is_file() and not p.name.endswith(".note.json") and not p.name.startswith(".")
+    }

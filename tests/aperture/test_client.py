@@ -119,8 +119,12 @@ def test_truncated_body_raises_with_partial_bytes(fake):
 
 def test_drain_to_empty_with_concurrent_readers_and_short_tokens(fake, home):
     fake.expires_in = 1
-    events = [make_event(t, f"2026-11-2{i % 2}T0{i % 10}:00:00Z") for i, t in
-              enumerate(["incident", "remediation", "admin_audit", "activity_monitoring", "policy_violation"] * 60)]
+    events = [
+        make_event(t, f"2026-11-2{i % 2}T0{i % 10}:00:00Z")
+        for i, t in enumerate(
+            ["incident", "remediation", "admin_audit", "activity_monitoring", "policy_violation"] * 60
+        )
+    ]
     fake.add_events(events, per_body=7)
     spool = Spool(home)
     report = drain(client_for(fake), spool, readers=3, budget_seconds=30)
@@ -199,5 +203,8 @@ def test_plain_http_only_to_loopback_and_tls_verified_by_default():
     with pytest.raises(ApertureError, match="refusing plain http"):
         ApertureClient("http://api.aperture.invalid", creds)
     assert ApertureClient("http://127.0.0.1:9", creds).session().verify is True
-    assert ApertureClient("https://api.aperture.paloaltonetworks.com", creds, verify="/etc/ca.pem").session().verify == "/etc/ca.pem"
+    assert (
+        ApertureClient("https://api.aperture.paloaltonetworks.com", creds, verify="/etc/ca.pem").session().verify
+        == "/etc/ca.pem"
+    )
     ApertureClient("http://proxy.internal", creds, allow_insecure_http=True)

@@ -31,7 +31,9 @@ def test_definitions_load():
     pd = aperture_landing.partitions_def
     assert isinstance(pd, dg.DailyPartitionsDefinition) and pd.timezone == "UTC"
     assert set(aperture_landing.group_names_by_key.values()) == {"aperture"}
-    assert {k.to_user_string() for k in aperture_landing.keys} == {f"aperture/{t}" for t in TYPES} | {"aperture/other_log_types"}
+    assert {k.to_user_string() for k in aperture_landing.keys} == {f"aperture/{t}" for t in TYPES} | {
+        "aperture/other_log_types"
+    }
 
 
 def test_drain_then_land_via_dagster(fake, home, monkeypatch):
@@ -41,8 +43,11 @@ def test_drain_then_land_via_dagster(fake, home, monkeypatch):
     fake.bodies.append(b'{"events": [{"log_type": "incident" "timestamp": 1}]}')
     monkeypatch.setenv("APERTURE_CLIENT_ID", fake.client_id)
     monkeypatch.setenv("APERTURE_CLIENT_SECRET", fake.client_secret)
-    res = dg.materialize([aperture_spool], resources=resources(home, fake.url),
-                         run_config={"ops": {"aperture__spool": {"config": {"readers": 2, "budget_seconds": 20}}}})
+    res = dg.materialize(
+        [aperture_spool],
+        resources=resources(home, fake.url),
+        run_config={"ops": {"aperture__spool": {"config": {"readers": 2, "budget_seconds": 20}}}},
+    )
     assert res.success
     (mat,) = res.asset_materializations_for_node("aperture__spool")
     md = {k: v.value for k, v in mat.metadata.items()}
@@ -56,8 +61,12 @@ def test_drain_then_land_via_dagster(fake, home, monkeypatch):
     assert sorted(r["event_id"] for r in lake_rows(home)) == sorted(canonical_id(e) for e in events)
     assert Spool(home).pending_partitions() == {}
     # Metadata of one partition.
-    res = dg.materialize([aperture_landing], selection=["aperture/incident"], partition_key="2026-11-20",
-                         resources=resources(home, fake.url))
+    res = dg.materialize(
+        [aperture_landing],
+        selection=["aperture/incident"],
+        partition_key="2026-11-20",
+        resources=resources(home, fake.url),
+    )
     (mat,) = res.get_asset_materialization_events()
     mat = mat.materialization
     assert mat.asset_key == dg.AssetKey(["aperture", "incident"])
@@ -75,7 +84,9 @@ def test_connectivity_job_only_asks_for_a_token(fake, home, monkeypatch):
     for k, v in fake.env().items():
         monkeypatch.setenv(k, v)
     fake.add_events([make_event()])
-    result = FULL_DEFS.get_job_def("aperture_connectivity").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    result = FULL_DEFS.get_job_def("aperture_connectivity").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral()
+    )
     assert result.success
     (ev,) = result.get_asset_check_evaluations()
     assert ev.passed and ev.check_name == "api_token"
@@ -113,21 +124,30 @@ def test_schedule_skips_without_credentials_or_while_a_drain_runs(dagster_instan
 
 def test_inbox_sensor_requests_touched_partitions(home):
     spool = Spool(home).ensure()
-    evs = [make_event("incident", "2026-11-19T10:00:00Z"), make_event("remediation", "2026-11-20T10:00:00Z"),
-           make_event("something_new", "2026-11-20T11:00:00Z"), make_event("incident", "2016-01-01T00:00:00Z")]
+    evs = [
+        make_event("incident", "2026-11-19T10:00:00Z"),
+        make_event("remediation", "2026-11-20T10:00:00Z"),
+        make_event("something_new", "2026-11-20T11:00:00Z"),
+        make_event("incident", "2016-01-01T00:00:00Z"),
+    ]
     spool.write_body(json.dumps({"events": evs}).encode(), spool.new_body_name(0, 1))
     sort_bodies(spool)
-    with dg.DagsterInstance.ephemeral() as instance, dg.build_sensor_context(
-        instance=instance, resources={"home": LogAssetsHome(root=str(home.root))}
-    ) as ctx:
+    with (
+        dg.DagsterInstance.ephemeral() as instance,
+        dg.build_sensor_context(instance=instance, resources={"home": LogAssetsHome(root=str(home.root))}) as ctx,
+    ):
         reqs = list(aperture_inbox_sensor(ctx))
     got = {r.partition_key: sorted(k.to_user_string() for k in r.asset_selection) for r in reqs}
-    assert got == {"2026-11-19": ["aperture/incident"], "2026-11-20": ["aperture/other_log_types", "aperture/remediation"]}
+    assert got == {
+        "2026-11-19": ["aperture/incident"],
+        "2026-11-20": ["aperture/other_log_types", "aperture/remediation"],
+    }
     # The same inbox content is not requested twice; new content is.
     again = {r.run_key for r in reqs}
-    with dg.DagsterInstance.ephemeral() as instance, dg.build_sensor_context(
-        instance=instance, resources={"home": LogAssetsHome(root=str(home.root))}
-    ) as ctx:
+    with (
+        dg.DagsterInstance.ephemeral() as instance,
+        dg.build_sensor_context(instance=instance, resources={"home": LogAssetsHome(root=str(home.root))}) as ctx,
+    ):
         assert {r.run_key for r in aperture_inbox_sensor(ctx)} == again
 
 
@@ -135,8 +155,12 @@ def test_freshness_check_warns_when_never_drained():
     from log_assets.defs.aperture.checks import drain_freshness_checks
 
     job = dg.define_asset_job("check_only", selection=dg.AssetSelection.checks(*drain_freshness_checks))
-    defs = dg.Definitions(assets=[aperture_spool], asset_checks=drain_freshness_checks, jobs=[job],
-                          resources={"home": LogAssetsHome(), "aperture": ApertureApi()})
+    defs = dg.Definitions(
+        assets=[aperture_spool],
+        asset_checks=drain_freshness_checks,
+        jobs=[job],
+        resources={"home": LogAssetsHome(), "aperture": ApertureApi()},
+    )
     result = defs.get_job_def("check_only").execute_in_process(instance=dg.DagsterInstance.ephemeral())
     (ev,) = result.get_asset_check_evaluations()
     assert not ev.passed and ev.severity == dg.AssetCheckSeverity.WARN

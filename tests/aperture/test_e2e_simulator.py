@@ -30,8 +30,17 @@ TYPES = ["activity_monitoring", "incident", "remediation", "policy_violation", "
 
 
 def sim_config(**kw):
-    base = dict(seed=7, aperture_backlog_per_type=50, aperture_expires_in=3600, aperture_ttl=3600.0,
-                aperture_bulk_max=100, long_poll=0.2, aperture_broken_rate=0.0, aperture_max_concurrent=8, latency=0.0)
+    base = dict(
+        seed=7,
+        aperture_backlog_per_type=50,
+        aperture_expires_in=3600,
+        aperture_ttl=3600.0,
+        aperture_bulk_max=100,
+        long_poll=0.2,
+        aperture_broken_rate=0.0,
+        aperture_max_concurrent=8,
+        latency=0.0,
+    )
     base.update(kw)
     return SimConfig(**base)
 
@@ -41,6 +50,7 @@ def env(monkeypatch):
     def apply(sim):
         for k, v in sim.env().items():
             monkeypatch.setenv(k, v)
+
     return apply
 
 
@@ -61,15 +71,18 @@ def land_everything(home: Home):
 
     days = sorted({d for (_, d) in Spool(home).pending_partitions()})
     for day in days:
-        res = dg.materialize([aperture_landing], partition_key=day,
-                             resources={"home": LogAssetsHome(root=str(home.root))})
+        res = dg.materialize(
+            [aperture_landing], partition_key=day, resources={"home": LogAssetsHome(root=str(home.root))}
+        )
         assert res.success
     return days
 
 
 def truth(sim):
     """(ids of the events that arrived in full, valid bodies; bodies sent that are not JSON)."""
-    return Counter(canonical_id(e) for e in sim.aperture.intact_events()), [bytes(b) for b in sim.aperture.broken_bodies()]
+    return Counter(canonical_id(e) for e in sim.aperture.intact_events()), [
+        bytes(b) for b in sim.aperture.broken_bodies()
+    ]
 
 
 def assert_lake_matches(home, sim, lost_events=()):
@@ -156,14 +169,43 @@ def test_dropped_connection_keeps_what_arrived(home, env):
 
 def test_two_days_routed_and_quirks_kept(home, env):
     events = [
-        {"log_type": "incident", "severity": 1, "serial": None, "item_type": "File", "timestamp": "2026-11-19T23:59:59.999Z",
-         "incident_id": "i1", "item_size": "1335"},
-        {"log_type": "incident", "severity": 1.0, "serial": "0042", "item_type": "file", "timestamp": "2026-11-20T00:00:00Z ",
-         "incident_id": "i1"},
-        {"log_type": "policy_violation", "severity": 3.0, "serial": None, "item_type": "File", "timestamp": "2026-11-20T10:00:00.961Z",
-         "incident_id": "i2"},
-        {"log_type": "admin_audit", "action": "sign_in", "serial": "mySerial", "timestamp": "2026-11-19T05:00:06Z"},
-        {"log_type": "activity_monitoring", "target_type": "", "target_name": None, "timestamp": "2026-11-20T01:02:03Z"},
+        {
+            "log_type": "incident",
+            "severity": 1,
+            "serial": None,
+            "item_type": "File",
+            "timestamp": "2026-11-19T23:59:59.999Z",
+            "incident_id": "i1",
+            "item_size": "1335",
+        },
+        {
+            "log_type": "incident",
+            "severity": 1.0,
+            "serial": "0042",
+            "item_type": "file",
+            "timestamp": "2026-11-20T00:00:00Z ",
+            "incident_id": "i1",
+        },
+        {
+            "log_type": "policy_violation",
+            "severity": 3.0,
+            "serial": None,
+            "item_type": "File",
+            "timestamp": "2026-11-20T10:00:00.961Z",
+            "incident_id": "i2",
+        },
+        {
+            "log_type": "admin_audit",
+            "action": "sign_in",
+            "serial": "mySerial",
+            "timestamp": "2026-11-19T05:00:06Z",
+        },
+        {
+            "log_type": "activity_monitoring",
+            "target_type": "",
+            "target_name": None,
+            "timestamp": "2026-11-20T01:02:03Z",
+        },
     ]
     with Simulator(sim_config(aperture_backlog_per_type=0), port=0) as sim:
         env(sim)
@@ -174,7 +216,13 @@ def test_two_days_routed_and_quirks_kept(home, env):
         rows = {r["event_id"]: r for r in lake_rows(home)}
         assert len(rows) == 5
         r = [rows[canonical_id(e)] for e in events]
-        assert [x["event_time"].date().isoformat() for x in r] == ["2026-11-19", "2026-11-20", "2026-11-20", "2026-11-19", "2026-11-20"]
+        assert [x["event_time"].date().isoformat() for x in r] == [
+            "2026-11-19",
+            "2026-11-20",
+            "2026-11-20",
+            "2026-11-19",
+            "2026-11-20",
+        ]
         assert (r[0]["severity"], r[1]["severity"], r[2]["severity"]) == (1.0, 1.0, 3.0)
         assert (r[0]["serial"], r[1]["serial"]) == (None, "0042")
         assert (r[0]["item_type"], r[1]["item_type"]) == ("File", "file")
@@ -199,7 +247,9 @@ def test_connectivity_check_never_pops_events(home, env):
     with Simulator(sim_config(), port=0) as sim:
         env(sim)
         before = sim.aperture.pending()
-        result = FULL_DEFS.get_job_def("aperture_connectivity").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+        result = FULL_DEFS.get_job_def("aperture_connectivity").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral()
+        )
         assert result.success and result.get_asset_check_evaluations()[0].passed
         assert sim.aperture.pending() == before > 0
         assert sim.aperture.delivered_bodies() == []
@@ -209,17 +259,37 @@ def test_sigkill_mid_drain_loses_at_most_the_batch_in_flight(home, tmp_path, env
     cfg = sim_config(aperture_backlog_per_type=200, aperture_bulk_max=10, latency=0.05)
     with Simulator(cfg, port=0) as sim:
         run_config = tmp_path / "run.yaml"
-        run_config.write_text(json.dumps({"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 120}}}}))
+        run_config.write_text(
+            json.dumps({"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 120}}}})
+        )
         dagster_home = tmp_path / "dagster_home"
         dagster_home.mkdir()
         # An instance of its own: a killed CLI run would otherwise leave a temporary one in the cwd.
-        child_env = {**os.environ, **sim.env(), "LOG_ASSETS_HOME": str(home.root), "DAGSTER_HOME": str(dagster_home),
-                     "PYTHONWARNINGS": "ignore"}
+        child_env = {
+            **os.environ,
+            **sim.env(),
+            "LOG_ASSETS_HOME": str(home.root),
+            "DAGSTER_HOME": str(dagster_home),
+            "PYTHONWARNINGS": "ignore",
+        }
         log = tmp_path / "drain.log"
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "log_assets.definitions",
-             "-j", "aperture_drain", "-c", str(run_config)],
-            cwd=REPO, env=child_env, stdout=subprocess.DEVNULL, stderr=log.open("wb"), start_new_session=True,
+            [
+                str(Path(sys.executable).with_name("dagster")),
+                "job",
+                "execute",
+                "-m",
+                "log_assets.definitions",
+                "-j",
+                "aperture_drain",
+                "-c",
+                str(run_config),
+            ],
+            cwd=REPO,
+            env=child_env,
+            stdout=subprocess.DEVNULL,
+            stderr=log.open("wb"),
+            start_new_session=True,
         )
         bodies_dir = home.spool / "aperture" / "bodies"
         deadline = time.monotonic() + 60
@@ -227,7 +297,9 @@ def test_sigkill_mid_drain_loses_at_most_the_batch_in_flight(home, tmp_path, env
             while time.monotonic() < deadline:
                 if bodies_dir.exists() and len([p for p in bodies_dir.glob("*.json")]) >= 8:
                     break
-                assert proc.poll() is None, "the drain ended before it could be killed:\n" + log.read_text()[-3000:]
+                assert proc.poll() is None, (
+                    "the drain ended before it could be killed:\n" + log.read_text()[-3000:]
+                )
                 time.sleep(0.02)
             else:
                 pytest.fail("the drain never spooled enough bodies")
@@ -250,12 +322,15 @@ def test_sigkill_mid_drain_loses_at_most_the_batch_in_flight(home, tmp_path, env
         ids = [r["event_id"] for r in lake_rows(home)]
         assert len(ids) == len(set(ids)), "an event landed twice"
         missing = set(good) - set(ids)
-        print(f"delivered before the kill: {delivered_before} bodies, spooled {spooled}, events missing: {len(missing)}")
+        print(
+            f"delivered before the kill: {delivered_before} bodies, spooled {spooled}, events missing: {len(missing)}"
+        )
         assert set(ids) <= set(good)
         # Whatever is missing must be one whole delivered body: the one in flight at the kill.
         if missing:
             bodies_with_missing = [
-                b for b in sim.aperture.delivered_bodies()[:delivered_before]
+                b
+                for b in sim.aperture.delivered_bodies()[:delivered_before]
                 if {canonical_id(e) for e in json.loads(b)["events"]} & missing
             ]
             assert len(bodies_with_missing) == 1

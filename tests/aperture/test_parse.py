@@ -37,7 +37,10 @@ def test_lenient_timestamps(text, expected):
     assert parse_timestamp(text) == expected
 
 
-@pytest.mark.parametrize("text", ["", "yesterday", "2020-13-01T00:00:00Z", "2020-05-08T25:00:00Z", None, True, [], "2020-05-08T23:50:55+25:00"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "yesterday", "2020-13-01T00:00:00Z", "2020-05-08T25:00:00Z", None, True, [], "2020-05-08T23:50:55+25:00"],
+)
 def test_bad_timestamps(text):
     assert parse_timestamp(text) is None
 
@@ -57,7 +60,9 @@ def test_body_shapes():
     assert load_events(b'{"events": []}') == []
     assert load_events(b'{"events": null}') == []
     assert load_events(b'[{"a": 1}]') == [{"a": 1}]
-    assert load_events(b'{"log_type": "incident", "timestamp": "2020-01-01T00:00:00Z"}')[0]["log_type"] == "incident"
+    assert (
+        load_events(b'{"log_type": "incident", "timestamp": "2020-01-01T00:00:00Z"}')[0]["log_type"] == "incident"
+    )
     for broken in [
         b'{"events": [{"log_type": "remediation", "item_creator" : "John Smith" "container_name": "x"}]}',  # vendor example
         b'{"events": [',
@@ -89,7 +94,13 @@ def test_bad_events_are_rejected_alone():
 
 
 def test_raw_keeps_received_order_and_values():
-    ev = {"timestamp": "2020-05-08T23:50:55Z ", "log_type": "incident", "severity": 2, "serial": "0123", "name": "naïve"}
+    ev = {
+        "timestamp": "2020-05-08T23:50:55Z ",
+        "log_type": "incident",
+        "severity": 2,
+        "serial": "0123",
+        "name": "naïve",
+    }
     parsed = parse_event(0, ev)
     assert isinstance(parsed, ParsedEvent)
     assert json.loads(parsed.raw) == ev

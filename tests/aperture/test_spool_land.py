@@ -31,13 +31,18 @@ def test_sort_and_land_routes_by_type_and_day(home):
     day2 = [make_event("incident", "2026-11-20T00:00:00Z ") for _ in range(2)]
     audit = [make_event("admin_audit", "2026-11-20T08:00:00Z", admin_id="a@x")]
     unknown = [make_event("brand_new_type", "2026-11-20T08:00:00Z")]
-    spool_bodies(spool, [json.dumps({"events": day1 + day2}).encode(), json.dumps({"events": audit + unknown}).encode()])
+    spool_bodies(
+        spool, [json.dumps({"events": day1 + day2}).encode(), json.dumps({"events": audit + unknown}).encode()]
+    )
 
     report = sort_bodies(spool)
     assert report.events == 7 and report.bodies == 2 and report.bodies_quarantined == 0
     assert spool.list_bodies() == []
     assert set(spool.pending_partitions()) == {
-        ("incident", "2026-11-19"), ("incident", "2026-11-20"), ("admin_audit", "2026-11-20"), ("brand_new_type", "2026-11-20"),
+        ("incident", "2026-11-19"),
+        ("incident", "2026-11-20"),
+        ("admin_audit", "2026-11-20"),
+        ("brand_new_type", "2026-11-20"),
     }
     land_all(spool)
     assert spool.pending_partitions() == {}
@@ -57,8 +62,12 @@ def test_sort_and_land_routes_by_type_and_day(home):
 def test_quirks_typed_columns(home):
     spool = Spool(home).ensure()
     evs = [
-        make_event("incident", "2026-11-20T01:00:00Z", severity=1, serial=None, item_type="File", item_size="1335"),
-        make_event("incident", "2026-11-20T01:00:01.961Z", severity=4.0, serial="0042", item_type="file", item_size=7),
+        make_event(
+            "incident", "2026-11-20T01:00:00Z", severity=1, serial=None, item_type="File", item_size="1335"
+        ),
+        make_event(
+            "incident", "2026-11-20T01:00:01.961Z", severity=4.0, serial="0042", item_type="file", item_size=7
+        ),
         make_event("policy_violation", "2026-11-20T01:00:02Z ", severity="2", serial=12345, item_type="FILE"),
         make_event("activity_monitoring", "2026-11-20T01:00:03Z", target_type="", target_name=None),
     ]

@@ -1,8 +1,8 @@
 """The fault suite's seeds, its ledger, and the summary line printed at the end of the session.
 
-    LOG_ASSETS_FAULT_TRIALS=N   how many randomized trials (default SHORT_TRIALS; `make test-long`: 60)
-    LOG_ASSETS_FAULT_SEED=S     replay the one trial of seed S (its kind follows from the seed)
-    LOG_ASSETS_FAULT_REPORT=F   also write every trial's record (seed, faults, violations) to F as JSON
+LOG_ASSETS_FAULT_TRIALS=N   how many randomized trials (default SHORT_TRIALS; `make test-long`: 60)
+LOG_ASSETS_FAULT_SEED=S     replay the one trial of seed S (its kind follows from the seed)
+LOG_ASSETS_FAULT_REPORT=F   also write every trial's record (seed, faults, violations) to F as JSON
 """
 
 from __future__ import annotations
@@ -47,8 +47,18 @@ def ledger(tmp_path_factory):
     path = os.environ.get("LOG_ASSETS_FAULT_REPORT") or str(tmp_path_factory.getbasetemp() / "fault-report.json")
     _REPORT["path"] = path
     yield LEDGER
-    Path(path).write_text(json.dumps({"summary": LEDGER.summary(), "faults": dict(LEDGER.faults),
-                                      "violations": LEDGER.violations, "trials": LEDGER.trials}, indent=1, default=str))
+    Path(path).write_text(
+        json.dumps(
+            {
+                "summary": LEDGER.summary(),
+                "faults": dict(LEDGER.faults),
+                "violations": LEDGER.violations,
+                "trials": LEDGER.trials,
+            },
+            indent=1,
+            default=str,
+        )
+    )
 
 
 def pytest_terminal_summary(terminalreporter):

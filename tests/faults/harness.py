@@ -44,6 +44,7 @@ def canon(obj) -> str:
 
 # ------------------------------------------------------------------------------ code location
 
+
 def code_location() -> list[str]:
     """The merged code location, or (while a domain is not merged into it yet) the test one that
     adds the missing domains' own definitions."""
@@ -76,6 +77,7 @@ def has_warehouse() -> bool:
 
 # --------------------------------------------------------------------------------- the ledger
 
+
 @dataclass
 class Ledger:
     """What the randomized trials did: printed at the end of the session."""
@@ -87,8 +89,10 @@ class Ledger:
     def summary(self) -> str:
         kinds = ", ".join(f"{k}={n}" for k, n in sorted(self.faults.items())) or "none"
         secs = sum(t.get("seconds", 0) for t in self.trials)
-        return (f"fault suite: {len(self.trials)} trials in {secs:.0f} s; faults injected: {sum(self.faults.values())} "
-                f"({kinds}); violations: {len(self.violations)}")
+        return (
+            f"fault suite: {len(self.trials)} trials in {secs:.0f} s; faults injected: {sum(self.faults.values())} "
+            f"({kinds}); violations: {len(self.violations)}"
+        )
 
 
 @dataclass
@@ -117,11 +121,18 @@ class Trial:
         self.notes.append(text)
 
     def record(self) -> dict:
-        return {"seed": self.seed, "kind": self.kind, "faults": dict(self.faults), "violations": self.violations,
-                "notes": self.notes, "runs": [r.describe() for r in self.runs]}
+        return {
+            "seed": self.seed,
+            "kind": self.kind,
+            "faults": dict(self.faults),
+            "violations": self.violations,
+            "notes": self.notes,
+            "runs": [r.describe() for r in self.runs],
+        }
 
 
 # ------------------------------------------------------------------------------- request tap
+
 
 class Tap:
     """Every request that reaches the simulator, with the fault (if any) it was answered with.
@@ -165,6 +176,7 @@ class Tap:
 
 # ---------------------------------------------------------------------------------- CLI runs
 
+
 @dataclass
 class Run:
     cmd: list
@@ -206,8 +218,12 @@ class Run:
         return self.text()[-n:]
 
     def describe(self) -> dict:
-        return {"cmd": " ".join(str(c) for c in self.cmd[3:]), "rc": self.rc, "killed": self.killed,
-                "seconds": round(self.seconds, 1)}
+        return {
+            "cmd": " ".join(str(c) for c in self.cmd[3:]),
+            "rc": self.rc,
+            "killed": self.killed,
+            "seconds": round(self.seconds, 1),
+        }
 
 
 def kill_group(proc: subprocess.Popen) -> None:
@@ -220,11 +236,17 @@ def kill_group(proc: subprocess.Popen) -> None:
 def cli_env(home: Path, sim_env: dict, extra: dict | None = None, drop: tuple = ()) -> dict:
     dh = home / "dagster_home"
     dh.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("FORCEPOINT_", "APERTURE_", "LOG_ASSETS_FAULT_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("FORCEPOINT_", "APERTURE_", "LOG_ASSETS_FAULT_"))
+    }
     env.update(sim_env)
-    env.update(LOG_ASSETS_HOME=str(home), DAGSTER_HOME=str(dh), PYTHONWARNINGS="ignore",
-               DAGSTER_TELEMETRY_DISABLED="1", PYTHONPATH=str(ROOT))
+    env.update(
+        LOG_ASSETS_HOME=str(home),
+        DAGSTER_HOME=str(dh),
+        PYTHONWARNINGS="ignore",
+        DAGSTER_TELEMETRY_DISABLED="1",
+        PYTHONPATH=str(ROOT),
+    )
     env.update(extra or {})
     for k in drop:
         env.pop(k, None)
@@ -250,8 +272,12 @@ def start(args: list[str], env: dict, out: Path, enospc: dict | None = None) -> 
     makes the n-th such write fail with ENOSPC.
     """
     if enospc:
-        env = {**env, "LOG_ASSETS_FAULT_ENOSPC_AT": str(enospc["at"]), "LOG_ASSETS_FAULT_ENOSPC_WHAT": enospc["what"],
-               "LOG_ASSETS_FAULT_ENOSPC_MARK": str(out) + ".enospc"}
+        env = {
+            **env,
+            "LOG_ASSETS_FAULT_ENOSPC_AT": str(enospc["at"]),
+            "LOG_ASSETS_FAULT_ENOSPC_WHAT": enospc["what"],
+            "LOG_ASSETS_FAULT_ENOSPC_MARK": str(out) + ".enospc",
+        }
         cmd = [PY, str(ENOSPC_CLI), *args]
     else:
         cmd = [PY, "-m", "dagster", *args]
@@ -317,6 +343,7 @@ def kill_when(run: Run, predicate: Callable[[], bool], timeout: float = 120.0, p
 
 # ---------------------------------------------------------------------------------- the lake
 
+
 def partition_dirs(home: Path, vendor: str) -> list[Path]:
     base = home / "lake" / vendor
     if not base.exists():
@@ -338,7 +365,9 @@ def visible_lake_problems(home: Path) -> list[str]:
                 except FileNotFoundError:
                     continue  # swapped out while we looked: not a partial file
                 except Exception as e:  # noqa: BLE001 - any read failure is a partial/corrupt file
-                    problems.append(f"unreadable Parquet file in the lake: {f.relative_to(home)}: {type(e).__name__}: {e}")
+                    problems.append(
+                        f"unreadable Parquet file in the lake: {f.relative_to(home)}: {type(e).__name__}: {e}"
+                    )
     return problems
 
 
@@ -379,13 +408,16 @@ def check_forcepoint_day(trial: Trial, sim, home: Path, log_type: str, day: str,
         trial.violation(f"{where}: the simulator has no events that day (the trial proves nothing)")
     missing = want - got
     extra = got - want
-    trial.check(not missing, f"{where}: {sum(missing.values())} of {sum(want.values())} events missing from the lake")
+    trial.check(
+        not missing, f"{where}: {sum(missing.values())} of {sum(want.values())} events missing from the lake"
+    )
     trial.check(not extra, f"{where}: {sum(extra.values())} rows not (or not once) in the ground truth")
     check_rows_on_their_day(trial, rows, where, day)
     return len(rows)
 
 
 # ------------------------------------------------------------------------------ reader thread
+
 
 class LakeReader(threading.Thread):
     """Reads every partition of the lake (and the warehouse, once it exists) in a loop while runs write.
@@ -395,7 +427,9 @@ class LakeReader(threading.Thread):
     and read again on the next pass; anything else is a violation.
     """
 
-    def __init__(self, trial: Trial, home: Path, warehouse: bool = False, period: float = 0.05, max_seconds: float = 600):
+    def __init__(
+        self, trial: Trial, home: Path, warehouse: bool = False, period: float = 0.05, max_seconds: float = 600
+    ):
         super().__init__(daemon=True, name="lake-reader")
         self.trial = trial
         self.home = home
@@ -453,7 +487,9 @@ class LakeReader(threading.Thread):
                             f'SELECT count(*), count(DISTINCT event_id) FROM "{schema}"."{name}"'
                         ).fetchone()
                         if n != distinct:
-                            self.errors.append(f"reader saw duplicate event_id in warehouse {schema}.{name}: {n} rows, {distinct} ids")
+                            self.errors.append(
+                                f"reader saw duplicate event_id in warehouse {schema}.{name}: {n} rows, {distinct} ids"
+                            )
                     conn.execute("SELECT count(*) FROM analytics.events").fetchone()
                 finally:
                     conn.close()
@@ -468,5 +504,7 @@ class LakeReader(threading.Thread):
             self.trial.violation(e)
         if len(self.errors) > 5:
             self.trial.violation(f"... and {len(self.errors) - 5} more reader errors")
-        self.trial.note(f"reader: {self.passes} passes, {self.vanished} files swapped out mid-read, "
-                        f"{self.warehouse_reads} warehouse reads")
+        self.trial.note(
+            f"reader: {self.passes} passes, {self.vanished} files swapped out mid-read, "
+            f"{self.warehouse_reads} warehouse reads"
+        )

@@ -45,8 +45,10 @@ def records() -> dict:
     """Real-looking records of the day, as the simulator generates them."""
     sim = Simulator(SimConfig(seed=5, days=4, forcepoint_events_per_day=20, aperture_backlog_per_type=0), port=0)
     try:
-        return {"access": sim.forcepoint.distinct_events("access", day=DAY),
-                "swgweb": sim.forcepoint.distinct_events("swgweb", day=DAY, fmt="csv")}
+        return {
+            "access": sim.forcepoint.distinct_events("access", day=DAY),
+            "swgweb": sim.forcepoint.distinct_events("swgweb", day=DAY, fmt="csv"),
+        }
     finally:
         sim.stop()
 
@@ -96,8 +98,13 @@ class ScriptedForcepoint:
 
 
 def envelope(data, token="tok1", fmt="json") -> bytes:
-    return json.dumps({"status": "Request was successful", "nextpagetoken": token,
-                       "response": {"dataformat": fmt, "dataencoding": "utf-8", "data": data}}).encode()
+    return json.dumps(
+        {
+            "status": "Request was successful",
+            "nextpagetoken": token,
+            "response": {"dataformat": fmt, "dataencoding": "utf-8", "data": data},
+        }
+    ).encode()
 
 
 def run_forcepoint(home: Path, lt: str, first: tuple[int, bytes], env, fmt: str = "json"):
@@ -106,8 +113,12 @@ def run_forcepoint(home: Path, lt: str, first: tuple[int, bytes], env, fmt: str 
         env.setenv("FORCEPOINT_API_URL", api.url)
         env.setenv("FORCEPOINT_API_TOKEN", "t0ken")
         env.setenv("FORCEPOINT_RESPONSE_FORMAT", fmt)
-        res = dg.materialize([asset], partition_key=DAY, raise_on_error=False,
-                             resources={"forcepoint": ForcepointResource(retries=0), "home": LogAssetsHome(root=str(home))})
+        res = dg.materialize(
+            [asset],
+            partition_key=DAY,
+            raise_on_error=False,
+            resources={"forcepoint": ForcepointResource(retries=0), "home": LogAssetsHome(root=str(home))},
+        )
     if res.success:
         md = {k: v.value for k, v in res.asset_materializations_for_node(f"forcepoint__{lt}")[-1].metadata.items()}
         message = "run succeeds"
@@ -118,7 +129,9 @@ def run_forcepoint(home: Path, lt: str, first: tuple[int, bytes], env, fmt: str 
         message = "run fails: " + (err.description if err else str(fail.event_specific_data.error.message))
     q = home / "quarantine" / "forcepoint" / lt
     files = sorted(p.relative_to(home).as_posix() for p in q.iterdir()) if q.exists() else []
-    landed = sum(pq.ParquetFile(f).metadata.num_rows for f in (home / "lake" / "forcepoint" / lt).glob("date=*/*.parquet"))
+    landed = sum(
+        pq.ParquetFile(f).metadata.num_rows for f in (home / "lake" / "forcepoint" / lt).glob("date=*/*.parquet")
+    )
     return res.success, message, md, files, landed
 
 
@@ -127,8 +140,11 @@ def private(home: Path) -> list[str]:
     q = home / "quarantine"
     if not q.exists():
         return []
-    return [f"{oct(stat.S_IMODE(p.stat().st_mode))} {p}" for p in [q, *q.rglob("*")]
-            if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    return [
+        f"{oct(stat.S_IMODE(p.stat().st_mode))} {p}"
+        for p in [q, *q.rglob("*")]
+        if stat.S_IMODE(p.stat().st_mode) & 0o077
+    ]
 
 
 def note(case: str, message: str, files: list[str], count) -> None:
@@ -139,10 +155,17 @@ def note(case: str, message: str, files: list[str], count) -> None:
 
 WHOLE_PAGE = [
     ("200 with an HTML page", b"<html><body>502 Bad Gateway</body></html>", "not the documented JSON envelope"),
-    ("200 with JSON cut off mid-way", envelope([{"time": "1 Jan 2026 00:00:00"}])[:40], "not the documented JSON envelope"),
+    (
+        "200 with JSON cut off mid-way",
+        envelope([{"time": "1 Jan 2026 00:00:00"}])[:40],
+        "not the documented JSON envelope",
+    ),
     ("200 with an empty body", b"", "not the documented JSON envelope"),
-    ("envelope without `response`", json.dumps({"status": "Request was successful", "nextpagetoken": "x"}).encode(),
-     "not the documented JSON envelope"),
+    (
+        "envelope without `response`",
+        json.dumps({"status": "Request was successful", "nextpagetoken": "x"}).encode(),
+        "not the documented JSON envelope",
+    ),
     ("`data` is an object, not a list", envelope({"oops": 1}), "expected a list"),
 ]
 
@@ -161,10 +184,14 @@ def test_forcepoint_unreadable_page_is_quarantined_and_the_run_fails(case, body,
 
 def _bad_records(good: list[dict]) -> list[tuple[str, list, int, str]]:
     g = [dict(r) for r in good[:6]]
-    no_time = dict(g[0]); no_time.pop("time")
-    bad_time = dict(g[1]); bad_time["time"] = "yesterday at noon"
-    no_id = dict(g[2]); no_id.pop("transactionid")
-    iso = dict(g[3]); iso["time"] = DAY + "T10:11:12Z"  # the form the vendor page documents: accepted
+    no_time = dict(g[0])
+    no_time.pop("time")
+    bad_time = dict(g[1])
+    bad_time["time"] = "yesterday at noon"
+    no_id = dict(g[2])
+    no_id.pop("transactionid")
+    iso = dict(g[3])
+    iso["time"] = DAY + "T10:11:12Z"  # the form the vendor page documents: accepted
     return [
         ("record without `time`", [no_time, g[4]], 1, "missing or unreadable 'time'"),
         ("record with an unreadable `time`", [bad_time, g[4]], 1, "missing or unreadable 'time'"),
@@ -205,7 +232,16 @@ def test_forcepoint_csv_quoting_hazards_land_exactly(records, tmp_path, clean_en
     """Commas, quotes, newlines, JSON-in-a-string and non-ASCII inside CSV fields come through unchanged."""
     rows = records["swgweb"][:5]
     header = list(rows[0])
-    hazards = ['a,b', 'say "hi"', "two\nlines", '["Purple", "Blue"]', "Café ☕ 東京", "trailing space ", "", "\r\n"]
+    hazards = [
+        "a,b",
+        'say "hi"',
+        "two\nlines",
+        '["Purple", "Blue"]',
+        "Café ☕ 東京",
+        "trailing space ",
+        "",
+        "\r\n",
+    ]
     crafted = []
     for n, r in enumerate(rows):
         r = dict(r)
@@ -213,12 +249,16 @@ def test_forcepoint_csv_quoting_hazards_land_exactly(records, tmp_path, clean_en
             r[col] = hazards[(n + j) % len(hazards)]
         crafted.append(r)
     text = _csv(header, [[r[c] for c in header] for r in crafted])
-    ok, message, md, files, landed = run_forcepoint(tmp_path, "swgweb", (200, envelope(text, fmt="csv")), clean_env, fmt="csv")
+    ok, message, md, files, landed = run_forcepoint(
+        tmp_path, "swgweb", (200, envelope(text, fmt="csv")), clean_env, fmt="csv"
+    )
     note("Forcepoint CSV: every quoting hazard in fields", message, files, md.get("quarantined_records"))
     assert ok and md["quarantined_records"] == 0 and landed == len(crafted)
-    got = {json.loads(r["raw"])["setransactionid"]: json.loads(r["raw"])
-           for f in (tmp_path / "lake" / "forcepoint" / "swgweb").glob("date=*/*.parquet")
-           for r in pq.read_table(f, columns=["raw"]).to_pylist()}
+    got = {
+        json.loads(r["raw"])["setransactionid"]: json.loads(r["raw"])
+        for f in (tmp_path / "lake" / "forcepoint" / "swgweb").glob("date=*/*.parquet")
+        for r in pq.read_table(f, columns=["raw"]).to_pylist()
+    }
     for r in crafted:
         assert got[r["setransactionid"]] == r
 
@@ -227,16 +267,28 @@ def test_forcepoint_csv_header_with_a_byte_order_mark(records, tmp_path, clean_e
     rows = records["swgweb"][:3]
     header = list(rows[0])
     text = "\ufeff" + _csv(header, [[r[c] for c in header] for r in rows])
-    ok, message, md, files, landed = run_forcepoint(tmp_path, "swgweb", (200, envelope(text, fmt="csv")), clean_env, fmt="csv")
+    ok, message, md, files, landed = run_forcepoint(
+        tmp_path, "swgweb", (200, envelope(text, fmt="csv")), clean_env, fmt="csv"
+    )
     note("Forcepoint CSV: header with a byte-order mark", message, files, md.get("quarantined_records"))
     assert ok and md["quarantined_records"] == 0 and landed == 3
 
 
 CSV_BAD = [
-    ("CSV row with too many fields", lambda hdr, rows: _csv(hdr, [rows[0], rows[1] + ["extra"]]), 1, True,
-     "fields, header has"),
-    ("CSV with an unterminated quote", lambda hdr, rows: _csv(hdr, [rows[0]]) + '"unterminated,' + ",".join(rows[1][1:]),
-     1, True, "CSV error"),
+    (
+        "CSV row with too many fields",
+        lambda hdr, rows: _csv(hdr, [rows[0], rows[1] + ["extra"]]),
+        1,
+        True,
+        "fields, header has",
+    ),
+    (
+        "CSV with an unterminated quote",
+        lambda hdr, rows: _csv(hdr, [rows[0]]) + '"unterminated,' + ",".join(rows[1][1:]),
+        1,
+        True,
+        "CSV error",
+    ),
 ]
 
 
@@ -246,7 +298,9 @@ def test_forcepoint_broken_csv_is_quarantined(i, records, tmp_path, clean_env):
     rows = records["swgweb"][:2]
     header = list(rows[0])
     text = make(header, [[r[c] for c in header] for r in rows])
-    ok, message, md, files, landed = run_forcepoint(tmp_path, "swgweb", (200, envelope(text, fmt="csv")), clean_env, fmt="csv")
+    ok, message, md, files, landed = run_forcepoint(
+        tmp_path, "swgweb", (200, envelope(text, fmt="csv")), clean_env, fmt="csv"
+    )
     note(f"Forcepoint: {case}", message, files, md.get("quarantined_records"))
     assert ok == ok_expected, message
     assert md["quarantined_records"] == n_bad
@@ -257,15 +311,20 @@ def test_forcepoint_broken_csv_is_quarantined(i, records, tmp_path, clean_env):
 
 
 def test_forcepoint_http_errors_say_what_to_do(tmp_path, clean_env):
-    for status, body, says in [(401, b'{"status": "Invalid credentials"}', "FORCEPOINT_API_TOKEN"),
-                               (403, b'{"status": "Unauthorized"}', "sysadmin"),
-                               (400, b'{"status": "Invalid start date format"}', "Invalid start date")]:
-        ok, message, md, files, landed = run_forcepoint(tmp_path / str(status), "access", (status, body), clean_env)
+    for status, body, says in [
+        (401, b'{"status": "Invalid credentials"}', "FORCEPOINT_API_TOKEN"),
+        (403, b'{"status": "Unauthorized"}', "sysadmin"),
+        (400, b'{"status": "Invalid start date format"}', "Invalid start date"),
+    ]:
+        ok, message, md, files, landed = run_forcepoint(
+            tmp_path / str(status), "access", (status, body), clean_env
+        )
         note(f"Forcepoint: HTTP {status}", message, files, md.get("quarantined_records"))
         assert not ok and says in message and not files
 
 
 # ------------------------------------------------------------------------------------ Aperture
+
 
 def _drain(sim, home: Path, env):
     from log_assets.defs.aperture.assets import aperture_spool
@@ -273,9 +332,12 @@ def _drain(sim, home: Path, env):
 
     for k, v in sim.env().items():
         env.setenv(k, v)
-    res = dg.materialize([aperture_spool], raise_on_error=False,
-                         run_config={"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 20}}}},
-                         resources={"aperture": ApertureApi(retries=0), "home": LogAssetsHome(root=str(home))})
+    res = dg.materialize(
+        [aperture_spool],
+        raise_on_error=False,
+        run_config={"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 20}}}},
+        resources={"aperture": ApertureApi(retries=0), "home": LogAssetsHome(root=str(home))},
+    )
     mats = res.asset_materializations_for_node("aperture__spool") if res.success else []
     md = {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
     q = home / "quarantine" / "aperture"
@@ -285,13 +347,21 @@ def _drain(sim, home: Path, env):
 
 def _aperture_sim(**kw):
     assert h.has_aperture(), "log_assets.definitions has no aperture domain"
-    return Simulator(SimConfig(seed=9, days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=0,
-                               long_poll=0.1, **kw), port=0)
+    return Simulator(
+        SimConfig(seed=9, days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=0, long_poll=0.1, **kw),
+        port=0,
+    )
 
 
 def _event(n: int, **over) -> dict:
-    ev = {"log_type": "incident", "timestamp": DAY + "T08:00:00Z", "incident_id": f"inc-{n}", "severity": 3,
-          "item_name": f"file-{n}.txt", "serial": None}
+    ev = {
+        "log_type": "incident",
+        "timestamp": DAY + "T08:00:00Z",
+        "incident_id": f"inc-{n}",
+        "severity": 3,
+        "item_name": f"file-{n}.txt",
+        "serial": None,
+    }
     ev.update(over)
     return ev
 
@@ -308,8 +378,12 @@ def test_aperture_broken_json_bodies_are_quarantined_byte_for_byte(tmp_path, cle
         sim.aperture.enqueue([_event(i) for i in range(15)])
         res, md, files = _drain(sim, tmp_path, clean_env)
         sent = sim.aperture.broken_bodies()
-    note("Aperture: body that is not valid JSON (missing comma, trailing comma, stray `*`)",
-         "run succeeds" if res.success else "run fails", files, md.get("bodies_quarantined"))
+    note(
+        "Aperture: body that is not valid JSON (missing comma, trailing comma, stray `*`)",
+        "run succeeds" if res.success else "run fails",
+        files,
+        md.get("bodies_quarantined"),
+    )
     assert res.success
     kept = {(tmp_path / f).read_bytes() for f in files if not f.endswith(".note.json")}
     assert len(sent) == 3 and set(sent) <= kept
@@ -324,8 +398,12 @@ def test_aperture_truncated_body_is_kept(tmp_path, clean_env):
         sim.faults.add("drop", 1, path="aperture")
         res, md, files = _drain(sim, tmp_path, clean_env)
         (dropped,) = [d for d in sim.aperture.deliveries() if d.dropped]
-    note("Aperture: connection cut mid-body (events popped, body incomplete)",
-         "run succeeds" if res.success else "run fails", files, md.get("bodies_truncated"))
+    note(
+        "Aperture: connection cut mid-body (events popped, body incomplete)",
+        "run succeeds" if res.success else "run fails",
+        files,
+        md.get("bodies_truncated"),
+    )
     assert res.success and md["bodies_truncated"] == 1
     partial = [(tmp_path / f).read_bytes() for f in files if "truncated" in f and not f.endswith(".note.json")]
     assert partial and dropped.body.startswith(partial[0]) and partial[0]
@@ -333,9 +411,16 @@ def test_aperture_truncated_body_is_kept(tmp_path, clean_env):
 
 EVENT_CASES = [
     ("event without `log_type`", lambda n: json.dumps(_event(n, log_type=None)), "log_type"),
-    ("event without `timestamp`", lambda n: json.dumps({k: v for k, v in _event(n).items() if k != "timestamp"}),
-     "missing timestamp"),
-    ("event with an unreadable `timestamp`", lambda n: json.dumps(_event(n, timestamp="last Tuesday")), "unparseable timestamp"),
+    (
+        "event without `timestamp`",
+        lambda n: json.dumps({k: v for k, v in _event(n).items() if k != "timestamp"}),
+        "missing timestamp",
+    ),
+    (
+        "event with an unreadable `timestamp`",
+        lambda n: json.dumps(_event(n, timestamp="last Tuesday")),
+        "unparseable timestamp",
+    ),
     ("event that is not an object", lambda n: '"just a string"', "not an object"),
 ]
 
@@ -357,20 +442,33 @@ def test_aperture_nan_in_a_body_quarantines_the_body(tmp_path, clean_env):
     with _aperture_sim(aperture_bulk_max=10) as sim:
         _queue_texts(sim, [json.dumps(_event(1, severity=float("nan"))), json.dumps(_event(2))])
         res, md, files = _drain(sim, tmp_path, clean_env)
-    note("Aperture: `NaN` in a body (not JSON)", "run succeeds" if res.success else "run fails", files,
-         md.get("bodies_quarantined"))
+    note(
+        "Aperture: `NaN` in a body (not JSON)",
+        "run succeeds" if res.success else "run fails",
+        files,
+        md.get("bodies_quarantined"),
+    )
     assert res.success and md["bodies_quarantined"] == 1 and md["events_sorted"] == 0
 
 
 def test_aperture_quirks_are_accepted(tmp_path, clean_env):
     """Trailing-space and fraction timestamps, float severity, null/digit serial, unknown type: all land."""
-    evs = [_event(1, timestamp=DAY + "T08:00:55Z "), _event(2, timestamp=DAY + "T08:00:06.961Z", severity=4.0),
-           _event(3, serial="0042"), _event(4, log_type="Brand_New_Type"), _event(5, log_type="INCIDENT")]
+    evs = [
+        _event(1, timestamp=DAY + "T08:00:55Z "),
+        _event(2, timestamp=DAY + "T08:00:06.961Z", severity=4.0),
+        _event(3, serial="0042"),
+        _event(4, log_type="Brand_New_Type"),
+        _event(5, log_type="INCIDENT"),
+    ]
     with _aperture_sim(aperture_bulk_max=10) as sim:
         sim.aperture.enqueue(evs)
         res, md, files = _drain(sim, tmp_path, clean_env)
-    note("Aperture: documented quirks (trailing space, case, unknown type)", "run succeeds", files,
-         md.get("events_quarantined"))
+    note(
+        "Aperture: documented quirks (trailing space, case, unknown type)",
+        "run succeeds",
+        files,
+        md.get("events_quarantined"),
+    )
     assert res.success and md["events_quarantined"] == 0 and md["events_sorted"] == 5 and not files
 
 

@@ -16,9 +16,9 @@ pytestmark = pytest.mark.timeout(900)
 def test_trial(trial_seed, ledger, tmp_path):
     kind = kind_of(trial_seed)
     need = NEEDS.get(kind)
-    assert not need or (harness.has_aperture() if need == "aperture" else harness.has_aperture() and harness.has_warehouse()), (
-        f"{kind}: log_assets.definitions has no {need} domain"
-    )
+    assert not need or (
+        harness.has_aperture() if need == "aperture" else harness.has_aperture() and harness.has_warehouse()
+    ), f"{kind}: log_assets.definitions has no {need} domain"
     trial = harness.Trial(trial_seed, kind, tmp_path)
     print(f"trial seed {trial_seed} ({kind}); replay with LOG_ASSETS_FAULT_SEED={trial_seed}")
     started = time.monotonic()

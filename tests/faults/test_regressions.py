@@ -21,7 +21,9 @@ def sim(monkeypatch):
     for k in list(os.environ):
         if k.startswith(("FORCEPOINT_", "APERTURE_")):
             monkeypatch.delenv(k)
-    cfg = SimConfig(seed=13, days=3, forcepoint_events_per_day=120, page_size=20, quota=100_000, aperture_backlog_per_type=0)
+    cfg = SimConfig(
+        seed=13, days=3, forcepoint_events_per_day=120, page_size=20, quota=100_000, aperture_backlog_per_type=0
+    )
     with Simulator(cfg, port=0) as s:
         for k, v in s.env().items():
             monkeypatch.setenv(k, v)
@@ -31,8 +33,12 @@ def sim(monkeypatch):
 def materialize(lt: str, home, first: str, last: str):
     asset = next(a for a in FORCEPOINT_ASSETS if a.key.path[-1] == lt)
     return dg.materialize(
-        [asset], raise_on_error=False,
-        resources={"forcepoint": ForcepointResource(retries=3, backoff=0.01), "home": LogAssetsHome(root=str(home))},
+        [asset],
+        raise_on_error=False,
+        resources={
+            "forcepoint": ForcepointResource(retries=3, backoff=0.01),
+            "home": LogAssetsHome(root=str(home)),
+        },
         tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
     )
 
@@ -55,8 +61,9 @@ def test_forcepoint_connection_dropped_mid_body_is_retried_within_the_run(sim, t
         sim.faults.add("drop", 1, path="forcepoint")
 
     fired = []
-    tap.on_request = lambda: (not fired and tap.count("forcepoint", lt) - baseline >= max(at, 1)
-                              and (fired.append(1), drop_next()))
+    tap.on_request = lambda: (
+        not fired and tap.count("forcepoint", lt) - baseline >= max(at, 1) and (fired.append(1), drop_next())
+    )
     if at == 0:
         sim.faults.add("drop", 1, path="forcepoint")
         fired.append(1)
@@ -76,7 +83,9 @@ def test_forcepoint_failure_message_does_not_claim_retries_that_did_not_happen(s
     sim.faults.add("drop", 1, path="forcepoint")
     asset = next(a for a in FORCEPOINT_ASSETS if a.key.path[-1] == "admin")
     res = dg.materialize(
-        [asset], partition_key=h.day_str(-1), raise_on_error=False,
+        [asset],
+        partition_key=h.day_str(-1),
+        raise_on_error=False,
         resources={"forcepoint": ForcepointResource(retries=0), "home": LogAssetsHome(root=str(tmp_path))},
     )
     assert not res.success
@@ -99,8 +108,15 @@ def test_aperture_sigkill_of_a_default_drain_loses_at_most_one_batch(tmp_path, m
         if k.startswith(("FORCEPOINT_", "APERTURE_")):
             monkeypatch.delenv(k)
     home = tmp_path / "home"
-    cfg = SimConfig(seed=17, days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=40, aperture_bulk_max=20,
-                    long_poll=0.1, latency=1.5)
+    cfg = SimConfig(
+        seed=17,
+        days=1,
+        forcepoint_events_per_day=1,
+        aperture_backlog_per_type=40,
+        aperture_bulk_max=20,
+        long_poll=0.1,
+        latency=1.5,
+    )
     with Simulator(cfg, port=0) as sim:
         env = h.cli_env(home, sim.env())
         drain = h.start(h.job_args("aperture_drain"), env, tmp_path / "drain.log")
@@ -112,11 +128,26 @@ def test_aperture_sigkill_of_a_default_drain_loses_at_most_one_batch(tmp_path, m
         drain.kill()
         popped = len(sim.aperture.deliveries())
         sim.config = sim.config.with_(latency=0.0)
-        for name, args in (("drain2", h.job_args("aperture_drain")),
-                           ("land", h.materialize_args(
-                               ",".join(f"aperture/{t}" for t in ("activity_monitoring", "admin_audit", "incident",
-                                                                  "policy_violation", "remediation")),
-                               h.day_str(-1), h.day_str(0)))):
+        for name, args in (
+            ("drain2", h.job_args("aperture_drain")),
+            (
+                "land",
+                h.materialize_args(
+                    ",".join(
+                        f"aperture/{t}"
+                        for t in (
+                            "activity_monitoring",
+                            "admin_audit",
+                            "incident",
+                            "policy_violation",
+                            "remediation",
+                        )
+                    ),
+                    h.day_str(-1),
+                    h.day_str(0),
+                ),
+            ),
+        ):
             r = h.start(args, env, tmp_path / f"{name}.log")
             assert r.wait() == 0, r.tail()
         lake = set()
@@ -125,5 +156,7 @@ def test_aperture_sigkill_of_a_default_drain_loses_at_most_one_batch(tmp_path, m
         deliveries = sim.aperture.deliveries()
         lost = [i for i, d in enumerate(deliveries) if not all(h.canon(e) in lake for e in d.events)]
     assert not sim.aperture.pending()
-    assert len(lost) <= 1, (f"one SIGKILL of a default drain lost {len(lost)} popped batches "
-                            f"({popped} were popped when it came): batches {lost}")
+    assert len(lost) <= 1, (
+        f"one SIGKILL of a default drain lost {len(lost)} popped batches "
+        f"({popped} were popped when it came): batches {lost}"
+    )

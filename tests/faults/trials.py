@@ -77,7 +77,11 @@ def with_executor(config: dict | None, rng: random.Random, in_process: bool = Fa
 
 
 def _fp_config(retries: int, read_timeout: float = 10.0, in_process: bool = False) -> dict:
-    cfg = {"resources": {"forcepoint": {"config": {"retries": retries, "backoff": 0.05, "read_timeout": read_timeout}}}}
+    cfg = {
+        "resources": {
+            "forcepoint": {"config": {"retries": retries, "backoff": 0.05, "read_timeout": read_timeout}}
+        }
+    }
     if in_process:
         cfg.update(h.IN_PROCESS)
     return cfg
@@ -99,12 +103,19 @@ class FP:
         self.finished = [d for d in (h.day_str(-3), h.day_str(-2), h.day_str(-1)) if self.first <= d <= self.last]
         self.home = trial.dir / "home"
         self.cfg = SimConfig(
-            seed=rng.randrange(1_000_000), days=4, forcepoint_events_per_day={self.lt: self.per_day},
-            page_size=self.page, quota=1_000_000, duplicate_rate=rng.choice([0.0, 0.01, 0.05]),
-            aperture_backlog_per_type=0, latency=rng.choice([0.0, 0.005, 0.02]),
+            seed=rng.randrange(1_000_000),
+            days=4,
+            forcepoint_events_per_day={self.lt: self.per_day},
+            page_size=self.page,
+            quota=1_000_000,
+            duplicate_rate=rng.choice([0.0, 0.01, 0.05]),
+            aperture_backlog_per_type=0,
+            latency=rng.choice([0.0, 0.005, 0.02]),
         )
-        trial.note(f"forcepoint/{self.lt} {self.first}..{self.last} fmt={self.fmt} basic={self.basic} "
-                   f"per_day={self.per_day} page={self.page}")
+        trial.note(
+            f"forcepoint/{self.lt} {self.first}..{self.last} fmt={self.fmt} basic={self.basic} "
+            f"per_day={self.per_day} page={self.page}"
+        )
         self.sim: Simulator | None = None
         self.tap: h.Tap | None = None
         self.reader: h.LakeReader | None = None
@@ -122,7 +133,9 @@ class FP:
         self.sim.stop()
 
     def env(self, **extra) -> dict:
-        env = h.cli_env(self.home, self.sim.env(basic=self.basic), {"FORCEPOINT_RESPONSE_FORMAT": self.fmt, **extra})
+        env = h.cli_env(
+            self.home, self.sim.env(basic=self.basic), {"FORCEPOINT_RESPONSE_FORMAT": self.fmt, **extra}
+        )
         return env
 
     def baseline(self) -> int:
@@ -137,9 +150,14 @@ class FP:
         with environ(env):
             res = dg.materialize(
                 [asset],
-                resources={"forcepoint": ForcepointResource(retries=2, backoff=0.01),
-                           "home": LogAssetsHome(root=str(self.trial.dir / "baseline"))},
-                tags={"dagster/asset_partition_range_start": self.first, "dagster/asset_partition_range_end": self.last},
+                resources={
+                    "forcepoint": ForcepointResource(retries=2, backoff=0.01),
+                    "home": LogAssetsHome(root=str(self.trial.dir / "baseline")),
+                },
+                tags={
+                    "dagster/asset_partition_range_start": self.first,
+                    "dagster/asset_partition_range_end": self.last,
+                },
                 raise_on_error=False,
             )
         n = self.tap.count("forcepoint", self.lt) - before
@@ -154,8 +172,12 @@ class FP:
 
     def run(self, name: str, config: dict | None = None, enospc: dict | None = None, **env) -> h.Run:
         config = with_executor(config, self.rng, enospc is not None)
-        r = h.start(h.materialize_args(f"forcepoint/{self.lt}", self.first, self.last, config), self.env(**env),
-                    self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log", enospc)
+        r = h.start(
+            h.materialize_args(f"forcepoint/{self.lt}", self.first, self.last, config),
+            self.env(**env),
+            self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log",
+            enospc,
+        )
         self.trial.runs.append(r)
         return r
 
@@ -165,8 +187,10 @@ class FP:
         for p in h.visible_lake_problems(self.home):
             self.trial.violation(p)
         used = self.sim.forcepoint.requests(self.lt)
-        self.trial.check(used <= self.sim.forcepoint.quota.limit,
-                         f"{used} requests counted by the server, quota {self.sim.forcepoint.quota.limit}")
+        self.trial.check(
+            used <= self.sim.forcepoint.quota.limit,
+            f"{used} requests counted by the server, quota {self.sim.forcepoint.quota.limit}",
+        )
 
     def clean_run(self, max_runs: int = 4, config: dict | None = None) -> bool:
         """Runs without new faults until one succeeds (as a scheduler would retry)."""
@@ -177,7 +201,9 @@ class FP:
             if r.rc == 0:
                 return True
             self.trial.note(f"clean run {i} failed: {r.tail(600)}")
-        self.trial.violation(f"no clean run succeeded in {max_runs} tries; last output: {self.trial.runs[-1].tail(1500)}")
+        self.trial.violation(
+            f"no clean run succeeded in {max_runs} tries; last output: {self.trial.runs[-1].tail(1500)}"
+        )
         return False
 
     def final_checks(self, spent: int, baseline: int, allowance: int) -> None:
@@ -197,12 +223,17 @@ class FP:
         polls = sum(1 for r in t.runs if "(token saved by the last walk)" in r.text())
         if polls:
             t.note(f"{polls} run(s) polled the open day from the saved token")
-        t.check(spent <= baseline + allowance + polls,
-                f"re-spent requests: {spent} sent in all, a clean walk costs {baseline}, allowed extra "
-                f"{allowance} (+{polls} open-day polls)")
+        t.check(
+            spent <= baseline + allowance + polls,
+            f"re-spent requests: {spent} sent in all, a clean walk costs {baseline}, allowed extra "
+            f"{allowance} (+{polls} open-day polls)",
+        )
         staging = self.home / "lake" / ".staging"
         leftovers = [p for p in staging.rglob("*") if p.is_file()] if staging.exists() else []
-        t.check(not leftovers, f"files left under lake/.staging after a successful run: {[str(p) for p in leftovers[:3]]}")
+        t.check(
+            not leftovers,
+            f"files left under lake/.staging after a successful run: {[str(p) for p in leftovers[:3]]}",
+        )
         t.note(f"requests: {spent} (clean walk {baseline}, allowance {allowance})")
         warehouse_after(t, self.rng, self.home, self.sim.env(basic=self.basic))
 
@@ -331,8 +362,10 @@ def fp_quota(trial: h.Trial, rng: random.Random) -> None:
             trial.check(sent <= budget, f"own budget {budget}, but {sent} requests were sent")
         if at_429:
             # tap counts the 429 itself; nothing may follow it in that run
-            trial.check(fp.tap.count("forcepoint", fp.lt) == at_429[0],
-                        f"requests sent after the 429: {fp.tap.count('forcepoint', fp.lt) - at_429[0]}")
+            trial.check(
+                fp.tap.count("forcepoint", fp.lt) == at_429[0],
+                f"requests sent after the 429: {fp.tap.count('forcepoint', fp.lt) - at_429[0]}",
+            )
         if r.rc == 0 and sent < baseline:
             trial.violation(f"run succeeded after {sent} of {baseline} requests although the quota stopped it")
         if r.rc != 0:
@@ -367,8 +400,12 @@ def fp_enospc(trial: h.Trial, rng: random.Random) -> None:
         at = rng.randint(1, max(2, baseline * (2 if what == "parquet" else 3)))
         count = rng.choice([1, 0])
         trial.note(f"ENOSPC on {what} write {at}, {'once' if count else 'from then on'}")
-        r = fp.run("enospc", _fp_config(4, in_process=True), enospc={"at": at, "what": what},
-                   LOG_ASSETS_FAULT_ENOSPC_COUNT=str(count))
+        r = fp.run(
+            "enospc",
+            _fp_config(4, in_process=True),
+            enospc={"at": at, "what": what},
+            LOG_ASSETS_FAULT_ENOSPC_COUNT=str(count),
+        )
         r.wait()
         fp.after_run(r)
         fired = h.enospc_fired(r)
@@ -423,8 +460,11 @@ def warehouse_after(trial: h.Trial, rng: random.Random, home: Path, sim_env: dic
     """In a quarter of the trials, build the warehouse from the lake the trial left and check it."""
     if not h.has_warehouse() or rng.random() >= 0.25:
         return
-    r = h.start(h.unpartitioned_args("key:warehouse/*", with_executor(None, rng)), h.cli_env(home, sim_env),
-                trial.dir / "out" / f"{len(trial.runs):02d}-warehouse.log")
+    r = h.start(
+        h.unpartitioned_args("key:warehouse/*", with_executor(None, rng)),
+        h.cli_env(home, sim_env),
+        trial.dir / "out" / f"{len(trial.runs):02d}-warehouse.log",
+    )
     trial.runs.append(r)
     r.wait()
     trial.check(r.rc == 0, f"warehouse build failed: {_reason(r)}")
@@ -437,7 +477,7 @@ def _reason(r: h.Run) -> str:
     for marker in ("dagster._core.definitions.events.Failure: ", "OSError: ", "Error: "):
         i = text.find(marker)
         if i >= 0:
-            return text[i: i + 300].splitlines()[0]
+            return text[i : i + 300].splitlines()[0]
     return text[-300:]
 
 
@@ -457,13 +497,20 @@ class AP:
         self.bulk = rng.choice([10, 25, 50, 100])
         backlog = rng.randint(20, 80)
         settings = dict(
-            seed=rng.randrange(1_000_000), days=2, forcepoint_events_per_day=5, aperture_backlog_per_type=backlog,
-            aperture_bulk_max=self.bulk, long_poll=0.1, latency=rng.choice([0.0, 0.01, 0.03]),
+            seed=rng.randrange(1_000_000),
+            days=2,
+            forcepoint_events_per_day=5,
+            aperture_backlog_per_type=backlog,
+            aperture_bulk_max=self.bulk,
+            long_poll=0.1,
+            latency=rng.choice([0.0, 0.01, 0.03]),
         )
         settings.update(overrides)
         self.cfg = SimConfig(**settings)
-        trial.note(f"aperture backlog {backlog}/type, bulk {self.bulk}, readers {self.readers}, "
-                   f"broken_rate {self.cfg.aperture_broken_rate}, expires_in {self.cfg.aperture_expires_in}")
+        trial.note(
+            f"aperture backlog {backlog}/type, bulk {self.bulk}, readers {self.readers}, "
+            f"broken_rate {self.cfg.aperture_broken_rate}, expires_in {self.cfg.aperture_expires_in}"
+        )
         self.kills = 0
         self.fatal_disk_runs = 0
         self.reader: h.LakeReader | None = None
@@ -484,25 +531,33 @@ class AP:
         self.reader.start()
 
     def drain_config(self, in_process: bool = False, retries: int = 3) -> dict:
-        cfg = {"ops": {"aperture__spool": {"config": {"readers": self.readers, "budget_seconds": 60.0}}},
-               "resources": {"aperture": {"config": {"retries": retries}}}}
+        cfg = {
+            "ops": {"aperture__spool": {"config": {"readers": self.readers, "budget_seconds": 60.0}}},
+            "resources": {"aperture": {"config": {"retries": retries}}},
+        }
         if in_process:
             cfg.update(h.IN_PROCESS)
         return cfg
 
     def drain(self, name: str, config: dict | None = None, enospc: dict | None = None, **env) -> h.Run:
         config = with_executor(config or self.drain_config(), self.rng, enospc is not None)
-        r = h.start(h.job_args("aperture_drain", config, self.trial.dir / "config"),
-                    h.cli_env(self.home, self.sim.env(), env), self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log",
-                    enospc)
+        r = h.start(
+            h.job_args("aperture_drain", config, self.trial.dir / "config"),
+            h.cli_env(self.home, self.sim.env(), env),
+            self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log",
+            enospc,
+        )
         self.trial.runs.append(r)
         return r
 
     def land(self, name: str, enospc: dict | None = None, **env) -> h.Run:
         cfg = with_executor(None, self.rng, enospc is not None)
-        r = h.start(h.materialize_args(AP_SELECT, h.day_str(-1), h.day_str(0), cfg),
-                    h.cli_env(self.home, self.sim.env(), env), self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log",
-                    enospc)
+        r = h.start(
+            h.materialize_args(AP_SELECT, h.day_str(-1), h.day_str(0), cfg),
+            h.cli_env(self.home, self.sim.env(), env),
+            self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log",
+            enospc,
+        )
         self.trial.runs.append(r)
         return r
 
@@ -522,7 +577,9 @@ class AP:
                     break
                 self.trial.note(f"final {what} {i} failed: {_reason(r)}")
             else:
-                self.trial.violation(f"no final {what} succeeded in {max_runs} tries: {self.trial.runs[-1].tail(1500)}")
+                self.trial.violation(
+                    f"no final {what} succeeded in {max_runs} tries: {self.trial.runs[-1].tail(1500)}"
+                )
         if self.sim.aperture.pending():
             self.trial.violation(f"{self.sim.aperture.pending()} events still queued after the final drain")
 
@@ -559,10 +616,12 @@ class AP:
         # reader can hold a popped batch at the instant of the kill (test_regressions.py pins the
         # shipped default against the one-batch promise).
         allowed = self.readers * (self.kills + self.fatal_disk_runs)
-        t.check(len(lost) <= allowed,
-                f"aperture: {len(lost)} delivered batches neither in the lake nor in quarantine "
-                f"(allowed {allowed}: {self.readers} reader(s) x ({self.kills} kill(s) + {self.fatal_disk_runs} "
-                f"disk-full stop(s))); batches {lost[:5]}")
+        t.check(
+            len(lost) <= allowed,
+            f"aperture: {len(lost)} delivered batches neither in the lake nor in quarantine "
+            f"(allowed {allowed}: {self.readers} reader(s) x ({self.kills} kill(s) + {self.fatal_disk_runs} "
+            f"disk-full stop(s))); batches {lost[:5]}",
+        )
         if len(lost) > self.kills + self.fatal_disk_runs:
             t.note(f"more than one batch lost per kill: {len(lost)} with {self.readers} readers")
         spool = self.home / "spool" / "aperture"
@@ -571,17 +630,25 @@ class AP:
         inbox = [p for p in (spool / "inbox").rglob("*.parquet")] if (spool / "inbox").exists() else []
         t.check(not inbox, f"{len(inbox)} inbox files left unlanded after the final landing")
         temps = [p for p in (spool / "bodies").glob(".*.tmp")] if (spool / "bodies").exists() else []
-        t.note(f"deliveries {len(deliveries)} (broken {sum(d.broken for d in deliveries)}, dropped "
-               f"{sum(d.dropped for d in deliveries)}), lake {sum(lake.values())}, lost batches {len(lost)}, "
-               f"temp bodies left by kills {len(temps)}")
+        t.note(
+            f"deliveries {len(deliveries)} (broken {sum(d.broken for d in deliveries)}, dropped "
+            f"{sum(d.dropped for d in deliveries)}), lake {sum(lake.values())}, lost batches {len(lost)}, "
+            f"temp bodies left by kills {len(temps)}"
+        )
         warehouse_after(t, self.rng, self.home, self.sim.env())
 
     def quarantined(self) -> list[bytes]:
         q = self.home / "quarantine" / "aperture"
         if not q.exists():
             return []
-        return [p.read_bytes() for p in q.iterdir()
-                if p.is_file() and p.name.endswith(".json") and not p.name.endswith(".note.json") and not p.name.startswith(".")]
+        return [
+            p.read_bytes()
+            for p in q.iterdir()
+            if p.is_file()
+            and p.name.endswith(".json")
+            and not p.name.endswith(".note.json")
+            and not p.name.startswith(".")
+        ]
 
     def count_served(self, mark: int) -> None:
         for kind, n in self.tap.faults_served(mark).items():
@@ -693,8 +760,12 @@ def ap_enospc(trial: h.Trial, rng: random.Random) -> None:
         trial.note(f"ENOSPC during {stage} at write {at}, {'once' if count else 'from then on'}")
         what = stage.split("-")[1]
         if stage.startswith("drain"):
-            r = ap.drain("enospc", ap.drain_config(in_process=True), enospc={"at": at, "what": what},
-                         LOG_ASSETS_FAULT_ENOSPC_COUNT=str(count))
+            r = ap.drain(
+                "enospc",
+                ap.drain_config(in_process=True),
+                enospc={"at": at, "what": what},
+                LOG_ASSETS_FAULT_ENOSPC_COUNT=str(count),
+            )
         else:
             d = ap.drain("drain")
             d.wait()
@@ -759,11 +830,17 @@ def _warehouse_tables(home: Path) -> dict[str, list[str]]:
             "SELECT table_schema, table_name FROM information_schema.tables "
             "WHERE table_schema IN ('forcepoint', 'aperture') ORDER BY 1, 2"
         ).fetchall():
-            cols = {c for (c,) in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
-                [schema, name]).fetchall()}
+            cols = {
+                c
+                for (c,) in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?",
+                    [schema, name],
+                ).fetchall()
+            }
             if "event_id" in cols and not name.endswith("_current"):
-                out[f"{schema}.{name}"] = [r[0] for r in conn.execute(f'SELECT event_id FROM "{schema}"."{name}"').fetchall()]
+                out[f"{schema}.{name}"] = [
+                    r[0] for r in conn.execute(f'SELECT event_id FROM "{schema}"."{name}"').fetchall()
+                ]
         out["analytics.events"] = [r[0] for r in conn.execute("SELECT event_id FROM analytics.events").fetchall()]
         return out
     finally:
@@ -777,7 +854,9 @@ def check_warehouse(trial: h.Trial, home: Path) -> None:
     for vendor in ("forcepoint", "aperture"):
         by_type: dict[str, set] = {}
         for d in h.partition_dirs(home, vendor):
-            by_type.setdefault(d.parent.name, set()).update(r["event_id"] for r in h.read_partition(d, ("event_id",)))
+            by_type.setdefault(d.parent.name, set()).update(
+                r["event_id"] for r in h.read_partition(d, ("event_id",))
+            )
         for log_type, ids in by_type.items():
             key = f"{vendor}.{log_type}"
             got = tables.get(key)
@@ -787,12 +866,15 @@ def check_warehouse(trial: h.Trial, home: Path) -> None:
             c = Counter(got)
             dups = [k for k, n in c.items() if n > 1]
             trial.check(not dups, f"warehouse {key}: {len(dups)} event_id more than once")
-            trial.check(set(got) == ids, f"warehouse {key}: {len(ids - set(got))} lake ids missing, "
-                                         f"{len(set(got) - ids)} not in the lake")
+            trial.check(
+                set(got) == ids,
+                f"warehouse {key}: {len(ids - set(got))} lake ids missing, {len(set(got) - ids)} not in the lake",
+            )
             all_ids += [(vendor, log_type, i) for i in ids]
     events = tables.get("analytics.events", [])
-    trial.check(len(events) == len(all_ids),
-                f"analytics.events has {len(events)} rows, the per-type tables {len(all_ids)}")
+    trial.check(
+        len(events) == len(all_ids), f"analytics.events has {len(events)} rows, the per-type tables {len(all_ids)}"
+    )
     trial.note(f"warehouse: {len(tables) - 1} tables checked, {len(all_ids)} ids")
 
 
@@ -803,9 +885,15 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
         trial.note("warehouse or aperture domain not available")
         return
     fp_lt = rng.choice(sorted(FORCEPOINT_TYPES))
-    cfg = SimConfig(seed=rng.randrange(1_000_000), days=4, forcepoint_events_per_day={fp_lt: rng.randint(60, 200)},
-                    page_size=rng.choice([20, 50]), quota=1_000_000, aperture_backlog_per_type=rng.randint(20, 60),
-                    long_poll=0.1)
+    cfg = SimConfig(
+        seed=rng.randrange(1_000_000),
+        days=4,
+        forcepoint_events_per_day={fp_lt: rng.randint(60, 200)},
+        page_size=rng.choice([20, 50]),
+        quota=1_000_000,
+        aperture_backlog_per_type=rng.randint(20, 60),
+        long_poll=0.1,
+    )
     home = trial.dir / "home"
     trial.note(f"forcepoint/{fp_lt} + aperture backlog {cfg.aperture_backlog_per_type}")
     with Simulator(cfg, port=0) as sim:
@@ -823,7 +911,10 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
 
         wh_select = "key:warehouse/*"
         fp_args = h.materialize_args(f"forcepoint/{fp_lt}", h.day_str(-3), h.day_str(-2), with_executor(None, rng))
-        first = [run("fp", fp_args), run("drain", h.job_args("aperture_drain", with_executor(None, rng), trial.dir / "config"))]
+        first = [
+            run("fp", fp_args),
+            run("drain", h.job_args("aperture_drain", with_executor(None, rng), trial.dir / "config")),
+        ]
         for r in first:
             r.wait()
             trial.check(r.rc == 0, f"set-up run failed: {_reason(r)}")
@@ -834,7 +925,10 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
         w0.wait()
         trial.check(w0.rc == 0, f"first warehouse build failed: {_reason(w0)}")
         # now write more while the warehouse builds, and kill builds at random moments
-        more = run("fp-more", h.materialize_args(f"forcepoint/{fp_lt}", h.day_str(-1), h.day_str(-1), with_executor(None, rng)))
+        more = run(
+            "fp-more",
+            h.materialize_args(f"forcepoint/{fp_lt}", h.day_str(-1), h.day_str(-1), with_executor(None, rng)),
+        )
         for i in range(rng.randint(1, 2)):
             w = run(f"wh-kill{i}", h.unpartitioned_args(wh_select, with_executor(None, rng)))
             delay = rng.uniform(1.0, 9.0)
@@ -874,8 +968,13 @@ KINDS = {
     "wh_kill": wh_kill,
 }
 KIND_NAMES = list(KINDS)
-NEEDS = {"ap_kill": "aperture", "ap_network": "aperture", "ap_enospc": "aperture", "ap_overlap": "aperture",
-         "wh_kill": "warehouse"}
+NEEDS = {
+    "ap_kill": "aperture",
+    "ap_network": "aperture",
+    "ap_enospc": "aperture",
+    "ap_overlap": "aperture",
+    "wh_kill": "warehouse",
+}
 
 
 def kind_of(seed: int) -> str:

@@ -18,8 +18,15 @@ from log_assets.catalog import FORCEPOINT_TYPES
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
 
-FP_ENV = ("FORCEPOINT_API_URL", "FORCEPOINT_API_TOKEN", "FORCEPOINT_USERNAME", "FORCEPOINT_PASSWORD",
-          "FORCEPOINT_RESPONSE_FORMAT", "FORCEPOINT_DAILY_BUDGET", "FORCEPOINT_CV")
+FP_ENV = (
+    "FORCEPOINT_API_URL",
+    "FORCEPOINT_API_TOKEN",
+    "FORCEPOINT_USERNAME",
+    "FORCEPOINT_PASSWORD",
+    "FORCEPOINT_RESPONSE_FORMAT",
+    "FORCEPOINT_DAILY_BUDGET",
+    "FORCEPOINT_CV",
+)
 
 
 @pytest.fixture
@@ -45,7 +52,10 @@ def materialize(log_type: str, first: str, last: str, home: Path, raise_on_error
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
     return dg.materialize(
         [asset_for(log_type)],
-        resources={"forcepoint": ForcepointResource(retries=2, backoff=0.01, **resource), "home": LogAssetsHome(root=str(home))},
+        resources={
+            "forcepoint": ForcepointResource(retries=2, backoff=0.01, **resource),
+            "home": LogAssetsHome(root=str(home)),
+        },
         tags=tags,
         raise_on_error=raise_on_error,
         run_config={"ops": {f"forcepoint__{log_type}": {"config": {"refetch": refetch}}}} if refetch else None,

@@ -17,7 +17,9 @@ PAGE = 40
 
 @pytest.fixture(scope="module")
 def sim():
-    cfg = SimConfig(seed=11, days=3, forcepoint_events_per_day=90, page_size=PAGE, quota=100_000, aperture_backlog_per_type=0)
+    cfg = SimConfig(
+        seed=11, days=3, forcepoint_events_per_day=90, page_size=PAGE, quota=100_000, aperture_backlog_per_type=0
+    )
     with Simulator(cfg, port=0) as s:
         yield s
 
@@ -143,7 +145,9 @@ def test_basic_auth_with_colon_in_password(sim, tmp_path, clean_env):
 
 
 def test_quota_429_mid_walk_then_resume_after_reset(tmp_path, clean_env):
-    cfg = SimConfig(seed=5, days=3, forcepoint_events_per_day=100, page_size=25, quota=6, aperture_backlog_per_type=0)
+    cfg = SimConfig(
+        seed=5, days=3, forcepoint_events_per_day=100, page_size=25, quota=6, aperture_backlog_per_type=0
+    )
     with Simulator(cfg, port=0) as sim:
         for k, v in sim.env().items():
             clean_env.setenv(k, v)
@@ -170,7 +174,9 @@ def test_quota_429_mid_walk_then_resume_after_reset(tmp_path, clean_env):
 
 
 def test_own_budget_stops_before_the_server_does(tmp_path, clean_env):
-    cfg = SimConfig(seed=6, days=2, forcepoint_events_per_day=100, page_size=25, quota=300, aperture_backlog_per_type=0)
+    cfg = SimConfig(
+        seed=6, days=2, forcepoint_events_per_day=100, page_size=25, quota=300, aperture_backlog_per_type=0
+    )
     with Simulator(cfg, port=0) as sim:
         for k, v in sim.env().items():
             clean_env.setenv(k, v)
@@ -186,7 +192,9 @@ def test_own_budget_stops_before_the_server_does(tmp_path, clean_env):
 
 
 def test_server_429_ends_the_run_with_the_reset_time(tmp_path, clean_env):
-    cfg = SimConfig(seed=8, days=2, forcepoint_events_per_day=100, page_size=25, quota=300, aperture_backlog_per_type=0)
+    cfg = SimConfig(
+        seed=8, days=2, forcepoint_events_per_day=100, page_size=25, quota=300, aperture_backlog_per_type=0
+    )
     with Simulator(cfg, port=0) as sim:
         for k, v in sim.env().items():
             clean_env.setenv(k, v)

@@ -22,14 +22,33 @@ def dagster_cli(home: Path, env: dict, lt: str, first: str, last: str) -> subpro
     dh.mkdir(parents=True, exist_ok=True)
     full = {**os.environ, **env, "LOG_ASSETS_HOME": str(home), "DAGSTER_HOME": str(dh), "PYTHONWARNINGS": "ignore"}
     cmd = [
-        sys.executable, "-m", "dagster", "asset", "materialize", "-m", "log_assets.definitions",
-        "--select", f"forcepoint/{lt}", "--partition-range", f"{first}...{last}",
+        sys.executable,
+        "-m",
+        "dagster",
+        "asset",
+        "materialize",
+        "-m",
+        "log_assets.definitions",
+        "--select",
+        f"forcepoint/{lt}",
+        "--partition-range",
+        f"{first}...{last}",
     ]
-    return subprocess.Popen(cmd, cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        cmd, cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
 
 
 def test_sigkill_at_several_points_then_resume(tmp_path, clean_env):
-    cfg = SimConfig(seed=21, days=4, forcepoint_events_per_day=240, page_size=20, quota=100_000, latency=0.02, aperture_backlog_per_type=0)
+    cfg = SimConfig(
+        seed=21,
+        days=4,
+        forcepoint_events_per_day=240,
+        page_size=20,
+        quota=100_000,
+        latency=0.02,
+        aperture_backlog_per_type=0,
+    )
     lt = "access"
     first, last = day_str(-3), day_str(-1)
     with Simulator(cfg, port=0) as sim:

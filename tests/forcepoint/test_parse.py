@@ -21,7 +21,15 @@ def test_time_forms():
     assert parse_time_us("2021-12-23T17:13:42Z") == us(2021, 12, 23, 17, 13, 42)
     assert parse_time_us("2021-12-23T17:13:42.500000Z") == us(2021, 12, 23, 17, 13, 42) + 500_000
     assert parse_time_us("2021-12-23 17:13:42") == us(2021, 12, 23, 17, 13, 42)
-    for bad in (None, "", "yesterday", "32 Dec 2021 17:13:42", "23 Foo 2021 17:13:42", "23 Dec 2021 25:00:00", 12345):
+    for bad in (
+        None,
+        "",
+        "yesterday",
+        "32 Dec 2021 17:13:42",
+        "23 Foo 2021 17:13:42",
+        "23 Dec 2021 25:00:00",
+        12345,
+    ):
         assert parse_time_us(bad) is None, bad
 
 
@@ -35,7 +43,13 @@ def test_natural_keys():
 
 def test_hash_key_keeps_scans_apart_and_merges_redeliveries():
     audit = IdStrategy(FORCEPOINT_TYPES["cloudaudit"])
-    scan1 = {"fileid": "F1", "time": "23 Dec 2021 17:13:42", "syslogheader": "<110>1 2021-12-23T17:13:42.100000Z h", "action": "Alert", "patterns": "PCI"}
+    scan1 = {
+        "fileid": "F1",
+        "time": "23 Dec 2021 17:13:42",
+        "syslogheader": "<110>1 2021-12-23T17:13:42.100000Z h",
+        "action": "Alert",
+        "patterns": "PCI",
+    }
     scan2 = dict(scan1, syslogheader="<110>1 2021-12-23T17:13:42.900000Z h")
     assert audit(scan1) != audit(scan2)
     assert audit(scan1) == audit(dict(scan1))
@@ -84,10 +98,49 @@ def test_csv_row_with_wrong_width_is_kept_as_bad_row():
     assert len(bad) == 1 and "extra" in bad[0][0]
 
 
-_TIMES = ["23 Dec 2021 17:13:42", "1 Jan 2026 00:00:00", "31 Nov 2026 00:00:00", "29 Feb 2024 23:59:60", " 23 Dec 2021 17:13:42 ",
-          "23 dec 2021 01:02:03.25", "2021-12-23T17:13:42Z", "2021-12-23 17:13:42", "yesterday", "", None, 1640279622, ["x"]]
-_VALUES = ["", "text", "5", " 7 ", "-12", "5.0", "1e3", "3.25", "n/a", "NULL", "-", "0x1A", "5_000", "99999999999999999999",
-           7, -3, 2.0, 2.5, True, False, 2**70, 10**400, None, {"a": [1, "b"]}, ["x", 1], "é \u2028 \x00 \" ,\n"]
+_TIMES = [
+    "23 Dec 2021 17:13:42",
+    "1 Jan 2026 00:00:00",
+    "31 Nov 2026 00:00:00",
+    "29 Feb 2024 23:59:60",
+    " 23 Dec 2021 17:13:42 ",
+    "23 dec 2021 01:02:03.25",
+    "2021-12-23T17:13:42Z",
+    "2021-12-23 17:13:42",
+    "yesterday",
+    "",
+    None,
+    1640279622,
+    ["x"],
+]
+_VALUES = [
+    "",
+    "text",
+    "5",
+    " 7 ",
+    "-12",
+    "5.0",
+    "1e3",
+    "3.25",
+    "n/a",
+    "NULL",
+    "-",
+    "0x1A",
+    "5_000",
+    "99999999999999999999",
+    7,
+    -3,
+    2.0,
+    2.5,
+    True,
+    False,
+    2**70,
+    10**400,
+    None,
+    {"a": [1, "b"]},
+    ["x", 1],
+    'é \u2028 \x00 " ,\n',
+]
 
 
 def _random_record(rng: random.Random, lt, i: int, odd: float):
@@ -99,10 +152,20 @@ def _random_record(rng: random.Random, lt, i: int, odd: float):
         if r < 0.15:
             continue  # absent
         if r < 1 - odd:  # a value of the column's own type
-            rec[f.name] = f"{f.name}-{rng.randrange(50)}" if f.type == STRING else rng.randrange(-5, 500) if f.type == INT else rng.random() * 100
+            rec[f.name] = (
+                f"{f.name}-{rng.randrange(50)}"
+                if f.type == STRING
+                else rng.randrange(-5, 500)
+                if f.type == INT
+                else rng.random() * 100
+            )
         else:
             rec[f.name] = rng.choice(_VALUES)
-    rec[lt.time_field] = rng.choice(_TIMES) if rng.random() < odd else f"{rng.randrange(1, 29)} Dec 2021 17:{rng.randrange(60):02d}:42"
+    rec[lt.time_field] = (
+        rng.choice(_TIMES)
+        if rng.random() < odd
+        else f"{rng.randrange(1, 29)} Dec 2021 17:{rng.randrange(60):02d}:42"
+    )
     for k in lt.key_fields:
         r = rng.random()
         rec[k] = f"id-{i}" if r >= odd else rng.choice(["", None, 17, 3.0, f"id-{i - 1}"])
@@ -118,12 +181,18 @@ def test_columnar_page_matches_the_record_path(name):
     ids = IdStrategy(lt)
     # How many values are odd, and whether every value comes as text (as CSV pages give them):
     # clean pages take Arrow's fast paths, odd ones the Coercer, text numbers Arrow's cast.
-    for seed, (odd, as_text) in enumerate([(0.0, False), (0.3, False), (0.002, False), (0.0, True), (0.002, True)]):
+    for seed, (odd, as_text) in enumerate(
+        [(0.0, False), (0.3, False), (0.002, False), (0.0, True), (0.002, True)]
+    ):
         rng = random.Random(f"{name}-{seed}")
         records = [_random_record(rng, lt, i, odd) for i in range(300)]
         if as_text:
-            records = [{k: v if isinstance(v, str) else "" if v is None else str(v) for k, v in r.items()}
-                       if isinstance(r, dict) else r for r in records]
+            records = [
+                {k: v if isinstance(v, str) else "" if v is None else str(v) for k, v in r.items()}
+                if isinstance(r, dict)
+                else r
+                for r in records
+            ]
         old_coercer, new_coercer = Coercer(), Coercer()
         old = parse_records(lt, records, 123, ids)
         expected = build_table(lt, old.rows, old_coercer)

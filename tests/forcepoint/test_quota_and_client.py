@@ -97,8 +97,12 @@ def test_the_client_reports_every_answers_remaining_and_a_429_as_none_left(tmp_p
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     seen = []
     try:
-        c = ForcepointClient(f"http://127.0.0.1:{srv.server_port}/logs/", Credentials.from_env({"FORCEPOINT_API_TOKEN": "t"}),
-                             retries=0, observe=seen.append)
+        c = ForcepointClient(
+            f"http://127.0.0.1:{srv.server_port}/logs/",
+            Credentials.from_env({"FORCEPOINT_API_TOKEN": "t"}),
+            retries=0,
+            observe=seen.append,
+        )
         c.fetch(FORCEPOINT_TYPES["access"], startdate="2026-11-20T00:00:00Z")
         with pytest.raises(QuotaExhausted):
             c.fetch(FORCEPOINT_TYPES["access"], token="abc")

@@ -21,7 +21,11 @@ DAY = datetime(2026, 11, 10, tzinfo=timezone.utc)
 
 def rec(i, day=DAY, sec=None):
     t = day + timedelta(seconds=sec if sec is not None else i * 60)
-    return {"time": t.strftime("%d %b %Y %H:%M:%S"), "transactionid": f"tx-{i} [{t:%d %b %Y %H:%M:%S}]", "user": f"u{i}"}
+    return {
+        "time": t.strftime("%d %b %Y %H:%M:%S"),
+        "transactionid": f"tx-{i} [{t:%d %b %Y %H:%M:%S}]",
+        "user": f"u{i}",
+    }
 
 
 class ScriptedClient:
@@ -61,7 +65,9 @@ def test_bad_records_are_quarantined_and_the_rest_lands(tmp_path):
     good = [rec(i) for i in range(5)]
     bad = {"time": "garbage", "transactionid": "bad-1", "user": "x"}
     next_day = [rec(i, day=DAY + timedelta(days=1)) for i in (98, 99)]
-    client = ScriptedClient([page(good[:3] + [bad], "t1"), page(good[3:] + next_day[:1], "t2"), page(next_day[1:], "t3")])
+    client = ScriptedClient(
+        [page(good[:3] + [bad], "t1"), page(good[3:] + next_day[:1], "t2"), page(next_day[1:], "t3")]
+    )
     report = ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in good)
     assert report.quarantined == 1 and report.days["2026-11-10"]["complete"]
@@ -98,7 +104,9 @@ def test_redelivered_events_land_once(tmp_path):
 
 def test_refused_token_restarts_from_the_current_day(tmp_path):
     recs = [rec(i) for i in range(4)]
-    client = ScriptedClient([page(recs[:2], "t1"), ApiError(400, "Invalid next page token"), page(recs, "t3"), page([], "t3")])
+    client = ScriptedClient(
+        [page(recs[:2], "t1"), ApiError(400, "Invalid next page token"), page(recs, "t3"), page([], "t3")]
+    )
     ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
     assert client.calls[2] == ("startdate", "2026-11-10T00:00:00Z")
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)

@@ -43,8 +43,17 @@ from urllib.parse import parse_qs, urlsplit
 
 UTC = timezone.utc
 FP_PATHS = ("/api/bitglassapi/logs/v1/", "/api/bitglassapi/logs/")
-FP_TYPES = ("access", "admin", "cloudsummary", "cloudaudit", "swgweb", "swgwebdlp",
-            "healthproxy", "healthapi", "healthsystem")
+FP_TYPES = (
+    "access",
+    "admin",
+    "cloudsummary",
+    "cloudaudit",
+    "swgweb",
+    "swgwebdlp",
+    "healthproxy",
+    "healthapi",
+    "healthsystem",
+)
 SWG = ("swgweb", "swgwebdlp")
 SWG_WINDOW, SWG_PAGE = timedelta(hours=7), 40
 AP_TYPES = ("activity_monitoring", "incident", "remediation", "policy_violation", "admin_audit")
@@ -68,15 +77,30 @@ def iso_us(t: datetime) -> str:
 
 
 class IndependentApi:
-    def __init__(self, *, seed=11, fp_days=range(-4, 1), fp_per_day=None, fp_quota=300, fp_latency=0.0,
-                 ap_token_ttl=30, ap_long_poll=1.5, ap_latency=0.0, ap_events=600, ap_days=(-2, -1)):
+    def __init__(
+        self,
+        *,
+        seed=11,
+        fp_days=range(-4, 1),
+        fp_per_day=None,
+        fp_quota=300,
+        fp_latency=0.0,
+        ap_token_ttl=30,
+        ap_long_poll=1.5,
+        ap_latency=0.0,
+        ap_events=600,
+        ap_days=(-2, -1),
+    ):
         self.rng = random.Random(seed)
         self.now = datetime.now(UTC).replace(microsecond=0)
         self.today = self.now.replace(hour=0, minute=0, second=0)
         self.lock = threading.Condition()
         self.fp_token = "fpT0k+" + secrets.token_urlsafe(18)
         self.fp_user, self.fp_password = "api-admin@example.com", "pw/" + secrets.token_hex(10)
-        self.ap_client_id, self.ap_client_secret = "client-" + secrets.token_hex(4), "s3cr/" + secrets.token_urlsafe(16)
+        self.ap_client_id, self.ap_client_secret = (
+            "client-" + secrets.token_hex(4),
+            "s3cr/" + secrets.token_urlsafe(16),
+        )
         self.fp_quota, self.fp_latency = fp_quota, fp_latency
         self.ap_token_ttl, self.ap_long_poll, self.ap_latency = ap_token_ttl, ap_long_poll, ap_latency
         self.fp_counts: Counter = Counter()  # (type, utc date) -> requests
@@ -124,11 +148,14 @@ class IndependentApi:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def secrets(self) -> dict[str, str]:
-        return {"forcepoint token": self.fp_token, "forcepoint password": self.fp_password,
-                "forcepoint basic": b64(f"{self.fp_user}:{self.fp_password}"),
-                "aperture client secret": self.ap_client_secret,
-                "aperture basic": b64(f"{self.ap_client_id}:{self.ap_client_secret}"),
-                **{f"aperture access token {i}": t for i, t in enumerate(list(self.ap_tokens))}}
+        return {
+            "forcepoint token": self.fp_token,
+            "forcepoint password": self.fp_password,
+            "forcepoint basic": b64(f"{self.fp_user}:{self.fp_password}"),
+            "aperture client secret": self.ap_client_secret,
+            "aperture basic": b64(f"{self.ap_client_id}:{self.ap_client_secret}"),
+            **{f"aperture access token {i}": t for i, t in enumerate(list(self.ap_tokens))},
+        }
 
     def fp_truth(self, lt: str, day: str) -> list[dict]:
         return [r for t, _, r in self.fp_events[lt] if t.strftime("%Y-%m-%d") == day]
@@ -162,18 +189,38 @@ class IndependentApi:
     def _fp_record(self, lt: str, t: datetime, log_id: int) -> dict:
         r = self.rng
         user = f"user{r.randrange(40)}@example.com"
-        stamp = t.strftime("%d %b %Y %H:%M:%S") if r.random() < .5 else t.strftime("%Y-%m-%d %H:%M:%S")
-        base = {"syslogheader": f"<110>1 {iso_us(t)} api.bitglass.com NILVALUE NILVALUE access",
-                "time": t.strftime("%d %b %Y %H:%M:%S"), "email": user, "user": user.split("@")[0],
-                "ipaddress": f"10.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(256)}",
-                "useragent": "Mozilla/5.0", "device": "Windows 10", "application": r.choice(["Box", "Slack", "O365"]),
-                "action": r.choice(["Allowed", "Alert", "Quarantined"]), "usergroup": "['355160', 'All Users']"}
+        stamp = t.strftime("%d %b %Y %H:%M:%S") if r.random() < 0.5 else t.strftime("%Y-%m-%d %H:%M:%S")
+        base = {
+            "syslogheader": f"<110>1 {iso_us(t)} api.bitglass.com NILVALUE NILVALUE access",
+            "time": t.strftime("%d %b %Y %H:%M:%S"),
+            "email": user,
+            "user": user.split("@")[0],
+            "ipaddress": f"10.{r.randrange(256)}.{r.randrange(256)}.{r.randrange(256)}",
+            "useragent": "Mozilla/5.0",
+            "device": "Windows 10",
+            "application": r.choice(["Box", "Slack", "O365"]),
+            "action": r.choice(["Allowed", "Alert", "Quarantined"]),
+            "usergroup": "['355160', 'All Users']",
+        }
         if lt in SWG:
-            return {**base, "setransactionid": f"{log_id:x}-{secrets.token_hex(6)}", "indexedtime": t.strftime("%Y-%m-%d %H:%M:%S"),
-                    "url": f"https://site{r.randrange(99)}.example/p", "bgcategories": "[\"Purple\"]",
-                    "uploadedbytes": str(r.randrange(99999)), "size": str(r.randrange(99999)), "responsecode": r.choice([200, None, 404])}
-        return {**base, "transactionid": f"{secrets.token_hex(8)}_{log_id} [{stamp}]", "activity": r.choice(["Uploaded", "Access"]),
-                "location": "Paris||Ile-de-France||IDF||FR", "uploadedbytes": str(r.randrange(99999)), "request": "GET /"}
+            return {
+                **base,
+                "setransactionid": f"{log_id:x}-{secrets.token_hex(6)}",
+                "indexedtime": t.strftime("%Y-%m-%d %H:%M:%S"),
+                "url": f"https://site{r.randrange(99)}.example/p",
+                "bgcategories": '["Purple"]',
+                "uploadedbytes": str(r.randrange(99999)),
+                "size": str(r.randrange(99999)),
+                "responsecode": r.choice([200, None, 404]),
+            }
+        return {
+            **base,
+            "transactionid": f"{secrets.token_hex(8)}_{log_id} [{stamp}]",
+            "activity": r.choice(["Uploaded", "Access"]),
+            "location": "Paris||Ile-de-France||IDF||FR",
+            "uploadedbytes": str(r.randrange(99999)),
+            "request": "GET /",
+        }
 
     def _page(self, lt: str, start: datetime | None, tok: dict | None):
         """(records, next token, window start or None) for a startdate or a decoded token; a None
@@ -181,23 +228,35 @@ class IndependentApi:
         evs = [e for e in self.fp_events.get(lt, []) if e[0] <= self.now]
         if lt in SWG:  # 7-hour windows from the hour of startdate, newest-first inside a window
             if tok is not None:
-                w, p = datetime.strptime(tok["start_time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC), int(tok["page"])
+                w, p = (
+                    datetime.strptime(tok["start_time"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC),
+                    int(tok["page"]),
+                )
             else:
                 w, p = start.replace(minute=0, second=0, microsecond=0), 0
             while w <= self.now:
                 inw = sorted((e for e in evs if w <= e[0] < w + SWG_WINDOW), key=lambda e: e[0], reverse=True)
-                page = inw[p * SWG_PAGE:(p + 1) * SWG_PAGE]
+                page = inw[p * SWG_PAGE : (p + 1) * SWG_PAGE]
                 if page:
                     nw, np_ = (w, p + 1) if (p + 1) * SWG_PAGE < len(inw) else (w + SWG_WINDOW, 0)
-                    return [e[2] for e in page], enc_token({"start_time": nw.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                                           "end_time": (nw + SWG_WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ"), "page": np_}), w
+                    return (
+                        [e[2] for e in page],
+                        enc_token(
+                            {
+                                "start_time": nw.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                "end_time": (nw + SWG_WINDOW).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                "page": np_,
+                            }
+                        ),
+                        w,
+                    )
                 w, p = w + SWG_WINDOW, 0
             return [], (None if tok is not None else "e30="), None
         if tok is not None:
             idx = next((i for i, e in enumerate(evs) if e[1] > int(tok["log_id"])), len(evs))
         else:
             idx = next((i for i, e in enumerate(evs) if e[0] >= start), len(evs))
-        page = evs[idx: idx + 50 + (idx * 7919 + 13) % 71]
+        page = evs[idx : idx + 50 + (idx * 7919 + 13) % 71]
         if not page:
             return [], (None if tok is not None else "e30="), None
         return [e[2] for e in page], enc_token({"log_id": page[-1][1], "datetime": iso_us(page[-1][0])}), None
@@ -231,8 +290,11 @@ class IndependentApi:
             entry = {"type": lt, "n": used, "token": q.get("nextpagetoken"), "startdate": q.get("startdate")}
             self.fp_log.append(entry)
         reset = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d 00:00:00+00:00")
-        hdr = {"X-RateLimit-Limit": str(self.fp_quota), "X-RateLimit-Remaining": str(max(0, self.fp_quota - used)),
-               "X-RateLimit-Reset": reset}
+        hdr = {
+            "X-RateLimit-Limit": str(self.fp_quota),
+            "X-RateLimit-Remaining": str(max(0, self.fp_quota - used)),
+            "X-RateLimit-Reset": reset,
+        }
         if self.fp_latency:
             time.sleep(self.fp_latency)
         auth = h.headers.get("Authorization", "")
@@ -241,8 +303,12 @@ class IndependentApi:
         if auth not in (f"Bearer {self.fp_token}", "Basic " + b64(f"{self.fp_user}:{self.fp_password}")):
             return h.reply(401, "Invalid credentials", hdr)
         if used > self.fp_quota:
-            return h.reply(429, f"You have exceeded your allowance of {self.fp_quota} requests per day for {lt} logs. "
-                                f"Limit will reset at {reset}", hdr)
+            return h.reply(
+                429,
+                f"You have exceeded your allowance of {self.fp_quota} requests per day for {lt} logs. "
+                f"Limit will reset at {reset}",
+                hdr,
+            )
         fmt = q.get("responseformat", "csv")
         if fmt not in ("csv", "json"):
             return h.reply(400, f"Invalid responseformat: {fmt}. Supported values: csv, json", hdr)
@@ -275,12 +341,17 @@ class IndependentApi:
             w = csv.DictWriter(buf, cols, lineterminator="\n")
             if data:
                 w.writeheader()
-                w.writerows({k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()} for r in data)
+                w.writerows(
+                    {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in r.items()} for r in data
+                )
             payload = buf.getvalue()
         else:
             payload = data
-        body = {"status": "Request was successful", "nextpagetoken": nxt,
-                "response": {"dataformat": fmt, "dataencoding": "utf-8", "data": payload}}
+        body = {
+            "status": "Request was successful",
+            "nextpagetoken": nxt,
+            "response": {"dataformat": fmt, "dataencoding": "utf-8", "data": payload},
+        }
         h.reply(200, json.dumps(body), hdr)
 
     # ------------------------------------------------------------------------------- Aperture data
@@ -288,22 +359,55 @@ class IndependentApi:
         r, out = self.rng, []
         for i in range(n):
             lt = AP_TYPES[i % len(AP_TYPES)]
-            t = self.today + timedelta(days=days[i % len(days)], seconds=r.choice([0, 86399, r.randrange(86400)]),
-                                       milliseconds=r.randrange(1000))
-            ts = r.choice([t.strftime("%Y-%m-%dT%H:%M:%SZ"), t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z",
-                           t.strftime("%Y-%m-%dT%H:%M:%SZ "), t.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")])
-            ev = {"log_type": lt, "item_type": r.choice(["File", "file", "Folder"]), "item_name": f"doc-{i}-{secrets.token_hex(3)}.txt",
-                  "serial": r.choice([None, str(r.randrange(10**9))]), "cloud_app_instance": "Office 365 8", "timestamp": ts}
+            t = self.today + timedelta(
+                days=days[i % len(days)],
+                seconds=r.choice([0, 86399, r.randrange(86400)]),
+                milliseconds=r.randrange(1000),
+            )
+            ts = r.choice(
+                [
+                    t.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z",
+                    t.strftime("%Y-%m-%dT%H:%M:%SZ "),
+                    t.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"),
+                ]
+            )
+            ev = {
+                "log_type": lt,
+                "item_type": r.choice(["File", "file", "Folder"]),
+                "item_name": f"doc-{i}-{secrets.token_hex(3)}.txt",
+                "serial": r.choice([None, str(r.randrange(10**9))]),
+                "cloud_app_instance": "Office 365 8",
+                "timestamp": ts,
+            }
             if lt == "activity_monitoring":
-                ev.update(user="John Smith", source_ip="10.1.2.3", action=r.choice(["delete", "sign_in"]), target_name=None,
-                          target_type=r.choice(["", None]))
+                ev.update(
+                    user="John Smith",
+                    source_ip="10.1.2.3",
+                    action=r.choice(["delete", "sign_in"]),
+                    target_name=None,
+                    target_type=r.choice(["", None]),
+                )
             elif lt == "admin_audit":
-                ev.update(admin_id="admin@example.com", admin_role="super_admin", ip="10.0.0.1", event_type="policy", action="edit")
+                ev.update(
+                    admin_id="admin@example.com",
+                    admin_role="super_admin",
+                    ip="10.0.0.1",
+                    event_type="policy",
+                    action="edit",
+                )
             else:
-                ev.update(asset_id=secrets.token_hex(12), incident_id=secrets.token_hex(12), policy_rule_name="PCI Policy",
-                          severity=r.choice([1.0, 3, 4.0]), item_owner="Admin User")
+                ev.update(
+                    asset_id=secrets.token_hex(12),
+                    incident_id=secrets.token_hex(12),
+                    policy_rule_name="PCI Policy",
+                    severity=r.choice([1.0, 3, 4.0]),
+                    item_owner="Admin User",
+                )
                 if lt == "incident":
-                    ev.update(exposure=r.choice(["COMPANY", "public", "INTERNAL"]), item_size=1335, collaborators="")
+                    ev.update(
+                        exposure=r.choice(["COMPANY", "public", "INTERNAL"]), item_size=1335, collaborators=""
+                    )
                 if lt != "incident":
                     ev.update(action_taken="quarantine", action_taken_by="Aperture")
             text = json.dumps(ev, indent=1, separators=(", ", " : ")) if i % 2 else json.dumps(ev)
@@ -320,22 +424,40 @@ class IndependentApi:
     def token(self, h, form: dict) -> None:
         self.ap_requests["token"] += 1
         if h.headers.get("Authorization", "") != "Basic " + b64(f"{self.ap_client_id}:{self.ap_client_secret}"):
-            return h.reply(401, json.dumps({"error": "unauthorized", "error_description": "Bad credentials"}), ctype="application/json")
+            return h.reply(
+                401,
+                json.dumps({"error": "unauthorized", "error_description": "Bad credentials"}),
+                ctype="application/json",
+            )
         if form.get("grant_type") != "client_credentials":
             return h.reply(400, json.dumps({"error": "unsupported_grant_type"}), ctype="application/json")
         tok = ".".join(base64.urlsafe_b64encode(secrets.token_bytes(k)).decode().rstrip("=") for k in (18, 60, 32))
         with self.lock:
             self.ap_tokens[tok] = time.monotonic() + self.ap_token_ttl
-        h.reply(200, json.dumps({"access_token": tok, "token_type": "bearer", "expires_in": self.ap_token_ttl,
-                                 "scope": "api_access", "jti": secrets.token_hex(8)}), ctype="application/json;charset=UTF-8")
+        h.reply(
+            200,
+            json.dumps(
+                {
+                    "access_token": tok,
+                    "token_type": "bearer",
+                    "expires_in": self.ap_token_ttl,
+                    "scope": "api_access",
+                    "jti": secrets.token_hex(8),
+                }
+            ),
+            ctype="application/json;charset=UTF-8",
+        )
 
     def events(self, h, bulk: bool) -> None:
         self.ap_requests["bulk" if bulk else "single"] += 1
         auth = h.headers.get("Authorization", "")
         exp = self.ap_tokens.get(auth[7:]) if auth.startswith("Bearer ") else None
         if exp is None or exp < time.monotonic():
-            return h.reply(401, json.dumps({"error": "invalid_token", "error_description": "Access token expired or unknown"}),
-                           ctype="application/json")
+            return h.reply(
+                401,
+                json.dumps({"error": "invalid_token", "error_description": "Access token expired or unknown"}),
+                ctype="application/json",
+            )
         with self.lock:
             self.lock.wait_for(lambda: self.ap_queue, timeout=self.ap_long_poll)
             if not self.ap_queue:
@@ -360,8 +482,14 @@ def _handler(api: IndependentApi):
         def log_message(self, *a):  # quiet
             pass
 
-        def reply(self, code: int, body: str | None, headers: dict | None = None, ctype="text/plain; charset=utf-8",
-                  chunked=False) -> None:
+        def reply(
+            self,
+            code: int,
+            body: str | None,
+            headers: dict | None = None,
+            ctype="text/plain; charset=utf-8",
+            chunked=False,
+        ) -> None:
             data = (body or "").encode()
             try:
                 self.send_response(code)
@@ -372,7 +500,7 @@ def _handler(api: IndependentApi):
                     self.send_header("Transfer-Encoding", "chunked")
                     self.end_headers()
                     for i in range(0, len(data), 4096):
-                        part = data[i:i + 4096]
+                        part = data[i : i + 4096]
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
                     self.wfile.write(b"0\r\n\r\n")
                 else:

@@ -68,19 +68,36 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
         day = lambda k: (api.today + timedelta(days=k)).strftime("%Y-%m-%d")  # noqa: E731 - the server's clock
         first, last = day(-3), day(-1)
         minimum = {lt: api.fp_min_requests(lt, first, day(0)) for lt in FP_TYPES}
-        ap_env = {"APERTURE_API_URL": api.base, "APERTURE_CLIENT_ID": api.ap_client_id,
-                  "APERTURE_CLIENT_SECRET": api.ap_client_secret}
+        ap_env = {
+            "APERTURE_API_URL": api.base,
+            "APERTURE_CLIENT_ID": api.ap_client_id,
+            "APERTURE_CLIENT_SECRET": api.ap_client_secret,
+        }
         fp_url = {"FORCEPOINT_API_URL": api.base + "/api/bitglassapi/logs/v1/"}
         env_token = h.cli_env(home, {**fp_url, **ap_env, "FORCEPOINT_API_TOKEN": api.fp_token})
-        env_basic = h.cli_env(home, {**fp_url, **ap_env, "FORCEPOINT_USERNAME": api.fp_user,
-                                     "FORCEPOINT_PASSWORD": api.fp_password})
+        env_basic = h.cli_env(
+            home, {**fp_url, **ap_env, "FORCEPOINT_USERNAME": api.fp_user, "FORCEPOINT_PASSWORD": api.fp_password}
+        )
         h.init_instance(home)
-        fp_args = ["asset", "materialize", *MODULE, "--select", ",".join(f"forcepoint/{t}" for t in FP_TYPES),
-                   "--partition-range", f"{first}...{last}"]
+        fp_args = [
+            "asset",
+            "materialize",
+            *MODULE,
+            "--select",
+            ",".join(f"forcepoint/{t}" for t in FP_TYPES),
+            "--partition-range",
+            f"{first}...{last}",
+        ]
 
         # 1. a Forcepoint backfill and a drain, both SIGKILLed part-way
-        runs = {"fp": h.start(fp_args, env_token, out / "1-fp.log"), "ap": h.start(drain_args(out, 1), env_token, out / "1-ap.log")}
-        due = {"fp": lambda: all(api.fp_requests(lt) >= 4 for lt in FP_TYPES), "ap": lambda: len(api.ap_popped) >= 3}
+        runs = {
+            "fp": h.start(fp_args, env_token, out / "1-fp.log"),
+            "ap": h.start(drain_args(out, 1), env_token, out / "1-ap.log"),
+        }
+        due = {
+            "fp": lambda: all(api.fp_requests(lt) >= 4 for lt in FP_TYPES),
+            "ap": lambda: len(api.ap_popped) >= 3,
+        }
         kills = {"fp": 0, "ap": 0}
         deadline = time.monotonic() + 60
         while any(r.running() for r in runs.values()) and time.monotonic() < deadline:
@@ -90,23 +107,39 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
                     kills[k] += 1
             time.sleep(0.01)
         wait_all(runs, 1)
-        notes.append(f"phase 1: kills {kills}, fp requests { {lt: api.fp_requests(lt) for lt in FP_TYPES} }, "
-                     f"ap batches popped {len(api.ap_popped)}; rc {[r.rc for r in runs.values()]}")
+        notes.append(
+            f"phase 1: kills {kills}, fp requests { {lt: api.fp_requests(lt) for lt in FP_TYPES} }, "
+            f"ap batches popped {len(api.ap_popped)}; rc {[r.rc for r in runs.values()]}"
+        )
         for k, r in runs.items():
             if not kills[k]:
                 notes.append(f"{k} run was not killed (ended first, rc {r.rc}): {r.tail(800)}")
 
         # 2. more Aperture events arrive; resume both (Forcepoint now with HTTP Basic)
         api.ap_enqueue(api.make_ap_events(150, (-2, -1)))
-        runs2 = {"fp": h.start(fp_args, env_basic, out / "2-fp.log"), "ap": h.start(drain_args(out, 2), env_token, out / "2-ap.log")}
+        runs2 = {
+            "fp": h.start(fp_args, env_basic, out / "2-fp.log"),
+            "ap": h.start(drain_args(out, 2), env_token, out / "2-ap.log"),
+        }
         wait_all(runs2)
         for k, r in runs2.items():
             if r.rc != 0:
                 problems.append(f"resumed {k} run failed (rc {r.rc}): {r.tail(2500)}")
 
         # 3. land the drained Aperture days
-        land = h.start(["asset", "materialize", *MODULE, "--select", AP_SELECT, "--partition-range", f"{day(-2)}...{day(-1)}"],
-                       env_token, out / "3-land.log")
+        land = h.start(
+            [
+                "asset",
+                "materialize",
+                *MODULE,
+                "--select",
+                AP_SELECT,
+                "--partition-range",
+                f"{day(-2)}...{day(-1)}",
+            ],
+            env_token,
+            out / "3-land.log",
+        )
         land.wait(120)
         if land.rc != 0:
             problems.append(f"aperture landing failed (rc {land.rc}): {land.tail(2500)}")
@@ -116,13 +149,20 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
             spent = api.fp_requests(lt)
             notes.append(f"forcepoint/{lt}: spent {spent}, minimum {minimum[lt]}, kills {kills['fp']}")
             if spent > minimum[lt] + kills["fp"]:
-                problems.append(f"forcepoint/{lt}: {spent} requests, more than minimum {minimum[lt]} + {kills['fp']} kill(s)")
-            walked = [(json.loads(base64.b64decode(e["token"])) if e["token"] else e["startdate"], e.get("events"))
-                      for e in api.fp_log if e["type"] == lt]
+                problems.append(
+                    f"forcepoint/{lt}: {spent} requests, more than minimum {minimum[lt]} + {kills['fp']} kill(s)"
+                )
+            walked = [
+                (json.loads(base64.b64decode(e["token"])) if e["token"] else e["startdate"], e.get("events"))
+                for e in api.fp_log
+                if e["type"] == lt
+            ]
             notes.append(f"forcepoint/{lt} last requests (position, events): {walked[-3:]}")
             bad_tokens = [e for e in api.fp_log if e["type"] == lt and e.get("bad_token")]
             if bad_tokens:
-                problems.append(f"forcepoint/{lt}: {len(bad_tokens)} request(s) with a token the server could not read")
+                problems.append(
+                    f"forcepoint/{lt}: {len(bad_tokens)} request(s) with a token the server could not read"
+                )
             for d in (first, day(-2), last):
                 rows = h.lake_rows(home, "forcepoint", lt, d)
                 got = Counter(r["event_id"] for r in rows)
@@ -131,10 +171,16 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
                 dups = [k for k, n in got.items() if n > 1]
                 if missing or extra or dups:
                     times = sorted(r["time"] for r in api.fp_truth(lt, d) if r[FP_ID[lt]] in missing)
-                    problems.append(f"forcepoint/{lt} {d}: {sum(missing.values())} of {sum(want.values())} events missing"
-                                    + (f" (times {times[0]} .. {times[-1]})" if times else "")
-                                    + f", {sum(extra.values())} unexpected, {len(dups)} ids more than once")
-                off = [r["event_id"] for r in rows if r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d") != d]
+                    problems.append(
+                        f"forcepoint/{lt} {d}: {sum(missing.values())} of {sum(want.values())} events missing"
+                        + (f" (times {times[0]} .. {times[-1]})" if times else "")
+                        + f", {sum(extra.values())} unexpected, {len(dups)} ids more than once"
+                    )
+                off = [
+                    r["event_id"]
+                    for r in rows
+                    if r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d") != d
+                ]
                 if off:
                     problems.append(f"forcepoint/{lt} {d}: {len(off)} rows not on their day")
 
@@ -147,9 +193,11 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
                     problems.append(f"aperture: a row off its day in {d.relative_to(home)}")
         popped = [[h.canon(json.loads(e)) for e in batch] for batch in api.ap_popped]
         lost = [i for i, b in enumerate(popped) if not all(e in lake for e in b)]
-        notes.append(f"aperture: {len(popped)} batches popped ({sum(map(len, popped))} events), {len(lake)} distinct in the "
-                     f"lake, lost batches {lost} (sizes {[len(popped[i]) for i in lost]}), kills {kills['ap']}, "
-                     f"requests {dict(api.ap_requests)}")
+        notes.append(
+            f"aperture: {len(popped)} batches popped ({sum(map(len, popped))} events), {len(lake)} distinct in the "
+            f"lake, lost batches {lost} (sizes {[len(popped[i]) for i in lost]}), kills {kills['ap']}, "
+            f"requests {dict(api.ap_requests)}"
+        )
         if len(lost) > kills["ap"]:
             problems.append(f"aperture: {len(lost)} popped batches not (fully) in the lake, allowed {kills['ap']}")
         if [k for k, n in lake.items() if n > 1]:
@@ -159,10 +207,18 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
         if api.ap_queue_len():
             problems.append(f"aperture: {api.ap_queue_len()} events still queued after the final drain")
         spool = home / "spool" / "aperture"
-        left = [p for p in spool.rglob("*") if p.is_file() and p.suffix in (".json", ".parquet")] if spool.exists() else []
+        left = (
+            [p for p in spool.rglob("*") if p.is_file() and p.suffix in (".json", ".parquet")]
+            if spool.exists()
+            else []
+        )
         if left:
-            problems.append(f"aperture: {len(left)} files left in the spool: {[str(p.relative_to(home)) for p in left[:3]]}")
-        quarantine = [p for p in (home / "quarantine").rglob("*") if p.is_file()] if (home / "quarantine").exists() else []
+            problems.append(
+                f"aperture: {len(left)} files left in the spool: {[str(p.relative_to(home)) for p in left[:3]]}"
+            )
+        quarantine = (
+            [p for p in (home / "quarantine").rglob("*") if p.is_file()] if (home / "quarantine").exists() else []
+        )
         if quarantine:
             problems.append(f"quarantine not empty: {[str(p.relative_to(home)) for p in quarantine[:5]]}")
         problems += h.visible_lake_problems(home)
@@ -182,7 +238,10 @@ def test_late_records_of_a_closed_day(tmp_path):
     with IndependentApi(fp_per_day={"access": 150}, fp_days=range(-1, 1), ap_events=0) as api:
         yesterday, today = ((api.today + timedelta(days=k)).strftime("%Y-%m-%d") for k in (-1, 0))
         late = api.fp_hold("access", yesterday, 3)  # ingested only after the first run
-        env = h.cli_env(home, {"FORCEPOINT_API_URL": api.base + "/api/bitglassapi/logs/v1/", "FORCEPOINT_API_TOKEN": api.fp_token})
+        env = h.cli_env(
+            home,
+            {"FORCEPOINT_API_URL": api.base + "/api/bitglassapi/logs/v1/", "FORCEPOINT_API_TOKEN": api.fp_token},
+        )
         h.init_instance(home)
         args = ["asset", "materialize", *MODULE, "--select", "forcepoint/access"]
         r1 = h.start(args + ["--partition-range", f"{yesterday}...{today}"], env, out / "1.log")
@@ -194,6 +253,8 @@ def test_late_records_of_a_closed_day(tmp_path):
         want = Counter(r["transactionid"] for r in api.fp_truth("access", yesterday))
         assert not [k for k, n in got.items() if n > 1]
         missing = want - got
-        assert not missing, (f"{len(missing)} of {len(want)} events of {yesterday} missing: the late ones "
-                             f"{sorted(r['time'] for r in late)} arrived after the day was closed; "
-                             f"{api.fp_requests('access')} requests")
+        assert not missing, (
+            f"{len(missing)} of {len(want)} events of {yesterday} missing: the late ones "
+            f"{sorted(r['time'] for r in late)} arrived after the day was closed; "
+            f"{api.fp_requests('access')} requests"
+        )

@@ -42,7 +42,10 @@ def test_notebook_runs_and_plots_every_section(warehouse_home, monkeypatch):
     started = time.monotonic()
     # Raises CellExecutionError (with the cell and traceback) if any cell fails.
     NotebookClient(
-        nb, kernel_name="python3", timeout=180, resources={"metadata": {"path": str(NOTEBOOKS)}},
+        nb,
+        kernel_name="python3",
+        timeout=180,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
     ).execute()
     elapsed = time.monotonic() - started
 

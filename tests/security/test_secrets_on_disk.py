@@ -19,8 +19,9 @@ from tests.faults import harness as h
 
 pytestmark = pytest.mark.timeout(600)
 
-APERTURE_SELECT = ",".join(f"aperture/{t}" for t in
-                           ("activity_monitoring", "admin_audit", "incident", "policy_violation", "remediation"))
+APERTURE_SELECT = ",".join(
+    f"aperture/{t}" for t in ("activity_monitoring", "admin_audit", "incident", "policy_violation", "remediation")
+)
 
 
 def b64(text: str) -> str:
@@ -81,10 +82,20 @@ def runs(tmp_path_factory, creds):
     base = tmp_path_factory.mktemp("secrets")
     home = base / "home"
     cfg = SimConfig(
-        seed=3, days=3, forcepoint_events_per_day=60, page_size=20, quota=100_000,
-        forcepoint_token=creds["token"], forcepoint_username=creds["user"], forcepoint_password=creds["password"],
-        aperture_client_id=creds["client_id"], aperture_client_secret=creds["client_secret"],
-        aperture_backlog_per_type=30, aperture_bulk_max=20, aperture_broken_rate=0.3, long_poll=0.1,
+        seed=3,
+        days=3,
+        forcepoint_events_per_day=60,
+        page_size=20,
+        quota=100_000,
+        forcepoint_token=creds["token"],
+        forcepoint_username=creds["user"],
+        forcepoint_password=creds["password"],
+        aperture_client_id=creds["client_id"],
+        aperture_client_secret=creds["client_secret"],
+        aperture_backlog_per_type=30,
+        aperture_bulk_max=20,
+        aperture_broken_rate=0.3,
+        long_poll=0.1,
     )
     outputs: dict[str, bytes] = {}
     results: dict[str, int] = {}
@@ -114,8 +125,14 @@ def runs(tmp_path_factory, creds):
         run("fp-500s", fp("cloudsummary"), basic, [("500", 5, "forcepoint")])
         run("fp-503-then-ok", fp("healthproxy"), good, [("503", 1, "forcepoint")])
         if h.has_aperture():
-            drain = h.job_args("aperture_drain", {"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 20}}},
-                                                  "resources": {"aperture": {"config": {"retries": 1}}}}, base / "config")
+            drain = h.job_args(
+                "aperture_drain",
+                {
+                    "ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 20}}},
+                    "resources": {"aperture": {"config": {"retries": 1}}},
+                },
+                base / "config",
+            )
             run("ap-wrong-secret", drain, {**good, "APERTURE_CLIENT_SECRET": creds["wrong_secret"]})
             run("ap-token-401", drain, good, [("401", 1, "aperture_token")])
             run("ap-reads-500", drain, good, [("500", 6, "aperture")])
@@ -125,8 +142,14 @@ def runs(tmp_path_factory, creds):
         if h.has_warehouse():
             run("warehouse", h.unpartitioned_args("key:warehouse/*"), good)
         issued = list(getattr(sim.aperture, "_tokens", {}))
-    return {"home": home, "dagster_home": home / "dagster_home", "outputs": outputs, "results": results,
-            "issued": issued, "base": base}
+    return {
+        "home": home,
+        "dagster_home": home / "dagster_home",
+        "outputs": outputs,
+        "results": results,
+        "issued": issued,
+        "base": base,
+    }
 
 
 def test_the_runs_did_what_was_asked(runs):
@@ -154,7 +177,9 @@ def test_the_search_would_find_a_leak(runs, creds, tmp_path):
     db = tmp_path / "planted.db"
     con = sqlite3.connect(db)
     con.execute("CREATE TABLE t (x TEXT)")
-    con.execute("INSERT INTO t VALUES (?)", (f"Authorization: Basic {b64(creds['user'] + ':' + creds['password'])}",))
+    con.execute(
+        "INSERT INTO t VALUES (?)", (f"Authorization: Basic {b64(creds['user'] + ':' + creds['password'])}",)
+    )
     con.commit()
     con.close()
     found = find_secrets([tmp_path], {"planted output": creds["client_secret"].encode()}, needles(creds, []))
@@ -198,15 +223,29 @@ def test_quarantine_holds_something_to_check(runs):
 def test_owner_only_even_with_a_permissive_umask(tmp_path, creds):
     """Files and folders made private must not depend on the umask the scheduler happens to have."""
     home = tmp_path / "home"
-    cfg = SimConfig(seed=4, days=2, forcepoint_events_per_day=30, page_size=20, forcepoint_token=creds["token"],
-                    aperture_backlog_per_type=10, aperture_broken_rate=0.5, long_poll=0.1,
-                    aperture_client_id=creds["client_id"], aperture_client_secret=creds["client_secret"])
+    cfg = SimConfig(
+        seed=4,
+        days=2,
+        forcepoint_events_per_day=30,
+        page_size=20,
+        forcepoint_token=creds["token"],
+        aperture_backlog_per_type=10,
+        aperture_broken_rate=0.5,
+        long_poll=0.1,
+        aperture_client_id=creds["client_id"],
+        aperture_client_secret=creds["client_secret"],
+    )
     h.init_instance(home)
     old = os.umask(0)
     try:
         with Simulator(cfg, port=0) as sim:
-            runs = [h.start(h.materialize_args("forcepoint/access", h.day_str(-1)), h.cli_env(home, sim.env()),
-                            tmp_path / "fp.log")]
+            runs = [
+                h.start(
+                    h.materialize_args("forcepoint/access", h.day_str(-1)),
+                    h.cli_env(home, sim.env()),
+                    tmp_path / "fp.log",
+                )
+            ]
             if h.has_aperture():
                 runs.append(h.start(h.job_args("aperture_drain"), h.cli_env(home, sim.env()), tmp_path / "ap.log"))
             for r in runs:

@@ -26,7 +26,12 @@ from log_assets.simulator import SimConfig, Simulator
 
 ROOT = Path(__file__).resolve().parents[2]
 FP_PATH = "/api/bitglassapi/logs/v1/"
-NON_LOOPBACK_HTTP = ["http://logs.invalid/", "http://192.0.2.10:8080/", "http://10.1.2.3/", "http://portal.bitglass.com/"]
+NON_LOOPBACK_HTTP = [
+    "http://logs.invalid/",
+    "http://192.0.2.10:8080/",
+    "http://10.1.2.3/",
+    "http://portal.bitglass.com/",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +39,11 @@ def clean_env(monkeypatch):
     import os
 
     for k in list(os.environ):
-        if k.startswith(("FORCEPOINT_", "APERTURE_")) or k in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        if k.startswith(("FORCEPOINT_", "APERTURE_")) or k in (
+            "REQUESTS_CA_BUNDLE",
+            "CURL_CA_BUNDLE",
+            "SSL_CERT_FILE",
+        ):
             monkeypatch.delenv(k)
     return monkeypatch
 
@@ -66,6 +75,7 @@ def budget(tmp_path) -> QuotaBudget:
 
 # ----------------------------------------------------------------------------- plain http
 
+
 @pytest.mark.parametrize("url", NON_LOOPBACK_HTTP)
 def test_forcepoint_refuses_plain_http_to_other_hosts(url, tmp_path, clean_env, no_network):
     clean_env.setenv("FORCEPOINT_API_URL", url + FP_PATH.lstrip("/"))
@@ -94,8 +104,10 @@ def test_forcepoint_plain_http_only_when_explicitly_allowed(tmp_path, clean_env,
 def test_forcepoint_cli_run_refuses_plain_http(tmp_path):
     from tests.faults import harness as h
 
-    env = h.cli_env(tmp_path / "home", {"FORCEPOINT_API_URL": "http://logs.invalid" + FP_PATH,
-                                        "FORCEPOINT_API_TOKEN": "t0ken-cli-refusal"})
+    env = h.cli_env(
+        tmp_path / "home",
+        {"FORCEPOINT_API_URL": "http://logs.invalid" + FP_PATH, "FORCEPOINT_API_TOKEN": "t0ken-cli-refusal"},
+    )
     r = h.start(h.materialize_args("forcepoint/access", h.day_str(-1)), env, tmp_path / "out.log")
     assert r.wait() != 0
     text = r.text()
@@ -113,8 +125,10 @@ def test_aperture_refuses_plain_http_to_other_hosts(url, clean_env, no_network):
         ApertureApi().client().token_info()
     except Exception as e:  # noqa: BLE001 - whatever the refusal is called, it must come first
         refused = e
-    assert not no_network, (f"plain http:// to {url}: the client tried to connect ({no_network}) and would "
-                            f"have sent the Basic credentials unencrypted")
+    assert not no_network, (
+        f"plain http:// to {url}: the client tried to connect ({no_network}) and would "
+        f"have sent the Basic credentials unencrypted"
+    )
     assert refused is not None and "http" in str(refused).lower()
 
 
@@ -140,15 +154,33 @@ def test_aperture_allows_plain_http_to_this_machine(clean_env):
 
 # ------------------------------------------------------------------------------------- TLS
 
+
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory):
     """An HTTPS server on 127.0.0.1 with a self-signed certificate; counts requests that got through."""
     d = tmp_path_factory.mktemp("tls")
     cert, key = d / "cert.pem", d / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-         "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ],
+        check=True,
+        capture_output=True,
     )
     hits = []
 
@@ -168,14 +200,26 @@ def tls_server(tmp_path_factory):
 
         def do_GET(self):
             hits.append(self.path)
-            self._answer({"status": "Request was successful", "nextpagetoken": "",
-                          "response": {"dataformat": "json", "dataencoding": "utf-8", "data": []}})
+            self._answer(
+                {
+                    "status": "Request was successful",
+                    "nextpagetoken": "",
+                    "response": {"dataformat": "json", "dataencoding": "utf-8", "data": []},
+                }
+            )
 
         def do_POST(self):
             hits.append(self.path)
             n = int(self.headers.get("Content-Length") or 0)
             self.rfile.read(n)
-            self._answer({"access_token": "tls-test-token", "token_type": "bearer", "expires_in": 3600, "scope": "api_access"})
+            self._answer(
+                {
+                    "access_token": "tls-test-token",
+                    "token_type": "bearer",
+                    "expires_in": 3600,
+                    "scope": "api_access",
+                }
+            )
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -206,8 +250,10 @@ def test_forcepoint_ca_bundle_setting(tls_server, tmp_path, clean_env):
 
     clean_env.setenv("FORCEPOINT_API_URL", tls_server["url"] + FP_PATH)
     clean_env.setenv("FORCEPOINT_API_TOKEN", "t0ken-tls")
-    for resource, env in ((ForcepointResource(retries=0, ca_bundle=tls_server["cert"]), None),
-                          (ForcepointResource(retries=0), tls_server["cert"])):
+    for resource, env in (
+        (ForcepointResource(retries=0, ca_bundle=tls_server["cert"]), None),
+        (ForcepointResource(retries=0), tls_server["cert"]),
+    ):
         if env:
             clean_env.setenv("FORCEPOINT_CA_BUNDLE", env)
         client = resource.client(budget(tmp_path))
@@ -242,6 +288,7 @@ def test_aperture_ca_bundle_setting(tls_server, clean_env):
 
 # ------------------------------------------------------------------------------- simulator
 
+
 def _local_non_loopback_ips() -> list[str]:
     ips = []
     for addrs in psutil.net_if_addrs().values():
@@ -261,9 +308,25 @@ def test_simulator_binds_loopback_only():
 
 
 def test_simulator_command_listens_on_loopback_only(tmp_path):
-    proc = subprocess.Popen([sys.executable, "-m", "log_assets.simulator", "--port", "0", "--days", "1",
-                             "--events-per-day", "1", "--aperture-backlog", "0"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "log_assets.simulator",
+            "--port",
+            "0",
+            "--days",
+            "1",
+            "--events-per-day",
+            "1",
+            "--aperture-backlog",
+            "0",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         line = ""
@@ -274,7 +337,9 @@ def test_simulator_command_listens_on_loopback_only(tmp_path):
         assert "serving on http://127.0.0.1:" in line, line
         listening = []
         for _ in range(50):
-            listening = [c for c in psutil.Process(proc.pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN]
+            listening = [
+                c for c in psutil.Process(proc.pid).net_connections(kind="inet") if c.status == psutil.CONN_LISTEN
+            ]
             if listening:
                 break
             time.sleep(0.1)
@@ -290,9 +355,14 @@ def test_simulator_command_listens_on_loopback_only(tmp_path):
 
 # --------------------------------------------------------------------- credentials not config
 
+
 @pytest.mark.parametrize("resource", [ForcepointResource, ApertureApi])
 def test_resources_have_no_credential_fields(resource):
-    bad = [f for f in resource.model_fields if any(w in f.lower() for w in ("token", "password", "secret", "client_id", "username"))]
+    bad = [
+        f
+        for f in resource.model_fields
+        if any(w in f.lower() for w in ("token", "password", "secret", "client_id", "username"))
+    ]
     assert not bad, f"{resource.__name__} takes credentials as config: {bad}"
 
 
@@ -310,7 +380,9 @@ def test_missing_credentials_send_nothing(tmp_path, clean_env):
     from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
     from log_assets.defs.resources import LogAssetsHome
 
-    with Simulator(SimConfig(days=2, forcepoint_events_per_day=10, aperture_backlog_per_type=5, long_poll=0.1), port=0) as sim:
+    with Simulator(
+        SimConfig(days=2, forcepoint_events_per_day=10, aperture_backlog_per_type=5, long_poll=0.1), port=0
+    ) as sim:
         seen = []
         orig = sim.faults.take
         sim.faults.take = lambda *a: (seen.append(a), orig(*a))[1]
@@ -319,9 +391,15 @@ def test_missing_credentials_send_nothing(tmp_path, clean_env):
         clean_env.setenv("APERTURE_API_URL", env["APERTURE_API_URL"])
         clean_env.setenv("APERTURE_CLIENT_ID", env["APERTURE_CLIENT_ID"])
         home = LogAssetsHome(root=str(tmp_path))
-        fp = dg.materialize([FORCEPOINT_ASSETS[0]], partition_key="2026-11-20",
-                            resources={"forcepoint": ForcepointResource(), "home": home}, raise_on_error=False)
-        ap = dg.materialize([aperture_spool], resources={"aperture": ApertureApi(), "home": home}, raise_on_error=False)
+        fp = dg.materialize(
+            [FORCEPOINT_ASSETS[0]],
+            partition_key="2026-11-20",
+            resources={"forcepoint": ForcepointResource(), "home": home},
+            raise_on_error=False,
+        )
+        ap = dg.materialize(
+            [aperture_spool], resources={"aperture": ApertureApi(), "home": home}, raise_on_error=False
+        )
     assert not fp.success and not ap.success
     texts = " ".join(str(e.event_specific_data) for r in (fp, ap) for e in r.all_events if e.is_failure)
     assert "FORCEPOINT_API_TOKEN" in texts and "APERTURE_CLIENT_SECRET" in texts

@@ -20,8 +20,12 @@ SINGLE = "/api/v1/log_events"
 
 def token_request(sim, http, client_id=None, secret=None, data=None, headers=None):
     auth = (client_id or sim.config.aperture_client_id, secret or sim.config.aperture_client_secret)
-    return http.post(sim.aperture_url + "/oauth/token", auth=None if headers is not None else auth, headers=headers,
-                     data={"grant_type": "client_credentials", "scope": "api_access"} if data is None else data)
+    return http.post(
+        sim.aperture_url + "/oauth/token",
+        auth=None if headers is not None else auth,
+        headers=headers,
+        data={"grant_type": "client_credentials", "scope": "api_access"} if data is None else data,
+    )
 
 
 def read(sim, http, token, path=BULK):
@@ -179,7 +183,9 @@ def test_too_many_concurrent_readers_get_429():
         codes = []
 
         def reader():
-            codes.append(requests.get(sim.aperture_url + BULK, headers={"Authorization": f"Bearer {token}"}).status_code)
+            codes.append(
+                requests.get(sim.aperture_url + BULK, headers={"Authorization": f"Bearer {token}"}).status_code
+            )
 
         threads = [threading.Thread(target=reader) for _ in range(4)]
         for t in threads:
@@ -216,12 +222,15 @@ def test_broken_bodies_are_not_json_and_their_events_are_gone():
         assert sim.aperture.intact_events() == []
         text = b"".join(bodies).decode()
         # The vendor's own defects: a stray '*', a trailing comma, a missing comma between fields.
-        assert "*\"" in text and ",}" in text
+        assert '*"' in text and ",}" in text
         assert any(b'" "' in b or b'null "' in b or b'0 "' in b for b in bodies)
 
 
 def test_some_bodies_broken_at_a_rate():
-    with simulator(aperture_broken_rate=0.3, aperture_bulk_max=1, aperture_backlog_per_type=40) as sim, requests.Session() as http:
+    with (
+        simulator(aperture_broken_rate=0.3, aperture_bulk_max=1, aperture_backlog_per_type=40) as sim,
+        requests.Session() as http,
+    ):
         drained = []
         token = aperture_token(sim, http)
         while (r := read(sim, http, token)).status_code == 200:
@@ -236,7 +245,9 @@ def test_some_bodies_broken_at_a_rate():
 
 @pytest.fixture(scope="module")
 def backlog():
-    sim = Simulator(SimConfig(end="2026-11-20T12:00:00Z", aperture_backlog_per_type=200, forcepoint_events_per_day=1))
+    sim = Simulator(
+        SimConfig(end="2026-11-20T12:00:00Z", aperture_backlog_per_type=200, forcepoint_events_per_day=1)
+    )
     entries = sim.aperture.queue.take(10_000, 0)
     return [e.event for e in entries], [e.text for e in entries]
 

@@ -15,14 +15,19 @@ def fp(sim, http, **params):
 
 
 def bulk(sim, http, token):
-    return http.get(sim.aperture_url + "/api/v1/log_events_bulk", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return http.get(
+        sim.aperture_url + "/api/v1/log_events_bulk", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
 
 
-@pytest.mark.parametrize("kind,status,message", [
-    ("503", 503, "Temporarily unavailable"),
-    ("401", 401, "Invalid credentials"),
-    ("403", 403, "Unauthorized"),
-])
+@pytest.mark.parametrize(
+    "kind,status,message",
+    [
+        ("503", 503, "Temporarily unavailable"),
+        ("401", 401, "Invalid credentials"),
+        ("403", 403, "Unauthorized"),
+    ],
+)
 def test_forcepoint_status_faults(sim, http, kind, status, message):
     sim.faults.add(kind, count=1, path="forcepoint")
     r = fp(sim, http)
@@ -34,7 +39,9 @@ def test_forcepoint_429_fault_looks_like_a_spent_quota(sim, http):
     sim.faults.add("429")
     r = fp(sim, http)
     assert r.status_code == 429
-    assert r.json()["status"].startswith("You have exceeded your allowance of 300 requests per day for access logs.")
+    assert r.json()["status"].startswith(
+        "You have exceeded your allowance of 300 requests per day for access logs."
+    )
     assert r.headers["X-RateLimit-Remaining"] == "0"
     assert fp(sim, http).status_code == 200
 
@@ -97,8 +104,11 @@ def test_aperture_drop_loses_the_popped_events(sim, http):
 
 def test_aperture_status_faults(sim, http):
     sim.faults.add("401", count=1, path="aperture_token")
-    r = http.post(sim.aperture_url + "/oauth/token", auth=("demo-client", "demo-secret"),
-                  data={"grant_type": "client_credentials", "scope": "api_access"})
+    r = http.post(
+        sim.aperture_url + "/oauth/token",
+        auth=("demo-client", "demo-secret"),
+        data={"grant_type": "client_credentials", "scope": "api_access"},
+    )
     assert r.status_code == 401 and r.json()["error"] == "unauthorized"
     token = aperture_token(sim, http)
     sim.faults.add("429", count=1, path="aperture")

@@ -17,7 +17,9 @@ NEWEST_CV = "1.1.7"
 @pytest.fixture(scope="module")
 def big():
     """More events than the test default, for statistics (no server needed)."""
-    return Simulator(SimConfig(end="2026-11-20T00:00:00Z", days=2, forcepoint_events_per_day=1000, aperture_backlog_per_type=0))
+    return Simulator(
+        SimConfig(end="2026-11-20T00:00:00Z", days=2, forcepoint_events_per_day=1000, aperture_backlog_per_type=0)
+    )
 
 
 def events(big, log_type, cv=NEWEST_CV):

@@ -97,7 +97,7 @@ def test_startdate_starts_at_the_first_event_at_or_after_it(sim, http):
     data, _ = page(sim, http, startdate=start.strftime("%Y-%m-%dT%H:%M:%SZ"))
     assert i > 0 and data[0] == day[i]
     served = first_occurrences(data)
-    assert served == day[i:i + len(served)]
+    assert served == day[i : i + len(served)]
 
 
 def test_every_day_starts_with_an_event_at_midnight(sim):
@@ -216,8 +216,16 @@ def test_a_million_events_a_day_are_generated_lazily():
     with sim:
         import requests
 
-        r = requests.get(sim.forcepoint_url, headers=forcepoint_headers(sim),
-                         params={"type": "access", "cv": "1.1.5", "responseformat": "json", "startdate": "2026-11-19T12:00:00Z"})
+        r = requests.get(
+            sim.forcepoint_url,
+            headers=forcepoint_headers(sim),
+            params={
+                "type": "access",
+                "cv": "1.1.5",
+                "responseformat": "json",
+                "startdate": "2026-11-19T12:00:00Z",
+            },
+        )
         data = r.json()["response"]["data"]
         assert len(data) == 1000
         assert data[0]["time"].startswith("19 Nov 2026 12:00:0")

@@ -10,8 +10,11 @@ from log_assets.simulator.testing import forcepoint_headers, simulator
 def get(sim, http, headers=None, **params):
     p = {"type": "access", "cv": "1.1.5", "responseformat": "json", "startdate": "2026-11-19T00:00:00Z"}
     p.update(params)
-    return http.get(sim.forcepoint_url, params={k: v for k, v in p.items() if v is not None},
-                    headers=forcepoint_headers(sim) if headers is None else headers)
+    return http.get(
+        sim.forcepoint_url,
+        params={k: v for k, v in p.items() if v is not None},
+        headers=forcepoint_headers(sim) if headers is None else headers,
+    )
 
 
 def next_midnight_epoch() -> int:

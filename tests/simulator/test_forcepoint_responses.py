@@ -16,7 +16,9 @@ def get(sim, http, headers=None, **params):
     base = {"type": "access", "cv": "1.1.5", "responseformat": "json", "startdate": START}
     base.update(params)
     base = {k: v for k, v in base.items() if v is not None}
-    return http.get(sim.forcepoint_url, params=base, headers=forcepoint_headers(sim) if headers is None else headers)
+    return http.get(
+        sim.forcepoint_url, params=base, headers=forcepoint_headers(sim) if headers is None else headers
+    )
 
 
 def status(r):
@@ -39,7 +41,9 @@ def test_401_authorization_required(sim, http):
     assert status(get(sim, http, headers={})) == (401, "Authorization required")
 
 
-@pytest.mark.parametrize("header", ["Digest username=demo-admin", "Token demo-forcepoint-token", "demo-forcepoint-token"])
+@pytest.mark.parametrize(
+    "header", ["Digest username=demo-admin", "Token demo-forcepoint-token", "demo-forcepoint-token"]
+)
 def test_401_basic_auth_required(sim, http, header):
     assert status(get(sim, http, headers={"Authorization": header})) == (401, "Basic auth required")
 
@@ -91,7 +95,10 @@ def test_429_when_the_quota_is_spent():
 
 
 def test_400_invalid_responseformat(sim, http):
-    assert status(get(sim, http, responseformat="xml")) == (400, "Invalid responseformat: xml. Supported values: csv, json")
+    assert status(get(sim, http, responseformat="xml")) == (
+        400,
+        "Invalid responseformat: xml. Supported values: csv, json",
+    )
 
 
 def test_400_start_date_and_token_missing(sim, http):
@@ -115,11 +122,21 @@ def test_400_invalid_type_when_missing(sim, http):
     assert status(r) == (400, "Invalid type: . Supported types are: cloudsummary, cloudaudit, and access")
 
 
-@pytest.mark.parametrize("bad", ["2026-11-19", "2026-11-19T00:00:00", "2026-11-19 00:00:00Z", "19 Nov 2026 00:00:00",
-                                 "2026-11-19T00:00:00.000Z"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-11-19",
+        "2026-11-19T00:00:00",
+        "2026-11-19 00:00:00Z",
+        "19 Nov 2026 00:00:00",
+        "2026-11-19T00:00:00.000Z",
+    ],
+)
 def test_400_invalid_start_date_format(sim, http, bad):
     assert status(get(sim, http, startdate=bad)) == (
-        400, f"Invalid start date format {bad} Expected format: %Y-%m-%dT%H:%M:%SZ")
+        400,
+        f"Invalid start date format {bad} Expected format: %Y-%m-%dT%H:%M:%SZ",
+    )
 
 
 def _b64(obj) -> str:
@@ -135,7 +152,9 @@ def _b64(obj) -> str:
         _b64({"log_id": "12", "datetime": "2026-11-19T00:00:00.000000Z"}),  # log_id not a number
         _b64({"log_id": 10**9, "datetime": "2026-11-19T00:00:00.000000Z"}),  # past the stream
         _b64({"log_id": -1, "datetime": "2026-11-19T00:00:00.000000Z"}),
-        _b64({"start_time": "2026-11-19T00:00:00Z", "end_time": "2026-11-19T00:00:00.000000Z", "page": 1}),  # other style
+        _b64(
+            {"start_time": "2026-11-19T00:00:00Z", "end_time": "2026-11-19T00:00:00.000000Z", "page": 1}
+        ),  # other style
         _b64({"log_id": 3}),
     ],
 )
@@ -172,7 +191,9 @@ def test_both_paths_and_post_with_form_or_json_body(sim, http):
     r = http.post(sim.forcepoint_url, json=params, headers=forcepoint_headers(sim))
     assert r.json()["response"]["data"] == expected
     # Query string and body together: the body's values win.
-    r = http.post(sim.forcepoint_url, params={**params, "type": "access"}, json=params, headers=forcepoint_headers(sim))
+    r = http.post(
+        sim.forcepoint_url, params={**params, "type": "access"}, json=params, headers=forcepoint_headers(sim)
+    )
     assert r.json()["response"]["data"] == expected
 
 

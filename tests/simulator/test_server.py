@@ -17,7 +17,9 @@ def fp(sim, http):
 
 
 def bulk(sim, http, token):
-    return http.get(sim.aperture_url + "/api/v1/log_events_bulk", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return http.get(
+        sim.aperture_url + "/api/v1/log_events_bulk", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
 
 
 def test_latency_is_added_to_every_answer():
@@ -44,8 +46,11 @@ def test_stop_ends_long_polls_and_closes_connections():
     token = aperture_token(sim, http)
     url = sim.aperture_url + "/api/v1/log_events_bulk"
     codes = []
-    waiting = threading.Thread(target=lambda: codes.append(
-        requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=60).status_code))
+    waiting = threading.Thread(
+        target=lambda: codes.append(
+            requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=60).status_code
+        )
+    )
     waiting.start()
     time.sleep(0.3)
     t0 = time.monotonic()

@@ -34,7 +34,9 @@ def write(home: Home, rows: list[dict], file: str = "part-0") -> Path:
     """Write rows (all of one vendor, type and UTC day) as one lake file."""
     vendor, log_type = rows[0]["vendor"], rows[0]["log_type"]
     day = rows[0]["event_time"].date().isoformat()
-    assert all((r["vendor"], r["log_type"], r["event_time"].date().isoformat()) == (vendor, log_type, day) for r in rows)
+    assert all(
+        (r["vendor"], r["log_type"], r["event_time"].date().isoformat()) == (vendor, log_type, day) for r in rows
+    )
     lt = CATALOG.get((vendor, log_type)) or generic_log_type(vendor, log_type)
     path = home.partition_dir(vendor, log_type, day) / f"{file}.parquet"
     write_parquet_atomic(build_table(lt, rows, Coercer()), path)

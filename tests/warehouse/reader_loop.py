@@ -33,8 +33,17 @@ def main(home: str, stop: str, report: str) -> None:
             except Exception as e:  # every failure is counted and reported, none is expected
                 errors.append(f"{type(e).__name__}: {e}")
         time.sleep(0.01)
-    Path(report).write_text(json.dumps({"answered": answered, "errors": errors[:20], "error_count": len(errors),
-                                        "inconsistent": inconsistent, "counts": sorted(counts)}))
+    Path(report).write_text(
+        json.dumps(
+            {
+                "answered": answered,
+                "errors": errors[:20],
+                "error_count": len(errors),
+                "inconsistent": inconsistent,
+                "counts": sorted(counts),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

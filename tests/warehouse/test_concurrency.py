@@ -34,10 +34,21 @@ def test_readers_never_see_a_lock_error_while_writers_run(home, tmp_path):
             assert reader.poll() is None and time.monotonic() < deadline, "reader did not start"
             time.sleep(0.05)
         for i in range(3):
-            write(home, [lake.access(f"L{i}", f"2026-03-0{i + 1} 20:00", "lee", "10.9.9.9", "Box", "Allowed")], f"late{i}")
+            write(
+                home,
+                [lake.access(f"L{i}", f"2026-03-0{i + 1} 20:00", "lee", "10.9.9.9", "Box", "Allowed")],
+                f"late{i}",
+            )
             # A second writer process at the same time: one waits for the other's lock, neither fails.
-            other = _python("-m", "log_assets.warehouse", "sync", "--home", str(home.root),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            other = _python(
+                "-m",
+                "log_assets.warehouse",
+                "sync",
+                "--home",
+                str(home.root),
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
             sync(home) if i % 2 else rebuild(home)
             _, err = other.communicate(timeout=120)
             assert other.returncode == 0, err.decode()[-2000:]

@@ -33,10 +33,20 @@ def test_definitions_merge_with_the_sources_and_load():
     assert len(warehouse) == len(CATALOG) + 1 + 1 + 4  # per type, uncataloged, events, 4 derived
     for key in warehouse:
         assert graph.get(key).group_name == "warehouse"
-    assert graph.get(dg.AssetKey(["warehouse", "forcepoint_access"])).parent_keys == {dg.AssetKey(["forcepoint", "access"])}
+    assert graph.get(dg.AssetKey(["warehouse", "forcepoint_access"])).parent_keys == {
+        dg.AssetKey(["forcepoint", "access"])
+    }
     assert graph.get(dg.AssetKey(["warehouse", "analytics_incidents"])).parent_keys == {
-        dg.AssetKey(["warehouse", k]) for k in ("aperture_incident", "aperture_policy_violation", "aperture_remediation",
-                                                 "forcepoint_swgwebdlp", "forcepoint_access", "forcepoint_cloudaudit")}
+        dg.AssetKey(["warehouse", k])
+        for k in (
+            "aperture_incident",
+            "aperture_policy_violation",
+            "aperture_remediation",
+            "forcepoint_swgwebdlp",
+            "forcepoint_access",
+            "forcepoint_cloudaudit",
+        )
+    }
     (op,) = [a for a in merged.assets if isinstance(a, dg.AssetsDefinition) and a.node_def.name == "warehouse"]
     assert op.node_def.pool == POOL
     assert {j.name for j in merged.resolve_all_job_defs()} >= {"warehouse_update", "warehouse_rebuild"}
@@ -47,7 +57,9 @@ def _checks(result) -> dict:
 
 
 def test_materialize_all_and_every_check_passes(home):
-    result = dg.materialize([build_warehouse_assets(), build_warehouse_checks(clock=lambda: NOW)], resources=resources(home))
+    result = dg.materialize(
+        [build_warehouse_assets(), build_warehouse_checks(clock=lambda: NOW)], resources=resources(home)
+    )
     assert result.success
     meta = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("warehouse")}
     assert meta["forcepoint_access"]["dagster/row_count"].value == 6
@@ -66,8 +78,10 @@ def test_checks_fail_on_duplicate_ids_and_future_times(home):
 
     # A second copy of A1 slipped into D3 (what a faulty writer would do), then published.
     with closing(duckdb.connect(str(Layout(home).build_db))) as c:
-        c.execute("INSERT INTO forcepoint.access BY NAME SELECT * REPLACE (DATE '2026-03-03' AS event_day) "
-                  "FROM forcepoint.access WHERE event_id = 'A1'")
+        c.execute(
+            "INSERT INTO forcepoint.access BY NAME SELECT * REPLACE (DATE '2026-03-03' AS event_day) "
+            "FROM forcepoint.access WHERE event_id = 'A1'"
+        )
         c.execute("INSERT INTO _warehouse.changes VALUES (999999, 'forcepoint.access', DATE '2026-03-03')")
     result = dg.materialize([assets, checks], resources=resources(home), selection=["warehouse/forcepoint_access"])
     got = _checks(result)
@@ -81,8 +95,11 @@ def test_checks_fail_on_duplicate_ids_and_future_times(home):
 
 
 def test_stale_sources_warn(home):
-    result = dg.materialize([build_warehouse_assets(), build_warehouse_checks(clock=lambda: ts("2026-03-10 00:00"))],
-                            resources=resources(home), selection=["warehouse/analytics_events"])
+    result = dg.materialize(
+        [build_warehouse_assets(), build_warehouse_checks(clock=lambda: ts("2026-03-10 00:00"))],
+        resources=resources(home),
+        selection=["warehouse/analytics_events"],
+    )
     got = _checks(result)
     for vendor in ("forcepoint", "aperture"):
         e = got[("analytics_events", f"{vendor}_fresh")]

@@ -22,13 +22,18 @@ A7 = lake.access("A7", "2026-03-02 15:00", "carol", "10.0.0.9", "Gmail", "Allowe
 def manifest(home) -> dict:
     """(table, day) -> the Parquet file readers are pointed at."""
     with closing(duckdb.connect(str(Layout(home).build_db), read_only=True)) as c:
-        return {(t, d): p for t, d, p in c.execute("SELECT table_name, event_day, path FROM _warehouse.exported").fetchall()}
+        return {
+            (t, d): p
+            for t, d, p in c.execute("SELECT table_name, event_day, path FROM _warehouse.exported").fetchall()
+        }
 
 
 def contents(home) -> dict:
     with closing(connect_readonly(home)) as c:
-        names = c.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                          "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics')").fetchall()
+        names = c.execute(
+            "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics')"
+        ).fetchall()
         return {n: c.execute(f"SELECT * FROM {n} ORDER BY ALL").fetchall() for (n,) in names}
 
 
@@ -53,17 +58,22 @@ def test_a_new_file_on_one_day_rewrites_only_that_day(home):
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert changed == {("forcepoint.access", D2), ("analytics.incidents", D2), ("analytics.activity_daily", D2)}
     assert query(home, "SELECT count(*) FROM forcepoint.access") == [(7,)]
-    assert query(home, "SELECT incident_id FROM analytics.incidents WHERE event_day = '2026-03-02' ORDER BY 1") == [
-        ("A5",), ("A7",), ("S2",), ("inc-2",)]
-    assert query(home, "SELECT events, source_ips FROM analytics.activity_daily "
-                       "WHERE event_day = '2026-03-02' AND user_name = 'carol'") == [(2, 1)]
+    assert query(
+        home, "SELECT incident_id FROM analytics.incidents WHERE event_day = '2026-03-02' ORDER BY 1"
+    ) == [("A5",), ("A7",), ("S2",), ("inc-2",)]
+    assert query(
+        home,
+        "SELECT events, source_ips FROM analytics.activity_daily "
+        "WHERE event_day = '2026-03-02' AND user_name = 'carol'",
+    ) == [(2, 1)]
     # The lake check of the day just loaded: A5, A7 on D2, and A6 whose earlier copy is kept on D1.
     src = next(s for s in cataloged_sources() if s.ref.key == "forcepoint.access")
     with closing(connect_readonly(home)) as c:
         outcome = checks.matches_lake(c, home, src, days_checked=1)
     assert outcome.passed, outcome.description
-    assert {k: outcome.metadata[k] for k in ("lake_distinct_ids", "warehouse_rows", "kept_on_a_neighbouring_day")} == {
-        "lake_distinct_ids": 3, "warehouse_rows": 2, "kept_on_a_neighbouring_day": 1}
+    assert {
+        k: outcome.metadata[k] for k in ("lake_distinct_ids", "warehouse_rows", "kept_on_a_neighbouring_day")
+    } == {"lake_distinct_ids": 3, "warehouse_rows": 2, "kept_on_a_neighbouring_day": 1}
 
 
 def test_nothing_changed_nothing_rewritten(home):
@@ -84,11 +94,17 @@ def test_a_day_leaving_the_lake_leaves_the_warehouse(home):
     assert loaded(result) == {"forcepoint.cloudsummary": ["2026-03-02"]}
     # F1's latest status is Public again (C1, on D1): its current row moved from D2 to D1.
     assert query(home, "SELECT fileid, status, event_day FROM forcepoint.cloudsummary_current ORDER BY 1") == [
-        ("F1", "Public", D1), ("F2", "Private", D1)]
+        ("F1", "Public", D1),
+        ("F2", "Private", D1),
+    ]
     after = manifest(home)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    assert changed == {("forcepoint.cloudsummary", D2), ("forcepoint.cloudsummary_current", D1),
-                       ("forcepoint.cloudsummary_current", D2), ("analytics.activity_daily", D2)}
+    assert changed == {
+        ("forcepoint.cloudsummary", D2),
+        ("forcepoint.cloudsummary_current", D1),
+        ("forcepoint.cloudsummary_current", D2),
+        ("analytics.activity_daily", D2),
+    }
 
 
 def test_an_event_removed_from_its_day_comes_back_from_the_other_copy(home):
@@ -99,7 +115,8 @@ def test_an_event_removed_from_its_day_comes_back_from_the_other_copy(home):
     write(home, [lake.A1_AGAIN, lake.A4], "p1")  # A6's D1 copy is gone; its D2 copy remains
     sync(home)
     assert query(home, "SELECT event_day, event_time FROM forcepoint.access WHERE event_id = 'A6'") == [
-        (D2, ts("2026-03-02 00:00:01"))]
+        (D2, ts("2026-03-02 00:00:01"))
+    ]
     assert query(home, "SELECT count(*) FROM forcepoint.access") == [(6,)]
 
 
@@ -119,21 +136,51 @@ def test_a_later_loaded_day_with_the_earlier_copy_takes_the_event(tmp_path):
 
 def test_a_new_violation_updates_its_incident(home):
     sync(home)
-    write(home, [event("aperture", "policy_violation", "PV2", "2026-03-03 10:00", incident_id="inc-2", severity=2.0,
-                       action_taken="Alerted Owner", policy_rule_name="Source code", item_owner="Finn",
-                       item_owner_email="finn@x", cloud_app_instance="Box", item_name="main.java")])
+    write(
+        home,
+        [
+            event(
+                "aperture",
+                "policy_violation",
+                "PV2",
+                "2026-03-03 10:00",
+                incident_id="inc-2",
+                severity=2.0,
+                action_taken="Alerted Owner",
+                policy_rule_name="Source code",
+                item_owner="Finn",
+                item_owner_email="finn@x",
+                cloud_app_instance="Box",
+                item_name="main.java",
+            )
+        ],
+    )
     sync(home)
-    assert query(home, "SELECT first_seen, last_seen, severity, violations, action, status FROM analytics.incidents "
-                       "WHERE incident_id = 'inc-2'") == [
-        (ts("2026-03-02 10:00"), ts("2026-03-03 10:00"), 1.0, 1, "Alerted Owner", "open")]
+    assert query(
+        home,
+        "SELECT first_seen, last_seen, severity, violations, action, status FROM analytics.incidents "
+        "WHERE incident_id = 'inc-2'",
+    ) == [(ts("2026-03-02 10:00"), ts("2026-03-03 10:00"), 1.0, 1, "Alerted Owner", "open")]
 
 
 def test_incremental_equals_rebuild(home):
     sync(home)
     write(home, [A7], "p1")
     shutil.rmtree(home.partition_dir("forcepoint", "cloudsummary", "2026-03-02"))
-    write(home, [event("aperture", "remediation", "R2", "2026-03-03 11:00", incident_id="inc-2", action_taken="delete",
-                       action_taken_by="Finn")])
+    write(
+        home,
+        [
+            event(
+                "aperture",
+                "remediation",
+                "R2",
+                "2026-03-03 11:00",
+                incident_id="inc-2",
+                action_taken="delete",
+                action_taken_by="Finn",
+            )
+        ],
+    )
     sync(home)
     incremental = contents(home)
     rebuild(home)
@@ -148,9 +195,15 @@ def test_a_new_status_moves_only_that_files_current_row(home):
     result = sync(home)
     assert result["derived"]["forcepoint.cloudsummary_current"].keys == 1  # F2 only
     assert query(home, "SELECT fileid, status, event_day FROM forcepoint.cloudsummary_current ORDER BY 1") == [
-        ("F1", "Private", D2), ("F2", "Public", D3)]
+        ("F1", "Private", D2),
+        ("F2", "Public", D3),
+    ]
     after = manifest(home)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     # F2's current row left D1 for D3; F1's on D2 was not rewritten.
-    assert changed == {("forcepoint.cloudsummary", D3), ("forcepoint.cloudsummary_current", D1),
-                       ("forcepoint.cloudsummary_current", D3), ("analytics.activity_daily", D3)}
+    assert changed == {
+        ("forcepoint.cloudsummary", D3),
+        ("forcepoint.cloudsummary_current", D1),
+        ("forcepoint.cloudsummary_current", D3),
+        ("analytics.activity_daily", D3),
+    }

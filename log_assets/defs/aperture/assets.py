@@ -81,17 +81,23 @@ def drain_metadata(report: DrainReport, spool: Spool) -> dict:
         "unparseable bodies go byte for byte to quarantine/aperture/."
     ),
 )
-def aperture_spool(context: dg.AssetExecutionContext, config: DrainConfig, home: LogAssetsHome, aperture: ApertureApi) -> dg.MaterializeResult:
+def aperture_spool(
+    context: dg.AssetExecutionContext, config: DrainConfig, home: LogAssetsHome, aperture: ApertureApi
+) -> dg.MaterializeResult:
     spool = Spool(home.get())
     try:
         client = aperture.client()  # credentials checked here: nothing is sent without them
-        report = drain(client, spool, budget_seconds=config.budget_seconds, readers=config.readers, log=context.log)
+        report = drain(
+            client, spool, budget_seconds=config.budget_seconds, readers=config.readers, log=context.log
+        )
     except DrainError as e:
         raise dg.Failure(description=str(e), metadata=drain_metadata(e.report, spool)) from e
     except ApertureError as e:
         raise dg.Failure(description=str(e)) from e
     except requests.RequestException as e:
-        raise dg.Failure(description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}") from e
+        raise dg.Failure(
+            description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}"
+        ) from e
     context.log.info(
         f"drained {report.events_read} events in {report.bodies_read} bodies ({report.stop_reason}); "
         f"quarantined {report.sort.bodies_quarantined + report.bodies_truncated} bodies"
@@ -100,7 +106,9 @@ def aperture_spool(context: dg.AssetExecutionContext, config: DrainConfig, home:
 
 
 def _column_schema(lt: LogType) -> dg.TableSchema:
-    return dg.TableSchema(columns=[dg.TableColumn(f.name, str(f.type)) for f in arrow_schema(log_type_entry(lt.name))])
+    return dg.TableSchema(
+        columns=[dg.TableColumn(f.name, str(f.type)) for f in arrow_schema(log_type_entry(lt.name))]
+    )
 
 
 def land_metadata(reports: list[LandReport], spool: Spool) -> dict:
@@ -125,7 +133,9 @@ def land_metadata(reports: list[LandReport], spool: Spool) -> dict:
     }
 
 
-def _land_days(context: dg.AssetExecutionContext, spool: Spool, names: Callable[[Spool, str], Iterable[str]]) -> list[LandReport]:
+def _land_days(
+    context: dg.AssetExecutionContext, spool: Spool, names: Callable[[Spool, str], Iterable[str]]
+) -> list[LandReport]:
     reports = []
     for day in context.partition_keys:
         for name in names(spool, day):
@@ -140,7 +150,8 @@ def _other_types(spool: Spool, day: str) -> list[str]:
     if not spool.inbox.exists():
         return []
     return sorted(
-        d.name for d in spool.inbox.iterdir()
+        d.name
+        for d in spool.inbox.iterdir()
         if d.is_dir() and d.name not in APERTURE_TYPES and spool.inbox_files(d.name, day)
     )
 

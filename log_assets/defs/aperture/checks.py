@@ -21,7 +21,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r".*build_last_update_freshness_checks.*superseded")
     drain_freshness_checks = dg.build_last_update_freshness_checks(
         assets=[SPOOL_KEY],
-        lower_bound_delta=timedelta(minutes=float(os.environ.get(MAX_DRAIN_AGE_ENV) or DEFAULT_MAX_DRAIN_AGE_MINUTES)),
+        lower_bound_delta=timedelta(
+            minutes=float(os.environ.get(MAX_DRAIN_AGE_ENV) or DEFAULT_MAX_DRAIN_AGE_MINUTES)
+        ),
         severity=dg.AssetCheckSeverity.WARN,
     )
 
@@ -38,7 +40,9 @@ def aperture_token_check(context: dg.AssetCheckExecutionContext, aperture: Apert
     except ApertureError as e:
         raise dg.Failure(description=str(e)) from e
     except requests.RequestException as e:
-        raise dg.Failure(description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}") from e
+        raise dg.Failure(
+            description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}"
+        ) from e
     context.log.info(f"token issued by {info['api_url']} (expires_in={info['expires_in']})")
     return dg.AssetCheckResult(
         passed=True,
@@ -46,6 +50,8 @@ def aperture_token_check(context: dg.AssetCheckExecutionContext, aperture: Apert
             "api_url": info["api_url"],
             "token_type": info["token_type"],
             "scope": info["scope"],
-            "expires_in": dg.MetadataValue.float(info["expires_in"]) if info["expires_in"] is not None else dg.MetadataValue.null(),
+            "expires_in": dg.MetadataValue.float(info["expires_in"])
+            if info["expires_in"] is not None
+            else dg.MetadataValue.null(),
         },
     )

@@ -11,7 +11,8 @@ DRAIN_TAG = "log_assets/aperture_drain"
 
 aperture_drain_job = dg.define_asset_job(
     "aperture_drain",
-    selection=dg.AssetSelection.assets(SPOOL_KEY).without_checks() | dg.AssetSelection.checks(*drain_freshness_checks),
+    selection=dg.AssetSelection.assets(SPOOL_KEY).without_checks()
+    | dg.AssetSelection.checks(*drain_freshness_checks),
     description="Drain the Aperture queue into the durable spool (see asset aperture/spool).",
     tags={DRAIN_TAG: "true"},
 )

@@ -21,9 +21,13 @@ class ApertureApi(dg.ConfigurableResource):
         description=f"Region preset (us, eu, apac, uk, in1, au1, uk2, jp1) or host URL; unset: ${ENV_URL}, else the US host.",
     )
     connect_timeout: float = CONNECT_TIMEOUT
-    read_timeout: float = Field(default=READ_TIMEOUT, description="Seconds; must stay above the server's 20 s long poll.")
+    read_timeout: float = Field(
+        default=READ_TIMEOUT, description="Seconds; must stay above the server's 20 s long poll."
+    )
     retries: int = Field(default=4, description="Transport retries (connection errors, 429, 5xx) per request.")
-    ca_bundle: Optional[str] = Field(default=None, description="CA bundle path for TLS verification; env APERTURE_CA_BUNDLE")
+    ca_bundle: Optional[str] = Field(
+        default=None, description="CA bundle path for TLS verification; env APERTURE_CA_BUNDLE"
+    )
     allow_insecure_http: bool = Field(default=False, description="Allow plain http:// to a non-loopback host")
 
     def resolved_url(self) -> str:
@@ -32,7 +36,10 @@ class ApertureApi(dg.ConfigurableResource):
     def client(self) -> ApertureClient:
         """A client with credentials from the environment; raises naming the missing variable."""
         return ApertureClient.from_env(
-            self.resolved_url(), connect_timeout=self.connect_timeout, read_timeout=self.read_timeout, retries=self.retries,
+            self.resolved_url(),
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            retries=self.retries,
             verify=self.ca_bundle or os.environ.get("APERTURE_CA_BUNDLE") or True,
             allow_insecure_http=self.allow_insecure_http
             or os.environ.get("APERTURE_ALLOW_INSECURE_HTTP", "").strip().lower() in ("1", "true", "yes", "on"),

@@ -11,6 +11,7 @@ from log_assets.aperture.client import Credentials, MissingCredentialsError
 from log_assets.defs.aperture.jobs import aperture_drain_job
 from log_assets.defs.runs import run_in_progress
 
+
 @dg.schedule(
     name="aperture_drain_schedule",
     cron_schedule="* * * * *",

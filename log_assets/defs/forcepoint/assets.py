@@ -1,6 +1,5 @@
 """`forcepoint/<log_type>` assets, one per catalog entry, daily UTC partitions, single-run backfills."""
 
-
 import warnings
 from datetime import timedelta
 
@@ -54,10 +53,15 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
         group_name="forcepoint",
         kinds={"parquet"},
         description=f"{lt.description} Lake: lake/forcepoint/{lt.name}/date=YYYY-MM-DD/.",
-        metadata={"dedup_key": " / ".join(lt.key_fields) or f"hash of identifying fields (prefixed by {lt.key_prefix_field})"},
+        metadata={
+            "dedup_key": " / ".join(lt.key_fields)
+            or f"hash of identifying fields (prefixed by {lt.key_prefix_field})"
+        },
         tags={"vendor": "forcepoint"},
     )
-    def _fetch(context: dg.AssetExecutionContext, config: FetchConfig, forcepoint: ForcepointResource, home: LogAssetsHome):
+    def _fetch(
+        context: dg.AssetExecutionContext, config: FetchConfig, forcepoint: ForcepointResource, home: LogAssetsHome
+    ):
         h = home.get()
         window = context.partition_time_window
         budget = forcepoint.budget(h, lt)
@@ -67,7 +71,10 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
             raise dg.Failure(description=str(e)) from None
         with client:
             ingest = ForcepointIngest(
-                h, lt, client, budget,
+                h,
+                lt,
+                client,
+                budget,
                 close_grace=timedelta(minutes=forcepoint.close_grace_minutes),
                 logger=context.log,
             )
@@ -79,7 +86,11 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
                 raise dg.Failure(description=str(e)) from None
         context.log.info(
             "forcepoint/%s: %s; %d requests, %d pages, %d events in the window",
-            lt.name, report.stopped_because, report.requests, report.pages, sum(v["events"] for v in report.days.values()),
+            lt.name,
+            report.stopped_because,
+            report.requests,
+            report.pages,
+            sum(v["events"] for v in report.days.values()),
         )
         return dg.MaterializeResult(metadata=report_metadata(report))
 

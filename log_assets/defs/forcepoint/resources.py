@@ -33,19 +33,36 @@ class ForcepointResource(dg.ConfigurableResource):
     to environment variables (named in each description), then to the defaults.
     """
 
-    api_url: Optional[str] = Field(default=None, description=f"Logs endpoint URL; env {ENV_URL}; default {DEFAULT_URL}")
-    cv: Optional[str] = Field(default=None, description=f"Collector version sent as `cv` (raised per type to its minimum); env FORCEPOINT_CV; default {DEFAULT_CV}")
-    response_format: Optional[str] = Field(default=None, description="json or csv; env FORCEPOINT_RESPONSE_FORMAT; default json")
+    api_url: Optional[str] = Field(
+        default=None, description=f"Logs endpoint URL; env {ENV_URL}; default {DEFAULT_URL}"
+    )
+    cv: Optional[str] = Field(
+        default=None,
+        description=f"Collector version sent as `cv` (raised per type to its minimum); env FORCEPOINT_CV; default {DEFAULT_CV}",
+    )
+    response_format: Optional[str] = Field(
+        default=None, description="json or csv; env FORCEPOINT_RESPONSE_FORMAT; default json"
+    )
     method: str = Field(default="GET", description="GET (what real collectors use) or POST")
-    daily_budget: Optional[int] = Field(default=None, description=f"Requests per log type per UTC day this pipeline may spend; env FORCEPOINT_DAILY_BUDGET; default {API_DAILY_LIMIT}")
-    reserve: Optional[int] = Field(default=None, description="Requests per type per day left for other tools; env FORCEPOINT_BUDGET_RESERVE; default 0")
+    daily_budget: Optional[int] = Field(
+        default=None,
+        description=f"Requests per log type per UTC day this pipeline may spend; env FORCEPOINT_DAILY_BUDGET; default {API_DAILY_LIMIT}",
+    )
+    reserve: Optional[int] = Field(
+        default=None,
+        description="Requests per type per day left for other tools; env FORCEPOINT_BUDGET_RESERVE; default 0",
+    )
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     retries: int = Field(default=4, description="Bounded retries for 5xx and dropped connections (with backoff)")
     backoff: float = Field(default=1.0, description="urllib3 backoff factor in seconds")
-    ca_bundle: Optional[str] = Field(default=None, description="CA bundle path for TLS verification; env FORCEPOINT_CA_BUNDLE")
+    ca_bundle: Optional[str] = Field(
+        default=None, description="CA bundle path for TLS verification; env FORCEPOINT_CA_BUNDLE"
+    )
     allow_insecure_http: bool = Field(default=False, description="Allow plain http:// to a non-loopback host")
-    close_grace_minutes: int = Field(default=15, description="A caught-up day is complete only this long after it ends (late records)")
+    close_grace_minutes: int = Field(
+        default=15, description="A caught-up day is complete only this long after it ends (late records)"
+    )
 
     def budget(self, home: Home, lt: LogType) -> QuotaBudget:
         return QuotaBudget(
@@ -68,7 +85,8 @@ class ForcepointResource(dg.ConfigurableResource):
             retries=self.retries,
             backoff=self.backoff,
             verify=_env("FORCEPOINT_CA_BUNDLE", self.ca_bundle, True),
-            allow_insecure_http=self.allow_insecure_http or _bool(os.environ.get("FORCEPOINT_ALLOW_INSECURE_HTTP", "")),
+            allow_insecure_http=self.allow_insecure_http
+            or _bool(os.environ.get("FORCEPOINT_ALLOW_INSECURE_HTTP", "")),
             charge=budget.charge,
             observe=budget.observe,
         )

@@ -6,7 +6,6 @@ were loaded (whoever changed them: a partition run, a backfill, the Aperture dra
 sources is followed by one warehouse run that loads all its days.
 """
 
-
 from typing import Callable
 
 import dagster as dg
@@ -45,22 +44,31 @@ def build_warehouse_assets(
 
     def spec(key, deps, description, table: TableRef | None = None) -> dg.AssetSpec:
         meta = {"dagster/table_name": table.key} if table else {}
-        return dg.AssetSpec(key, deps=deps, group_name=GROUP, kinds={"duckdb"}, description=description, metadata=meta)
+        return dg.AssetSpec(
+            key, deps=deps, group_name=GROUP, kinds={"duckdb"}, description=description, metadata=meta
+        )
 
     specs = [
         spec(table_key(s.ref), [upstream(s.lt)], f"{s.ref.key}: {s.lt.description} One row per event_id.", s.ref)
         for s in sources
     ]
-    specs.append(spec(
-        UNCATALOGED, [upstream(s.lt) for s in sources if s.lt.vendor == APERTURE],
-        "Log types found in the lake that the catalog does not know: one table each (common columns "
-        "and raw), e.g. aperture.<new_type>, included in analytics.events.",
-    ))
-    specs.append(spec(
-        table_key(EVENTS), [*source_keys, UNCATALOGED],
-        "analytics.events: every event of both vendors in one shape (OCSF-style names); a view with "
-        "one row per row of the per-type tables.", EVENTS,
-    ))
+    specs.append(
+        spec(
+            UNCATALOGED,
+            [upstream(s.lt) for s in sources if s.lt.vendor == APERTURE],
+            "Log types found in the lake that the catalog does not know: one table each (common columns "
+            "and raw), e.g. aperture.<new_type>, included in analytics.events.",
+        )
+    )
+    specs.append(
+        spec(
+            table_key(EVENTS),
+            [*source_keys, UNCATALOGED],
+            "analytics.events: every event of both vendors in one shape (OCSF-style names); a view with "
+            "one row per row of the per-type tables.",
+            EVENTS,
+        )
+    )
     specs += [
         spec(table_key(d.ref), [table_key(r) for r in d.reads], f"{d.ref.key}: {(d.__doc__ or '').strip()}", d.ref)
         for d in DERIVED
@@ -72,8 +80,12 @@ def build_warehouse_assets(
     }
 
     @dg.multi_asset(name="warehouse", specs=specs, can_subset=True, pool=POOL)
-    def warehouse(context: dg.AssetExecutionContext, config: WarehouseConfig, home: LogAssetsHome,
-                  warehouse_duckdb: WarehouseDuckDB):
+    def warehouse(
+        context: dg.AssetExecutionContext,
+        config: WarehouseConfig,
+        home: LogAssetsHome,
+        warehouse_duckdb: WarehouseDuckDB,
+    ):
         selected = context.selected_asset_keys
         h = home.get()
         if config.full_rebuild:
@@ -81,8 +93,9 @@ def build_warehouse_assets(
             loads, refreshed = result["loads"], result["derived"]
         with warehouse_duckdb.writer(h, context.log) as w:
             if not config.full_rebuild:
-                loads = w.sync([s for s in w.sources()
-                                if (table_key(s.ref) if s.cataloged else UNCATALOGED) in selected])
+                loads = w.sync(
+                    [s for s in w.sources() if (table_key(s.ref) if s.cataloged else UNCATALOGED) in selected]
+                )
                 refreshed = w.refresh(ref.key for key, ref in tables.items() if key in selected)
                 w.publish()
             counts = {key: w.row_count(ref) for key, ref in tables.items() if key in selected}
@@ -90,10 +103,18 @@ def build_warehouse_assets(
 
         for key in (spec.key for spec in specs if spec.key in selected):  # in dependency order
             if key == UNCATALOGED:
-                meta = {"tables": dg.MetadataValue.json(uncataloged), "dagster/row_count": sum(uncataloged.values()),
-                        "days_loaded": dg.MetadataValue.json({t: len(loads[t].days) for t in uncataloged if t in loads})}
+                meta = {
+                    "tables": dg.MetadataValue.json(uncataloged),
+                    "dagster/row_count": sum(uncataloged.values()),
+                    "days_loaded": dg.MetadataValue.json(
+                        {t: len(loads[t].days) for t in uncataloged if t in loads}
+                    ),
+                }
             else:
-                meta = {"dagster/row_count": counts[key], **_work_done(loads.get(tables[key].key), refreshed.get(tables[key].key))}
+                meta = {
+                    "dagster/row_count": counts[key],
+                    **_work_done(loads.get(tables[key].key), refreshed.get(tables[key].key)),
+                }
             yield dg.MaterializeResult(asset_key=key, metadata=meta)
 
     return warehouse
@@ -101,9 +122,18 @@ def build_warehouse_assets(
 
 def _work_done(load, refresh) -> dict:
     if load is not None:
-        return {"days_loaded": len(load.days), "first_day": min(load.days, default="-"), "last_day": max(load.days, default="-"),
-                "lake_rows": load.lake_rows, "rows_for_those_days": load.rows, "duplicates_dropped": load.duplicates}
+        return {
+            "days_loaded": len(load.days),
+            "first_day": min(load.days, default="-"),
+            "last_day": max(load.days, default="-"),
+            "lake_rows": load.lake_rows,
+            "rows_for_those_days": load.rows,
+            "duplicates_dropped": load.duplicates,
+        }
     if refresh is not None:
-        return {"refresh": "full" if refresh.full else "incremental", "keys_recomputed": refresh.keys,
-                "days_recomputed": refresh.days}
+        return {
+            "refresh": "full" if refresh.full else "incremental",
+            "keys_recomputed": refresh.keys,
+            "days_recomputed": refresh.days,
+        }
     return {}

@@ -26,8 +26,11 @@ def _all(outcomes: list[Outcome], what: str) -> Outcome:
     failed = [o for o in outcomes if not o.passed]
     if not outcomes:
         return Outcome(True, f"no uncataloged log type: nothing to check for {what}")
-    return Outcome(not failed, "; ".join(o.description for o in (failed or outcomes)),
-                   {"tables": len(outcomes), "failed": len(failed)})
+    return Outcome(
+        not failed,
+        "; ".join(o.description for o in (failed or outcomes)),
+        {"tables": len(outcomes), "failed": len(failed)},
+    )
 
 
 def build_warehouse_checks(
@@ -38,46 +41,93 @@ def build_warehouse_checks(
     plan: dict[dg.AssetCheckKey, tuple[Check, dg.AssetCheckSeverity]] = {}
     specs: list[dg.AssetCheckSpec] = []
 
-    def add(asset: dg.AssetKey, name: str, description: str, check: Check,
-            severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR) -> None:
+    def add(
+        asset: dg.AssetKey,
+        name: str,
+        description: str,
+        check: Check,
+        severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    ) -> None:
         specs.append(dg.AssetCheckSpec(name, asset=asset, description=description))
         plan[dg.AssetCheckKey(asset, name)] = (check, severity)
 
     for s in cataloged_sources(catalog):
         key = table_key(s.ref)
         add(key, "event_id_unique", "One row per event_id.", lambda c, h, n, s=s: checks.unique_key(c, s.ref))
-        add(key, "matches_lake", "Rows equal the lake's distinct events for the days loaded last.",
-            lambda c, h, n, s=s: checks.matches_lake(c, h, s))
-        add(key, "no_future_events", f"No event time later than now + {checks.FUTURE_SKEW}.",
-            lambda c, h, n, s=s: checks.no_future_events(c, s.ref, n))
+        add(
+            key,
+            "matches_lake",
+            "Rows equal the lake's distinct events for the days loaded last.",
+            lambda c, h, n, s=s: checks.matches_lake(c, h, s),
+        )
+        add(
+            key,
+            "no_future_events",
+            f"No event time later than now + {checks.FUTURE_SKEW}.",
+            lambda c, h, n, s=s: checks.no_future_events(c, s.ref, n),
+        )
 
     def uncataloged(check):
         return lambda c, h, n: _all([check(c, h, n, s) for s in lake_sources(h, catalog)], "them")
 
-    add(UNCATALOGED, "event_id_unique", "One row per event_id in each uncataloged table.",
-        uncataloged(lambda c, h, n, s: checks.unique_key(c, s.ref)))
-    add(UNCATALOGED, "matches_lake", "Each uncataloged table equals its lake's distinct events.",
-        uncataloged(lambda c, h, n, s: checks.matches_lake(c, h, s)))
-    add(UNCATALOGED, "no_future_events", f"No event time later than now + {checks.FUTURE_SKEW}.",
-        uncataloged(lambda c, h, n, s: checks.no_future_events(c, s.ref, n)))
+    add(
+        UNCATALOGED,
+        "event_id_unique",
+        "One row per event_id in each uncataloged table.",
+        uncataloged(lambda c, h, n, s: checks.unique_key(c, s.ref)),
+    )
+    add(
+        UNCATALOGED,
+        "matches_lake",
+        "Each uncataloged table equals its lake's distinct events.",
+        uncataloged(lambda c, h, n, s: checks.matches_lake(c, h, s)),
+    )
+    add(
+        UNCATALOGED,
+        "no_future_events",
+        f"No event time later than now + {checks.FUTURE_SKEW}.",
+        uncataloged(lambda c, h, n, s: checks.no_future_events(c, s.ref, n)),
+    )
 
     for d in DERIVED:
         key = table_key(d.ref)
         if isinstance(d, LatestPerKey):
-            add(key, f"{d.key}_unique", f"One row per {d.key}.", lambda c, h, n, d=d: checks.unique_key(c, d.ref, (d.key,)))
+            add(
+                key,
+                f"{d.key}_unique",
+                f"One row per {d.key}.",
+                lambda c, h, n, d=d: checks.unique_key(c, d.ref, (d.key,)),
+            )
         elif isinstance(d, Incidents):
-            add(key, "incident_unique", "One row per (vendor, log_type, incident_id).",
-                lambda c, h, n, d=d: checks.unique_key(c, d.ref, ("vendor", "log_type", "incident_id")))
+            add(
+                key,
+                "incident_unique",
+                "One row per (vendor, log_type, incident_id).",
+                lambda c, h, n, d=d: checks.unique_key(c, d.ref, ("vendor", "log_type", "incident_id")),
+            )
         elif isinstance(d, ActivityDaily):
-            add(key, "matches_events", "Its event counts add up to analytics.events.",
-                lambda c, h, n: checks.activity_matches_events(c))
+            add(
+                key,
+                "matches_events",
+                "Its event counts add up to analytics.events.",
+                lambda c, h, n: checks.activity_matches_events(c),
+            )
 
     events = table_key(EVENTS)
-    add(events, "matches_per_type_tables", "One row per row of the per-type tables.",
-        lambda c, h, n: checks.events_match_tables(c))
+    add(
+        events,
+        "matches_per_type_tables",
+        "One row per row of the per-type tables.",
+        lambda c, h, n: checks.events_match_tables(c),
+    )
     for vendor in (FORCEPOINT, APERTURE):
-        add(events, f"{vendor}_fresh", f"The newest {vendor} event is less than {freshness_lag} old.",
-            lambda c, h, n, v=vendor: checks.fresh(c, v, n, freshness_lag), dg.AssetCheckSeverity.WARN)
+        add(
+            events,
+            f"{vendor}_fresh",
+            f"The newest {vendor} event is less than {freshness_lag} old.",
+            lambda c, h, n, v=vendor: checks.fresh(c, v, n, freshness_lag),
+            dg.AssetCheckSeverity.WARN,
+        )
 
     @dg.multi_asset_check(name="warehouse_checks", specs=specs, can_subset=True)
     def warehouse_checks(context: dg.AssetCheckExecutionContext, home: LogAssetsHome):
@@ -86,15 +136,23 @@ def build_warehouse_checks(
             conn = connect_readonly(h)
         except FileNotFoundError as e:
             for key in context.selected_asset_check_keys:
-                yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=False, description=str(e))
+                yield dg.AssetCheckResult(
+                    asset_key=key.asset_key, check_name=key.name, passed=False, description=str(e)
+                )
             return
         now = clock()
         try:
             for key in sorted(context.selected_asset_check_keys, key=lambda k: k.to_user_string()):
                 check, severity = plan[key]
                 o = check(conn, h, now)
-                yield dg.AssetCheckResult(asset_key=key.asset_key, check_name=key.name, passed=o.passed,
-                                          description=o.description, metadata=o.metadata, severity=severity)
+                yield dg.AssetCheckResult(
+                    asset_key=key.asset_key,
+                    check_name=key.name,
+                    passed=o.passed,
+                    description=o.description,
+                    metadata=o.metadata,
+                    severity=severity,
+                )
         finally:
             conn.close()
 

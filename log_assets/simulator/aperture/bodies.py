@@ -22,7 +22,7 @@ def broken_event_text(event: dict, defect: str, r: random.Random) -> str:
     items = [f"{json.dumps(k)}: {json.dumps(v)}" for k, v in event.items()]
     if defect == "missing_comma" and len(items) > 1:
         i = r.randrange(len(items) - 1)
-        return "{" + ", ".join(items[:i]) + (", " if i else "") + items[i] + " " + ", ".join(items[i + 1:]) + "}"
+        return "{" + ", ".join(items[:i]) + (", " if i else "") + items[i] + " " + ", ".join(items[i + 1 :]) + "}"
     if defect == "stray_asterisk":
         i = r.randrange(len(items))
         items[i] = "*" + items[i]

@@ -16,12 +16,26 @@ from log_assets.simulator import values as V
 from log_assets.simulator.draws import stable_key
 
 TENANT_SERIAL = "8031225"
-APP_INSTANCES = ["Office 365 8", "Google Drive (acme.example)", "Box Production", "Slack Enterprise", "AWS S3 prod",
-                 "Salesforce", "GitHub acme"]
+APP_INSTANCES = [
+    "Office 365 8",
+    "Google Drive (acme.example)",
+    "Box Production",
+    "Slack Enterprise",
+    "AWS S3 prod",
+    "Salesforce",
+    "GitHub acme",
+]
 ITEM_TYPES = ["File", "file", "File", "Folder", "folder", "User"]
 EXPOSURES = ["INTERNAL", "internal", "public", "PUBLIC", "External", "COMPANY"]
-POLICY_RULES = ["PCI Policy", "java", "Credit Card Number", "Source Code", "US SSN", "Confidential, do not share",
-                "HIPAA \"PHI\""]
+POLICY_RULES = [
+    "PCI Policy",
+    "java",
+    "Credit Card Number",
+    "Source Code",
+    "US SSN",
+    "Confidential, do not share",
+    'HIPAA "PHI"',
+]
 INCIDENT_CATEGORIES = [None, None, "Personal", "Business Justified", "Misidentified", "Confidential"]
 ACTIVITY_ACTIONS = ["view", "download", "upload", "delete", "share", "edit", "login", "create", "rename"]
 REMEDIATIONS = ["Admin Quarantine", "UserQuarantine", "Remove Public Links", "quarantine", "Change Sharing"]
@@ -183,7 +197,9 @@ class ApertureEvents:
             "policy_rule_name": inc["policy_rule_name"],
             "incident_category": r.choice(INCIDENT_CATEGORIES),
             "incident_owner": r.choice((None, None, "admin@" + V.DOMAIN)),
-            "collaborators": r.choice(("", "", f"{V.USERS[k % len(V.USERS)].email}, {V.USERS[(k + 3) % len(V.USERS)].email}")),
+            "collaborators": r.choice(
+                ("", "", f"{V.USERS[k % len(V.USERS)].email}, {V.USERS[(k + 3) % len(V.USERS)].email}")
+            ),
             "datetime_edited": timestamp(edited, "seconds"),
             "item_cloud_url": inc["item_cloud_url"],
             "item_owner_group": inc["item_owner_group"],
@@ -261,8 +277,13 @@ class ApertureEvents:
     def _admin(self, r: random.Random, t: datetime) -> dict:
         admin = V.USERS[r.choice((5, 13, 21, 19))]
         event_type, item_type, field, action = r.choice(ADMIN_EVENTS)
-        old, new = (None, None) if event_type == "login" else r.choice((("30", "60"), ("false", "true"), ("", "PCI Policy"),
-                                                                         ("read_only", "admin"), ("Office 365 8", "")))
+        old, new = (
+            (None, None)
+            if event_type == "login"
+            else r.choice(
+                (("30", "60"), ("false", "true"), ("", "PCI Policy"), ("read_only", "admin"), ("Office 365 8", ""))
+            )
+        )
         ev = {
             "log_type": "admin_audit",
             "serial": self._serial(r),
@@ -272,7 +293,9 @@ class ApertureEvents:
             "ip": r.choice((admin.ip, "203.0.113.24")),
             "event_type": event_type,
             "item_type": item_type,
-            "item_name": admin.email if item_type == "user" else r.choice(("Session timeout", "PCI Policy", "Office 365 8")),
+            "item_name": admin.email
+            if item_type == "user"
+            else r.choice(("Session timeout", "PCI Policy", "Office 365 8")),
             "field": field,
             "action": action,
             "resource_value_old": old,
@@ -287,4 +310,3 @@ def _ordered(log_type: str, ev: dict) -> dict:
     missing = set(names) ^ set(ev)
     assert not missing, f"{log_type}: fields out of step with the catalog: {missing}"
     return {n: ev[n] for n in names}
-

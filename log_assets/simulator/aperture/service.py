@@ -28,11 +28,17 @@ EVENTS_PATH = "/api/v1/log_events"
 BULK_PATH = "/api/v1/log_events_bulk"
 SCOPE = "api_access"
 
+
 def _method_not_allowed(method: str) -> Response:
-    return json_response(405, {"error": "method_not_allowed", "error_description": f"Request method '{method}' not supported"})
+    return json_response(
+        405, {"error": "method_not_allowed", "error_description": f"Request method '{method}' not supported"}
+    )
 
 
-_FULL_AUTH = {"error": "unauthorized", "error_description": "Full authentication is required to access this resource"}
+_FULL_AUTH = {
+    "error": "unauthorized",
+    "error_description": "Full authentication is required to access this resource",
+}
 _BAD_CREDENTIALS = {"error": "unauthorized", "error_description": "Bad credentials"}
 
 
@@ -79,26 +85,36 @@ class ApertureService:
             client_id, _, secret = base64.b64decode(cred.strip(), validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeError, ValueError):
             return json_response(401, _BAD_CREDENTIALS)
-        if not (hmac.compare_digest(client_id, self.cfg.aperture_client_id)
-                and hmac.compare_digest(secret, self.cfg.aperture_client_secret)):
+        if not (
+            hmac.compare_digest(client_id, self.cfg.aperture_client_id)
+            and hmac.compare_digest(secret, self.cfg.aperture_client_secret)
+        ):
             return json_response(401, _BAD_CREDENTIALS)
         form = {**req.query, **dict(parse_qsl(req.body.decode("utf-8", "replace"), keep_blank_values=True))}
         grant = form.get("grant_type")
         if not grant:
             return json_response(400, {"error": "invalid_request", "error_description": "Missing grant type"})
         if grant != "client_credentials":
-            return json_response(400, {"error": "unsupported_grant_type",
-                                       "error_description": f"Unsupported grant type: {grant}"})
+            return json_response(
+                400, {"error": "unsupported_grant_type", "error_description": f"Unsupported grant type: {grant}"}
+            )
         scope = form.get("scope", SCOPE)
         if scope != SCOPE:
-            return json_response(400, {"error": "invalid_scope", "error_description": f"Invalid scope: {scope}",
-                                       "scope": SCOPE})
+            return json_response(
+                400, {"error": "invalid_scope", "error_description": f"Invalid scope: {scope}", "scope": SCOPE}
+            )
         jti = str(uuid.uuid4())
         expires_in = self.cfg.aperture_expires_in
         token = self._jwt(client_id, jti, expires_in)
         with self._lock:
             self._tokens[token] = None if expires_in is None else time.monotonic() + expires_in
-        answer = {"access_token": token, "token_type": "bearer", "expires_in": expires_in, "scope": SCOPE, "jti": jti}
+        answer = {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": expires_in,
+            "scope": SCOPE,
+            "jti": jti,
+        }
         if expires_in is None:
             del answer["expires_in"]  # no expires_in: the token does not expire
         return json_response(200, answer, {"Cache-Control": "no-store", "Pragma": "no-cache"})
@@ -122,11 +138,13 @@ class ApertureService:
             known = token in self._tokens
             expiry = self._tokens.get(token)
         if not known:
-            return json_response(401, {"error": "invalid_token",
-                                       "error_description": "Cannot convert access token to JSON"})
+            return json_response(
+                401, {"error": "invalid_token", "error_description": "Cannot convert access token to JSON"}
+            )
         if expiry is not None and time.monotonic() >= expiry:
-            return json_response(401, {"error": "invalid_token",
-                                       "error_description": f"Access token expired: {token[:12]}…"})
+            return json_response(
+                401, {"error": "invalid_token", "error_description": f"Access token expired: {token[:12]}…"}
+            )
         return None
 
     def _read(self, req: Request, bulk: bool) -> Response:
@@ -135,8 +153,11 @@ class ApertureService:
             return denied
         with self._lock:
             if self._in_flight >= self.cfg.aperture_max_concurrent:
-                return json_response(429, {"error": "too_many_requests",
-                                           "error_description": "Too many concurrent requests"}, {"Retry-After": "1"})
+                return json_response(
+                    429,
+                    {"error": "too_many_requests", "error_description": "Too many concurrent requests"},
+                    {"Retry-After": "1"},
+                )
             self._in_flight += 1
         try:
             entries = self.queue.take(self.cfg.aperture_bulk_max if bulk else 1, self.cfg.long_poll)
@@ -154,7 +175,9 @@ class ApertureService:
             else:
                 text = bodies.body(texts, bulk)
             body = text.encode("utf-8")
-            self._deliveries.append(Delivery(BULK_PATH if bulk else EVENTS_PATH, tuple(events), body, broken, req.dropped))
+            self._deliveries.append(
+                Delivery(BULK_PATH if bulk else EVENTS_PATH, tuple(events), body, broken, req.dropped)
+            )
         return Response(200, body, content_type="application/json;charset=UTF-8")
 
     def fault(self, kind: str, req: Request) -> Response:
@@ -179,8 +202,9 @@ class ApertureService:
 
     # -- ground truth and control --------------------------------------------------------------
 
-    def enqueue(self, events: list[dict] | None = None, n_per_type: int = 0, days: int = 2,
-                end: datetime | None = None) -> list[dict]:
+    def enqueue(
+        self, events: list[dict] | None = None, n_per_type: int = 0, days: int = 2, end: datetime | None = None
+    ) -> list[dict]:
         """Add events to the queue: the given ones, and/or n_per_type generated events of each
         type spread over the last `days` UTC days up to `end` (default now). Returns what was added."""
         added = [dict(e) for e in events or []]

@@ -20,7 +20,9 @@ from log_assets.simulator.draws import Draws, choose, stable_key
 from log_assets.simulator.timefmt import DAY_MS, forcepoint_time, iso_ms
 
 LOCATIONS = [u.location for u in V.USERS]
-LOCATIONS_JSON = [json.dumps([u.city, u.region, u.region_code, u.country_code], ensure_ascii=False) for u in V.USERS]
+LOCATIONS_JSON = [
+    json.dumps([u.city, u.region, u.region_code, u.country_code], ensure_ascii=False) for u in V.USERS
+]
 DEVICE_GUIDS = [str(uuid.uuid5(uuid.NAMESPACE_DNS, u.email)).upper() for u in V.USERS]
 ADMIN_USERS = [i for i, u in enumerate(V.USERS) if u.department in ("IT", "Executive")]
 MAIL_ACTIVITIES = {"Email", "Attachment"}
@@ -201,7 +203,9 @@ class Files:
         self.fileid = ids
         self.folder = f.pick(V.FOLDERS)
         self.size = f.ints(120, 48_000_000)
-        created = origin_ms - np.asarray(f.ints(1, 400), dtype=np.int64) * DAY_MS + np.asarray(f.ints(0, DAY_MS - 1))
+        created = (
+            origin_ms - np.asarray(f.ints(1, 400), dtype=np.int64) * DAY_MS + np.asarray(f.ints(0, DAY_MS - 1))
+        )
         self.created = [forcepoint_time(s) for s in iso_ms(created)]
 
 
@@ -240,8 +244,11 @@ def _cloudaudit(b: Batch, n_files: int) -> dict[str, list]:
         dlpmatchlocations=choose(dlp, d.pick(["content", "filename", "content, metadata"]), [""] * b.n),
         activity=d.pick(V.CLOUD_AUDIT_ACTIVITIES),
         copies=[
-            json.dumps([{"filename": f"Copy of {nm}", "owner": o.email, "path": "/Quarantine", "status": "Private"}])
-            if c else ""
+            json.dumps(
+                [{"filename": f"Copy of {nm}", "owner": o.email, "path": "/Quarantine", "status": "Private"}]
+            )
+            if c
+            else ""
             for c, nm, o in zip(copy, files.name, files.owner)
         ],
         policyid=b.policyid(action),
@@ -289,9 +296,11 @@ def _swg_common(b: Batch) -> dict[str, list]:
     users = [V.USERS[i] for i in ui]
     sites = d.pick(V.WEB_SITES)
     paths = d.pick(["/", "/search", "/watch", "/api/v2/items", "/login", "/download/setup.exe", "/news/2026"])
-    args = d.pick(["", "", "q=shoes,red&page=2", "id=42", "utm_source=mail&utm_campaign=\"spring\""])
+    args = d.pick(["", "", "q=shoes,red&page=2", "id=42", 'utm_source=mail&utm_campaign="spring"'])
     blocked = [s[3] in ("High Risk", "Moderate Risk") for s in sites]
-    action = choose(blocked, d.pick(["Blocked", "Alert", "Allowed"]), d.pick_weighted(["Allowed", "Alert"], (97, 3)))
+    action = choose(
+        blocked, d.pick(["Blocked", "Alert", "Allowed"]), d.pick_weighted(["Allowed", "Alert"], (97, 3))
+    )
     indexed = iso_ms(b.times_ms + np.asarray(d.ints(1, 120), dtype=np.int64) * 1000)
     return {
         "time": b.time,
@@ -361,7 +370,7 @@ def _swgwebdlp(b: Batch) -> dict[str, list]:
         docsha1=d.hex(40),
         docsha256=d.hex(64),
         docmd5=d.hex(32),
-        keyword=d.pick(["confidential", "confidential, internal", "ssn, 078-05-1120", "\"project x\", budget"]),
+        keyword=d.pick(["confidential", "confidential, internal", "ssn, 078-05-1120", '"project x", budget']),
         threatindicator=choose(d.chance(0.03), ["EICAR-Test-File"] * n, [""] * n),
         dlpip=d.pick(V.GATEWAYS),
     )

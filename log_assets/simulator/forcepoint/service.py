@@ -85,7 +85,9 @@ class ForcepointService:
             return _status(400, f"Invalid responseformat: {fmt}. Supported values: csv, json", rate)
         if lt is None:
             # The vendor's wording, although more types exist.
-            message = f"Invalid type: {p.get('type') or ''}. Supported types are: cloudsummary, cloudaudit, and access"
+            message = (
+                f"Invalid type: {p.get('type') or ''}. Supported types are: cloudsummary, cloudaudit, and access"
+            )
             return _status(400, message, rate)
         startdate, token = p.get("startdate") or "", p.get("nextpagetoken") or ""
         if not startdate and not token:
@@ -102,7 +104,9 @@ class ForcepointService:
             try:
                 start = datetime.strptime(startdate, STARTDATE_FORMAT).replace(tzinfo=timezone.utc)
             except ValueError:
-                return _status(400, f"Invalid start date format {startdate} Expected format: {STARTDATE_FORMAT}", rate)
+                return _status(
+                    400, f"Invalid start date format {startdate} Expected format: {STARTDATE_FORMAT}", rate
+                )
             pos = stream.position_at_or_after(to_ms(start))
             if pos is None:
                 return self._empty(lt, cv, fmt, tokens.EMPTY, rate)
@@ -185,12 +189,18 @@ class ForcepointService:
             )
         return Response(200, body, dict(rate))
 
-    def _page_body(self, lt: LogType, stream: EventStream, pos: int, stop: int, cv: str, fmt: str, state: dict) -> bytes:
+    def _page_body(
+        self, lt: LogType, stream: EventStream, pos: int, stop: int, cv: str, fmt: str, state: dict
+    ) -> bytes:
         events, times = stream.slice(pos, stop)
         last = pos + len(events) - 1
         key_ms = stream.high_water(last)
         if lt.token_style == "window":
-            nxt = {"start_time": state["start_time"], "end_time": token_datetime(key_ms), "page": state["page"] + 1}
+            nxt = {
+                "start_time": state["start_time"],
+                "end_time": token_datetime(key_ms),
+                "page": state["page"] + 1,
+            }
         else:
             nxt = {"log_id": last + 1, "datetime": token_datetime(key_ms)}
         cols = self._columns(lt, events, times)
@@ -234,8 +244,13 @@ class ForcepointService:
         if kind == "429":  # looks exactly like a spent allowance
             headers = {**rate, "X-RateLimit-Remaining": "0"} if lt else {}
             return _status(429, q.exceeded_message(lt.name if lt else "access"), headers)
-        message = {"401": "Invalid credentials", "403": "Unauthorized", "500": "Internal server error",
-                   "502": "Bad gateway", "503": "Temporarily unavailable"}[kind]
+        message = {
+            "401": "Invalid credentials",
+            "403": "Unauthorized",
+            "500": "Internal server error",
+            "502": "Bad gateway",
+            "503": "Temporarily unavailable",
+        }[kind]
         return _status(int(kind), message, rate)
 
     def close(self) -> None:
@@ -243,7 +258,9 @@ class ForcepointService:
 
     # -- ground truth and control --------------------------------------------------------------
 
-    def distinct_events(self, log_type: str, day: str | None = None, cv: str = "1.1.5", fmt: str = "json") -> list[dict]:
+    def distinct_events(
+        self, log_type: str, day: str | None = None, cv: str = "1.1.5", fmt: str = "json"
+    ) -> list[dict]:
         """Every distinct event (of `day`, or of all days) once, by time, exactly as served.
 
         fmt="csv" gives them as a CSV reader returns them from a served page (all strings).

@@ -30,7 +30,7 @@ def encode(fields: dict) -> str:
     seed = hashlib.blake2b(head.encode(), digest_size=16).digest()
     filler = [_ALNUM[b % len(_ALNUM)] for b in seed]
     lead = (2 - len(head)) % 3
-    salt = "".join(filler[:lead]) + _SLASH + "".join(filler[lead:lead + 2]) + _PLUS
+    salt = "".join(filler[:lead]) + _SLASH + "".join(filler[lead : lead + 2]) + _PLUS
     text = head + salt + '"}'
     if len(text) % 3 == 0:  # make room for '=' padding
         text = head + salt + filler[-1] + '"}'

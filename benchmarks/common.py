@@ -11,11 +11,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator
 
 import psutil
 
@@ -112,7 +112,7 @@ def materialize_cmd(select: str, partition: str | None = None, partition_range: 
 
 
 def utc_midnight(days_back: int = 0) -> datetime:
-    now = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    now = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     return now - timedelta(days=days_back)
 
 
@@ -133,7 +133,7 @@ class SimProcess:
         self.env: dict[str, str] = {}
         self._probes: dict[str, int] = {}
 
-    def __enter__(self) -> "SimProcess":
+    def __enter__(self) -> SimProcess:
         self.proc = subprocess.Popen(
             [PY, "-m", "log_assets.simulator", *self.args],
             cwd=ROOT,
@@ -228,7 +228,7 @@ class Measured:
             return 0, ""
         return max(self.peaks.values())
 
-    def check(self, what: str) -> "Measured":
+    def check(self, what: str) -> Measured:
         if self.rc != 0:
             raise RuntimeError(f"{what} failed (exit {self.rc}):\n{self.log[-4000:]}")
         return self

@@ -9,7 +9,7 @@ than the warehouse work being measured.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pyarrow as pa
@@ -43,7 +43,7 @@ def templates(seed: int = 7) -> dict[tuple[str, str], pa.Table]:
     from log_assets.simulator import SimConfig, Simulator
     from log_assets.simulator.aperture.records import ApertureEvents
 
-    end = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     out: dict[tuple[str, str], pa.Table] = {}
     fp_types = [t for (v, t) in MIX if v == FORCEPOINT]
     sim = Simulator(

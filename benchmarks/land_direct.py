@@ -5,7 +5,7 @@ the same environment. Separates the cost of landing from Dagster's own start-up 
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.defs.forcepoint.resources import ForcepointResource
@@ -16,8 +16,8 @@ from log_assets.paths import Home
 def main(argv: list[str]) -> int:
     log_type, first, last = argv
     lt = FORCEPOINT_TYPES[log_type]
-    start = datetime.strptime(first, "%Y-%m-%d").replace(tzinfo=timezone.utc)
-    end = datetime.strptime(last, "%Y-%m-%d").replace(tzinfo=timezone.utc) + timedelta(days=1)
+    start = datetime.strptime(first, "%Y-%m-%d").replace(tzinfo=UTC)
+    end = datetime.strptime(last, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=1)
     home = Home.from_env()
     resource = ForcepointResource()
     budget = resource.budget(home, lt)

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.common import PY, ROOT, Figure, Mode, clean_env, fmt_num, say, unavailable
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="log-assets-bench-logs-"))
     mode = Mode(quick=args.quick, work=work, direct=args.direct)
     started = time.monotonic()
-    when = datetime.now(timezone.utc)
+    when = datetime.now(UTC)
     load_before = os.getloadavg()
     revision = git_revision()
     say(f"{'quick' if args.quick else 'full'} mode; logs of every measured command in {work}")

@@ -14,7 +14,7 @@ import os
 import shutil
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 MARKER = ".log-assets-demo"
@@ -86,7 +86,7 @@ def main() -> int:
             }
         }
 
-        today = datetime.now(timezone.utc).date()
+        today = datetime.now(UTC).date()
         first = (today - timedelta(days=6)).isoformat()
         last = today.isoformat()
         say(f"Forcepoint: all ten log types, partitions {first}...{last} in one walk per type")
@@ -106,11 +106,10 @@ def main() -> int:
             if sim.aperture.pending() == 0:
                 break
         from log_assets.aperture.spool import Spool
-        from log_assets.defs.aperture.sensors import inbox_run_requests
-        from log_assets.paths import Home
-
         from log_assets.defs.aperture.assets import aperture_landing
+        from log_assets.defs.aperture.sensors import inbox_run_requests
         from log_assets.defs.resources import LogAssetsHome
+        from log_assets.paths import Home
 
         requests, waiting = inbox_run_requests(Spool(Home.from_env()))
         for req in requests:

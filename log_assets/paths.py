@@ -14,7 +14,7 @@ class Home:
     root: Path
 
     @classmethod
-    def from_env(cls, root: str | os.PathLike | None = None) -> "Home":
+    def from_env(cls, root: str | os.PathLike | None = None) -> Home:
         return cls(Path(root or os.environ.get("LOG_ASSETS_HOME") or DEFAULT_HOME).resolve())
 
     @property

@@ -1,5 +1,7 @@
 """The code location loads, and offers what INTERFACE.md promises."""
 
+from datetime import UTC
+
 import dagster as dg
 
 from log_assets.catalog import APERTURE_TYPES, FORCEPOINT_TYPES
@@ -49,13 +51,13 @@ def test_catalog_covers_every_documented_type():
 
 
 def test_forcepoint_schedules_pick_today_and_yesterday(monkeypatch):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from log_assets.defs.forcepoint.schedules import forcepoint_close_day_schedule, forcepoint_open_day_schedule
 
     for k in ("FORCEPOINT_API_TOKEN", "FORCEPOINT_USERNAME", "FORCEPOINT_PASSWORD"):
         monkeypatch.delenv(k, raising=False)
-    when = datetime(2026, 11, 22, 0, 30, tzinfo=timezone.utc)
+    when = datetime(2026, 11, 22, 0, 30, tzinfo=UTC)
     ctx = dg.build_schedule_context(scheduled_execution_time=when)
     skipped = forcepoint_open_day_schedule(ctx)
     assert isinstance(skipped, dg.SkipReason) and "FORCEPOINT_API_TOKEN" in skipped.skip_message

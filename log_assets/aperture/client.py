@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -101,7 +101,7 @@ class Credentials:
         return f"Credentials(client_id={self.client_id!r}, client_secret=***)"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Credentials":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
         env = os.environ if environ is None else environ
         values = {}
         for name in (ENV_CLIENT_ID, ENV_CLIENT_SECRET):
@@ -180,7 +180,7 @@ class ApertureClient:
     @classmethod
     def from_env(
         cls, api_url: str | None = None, environ: Mapping[str, str] | None = None, **kw
-    ) -> "ApertureClient":
+    ) -> ApertureClient:
         """Credentials (and, unless given, the URL) from the environment; raises before any request
         when a credential is missing."""
         env = os.environ if environ is None else environ

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 
@@ -27,7 +27,7 @@ WRITE_ATTEMPTS = 3
 
 
 class DrainError(ApertureError):
-    def __init__(self, message: str, report: "DrainReport"):
+    def __init__(self, message: str, report: DrainReport):
         super().__init__(message)
         self.report = report
 
@@ -116,7 +116,7 @@ def drain(
         report.sort = sort_bodies(spool)
         report.tokens_issued = client.tokens_issued
         report.elapsed_seconds = round(time.monotonic() - started, 3)
-        report.finished_at = datetime.now(timezone.utc)
+        report.finished_at = datetime.now(UTC)
 
     if interrupted is not None:
         report.stop_reason = "interrupted"

@@ -15,7 +15,7 @@ import json
 import shutil
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -95,7 +95,7 @@ def _content_name(ids) -> str:
 
 
 def _day_bounds(day: str) -> tuple[datetime, datetime]:
-    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=timezone.utc)
+    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 

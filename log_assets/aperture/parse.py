@@ -15,7 +15,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from log_assets.catalog import APERTURE
@@ -153,7 +153,7 @@ def parse_timestamp(value: Any) -> datetime | None:
             int(m["mi"] or 0),
             int(m["s"] or 0),
             int(frac),
-            tzinfo=timezone.utc,
+            tzinfo=UTC,
         )
     except ValueError:
         return None
@@ -178,7 +178,7 @@ def _from_epoch(value: float) -> datetime | None:
     elif value > 1e11:  # milliseconds
         value /= 1e3
     try:
-        return datetime.fromtimestamp(value, tz=timezone.utc)
+        return datetime.fromtimestamp(value, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -26,10 +26,10 @@ import re
 import secrets
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from log_assets import fsutil
 from log_assets.aperture.parse import BodyError, ParsedBody, lake_row, parse_body
@@ -87,7 +87,7 @@ class Spool:
         self.locks = self.root / "locks"
         self.quarantine = home.quarantine / APERTURE
 
-    def ensure(self) -> "Spool":
+    def ensure(self) -> Spool:
         # Bodies hold raw records: owner-only, like state and quarantine.
         for d in (
             self.home.spool,
@@ -105,17 +105,15 @@ class Spool:
     @staticmethod
     def new_body_name(reader: int, seq: int, now: datetime | None = None) -> str:
         """Sortable by arrival; unique across readers, processes and hosts sharing the folder."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         return f"{now.strftime(_NAME_TIME)}-p{os.getpid()}-r{reader}-{seq:06d}-{secrets.token_hex(3)}"
 
     @staticmethod
     def received_at(path: Path) -> datetime:
         try:
-            return datetime.strptime(path.name[: len("20260101T000000.000000Z")], _NAME_TIME).replace(
-                tzinfo=timezone.utc
-            )
+            return datetime.strptime(path.name[: len("20260101T000000.000000Z")], _NAME_TIME).replace(tzinfo=UTC)
         except ValueError:
-            return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc)
+            return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
 
     def write_body(self, body: bytes, name: str) -> Path:
         """Temp file, fsync, rename, fsync dir: when this returns the body survives a crash."""

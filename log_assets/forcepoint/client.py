@@ -13,8 +13,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from datetime import UTC
 
 import orjson
 import requests
@@ -64,7 +65,7 @@ class Credentials:
     password: str | None = None
 
     @classmethod
-    def from_env(cls, environ=None) -> "Credentials":
+    def from_env(cls, environ=None) -> Credentials:
         env = os.environ if environ is None else environ
         token = env.get(ENV_TOKEN) or None
         if token:
@@ -297,9 +298,9 @@ def format_reset(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        return datetime.fromtimestamp(float(value), tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S+00:00")
+        return datetime.fromtimestamp(float(value), tz=UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
     except (ValueError, OverflowError, OSError):
         return str(value)
 

@@ -33,7 +33,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -71,19 +71,19 @@ def day_of(us: int) -> str:
     n = us // US_PER_DAY
     name = _day_names.get(n)
     if name is None:
-        name = _day_names[n] = datetime.fromtimestamp(n * 86400, tz=timezone.utc).strftime("%Y-%m-%d")
+        name = _day_names[n] = datetime.fromtimestamp(n * 86400, tz=UTC).strftime("%Y-%m-%d")
     return name
 
 
 def day_start_us(day: str) -> int:
-    d = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+    d = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC)
     return int(d.timestamp()) * 1_000_000
 
 
 def iso_us(us: int | None) -> str | None:
     if us is None:
         return None
-    return datetime.fromtimestamp(us / 1e6, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(us / 1e6, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def window_start_us(token: str | None) -> int | None:
@@ -100,7 +100,7 @@ def window_start_us(token: str | None) -> int | None:
 
 def days_between(start: datetime, end: datetime) -> list[str]:
     """UTC days d with start <= d < end (both at midnight)."""
-    out, d = [], start.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    out, d = [], start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     while d < end:
         out.append(d.strftime("%Y-%m-%d"))
         d += timedelta(days=1)
@@ -157,7 +157,7 @@ class ForcepointIngest:
         self.budget = budget
         self.close_grace = close_grace
         self.lock_timeout = lock_timeout
-        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.clock = clock or (lambda: datetime.now(UTC))
         self.log = logger or log
         self.progress_every = progress_every
         self.ids = IdStrategy(lt)
@@ -232,7 +232,7 @@ class ForcepointIngest:
         self, stage_from: str, end_day_excl: str, token: str | None, how: str, refetch_days: list[str]
     ) -> dict:
         return {
-            "id": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
+            "id": datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
             "stage_from": stage_from,
             "end": end_day_excl,
             "token": token,
@@ -540,8 +540,8 @@ class ForcepointIngest:
         max_us = self._passed_us(walk) or 0
         open_days = []
         for day in days_between(
-            datetime.strptime(walk["stage_from"], "%Y-%m-%d").replace(tzinfo=timezone.utc),
-            datetime.strptime(walk["end"], "%Y-%m-%d").replace(tzinfo=timezone.utc),
+            datetime.strptime(walk["stage_from"], "%Y-%m-%d").replace(tzinfo=UTC),
+            datetime.strptime(walk["end"], "%Y-%m-%d").replace(tzinfo=UTC),
         ):
             day_end = day_start_us(day) + US_PER_DAY
             complete = day_end <= max_us or (caught_up and day_end + grace_us <= now_us)
@@ -594,7 +594,7 @@ class ForcepointIngest:
             if n >= walk["pages"]:
                 part.unlink()
 
-    def _merge_for(self, walk: dict, day: str) -> "_DayMerge":
+    def _merge_for(self, walk: dict, day: str) -> _DayMerge:
         """The day's merge in progress; after a restart, rebuilt from the day's staged parts."""
         m = self._merges.get(day)
         if m is None:

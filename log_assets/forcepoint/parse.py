@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import orjson
 import pyarrow as pa
@@ -25,7 +25,7 @@ _MONTHS = {
     m: i
     for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
 }
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _day_cache: dict[tuple[int, int, int], int] = {}
 
 # Fields every collector version receives: the identity of a hash-keyed record (cloudaudit,
@@ -48,7 +48,7 @@ def parse_time_us(value) -> int | None:
                 key = (int(y), month, int(d))
                 base = _day_cache.get(key)
                 if base is None:
-                    base = int((datetime(*key, tzinfo=timezone.utc) - _EPOCH).total_seconds())
+                    base = int((datetime(*key, tzinfo=UTC) - _EPOCH).total_seconds())
                     _day_cache[key] = base
                 h, m = int(hp[0]), int(hp[1])
                 sec = float(hp[2])
@@ -63,7 +63,7 @@ def parse_time_us(value) -> int | None:
     except ValueError:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)  # the API documents UTC
+        dt = dt.replace(tzinfo=UTC)  # the API documents UTC
     delta = dt - _EPOCH
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 

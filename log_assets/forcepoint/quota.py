@@ -8,7 +8,7 @@ and a 429 as 0): other tools may share the quota.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from log_assets.forcepoint.client import QuotaExhausted
@@ -18,11 +18,11 @@ API_DAILY_LIMIT = 300
 
 
 def utc_today(now: datetime | None = None) -> str:
-    return (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d")
+    return (now or datetime.now(UTC)).strftime("%Y-%m-%d")
 
 
 def next_reset(day: str) -> str:
-    d = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc) + timedelta(days=1)
+    d = datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC) + timedelta(days=1)
     return d.strftime("%Y-%m-%d 00:00:00+00:00")
 
 
@@ -34,7 +34,7 @@ class QuotaBudget:
         self.log_type = log_type
         self.limit = limit
         self.reserve = reserve
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
 
     def _load(self) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
+from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,7 +32,7 @@ def typed_fields(lt: LogType):
     return [f for f in lt.fields if f.name not in COMMON_COLUMNS]
 
 
-@lru_cache(maxsize=None)
+@cache
 def arrow_schema(lt: LogType) -> pa.Schema:
     return pa.schema(_COMMON_FIELDS + [pa.field(f.name, ARROW_TYPES[f.type]) for f in typed_fields(lt)])
 

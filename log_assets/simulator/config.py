@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 DEFAULT_EVENTS_PER_DAY = 200
 
@@ -54,12 +54,12 @@ class SimConfig:
         """`end` as an aware UTC datetime (naive values and strings are read as UTC)."""
         end = self.end
         if end is None:
-            return datetime.now(timezone.utc)
+            return datetime.now(UTC)
         if isinstance(end, str):
             end = datetime.fromisoformat(end.replace("Z", "+00:00"))
         if end.tzinfo is None:
-            end = end.replace(tzinfo=timezone.utc)
-        return end.astimezone(timezone.utc)
+            end = end.replace(tzinfo=UTC)
+        return end.astimezone(UTC)
 
-    def with_(self, **changes) -> "SimConfig":
+    def with_(self, **changes) -> SimConfig:
         return replace(self, **changes)

@@ -9,7 +9,7 @@ columns in the same order for every batch (draw first, select afterwards).
 from __future__ import annotations
 
 import zlib
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -64,7 +64,7 @@ class Handler(BaseHTTPRequestHandler):
     server_version = "log-assets-simulator"
     sys_version = ""
     disable_nagle_algorithm = True
-    server: "SimulatorHTTPServer"
+    server: SimulatorHTTPServer
 
     def setup(self) -> None:
         super().setup()
@@ -180,7 +180,7 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, port: int, simulator: "Simulator"):
+    def __init__(self, port: int, simulator: Simulator):
         self.simulator = simulator
         self._connections: set[socket.socket] = set()
         self._conn_lock = threading.Lock()

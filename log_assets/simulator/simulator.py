@@ -35,7 +35,7 @@ class Simulator:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def start(self) -> "Simulator":
+    def start(self) -> Simulator:
         if self._server is None:
             self.aperture.open()
             self._server = SimulatorHTTPServer(self._port, self)
@@ -60,7 +60,7 @@ class Simulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "Simulator":
+    def __enter__(self) -> Simulator:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import base64
 import csv
 import io
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import requests
 

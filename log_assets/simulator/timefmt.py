@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
 DAY_MS = 86_400_000
-MONTHS = {f"{i:02d}": m for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+MONTHS = {
+    f"{i:02d}": m
+    for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)
+}
 STARTDATE_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -22,7 +25,7 @@ def forcepoint_time(iso: str) -> str:
 
 
 def day_of(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).strftime("%Y-%m-%d")
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
 
 def to_ms(dt: datetime) -> int:
@@ -30,15 +33,15 @@ def to_ms(dt: datetime) -> int:
 
 
 def from_ms(ms: int) -> datetime:
-    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=int(ms))
+    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=int(ms))
 
 
 def day_start(dt: datetime) -> datetime:
-    return dt.astimezone(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return dt.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def next_midnight(now: datetime | None = None) -> datetime:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return day_start(now) + timedelta(days=1)
 
 

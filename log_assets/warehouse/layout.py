@@ -39,7 +39,7 @@ class Layout:
         """What analysts open: `$LOG_ASSETS_HOME/warehouse.duckdb`."""
         return self.home.warehouse
 
-    def export_dir(self, table: "TableRef") -> Path:
+    def export_dir(self, table: TableRef) -> Path:
         return self.exports / table.schema / table.name
 
 
@@ -58,7 +58,7 @@ class TableRef:
         return ident(self.schema, self.name)
 
     @classmethod
-    def parse(cls, key: str) -> "TableRef":
+    def parse(cls, key: str) -> TableRef:
         schema, name = key.split(".", 1)
         return cls(schema, name)
 

@@ -36,7 +36,7 @@ class LoadReport:
     def duplicates(self) -> int:
         return self.lake_rows - self.rows
 
-    def add(self, other: "LoadReport") -> None:
+    def add(self, other: LoadReport) -> None:
         self.days += other.days
         self.lake_rows += other.lake_rows
         self.rows += other.rows

@@ -8,14 +8,14 @@ parameters (`$name`), never as text.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 _NAME = re.compile(r"^-- name: (\S+)\s*$", re.MULTILINE)
 _SLOT = re.compile(r"@\{(\w+)\}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def sections(file: str) -> dict[str, str]:
     text = resources.files("log_assets.warehouse").joinpath("sql", f"{file}.sql").read_text()
     parts = _NAME.split(text)

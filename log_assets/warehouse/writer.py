@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing, contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, Iterator
+from typing import ContextManager
 
 import duckdb
 
@@ -23,8 +24,8 @@ from log_assets.warehouse import derive, publish
 from log_assets.warehouse.derive import RefreshReport
 from log_assets.warehouse.layout import Layout, TableRef
 from log_assets.warehouse.load import LoadReport, sync_source
-from log_assets.warehouse.publish import PublishReport
 from log_assets.warehouse.lock import writer_lock
+from log_assets.warehouse.publish import PublishReport
 from log_assets.warehouse.sources import Source, cataloged_sources, lake_sources, uncataloged_source
 from log_assets.warehouse.sqlfiles import column_defs, ident, sql
 
@@ -66,7 +67,7 @@ class Writer:
         self.layout = layout
         self.catalog = catalog
         self.log = log or logging.getLogger("log_assets.warehouse")
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.retain = retain
         self._sources: list[Source] | None = None
 
@@ -116,7 +117,7 @@ class Writer:
 
     # -- set-up -------------------------------------------------------------------------------
 
-    def init(self) -> "Writer":
+    def init(self) -> Writer:
         self.conn.execute("SET TimeZone = 'UTC'")
         self.conn.execute(sql("meta", "create"))
         self.conn.execute(sql("meta", "macros"))

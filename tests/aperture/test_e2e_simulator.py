@@ -20,10 +20,9 @@ from log_assets.defs.aperture.assets import aperture_landing, aperture_spool
 from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.paths import Home
+from log_assets.simulator import SimConfig, Simulator
 
 from .helpers import FULL_DEFS, canonical_id, lake_rows, quarantined_bodies
-
-from log_assets.simulator import SimConfig, Simulator
 
 REPO = Path(__file__).resolve().parents[2]
 TYPES = ["activity_monitoring", "incident", "remediation", "policy_violation", "admin_audit"]

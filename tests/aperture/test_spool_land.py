@@ -197,7 +197,6 @@ def test_compaction_swaps_in_one_file(home, monkeypatch):
 
 def test_catalog_change_rebuilds_from_raw(home):
     """A partition written before a typed column existed is rewritten with it, from raw."""
-    import pyarrow as pa
 
     spool = Spool(home).ensure()
     ev = make_event("incident", "2026-11-20T05:00:00Z", item_size="99")

@@ -15,10 +15,10 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import pyarrow.parquet as pq
 
@@ -35,7 +35,7 @@ IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 
 
 def day_str(offset: int) -> str:
-    return (datetime.now(timezone.utc) + timedelta(days=offset)).strftime("%Y-%m-%d")
+    return (datetime.now(UTC) + timedelta(days=offset)).strftime("%Y-%m-%d")
 
 
 def canon(obj) -> str:
@@ -386,7 +386,7 @@ def lake_rows(home: Path, vendor: str, log_type: str, day: str) -> list[dict]:
 
 
 def check_rows_on_their_day(trial: Trial, rows: list[dict], where: str, day: str) -> None:
-    off = [r["event_id"] for r in rows if r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d") != day]
+    off = [r["event_id"] for r in rows if r["event_time"].astimezone(UTC).strftime("%Y-%m-%d") != day]
     trial.check(not off, f"{where}: {len(off)} row(s) whose event_time is not on {day}, e.g. {off[:2]}")
 
 
@@ -467,7 +467,7 @@ class LakeReader(threading.Thread):
                 if dup:
                     self.errors.append(f"reader saw event_id twice in {d.relative_to(self.home)}: {dup[:2]}")
                 day = d.name[5:]
-                off = [r for r in rows if r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d") != day]
+                off = [r for r in rows if r["event_time"].astimezone(UTC).strftime("%Y-%m-%d") != day]
                 if off:
                     self.errors.append(f"reader saw {len(off)} rows off their day in {d.relative_to(self.home)}")
         if self.warehouse and (self.home / "warehouse.duckdb").exists():

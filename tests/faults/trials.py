@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -120,7 +119,7 @@ class FP:
         self.tap: h.Tap | None = None
         self.reader: h.LakeReader | None = None
 
-    def __enter__(self) -> "FP":
+    def __enter__(self) -> FP:
         self.sim = Simulator(self.cfg, port=0).start()
         self.tap = h.Tap(self.sim)
         return self
@@ -515,7 +514,7 @@ class AP:
         self.fatal_disk_runs = 0
         self.reader: h.LakeReader | None = None
 
-    def __enter__(self) -> "AP":
+    def __enter__(self) -> AP:
         self.sim = Simulator(self.cfg, port=0).start()
         self.tap = h.Tap(self.sim)
         return self

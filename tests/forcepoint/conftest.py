@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import pyarrow.dataset as ds
 import pytest
 
+from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.forcepoint.parse import IdStrategy
-from log_assets.catalog import FORCEPOINT_TYPES
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
 
@@ -37,7 +37,7 @@ def clean_env(monkeypatch):
 
 
 def today() -> datetime:
-    return datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def day_str(offset: int) -> str:

@@ -1,8 +1,7 @@
 """Forcepoint record parsing: times, ids, CSV, quarantine of unreadable records."""
 
-from datetime import datetime, timezone
-
 import random
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,7 +11,7 @@ from log_assets.lake.schema import Coercer, build_table, typed_fields
 
 
 def us(*args):
-    return int(datetime(*args, tzinfo=timezone.utc).timestamp()) * 1_000_000
+    return int(datetime(*args, tzinfo=UTC).timestamp()) * 1_000_000
 
 
 def test_time_forms():

@@ -1,6 +1,6 @@
 """Quota budget and client configuration: no request is sent that should not be."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,7 +17,7 @@ class Clock:
 
 
 def test_budget_counts_per_day_and_stops_before_exceeding(tmp_path):
-    clock = Clock(datetime(2026, 11, 20, 23, 0, tzinfo=timezone.utc))
+    clock = Clock(datetime(2026, 11, 20, 23, 0, tzinfo=UTC))
     b = QuotaBudget(tmp_path / "q.json", "access", limit=5, reserve=2, clock=clock)
     for _ in range(3):
         b.charge()
@@ -28,7 +28,7 @@ def test_budget_counts_per_day_and_stops_before_exceeding(tmp_path):
     assert b.spent_today == 3  # the refused request was not counted
     # a second process sees the same count (it is on disk)
     assert QuotaBudget(tmp_path / "q.json", "access", limit=5, reserve=2, clock=clock).spent_today == 3
-    clock.t = datetime(2026, 11, 21, 0, 0, 1, tzinfo=timezone.utc)
+    clock.t = datetime(2026, 11, 21, 0, 0, 1, tzinfo=UTC)
     assert b.spent_today == 0 and b.left == 3
     b.charge()
 

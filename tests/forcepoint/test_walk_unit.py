@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -16,7 +16,7 @@ from log_assets.paths import Home
 
 from .conftest import lake_ids
 
-DAY = datetime(2026, 11, 10, tzinfo=timezone.utc)
+DAY = datetime(2026, 11, 10, tzinfo=UTC)
 
 
 def rec(i, day=DAY, sec=None):

@@ -37,11 +37,11 @@ import secrets
 import threading
 import time
 from collections import Counter, deque
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-UTC = timezone.utc
+UTC = UTC
 FP_PATHS = ("/api/bitglassapi/logs/v1/", "/api/bitglassapi/logs/")
 FP_TYPES = (
     "access",
@@ -279,7 +279,7 @@ class IndependentApi:
     def _t(self, lt: str, rec: dict) -> datetime:
         return datetime.strptime(rec["time"], "%d %b %Y %H:%M:%S").replace(tzinfo=UTC)
 
-    def forcepoint(self, h: "BaseHTTPRequestHandler", q: dict) -> None:
+    def forcepoint(self, h: BaseHTTPRequestHandler, q: dict) -> None:
         lt = q.get("type", "")
         if lt not in FP_TYPES:
             return h.reply(400, f"Invalid type: {lt}. Supported types are: cloudsummary, cloudaudit, and access")

@@ -16,7 +16,7 @@ import base64
 import json
 import time
 from collections import Counter
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -176,11 +176,7 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
                         + (f" (times {times[0]} .. {times[-1]})" if times else "")
                         + f", {sum(extra.values())} unexpected, {len(dups)} ids more than once"
                     )
-                off = [
-                    r["event_id"]
-                    for r in rows
-                    if r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d") != d
-                ]
+                off = [r["event_id"] for r in rows if r["event_time"].astimezone(UTC).strftime("%Y-%m-%d") != d]
                 if off:
                     problems.append(f"forcepoint/{lt} {d}: {len(off)} rows not on their day")
 
@@ -189,7 +185,7 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
         for d in h.partition_dirs(home, "aperture"):
             for r in h.read_partition(d):
                 lake[h.canon(json.loads(r["raw"]))] += 1
-                if r["event_time"].astimezone(timezone.utc).strftime("%Y-%m-%d") != d.name[5:]:
+                if r["event_time"].astimezone(UTC).strftime("%Y-%m-%d") != d.name[5:]:
                     problems.append(f"aperture: a row off its day in {d.relative_to(home)}")
         popped = [[h.canon(json.loads(e)) for e in batch] for batch in api.ap_popped]
         lost = [i for i, b in enumerate(popped) if not all(e in lake for e in b)]

@@ -20,7 +20,8 @@ import pytest
 from log_assets.aperture.client import Credentials as ApertureCredentials
 from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.forcepoint.resources import ForcepointResource
-from log_assets.forcepoint.client import ConfigError, Credentials as ForcepointCredentials, ForcepointError
+from log_assets.forcepoint.client import ConfigError, ForcepointError
+from log_assets.forcepoint.client import Credentials as ForcepointCredentials
 from log_assets.forcepoint.quota import QuotaBudget
 from log_assets.simulator import SimConfig, Simulator
 

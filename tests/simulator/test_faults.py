@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from log_assets.simulator.testing import aperture_token, forcepoint_headers, simulator
+from log_assets.simulator.testing import aperture_token, forcepoint_headers
 
 PARAMS = {"type": "access", "cv": "1.1.5", "responseformat": "json", "startdate": "2026-11-19T00:00:00Z"}
 

@@ -3,7 +3,7 @@
 import base64
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -91,7 +91,7 @@ def test_tokens_are_base64_json_with_plus_slash_and_equals(sim, http):
 def test_startdate_starts_at_the_first_event_at_or_after_it(sim, http):
     day = sim.forcepoint.distinct_events("access", day="2026-11-19")
     # A start between two events' seconds: the first record served is the first one at or after it.
-    times = [datetime.strptime(r["time"], "%d %b %Y %H:%M:%S").replace(tzinfo=timezone.utc) for r in day]
+    times = [datetime.strptime(r["time"], "%d %b %Y %H:%M:%S").replace(tzinfo=UTC) for r in day]
     i = next(k for k in range(1, len(times)) if times[k] > times[k - 1])
     start = times[i]
     data, _ = page(sim, http, startdate=start.strftime("%Y-%m-%dT%H:%M:%SZ"))
@@ -122,7 +122,7 @@ def test_startdate_past_the_end_gives_an_empty_page_and_empty_token(sim, http):
 def test_last_token_returns_events_appended_since(sim, http, log_type):
     records, token, _ = fetch_forcepoint(sim, log_type, "2026-11-20T00:00:00Z", session=http)
     assert len(records) >= 30
-    at = datetime(2026, 11, 20, 12, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 20, 12, 30, tzinfo=UTC)
     sim.forcepoint.append(log_type, 7, at=at)
     data, token2 = page(sim, http, type=log_type, nextpagetoken=token)
     assert len(data) == 7
@@ -135,7 +135,7 @@ def test_last_token_returns_events_appended_since(sim, http, log_type):
 
 def test_an_event_appended_behind_the_newest_is_not_lost(sim, http):
     _, token, _ = fetch_forcepoint(sim, "swgweb", "2026-11-20T00:00:00Z", session=http)
-    sim.forcepoint.append("swgweb", 1, at=datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc))  # a late arrival
+    sim.forcepoint.append("swgweb", 1, at=datetime(2026, 11, 20, 1, 0, tzinfo=UTC))  # a late arrival
     data, _ = page(sim, http, type="swgweb", nextpagetoken=token)
     assert [r["time"] for r in data] == ["20 Nov 2026 01:00:00"]
 

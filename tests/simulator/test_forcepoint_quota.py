@@ -1,6 +1,6 @@
 """The daily allowance per log type: what counts, the X-RateLimit-* headers, and the reset."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -18,7 +18,7 @@ def get(sim, http, headers=None, **params):
 
 
 def next_midnight_epoch() -> int:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return int((now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)).timestamp())
 
 

@@ -2,7 +2,7 @@
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -82,7 +82,7 @@ def test_429_when_the_quota_is_spent():
             assert r.status_code == 200
             assert r.headers["X-RateLimit-Remaining"] == str(left)
         r = get(sim, http)
-        tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).strftime("%Y-%m-%d")
+        tomorrow = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%d")
         assert status(r) == (
             429,
             f"You have exceeded your allowance of 3 requests per day for access logs. "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from log_assets.catalog import CATALOG, generic_log_type
@@ -14,7 +14,7 @@ from log_assets.paths import Home
 
 def ts(text: str) -> datetime:
     """'2026-03-01 10:00' (UTC) -> aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 def event(vendor: str, log_type: str, event_id: str, time: str, ingested: str | None = None, **fields) -> dict:

@@ -6,8 +6,8 @@ check is the "last successful drain" alarm). The log type assets are deliberatel
 downstream of it: every minute's drain would otherwise mark every day partition as stale.
 """
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Callable, Iterable
 
 import dagster as dg
 import requests

@@ -1,7 +1,6 @@
 """Aperture resource: where the API is and how patient to be with it. Never holds a credential."""
 
 import os
-from typing import Optional
 
 import dagster as dg
 from pydantic import Field
@@ -16,7 +15,7 @@ class ApertureApi(dg.ConfigurableResource):
     needs them, so they never appear in run config, metadata or the UI.
     """
 
-    api_url: Optional[str] = Field(
+    api_url: str | None = Field(
         default=None,
         description=f"Region preset (us, eu, apac, uk, in1, au1, uk2, jp1) or host URL; unset: ${ENV_URL}, else the US host.",
     )
@@ -25,7 +24,7 @@ class ApertureApi(dg.ConfigurableResource):
         default=READ_TIMEOUT, description="Seconds; must stay above the server's 20 s long poll."
     )
     retries: int = Field(default=4, description="Transport retries (connection errors, 429, 5xx) per request.")
-    ca_bundle: Optional[str] = Field(
+    ca_bundle: str | None = Field(
         default=None, description="CA bundle path for TLS verification; env APERTURE_CA_BUNDLE"
     )
     allow_insecure_http: bool = Field(default=False, description="Allow plain http:// to a non-loopback host")

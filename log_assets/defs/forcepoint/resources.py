@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import dagster as dg
 from pydantic import Field
@@ -33,22 +32,22 @@ class ForcepointResource(dg.ConfigurableResource):
     to environment variables (named in each description), then to the defaults.
     """
 
-    api_url: Optional[str] = Field(
+    api_url: str | None = Field(
         default=None, description=f"Logs endpoint URL; env {ENV_URL}; default {DEFAULT_URL}"
     )
-    cv: Optional[str] = Field(
+    cv: str | None = Field(
         default=None,
         description=f"Collector version sent as `cv` (raised per type to its minimum); env FORCEPOINT_CV; default {DEFAULT_CV}",
     )
-    response_format: Optional[str] = Field(
+    response_format: str | None = Field(
         default=None, description="json or csv; env FORCEPOINT_RESPONSE_FORMAT; default json"
     )
     method: str = Field(default="GET", description="GET (what real collectors use) or POST")
-    daily_budget: Optional[int] = Field(
+    daily_budget: int | None = Field(
         default=None,
         description=f"Requests per log type per UTC day this pipeline may spend; env FORCEPOINT_DAILY_BUDGET; default {API_DAILY_LIMIT}",
     )
-    reserve: Optional[int] = Field(
+    reserve: int | None = Field(
         default=None,
         description="Requests per type per day left for other tools; env FORCEPOINT_BUDGET_RESERVE; default 0",
     )
@@ -56,7 +55,7 @@ class ForcepointResource(dg.ConfigurableResource):
     read_timeout: float = 120.0
     retries: int = Field(default=4, description="Bounded retries for 5xx and dropped connections (with backoff)")
     backoff: float = Field(default=1.0, description="urllib3 backoff factor in seconds")
-    ca_bundle: Optional[str] = Field(
+    ca_bundle: str | None = Field(
         default=None, description="CA bundle path for TLS verification; env FORCEPOINT_CA_BUNDLE"
     )
     allow_insecure_http: bool = Field(default=False, description="Allow plain http:// to a non-loopback host")

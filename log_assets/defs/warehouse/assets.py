@@ -6,7 +6,7 @@ were loaded (whoever changed them: a partition run, a backfill, the Aperture dra
 sources is followed by one warehouse run that loads all its days.
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 import dagster as dg
 

@@ -1,7 +1,7 @@
 """Asset checks on the warehouse, read from the published snapshot (no lock, no pool needed)."""
 
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 import duckdb
@@ -36,7 +36,7 @@ def _all(outcomes: list[Outcome], what: str) -> Outcome:
 def build_warehouse_checks(
     catalog: dict = CATALOG,
     freshness_lag: timedelta = FRESHNESS_LAG,
-    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> dg.AssetChecksDefinition:
     plan: dict[dg.AssetCheckKey, tuple[Check, dg.AssetCheckSeverity]] = {}
     specs: list[dg.AssetCheckSpec] = []

@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
 from log_assets.simulator.aperture import bodies
@@ -209,7 +209,7 @@ class ApertureService:
         type spread over the last `days` UTC days up to `end` (default now). Returns what was added."""
         added = [dict(e) for e in events or []]
         if n_per_type:
-            end = end or datetime.now(timezone.utc)
+            end = end or datetime.now(UTC)
             start = day_start(end) - timedelta(days=days - 1)
             added += self.generator.generate(n_per_type, start, end)
         now = time.monotonic()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from log_assets.simulator.timefmt import next_midnight
 
@@ -35,7 +35,7 @@ class QuotaState:
 class Quota:
     def __init__(self, limit: int, clock: Callable[[], datetime] | None = None):
         self.limit = limit
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._lock = threading.Lock()
         self._counts: dict[tuple[str, str], int] = {}  # (log type, UTC day) -> requests
 

@@ -12,7 +12,7 @@ import binascii
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 import orjson
@@ -41,7 +41,7 @@ def _parse_token_time(value) -> int:
         raise tokens.InvalidToken("time is not a string")
     for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", STARTDATE_FORMAT):
         try:
-            return to_ms(datetime.strptime(value, fmt).replace(tzinfo=timezone.utc))
+            return to_ms(datetime.strptime(value, fmt).replace(tzinfo=UTC))
         except ValueError:
             pass
     raise tokens.InvalidToken(f"bad time {value!r}")
@@ -102,7 +102,7 @@ class ForcepointService:
         stream = self.streams[lt.name]
         if startdate:
             try:
-                start = datetime.strptime(startdate, STARTDATE_FORMAT).replace(tzinfo=timezone.utc)
+                start = datetime.strptime(startdate, STARTDATE_FORMAT).replace(tzinfo=UTC)
             except ValueError:
                 return _status(
                     400, f"Invalid start date format {startdate} Expected format: {STARTDATE_FORMAT}", rate
@@ -270,7 +270,7 @@ class ForcepointService:
         if day is None:
             events, times = stream.distinct()
         else:
-            lo = to_ms(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=timezone.utc))
+            lo = to_ms(datetime.strptime(day, "%Y-%m-%d").replace(tzinfo=UTC))
             events, times = stream.distinct(lo, lo + DAY_MS)
         if len(events) == 0:
             return []
@@ -291,9 +291,9 @@ class ForcepointService:
 
     def append(self, log_type: str, n: int, at: datetime | None = None) -> None:
         """Add n new events at `at` (default now) to the end of the type's stream."""
-        at = at or datetime.now(timezone.utc)
+        at = at or datetime.now(UTC)
         if at.tzinfo is None:
-            at = at.replace(tzinfo=timezone.utc)
+            at = at.replace(tzinfo=UTC)
         self.streams[log_type].append(n, to_ms(at))
 
     def reset_quota(self, log_type: str | None = None) -> None:

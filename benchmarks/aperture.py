@@ -84,7 +84,10 @@ def run(mode: Mode) -> list[Figure]:
                 speedup if n > 1 else rate / single,
                 f"speed-up >= {EFFICIENCY} x {n}" if goal else "",
                 (speedup >= EFFICIENCY * n) if goal else None,
-                note=f"{r['events']:,} events in {r['read_seconds']:.1f}s; sorting them after: {r['sort_seconds']:.1f}s"
+                note=(
+                    f"{r['events']:,} events in {r['read_seconds']:.1f}s; "
+                    f"sorting them after: {r['sort_seconds']:.1f}s"
+                )
                 + (
                     ""
                     if n <= SERVER_LIMIT

@@ -128,7 +128,8 @@ def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
     for k in ("floor", "naive", "direct", "dagster"):
         if k in out:
             say(
-                f"{tag}: {k} {out[k].seconds:.2f}s, {served / out[k].seconds:,.0f} events/s, peak RSS {mib(out[k].peak_rss):.0f} MiB"
+                f"{tag}: {k} {out[k].seconds:.2f}s, {served / out[k].seconds:,.0f} events/s, "
+                f"peak RSS {mib(out[k].peak_rss):.0f} MiB"
             )
     return out
 

@@ -9,6 +9,7 @@ records nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table)
     print(
-        f"\ntotal {total / 60:.1f} min; load average before {fmt_load(load_before)}, after {fmt_load(os.getloadavg())}"
+        f"\ntotal {total / 60:.1f} min; load average before {fmt_load(load_before)}, "
+        f"after {fmt_load(os.getloadavg())}"
     )
     if record:
         (HERE / "results.json").write_text(
@@ -132,11 +134,12 @@ def render(figures: list[Figure], markdown: bool = False) -> str:
     if markdown:
         out = ["| " + " | ".join(head + ["note"]) + " |", "|" + "---|" * (len(head) + 1)]
         out += [
-            "| " + " | ".join(c.replace("|", "\\|") for c in r + [f.note]) + " |" for r, f in zip(rows, figures)
+            "| " + " | ".join(c.replace("|", "\\|") for c in r + [f.note]) + " |"
+            for r, f in zip(rows, figures, strict=True)
         ]
         return "\n".join(out)
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
-    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
     out = [line(head), line(["-" * w for w in widths])] + [line(r) for r in rows]
     if notes:
         out += ["", "notes:"] + [f"  {label}: {note}" for label, note in notes]
@@ -153,10 +156,8 @@ def machine() -> dict:
         except Exception:  # noqa: BLE001
             versions[name] = "?"
     cpu = ""
-    try:
-        cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "")
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as info:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in info if ln.startswith("model name")), "")
     return {
         "cores": os.cpu_count(),
         "cpu": cpu or platform.processor(),
@@ -201,14 +202,19 @@ def append_results_md(
     if not path.exists():
         path.write_text(
             "# Benchmark results\n\n"
-            "Each section is one full run of `make bench` (`python -m benchmarks.run`), appended by the run itself.\n"
+            "Each section is one full run of `make bench` (`python -m benchmarks.run`), appended by the run "
+            "itself.\n"
             "Every figure is measured in the same run as its baseline; each module's docstring says how.\n\n"
             "Reading them:\n"
-            "- The simulator serves every request from its own process; the fetch-only floor is bound by how fast\n"
+            "- The simulator serves every request from its own process; the fetch-only floor is bound by how "
+            "fast\n"
             "  it builds pages, so the floor is the simulator's speed, not the network's.\n"
-            "- The machine may be shared: the load average at the start and end of the run is recorded with it.\n"
-            "- Figures 4 and 5 time the project's Dagster-free code that the assets call (`aperture.drain.drain`,\n"
-            "  `warehouse.rebuild` / `warehouse.sync`), without Dagster's start-up; figure 1 times whole Dagster runs.\n"
+            "- The machine may be shared: the load average at the start and end of the run is recorded "
+            "with it.\n"
+            "- Figures 4 and 5 time the project's Dagster-free code that the assets call "
+            "(`aperture.drain.drain`,\n"
+            "  `warehouse.rebuild` / `warehouse.sync`), without Dagster's start-up; figure 1 times whole "
+            "Dagster runs.\n"
             "- Figure 5's lake is generated (`benchmarks/lakegen.py`): simulator records parsed by the project,\n"
             "  repeated with fresh ids and times; it compresses better than a real lake would.\n"
         )
@@ -219,7 +225,8 @@ def append_results_md(
         f"pandas {m['pandas']}, requests {m['requests']}, orjson {m['orjson']}",
         f"- Code: {revision}"
         + ("" if git_revision() == revision else f" at the start, {git_revision()} at the end"),
-        f"- Load average (1/5/15 min) at the start: {fmt_load(load_before)}; at the end: {fmt_load(os.getloadavg())}",
+        f"- Load average (1/5/15 min) at the start: {fmt_load(load_before)}; "
+        f"at the end: {fmt_load(os.getloadavg())}",
         "- Time per figure group: " + ", ".join(f"{n}: {s:.0f}s" for n, s in durations.items()),
         "",
         render(figures, markdown=True),

@@ -87,7 +87,10 @@ def run(mode: Mode) -> list[Figure]:
                 f"5. Query: {name}",
                 q["median_seconds"],
                 "s",
-                note=f"median of 3 on a fresh read-only connection; first {q['first_seconds']:.3f}s; {q['rows']} rows",
+                note=(
+                    f"median of 3 on a fresh read-only connection; first {q['first_seconds']:.3f}s; "
+                    f"{q['rows']} rows"
+                ),
             )
         )
     return figs

@@ -77,7 +77,8 @@ def _f(names: str, type_: str = STRING, since: str = "1.0.1") -> tuple[Field, ..
 
 _ACCESS_FIELDS = (
     _f(
-        "syslogheader time application action user email device ipaddress location activity useragent request transactionid"
+        "syslogheader time application action user email device ipaddress location activity useragent request "
+        "transactionid"
     )
     + _f("emailfrom emailto emailsubject emailcc emailbcc emailsenttime filename dlppattern pagetitle url")
     + _f("instancename", since="1.0.2")
@@ -91,7 +92,8 @@ _ACCESS_FIELDS = (
 
 _ADMIN_FIELDS = (
     _f(
-        "syslogheader time application action user email device ipaddress location activity useragent request transactionid"
+        "syslogheader time application action user email device ipaddress location activity useragent request "
+        "transactionid"
     )
     + _f("usergroup deviceguid", since="1.0.4")
     + _f("customlocation city", since="1.1.0")
@@ -129,7 +131,8 @@ _SWG_COMMON = (
     )
     + _f("bgcloudscore", INT, since="1.1.0")
     + _f(
-        "gatewayip protocol referrer region regioncode requestmethod firstname lastname webcategoryclass webreputation",
+        "gatewayip protocol referrer region regioncode requestmethod firstname lastname webcategoryclass "
+        "webreputation",
         since="1.1.0",
     )
     + _f("lat long", FLOAT, since="1.1.0")
@@ -145,7 +148,8 @@ _SWGWEBDLP_FIELDS = (
     _f("transactionid", since="1.1.0")
     + _SWG_COMMON
     + _f(
-        "dlppattern filename activity dlpaction doctype docextension docsha1 docsha256 docmd5 keyword threatindicator dlpip",
+        "dlppattern filename activity dlpaction doctype docextension docsha1 docsha256 docmd5 keyword "
+        "threatindicator dlpip",
         since="1.1.0",
     )
 )
@@ -167,7 +171,8 @@ _HEALTHSYSTEM_FIELDS = _HEALTH_COMMON + _f("component region", since="1.1.5")
 # ZTNA has no field list on the vendor page: access-like fields plus the private-app connection.
 _ZTNA_FIELDS = (
     _f(
-        "syslogheader time transactionid user email ipaddress application action activity device deviceguid location usergroup policyid"
+        "syslogheader time transactionid user email ipaddress application action activity device deviceguid "
+        "location usergroup policyid"
     )
     + _f("gatewayip protocol connectorname", since="1.1.0")
     + _f("requestport uploadedbytes size", INT, since="1.1.0")
@@ -299,7 +304,8 @@ APERTURE_TYPES: dict[str, LogType] = {
             "Remediation actions taken on incidents.",
             _AP_COMMON
             + _f(
-                "incident_id asset_id item_owner container_name item_creator policy_rule_name action_taken action_taken_by item_owner_email item_creator_email"
+                "incident_id asset_id item_owner container_name item_creator policy_rule_name action_taken "
+                "action_taken_by item_owner_email item_creator_email"
             ),
             "timestamp",
             extra={"natural_key": "incident_id"},
@@ -311,7 +317,8 @@ APERTURE_TYPES: dict[str, LogType] = {
             _AP_COMMON
             + _f("severity", FLOAT)
             + _f(
-                "incident_id asset_id item_owner item_creator policy_rule_name action_taken action_taken_by item_owner_email item_creator_email"
+                "incident_id asset_id item_owner item_creator policy_rule_name action_taken action_taken_by "
+                "item_owner_email item_creator_email"
             ),
             "timestamp",
             extra={"natural_key": "incident_id"},
@@ -321,7 +328,8 @@ APERTURE_TYPES: dict[str, LogType] = {
             "admin_audit",
             "Configuration changes and sign-ins by Data Security administrators.",
             _f(
-                "log_type serial timestamp admin_id admin_role ip event_type item_type item_name field action resource_value_old resource_value_new"
+                "log_type serial timestamp admin_id admin_role ip event_type item_type item_name field action "
+                "resource_value_old resource_value_new"
             ),
             "timestamp",
         ),

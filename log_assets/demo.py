@@ -77,7 +77,8 @@ def main() -> int:
     with Simulator(cfg, port=0) as sim:
         os.environ.update(sim.env())
         say(
-            f"simulator of both APIs at {sim.base_url} (Forcepoint {sim.forcepoint_url}, Aperture {sim.aperture_url})"
+            f"simulator of both APIs at {sim.base_url} (Forcepoint {sim.forcepoint_url}, Aperture "
+            f"{sim.aperture_url})"
         )
         instance = dg.DagsterInstance.get()
         quiet = {
@@ -100,7 +101,7 @@ def main() -> int:
 
         say("Aperture: draining the queue into the spool")
         drain = defs.get_job_def("aperture_drain")
-        for i in range(3):
+        for _ in range(3):
             res = drain.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False)
             _report_steps(res, "aperture drain")
             if sim.aperture.pending() == 0:
@@ -114,7 +115,8 @@ def main() -> int:
         requests, waiting = inbox_run_requests(Spool(Home.from_env()))
         for req in requests:
             say(
-                f"Aperture: landing day {req.partition_key} ({', '.join(k.to_user_string() for k in req.asset_selection)})"
+                f"Aperture: landing day {req.partition_key} "
+                f"({', '.join(k.to_user_string() for k in req.asset_selection or ())})"
             )
             res = dg.materialize(
                 [aperture_landing],
@@ -167,7 +169,8 @@ def _summary(root: Path) -> None:
         print(f"  {t:<40} {n:>9,}")
     print("\nincidents by severity:")
     for row in con.sql(
-        "SELECT vendor, coalesce(CAST(severity AS VARCHAR), '-') AS sev, count(*) FROM analytics.incidents GROUP BY ALL ORDER BY 1, 2"
+        "SELECT vendor, coalesce(CAST(severity AS VARCHAR), '-') AS sev, count(*) FROM analytics.incidents GROUP "
+        "BY ALL ORDER BY 1, 2"
     ).fetchall():
         print(f"  {row[0]:<12} severity {row[1]:<6} {row[2]:>7,}")
     print("\ntop users by activity:")
@@ -179,8 +182,10 @@ def _summary(root: Path) -> None:
     print(
         "\nnext:\n"
         "  LOG_ASSETS_DEMO=1 make ui                     # the Dagster UI, pointed at a simulator it starts\n"
-        "  notebooks/security_analyst.ipynb              # the analyst notebook (Jupyter / VS Code; reads the warehouse read-only)\n"
-        f'  .venv/bin/python -c \'from log_assets.warehouse import connect_readonly as c; c("{root}").sql("FROM analytics.incidents LIMIT 5").show()\'\n'
+        "  notebooks/security_analyst.ipynb              # the analyst notebook (Jupyter / VS Code; reads the "
+        "warehouse read-only)\n"
+        f'  .venv/bin/python -c \'from log_assets.warehouse import connect_readonly as c; c("{root}").sql("FROM '
+        "analytics.incidents LIMIT 5\").show()'\n"
     )
     print("=" * 72)
 

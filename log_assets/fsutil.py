@@ -7,6 +7,7 @@ the owner: they can hold tokens and raw records.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import json
@@ -32,10 +33,8 @@ def ensure_dir(path: Path, private: bool = False) -> Path:
         missing.append(p)
         p = p.parent
     for d in reversed(missing):
-        try:
+        with contextlib.suppress(FileExistsError):
             d.mkdir(mode=PRIVATE_DIR)
-        except FileExistsError:
-            pass
         os.chmod(d, PRIVATE_DIR)
     os.chmod(path, PRIVATE_DIR)
     return path
@@ -64,10 +63,8 @@ def atomic_write_bytes(path: Path, data: bytes, private: bool = False, durable: 
                 os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     if durable:
         fsync_dir(path.parent)

@@ -70,7 +70,8 @@ CELLS = [
 
         # $LOG_ASSETS_HOME, or ./data at the repository root (this notebook runs in notebooks/).
         _cwd = Path.cwd()
-        HOME = Path(os.environ.get("LOG_ASSETS_HOME") or (_cwd.parent if _cwd.name == "notebooks" else _cwd) / "data").resolve()
+        _default_home = (_cwd.parent if _cwd.name == "notebooks" else _cwd) / "data"
+        HOME = Path(os.environ.get("LOG_ASSETS_HOME") or _default_home).resolve()
         con = connect_readonly(HOME)
 
 
@@ -87,7 +88,15 @@ CELLS = [
 
         pd.set_option("display.max_columns", 20)
         pd.set_option("display.width", 160)
-        plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False})
+        plt.rcParams.update(
+            {
+                "figure.dpi": 100,
+                "axes.grid": True,
+                "grid.alpha": 0.3,
+                "axes.spines.top": False,
+                "axes.spines.right": False,
+            }
+        )
         print(f"warehouse: {HOME / 'warehouse.duckdb'}")
         """
     ),
@@ -120,7 +129,8 @@ CELLS = [
             no_data(ax, "events")
         else:
             labels = overview["vendor"] + "/" + overview["log_type"]
-            colors = overview["vendor"].map({"forcepoint": "tab:blue", "aperture": "tab:orange"}).fillna("tab:gray")
+            vendor_colors = {"forcepoint": "tab:blue", "aperture": "tab:orange"}
+            colors = overview["vendor"].map(vendor_colors).fillna("tab:gray")
             ax.barh(labels, overview["events"], color=colors)
             ax.invert_yaxis()
             ax.set_xscale("log")
@@ -159,7 +169,9 @@ CELLS = [
             .pivot_table(index="event_day", columns="severity", values="incidents", aggfunc="sum", fill_value=0)
         )
         # Days without incidents of a source stay empty (NaN): a log scale has no zero.
-        by_source = incidents_by_day.pivot_table(index="event_day", columns="source", values="incidents", aggfunc="sum")
+        by_source = incidents_by_day.pivot_table(
+            index="event_day", columns="source", values="incidents", aggfunc="sum"
+        )
 
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 4.5))
         if by_severity.empty:
@@ -169,7 +181,10 @@ CELLS = [
             bottom = np.zeros(len(by_severity))
             cmap = plt.get_cmap("YlOrRd")
             for sev in sorted(by_severity.columns):
-                ax1.bar(days, by_severity[sev], bottom=bottom, label=f"severity {int(sev)}", color=cmap(0.15 + 0.85 * int(sev) / 5))
+                ax1.bar(
+                    days, by_severity[sev], bottom=bottom, label=f"severity {int(sev)}",
+                    color=cmap(0.15 + 0.85 * int(sev) / 5),
+                )
                 bottom += by_severity[sev].to_numpy()
             ax1.legend(fontsize="small")
             ax1.set_ylabel("incidents first seen")
@@ -223,7 +238,8 @@ CELLS = [
             GROUP BY ALL
         )
         SELECT user_key,
-               coalesce(mode(user_name) FILTER (WHERE user_name NOT LIKE '%@%'), any_value(user_name)) AS user_name,
+               coalesce(mode(user_name) FILTER (WHERE user_name NOT LIKE '%@%'), any_value(user_name))
+                   AS user_name,
                CAST(coalesce(sum(incidents), 0) AS BIGINT) AS incidents,
                CAST(coalesce(sum(high_severity), 0) AS BIGINT) AS high_severity,
                CAST(coalesce(sum(open_incidents), 0) AS BIGINT) AS open_incidents,
@@ -242,7 +258,12 @@ CELLS = [
         )
         users["gb_out"] = users["bytes_out"] / 1e9
         top_users = users.sort_values("risk_score", ascending=False).head(TOP).reset_index(drop=True)
-        display(top_users[["user_name", "user_key", "risk_score", "incidents", "high_severity", "open_incidents", "dlp_hits", "gb_out"]].round(2))
+        display(top_users[
+            [
+                "user_name", "user_key", "risk_score", "incidents", "high_severity",
+                "open_incidents", "dlp_hits", "gb_out",
+            ]
+        ].round(2))
 
         fig, axes = plt.subplots(1, 4, figsize=(15, 0.35 * max(len(top_users), 4) + 1.5), sharey=True)
         if top_users.empty:
@@ -252,8 +273,11 @@ CELLS = [
             names = top_users["user_name"].fillna(top_users["user_key"])
             axes[0].barh(names, top_users["risk_score"], color="tab:red")
             axes[0].set_title("risk score")
-            axes[1].barh(names, top_users["incidents"] - top_users["high_severity"], color="tab:orange", label="severity 0-3")
-            axes[1].barh(names, top_users["high_severity"], left=top_users["incidents"] - top_users["high_severity"], color="darkred", label="severity 4-5")
+            low_severity = top_users["incidents"] - top_users["high_severity"]
+            axes[1].barh(names, low_severity, color="tab:orange", label="severity 0-3")
+            axes[1].barh(
+                names, top_users["high_severity"], left=low_severity, color="darkred", label="severity 4-5"
+            )
             axes[1].legend(fontsize="small")
             axes[1].set_title("Aperture incidents")
             axes[2].barh(names, top_users["dlp_hits"], color="tab:blue")
@@ -282,7 +306,8 @@ CELLS = [
         DLP_SQL = r\"\"\"
         SELECT i.vendor,
                trim(regexp_replace(i.policy, '\\s*\\([^)]*\\)\\s*$', '')) AS pattern,
-               coalesce(CASE WHEN i.log_type = 'swgwebdlp' THEN w.requestdomain END, i.app_name, '(unknown)') AS application,
+               coalesce(CASE WHEN i.log_type = 'swgwebdlp' THEN w.requestdomain END, i.app_name, '(unknown)')
+                   AS application,
                count(*) AS hits,
                count(DISTINCT lower(coalesce(i.user_email, i.user_name))) AS users
         FROM analytics.incidents i
@@ -305,7 +330,9 @@ CELLS = [
         if not matrix.empty:
             matrix = matrix.loc[by_pattern.index[::-1].intersection(matrix.index, sort=False), list(top_apps)]
 
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(16, 0.4 * max(len(by_pattern), 5) + 3), gridspec_kw={"width_ratios": [1, 2]})
+        fig, (ax1, ax2) = plt.subplots(
+            1, 2, figsize=(16, 0.4 * max(len(by_pattern), 5) + 3), gridspec_kw={"width_ratios": [1, 2]}
+        )
         if by_pattern.empty:
             no_data(ax1, "DLP hits")
             no_data(ax2, "DLP hits")
@@ -383,7 +410,10 @@ CELLS = [
         hourly = q(HOURLY_SQL)
         hourly["flagged"] = (hourly["ratio"] > RATIO) & (hourly["events"] >= MIN_EVENTS)
         flagged = hourly[hourly["flagged"]]
-        print(f"{len(hourly):,} user-hours of {hourly['user_key'].nunique()} users; {len(flagged)} above {RATIO:g}x the user's median")
+        print(
+            f"{len(hourly):,} user-hours of {hourly['user_key'].nunique()} users; "
+            f"{len(flagged)} above {RATIO:g}x the user's median"
+        )
 
         fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(16, 6), gridspec_kw={"width_ratios": [2, 1]})
         if hourly.empty:
@@ -391,16 +421,25 @@ CELLS = [
             no_data(ax2, "user activity")
         else:
             order = hourly.groupby("user_key")["total_events"].first().sort_values(ascending=False).index
-            grid = hourly.pivot_table(index="user_key", columns="hour", values="ratio", fill_value=0).reindex(order)
+            grid = hourly.pivot_table(
+                index="user_key", columns="hour", values="ratio", fill_value=0
+            ).reindex(order)
             hours = pd.to_datetime(grid.columns)
-            im = ax1.imshow(grid.to_numpy(), aspect="auto", cmap="magma", vmin=0, vmax=RATIO, interpolation="nearest")
+            im = ax1.imshow(
+                grid.to_numpy(), aspect="auto", cmap="magma", vmin=0, vmax=RATIO, interpolation="nearest"
+            )
             ax1.set_yticks(range(len(grid.index)), grid.index, fontsize=7)
             step = max(1, len(hours) // 12)
-            ax1.set_xticks(range(0, len(hours), step), [h.strftime("%m-%d %H:00") for h in hours[::step]], rotation=45, ha="right", fontsize=7)
+            ax1.set_xticks(
+                range(0, len(hours), step), [h.strftime("%m-%d %H:00") for h in hours[::step]],
+                rotation=45, ha="right", fontsize=7,
+            )
             rows = {u: i for i, u in enumerate(grid.index)}
             cols = {h: i for i, h in enumerate(grid.columns)}
-            ax1.scatter([cols[h] for h in flagged["hour"]], [rows[u] for u in flagged["user_key"]], marker="s", s=40,
-                        facecolors="none", edgecolors="cyan", label=f"> {RATIO:g}x median")
+            ax1.scatter(
+                [cols[h] for h in flagged["hour"]], [rows[u] for u in flagged["user_key"]], marker="s", s=40,
+                facecolors="none", edgecolors="cyan", label=f"> {RATIO:g}x median",
+            )
             if not flagged.empty:
                 ax1.legend(fontsize="small", loc="upper right")
             ax1.grid(False)
@@ -439,13 +478,17 @@ CELLS = [
         WHERE event_day = CAST(CAST($hour AS TIMESTAMPTZ) AS DATE)
           AND time_bucket(INTERVAL 1 HOUR, "time") = CAST($hour AS TIMESTAMPTZ)
           AND (lower(user_email) = $user_key OR lower(user_name) = $user_key
-               OR user_name IN (SELECT user_name FROM analytics.activity_daily WHERE lower(user_email) = $user_key))
+               OR user_name IN (SELECT user_name FROM analytics.activity_daily
+                                WHERE lower(user_email) = $user_key))
           AND log_type NOT LIKE 'health%'
         GROUP BY ALL
         ORDER BY events DESC
         \"\"\"
         for row in flagged.head(3).itertuples():
-            print(f"{row.user_key} at {row.hour:%Y-%m-%d %H:00} UTC: {row.events} events, {row.ratio:.1f}x the median of {row.median_events:g}")
+            print(
+                f"{row.user_key} at {row.hour:%Y-%m-%d %H:00} UTC: {row.events} events, "
+                f"{row.ratio:.1f}x the median of {row.median_events:g}"
+            )
             display(q(FLAGGED_DETAIL_SQL, hour=row.hour.isoformat(), user_key=row.user_key).head(10))
         """
     ),
@@ -467,7 +510,8 @@ CELLS = [
         SELECT incident_id, CAST(round(severity) AS INTEGER) AS severity, status, first_seen, remediated_at,
                epoch(time_to_remediate) / 3600.0 AS hours_to_remediate,
                epoch(now() - first_seen) / 3600.0 AS age_hours,
-               remediation_action, remediated_by, policy, lower(exposure) AS exposure, app_name, user_name, object_name
+               remediation_action, remediated_by, policy, lower(exposure) AS exposure,
+               app_name, user_name, object_name
         FROM analytics.incidents
         WHERE vendor = 'aperture'
         \"\"\"
@@ -488,12 +532,17 @@ CELLS = [
             ax1.set_xlabel("hours to remediate")
             ax1.set_ylabel("incidents")
             sev = sorted(done["severity"].dropna().unique())
-            ax2.boxplot([done.loc[done["severity"] == s, "hours_to_remediate"] for s in sev], tick_labels=[str(int(s)) for s in sev])
+            ax2.boxplot(
+                [done.loc[done["severity"] == s, "hours_to_remediate"] for s in sev],
+                tick_labels=[str(int(s)) for s in sev],
+            )
             ax2.set_xlabel("severity")
             ax2.set_ylabel("hours to remediate")
         ax1.set_title("Time to remediate")
         ax2.set_title("Time to remediate by severity")
-        status = remediation.pivot_table(index="severity", columns="status", values="incident_id", aggfunc="count", fill_value=0)
+        status = remediation.pivot_table(
+            index="severity", columns="status", values="incident_id", aggfunc="count", fill_value=0
+        )
         if status.empty:
             no_data(ax3, "Aperture incidents")
         else:
@@ -520,7 +569,10 @@ CELLS = [
         display(summary.round(1))
         display(done.groupby("remediated_by")["hours_to_remediate"].describe()[["count", "50%", "max"]].round(1))
         display(still_open.sort_values("age_hours", ascending=False).head(10)[
-            ["incident_id", "severity", "first_seen", "age_hours", "policy", "exposure", "app_name", "user_name", "object_name"]
+            [
+                "incident_id", "severity", "first_seen", "age_hours", "policy", "exposure",
+                "app_name", "user_name", "object_name",
+            ]
         ].round({"age_hours": 1}))
         """
     ),

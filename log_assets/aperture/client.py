@@ -225,7 +225,7 @@ class ApertureClient:
 
     def _fetch_token(self, session: requests.Session | None, describe: dict | None = None) -> Token:
         own = session is None
-        s = self.session() if own else session
+        s = self.session() if session is None else session
         try:
             resp = s.post(
                 self.base_url + TOKEN_PATH,
@@ -286,7 +286,7 @@ class ApertureClient:
             )
             try:
                 if resp.status_code == 401:
-                    resp.content  # drain so the connection can be reused
+                    _ = resp.content  # drain so the connection can be reused
                     self.invalidate(token)
                     if attempt == 1:
                         continue
@@ -294,10 +294,10 @@ class ApertureClient:
                         "events read refused (HTTP 401) with a fresh token: check the API client's scope"
                     )
                 if resp.status_code == 204:
-                    resp.content
+                    _ = resp.content
                     return 204, b""
                 if resp.status_code != 200:
-                    resp.content
+                    _ = resp.content
                     raise ApiError("events read failed", resp.status_code, _error_detail(resp).lstrip(": "))
                 chunks: list[bytes] = []
                 try:

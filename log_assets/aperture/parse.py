@@ -215,7 +215,10 @@ def parse_body(body: bytes) -> ParsedBody:
     out = ParsedBody()
     for i, event in enumerate(load_events(body)):
         parsed = parse_event(i, event)
-        (out.events if isinstance(parsed, ParsedEvent) else out.rejected).append(parsed)
+        if isinstance(parsed, ParsedEvent):
+            out.events.append(parsed)
+        else:
+            out.rejected.append(parsed)
     return out
 
 

@@ -86,6 +86,7 @@ class Credentials:
         if self.token:
             session.headers["Authorization"] = f"Bearer {self.token}"
         else:
+            assert self.username is not None and self.password is not None  # checked by from_env
             session.auth = (self.username, self.password)
 
     def __repr__(self) -> str:  # never show a secret, even in a traceback's locals
@@ -207,7 +208,7 @@ class ForcepointClient:
         params = {"type": lt.name, "cv": self.cv_for(lt), "responseformat": self.response_format}
         if startdate is not None:
             params["startdate"] = startdate
-        else:
+        elif token is not None:
             params["nextpagetoken"] = token
         if self._charge:
             self._charge()  # before sending: a request that reached the server counts even if we die
@@ -219,7 +220,7 @@ class ForcepointClient:
                     resp = self.session.get(self.url, params=params, timeout=self.timeout)
                 else:
                     resp = self.session.post(self.url, params=params, timeout=self.timeout)
-                resp.content  # read the body here: a connection cut mid-body is retried below
+                _ = resp.content  # read the body here: a connection cut mid-body is retried below
                 break
             except requests.exceptions.RetryError as e:
                 raise ApiError(503, f"still failing after retries ({_short(e)})") from None
@@ -229,7 +230,8 @@ class ForcepointClient:
                 attempt += 1
                 if attempt > self.retries:
                     raise ForcepointError(
-                        f"request to Forcepoint failed after {self.retries} retries: {type(e).__name__}: {_short(e)}"
+                        f"request to Forcepoint failed after {self.retries} retries: {type(e).__name__}: "
+                        f"{_short(e)}"
                     ) from None
                 time.sleep(min(self.backoff * 2 ** (attempt - 1), 60))
                 self._count_retry()

@@ -201,8 +201,9 @@ class ForcepointIngest:
                         waited = True
                     if time.monotonic() > deadline:
                         raise ForcepointError(
-                            f"gave up after {self.lock_timeout:.0f}s waiting for another run fetching {self.lt.name}"
-                        )
+                            f"gave up after {self.lock_timeout:.0f}s waiting for another run"
+                            f" fetching {self.lt.name}"
+                        ) from None
                     time.sleep(0.5)
             yield
         finally:

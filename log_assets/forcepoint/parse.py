@@ -206,7 +206,7 @@ def parse_page(lt: LogType, records: list, ingested_us: int, ids: IdStrategy, co
     raws = [_raw(r) for r in recs]
     if None in times or None in eids:
         keep = []
-        for i, (t, e) in enumerate(zip(times, eids)):
+        for i, (t, e) in enumerate(zip(times, eids, strict=True)):
             if t is None:
                 rejected.append(
                     (raws[i].decode(), f"missing or unreadable {time_field!r}: {str(tvals[i])[:60]!r}")
@@ -255,7 +255,8 @@ def parse_csv(text: str) -> tuple[list[dict], list]:
             bad.append(
                 (
                     text,
-                    f"CSV error at line {reader.line_num}: {e} (whole page text kept; {len(records)} rows before it landed)",
+                    f"CSV error at line {reader.line_num}: {e} (whole page text kept; {len(records)} rows before "
+                    "it landed)",
                 )
             )
             break
@@ -266,5 +267,5 @@ def parse_csv(text: str) -> tuple[list[dict], list]:
             csv.writer(out).writerow(row)
             bad.append((out.getvalue(), f"CSV row has {len(row)} fields, header has {len(header)}"))
             continue
-        records.append(dict(zip(header, row)))
+        records.append(dict(zip(header, row, strict=True)))
     return records, bad

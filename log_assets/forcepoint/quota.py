@@ -70,7 +70,8 @@ class QuotaBudget:
                         if st.get("server_remaining") is not None
                         else ""
                     )
-                    + f"); it resets at {next_reset(st['day'])}. The position is saved: run again after the reset.",
+                    + f"); it resets at {next_reset(st['day'])}. The position is saved: run again after the "
+                    "reset.",
                     next_reset(st["day"]),
                 )
             st["spent"] += 1

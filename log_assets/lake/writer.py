@@ -3,6 +3,7 @@ half-written is ever visible."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterable
@@ -88,6 +89,7 @@ class ParquetBuilder:
                 return 0
             self._writer.close()
             self._writer = None
+            assert self._tmp is not None  # made with the writer
             _public_mode(self._tmp, False)
             _fsync_path(self._tmp)
             os.replace(self._tmp, path)
@@ -100,10 +102,8 @@ class ParquetBuilder:
 
     def abort(self) -> None:
         if self._writer is not None:
-            try:
+            with contextlib.suppress(Exception):  # the file is thrown away anyway
                 self._writer.close()
-            except Exception:  # noqa: BLE001 - the file is thrown away anyway
-                pass
             self._writer = None
         if self._tmp is not None:
             _unlink(self._tmp)
@@ -159,7 +159,5 @@ def _fsync_path(path: str) -> None:
 
 
 def _unlink(path: str) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass

@@ -86,11 +86,11 @@ class Draws:
         if words == 1:
             return [f"{a:016x}"[:nchars] for a in cols[0]]
         if words == 2:
-            return [f"{a:016x}{b:016x}"[:nchars] for a, b in zip(*cols)]
+            return [f"{a:016x}{b:016x}"[:nchars] for a, b in zip(*cols, strict=True)]
         fmt = "{:016x}" * words
-        return [fmt.format(*ws)[:nchars] for ws in zip(*cols)]
+        return [fmt.format(*ws)[:nchars] for ws in zip(*cols, strict=True)]
 
 
 def choose(mask: Sequence[bool], yes: Sequence, no: Sequence) -> list:
     """Element-wise `yes if mask else no`."""
-    return [a if m else b for m, a, b in zip(mask, yes, no)]
+    return [a if m else b for m, a, b in zip(mask, yes, no, strict=True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -93,7 +94,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
                 if size == 0:
@@ -169,10 +170,8 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         if resp.body:
             self.wfile.write(head + resp.body[: len(resp.body) // 2])
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 class SimulatorHTTPServer(ThreadingHTTPServer):
@@ -208,7 +207,5 @@ class SimulatorHTTPServer(ThreadingHTTPServer):
         with self._conn_lock:
             conns = list(self._connections)
         for c in conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass

@@ -27,7 +27,9 @@ class Outcome:
 
 def unique_key(conn: duckdb.DuckDBPyConnection, table: TableRef, key: tuple[str, ...] = ("event_id",)) -> Outcome:
     key_sql = ", ".join(ident(k) for k in key)
-    keys, rows, examples = conn.execute(sql("checks", "duplicate_keys", table=table.sql, key=key_sql)).fetchone()
+    found = conn.execute(sql("checks", "duplicate_keys", table=table.sql, key=key_sql)).fetchone()
+    assert found is not None  # an aggregate query returns one row
+    keys, rows, examples = found
     name = " + ".join(key)
     if keys:
         return Outcome(

@@ -88,7 +88,10 @@ def _export_table(w, t: TableRef, days: list[date], seq: int) -> int:
     _, paths = w.run("export", "copy", table=t.sql, directory=literal(str(directory)), seq=str(seq)).fetchone()
     by_day = {}
     for p in paths:
-        by_day[date.fromisoformat(_DAY_DIR.search(p).group(1))] = p
+        m = _DAY_DIR.search(p)
+        if m is None:
+            raise RuntimeError(f"DuckDB wrote an export file outside a day folder: {p}")
+        by_day[date.fromisoformat(m.group(1))] = p
     counts = dict(w.run("export", "day_rows", table=t.sql).fetchall())
     for p in paths:
         fsync_file(Path(p))
@@ -182,7 +185,7 @@ def _sweep(w, before: float) -> int:
         if p.stat().st_mtime < before:
             deleted += _unlink(p)
     if w.layout.exports.exists():
-        for dirpath, dirnames, filenames in os.walk(w.layout.exports, topdown=False):
+        for dirpath, _dirnames, filenames in os.walk(w.layout.exports, topdown=False):
             for f in filenames:
                 p = Path(dirpath) / f
                 if str(p) not in known and p.stat().st_mtime < before:

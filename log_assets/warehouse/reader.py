@@ -21,7 +21,8 @@ def connect_readonly(home: Home | str | Path | None = None) -> duckdb.DuckDBPyCo
     path = home.warehouse
     if not path.exists():
         raise FileNotFoundError(
-            f"no warehouse at {path}: materialize the warehouse assets or run `python -m log_assets.warehouse sync`"
+            f"no warehouse at {path}: materialize the warehouse assets or run `python -m log_assets.warehouse "
+            "sync`"
         )
     # Attached to a fresh in-memory database rather than opened directly: duckdb.connect(path)
     # would hand back a cached instance of a snapshot this process opened before.

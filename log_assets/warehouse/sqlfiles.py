@@ -20,7 +20,7 @@ def sections(file: str) -> dict[str, str]:
     text = resources.files("log_assets.warehouse").joinpath("sql", f"{file}.sql").read_text()
     parts = _NAME.split(text)
     # parts = [preamble, name1, body1, name2, body2, ...]
-    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2])}
+    return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
 def sql(file: str, section: str, /, **slots: str) -> str:

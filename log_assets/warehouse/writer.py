@@ -10,10 +10,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import ContextManager
 
 import duckdb
 
@@ -29,7 +28,7 @@ from log_assets.warehouse.publish import PublishReport
 from log_assets.warehouse.sources import Source, cataloged_sources, lake_sources, uncataloged_source
 from log_assets.warehouse.sqlfiles import column_defs, ident, sql
 
-Connect = Callable[[Path], ContextManager[duckdb.DuckDBPyConnection]]
+Connect = Callable[[Path], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
 # Files of a snapshot stay on disk this long after a newer snapshot replaced it, so that a reader
 # that opened the older one keeps getting answers.
@@ -49,7 +48,7 @@ def memory_limit() -> str:
     return f"{max(1, min(8, int(total * 0.4 / 2**30)))}GB"
 
 
-def default_connect(path: Path) -> ContextManager[duckdb.DuckDBPyConnection]:
+def default_connect(path: Path) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
     return closing(duckdb.connect(str(path), config={"memory_limit": memory_limit()}))
 
 

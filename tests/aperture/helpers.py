@@ -27,10 +27,11 @@ def lake_rows(home, log_type: str | None = None) -> list[dict]:
         return []
     con = duckdb.connect()
     rel = con.sql(
-        f"SELECT * , filename FROM read_parquet('{pattern}', union_by_name=true, filename=true, hive_partitioning=false)"
+        f"SELECT * , filename FROM read_parquet('{pattern}', union_by_name=true, filename=true, "
+        "hive_partitioning=false)"
     )
     cols = rel.columns
-    return [dict(zip(cols, r)) for r in rel.fetchall()]
+    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
 
 
 def quarantined_bodies(home) -> dict[str, bytes]:

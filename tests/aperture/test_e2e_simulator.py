@@ -322,7 +322,8 @@ def test_sigkill_mid_drain_loses_at_most_the_batch_in_flight(home, tmp_path, env
         assert len(ids) == len(set(ids)), "an event landed twice"
         missing = set(good) - set(ids)
         print(
-            f"delivered before the kill: {delivered_before} bodies, spooled {spooled}, events missing: {len(missing)}"
+            f"delivered before the kill: {delivered_before} bodies, spooled {spooled}, "
+            f"events missing: {len(missing)}"
         )
         assert set(ids) <= set(good)
         # Whatever is missing must be one whole delivered body: the one in flight at the kill.

@@ -64,7 +64,8 @@ def test_body_shapes():
         load_events(b'{"log_type": "incident", "timestamp": "2020-01-01T00:00:00Z"}')[0]["log_type"] == "incident"
     )
     for broken in [
-        b'{"events": [{"log_type": "remediation", "item_creator" : "John Smith" "container_name": "x"}]}',  # vendor example
+        # vendor example
+        b'{"events": [{"log_type": "remediation", "item_creator" : "John Smith" "container_name": "x"}]}',
         b'{"events": [',
         b"\xff\xfe\x00garbage",
         b'{"events": [{"severity": NaN}]}',

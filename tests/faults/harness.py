@@ -7,6 +7,7 @@ the CLI's process group, and from `enospc_cli.py`, a wrapper that fails Parquet 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -90,7 +91,8 @@ class Ledger:
         kinds = ", ".join(f"{k}={n}" for k, n in sorted(self.faults.items())) or "none"
         secs = sum(t.get("seconds", 0) for t in self.trials)
         return (
-            f"fault suite: {len(self.trials)} trials in {secs:.0f} s; faults injected: {sum(self.faults.values())} "
+            f"fault suite: {len(self.trials)} trials in {secs:.0f} s; "
+            f"faults injected: {sum(self.faults.values())} "
             f"({kinds}); violations: {len(self.violations)}"
         )
 
@@ -227,10 +229,8 @@ class Run:
 
 
 def kill_group(proc: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def cli_env(home: Path, sim_env: dict, extra: dict | None = None, drop: tuple = ()) -> dict:
@@ -282,11 +282,8 @@ def start(args: list[str], env: dict, out: Path, enospc: dict | None = None) -> 
     else:
         cmd = [PY, "-m", "dagster", *args]
     out.parent.mkdir(parents=True, exist_ok=True)
-    f = open(out, "wb")
-    try:
+    with open(out, "wb") as f:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
-    finally:
-        f.close()
     return Run(cmd, out, proc, time.monotonic())
 
 
@@ -488,7 +485,8 @@ class LakeReader(threading.Thread):
                         ).fetchone()
                         if n != distinct:
                             self.errors.append(
-                                f"reader saw duplicate event_id in warehouse {schema}.{name}: {n} rows, {distinct} ids"
+                                f"reader saw duplicate event_id in warehouse {schema}.{name}: "
+                                f"{n} rows, {distinct} ids"
                             )
                     conn.execute("SELECT count(*) FROM analytics.events").fetchone()
                 finally:

@@ -253,12 +253,12 @@ def fp_kill(trial: h.Trial, rng: random.Random) -> None:
             if rng.random() < 0.75:
                 k = rng.randint(1, max(1, baseline))
                 trial.note(f"kill {i} at request {k} of the run")
-                killed = h.kill_when(r, lambda: fp.tap.count("forcepoint", fp.lt) - base >= k)
+                killed = h.kill_when(r, lambda base=base, k=k: fp.tap.count("forcepoint", fp.lt) - base >= k)
             else:
                 delay = rng.uniform(1.0, 5.0)
                 trial.note(f"kill {i} after {delay:.1f} s")
                 t0 = time.monotonic()
-                killed = h.kill_when(r, lambda: time.monotonic() - t0 >= delay)
+                killed = h.kill_when(r, lambda t0=t0, delay=delay: time.monotonic() - t0 >= delay)
             if killed:
                 kills += 1
                 trial.fault("sigkill")
@@ -665,12 +665,12 @@ def ap_kill(trial: h.Trial, rng: random.Random) -> None:
             if rng.random() < 0.7:
                 k = rng.randint(1, max(1, total // 2 + 1))
                 trial.note(f"kill drain {i} at delivery {k}")
-                killed = h.kill_when(r, lambda: len(ap.sim.aperture.deliveries()) - base >= k)
+                killed = h.kill_when(r, lambda base=base, k=k: len(ap.sim.aperture.deliveries()) - base >= k)
             else:
                 delay = rng.uniform(1.0, 5.0)
                 trial.note(f"kill drain {i} after {delay:.1f} s")
                 t0 = time.monotonic()
-                killed = h.kill_when(r, lambda: time.monotonic() - t0 >= delay)
+                killed = h.kill_when(r, lambda t0=t0, delay=delay: time.monotonic() - t0 >= delay)
             if killed:
                 ap.kills += 1
                 trial.fault("sigkill")
@@ -932,7 +932,7 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
             w = run(f"wh-kill{i}", h.unpartitioned_args(wh_select, with_executor(None, rng)))
             delay = rng.uniform(1.0, 9.0)
             t0 = time.monotonic()
-            if h.kill_when(w, lambda: time.monotonic() - t0 >= delay):
+            if h.kill_when(w, lambda t0=t0, delay=delay: time.monotonic() - t0 >= delay):
                 trial.fault("sigkill")
                 trial.note(f"warehouse build {i} killed after {delay:.1f} s")
             else:

@@ -82,7 +82,11 @@ def test_unreadable_records_are_rejected_with_raw_kept():
 
 
 def test_csv_hazards_round_trip():
-    text = 'time,transactionid,pagetitle\r\n23 Dec 2021 17:13:42,t1,"a, ""quoted""\nmulti-line é"\r\n23 Dec 2021 17:13:43,t2,\r\n'
+    text = (
+        "time,transactionid,pagetitle\r\n"
+        '23 Dec 2021 17:13:42,t1,"a, ""quoted""\nmulti-line é"\r\n'
+        "23 Dec 2021 17:13:43,t2,\r\n"
+    )
     records, bad = parse_csv(text)
     assert bad == []
     assert records == [

@@ -190,7 +190,8 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
         popped = [[h.canon(json.loads(e)) for e in batch] for batch in api.ap_popped]
         lost = [i for i, b in enumerate(popped) if not all(e in lake for e in b)]
         notes.append(
-            f"aperture: {len(popped)} batches popped ({sum(map(len, popped))} events), {len(lake)} distinct in the "
+            f"aperture: {len(popped)} batches popped ({sum(map(len, popped))} events), "
+            f"{len(lake)} distinct in the "
             f"lake, lost batches {lost} (sizes {[len(popped[i]) for i in lost]}), kills {kills['ap']}, "
             f"requests {dict(api.ap_requests)}"
         )

@@ -20,7 +20,7 @@ def test_csv_round_trips_to_the_json_records(sim, http, log_type):
     json_records, _, _ = fetch_forcepoint(sim, log_type, start, cv="1.1.7", fmt="json", session=http)
     csv_records, _, _ = fetch_forcepoint(sim, log_type, start, cv="1.1.7", fmt="csv", session=http)
     assert len(csv_records) == len(json_records) == sim.forcepoint.stream_length(log_type)
-    for c, j in zip(csv_records, json_records):
+    for c, j in zip(csv_records, json_records, strict=True):
         assert c == {k: as_csv_value(v) for k, v in j.items()}
     # Ground truth in CSV form is what a CSV reader gets from the pages.
     truth = [

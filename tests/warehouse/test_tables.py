@@ -116,7 +116,10 @@ def test_events_is_every_row_of_every_per_type_table(wh):
         "bytes_out",
         "bytes_in",
     ]
-    columns = "time, event_day, vendor, log_type, user_name, user_email, src_ip, app_name, action, activity_name, object_name, severity, bytes_out, bytes_in"
+    columns = (
+        "time, event_day, vendor, log_type, user_name, user_email, src_ip, app_name, action, activity_name, "
+        "object_name, severity, bytes_out, bytes_in"
+    )
     one = lambda eid: rows(wh, f"SELECT {columns} FROM analytics.events WHERE event_id = ?", eid)  # noqa: E731
     assert one("W1") == [
         (

@@ -156,6 +156,10 @@ def _other_types(spool: Spool, day: str) -> list[str]:
     )
 
 
+def _only_type(name: str) -> Callable[[Spool, str], list[str]]:
+    return lambda _spool, _day: [name]
+
+
 def _log_type_spec(lt: LogType) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=lt.asset_key,
@@ -163,7 +167,8 @@ def _log_type_spec(lt: LogType) -> dg.AssetSpec:
         kinds={"parquet"},
         description=(
             f"{lt.description} Lake: $LOG_ASSETS_HOME/lake/aperture/{lt.name}/date=<day>/, one row per distinct "
-            "event (event_id = sha256 of its canonical JSON), by UTC day of `timestamp`. Materializing a day merges "
+            "event (event_id = sha256 of its canonical JSON), by UTC day of `timestamp`. Materializing a day "
+            "merges "
             "the events the drain spooled for it."
         ),
         metadata={"dagster/column_schema": _column_schema(lt)},
@@ -194,9 +199,6 @@ LOG_TYPE_KEYS = [dg.AssetKey(lt.asset_key) for lt in APERTURE_TYPES.values()]
 def aperture_landing(context: dg.AssetExecutionContext, home: LogAssetsHome):
     spool = Spool(home.get())
     for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
-        if key == OTHER_TYPES_KEY:
-            names = _other_types
-        else:
-            names = lambda _spool, _day, name=key.path[-1]: [name]  # noqa: E731
+        names = _other_types if key == OTHER_TYPES_KEY else _only_type(key.path[-1])
         reports = _land_days(context, spool, names)
         yield dg.MaterializeResult(asset_key=key, metadata=land_metadata(reports, spool))

@@ -31,7 +31,8 @@ with warnings.catch_warnings():
 @dg.asset_check(
     asset=SPOOL_KEY,
     name="api_token",
-    description="Connectivity: asks the token endpoint for a token and nothing else (reading events would pop them).",
+    description="Connectivity: asks the token endpoint for a token and nothing else (reading events would pop "
+    "them).",
 )
 def aperture_token_check(context: dg.AssetCheckExecutionContext, aperture: ApertureApi) -> dg.AssetCheckResult:
     try:

@@ -17,7 +17,8 @@ class ApertureApi(dg.ConfigurableResource):
 
     api_url: str | None = Field(
         default=None,
-        description=f"Region preset (us, eu, apac, uk, in1, au1, uk2, jp1) or host URL; unset: ${ENV_URL}, else the US host.",
+        description=f"Region preset (us, eu, apac, uk, in1, au1, uk2, jp1) or host URL; unset: ${ENV_URL}, else "
+        "the US host.",
     )
     connect_timeout: float = CONNECT_TIMEOUT
     read_timeout: float = Field(

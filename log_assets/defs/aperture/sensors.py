@@ -1,5 +1,6 @@
 """Sensors: land spooled events into their day partitions; warn when drains stop."""
 
+import contextlib
 import hashlib
 import time
 import warnings
@@ -39,15 +40,15 @@ def inbox_run_requests(spool: Spool, now: float | None = None) -> tuple[list[dg.
             keys.add(dg.AssetKey([APERTURE, log_type]) if log_type in APERTURE_TYPES else OTHER_TYPES_KEY)
             for f in files:
                 fingerprint.update(f"{log_type}/{f.name}\n".encode())
-                try:
+                with contextlib.suppress(FileNotFoundError):
                     oldest = min(oldest, f.stat().st_mtime)
-                except FileNotFoundError:
-                    pass
         run_key = f"aperture-inbox:{day}:{fingerprint.hexdigest()[:16]}"
         if now - oldest > RETRY_STALE_SECONDS:
             run_key += f":retry{int(now // RETRY_STALE_SECONDS)}"
         requests.append(
-            dg.RunRequest(run_key=run_key, partition_key=day, asset_selection=sorted(keys, key=lambda k: k.path))
+            dg.RunRequest(
+                run_key=run_key, partition_key=day, asset_selection=sorted(keys, key=lambda k: tuple(k.path))
+            )
         )
     return requests, waiting
 

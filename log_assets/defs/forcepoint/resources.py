@@ -37,7 +37,8 @@ class ForcepointResource(dg.ConfigurableResource):
     )
     cv: str | None = Field(
         default=None,
-        description=f"Collector version sent as `cv` (raised per type to its minimum); env FORCEPOINT_CV; default {DEFAULT_CV}",
+        description="Collector version sent as `cv` (raised per type to its minimum); env FORCEPOINT_CV; "
+        f"default {DEFAULT_CV}",
     )
     response_format: str | None = Field(
         default=None, description="json or csv; env FORCEPOINT_RESPONSE_FORMAT; default json"
@@ -45,7 +46,8 @@ class ForcepointResource(dg.ConfigurableResource):
     method: str = Field(default="GET", description="GET (what real collectors use) or POST")
     daily_budget: int | None = Field(
         default=None,
-        description=f"Requests per log type per UTC day this pipeline may spend; env FORCEPOINT_DAILY_BUDGET; default {API_DAILY_LIMIT}",
+        description="Requests per log type per UTC day this pipeline may spend; env FORCEPOINT_DAILY_BUDGET; "
+        f"default {API_DAILY_LIMIT}",
     )
     reserve: int | None = Field(
         default=None,

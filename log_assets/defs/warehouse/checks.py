@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import dagster as dg
 import duckdb
@@ -13,12 +14,30 @@ from log_assets.paths import Home
 from log_assets.warehouse import checks, connect_readonly
 from log_assets.warehouse.checks import Outcome
 from log_assets.warehouse.derive import DERIVED, EVENTS, ActivityDaily, Incidents, LatestPerKey
-from log_assets.warehouse.sources import cataloged_sources, lake_sources
+from log_assets.warehouse.layout import TableRef
+from log_assets.warehouse.sources import Source, cataloged_sources, lake_sources
 
 # Newest event per source older than this: a warning (a source can be quiet; the pipeline may be stuck).
 FRESHNESS_LAG = timedelta(hours=36)
 
 Check = Callable[[duckdb.DuckDBPyConnection, Home, datetime], Outcome]
+
+
+# The checks that need a table or a vendor bound to them (partial keeps them a Check).
+def _unique(ref: TableRef, key: tuple[str, ...], c: duckdb.DuckDBPyConnection, h: Home, n: datetime) -> Outcome:
+    return checks.unique_key(c, ref, key)
+
+
+def _matches_lake(source: Source, c: duckdb.DuckDBPyConnection, h: Home, n: datetime) -> Outcome:
+    return checks.matches_lake(c, h, source)
+
+
+def _no_future_events(ref: TableRef, c: duckdb.DuckDBPyConnection, h: Home, n: datetime) -> Outcome:
+    return checks.no_future_events(c, ref, n)
+
+
+def _fresh(vendor: str, lag: timedelta, c: duckdb.DuckDBPyConnection, h: Home, n: datetime) -> Outcome:
+    return checks.fresh(c, vendor, n, lag)
 
 
 def _all(outcomes: list[Outcome], what: str) -> Outcome:
@@ -53,18 +72,18 @@ def build_warehouse_checks(
 
     for s in cataloged_sources(catalog):
         key = table_key(s.ref)
-        add(key, "event_id_unique", "One row per event_id.", lambda c, h, n, s=s: checks.unique_key(c, s.ref))
+        add(key, "event_id_unique", "One row per event_id.", partial(_unique, s.ref, ("event_id",)))
         add(
             key,
             "matches_lake",
             "Rows equal the lake's distinct events for the days loaded last.",
-            lambda c, h, n, s=s: checks.matches_lake(c, h, s),
+            partial(_matches_lake, s),
         )
         add(
             key,
             "no_future_events",
             f"No event time later than now + {checks.FUTURE_SKEW}.",
-            lambda c, h, n, s=s: checks.no_future_events(c, s.ref, n),
+            partial(_no_future_events, s.ref),
         )
 
     def uncataloged(check):
@@ -96,14 +115,14 @@ def build_warehouse_checks(
                 key,
                 f"{d.key}_unique",
                 f"One row per {d.key}.",
-                lambda c, h, n, d=d: checks.unique_key(c, d.ref, (d.key,)),
+                partial(_unique, d.ref, (d.key,)),
             )
         elif isinstance(d, Incidents):
             add(
                 key,
                 "incident_unique",
                 "One row per (vendor, log_type, incident_id).",
-                lambda c, h, n, d=d: checks.unique_key(c, d.ref, ("vendor", "log_type", "incident_id")),
+                partial(_unique, d.ref, ("vendor", "log_type", "incident_id")),
             )
         elif isinstance(d, ActivityDaily):
             add(
@@ -125,7 +144,7 @@ def build_warehouse_checks(
             events,
             f"{vendor}_fresh",
             f"The newest {vendor} event is less than {freshness_lag} old.",
-            lambda c, h, n, v=vendor: checks.fresh(c, v, n, freshness_lag),
+            partial(_fresh, vendor, freshness_lag),
             dg.AssetCheckSeverity.WARN,
         )
 

@@ -30,7 +30,8 @@ def build_defs(
             dg.define_asset_job(
                 "warehouse_rebuild",
                 selection=_ALL,
-                description="Build the whole warehouse again from the lake (readers keep the old snapshot meanwhile).",
+                description="Build the whole warehouse again from the lake (readers keep the old snapshot "
+                "meanwhile).",
                 config={"ops": {"warehouse": {"config": {"full_rebuild": True}}}},
             ),
         ],

@@ -21,7 +21,8 @@ class WarehouseDuckDB(DuckDBResource):
 
     database: str = Field(
         default="",
-        description="Build file; empty means <LOG_ASSETS_HOME>/.warehouse/build.duckdb (follows the `home` resource).",
+        description="Build file; empty means <LOG_ASSETS_HOME>/.warehouse/build.duckdb (follows the `home` "
+        "resource).",
     )
 
     def connect(self, path: Path):

@@ -30,7 +30,8 @@ def newest_source_storage_id(instance: dg.DagsterInstance) -> int:
     job_name=UPDATE_JOB,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a warehouse_update run when any forcepoint/* or aperture/* partition was materialized since the last one.",
+    description="Requests a warehouse_update run when any forcepoint/* or aperture/* partition was materialized "
+    "since the last one.",
 )
 def warehouse_after_sources_sensor(context: dg.SensorEvaluationContext):
     newest = newest_source_storage_id(context.instance)

@@ -57,6 +57,8 @@ ADMIN_EVENTS = [
 _TS_STYLES = ("seconds", "millis", "trailing_space")
 _TS_WEIGHTS = (45, 45, 10)
 
+SHAREPOINT_DOCS = "https://acme.sharepoint.com/sites/site/Shared%20Documents"
+
 
 def timestamp(dt: datetime, style: str) -> str:
     base = dt.strftime("%Y-%m-%dT%H:%M:%S")
@@ -102,7 +104,7 @@ class Incidents:
                 "exposure": r.choice(EXPOSURES),
                 "item_sha256": _hex(r, 64),
                 "item_size": r.randint(200, 9_000_000),
-                "item_cloud_url": f"https://acme.sharepoint.com/sites/site/Shared%20Documents/{stem.replace(' ', '%20')}.{ext}",
+                "item_cloud_url": f"{SHAREPOINT_DOCS}/{stem.replace(' ', '%20')}.{ext}",
                 "item_verdict": r.choice(("not available", "benign", "benign", "malware")),
             }
         return self._cache[k]

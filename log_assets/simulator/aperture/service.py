@@ -123,7 +123,7 @@ class ApertureService:
         def b64(data: bytes) -> str:
             return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-        claims = {"scope": [SCOPE], "jti": jti, "tenant": "acme", "client_id": client_id}
+        claims: dict[str, object] = {"scope": [SCOPE], "jti": jti, "tenant": "acme", "client_id": client_id}
         if expires_in is not None:
             claims["exp"] = int(time.time()) + int(expires_in)
         head = b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode()) + "." + b64(json.dumps(claims).encode())

@@ -62,13 +62,13 @@ class Batch:
         earlier = iso_ms(self.times_ms - np.asarray(self.d.ints(0, 900), dtype=np.int64) * 1000)
         return [
             f"{h} [{e[:10]} {e[11:19]}]" if alt else f"{h} [{t}]"
-            for h, alt, e, t in zip(ids, second_style, earlier, self.time)
+            for h, alt, e, t in zip(ids, second_style, earlier, self.time, strict=True)
         ]
 
     def usergroup(self, users: list[V.User]) -> list[str]:
         style = self.d.below(10).tolist()
         out = []
-        for u, s in zip(users, style):
+        for u, s in zip(users, style, strict=True):
             if s < 4:
                 out.append(f"['{u.group_id}', 'All Users']")  # a Python list written as a string
             elif s < 7:
@@ -79,18 +79,18 @@ class Batch:
 
     def location(self, user_index: list[int]) -> list[str]:
         as_json = self.d.chance(0.1)  # sometimes a JSON array instead of City||Region||Code||CC
-        return [LOCATIONS_JSON[i] if j else LOCATIONS[i] for i, j in zip(user_index, as_json)]
+        return [LOCATIONS_JSON[i] if j else LOCATIONS[i] for i, j in zip(user_index, as_json, strict=True)]
 
     def responsecode(self) -> list[int | None]:
         return choose(self.d.chance(0.1), [None] * self.n, self.d.pick(V.RESPONSE_CODES))
 
     def policyid(self, actions: list[str]) -> list[str]:
         ids = self.d.ints(1001, 1040)
-        return [str(p) if a != "Allowed" else "" for p, a in zip(ids, actions)]
+        return [str(p) if a != "Allowed" else "" for p, a in zip(ids, actions, strict=True)]
 
     def filename(self) -> list[str]:
         stems, exts, nums = self.d.pick(V.FILE_STEMS), self.d.pick(V.FILE_EXTS), self.d.ints(0, 40)
-        return [f"{s}{'' if k < 20 else f' ({k})'}.{e}" for s, e, k in zip(stems, exts, nums)]
+        return [f"{s}{'' if k < 20 else f' ({k})'}.{e}" for s, e, k in zip(stems, exts, nums, strict=True)]
 
 
 # -- one generator per log type ----------------------------------------------------------------
@@ -128,23 +128,24 @@ def _access(b: Batch) -> dict[str, list]:
         "location": b.location(ui),
         "activity": activity,
         "useragent": d.pick(V.USER_AGENTS),
-        "request": [f"{a[2]}{q}" for a, q in zip(apps, query)],
+        "request": [f"{a[2]}{q}" for a, q in zip(apps, query, strict=True)],
         "transactionid": b.transactionid(),
         "emailfrom": choose(mail, [u.email for u in users], empty),
         "emailto": choose(mail, [r.email for r in recipients], empty),
         "emailsubject": choose(mail, subjects, empty),
-        "emailcc": [c.email if m and w else "" for c, m, w in zip(cc, mail, with_cc)],
+        "emailcc": [c.email if m and w else "" for c, m, w in zip(cc, mail, with_cc, strict=True)],
         "emailbcc": empty,
         "emailsenttime": choose(mail, b.time, empty),
         "filename": choose(has_file, files, empty),
         "dlppattern": choose(dlp, d.pick(V.DLP_PATTERNS), empty),
         "pagetitle": [V.PAGE_TITLES[a[0]] for a in apps],
-        "url": [f"https://{a[1]}{a[2]}{q}" for a, q in zip(apps, query)],
+        "url": [f"https://{a[1]}{a[2]}{q}" for a, q in zip(apps, query, strict=True)],
         "instancename": [a[3] for a in apps],
         "usergroup": b.usergroup(users),
         "deviceguid": [DEVICE_GUIDS[i] for i in ui],
         "attachments": [
-            (f"{f}, {g}" if two else f) if m else "" for f, g, two, m in zip(files, other_files, two_files, mail)
+            (f"{f}, {g}" if two else f) if m else ""
+            for f, g, two, m in zip(files, other_files, two_files, mail, strict=True)
         ],
         "dlpmatchlocations": choose(dlp, d.pick(["body", "subject", "attachment", "body, attachment"]), empty),
         "policyid": b.policyid(action),
@@ -190,10 +191,12 @@ class Files:
         self.owner = [V.USERS[i] for i in f.weighted_index(V.USER_WEIGHTS).tolist()]
         self.app = f.pick(V.FILE_APPS)
         stems, exts = f.pick(V.FILE_STEMS), f.pick(V.FILE_EXTS)
-        self.name = [f"{s} {k}.{e}" if k % 3 else f"{s}.{e}" for s, e, k in zip(stems, exts, file_numbers)]
+        self.name = [
+            f"{s} {k}.{e}" if k % 3 else f"{s}.{e}" for s, e, k in zip(stems, exts, file_numbers, strict=True)
+        ]
         alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
         ids = []
-        for a, c in zip(f.raw_list(), f.raw_list()):
+        for a, c in zip(f.raw_list(), f.raw_list(), strict=True):
             s = []
             for w in (a, c):
                 for _ in range(10):
@@ -249,7 +252,7 @@ def _cloudaudit(b: Batch, n_files: int) -> dict[str, list]:
             )
             if c
             else ""
-            for c, nm, o in zip(copy, files.name, files.owner)
+            for c, nm, o in zip(copy, files.name, files.owner, strict=True)
         ],
         policyid=b.policyid(action),
         enterprisename=["Acme Enterprise Grid" if a == "Slack" else "" for a in files.app],
@@ -264,25 +267,25 @@ def _cloudsummary(b: Batch, n_files: int) -> dict[str, list]:
     files = Files(b.seed, _file_numbers(b, n_files), b.origin_ms)
     status = d.pick(V.FILE_STATUSES)
     dlp_pattern = d.pick(V.DLP_PATTERNS)
-    patterns = [p if s == "DLP" else "" for s, p in zip(status, dlp_pattern)]
+    patterns = [p if s == "DLP" else "" for s, p in zip(status, dlp_pattern, strict=True)]
     share = d.pick(V.USERS)
     shared = [
         (f"{o.email}, {r.email}" if s in ("External", "Public") else r.email) if s != "Private" else ""
-        for s, o, r in zip(status, files.owner, share)
+        for s, o, r in zip(status, files.owner, share, strict=True)
     ]
     action = [("Quarantined" if s == "DLP" else "Allowed") for s in status]
     modified = iso_ms(b.times_ms - np.asarray(d.ints(0, 3600), dtype=np.int64) * 1000)
     cols = _cloud_common(b, files, patterns)
     cols.update(
         action=action,
-        size=[sz + k for sz, k in zip(files.size, d.ints(0, 4096))],
+        size=[sz + k for sz, k in zip(files.size, d.ints(0, 4096), strict=True)],
         status=status,
         folder=files.folder,
         filelink=[f"https://drive.example/file/d/{fid}/view" for fid in files.fileid],
         sharedwith=shared,
         organization=["Acme" if a == "Slack" else "" for a in files.app],
-        originalfolder=[fo if s == "Moved" else "" for s, fo in zip(status, files.folder)],
-        originalpatterns=[p if s in ("Moved", "DLP") else "" for s, p in zip(status, dlp_pattern)],
+        originalfolder=[fo if s == "Moved" else "" for s, fo in zip(status, files.folder, strict=True)],
+        originalpatterns=[p if s in ("Moved", "DLP") else "" for s, p in zip(status, dlp_pattern, strict=True)],
         classifylabels=d.pick(V.CLASSIFY_LABELS),
         creationtime=files.created,
         modificationtime=[forcepoint_time(s) for s in modified],
@@ -311,7 +314,7 @@ def _swg_common(b: Batch) -> dict[str, list]:
         "application": ["Web Browsing"] * n,
         "action": action,
         "useragent": d.pick(V.USER_AGENTS),
-        "url": [f"https://{s[0]}{p}" + (f"?{a}" if a else "") for s, p, a in zip(sites, paths, args)],
+        "url": [f"https://{s[0]}{p}" + (f"?{a}" if a else "") for s, p, a in zip(sites, paths, args, strict=True)],
         "usergroup": [json.dumps(["All Users", u.department]) for u in users],  # a JSON array inside a string
         "deviceguid": [DEVICE_GUIDS[i] for i in ui],
         "policyid": b.policyid(action),
@@ -344,7 +347,7 @@ def _swg_common(b: Batch) -> dict[str, list]:
 
 
 def _swgweb(b: Batch) -> dict[str, list]:
-    cols = {"setransactionid": b.d.hex(32), "transactionid": b.d.hex(24)}
+    cols: dict[str, list] = {"setransactionid": b.d.hex(32), "transactionid": b.d.hex(24)}
     cols.update(_swg_common(b))
     cols["responsecode"] = b.responsecode()
     return cols
@@ -388,7 +391,7 @@ def _health_common(b: Batch, application: list[str]) -> dict[str, list]:
         "application": application,
         "action": ["Allowed" if s == "OK" else "Alert" for s in status],
         "status": status,
-        "details": ["" if s == "OK" else x for s, x in zip(status, details)],
+        "details": ["" if s == "OK" else x for s, x in zip(status, details, strict=True)],
     }
 
 
@@ -498,7 +501,7 @@ def records(lt: LogType, cv: str, cols: dict[str, list]) -> list[dict]:
     if not names:  # a cv older than the type: each event comes without any field
         return [{} for _ in range(len(cols["time"]))]
     data = [cols[name] for name in names]
-    return [dict(zip(names, row)) for row in zip(*data)]
+    return [dict(zip(names, row, strict=True)) for row in zip(*data, strict=True)]
 
 
 def field_names(lt: LogType, cv: str) -> list[str]:

@@ -207,10 +207,11 @@ class ForcepointService:
         names = records.field_names(lt, cv)
         if lt.token_style == "window":  # SWG pages come newest-first
             cols = {n: cols[n][::-1] for n in names}
+        data: list[dict] | str
         if fmt == "json":
             data = records.records(lt, cv, cols)
         else:
-            data = to_csv(names, zip(*[cols[n] for n in names]) if names else [()] * len(events))
+            data = to_csv(names, zip(*[cols[n] for n in names], strict=True) if names else [()] * len(events))
         return self._envelope(fmt, data, tokens.encode(nxt))
 
     def _empty(self, lt: LogType, cv: str, fmt: str, token: str, rate) -> Response:

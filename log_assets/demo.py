@@ -91,7 +91,7 @@ def main() -> int:
         first = (today - timedelta(days=6)).isoformat()
         last = today.isoformat()
         say(f"Forcepoint: all ten log types, partitions {first}...{last} in one walk per type")
-        fp = defs.get_job_def("forcepoint_fetch").execute_in_process(
+        fp = defs.resolve_job_def("forcepoint_fetch").execute_in_process(
             instance=instance,
             run_config=quiet,
             tags={"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last},
@@ -100,7 +100,7 @@ def main() -> int:
         _report_steps(fp, "forcepoint")
 
         say("Aperture: draining the queue into the spool")
-        drain = defs.get_job_def("aperture_drain")
+        drain = defs.resolve_job_def("aperture_drain")
         for _ in range(3):
             res = drain.execute_in_process(instance=instance, run_config=quiet, raise_on_error=False)
             _report_steps(res, "aperture drain")
@@ -132,7 +132,7 @@ def main() -> int:
             say(f"Aperture: days outside the partitions, left in the inbox: {waiting}")
 
         say("Warehouse: loading the lake into DuckDB and building the summaries")
-        wh = defs.get_job_def("warehouse_update").execute_in_process(
+        wh = defs.resolve_job_def("warehouse_update").execute_in_process(
             instance=instance, run_config=quiet, raise_on_error=False
         )
         _report_steps(wh, "warehouse")

@@ -6,6 +6,12 @@ import ipaddress
 from urllib.parse import urlsplit
 
 
+from log_assets import __version__
+
+# Both clients name themselves and their version to the vendors' servers.
+USER_AGENT = f"log-assets/{__version__} (+https://github.com/log-assets)"
+
+
 class InsecureUrlError(ValueError):
     pass
 

@@ -43,7 +43,6 @@ SERVER_LONG_POLL = 20.0
 CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 45.0  # above the server's long poll, or a popped batch could be cut off
 REFRESH_MARGIN = 60.0
-USER_AGENT = "log-assets (aperture)"
 
 
 class ApertureError(RuntimeError):
@@ -194,7 +193,7 @@ class ApertureClient:
         )
         s.mount("http://", adapter)
         s.mount("https://", adapter)
-        s.headers["User-Agent"] = USER_AGENT
+        s.headers["User-Agent"] = http.USER_AGENT
         s.trust_env = False  # proxies/netrc from the environment must not see the Basic header
         s.verify = self.verify  # TLS verification on unless a CA bundle path is given instead
         return s

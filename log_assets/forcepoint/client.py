@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://portal.bitglass.com/api/bitglassapi/logs/v1/"
 DEFAULT_CV = "1.1.5"
-USER_AGENT = "log-assets/0.1 (+https://github.com/log-assets)"
 
 ENV_URL = "FORCEPOINT_API_URL"
 ENV_TOKEN = "FORCEPOINT_API_TOKEN"
@@ -177,7 +176,7 @@ class ForcepointClient:
         )
         retry.charge = self._count_retry
         self.session = requests.Session()
-        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        self.session.headers.update({"User-Agent": http.USER_AGENT, "Accept": "application/json"})
         self.session.verify = verify
         credentials.apply(self.session)
         adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=1)

@@ -233,7 +233,7 @@ class ForcepointIngest:
         self, stage_from: str, end_day_excl: str, token: str | None, how: str, refetch_days: list[str]
     ) -> dict:
         return {
-            "id": datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
+            "id": self.clock().strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3),
             "stage_from": stage_from,
             "end": end_day_excl,
             "token": token,
@@ -465,7 +465,7 @@ class ForcepointIngest:
             if page.records and page.raw_body and page.next_token and page.next_token != token:
                 # Not fsynced: after a power cut a lost or torn body only costs asking again.
                 atomic_write_bytes(spooled, _pack(page.raw_body), private=True, durable=False)
-        return page, parse_page(self.lt, page.records, int(time.time() * 1e6), self.ids, Coercer())
+        return page, parse_page(self.lt, page.records, int(self.clock().timestamp() * 1e6), self.ids, Coercer())
 
     # ------------------------------------------------------------------------------ landing
 

@@ -84,7 +84,7 @@ def test_connectivity_job_only_asks_for_a_token(fake, home, monkeypatch):
     for k, v in fake.env().items():
         monkeypatch.setenv(k, v)
     fake.add_events([make_event()])
-    result = FULL_DEFS.get_job_def("aperture_connectivity").execute_in_process(
+    result = FULL_DEFS.resolve_job_def("aperture_connectivity").execute_in_process(
         instance=dg.DagsterInstance.ephemeral()
     )
     assert result.success
@@ -98,7 +98,9 @@ def test_drain_job_runs_freshness_check(fake, home, monkeypatch):
     for k, v in fake.env().items():
         monkeypatch.setenv(k, v)
     fake.add_events([make_event()])
-    result = FULL_DEFS.get_job_def("aperture_drain").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    result = FULL_DEFS.resolve_job_def("aperture_drain").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral()
+    )
     assert result.success
     evals = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
     assert evals == {"freshness_check": True}
@@ -161,7 +163,7 @@ def test_freshness_check_warns_when_never_drained():
         jobs=[job],
         resources={"home": LogAssetsHome(), "aperture": ApertureApi()},
     )
-    result = defs.get_job_def("check_only").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    result = defs.resolve_job_def("check_only").execute_in_process(instance=dg.DagsterInstance.ephemeral())
     (ev,) = result.get_asset_check_evaluations()
     assert not ev.passed and ev.severity == dg.AssetCheckSeverity.WARN
 
@@ -171,5 +173,7 @@ def test_connectivity_failure_names_variable_and_sends_nothing(fake, monkeypatch
     monkeypatch.setenv("APERTURE_API_URL", fake.url)
     monkeypatch.setenv("APERTURE_CLIENT_ID", "cid")
     with pytest.raises(dg.Failure, match="APERTURE_CLIENT_SECRET"):
-        FULL_DEFS.get_job_def("aperture_connectivity").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+        FULL_DEFS.resolve_job_def("aperture_connectivity").execute_in_process(
+            instance=dg.DagsterInstance.ephemeral()
+        )
     assert fake.requests == []

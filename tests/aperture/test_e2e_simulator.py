@@ -24,6 +24,8 @@ from log_assets.simulator import SimConfig, Simulator
 
 from .helpers import FULL_DEFS, canonical_id, lake_rows, quarantined_bodies
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 REPO = Path(__file__).resolve().parents[2]
 TYPES = ["activity_monitoring", "incident", "remediation", "policy_violation", "admin_audit"]
 
@@ -246,7 +248,7 @@ def test_connectivity_check_never_pops_events(home, env):
     with Simulator(sim_config(), port=0) as sim:
         env(sim)
         before = sim.aperture.pending()
-        result = FULL_DEFS.get_job_def("aperture_connectivity").execute_in_process(
+        result = FULL_DEFS.resolve_job_def("aperture_connectivity").execute_in_process(
             instance=dg.DagsterInstance.ephemeral()
         )
         assert result.success and result.get_asset_check_evaluations()[0].passed

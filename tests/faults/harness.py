@@ -47,33 +47,8 @@ def canon(obj) -> str:
 
 
 def code_location() -> list[str]:
-    """The merged code location, or (while a domain is not merged into it yet) the test one that
-    adds the missing domains' own definitions."""
-    return ["-m", _module()]
-
-
-_MODULE: str | None = None
-
-
-def _module() -> str:
-    global _MODULE
-    if _MODULE is None:
-        from tests.faults import codeloc
-
-        _MODULE = "log_assets.definitions" if codeloc.main_is_complete() else "tests.faults.codeloc"
-    return _MODULE
-
-
-def has_aperture() -> bool:
-    from tests.faults import codeloc
-
-    return codeloc.has_domain("aperture")
-
-
-def has_warehouse() -> bool:
-    from tests.faults import codeloc
-
-    return codeloc.has_domain("warehouse")
+    """The package's own code location, exactly as users run it."""
+    return ["-m", "log_assets.definitions"]
 
 
 # --------------------------------------------------------------------------------- the ledger

@@ -28,6 +28,8 @@ from log_assets.simulator import SimConfig, Simulator
 
 from . import harness as h
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 DAY = h.day_str(-2)
 OBSERVED: list[dict] = []  # printed at the end (-s) to keep that README table honest
 
@@ -346,7 +348,6 @@ def _drain(sim, home: Path, env):
 
 
 def _aperture_sim(**kw):
-    assert h.has_aperture(), "log_assets.definitions has no aperture domain"
     return Simulator(
         SimConfig(seed=9, days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=0, long_poll=0.1, **kw),
         port=0,
@@ -475,10 +476,9 @@ def test_aperture_quirks_are_accepted(tmp_path, clean_env):
 def test_quarantine_is_owner_only(records, tmp_path, clean_env):
     """Quarantined input holds raw records: every file and folder under quarantine/ is the owner's alone."""
     run_forcepoint(tmp_path, "access", (200, b"<html>oops</html>"), clean_env)
-    if h.has_aperture():
-        with _aperture_sim(aperture_broken_rate=1.0) as sim:
-            sim.aperture.enqueue([_event(1)])
-            _drain(sim, tmp_path, clean_env)
+    with _aperture_sim(aperture_broken_rate=1.0) as sim:
+        sim.aperture.enqueue([_event(1)])
+        _drain(sim, tmp_path, clean_env)
     assert (tmp_path / "quarantine" / "forcepoint" / "access").exists()
     bad = private(tmp_path)
     assert not bad, "readable by others:\n" + "\n".join(bad)

@@ -457,7 +457,7 @@ def fp_overlap(trial: h.Trial, rng: random.Random) -> None:
 
 def warehouse_after(trial: h.Trial, rng: random.Random, home: Path, sim_env: dict) -> None:
     """In a quarter of the trials, build the warehouse from the lake the trial left and check it."""
-    if not h.has_warehouse() or rng.random() >= 0.25:
+    if rng.random() >= 0.25:
         return
     r = h.start(
         h.unpartitioned_args("key:warehouse/*", with_executor(None, rng)),
@@ -880,9 +880,6 @@ def check_warehouse(trial: h.Trial, home: Path) -> None:
 def wh_kill(trial: h.Trial, rng: random.Random) -> None:
     """Build the warehouse while Forcepoint and Aperture runs write the lake; kill builds at random
     moments; a reader queries the published warehouse the whole time without an error."""
-    if not (h.has_aperture() and h.has_warehouse()):
-        trial.note("warehouse or aperture domain not available")
-        return
     fp_lt = rng.choice(sorted(FORCEPOINT_TYPES))
     cfg = SimConfig(
         seed=rng.randrange(1_000_000),
@@ -967,13 +964,6 @@ KINDS = {
     "wh_kill": wh_kill,
 }
 KIND_NAMES = list(KINDS)
-NEEDS = {
-    "ap_kill": "aperture",
-    "ap_network": "aperture",
-    "ap_enospc": "aperture",
-    "ap_overlap": "aperture",
-    "wh_kill": "warehouse",
-}
 
 
 def kind_of(seed: int) -> str:

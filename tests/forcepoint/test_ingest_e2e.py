@@ -12,6 +12,8 @@ from log_assets.simulator import SimConfig, Simulator
 
 from .conftest import assert_lake_matches_truth_once, day_str, lake_ids, materialize, metadata, truth_ids
 
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
 PAGE = 40
 
 

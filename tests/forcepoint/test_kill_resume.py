@@ -10,9 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from log_assets.simulator import SimConfig, Simulator
 
 from .conftest import assert_lake_matches_truth_once, day_str, materialize
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -25,7 +25,7 @@ import pytest
 from tests.faults import harness as h
 from tests.independent.server import AP_TYPES, IndependentApi
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
 FP_TYPES = ("access", "swgweb")
 FP_ID = {"access": "transactionid", "swgweb": "setransactionid"}

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,6 +21,8 @@ NOTEBOOK = NOTEBOOKS / "security_analyst.ipynb"
 
 sys.path.insert(0, str(NOTEBOOKS))
 import build_notebook  # noqa: E402
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_notebook_matches_its_generator():

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 from log_assets.warehouse import connect_readonly
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "docs"))
 import build_tables_md  # noqa: E402
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_tables_doc_is_current(warehouse_home):

@@ -25,6 +25,8 @@ from log_assets.forcepoint.client import Credentials as ForcepointCredentials
 from log_assets.forcepoint.quota import QuotaBudget
 from log_assets.simulator import SimConfig, Simulator
 
+pytestmark = [pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[2]
 FP_PATH = "/api/bitglassapi/logs/v1/"
 NON_LOOPBACK_HTTP = [

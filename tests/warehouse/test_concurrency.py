@@ -11,10 +11,14 @@ from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from log_assets.warehouse import connect_readonly, open_writer, rebuild, sync
 from log_assets.warehouse.layout import Layout
 from tests.warehouse import conftest as lake
 from tests.warehouse.lakegen import write
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 

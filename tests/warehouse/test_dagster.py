@@ -6,6 +6,7 @@ from contextlib import closing
 
 import dagster as dg
 import duckdb
+import pytest
 
 from log_assets.catalog import CATALOG
 from log_assets.defs.forcepoint.definitions import defs as forcepoint_defs
@@ -17,6 +18,8 @@ from log_assets.defs.warehouse.resources import WarehouseDuckDB
 from log_assets.warehouse.layout import Layout
 from tests.warehouse import conftest as lake
 from tests.warehouse.lakegen import ts, write
+
+pytestmark = [pytest.mark.slow]
 
 NOW = ts("2026-03-03 12:00")  # newest events: Forcepoint D2 10:00 (26 h before), Aperture D3 09:00
 

@@ -7,12 +7,15 @@ from contextlib import closing
 from datetime import date
 
 import duckdb
+import pytest
 
 from log_assets.warehouse import checks, connect_readonly, rebuild, sync
 from log_assets.warehouse.layout import Layout
 from log_assets.warehouse.sources import cataloged_sources
 from tests.warehouse import conftest as lake
 from tests.warehouse.lakegen import event, ts, write
+
+pytestmark = [pytest.mark.slow]
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 

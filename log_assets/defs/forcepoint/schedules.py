@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import dagster as dg
 
-from log_assets.defs.partitions import DAILY_PARTITIONS
 from log_assets.forcepoint.client import ConfigError, Credentials
 
 OPEN_DAY_CRON = os.environ.get("FORCEPOINT_OPEN_DAY_CRON", "*/30 * * * *")
@@ -21,7 +20,6 @@ CLOSE_DAY_CRON = os.environ.get("FORCEPOINT_CLOSE_DAY_CRON", "30 0 * * *")
 forcepoint_job = dg.define_asset_job(
     "forcepoint_fetch",
     selection=dg.AssetSelection.groups("forcepoint"),
-    partitions_def=DAILY_PARTITIONS,
     description="Fetch every Forcepoint log type for a day (or, as a backfill, a range of days in one walk).",
 )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ipaddress
 from urllib.parse import urlsplit
 
-
 from log_assets import __version__
 
 # Both clients name themselves and their version to the vendors' servers.

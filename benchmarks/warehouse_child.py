@@ -17,18 +17,19 @@ QUERIES = {
     "top_blocked_users_7d": """
         SELECT user_name, count(*) AS blocked
         FROM analytics.events
-        WHERE action ILIKE 'block%' AND time >= (SELECT max(time) FROM analytics.events) - INTERVAL 7 DAY
+        WHERE action ILIKE 'block%'
+          AND event_time >= (SELECT max(event_time) FROM analytics.events) - INTERVAL 7 DAY
         GROUP BY user_name ORDER BY blocked DESC LIMIT 10""",
     "daily_volume_by_vendor_app_30d": """
         SELECT event_day, vendor, app_name, sum(events) AS events, sum(bytes_out) AS bytes_out
         FROM analytics.activity_daily
         GROUP BY ALL ORDER BY event_day, events DESC""",
     "one_user_one_day_with_raw": """
-        SELECT time, vendor, log_type, action, object_name, raw
+        SELECT event_time, vendor, log_type, action, object_name, raw
         FROM analytics.events
         WHERE user_email = (SELECT user_email FROM analytics.events WHERE user_email IS NOT NULL LIMIT 1)
           AND event_day = (SELECT max(event_day) FROM analytics.events)
-        ORDER BY time""",
+        ORDER BY event_time""",
 }
 
 

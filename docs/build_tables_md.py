@@ -6,7 +6,9 @@
 The tables, columns and types come from `information_schema.columns` of the warehouse (opened
 read-only); grains and dedup keys from the catalog (`log_assets/catalog.py`); column meanings from
 the descriptions below (the vendors' API pages for the vendor fields). Edit them here, never
-tables.md by hand. A column without a description is reported and fails `--check`.
+tables.md by hand. A column without a description is reported and fails `--check`; a column of a
+per-type table that the catalog does not know (a new field that arrived in the records) is listed as
+"seen in data, not in the catalog" instead, and reported, without failing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import re
 import sys
 from pathlib import Path
 
-from log_assets.catalog import APERTURE, CATALOG, FORCEPOINT, LogType, cv_tuple
+from log_assets.catalog import APERTURE, CATALOG, FORCEPOINT, LOCATION_PARTS, LogType, cv_tuple
+from log_assets.lake.schema import known_columns
 from log_assets.warehouse import connect_readonly
 from log_assets.warehouse.sqlfiles import sections
 
@@ -68,14 +71,15 @@ FP_FIELDS = {
     "emailsubject": "Email subject.",
     "emailcc": "Email addresses of the recipients in Cc.",
     "emailbcc": "Email addresses of the recipients in Bcc.",
-    "emailsenttime": "The time the email was sent, as sent.",
+    "emailsenttime": "The time the email was sent (UTC), parsed from the text sent.",
     "filename": "The name of the file.",
     "dlppattern": "The DLP patterns that matched the content (file, email subject or body), with the keywords "
     "that matched, e.g. `Sensitive Keywords (confidential)`.",
     "pagetitle": "Title of the page (the vendor page gives no description).",
     "url": "URL accessed.",
     "instancename": "The app instance name the event occurred in.",
-    "usergroup": "Groups the user belongs to: a JSON array or a Python-list string (`['355160', 'All Users']`).",
+    "usergroup": "Groups the user belongs to, a list (sent as a JSON array or a Python-list string, "
+    "`['355160', 'All Users']`).",
     "deviceguid": "The user's device GUID (if applicable).",
     "attachments": "Attachments contained in the event.",
     "dlpmatchlocations": "Where in the content a DLP match was triggered.",
@@ -103,17 +107,32 @@ FP_FIELDS = {
     "originalfolder": "Original folder of a file moved by a quarantine action.",
     "originalpatterns": "The pattern match that triggered a quarantine action.",
     "classifylabels": "Classification label of the file scanned via the application API.",
-    "creationtime": "Time the file was created, as sent.",
-    "modificationtime": "Time the file was last modified, as sent.",
+    "creationtime": "Time the file was created (UTC), parsed (the name the vendor page gives; real records say "
+    "`createdtime`).",
+    "modificationtime": "Time the file was last modified (UTC), parsed (the name the vendor page gives; real "
+    "records say `modifiedtime`).",
+    "createdtime": "Time the file was created (UTC), parsed from `%d %b %Y %H:%M:%S`.",
+    "modifiedtime": "Time the file was last modified (UTC), parsed from `%d %b %Y %H:%M:%S`.",
+    "location_city": "City: the first part of `location` (`City||Region||Code||CC`); NULL when `location` is "
+    'a JSON array such as `["Guest"]`.',
+    "location_region": "Region: the second part of `location`.",
+    "location_region_code": "Region code: the third part of `location`.",
+    "location_country_code": "Country code: the fourth part of `location`.",
+    "webcategories": "Web categories of the destination, a list (sent as a JSON array in a string, e.g. "
+    '`["WR:Gambling"]`).',
+    "destinationip": "IP address of the destination server.",
+    "devicehostname": "Host name of the user's device.",
+    "uri": "Request URI path (without domain and arguments).",
     "setransactionid": "SmartEdge transaction id.",
     "arguments": "Request arguments (the query string).",
-    "bgcategories": "Domain categories from the Forcepoint ONE SSE Shadow IT discovery database (a JSON array in "
-    "a string).",
-    "customcategories": "Custom categories defined by the customer (a JSON array in a string).",
+    "bgcategories": "Domain categories from the Forcepoint ONE SSE Shadow IT discovery database, a list (sent as "
+    "a JSON array in a string).",
+    "customcategories": "Custom categories defined by the customer, a list (sent as a JSON array in a string, "
+    "often `[]`: NULL).",
     "countrycode": "Country code, based on the gateway IP.",
     "country": "Country, based on the gateway IP.",
     "requestdomain": "Request domain.",
-    "bgcloudscore": "Domain-based cloud score from Forcepoint ONE SSE.",
+    "bgcloudscore": "Domain-based cloud score from Forcepoint ONE SSE (sent as a decimal in a string, `7.00`).",
     "gatewayip": "The public IP of the gateway that Forcepoint ONE SSE sees.",
     "protocol": "Application-layer protocol, e.g. http, ftp.",
     "referrer": "Referrer header of the request.",
@@ -122,23 +141,23 @@ FP_FIELDS = {
     "requestmethod": "HTTP request method (GET, POST, ...).",
     "firstname": "First name of the user.",
     "lastname": "Last name of the user.",
-    "webcategoryclass": "Web category class.",
-    "webreputation": "Web reputation.",
+    "webcategoryclass": "Web category class, a list (sent as a JSON array in a string).",
+    "webreputation": "Web reputation (sent as a decimal in a string, `80.00`).",
     "lat": "Latitude, based on the gateway IP.",
     "long": "Longitude, based on the gateway IP.",
     "requestport": "Request port.",
     "uploadedbytes": "Uploaded bytes.",
-    "indexedtime": "When the record was indexed, `%Y-%m-%d %H:%M:%S` (UTC), as sent.",
+    "indexedtime": "When the record was indexed (UTC), parsed from `%Y-%m-%d %H:%M:%S`.",
     "dlpaction": "The DLP action (e.g. Block, Alert, Allow, Encrypt).",
     "doctype": "Type of the document.",
     "docextension": "File extension of the document.",
     "docsha1": "SHA-1 of the document.",
     "docsha256": "SHA-256 of the document.",
     "docmd5": "MD5 of the document.",
-    "keyword": "DLP keywords (comma-separated).",
-    "threatindicator": "Malware threat indicators.",
+    "keyword": "DLP keywords that matched, a list (sent as a JSON array in a string, often `[]`: NULL).",
+    "threatindicator": "Malware threat indicators, a list (sent as a JSON array in a string, often `[]`: NULL).",
     "dlpip": "IP from the DLP engine logs.",
-    "details": "Details of the health event.",
+    "details": "Details of the event, free text.",
     "latencyms": "Latency in milliseconds.",
     "apiendpoint": "The cloud-app API endpoint that was called.",
     "component": "The Forcepoint ONE SSE component the health event is about.",
@@ -149,17 +168,40 @@ FP_BY_TYPE = {
     ("cloudaudit", "filename"): "Name of the file scanned via the application API.",
     ("cloudsummary", "filename"): "Name of the file scanned via the application API.",
     ("cloudaudit", "activity"): "The activity recorded in the cloud audit log.",
+    ("cloudaudit", "action"): "The action of the scan (real records: `DLPScan`).",
+    ("cloudaudit", "status"): "Status of the file at the scan.",
+    ("cloudaudit", "size"): "Size of the file (bytes).",
+    ("access", "action"): "The actions Forcepoint ONE SSE enforced by policy, a list (sent as a comma list, "
+    "`Alert, Blocked, DLP, Notify`).",
+    ("access", "activity"): "The activities the user performs, a list (sent as a comma list, "
+    "`Cloudstorage, Downloaded, Web`).",
+    ("access", "details"): 'What happened, free text ("User challenged with Multi-Factor Authentication.").',
+    ("admin", "details"): 'What the admin changed, free text ("Admin changed saml_issuer_id in the SSO config '
+    'for …").',
+    ("admin", "url"): "The admin page path.",
+    ("healthproxy", "activity"): "The health signal, a list (e.g. `Server4xx`, `Server5xx`).",
+    ("healthapi", "activity"): "The health signal, a list (e.g. `Server4xx`).",
+    ("healthsystem", "activity"): "The health signal, a list (sent as a comma list, `Bitglass4xx, RestAPI`).",
+    ("healthproxy", "url"): "URL of the request the health event is about.",
+    ("healthapi", "url"): "URL of the API call the health event is about.",
+    ("healthsystem", "url"): "URL of the request the health event is about.",
+    ("swgwebdlp", "dlppattern"): "The DLP patterns that matched, a list (sent as a JSON array in a string, "
+    "often `[]`: NULL).",
     ("cloudsummary", "size"): "Size of the file (bytes).",
     (
         "cloudsummary",
         "status",
-    ): "Current status of the file: Private, Public, Internal, External, DLP, Renamed, Moved.",
+    ): "Current status of the file, a list (sent as a comma list, `Internal, Shared, DLP`): Private, Public, "
+    "Internal, External, Shared, DLP, Renamed, Moved.",
     ("swgweb", "url"): "Request URI (URL = domain + URI + arguments).",
     ("swgwebdlp", "url"): "Request URI (URL = domain + URI + arguments).",
     ("swgweb", "application"): "Application accessed over the SmartEdge agent.",
     ("swgwebdlp", "application"): "Application accessed over the SmartEdge agent.",
-    ("swgwebdlp", "filename"): "Name of the file being uploaded or downloaded.",
-    ("swgwebdlp", "activity"): "The activity the user was performing (e.g. Upload, Download).",
+    ("swgwebdlp", "filename"): "Names of the files being uploaded or downloaded, a list (sent as a JSON array "
+    "in a string, often `[]`: NULL).",
+    ("swgwebdlp", "activity"): "The activities the user was performing (e.g. Upload, Download), a list (sent as "
+    "a JSON array in a string, often `[]`: NULL).",
+    ("swgwebdlp", "action"): "The action of the SWG DLP policy (real records: e.g. `tobitglass`).",
     ("swgwebdlp", "policyid"): "SWG policy ID hit.",
     ("swgweb", "policyid"): "SWG policy ID hit.",
     ("healthsystem", "region"): "Region of the component.",
@@ -202,7 +244,7 @@ AP_FIELDS = {
     "incident_category": "Category of the incident, e.g. Personal or Business Justified.",
     "incident_owner": "Administrator assigned to the incident.",
     "collaborators": "Collaborators on the file, or recipients of the email.",
-    "datetime_edited": "Last edit time, ISO 8601 as sent (orders an incident's records).",
+    "datetime_edited": "Last edit time (UTC), parsed from ISO 8601 (orders an incident's records).",
     "item_cloud_url": "URL of the file, to download or view the asset.",
     "item_owner_group": "AD groups the asset owner belongs to.",
     "item_sha256": "SHA-256 of the file, as reported by WildFire.",
@@ -221,6 +263,9 @@ AP_FIELDS = {
 }
 
 AP_BY_TYPE = {
+    ("activity_monitoring", "severity"): "Severity of the activity (1 / 1.0 in real records; the vendor page "
+    "omits the field).",
+    ("activity_monitoring", "user"): "Cloud app user who performed the action (often an e-mail address).",
     ("remediation", "asset_id"): "Unique ID of the remediated asset.",
     ("remediation", "item_owner"): "User who owns the remediated asset.",
     ("remediation", "item_creator"): "User who created the remediated asset.",
@@ -255,23 +300,57 @@ ANALYTICS = {
         "key": "(`vendor`, `log_type`, `event_id`): unique because each per-type table is unique by `event_id`",
         "about": "Every event of both vendors in one shape, with OCSF-style names. Each log type's mapping is "
         "`log_assets/warehouse/sql/events.sql` (listed below); a column a log type does not map is NULL. "
-        "Log types the catalog does not know are mapped from `raw`.",
+        "Log types the catalog does not know are mapped from `raw`. Every text column is trimmed and never "
+        "`''`: an empty value (`''`, `[]`, `None`, `null`) is NULL; list columns of the per-type tables "
+        "(e.g. access `action`, `activity`) are joined with `, `.",
         "columns": {
-            "time": "When the event happened (UTC): the source row's `event_time`.",
-            "event_day": "UTC day of `time`.",
+            "event_time": "When the event happened (UTC): the source row's `event_time` (the same name as in "
+            "every other table).",
+            "event_day": "UTC day of `event_time`.",
             "vendor": "`forcepoint` or `aperture`.",
             "log_type": "The log type; the source table is `<vendor>.<log_type>`.",
-            "user_name": "The user: Forcepoint `user` (cloudaudit: `user`, else `actor`); Aperture `user`, "
-            "`item_owner` or `admin_id`.",
-            "user_email": "The user's email address, where the source has one.",
+            "event_class": "What kind of event: `activity` (what a user did: access, swgweb, ztna, Aperture "
+            "activity_monitoring), `dlp` (a Forcepoint DLP hit: swgwebdlp, access with a `dlppattern`, "
+            "cloudaudit with `patterns`; the Forcepoint rows of `analytics.incidents`), `file` (cloud API scans "
+            "and file status: cloudaudit without a pattern, cloudsummary), `incident` (Aperture incident, "
+            "policy_violation, remediation), `admin` (Forcepoint admin, Aperture admin_audit), `health` "
+            "(healthproxy, healthapi, healthsystem telemetry, not user activity), `other` (a log type the "
+            "catalog does not know).",
+            "user_name": "The user: `user`, else (swgweb, swgwebdlp: real records have no `user`) `firstname` + "
+            "' ' + `lastname`, else cloudaudit `actor`, Aperture `item_owner` / `admin_id`.",
+            "user_email": "The user's e-mail address: Forcepoint `email` (cloudaudit: else an e-mail `actor`, "
+            "else `owner`; cloudsummary: else `owner`), Aperture `item_owner_email`; else `user_name` when that "
+            "is an e-mail address (contains `@`; Aperture's `user` often is).",
+            "user_key": "One key per person across both vendors: `lower(user_email)`, else `lower(user_name)`. "
+            "Forcepoint `Upper@Case.com` and Aperture `upper@case.com` are one key.",
             "src_ip": "The user's IP address: Forcepoint `ipaddress` / `actoripaddress`; Aperture `source_ip` / "
             "`ip`.",
             "app_name": "Application: Forcepoint `application`; Aperture `cloud_app_instance`.",
-            "action": "What the policy or the actor did (Forcepoint `action`; Aperture `action` / "
-            "`action_taken`).",
-            "activity_name": "The user's activity (e.g. Forcepoint `activity`, the HTTP method for web traffic).",
-            "object_name": "What was acted on: file, email subject, URL or item.",
-            "severity": "Aperture severity 0-5 (incident, policy_violation); NULL elsewhere.",
+            "action": "What the policy or the actor did (Forcepoint `action`, a list joined with `, ` for access, "
+            "e.g. `Alert, Blocked, DLP, Notify`; Aperture `action` / `action_taken`).",
+            "activity_name": "The user's activity: Forcepoint `activity` (a list joined with `, `, e.g. "
+            "`Cloudstorage, Downloaded, Web`; the signal for the health types, e.g. `Server4xx`), the HTTP method "
+            "for swgweb; Aperture `action` (activity_monitoring) / `event_type` (admin_audit).",
+            "disposition": "The outcome, from the words of `action` (a list is read whole): `blocked` if any "
+            "says block / deny / reject / drop / quarantine; else `alerted` if any says alert / notify / warn / "
+            "coach / challenge; else `allowed` if any says allow / permit / pass / accept; else `other` (e.g. "
+            "swgwebdlp `tobitglass`, Aperture activities like `download`); NULL without an action. So blocked "
+            "wins over alerted over allowed: `Alert, Blocked, DLP, Notify` is `blocked`.",
+            "object_name": "What was acted on, never `''` or `[]`: access the file, email subject, else the URL; "
+            "swgweb the URL, else `requestdomain` + `uri`; swgwebdlp the first of its `filename` list, else the "
+            "URL, else `requestdomain` + `uri`; cloud types the file (else `filelink`); health types the URL; "
+            "Aperture `item_name` (activity_monitoring: else `target_name`).",
+            "url": "The URL, where the source has one: Forcepoint `url` (admin: the admin page path; cloudaudit, "
+            "cloudsummary: `filelink`); Aperture incident `item_cloud_url`.",
+            "domain": "The destination domain, lower case: swgweb / swgwebdlp `requestdomain`, else the host of "
+            "`url` (NULL when `url` is only a path).",
+            "category": "Web categories (swgweb, swgwebdlp): the `webcategories` list joined with `, `, else "
+            "`bgcategories`.",
+            "http_method": "HTTP method, upper case: `requestmethod` (swgweb, swgwebdlp, healthproxy, "
+            "healthsystem), else `httpmethod`.",
+            "response_code": "HTTP response code (`responsecode`), where the source sends one.",
+            "severity": "Aperture severity 0-5 (activity_monitoring, incident, policy_violation). NULL for "
+            "Forcepoint: its records carry no severity and the vendor documents no mapping from its fields.",
             "event_id": "The source row's `event_id`.",
             "raw": "The source row's `raw`: the event as received, JSON text.",
             "bytes_out": "Uploaded bytes, where the source reports them (swgweb, swgwebdlp, ztna "
@@ -286,29 +365,41 @@ ANALYTICS = {
         "(`aperture.incident_current`), "
         "its policy violations (the last one's action, their count) and its first remediation; an id seen only "
         "in violations or remediations is an incident too. Forcepoint: every `swgwebdlp` record and every "
-        "`access` / `cloudaudit` record with a DLP pattern is one DLP hit (`status` = `detected`).",
+        "`access` / `cloudaudit` record with a DLP pattern is one DLP hit (`status` = `detected`). Text columns "
+        "are trimmed and never `''` (an empty value is NULL).",
         "columns": {
             "vendor": "`forcepoint` or `aperture`.",
             "log_type": "The type whose records define the incident: Aperture `incident` (or `policy_violation` / "
             "`remediation` for an id seen only there); Forcepoint `swgwebdlp`, `access` or `cloudaudit`.",
             "incident_id": "Aperture `incident_id`; for a Forcepoint DLP hit its `event_id`.",
             "event_day": "UTC day of `first_seen`.",
-            "first_seen": "Earliest record of the incident (incident, violation or remediation); a DLP hit's "
+            "first_seen": "Earliest incident or policy-violation record of the incident. A remediation does not "
+            "make it earlier (it can be the first record to arrive: the incident record may have expired from "
+            "the queue); only for an id seen in remediations alone is it the first remediation. A DLP hit's "
             "event time.",
-            "last_seen": "Latest record of the incident; a DLP hit's event time.",
+            "last_seen": "Latest record of the incident (remediations included); a DLP hit's event time.",
             "last_edited": "Aperture `datetime_edited` of the latest incident record.",
-            "severity": "Aperture severity 0-5 (of the latest incident record, else the highest violation); NULL "
-            "for Forcepoint.",
+            "severity": "Aperture severity 0-5 (of the latest incident record, else the highest violation). NULL "
+            "for Forcepoint DLP hits: Forcepoint records carry no severity field and the vendor documents no "
+            "severity for DLP matches, so none is made up.",
             "status": "`open` or `remediated` (Aperture); `detected` (Forcepoint).",
-            "user_name": "The user: Aperture `item_owner`; Forcepoint `user` (cloudaudit: else `actor`).",
-            "user_email": "The user's email: Aperture `item_owner_email`; Forcepoint `email`.",
-            "app_name": 'Aperture `cloud_app_instance`; Forcepoint `application` (for swgwebdlp often just "Web '
-            'Browsing": '
-            "the destination domain is `requestdomain` of the `forcepoint.swgwebdlp` row with the same "
-            "`event_id`).",
-            "object_name": "The item at risk: Aperture `item_name`; Forcepoint file name, email subject or URL.",
-            "policy": "Aperture `policy_rule_name`; the Forcepoint DLP pattern matched (`dlppattern` / "
-            "`patterns`).",
+            "user_name": "The user: Aperture `item_owner`; Forcepoint `user` (swgwebdlp: else `firstname` + "
+            "`lastname`; cloudaudit: else `actor`).",
+            "user_email": "The user's email: Aperture `item_owner_email`; Forcepoint `email` (cloudaudit: else an "
+            "e-mail `actor`, else `owner`); else `user_name` when it is an e-mail address.",
+            "user_key": "As in `analytics.events`: `lower(user_email)`, else `lower(user_name)`.",
+            "app_name": "Aperture `cloud_app_instance`; Forcepoint `application` (for swgwebdlp often empty or "
+            'just "Web Browsing": see `domain`).',
+            "object_name": "The item at risk, never `''` or `[]`: Aperture `item_name`; Forcepoint swgwebdlp the "
+            "first of its `filename` list, else the URL, else `requestdomain` + `uri`; access the file name, "
+            "email subject or URL; cloudaudit the file name (else `filelink`).",
+            "domain": "Forcepoint DLP hits: the destination domain (`requestdomain`, else the host of the URL), "
+            "lower case; NULL for Aperture.",
+            "policy": "`policy_names` joined with `, ` (text, for filters and existing queries).",
+            "policy_names": "Every distinct policy name the incident arrived with, sorted: Aperture "
+            "`policy_rule_name` of all its incident, violation and remediation records (one incident can come "
+            "with two); Forcepoint the DLP pattern(s) matched (swgwebdlp `dlppattern` list; access `dlppattern`, "
+            "cloudaudit `patterns` as one element).",
             "action": "Action on the last policy violation (Aperture); the DLP action (`dlpaction`, else "
             "`action`) (Forcepoint).",
             "exposure": "Aperture exposure of the latest incident record in lower case: public, external, company "
@@ -317,20 +408,23 @@ ANALYTICS = {
             "remediation_action": "`action_taken` of the first remediation.",
             "remediated_by": "`action_taken_by` of the first remediation (`Aperture` when automated).",
             "remediated_at": "Time of the first remediation.",
-            "time_to_remediate": "`remediated_at - first_seen`; NULL while open.",
+            "time_to_remediate": "`remediated_at - first_seen`, never negative: NULL while open, and NULL when "
+            "unknown (the first remediation is earlier than every incident / violation record, or there is none "
+            "of those).",
             "event_id": "The record the row's attributes come from.",
         },
     },
     "activity_daily": {
-        "grain": "UTC day × vendor × user_name × user_email × app_name × action (NULLs group together)",
-        "key": "(`event_day`, `vendor`, `user_name`, `user_email`, `app_name`, `action`)",
+        "grain": "UTC day × vendor × user_key × app_name × action (NULLs group together)",
+        "key": "(`event_day`, `vendor`, `user_key`, `app_name`, `action`)",
         "about": "`analytics.events` summed per day: how much each user did in each application, and the bytes "
-        "moved.",
+        "moved. Health telemetry is included (filter it in `analytics.events` with `event_class`).",
         "columns": {
             "event_day": "UTC day.",
             "vendor": "`forcepoint` or `aperture`.",
-            "user_name": "As in `analytics.events`.",
-            "user_email": "As in `analytics.events`.",
+            "user_key": "As in `analytics.events`: one person across both vendors.",
+            "user_name": "The smallest `user_name` of the group's events (a key can come with several spellings).",
+            "user_email": "The smallest `user_email` of the group's events.",
             "app_name": "As in `analytics.events`.",
             "action": "As in `analytics.events`.",
             "events": "Number of events.",
@@ -400,6 +494,28 @@ def dedup_key(lt: LogType) -> str:
     )
 
 
+# Where a field is known from (catalog Field.documented / Field.real), as a note after its meaning.
+SEEN_NOT_DOCUMENTED = " *Seen in real records; not in the vendor's Data Keys table.*"
+DOCUMENTED_NOT_SEEN = " *Documented by the vendor; not seen in real records (NULL unless a tenant sends it).*"
+NOT_IN_CATALOG = (
+    "*Seen in data, not in the catalog*: a field that arrived in the records (schema evolution), typed as "
+    "text; add it to `log_assets/catalog.py` and describe it here."
+)
+
+
+def provenance(lt: LogType | None, column: str) -> str:
+    """The note on where a per-type column's field is known from ('' for one both documented and seen)."""
+    if lt is None:
+        return ""
+    fields = {f.name: f for f in lt.fields}
+    f = fields.get(column)
+    if f is None:  # a part of a LOCATION field: as its field
+        f = next((fields.get(column[: -len(p) - 1]) for p in LOCATION_PARTS if column.endswith("_" + p)), None)
+    if f is None:
+        return ""
+    return (SEEN_NOT_DOCUMENTED if not f.documented else "") + (DOCUMENTED_NOT_SEEN if not f.real else "")
+
+
 def field_doc(vendor: str, log_type: str, name: str) -> str | None:
     if vendor == FORCEPOINT:
         return FP_BY_TYPE.get((log_type, name)) or FP_FIELDS.get(name)
@@ -437,7 +553,7 @@ def events_mapping() -> dict[str, list[tuple[str, str]]]:
         for item in _split_top_level(text):
             m = re.match(r"(?s)(.*)\s+AS\s+(\w+)$", item)
             expr, col = (m.group(1), m.group(2)) if m else (item, item)
-            pairs.append((col, expr))
+            pairs.append((col.strip('"'), expr))
         out[name] = pairs
     return out
 
@@ -450,6 +566,13 @@ def _table(rows: list[tuple[str, str, str]]) -> list[str]:
 
 
 def build(con) -> tuple[str, list[str]]:
+    """docs/tables.md's text, and the columns without a description."""
+    text, missing, _ = build_report(con)
+    return text, missing
+
+
+def build_report(con) -> tuple[str, list[str], list[str]]:
+    """docs/tables.md's text, the columns without a description, and the columns not in the catalog."""
     cols: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for schema, table, column, type_ in con.sql(
         "SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns "
@@ -458,6 +581,7 @@ def build(con) -> tuple[str, list[str]]:
     ).fetchall():
         cols.setdefault((schema, table), []).append((column, short_type(type_)))
     missing: list[str] = []
+    uncataloged: list[str] = []
 
     def describe(schema: str, table: str, column: str, meaning: str | None, what: str = "") -> str:
         if meaning:
@@ -480,8 +604,9 @@ def build(con) -> tuple[str, list[str]]:
         "A partition folder holds exactly the events whose `event_time` falls on that UTC day; rewriting a",
         "partition replaces it atomically. Files may hold the same event more than once (re-deliveries,",
         "re-fetches): the warehouse deduplicates by `event_id`. Every lake row has the common columns, then",
-        "one typed column per field the catalog documents for its log type (the vendor columns listed",
-        "under each table below; a field newer than the collector version fetched is NULL):",
+        "one typed column per field the catalog knows for its log type (documented by the vendor or seen",
+        "in real records: the vendor columns listed under each table below; a field newer than the",
+        'collector version fetched is NULL, and so is an empty value such as `""`, `[]` or `None`):',
         "",
         "| column | type | meaning |",
         "|---|---|---|",
@@ -501,7 +626,7 @@ def build(con) -> tuple[str, list[str]]:
         "",
         "## The warehouse",
         "",
-        "`$LOG_ASSETS_HOME/warehouse.duckdb`, opened read-only (`duckdb -readonly`, or",
+        "`$LOG_ASSETS_HOME/warehouse.duckdb`, opened read-only (`python -m log_assets.warehouse sql`, or",
         "`log_assets.warehouse.connect_readonly` in Python; see `log_assets/warehouse/README.md`). Times are",
         "TIMESTAMPTZ in UTC and every `event_day` is a UTC day. Three schemas:",
         "",
@@ -544,8 +669,10 @@ def build(con) -> tuple[str, list[str]]:
         if table == "events":
             body += [
                 "",
-                "Where each column comes from, per log type (`sql/events.sql`; `time`, `event_day`, `vendor`,",
-                "`log_type`, `event_id` and `raw` come from every table as they are):",
+                "Where each column comes from, per log type (`sql/events.sql`; `event_time`, `event_day`,",
+                "`vendor`, `log_type`, `event_id` and `raw` come from every table as they are; `user_key`,",
+                "`disposition`, the e-mail fallback and the domain from `url` are derived for all of them as",
+                "described above):",
                 "",
             ]
             for name, pairs in events_mapping().items():
@@ -565,13 +692,16 @@ def build(con) -> tuple[str, list[str]]:
                 "Forcepoint ONE SSE (formerly Bitglass) Log Export API, one table per `type`. Vendor columns",
                 "keep the field names of the API; *cv* is the collector version that introduced the field",
                 "(older versions do not send it). The vendor page gives no field list for the health types and",
-                "ztna: their meanings follow the same fields of the other types.",
+                "ztna: their meanings follow the same fields of the other types. Each type's columns are what",
+                "the vendor documents united with what real tenants' records carry (`api-facts.md`); a note",
+                "marks a field seen in real records but not documented, or documented but not seen.",
             ]
         else:
             body += [
                 "",
                 "Palo Alto Networks Data Security (Aperture) Log Events API, one table per `log_type`. Vendor",
-                "columns keep the field names of the API (the event's own `log_type` is the common column).",
+                "columns keep the field names of the API (the event's own `log_type` is the common column);",
+                "a note marks a field seen in real records but not documented, or documented but not seen.",
             ]
         tables = [t for (s, t) in cols if s == vendor]
         ordered = [lt.name for lt in CATALOG.values() if lt.vendor == vendor]
@@ -598,6 +728,7 @@ def build(con) -> tuple[str, list[str]]:
                 index.append(f"| [`{vendor}.{name}`](#{anchor(vendor, name)}) | {grain} | {key} |")
                 body += ["", f"### {vendor}.{name}", "", about, "", f"One row per {grain}. Dedup key: {key}.", ""]
                 since = {f.name: f.since for f in lt.fields} if lt is not None else {}
+                known = known_columns(lt) if lt is not None else frozenset()
                 rows = []
                 for c, t in columns:
                     if c == "event_id" and name != table:
@@ -606,10 +737,17 @@ def build(con) -> tuple[str, list[str]]:
                         )
                     elif c in COMMON:
                         meaning = COMMON[c] + " *(common column)*"
+                    elif c not in known:
+                        meaning = NOT_IN_CATALOG
+                        uncataloged.append(f"{vendor}.{name}.{c}")
                     else:
-                        meaning = describe(vendor, name, c, field_doc(vendor, table, c))
+                        meaning = describe(vendor, name, c, field_doc(vendor, table, c)) + provenance(lt, c)
                         # The collector version a field needs, where it is above what the log type needs anyway.
-                        if vendor == FORCEPOINT and cv_tuple(since.get(c, lt.min_cv)) > cv_tuple(lt.min_cv):
+                        if (
+                            vendor == FORCEPOINT
+                            and lt is not None
+                            and cv_tuple(since.get(c, lt.min_cv)) > cv_tuple(lt.min_cv)
+                        ):
                             meaning += f" *cv {since[c]}*"
                     rows.append((c, t, meaning))
                 body += _table(rows)
@@ -628,7 +766,7 @@ def build(con) -> tuple[str, list[str]]:
 
     out[index_at:index_at] = index
     text = "\n".join(out + body) + "\n"
-    return text, missing
+    return text, missing, uncataloged
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -640,11 +778,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     con = connect_readonly(args.home)
     try:
-        text, missing = build(con)
+        text, missing, uncataloged = build_report(con)
     finally:
         con.close()
     for m in missing:
         print(f"undescribed: {m}", file=sys.stderr)
+    for u in uncataloged:
+        print(f"seen in data, not in the catalog: {u}", file=sys.stderr)
     if args.check:
         current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
         if current != text or missing:

@@ -14,10 +14,16 @@ FORCEPOINT = "forcepoint"
 APERTURE = "aperture"
 
 # Column types used across the lake: the Arrow / DuckDB type each maps to is decided in one place
-# (`log_assets.lake.schema`).
+# (`log_assets.lake.schema`), and so is how a received value of each shape becomes one.
 STRING = "string"
 INT = "int64"
-FLOAT = "float64"
+FLOAT = "float64"  # also decimals sent as text ("7.00", "80.00", lat/long)
+TIMESTAMP = "timestamp"  # a time in another field than the event's (createdtime, indexedtime, ...), UTC
+LIST = "list"  # a list of strings: a JSON array, a Python list or a comma list, in a string or not
+LOCATION = "location"  # `City||Region||Code||CC` text, kept as it is, with its parts beside it
+
+# The parts of a LOCATION field, as columns `<field>_<part>`.
+LOCATION_PARTS = ("city", "region", "region_code", "country_code")
 
 # Columns every lake row has, in this order, before the typed vendor columns.
 COMMON_COLUMNS = ("event_id", "event_time", "vendor", "log_type", "raw", "ingested_at")
@@ -29,6 +35,10 @@ class Field:
     type: str = STRING
     since: str = "1.0.1"  # Forcepoint collector version (cv) that introduced the field
     doc: str = ""
+    # Where the field is known from: the vendor's documentation, records of real tenants (api-facts.md),
+    # or both. The simulator sends what real records carry.
+    documented: bool = True
+    real: bool = True
 
 
 @dataclass(frozen=True)
@@ -61,13 +71,39 @@ class LogType:
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
 
+    @property
+    def real_fields(self) -> tuple[Field, ...]:
+        """The fields real tenants' records carry."""
+        return tuple(f for f in self.fields if f.real)
+
+
+# The collector version real collectors send: fields seen only in real records date from it, so that
+# the identity of hash-keyed records (fields of cv 1.0.1) does not change when they are added.
+REAL_CV = "1.1.5"
+
 
 def cv_tuple(cv: str) -> tuple[int, ...]:
     return tuple(int(p) for p in cv.split("."))
 
 
-def _f(names: str, type_: str = STRING, since: str = "1.0.1") -> tuple[Field, ...]:
-    return tuple(Field(n, type_, since) for n in names.split())
+def _f(names: str, type_: str = STRING, since: str = "1.0.1", real: bool = True) -> tuple[Field, ...]:
+    """Fields the vendor documents (and, unless `real` is False, that real records carry)."""
+    return tuple(Field(n, type_, since, real=real) for n in names.split())
+
+
+def _doc(names: str, type_: str = STRING, since: str = "1.0.1") -> tuple[Field, ...]:
+    """Fields the vendor documents that real records have not been seen to carry."""
+    return _f(names, type_, since, real=False)
+
+
+def _seen(names: str, type_: str = STRING, since: str = REAL_CV) -> tuple[Field, ...]:
+    """Fields real records carry that the vendor's Data Keys table leaves out."""
+    return tuple(Field(n, type_, since, documented=False) for n in names.split())
+
+
+def _retype(fields: tuple[Field, ...], **types: str) -> tuple[Field, ...]:
+    """The same fields with some types replaced (a shared block whose field is a list in one type)."""
+    return tuple(Field(f.name, types.get(f.name, f.type), f.since, f.doc, f.documented, f.real) for f in fields)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -75,105 +111,158 @@ def _f(names: str, type_: str = STRING, since: str = "1.0.1") -> tuple[Field, ..
 # table (API Version column = `since`) and the real samples described in api-facts.md.
 # ---------------------------------------------------------------------------------------------
 
+# Each type's fields are what the vendor documents united with what real records carry: `_f` both,
+# `_doc` documented only (real records have not shown them: they stay NULL), `_seen` real only.
+
 _ACCESS_FIELDS = (
-    _f(
-        "syslogheader time application action user email device ipaddress location activity useragent request "
-        "transactionid"
-    )
-    + _f("emailfrom emailto emailsubject emailcc emailbcc emailsenttime filename dlppattern pagetitle url")
+    _f("syslogheader time application")
+    + _f("action activity", LIST)  # comma lists: "Alert, Blocked, DLP, Notify", "Cloudstorage, Downloaded, Web"
+    + _f("user email device ipaddress")
+    + _f("location", LOCATION)
+    + _f("useragent request transactionid")
+    + _f("emailfrom emailto emailsubject emailcc emailbcc")
+    + _f("emailsenttime", TIMESTAMP)
+    + _f("filename dlppattern pagetitle url")
     + _f("instancename", since="1.0.2")
-    + _f("usergroup deviceguid", since="1.0.4")
-    + _f("attachments dlpmatchlocations", since="1.0.5")
+    + _f("usergroup", LIST, since="1.0.4")
+    + _f("deviceguid", since="1.0.4")
+    + _doc("attachments dlpmatchlocations", since="1.0.5")
     + _f("policyid", since="1.0.9")
-    + _f("customlocation city", since="1.1.0")
-    + _f("responsecode", INT, since="1.1.4")
-    + _f("httpmethod", since="1.1.4")
+    + _doc("customlocation city", since="1.1.0")
+    + _doc("responsecode", INT, since="1.1.4")
+    + _doc("httpmethod", since="1.1.4")
+    + _seen("details orgid")
 )
 
 _ADMIN_FIELDS = (
-    _f(
-        "syslogheader time application action user email device ipaddress location activity useragent request "
-        "transactionid"
-    )
-    + _f("usergroup deviceguid", since="1.0.4")
-    + _f("customlocation city", since="1.1.0")
+    _f("syslogheader time application action user email device ipaddress")
+    + _f("location", LOCATION)
+    + _f("activity useragent request transactionid")
+    + _doc("usergroup", LIST, since="1.0.4")
+    + _doc("deviceguid", since="1.0.4")
+    + _doc("customlocation city", since="1.1.0")
+    + _seen(
+        "details dlppattern emailfrom emailto emailsubject emailcc emailbcc"
+    )  # details: what the admin changed
+    + _seen("emailsenttime", TIMESTAMP)
+    + _seen("filename pagetitle url")
 )
 
-_CLOUD_COMMON = _f("syslogheader time filename owner application action fileid patterns email user")
-
 _CLOUDAUDIT_FIELDS = (
-    _CLOUD_COMMON
-    + _f("dlpmatchlocations")
-    + _f("orgid instancename", since="1.0.2")
+    _f("syslogheader time filename owner application action fileid patterns")
+    + _doc("email user dlpmatchlocations")
+    + _doc("orgid instancename", since="1.0.2")
     + _f("activity", since="1.0.3")
     + _f("copies", since="1.0.7")
     + _f("policyid", since="1.0.9")
     + _f("enterprisename", since="1.1.5")
     + _f("actor actoripaddress", since="1.1.7")
+    + _seen("createdtime modifiedtime", TIMESTAMP)  # the page says creationtime/modificationtime
+    + _seen("filelink folder sharedwith status")
+    + _seen("size", INT)
 )
 
 _CLOUDSUMMARY_FIELDS = (
-    _CLOUD_COMMON
+    _f("syslogheader time filename owner application")
+    + _doc("action")
+    + _f("fileid patterns")
+    + _doc("email user")
     + _f("size", INT)
-    + _f("status folder filelink sharedwith")
-    + _f("orgid instancename", since="1.0.2")
+    + _f("status", LIST)  # "Internal, Shared, DLP"
+    + _f("folder filelink sharedwith")
+    + _doc("orgid instancename", since="1.0.2")
     + _f("organization", since="1.0.6")
     + _f("originalfolder originalpatterns", since="1.0.8")
     + _f("classifylabels", since="1.1.2")
-    + _f("creationtime modificationtime", since="1.1.6")
+    + _doc("creationtime modificationtime", TIMESTAMP, since="1.1.6")
+    + _seen("createdtime modifiedtime", TIMESTAMP)
+    + _seen("attachments dlpmatchlocations enterprisename policyid")
 )
 
 _SWG_COMMON = (
-    _f("time email user device ipaddress application action useragent url usergroup deviceguid policyid")
-    + _f(
-        "arguments bgcategories customcategories countrycode country customlocation city requestdomain",
-        since="1.1.0",
-    )
-    + _f("bgcloudscore", INT, since="1.1.0")
-    + _f(
-        "gatewayip protocol referrer region regioncode requestmethod firstname lastname webcategoryclass "
-        "webreputation",
-        since="1.1.0",
-    )
-    + _f("lat long", FLOAT, since="1.1.0")
+    _seen("syslogheader")
+    + _f("time email")
+    + _doc("user device")
+    + _f("ipaddress application action useragent url")
+    + _f("usergroup", LIST)  # a Python-list or JSON-array string
+    + _f("deviceguid policyid arguments")
+    + _f("bgcategories customcategories", LIST, since="1.1.0")  # JSON arrays in strings
+    + _f("countrycode country customlocation city requestdomain", since="1.1.0")
+    + _f("bgcloudscore", FLOAT, since="1.1.0")  # "7.00"
+    + _doc("gatewayip", since="1.1.0")
+    + _f("protocol referrer region regioncode requestmethod firstname lastname", since="1.1.0")
+    + _f("webcategoryclass", LIST, since="1.1.0")
+    + _f("webreputation lat long", FLOAT, since="1.1.0")  # "80.00", "51.5072"
     + _f("requestport size uploadedbytes", INT, since="1.1.0")
-    + _f("indexedtime", since="1.1.0")
+    + _f("indexedtime", TIMESTAMP, since="1.1.0")  # %Y-%m-%d %H:%M:%S
+    + _seen("webcategories", LIST)  # ["WR:Gambling"]
+    + _seen("destinationip devicehostname uri")
 )
 
 _SWGWEB_FIELDS = (
-    _f("setransactionid transactionid", since="1.1.0") + _SWG_COMMON + _f("responsecode", INT, since="1.1.4")
+    _f("setransactionid", since="1.1.0")
+    + _doc("transactionid", since="1.1.0")
+    + _SWG_COMMON
+    + _doc("responsecode", INT, since="1.1.4")
 )
 
 _SWGWEBDLP_FIELDS = (
     _f("transactionid", since="1.1.0")
     + _SWG_COMMON
-    + _f(
-        "dlppattern filename activity dlpaction doctype docextension docsha1 docsha256 docmd5 keyword "
-        "threatindicator dlpip",
-        since="1.1.0",
-    )
+    + _f("dlppattern filename activity", LIST, since="1.1.0")  # JSON arrays in strings, often "[]"
+    + _doc("dlpaction", since="1.1.0")
+    + _f("doctype docextension docsha1 docsha256 docmd5", since="1.1.0")
+    + _f("keyword threatindicator", LIST, since="1.1.0")
+    + _doc("dlpip", since="1.1.0")
+    + _seen("setransactionid")
 )
 
-_HEALTH_COMMON = _f("syslogheader time transactionid application action status details", since="1.1.5")
+# The health types' documented fields (action, status, details, ...) are mostly not what real records
+# carry: those carry the signal in `activity` (Server4xx, "Bitglass4xx, RestAPI") and who and what was
+# affected (user, email, url, responsecode).
+_HEALTH_COMMON = _f("syslogheader time transactionid application", since="1.1.5") + _doc(
+    "action details", since="1.1.5"
+)
+_HEALTH_SEEN = _seen("activity usergroup", LIST) + _seen("user email device url")
 
 _HEALTHPROXY_FIELDS = (
     _HEALTH_COMMON
-    + _f("email user ipaddress url request httpmethod useragent device", since="1.1.5")
-    + _f("responsecode latencyms", INT, since="1.1.5")
+    + _doc("status", since="1.1.5")
+    + _f("email user ipaddress url useragent device", since="1.1.5")
+    + _doc("request httpmethod", since="1.1.5")
+    + _f("responsecode", INT, since="1.1.5")
+    + _doc("latencyms", INT, since="1.1.5")
+    + _seen("activity usergroup", LIST)
+    + _seen("deviceguid requestmethod")
+    + _seen("location", LOCATION)
 )
 _HEALTHAPI_FIELDS = (
     _HEALTH_COMMON
-    + _f("email activity instancename apiendpoint", since="1.1.5")
-    + _f("responsecode latencyms", INT, since="1.1.5")
+    + _f("status", since="1.1.5")
+    + _f("email", since="1.1.5")
+    + _f("activity", LIST, since="1.1.5")
+    + _doc("instancename apiendpoint", since="1.1.5")
+    + _f("responsecode", INT, since="1.1.5")
+    + _doc("latencyms", INT, since="1.1.5")
+    + _seen("usergroup", LIST)
+    + _seen("user device url fileid filename")
 )
-_HEALTHSYSTEM_FIELDS = _HEALTH_COMMON + _f("component region", since="1.1.5")
+_HEALTHSYSTEM_FIELDS = (
+    _HEALTH_COMMON
+    + _doc("status component region", since="1.1.5")
+    + _HEALTH_SEEN
+    + _seen("deviceguid ipaddress requestmethod useragent")
+    + _seen("location", LOCATION)
+    + _seen("responsecode", INT)
+)
 
-# ZTNA has no field list on the vendor page: access-like fields plus the private-app connection.
+# ZTNA has no field list on the vendor page and no public sample: access-like fields plus the
+# private-app connection.
 _ZTNA_FIELDS = (
-    _f(
-        "syslogheader time transactionid user email ipaddress application action activity device deviceguid "
-        "location usergroup policyid"
-    )
+    _f("syslogheader time transactionid user email ipaddress application action activity device deviceguid")
+    + _f("location", LOCATION)
+    + _f("usergroup", LIST)
+    + _f("policyid")
     + _f("gatewayip protocol connectorname", since="1.1.0")
     + _f("requestport uploadedbytes size", INT, since="1.1.0")
 )
@@ -278,7 +367,10 @@ APERTURE_TYPES: dict[str, LogType] = {
             APERTURE,
             "activity_monitoring",
             "User activity in monitored cloud apps.",
-            _AP_COMMON + _f("item_unique_id user source_ip location action target_name target_type"),
+            _AP_COMMON
+            + _doc("item_unique_id")
+            + _f("user source_ip location action target_name target_type")  # user: often an e-mail address
+            + _seen("severity", FLOAT, since="1.0.1"),
             "timestamp",
         ),
         LogType(
@@ -287,12 +379,15 @@ APERTURE_TYPES: dict[str, LogType] = {
             "Data-security incidents (assets at risk); one incident_id recurs as it is edited.",
             _AP_COMMON
             + _f("severity", FLOAT)
-            + _f("item_unique_id asset_id item_owner container_name item_creator exposure")
+            + _doc("item_unique_id")
+            + _f("asset_id item_owner container_name item_creator exposure")
             + _f("occurrences_by_rule", INT)
             + _f(
                 "item_owner_email item_creator_email incident_id policy_rule_name incident_category incident_owner"
             )
-            + _f("collaborators datetime_edited item_cloud_url item_owner_group item_sha256")
+            + _f("collaborators")
+            + _f("datetime_edited", TIMESTAMP)
+            + _f("item_cloud_url item_owner_group item_sha256")
             + _f("item_size", INT)
             + _f("item_verdict"),
             "timestamp",

@@ -1,11 +1,14 @@
-"""`make demo`: the real pipeline, through Dagster, on the built-in simulator, into ./data.
+"""`make demo`: the real pipeline, through Dagster, on the built-in simulator, into the demo's own
+home: $LOG_ASSETS_DEMO_HOME, default ./data-demo (never ./data, where real runs write).
 
 No account and no network: a simulator of both APIs runs on 127.0.0.1 for the length of the demo.
 Steps: a 7-day Forcepoint range for all ten log types (one walk per type), Aperture drains and
 the day partitions they touched, then the warehouse; finally a short summary.
 
-Running it again is safe: the demo's folder is recognised by a marker file and started afresh
-(the simulator makes new data each time); a folder without the marker is never touched.
+Running it again is safe: the demo's folder is recognised by its marker file (`.log-assets-demo`)
+and started afresh (the simulator makes new data each time). A folder holding anything else -- the
+marker real runs leave (`.log-assets-home`), or data without the demo's marker -- is never touched:
+the demo refuses it, naming the folder.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-MARKER = ".log-assets-demo"
+from log_assets.paths import DEMO_ENV, DEMO_HOME_ENV, Home
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -26,25 +30,26 @@ def say(msg: str) -> None:
 
 
 def prepare_home(root: Path) -> None:
-    # A folder holding nothing but a Dagster instance folder (as `make ui` leaves) is not data.
-    made_by_others = [p for p in root.iterdir() if p.name != "dagster_home"] if root.exists() else []
-    if made_by_others and not (root / MARKER).exists():
-        raise SystemExit(
-            f"{root} holds data that the demo did not make; refusing to touch it. "
-            "Move it away or set LOG_ASSETS_DEMO_HOME to another folder."
-        )
-    if root.exists():
+    """Make `root` the demo's fresh home: wiped only when it holds the demo's marker (or nothing)."""
+    home = Home(root)
+    was_demo = home.is_demo
+    try:
+        home.claim_for_demo()  # refuses a home of real runs, or data without the demo's marker
+    except RuntimeError as e:
+        raise SystemExit(f"make demo: {e}") from None
+    if was_demo:
         shutil.rmtree(root)
-    root.mkdir(parents=True)
-    (root / MARKER).write_text("made by `make demo`; the next `make demo` starts this folder afresh\n")
+        home.claim_for_demo()
     dh = root / "dagster_home"
-    dh.mkdir()
+    dh.mkdir(exist_ok=True)
     shutil.copy(ROOT / "dagster.yaml", dh / "dagster.yaml")
 
 
 def main() -> int:
-    root = Path(os.environ.get("LOG_ASSETS_DEMO_HOME") or (ROOT / "data")).resolve()
+    root = Home.demo().root
     prepare_home(root)
+    os.environ[DEMO_ENV] = "1"  # this process and the runs it starts are the demo's
+    os.environ[DEMO_HOME_ENV] = str(root)
     os.environ["LOG_ASSETS_HOME"] = str(root)
     os.environ["DAGSTER_HOME"] = str(root / "dagster_home")
     for k in (
@@ -110,7 +115,6 @@ def main() -> int:
         from log_assets.defs.aperture.assets import aperture_landing
         from log_assets.defs.aperture.sensors import inbox_run_requests
         from log_assets.defs.resources import LogAssetsHome
-        from log_assets.paths import Home
 
         requests, waiting = inbox_run_requests(Spool(Home.from_env()))
         for req in requests:
@@ -180,10 +184,12 @@ def _summary(root: Path) -> None:
     ).fetchall():
         print(f"  {row[0]:<40} {row[1]:>9,}")
     print(
-        "\nnext:\n"
-        "  LOG_ASSETS_DEMO=1 make ui                     # the Dagster UI, pointed at a simulator it starts\n"
+        f"\nthis is demo data, in its own home ({root}); real runs use LOG_ASSETS_HOME (default ./data).\n"
+        "next:\n"
+        "  LOG_ASSETS_DEMO=1 make ui                     # the Dagster UI on the demo's home, pointed at a "
+        "simulator it starts\n"
         "  notebooks/security_analyst.ipynb              # the analyst notebook (Jupyter / VS Code; reads the "
-        "warehouse read-only)\n"
+        f"warehouse read-only): start it with LOG_ASSETS_HOME={root}\n"
         f'  .venv/bin/python -c \'from log_assets.warehouse import connect_readonly as c; c("{root}").sql("FROM '
         "analytics.incidents LIMIT 5\").show()'\n"
     )

@@ -1,8 +1,10 @@
-"""Durable, atomic file operations.
+"""Durable, atomic file operations, the modes of what we write, and reading state files.
 
 Everything the pipeline promises after a crash rests on three moves: write to a temporary name,
 fsync, rename into place (then fsync the directory). State and quarantine files are private to
-the owner: they can hold tokens and raw records.
+the owner: they can hold tokens and raw records. The lake and the warehouse are shared with the
+owner's group by default (`LOG_ASSETS_FILE_MODE`), whatever the umask: nothing is ever
+world-writable.
 """
 
 from __future__ import annotations
@@ -14,29 +16,92 @@ import json
 import os
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 
+# ------------------------------------------------------------------------------------ file modes
+
+FILE_MODE_ENV = "LOG_ASSETS_FILE_MODE"
+DEFAULT_FILE_MODE = "group"
+# (folders, files) of the lake, the warehouse and the other shared files, per setting. None of them
+# lets others write; state, spool and quarantine are owner-only whatever the setting.
+FILE_MODES: dict[str, tuple[int, int]] = {
+    "group": (0o750, 0o640),
+    "private": (PRIVATE_DIR, PRIVATE_FILE),
+    "public": (0o755, 0o644),
+}
+
+
+def shared_modes() -> tuple[int, int]:
+    """(folder mode, file mode) for the lake and the warehouse, from `LOG_ASSETS_FILE_MODE`."""
+    name = (os.environ.get(FILE_MODE_ENV) or DEFAULT_FILE_MODE).strip().lower()
+    try:
+        return FILE_MODES[name]
+    except KeyError:
+        raise ValueError(
+            f"{FILE_MODE_ENV}={name!r} is not a file-mode setting: use one of {', '.join(FILE_MODES)} "
+            f"(default {DEFAULT_FILE_MODE})"
+        ) from None
+
+
+def shared_file_mode() -> int:
+    return shared_modes()[1]
+
+
+_umask_lock = threading.Lock()
+_umask_users = 0
+_umask_saved = 0
+
+
+@contextlib.contextmanager
+def shared_umask() -> Iterator[None]:
+    """While inside, files and folders that a library creates for us (DuckDB: the build file, its
+    WAL and spill files, the Parquet exports and their folders, the snapshot) get the shared modes,
+    whatever the process's umask. The umask belongs to the whole process: it is set when the first
+    user enters and restored when the last one leaves."""
+    global _umask_users, _umask_saved
+    mask = 0o777 & ~shared_modes()[0]
+    with _umask_lock:
+        if _umask_users == 0:
+            _umask_saved = os.umask(mask)
+        _umask_users += 1
+    try:
+        yield
+    finally:
+        with _umask_lock:
+            _umask_users -= 1
+            if _umask_users == 0:
+                os.umask(_umask_saved)
+
 
 def ensure_dir(path: Path, private: bool = False) -> Path:
-    """Create `path` and any missing parents. Private: every folder this call creates, and `path`
-    itself, is owner-only (mkdir's `mode` would apply to the last component only)."""
-    if not private:
-        path.mkdir(parents=True, exist_ok=True)
+    """Create `path` and any missing parents; folders that already exist are left as they are.
+
+    Every folder this call creates gets its mode exactly (mkdir's `mode` is cut by the umask and
+    would apply to the last component only): owner-only when `private`, else the shared folder mode
+    (`LOG_ASSETS_FILE_MODE`). A private `path` is made owner-only even when it existed."""
+    if path.is_dir() and not private:
         return path
+    mode = PRIVATE_DIR if private else shared_modes()[0]
     missing = []
     p = path
     while not p.exists():
         missing.append(p)
         p = p.parent
     for d in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            d.mkdir(mode=PRIVATE_DIR)
-        os.chmod(d, PRIVATE_DIR)
-    os.chmod(path, PRIVATE_DIR)
+        try:
+            d.mkdir(mode=mode)
+        except FileExistsError:
+            if not private:
+                continue  # made meanwhile by another thread or process, which sets its mode
+        os.chmod(d, mode)
+    if private:
+        os.chmod(path, PRIVATE_DIR)
     return path
 
 
@@ -50,12 +115,12 @@ def fsync_dir(path: Path) -> None:
 
 def atomic_write_bytes(path: Path, data: bytes, private: bool = False, durable: bool = True) -> None:
     """`path` holds `data` or what it held before, never a mix. `durable=False` skips the fsyncs:
-    the file survives a killed process but maybe not a power cut (for what can be fetched again)."""
+    the file survives a killed process but maybe not a power cut (for what can be fetched again).
+    The file is owner-only when `private`, else it gets the shared file mode."""
     ensure_dir(path.parent, private=private)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        if private:
-            os.fchmod(fd, PRIVATE_FILE)
+        os.fchmod(fd, PRIVATE_FILE if private else shared_file_mode())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             if durable:
@@ -74,11 +139,70 @@ def atomic_write_json(path: Path, obj: Any, private: bool = True) -> None:
     atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode(), private=private)
 
 
-def read_json(path: Path, default: Any = None) -> Any:
+# ----------------------------------------------------------------------------------- state files
+
+STATE_RECOVERY = (
+    "Restore the file from a backup if you have one; otherwise move it away (`mv <file> <file>.bad`) "
+    "and run again, which starts this state afresh (see README, 'State files')."
+)
+
+
+class StateFileError(RuntimeError):
+    """A state file exists but cannot be used. The run stops: guessing (an empty state) would
+    re-spend quota or fetch complete days again, silently."""
+
+    def __init__(self, path: Path, reason: str, how_to_recover: str = STATE_RECOVERY):
+        self.path = Path(path)
+        self.reason = reason
+        self.how_to_recover = how_to_recover
+        super().__init__(f"state file {self.path} is unusable: {reason}. The run stopped. {how_to_recover}")
+
+
+_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number"}
+
+
+def json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def read_state(
+    path: Path,
+    expect: type = dict,
+    check: Callable[[Any], str | None] | None = None,
+    how_to_recover: str = STATE_RECOVERY,
+) -> Any:
+    """The JSON document in state file `path`, or None when there is no such file.
+
+    Anything else that keeps it from being used raises StateFileError naming the file, what is wrong
+    and how to recover: it cannot be read, it is not JSON, its top level is not `expect`, or
+    `check(doc)` returns a reason (a wrongly shaped document)."""
     try:
-        return json.loads(path.read_bytes())
+        data = path.read_bytes()
     except FileNotFoundError:
-        return default
+        return None
+    except OSError as e:
+        raise StateFileError(path, f"cannot be read ({e.strerror or e})", how_to_recover) from None
+    try:
+        doc = json.loads(data)
+    except UnicodeDecodeError:
+        raise StateFileError(path, "is not text (not UTF-8), so not JSON", how_to_recover) from None
+    except json.JSONDecodeError as e:
+        where = f"{e.msg}: line {e.lineno} column {e.colno}"
+        raise StateFileError(
+            path, "is empty" if not data.strip() else f"is not valid JSON ({where})", how_to_recover
+        ) from None
+    if not isinstance(doc, expect):
+        want = _JSON_NAMES.get(expect, expect.__name__)
+        raise StateFileError(path, f"holds {json_kind(doc)} where {want} belongs", how_to_recover)
+    if check is not None:
+        reason = check(doc)
+        if reason:
+            raise StateFileError(path, f"is wrongly shaped: {reason}", how_to_recover)
+    return doc
 
 
 def fsync_file(path: Path) -> None:

@@ -1,12 +1,39 @@
-"""Where everything lives under $LOG_ASSETS_HOME (see INTERFACE.md)."""
+"""Where everything lives under $LOG_ASSETS_HOME (see INTERFACE.md), and which homes a run may use.
+
+Demo data is never real data: the demo (`make demo`, `LOG_ASSETS_DEMO=1`) has its own home,
+`$LOG_ASSETS_DEMO_HOME` (default `./data-demo`), marked by a `.log-assets-demo` file; a real run
+marks its home with `.log-assets-home` and refuses a home that holds the demo's marker, and the
+demo refuses a home that real runs wrote to.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from log_assets.fsutil import atomic_write_bytes, ensure_dir
+
 DEFAULT_HOME = "./data"
+DEFAULT_DEMO_HOME = "./data-demo"
+DEMO_ENV = "LOG_ASSETS_DEMO"
+DEMO_HOME_ENV = "LOG_ASSETS_DEMO_HOME"
+# In the home's root: what made it. The demo's marker is how `make demo` knows it may wipe a folder.
+DEMO_MARKER = ".log-assets-demo"
+REAL_MARKER = ".log-assets-home"
+# What a home may hold that is not data: the Dagster instance folder `make ui` makes.
+NOT_DATA = frozenset({"dagster_home"})
+
+
+def demo_mode() -> bool:
+    """True in the demo's processes (`make demo`, `LOG_ASSETS_DEMO=1 make ui` and the runs they start)."""
+    return os.environ.get(DEMO_ENV) == "1"
+
+
+class HomeKindError(RuntimeError):
+    """A run was pointed at a home of the other kind (demo data for a real run, or real data for the demo)."""
 
 
 @dataclass(frozen=True)
@@ -15,7 +42,96 @@ class Home:
 
     @classmethod
     def from_env(cls, root: str | os.PathLike | None = None) -> Home:
-        return cls(Path(root or os.environ.get("LOG_ASSETS_HOME") or DEFAULT_HOME).resolve())
+        """`root`, else $LOG_ASSETS_HOME, else ./data. In demo mode (LOG_ASSETS_DEMO=1): `root`, else
+        $LOG_ASSETS_DEMO_HOME, else ./data-demo (LOG_ASSETS_HOME is then ignored: it names real data)."""
+        if root:
+            return cls(Path(root).resolve())
+        if demo_mode():
+            return cls.demo()
+        return cls(Path(os.environ.get("LOG_ASSETS_HOME") or DEFAULT_HOME).resolve())
+
+    @classmethod
+    def demo(cls) -> Home:
+        """The demo's own home: $LOG_ASSETS_DEMO_HOME, else ./data-demo."""
+        return cls(Path(os.environ.get(DEMO_HOME_ENV) or DEFAULT_DEMO_HOME).resolve())
+
+    @classmethod
+    def for_run(cls, root: str | os.PathLike | None = None) -> Home:
+        """The home a run (an asset or job run) writes to, after checking it is of the run's kind.
+
+        A real run refuses a home that holds the demo's marker and marks its own (`.log-assets-home`);
+        a demo run refuses a home real runs wrote to, and marks a fresh one as the demo's."""
+        home = cls.from_env(root)
+        if demo_mode():
+            home.claim_for_demo()
+        else:
+            home.claim_for_real()
+        home.ensure_layout()
+        return home
+
+    def ensure_layout(self) -> None:
+        """Make the top folders with their modes before anything writes below them: a private file
+        written first (a kept answer under lake/.staging/) would otherwise make every folder it
+        needs owner-only, the lake included. Folders that exist are left as they are, but for the
+        private ones, which are made owner-only again."""
+        for d in (self.root, self.lake, self.staging):
+            ensure_dir(d)
+        for d in (self.state, self.spool, self.quarantine):
+            ensure_dir(d, private=True)
+
+    # --------------------------------------------------------------------------------- kind
+
+    @property
+    def is_demo(self) -> bool:
+        return (self.root / DEMO_MARKER).exists()
+
+    @property
+    def is_real(self) -> bool:
+        return (self.root / REAL_MARKER).exists()
+
+    def holds_data(self) -> bool:
+        """Anything in the root but the markers and a Dagster instance folder."""
+        if not self.root.is_dir():
+            return False
+        return any(p.name not in NOT_DATA | {DEMO_MARKER, REAL_MARKER} for p in self.root.iterdir())
+
+    def claim_for_real(self) -> None:
+        if self.is_demo:
+            raise HomeKindError(
+                f"{self.root} holds demo data (it has the marker {DEMO_MARKER}, written by `make demo` or "
+                f"{DEMO_ENV}=1): a real run refuses it, so that demo days are never taken for complete real "
+                "days nor the demo's request counts for the real quota. Point LOG_ASSETS_HOME at another "
+                f"folder (the default is {DEFAULT_HOME}; the demo's own is {DEFAULT_DEMO_HOME}), or delete "
+                "this folder if you no longer need the demo."
+            )
+        if not self.is_real:
+            self._mark(REAL_MARKER, {"kind": "real", "marked_at": _now(), "by": "a run of log-assets"})
+
+    def claim_for_demo(self) -> None:
+        if self.is_real:
+            raise HomeKindError(
+                f"{self.root} holds data of real runs (it has the marker {REAL_MARKER}): the demo never "
+                f"touches it. Set {DEMO_HOME_ENV} to another folder (default {DEFAULT_DEMO_HOME})."
+            )
+        if self.is_demo:
+            return
+        if self.holds_data():
+            raise HomeKindError(
+                f"{self.root} holds data the demo did not make (no {DEMO_MARKER} marker): the demo never "
+                f"touches it. Set {DEMO_HOME_ENV} to another folder (default {DEFAULT_DEMO_HOME})."
+            )
+        self._mark(DEMO_MARKER, None)
+
+    def _mark(self, name: str, doc: dict | None) -> None:
+        text = (
+            json.dumps(doc, indent=1) + "\n"
+            if doc is not None
+            else "made by the log-assets demo (`make demo`, LOG_ASSETS_DEMO=1): demo data, never real data; "
+            "`make demo` starts this folder afresh\n"
+        )
+        atomic_write_bytes(self.root / name, text.encode())
+
+    # -------------------------------------------------------------------------------- layout
 
     @property
     def lake(self) -> Path:
@@ -48,3 +164,7 @@ class Home:
 
     def type_dir(self, vendor: str, log_type: str) -> Path:
         return self.lake / vendor / log_type
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

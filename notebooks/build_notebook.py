@@ -44,8 +44,8 @@ CELLS = [
         5. Remediation times
 
         Each section has a short explanation, the SQL and a plot. The SQL is plain DuckDB SQL: it runs
-        as it is in `duckdb -readonly data/warehouse.duckdb` after `SET TimeZone = 'UTC';` (hours and
-        days are UTC); `$name` marks a parameter.
+        as it is in `python -m log_assets.warehouse sql "…"` (read-only, in UTC), or in any DuckDB 2.x
+        client after `SET TimeZone = 'UTC';` (hours and days are UTC); `$name` marks a parameter.
 
         **Reading while the pipeline writes.** The warehouse is opened read-only with
         `connect_readonly`: it never waits for a pipeline run and never blocks one. The connection
@@ -115,8 +115,8 @@ CELLS = [
         SELECT vendor, log_type,
                count(*) AS events,
                count(DISTINCT event_day) AS days,
-               min("time") AS first_event,
-               max("time") AS last_event
+               min(event_time) AS first_event,
+               max(event_time) AS last_event
         FROM analytics.events
         GROUP BY ALL
         ORDER BY vendor, log_type
@@ -212,7 +212,8 @@ CELLS = [
         Three signals per user, from `analytics.incidents` and `analytics.activity_daily`:
         Aperture incidents on items the user owns (and how many of them are severity 4-5),
         Forcepoint DLP hits on the user's traffic, and bytes the user uploaded (swgweb, swgwebdlp and
-        ztna report them). Users are matched by e-mail address (names where there is none).
+        ztna report them). Users are matched by `user_key` (the lower-cased e-mail address, the name where
+        there is none), the same for a person across both vendors.
 
         The risk score adds each signal as a share of the largest value among all users, weighted
         by `WEIGHTS` (so 3 is the maximum with the default weights). Change the weights to taste.
@@ -222,7 +223,7 @@ CELLS = [
         """
         RISKY_USERS_SQL = \"\"\"
         WITH signals AS (
-            SELECT lower(coalesce(user_email, user_name)) AS user_key, user_name,
+            SELECT user_key, user_name,
                    count(*) FILTER (WHERE vendor = 'aperture') AS incidents,
                    count(*) FILTER (WHERE vendor = 'aperture' AND severity >= 4) AS high_severity,
                    count(*) FILTER (WHERE vendor = 'aperture' AND status = 'open') AS open_incidents,
@@ -231,7 +232,7 @@ CELLS = [
             FROM analytics.incidents
             GROUP BY ALL
             UNION ALL BY NAME
-            SELECT lower(coalesce(user_email, user_name)) AS user_key, user_name,
+            SELECT user_key, user_name,
                    sum(bytes_out) AS bytes_out
             FROM analytics.activity_daily
             WHERE bytes_out > 0
@@ -294,26 +295,23 @@ CELLS = [
         """
         ## 3. DLP hits by pattern and application
 
-        Which kinds of sensitive data are moving, and where. The pattern is the Forcepoint DLP
-        pattern (`dlppattern` / `patterns`, with the matched keywords in brackets removed) or the
-        Aperture policy rule. The application is the cloud app; for web DLP (`swgwebdlp`, whose
-        application is often just "Web Browsing") it is the destination domain (`requestdomain`),
-        looked up in `forcepoint.swgwebdlp`.
+        Which kinds of sensitive data are moving, and where. The pattern is each of an incident's
+        `policy_names`: the Forcepoint DLP patterns (`dlppattern` / `patterns`, with the matched
+        keywords in brackets removed) or the Aperture policy rules. The application is the cloud app;
+        for web DLP (`swgwebdlp`, whose application is often empty or just "Web Browsing") it is the
+        destination `domain`.
         """
     ),
     code(
         """
         DLP_SQL = r\"\"\"
-        SELECT i.vendor,
-               trim(regexp_replace(i.policy, '\\s*\\([^)]*\\)\\s*$', '')) AS pattern,
-               coalesce(CASE WHEN i.log_type = 'swgwebdlp' THEN w.requestdomain END, i.app_name, '(unknown)')
+        SELECT vendor,
+               trim(regexp_replace(policy_name, '\\s*\\([^)]*\\)\\s*$', '')) AS pattern,
+               coalesce(CASE WHEN log_type = 'swgwebdlp' THEN domain END, app_name, domain, '(unknown)')
                    AS application,
                count(*) AS hits,
-               count(DISTINCT lower(coalesce(i.user_email, i.user_name))) AS users
-        FROM analytics.incidents i
-        LEFT JOIN forcepoint.swgwebdlp w
-               ON i.log_type = 'swgwebdlp' AND w.event_day = i.event_day AND w.event_id = i.event_id
-        WHERE nullif(trim(i.policy), '') IS NOT NULL
+               count(DISTINCT user_key) AS users
+        FROM (SELECT *, unnest(policy_names) AS policy_name FROM analytics.incidents)
         GROUP BY ALL
         \"\"\"
         TOP_APPS = 15
@@ -376,22 +374,10 @@ CELLS = [
     code(
         """
         HOURLY_SQL = \"\"\"
-        WITH named AS (
-            SELECT user_name, user_email, sum(events) AS n
-            FROM analytics.activity_daily
-            WHERE user_name IS NOT NULL AND user_email IS NOT NULL
-            GROUP BY ALL
-        ),
-        directory AS (
-            SELECT user_name, lower(arg_max(user_email, n)) AS user_email FROM named GROUP BY user_name
-        ),
-        hourly AS (
-            SELECT coalesce(lower(e.user_email), d.user_email, lower(e.user_name)) AS user_key,
-                   time_bucket(INTERVAL 1 HOUR, e."time") AS hour,
-                   count(*) AS events
-            FROM analytics.events e
-            LEFT JOIN directory d ON d.user_name = e.user_name
-            WHERE (e.user_name IS NOT NULL OR e.user_email IS NOT NULL) AND e.log_type NOT LIKE 'health%'
+        WITH hourly AS (
+            SELECT user_key, time_bucket(INTERVAL 1 HOUR, event_time) AS hour, count(*) AS events
+            FROM analytics.events
+            WHERE user_key IS NOT NULL AND event_class <> 'health'
             GROUP BY ALL
         ),
         baseline AS (
@@ -476,11 +462,9 @@ CELLS = [
         SELECT vendor, log_type, app_name, action, count(*) AS events, sum(bytes_out) AS bytes_out
         FROM analytics.events
         WHERE event_day = CAST(CAST($hour AS TIMESTAMPTZ) AS DATE)
-          AND time_bucket(INTERVAL 1 HOUR, "time") = CAST($hour AS TIMESTAMPTZ)
-          AND (lower(user_email) = $user_key OR lower(user_name) = $user_key
-               OR user_name IN (SELECT user_name FROM analytics.activity_daily
-                                WHERE lower(user_email) = $user_key))
-          AND log_type NOT LIKE 'health%'
+          AND time_bucket(INTERVAL 1 HOUR, event_time) = CAST($hour AS TIMESTAMPTZ)
+          AND user_key = $user_key
+          AND event_class <> 'health'
         GROUP BY ALL
         ORDER BY events DESC
         \"\"\"
@@ -497,8 +481,9 @@ CELLS = [
         ## 5. Remediation times
 
         Aperture incidents only (Forcepoint DLP hits are detections, never remediated in the logs).
-        `time_to_remediate` is the time from the incident's first record (incident, violation or
-        remediation) to its first remediation; `status` is `remediated` or `open`. The left chart is
+        `time_to_remediate` is the time from the incident's first incident or violation record to its
+        first remediation (NULL when that is unknown: a remediation that arrived before any other
+        record of the incident); `status` is `remediated` or `open`. The left chart is
         the distribution, the middle one by severity, the right one how many incidents of each
         severity are still open. The tables below summarise by severity and list the oldest open
         incidents.
@@ -516,7 +501,8 @@ CELLS = [
         WHERE vendor = 'aperture'
         \"\"\"
         remediation = q(REMEDIATION_SQL)
-        done = remediation[remediation["status"] == "remediated"]
+        # Remediated with a known time to remediate (unknown when the remediation came first).
+        done = remediation[(remediation["status"] == "remediated") & remediation["hours_to_remediate"].notna()]
         still_open = remediation[remediation["status"] == "open"]
 
         fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(16, 4.5))

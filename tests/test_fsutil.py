@@ -1,28 +1,93 @@
-"""Durable file helpers: private folders are private all the way down."""
+"""Durable file helpers: private folders are private all the way down; shared ones get the mode of
+LOG_ASSETS_FILE_MODE whatever the umask, and nothing is ever world-writable."""
 
+import os
 import stat
+from contextlib import contextmanager
 
-from log_assets.fsutil import atomic_write_json, ensure_dir, read_json
+import pytest
+
+from log_assets.fsutil import (
+    FILE_MODE_ENV,
+    atomic_write_bytes,
+    atomic_write_json,
+    ensure_dir,
+    read_state,
+    shared_modes,
+    shared_umask,
+)
 
 
 def mode(p):
     return stat.S_IMODE(p.stat().st_mode)
 
 
+@contextmanager
+def umask(value: int):
+    old = os.umask(value)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
 def test_private_dirs_created_with_their_parents_are_owner_only(tmp_path):
     (tmp_path / "home").mkdir(mode=0o755)
-    atomic_write_json(tmp_path / "home" / "state" / "quota" / "forcepoint" / "access.json", {"spent": 1})
+    os.chmod(tmp_path / "home", 0o755)
+    with umask(0):
+        atomic_write_json(tmp_path / "home" / "state" / "quota" / "forcepoint" / "access.json", {"spent": 1})
     for d in ("state", "state/quota", "state/quota/forcepoint"):
         assert mode(tmp_path / "home" / d) == 0o700, d
     assert mode(tmp_path / "home" / "state/quota/forcepoint/access.json") == 0o600
     assert mode(tmp_path / "home") == 0o755  # existing folders are not changed
-    assert read_json(tmp_path / "home" / "state" / "quota" / "forcepoint" / "access.json") == {"spent": 1}
+    assert read_state(tmp_path / "home" / "state" / "quota" / "forcepoint" / "access.json") == {"spent": 1}
 
 
-def test_public_dirs_keep_the_default_mode(tmp_path):
-    import os
+@pytest.mark.parametrize(
+    "setting,dirs,files",
+    [(None, 0o750, 0o640), ("group", 0o750, 0o640), ("private", 0o700, 0o600), ("public", 0o755, 0o644)],
+)
+def test_shared_dirs_and_files_get_the_setting_whatever_the_umask(tmp_path, monkeypatch, setting, dirs, files):
+    if setting is None:
+        monkeypatch.delenv(FILE_MODE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(FILE_MODE_ENV, setting)
+    for i, mask in enumerate((0o000, 0o022, 0o077)):
+        root = tmp_path / str(i)
+        with umask(mask):
+            ensure_dir(root / "lake" / "forcepoint")
+            atomic_write_bytes(root / "lake" / "marker", b"x")
+        assert mode(root) == mode(root / "lake") == mode(root / "lake" / "forcepoint") == dirs, oct(mask)
+        assert mode(root / "lake" / "marker") == files, oct(mask)
 
-    umask = os.umask(0)
-    os.umask(umask)
-    ensure_dir(tmp_path / "lake" / "forcepoint")
-    assert mode(tmp_path / "lake") == 0o777 & ~umask
+
+def test_existing_shared_dirs_are_left_alone(tmp_path, monkeypatch):
+    monkeypatch.delenv(FILE_MODE_ENV, raising=False)
+    (tmp_path / "srv").mkdir()
+    os.chmod(tmp_path / "srv", 0o711)
+    ensure_dir(tmp_path / "srv" / "lake")
+    assert mode(tmp_path / "srv") == 0o711
+    assert mode(tmp_path / "srv" / "lake") == 0o750
+
+
+def test_an_unknown_setting_is_refused_naming_the_variable(monkeypatch, tmp_path):
+    monkeypatch.setenv(FILE_MODE_ENV, "world")
+    with pytest.raises(ValueError, match=r"LOG_ASSETS_FILE_MODE='world'.*group, private, public"):
+        shared_modes()
+    with pytest.raises(ValueError, match="LOG_ASSETS_FILE_MODE"):
+        ensure_dir(tmp_path / "lake")
+
+
+def test_shared_umask_applies_the_setting_and_restores_the_umask(tmp_path, monkeypatch):
+    monkeypatch.delenv(FILE_MODE_ENV, raising=False)
+    with umask(0):
+        with shared_umask():
+            with shared_umask():  # nested (a rebuild inside a writer): restored only by the outer one
+                (tmp_path / "a").mkdir()
+            (tmp_path / "b").mkdir()
+            (tmp_path / "b" / "f").write_bytes(b"x")
+        (tmp_path / "c").mkdir()
+        assert os.umask(0) == 0
+    assert mode(tmp_path / "a") == mode(tmp_path / "b") == 0o750
+    assert mode(tmp_path / "b" / "f") == 0o640
+    assert mode(tmp_path / "c") == 0o777

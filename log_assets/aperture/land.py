@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from log_assets import fsutil
 from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, LogType
-from log_assets.lake.schema import Coercer, arrow_schema, build_table
+from log_assets.lake.schema import Coercer, arrow_schema, build_table, is_current, new_fields
 from log_assets.lake.writer import write_parquet_atomic
 
 COMPACT_AT_FILES = 16
@@ -43,6 +43,7 @@ class LandReport:
     files: int = 0
     compacted: bool = False
     coercion_failures: int = 0
+    new_fields: tuple[str, ...] = ()  # fields the catalog does not know, landed as text columns
     first_event: datetime | None = None
     last_event: datetime | None = None
 
@@ -57,8 +58,7 @@ def _read_conformed(path: Path, lt: LogType, coercer: Coercer) -> tuple[pa.Table
     Returns (table, was_current).
     """
     table = pq.ParquetFile(path).read()
-    schema = arrow_schema(lt)
-    if table.schema.equals(schema, check_metadata=False):
+    if is_current(table.schema, lt):
         return table, True
     rows = [
         {
@@ -117,13 +117,15 @@ def land_day(spool: Spool, log_type: str, day: str, compact_at: int = COMPACT_AT
         stale_schema = False
         for f in existing_files:
             pf = pq.ParquetFile(f)
-            if not pf.schema_arrow.equals(arrow_schema(lt), check_metadata=False):
+            if not is_current(pf.schema_arrow, lt):
                 stale_schema = True
             existing_ids.update(pf.read(columns=["event_id"]).column("event_id").to_pylist())
 
         incoming = [_read_conformed(f, lt, coercer)[0] for f in inbox_files]
-        new = pa.concat_tables(incoming) if incoming else arrow_schema(lt).empty_table()
+        # Files may differ by the new fields they carry: columns missing from one are NULL there.
+        new = pa.concat_tables(incoming, promote_options="default") if incoming else arrow_schema(lt).empty_table()
         report.inbox_rows = new.num_rows
+        report.new_fields = tuple(new_fields(new, lt))
         if new.num_rows:
             lo, hi = _day_bounds(day)
             times = new.column("event_time")
@@ -165,7 +167,7 @@ def _rewrite(
     home, lt: LogType, day: str, target: Path, existing_files: list[Path], new: pa.Table, coercer: Coercer
 ) -> None:
     tables = [_read_conformed(f, lt, coercer)[0] for f in existing_files] + [new]
-    table = pa.concat_tables(tables).sort_by("event_time")
+    table = pa.concat_tables(tables, promote_options="default").sort_by("event_time")
     staging = home.staging / APERTURE / f"{lt.name}-{day}-{uuid.uuid4().hex[:12]}"
     write_parquet_atomic(table, staging / _content_name(table.column("event_id").to_pylist()))
     fsutil.replace_dir(staging, target)

@@ -18,7 +18,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
+from log_assets import jsonsafe
 from log_assets.catalog import APERTURE
+from log_assets.jsonsafe import MAX_DEPTH, depth
 
 TIME_FIELD = "timestamp"
 LOG_TYPE_FIELD = "log_type"
@@ -77,7 +81,14 @@ def load_events(body: bytes) -> list:
     """
     try:
         doc = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError) as e:
+    except RecursionError:
+        # Nested beyond Python's recursion limit: orjson reads up to 1024 levels (and, like the line
+        # above, refuses NaN); the deep event is then quarantined alone, the others land.
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError as e:
+            raise BodyError(f"not valid JSON: {e}") from None
+    except (ValueError, UnicodeDecodeError) as e:
         raise BodyError(f"not valid JSON: {e}") from None
     if isinstance(doc, list):
         return doc
@@ -120,12 +131,30 @@ def _raw_json(event: Any) -> tuple[str, bool]:
     return text, True
 
 
+# A log type name is a folder and a table name: at most this long, starting with a letter.
+MAX_NAME = 64
+
+
 def normalize_log_type(value: Any) -> str | None:
-    """Folder-safe log type name, or None when there is none. Case and stray spaces do not matter."""
+    """A folder- and table-safe log type name, or None when there is none (the event is quarantined).
+
+    Case and stray spaces do not matter (`Incident ` is `incident`). A name that had to change further
+    (characters replaced, a leading digit, too long) ends with a hash of what was received, so that two
+    different received names never share a folder and the same name always gets the same one."""
     if not isinstance(value, str):
         return None
-    name = _UNSAFE.sub("_", value.strip().lower()).strip("_")
-    return name or None
+    received = value.strip().lower()
+    name = _UNSAFE.sub("_", received).strip("_")
+    if not name:
+        if not any(c.isalnum() for c in received):
+            return None  # nothing that names anything ("", "///")
+        name = "type"  # letters outside a-z only ("ééé"): named by its hash below
+    if name == received and name[0].isalpha() and len(name) <= MAX_NAME:
+        return name
+    digest = hashlib.sha256(received.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    if not name[0].isalpha():
+        name = f"type_{name}"
+    return f"{name[: MAX_NAME - len(digest) - 1].rstrip('_')}_{digest}"
 
 
 def parse_timestamp(value: Any) -> datetime | None:
@@ -193,7 +222,14 @@ def _strip_surrogates(value: Any) -> Any:
     return value
 
 
+# Event times the lake accepts (a UTC day folder), as for Forcepoint.
+_FIRST_DAY = datetime(1970, 1, 1, tzinfo=UTC)
+_PAST_LAST_DAY = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def parse_event(index: int, event: Any) -> ParsedEvent | RejectedEvent:
+    if depth(event) > MAX_DEPTH:
+        return RejectedEvent(index, f"event nested more than {MAX_DEPTH} levels deep", jsonsafe.dumps(event))
     raw, utf8_clean = _raw_json(event)
     if not isinstance(event, dict):
         return RejectedEvent(index, f"event is a JSON {type(event).__name__}, not an object", raw)
@@ -205,6 +241,8 @@ def parse_event(index: int, event: Any) -> ParsedEvent | RejectedEvent:
     when = parse_timestamp(event[TIME_FIELD])
     if when is None:
         return RejectedEvent(index, f"unparseable timestamp {str(event[TIME_FIELD])[:64]!r}", raw)
+    if not _FIRST_DAY <= when < _PAST_LAST_DAY:
+        return RejectedEvent(index, f"timestamp out of range {str(event[TIME_FIELD])[:64]!r}", raw)
     # Typed columns must be valid UTF-8; `raw` keeps the escaped original.
     fields = event if utf8_clean else _strip_surrogates(event)
     return ParsedEvent(name, when, event_id(event), raw, fields)
@@ -231,5 +269,14 @@ def lake_row(event: ParsedEvent, ingested_at: datetime) -> dict:
         "log_type": event.log_type,
         "raw": event.raw,
         "ingested_at": ingested_at,
-        "fields": event.fields,
+        "fields": _trimmed_time(event.fields),
     }
+
+
+def _trimmed_time(fields: dict) -> dict:
+    # `timestamp` arrives with a trailing space now and then ("...:55Z "): its column holds the text
+    # trimmed (raw keeps it as received).
+    ts = fields.get(TIME_FIELD)
+    if isinstance(ts, str) and ts != ts.strip():
+        return {**fields, TIME_FIELD: ts.strip()}
+    return fields

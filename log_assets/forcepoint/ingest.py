@@ -51,8 +51,9 @@ from log_assets.forcepoint.client import (
 )
 from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page, parse_time_us
 from log_assets.forcepoint.quota import QuotaBudget
-from log_assets.fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, read_json, replace_dir
-from log_assets.lake.schema import Coercer, arrow_schema
+from log_assets.forcepoint.statefiles import WALK_RECOVERY, check_walk_state
+from log_assets.fsutil import atomic_write_bytes, atomic_write_json, ensure_dir, read_state, replace_dir
+from log_assets.lake.schema import Coercer, arrow_schema, conform, new_fields, widen
 from log_assets.lake.writer import ParquetBuilder, read_arrow, stream_parquet_atomic, write_arrow_atomic
 from log_assets.paths import Home
 
@@ -119,6 +120,7 @@ class WalkReport:
     duplicates: int = 0
     quarantined: int = 0
     coercion_failures: int = 0
+    new_fields: list = field(default_factory=list)  # fields the catalog does not know, landed as columns
     outside_window: int = 0
     late: int = 0  # received for days an earlier walk had completed (merged into them, deduplicated)
     started_from: str = "nothing to fetch"
@@ -170,7 +172,7 @@ class ForcepointIngest:
     # ----------------------------------------------------------------------------------- state
 
     def load_state(self) -> dict:
-        st = read_json(self.state_path, default=None) or {}
+        st = read_state(self.state_path, check=check_walk_state, how_to_recover=WALK_RECOVERY) or {}
         st.setdefault("version", 1)
         st.setdefault("days", {})
         st.setdefault("walk", None)
@@ -326,6 +328,7 @@ class ForcepointIngest:
         report.duplicates = c["duplicates"]
         report.quarantined = c["quarantined"]
         report.coercion_failures = c["coercion_failures"]
+        report.new_fields = sorted(walk.get("new_fields", []))
         report.outside_window = c["outside_window"]
         report.rows_landed = c.get("landed", 0)
         report.late = c.get("late", 0)
@@ -374,7 +377,7 @@ class ForcepointIngest:
                         continue
                     self._save(st)
                     raise
-                except QuotaExhausted:
+                except ForcepointError:  # quota exhausted, an answer too large or too slow, transport
                     walk["requests"] = counted + self.client.requests_sent
                     self._save(st)
                     raise
@@ -482,6 +485,14 @@ class ForcepointIngest:
             c["quarantined"] += len(rejected)
         c["coercion_failures"] += parsed.coercion_failures
         table = parsed.table
+        extra = new_fields(table, self.lt)
+        if extra and not set(extra) <= set(walk.get("new_fields", [])):
+            walk["new_fields"] = sorted(set(walk.get("new_fields", [])) | set(extra))
+            self.log.warning(
+                "forcepoint/%s: new fields the catalog does not know, landed as text columns: %s",
+                self.lt.name,
+                ", ".join(extra),
+            )
         if table.num_rows == 0:
             return
         times = table.column("event_time").cast(pa.int64())
@@ -722,8 +733,17 @@ class _DayMerge:
                 self.seen.update(map(hash, chunk.column(0).to_pylist()))
         self.dups = 0
         self.new = ParquetBuilder(build, schema)
+        self.done: list[ParquetBuilder] = []  # earlier files of this build, in narrower schemas
 
     def add(self, table: pa.Table) -> None:
+        wider = widen(self.schema, table.schema)
+        if wider is not self.schema:
+            # A page brought fields the day's file so far lacks: the file so far is kept as it is, the
+            # rest goes into a new one with the wider schema (readers unite them by name).
+            self.schema = wider
+            self.done.append(self.new)
+            self.new = ParquetBuilder(self.build, wider)
+        table = conform(table, self.schema)
         seen = self.seen
         keep = []
         for i, eid in enumerate(table.column("event_id").to_pylist()):
@@ -739,17 +759,23 @@ class _DayMerge:
 
     def commit(self, name: str) -> tuple[int, int]:
         """Swap the built folder in for the day's. Returns (rows added, duplicates)."""
-        added = self.new.finish(self.build / f"part-{name}.parquet")
+        added = sum(b.finish(self.build / f"part-{name}-{i}.parquet") for i, b in enumerate(self.done))
+        added += self.new.finish(self.build / f"part-{name}.parquet")
         for f in self.existing:
             os.link(f, self.build / f.name)
         files = sorted(self.build.glob("*.parquet"))
         if len(files) > MAX_FILES_PER_DAY:
             compact = self.build / f"part-{name}-all.parquet"
-            stream_parquet_atomic((pq.read_table(f, schema=self.schema) for f in files), self.schema, compact)
+            schema = self.schema
+            for f in files:
+                schema = widen(schema, pq.read_schema(f))
+            stream_parquet_atomic((conform(pq.read_table(f), schema) for f in files), schema, compact)
             for f in files:
                 f.unlink()
         replace_dir(self.build, self.target)
         return added, self.dups
 
     def abort(self) -> None:
+        for b in self.done:
+            b.abort()
         self.new.abort()

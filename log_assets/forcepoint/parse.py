@@ -11,61 +11,21 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import orjson
 import pyarrow as pa
 
+from log_assets import jsonsafe
 from log_assets.catalog import FORCEPOINT, LogType, cv_tuple
-from log_assets.lake.schema import UTC_TS, Coercer, arrow_schema, typed_columns
+from log_assets.jsonsafe import MAX_DEPTH, depth
+from log_assets.lake.schema import UTC_TS, Coercer, arrow_schema, typed_columns, with_new_fields
+from log_assets.lake.times import MAX_US, MIN_US, parse_time_us
 
 csv.field_size_limit(64 * 1024 * 1024)  # DLP fields can be long; the default 128 KiB would reject them
-
-_MONTHS = {
-    m: i
-    for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
-}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_day_cache: dict[tuple[int, int, int], int] = {}
 
 # Fields every collector version receives: the identity of a hash-keyed record (cloudaudit,
 # cloudsummary) is computed from these only, so that changing `cv` does not change event ids.
 IDENTITY_CV = cv_tuple("1.0.1")
-
-
-def parse_time_us(value) -> int | None:
-    """Microseconds since the epoch (UTC) from the API's `time`: `23 Dec 2021 17:13:42` or ISO 8601."""
-    if not isinstance(value, str):
-        return None
-    s = value.strip()
-    parts = s.split(" ")
-    if len(parts) == 4:  # the real form, `%d %b %Y %H:%M:%S`, parsed by hand: strptime is too slow at 1M/day
-        d, mon, y, hms = parts
-        month = _MONTHS.get(mon[:3].lower())
-        hp = hms.split(":")
-        if month and len(hp) == 3:
-            try:
-                key = (int(y), month, int(d))
-                base = _day_cache.get(key)
-                if base is None:
-                    base = int((datetime(*key, tzinfo=UTC) - _EPOCH).total_seconds())
-                    _day_cache[key] = base
-                h, m = int(hp[0]), int(hp[1])
-                sec = float(hp[2])
-                if not (0 <= h < 24 and 0 <= m < 60 and 0 <= sec < 61):
-                    return None
-                return (base + h * 3600 + m * 60) * 1_000_000 + int(round(sec * 1_000_000))
-            except ValueError:
-                return None
-        return None
-    try:
-        dt = datetime.fromisoformat(s.replace(" ", "T", 1) if "T" not in s and len(s) >= 19 else s)
-    except ValueError:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)  # the API documents UTC
-    delta = dt - _EPOCH
-    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _canon(v) -> str:
@@ -74,7 +34,10 @@ def _canon(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, (dict, list)):
-        return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        try:
+            return json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        except RecursionError:  # a hostile depth: the record is quarantined; its id only needs to exist
+            return jsonsafe.dumps(v)
     return str(v)
 
 
@@ -122,9 +85,10 @@ def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy 
             )
             continue
         try:
-            raw = orjson.dumps(rec).decode()
-        except TypeError:  # a value orjson cannot encode (e.g. an integer beyond 64 bits)
-            raw = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
+            raw = _raw(rec).decode()
+        except TooDeep as e:
+            out.rejected.append((e.text, str(e)))
+            continue
         t = parse_time_us(rec.get(time_field))
         if t is None:
             out.rejected.append((raw, f"missing or unreadable {time_field!r}: {str(rec.get(time_field))[:60]!r}"))
@@ -169,11 +133,22 @@ def _times(values: list) -> list:
     return out
 
 
+class TooDeep(ValueError):
+    """A record nested deeper than any real one: quarantined, its text kept."""
+
+    def __init__(self, text: str):
+        super().__init__(f"record nested more than {MAX_DEPTH} levels deep")
+        self.text = text
+
+
 def _raw(rec: dict) -> bytes:
     try:
         return orjson.dumps(rec)
-    except TypeError:  # a value orjson cannot encode (e.g. an integer beyond 64 bits)
-        return json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode()
+    except TypeError:  # orjson cannot encode it: an integer beyond 64 bits, or nesting beyond 254 levels
+        pass
+    if depth(rec) > MAX_DEPTH:
+        raise TooDeep(jsonsafe.dumps(rec))
+    return json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def parse_page(lt: LogType, records: list, ingested_us: int, ids: IdStrategy, coercer: Coercer) -> PageTable:
@@ -203,11 +178,21 @@ def parse_page(lt: LogType, records: list, ingested_us: int, ids: IdStrategy, co
             eids = [ids(r) for r in recs]
     else:
         eids = [ids(r) for r in recs]
-    raws = [_raw(r) for r in recs]
-    if None in times or None in eids:
+    raws: list = []
+    for r in recs:
+        try:
+            raws.append(_raw(r))
+        except TooDeep as too_deep:
+            raws.append(too_deep)
+    out_of_range = [t is not None and not MIN_US <= t < MAX_US for t in times]
+    if None in times or None in eids or True in out_of_range or any(type(r) is TooDeep for r in raws):
         keep = []
         for i, (t, e) in enumerate(zip(times, eids, strict=True)):
-            if t is None:
+            if type(raws[i]) is TooDeep:
+                rejected.append((raws[i].text, str(raws[i])))
+            elif out_of_range[i]:
+                rejected.append((raws[i].decode(), f"{time_field!r} out of range: {str(tvals[i])[:60]!r}"))
+            elif t is None:
                 rejected.append(
                     (raws[i].decode(), f"missing or unreadable {time_field!r}: {str(tvals[i])[:60]!r}")
                 )
@@ -230,7 +215,8 @@ def parse_page(lt: LogType, records: list, ingested_us: int, ids: IdStrategy, co
     }
     before = coercer.failures
     columns.update(typed_columns(lt, recs, coercer))
-    return PageTable(pa.Table.from_pydict(columns, schema=arrow_schema(lt)), rejected, coercer.failures - before)
+    table = with_new_fields(pa.Table.from_pydict(columns, schema=arrow_schema(lt)), lt, recs, coercer)
+    return PageTable(table, rejected, coercer.failures - before)
 
 
 def parse_csv(text: str) -> tuple[list[dict], list]:

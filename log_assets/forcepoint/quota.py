@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from log_assets.forcepoint.client import QuotaExhausted
-from log_assets.fsutil import atomic_write_json, read_json
+from log_assets.forcepoint.statefiles import QUOTA_RECOVERY, check_quota_state
+from log_assets.fsutil import atomic_write_json, read_state
 
 API_DAILY_LIMIT = 300
 
@@ -39,7 +40,7 @@ class QuotaBudget:
 
     def _load(self) -> dict:
         today = utc_today(self._clock())
-        st = read_json(self.path, default=None) or {}
+        st = read_state(self.path, check=check_quota_state, how_to_recover=QUOTA_RECOVERY) or {}
         if st.get("day") != today:
             st = {"day": today, "spent": 0, "server_remaining": None}
         return st

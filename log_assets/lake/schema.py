@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import math
 from functools import cache
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from log_assets.catalog import COMMON_COLUMNS, FLOAT, INT, STRING, LogType
+from log_assets.catalog import (
+    COMMON_COLUMNS,
+    FLOAT,
+    INT,
+    LIST,
+    LOCATION,
+    LOCATION_PARTS,
+    STRING,
+    TIMESTAMP,
+    Field,
+    LogType,
+)
+from log_assets.lake.times import parse_time_us
 
 UTC_TS = pa.timestamp("us", tz="UTC")
+STRING_LIST = pa.list_(pa.string())
 
-ARROW_TYPES = {STRING: pa.string(), INT: pa.int64(), FLOAT: pa.float64()}
-DUCKDB_TYPES = {STRING: "VARCHAR", INT: "BIGINT", FLOAT: "DOUBLE"}
+ARROW_TYPES = {
+    STRING: pa.string(),
+    INT: pa.int64(),
+    FLOAT: pa.float64(),
+    TIMESTAMP: UTC_TS,
+    LIST: STRING_LIST,
+    LOCATION: pa.string(),
+}
+
+# Received text that means "no value" in every typed column (raw keeps it as it came).
+EMPTY_TEXT = ("", "[]", "None", "null", "NULL")
 
 _COMMON_FIELDS = [
     pa.field("event_id", pa.string(), nullable=False),
@@ -27,14 +51,29 @@ _COMMON_FIELDS = [
 assert tuple(f.name for f in _COMMON_FIELDS) == COMMON_COLUMNS
 
 
-def typed_fields(lt: LogType):
+def typed_fields(lt: LogType) -> list[Field]:
     """The vendor fields that become typed columns (common column names are never shadowed)."""
     return [f for f in lt.fields if f.name not in COMMON_COLUMNS]
 
 
+def part_columns(f: Field) -> list[str]:
+    """The columns a field's parsed parts add beside it (`location_city`, ...)."""
+    return [f"{f.name}_{p}" for p in LOCATION_PARTS] if f.type == LOCATION else []
+
+
 @cache
 def arrow_schema(lt: LogType) -> pa.Schema:
-    return pa.schema(_COMMON_FIELDS + [pa.field(f.name, ARROW_TYPES[f.type]) for f in typed_fields(lt)])
+    fields = list(_COMMON_FIELDS)
+    for f in typed_fields(lt):
+        fields.append(pa.field(f.name, ARROW_TYPES[f.type]))
+        fields += [pa.field(name, pa.string()) for name in part_columns(f)]
+    return pa.schema(fields)
+
+
+@cache
+def known_columns(lt: LogType) -> frozenset[str]:
+    """Every column name the catalog gives the type: a received field of another name is new."""
+    return frozenset(arrow_schema(lt).names)
 
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -53,12 +92,21 @@ class Coercer:
     def __call__(self, value, type_: str):
         if value is None:
             return None
-        if type_ == STRING:
+        if type_ in (STRING, LOCATION):
             if isinstance(value, str):
-                return value
+                return None if value.strip() in EMPTY_TEXT else value
             if isinstance(value, (dict, list)):
-                return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+                return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else None
             return str(value)
+        if type_ == LIST:
+            return parse_list(value)
+        if type_ == TIMESTAMP:
+            if isinstance(value, str) and value.strip() in EMPTY_TEXT:
+                return None
+            us = parse_time_us(value)
+            if us is None:
+                self.failures += 1
+            return us
         if isinstance(value, bool):
             self.failures += 1
             return None
@@ -76,7 +124,7 @@ class Coercer:
                 return None
             if isinstance(value, str):
                 s = value.strip()
-                if not s or s.lower() in ("null", "none", "n/a", "-"):
+                if s in EMPTY_TEXT or s.lower() in ("null", "none", "n/a", "-"):
                     return None
                 try:
                     f = float(s)
@@ -106,7 +154,7 @@ class Coercer:
             return None
         if isinstance(value, str):
             s = value.strip()
-            if not s or s.lower() in ("null", "none", "n/a", "-"):
+            if s in EMPTY_TEXT or s.lower() in ("null", "none", "n/a", "-"):
                 return None
             try:
                 return int(s)
@@ -122,6 +170,60 @@ class Coercer:
         return None
 
 
+def _items(values) -> list[str] | None:
+    out = []
+    for v in values:
+        if v is None:
+            continue
+        text = (
+            v
+            if isinstance(v, str)
+            else json.dumps(v, ensure_ascii=False)
+            if isinstance(v, (dict, list))
+            else str(v)
+        )
+        text = text.strip()
+        if text and text not in EMPTY_TEXT:
+            out.append(text)
+    return out or None
+
+
+def parse_list(value) -> list[str] | None:
+    """A list of strings from the shapes real records use: a JSON array (`["WR:Gambling"]`, also
+    inside a string), a Python list written as a string (`['67521', 'All Users']`) or a comma list
+    (`Alert, Blocked, DLP`). Empty (`[]`, `""`, `None`) is NULL."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return _items(value)
+    if not isinstance(value, str):
+        return _items([value])
+    s = value.strip()
+    if s in EMPTY_TEXT:
+        return None
+    if s.startswith("[") and s.endswith("]"):
+        try:
+            parsed = orjson.loads(s)
+        except orjson.JSONDecodeError:
+            try:
+                parsed = ast.literal_eval(s)  # a Python list's repr; literals only, nothing runs
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                parsed = None
+        if isinstance(parsed, (list, tuple)):
+            return _items(parsed)
+        return _items(s[1:-1].split(","))
+    return _items(s.split(","))
+
+
+def location_parts(value) -> tuple[str | None, ...]:
+    """`City||Region||Code||CC` (or fewer parts: `London||Eng`) -> its parts; other shapes (a JSON
+    array such as `["Guest"]`) have none."""
+    if not isinstance(value, str) or "||" not in value:
+        return (None,) * len(LOCATION_PARTS)
+    parts = [p.strip() or None for p in value.split("||")][: len(LOCATION_PARTS)]
+    return tuple(parts + [None] * (len(LOCATION_PARTS) - len(parts)))
+
+
 # Text the Coercer reads exactly as Arrow's cast does; anything else takes the Python path.
 _INT_TEXT = r"^-?[0-9]{1,18}$"
 _FLOAT_TEXT = r"^-?[0-9]{1,30}(\.[0-9]{1,30})?$"
@@ -134,6 +236,16 @@ def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
     plain decimal text are cast in C++); any other value sends the whole column through the Coercer.
     """
     arrow_type = ARROW_TYPES[type_]
+    if type_ == LIST:
+        return _list_column(values)
+    if type_ == TIMESTAMP:
+        return pa.array([coercer(v, type_) for v in values], type=pa.int64()).cast(UTC_TS)
+    if type_ in (STRING, LOCATION):
+        try:
+            text = pa.array(values, type=pa.string())
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            return pa.array([coercer(v, type_) for v in values], type=pa.string())
+        return _empty_as_null(text)
     try:
         if type_ == INT and any(v is True or v is False for v in values):
             raise pa.ArrowTypeError("booleans are not integers here")
@@ -146,7 +258,7 @@ def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
         except (pa.ArrowTypeError, pa.ArrowInvalid):
             text = None
         if text is not None:
-            text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+            text = _empty_as_null(text)
             if (
                 pc.all(pc.match_substring_regex(text, _INT_TEXT if type_ == INT else _FLOAT_TEXT)).as_py()
                 is not False
@@ -155,14 +267,117 @@ def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
     return pa.array([coercer(v, type_) for v in values], type=arrow_type)
 
 
+_EMPTY = pa.array(EMPTY_TEXT, pa.string())
+
+
+def _empty_as_null(text: pa.Array) -> pa.Array:
+    """Text columns hold NULL, never '' or '[]', for an empty value."""
+    blank = pc.is_in(pc.utf8_trim_whitespace(text), value_set=_EMPTY)
+    if not pc.any(blank).as_py():
+        return text
+    return pc.if_else(blank, pa.scalar(None, pa.string()), text)
+
+
+def _list_column(values: list) -> pa.Array:
+    # Pages repeat the same few category strings: parse each distinct text once.
+    seen: dict = {}
+    out = []
+    for v in values:
+        if type(v) is str:
+            got = seen.get(v, seen)
+            if got is seen:
+                got = seen[v] = parse_list(v)
+            out.append(got)
+        else:
+            out.append(parse_list(v))
+    return pa.array(out, type=STRING_LIST)
+
+
 def typed_columns(lt: LogType, records: list[dict], coercer: Coercer) -> dict[str, pa.Array]:
     """The typed columns of a log type from received records (dicts), column by column."""
-    return {f.name: column_array([r.get(f.name) for r in records], f.type, coercer) for f in typed_fields(lt)}
+    out: dict[str, pa.Array] = {}
+    for f in typed_fields(lt):
+        values = [r.get(f.name) for r in records]
+        out[f.name] = column_array(values, f.type, coercer)
+        if f.type == LOCATION:
+            parts = [location_parts(v) for v in values]
+            for i, name in enumerate(part_columns(f)):
+                out[name] = pa.array([p[i] for p in parts], type=pa.string())
+    return out
+
+
+def new_field_columns(lt: LogType, records: list[dict], coercer: Coercer) -> dict[str, pa.Array]:
+    """Columns for the top-level fields the catalog does not know (schema evolution): text, under the
+    field's own name, beside the catalog's columns. A name that cannot be a column (empty, too long,
+    a control character, the name of another column) is not one: the value stays in `raw`."""
+    known = known_columns(lt)
+    found: set[str] = set()
+    for r in records:
+        if not r.keys() <= known:
+            found.update(k for k in r if k not in known)
+    # Column names are case-insensitive in the warehouse: `User` beside `user` stays in raw only.
+    lowered = {n.lower() for n in known}
+    return {
+        name: column_array([r.get(name) for r in records], STRING, coercer)
+        for name in sorted(found)
+        if usable_column_name(name) and name.lower() not in lowered
+    }
+
+
+def usable_column_name(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and 0 < len(name) <= 128
+        and name.isprintable()
+        and name.strip() == name
+        and not name.startswith(("_", "."))
+        and name.lower() not in ("date", "event_day")
+    )
 
 
 def build_table(lt: LogType, rows: list[dict], coercer: Coercer) -> pa.Table:
     """Rows hold the common columns plus `fields` (the received record as a dict)."""
-    schema = arrow_schema(lt)
     columns = {name: [r[name] for r in rows] for name in COMMON_COLUMNS}
-    columns.update(typed_columns(lt, [r["fields"] for r in rows], coercer))
-    return pa.Table.from_pydict(columns, schema=schema)
+    records = [r["fields"] for r in rows]
+    columns.update(typed_columns(lt, records, coercer))
+    return with_new_fields(pa.Table.from_pydict(columns, schema=arrow_schema(lt)), lt, records, coercer)
+
+
+def with_new_fields(table: pa.Table, lt: LogType, records: list[dict], coercer: Coercer) -> pa.Table:
+    """The table with a text column appended for each field the catalog does not know."""
+    for name, column in new_field_columns(lt, records, coercer).items():
+        table = table.append_column(pa.field(name, pa.string()), column)
+    return table
+
+
+def is_current(schema: pa.Schema, lt: LogType) -> bool:
+    """A file's schema is the catalog's for the type, followed by text columns for new fields only."""
+    catalog = arrow_schema(lt)
+    n = len(catalog)
+    if len(schema) < n or not pa.schema(list(schema)[:n]).equals(catalog, check_metadata=False):
+        return False
+    known = known_columns(lt)
+    return all(f.name not in known and f.type == pa.string() for f in list(schema)[n:])
+
+
+def new_fields(table: pa.Table, lt: LogType) -> list[str]:
+    """The columns of a lake table that the catalog does not give its type."""
+    known = known_columns(lt)
+    return [n for n in table.column_names if n not in known]
+
+
+def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` in `schema`: columns in its order, the missing ones NULL (a day's files may differ by
+    the new fields they carry)."""
+    if table.schema.equals(schema, check_metadata=False):
+        return table
+    n = table.num_rows
+    names = set(table.column_names)
+    columns = [table.column(f.name).cast(f.type) if f.name in names else pa.nulls(n, f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def widen(schema: pa.Schema, other: pa.Schema) -> pa.Schema:
+    """`schema` followed by the fields of `other` that it lacks."""
+    extra = [f for f in other if f.name not in schema.names]
+    return pa.schema(list(schema) + extra) if extra else schema

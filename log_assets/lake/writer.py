@@ -1,5 +1,9 @@
 """Durable writes of Parquet (and staging Arrow) files: temp name, fsync, rename. Nothing
-half-written is ever visible."""
+half-written is ever visible.
+
+Lake files get the shared file mode (`LOG_ASSETS_FILE_MODE`: owner and group by default, never
+writable by others) whatever the umask; private ones (the Aperture inbox) and staging parts stay
+owner-only, as mkstemp makes them."""
 
 from __future__ import annotations
 
@@ -13,17 +17,15 @@ import pyarrow as pa
 import pyarrow.ipc
 import pyarrow.parquet as pq
 
-from log_assets.fsutil import ensure_dir, fsync_dir
+from log_assets.fsutil import ensure_dir, fsync_dir, shared_file_mode
 
 COMPRESSION = "zstd"
 
 
-def _public_mode(tmp: str, private: bool) -> None:
-    """mkstemp makes files owner-only; lake files are for analysts too (the umask decides)."""
+def _set_mode(tmp: str, private: bool) -> None:
+    """mkstemp makes files owner-only; lake files are for analysts too (`LOG_ASSETS_FILE_MODE`)."""
     if not private:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, shared_file_mode())
 
 
 ROW_GROUP_ROWS = 64_000
@@ -37,7 +39,7 @@ def write_parquet_atomic(
     os.close(fd)
     try:
         pq.write_table(table, tmp, compression=compression, row_group_size=ROW_GROUP_ROWS)
-        _public_mode(tmp, private)
+        _set_mode(tmp, private)
         _fsync_path(tmp)
         os.replace(tmp, path)
     except BaseException:
@@ -90,7 +92,7 @@ class ParquetBuilder:
             self._writer.close()
             self._writer = None
             assert self._tmp is not None  # made with the writer
-            _public_mode(self._tmp, False)
+            _set_mode(self._tmp, False)
             _fsync_path(self._tmp)
             os.replace(self._tmp, path)
             self._tmp = None

@@ -289,3 +289,19 @@ API_ENDPOINTS = [
 ZTNA_APPS = ["Jira (private)", "Jenkins", "HR Portal", "Git server", "Finance ERP", "Grafana"]
 ZTNA_CONNECTORS = ["dc1-connector-a", "dc1-connector-b", "aws-us-east-1", "azure-westeurope"]
 ZTNA_ACTIVITIES = ["Connect", "Disconnect", "Access", "Denied"]
+
+# Free-text `details` of real access records.
+ACCESS_DETAILS = [
+    "",
+    "",
+    "",
+    "User challenged with Multi-Factor Authentication.",
+    "Session started from a managed device.",
+    "File download blocked by policy: Confidential, external share",
+]
+# Web categories as real swgweb records send them (a JSON array inside a string).
+WEB_CATEGORIES = ['["WR:Search Engines"]', '["WR:Business"]', '["WR:Gambling"]', '["WR:Social Networking"]', "[]"]
+DEVICE_HOSTNAMES = ["LAPTOP-7Q2M1", "MBP-ANNA", "DESKTOP-0042", "ip-10-0-4-17"]
+# Health signals as real records name them.
+PROXY_HEALTH_ACTIVITIES = ["Server4xx", "Server4xx", "Server5xx"]
+SYSTEM_HEALTH_ACTIVITIES = ["Bitglass4xx, RestAPI", "Bitglass5xx, RestAPI", "Bitglass4xx, Proxy"]

@@ -26,12 +26,10 @@ FORCEPOINT_DLP_SOURCES = (
 
 EVENTS = TableRef("analytics", "events")
 
-# The columns of analytics.events, in order (OCSF-style names where they fit; see sql/events.sql).
-EVENT_COLUMNS = (
-    ("time", "TIMESTAMPTZ"),
-    ("event_day", "DATE"),
-    ("vendor", "VARCHAR"),
-    ("log_type", "VARCHAR"),
+# The columns a log type's mapping in sql/events.sql may provide (a column it leaves out is NULL),
+# with their types. Text columns are trimmed and an empty value is NULL (tables.sql events_text_column).
+EVENT_MAPPED_COLUMNS = (
+    ("event_class", "VARCHAR"),
     ("user_name", "VARCHAR"),
     ("user_email", "VARCHAR"),
     ("src_ip", "VARCHAR"),
@@ -39,11 +37,45 @@ EVENT_COLUMNS = (
     ("action", "VARCHAR"),
     ("activity_name", "VARCHAR"),
     ("object_name", "VARCHAR"),
+    ("url", "VARCHAR"),
+    ("domain", "VARCHAR"),
+    ("category", "VARCHAR"),
+    ("http_method", "VARCHAR"),
+    ("response_code", "INTEGER"),
     ("severity", "DOUBLE"),
-    ("event_id", "VARCHAR"),
-    ("raw", "VARCHAR"),
     ("bytes_out", "BIGINT"),
     ("bytes_in", "BIGINT"),
+)
+# Every source row has these; they are passed through as they are.
+EVENT_PASSED_COLUMNS = ("event_time", "event_day", "vendor", "log_type", "event_id", "raw")
+
+# The columns of analytics.events, in order (OCSF-style names where they fit), after the shape that
+# tables.sql events_shape gives every log type (user_key, disposition and domain are derived there).
+EVENT_COLUMNS = (
+    ("event_time", "TIMESTAMPTZ"),
+    ("event_day", "DATE"),
+    ("vendor", "VARCHAR"),
+    ("log_type", "VARCHAR"),
+    ("event_class", "VARCHAR"),
+    ("user_name", "VARCHAR"),
+    ("user_email", "VARCHAR"),
+    ("user_key", "VARCHAR"),
+    ("src_ip", "VARCHAR"),
+    ("app_name", "VARCHAR"),
+    ("action", "VARCHAR"),
+    ("activity_name", "VARCHAR"),
+    ("disposition", "VARCHAR"),
+    ("object_name", "VARCHAR"),
+    ("url", "VARCHAR"),
+    ("domain", "VARCHAR"),
+    ("category", "VARCHAR"),
+    ("http_method", "VARCHAR"),
+    ("response_code", "INTEGER"),
+    ("severity", "DOUBLE"),
+    ("bytes_out", "BIGINT"),
+    ("bytes_in", "BIGINT"),
+    ("event_id", "VARCHAR"),
+    ("raw", "VARCHAR"),
 )
 
 
@@ -192,10 +224,16 @@ class Incidents(Derived):
         return (*self.keyed_sources, *FORCEPOINT_DLP_SOURCES)
 
     def aperture(self, key_filter: str) -> str:
-        return sql("incidents", "aperture", key_filter=key_filter, incident_order=sql("latest", "incident_order"))
+        return sql(
+            "incidents",
+            "aperture",
+            key_filter=key_filter,
+            incident_order=sql("latest", "incident_order"),
+            shape=sql("incidents", "shape"),
+        )
 
     def forcepoint(self, day_filter: str) -> str:
-        return sql("incidents", "forcepoint", day_filter=day_filter)
+        return sql("incidents", "forcepoint", day_filter=day_filter, shape=sql("incidents", "shape"))
 
     def statements(self) -> list[str]:
         return [self.aperture("true"), self.forcepoint("true")]
@@ -263,6 +301,7 @@ del _d, _source, _key
 def define_events_view(w) -> None:
     """analytics.events: one SELECT per per-type table, mapped by sql/events.sql."""
     mappings = sections("events")
+    shape = sql("tables", "events_shape")
     branches = []
     for src in w.sources():
         fragment = mappings.get(src.ref.key if src.cataloged else f"{src.ref.schema}.*")
@@ -271,14 +310,17 @@ def define_events_view(w) -> None:
         source = sql("tables", "events_source", mapping=fragment, table=src.ref.sql)
         provided = set(w.conn.sql(source).columns)
         columns = ", ".join(
-            sql(
-                "tables",
-                "events_column",
-                value=ident(name) if name in provided else "NULL",
-                type=type_,
-                name=ident(name),
-            )
-            for name, type_ in EVENT_COLUMNS
+            [ident(name) for name in EVENT_PASSED_COLUMNS]
+            + [
+                sql(
+                    "tables",
+                    "events_text_column" if type_ == "VARCHAR" else "events_column",
+                    value=ident(name) if name in provided else "NULL",
+                    type=type_,
+                    name=ident(name),
+                )
+                for name, type_ in EVENT_MAPPED_COLUMNS
+            ]
         )
-        branches.append(sql("tables", "events_branch", columns=columns, source=source))
+        branches.append(sql("tables", "events_branch", shape=shape, columns=columns, source=source))
     w.conn.execute(sql("tables", "events_view", table=EVENTS.sql, body="\nUNION ALL\n".join(branches)))

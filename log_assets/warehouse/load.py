@@ -147,9 +147,16 @@ def _load(w, src: Source, days: list[date], lake: dict[date, LakeDay]) -> LoadRe
 
 
 def _kept_columns(w, src: Source) -> str:
-    """The lake columns the table has (a file may lack a newer field, or carry one the table lacks)."""
-    in_files = {r[0] for r in w.run("load", "lake_columns").fetchall()}
-    return ", ".join(ident(n) for n, _ in src.columns if n in in_files)
+    """The lake columns the table keeps: a file may lack a newer field, and one that carries a field
+    the table lacks (a new field, landed as its own column) adds that column to the table first."""
+    in_files = {r[0]: r[1] for r in w.run("load", "lake_columns").fetchall() if r[0] != "date"}
+    have = dict(w.columns(src.ref))
+    for name, type_ in in_files.items():
+        if name not in have:
+            w.log.info("%s: new column %s (%s) from the lake", src.ref.key, name, type_)
+            w.run("tables", "add_column", table=src.ref.sql, column=ident(name), type=type_)
+            have[name] = type_
+    return ", ".join(ident(n) for n in have if n in in_files)
 
 
 def _recover(w, src: Source, days: list[date], columns: str, logged: dict) -> int:

@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from log_assets.fsutil import ensure_dir
+from log_assets.fsutil import ensure_dir, shared_file_mode
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,10 @@ log = logging.getLogger(__name__)
 def writer_lock(path: Path, logger=None):
     logger = logger or log
     ensure_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, shared_file_mode())
     try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, shared_file_mode())  # O_CREAT's mode is cut by the umask, and only when it creates
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -49,7 +49,9 @@ def duckdb_type(t: pa.DataType) -> str:
     if pa.types.is_float64(t):
         return "DOUBLE"
     if pa.types.is_timestamp(t) and t.tz is not None:
-        return "TIMESTAMPTZ"
+        return "TIMESTAMP WITH TIME ZONE"  # as DuckDB names it back, so that types compare equal
+    if pa.types.is_list(t) and pa.types.is_string(t.value_type):
+        return "VARCHAR[]"
     raise TypeError(f"no DuckDB type for lake column type {t}")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from log_assets.catalog import CATALOG
-from log_assets.fsutil import fsync_dir
+from log_assets.fsutil import fsync_dir, shared_umask
 from log_assets.paths import Home
 from log_assets.warehouse import derive, publish
 from log_assets.warehouse.derive import RefreshReport
@@ -145,7 +145,18 @@ class Writer:
         if not self.table_exists(src.ref):
             self.run("tables", "per_type", table=src.ref.sql, column_defs=column_defs(wanted))
             return
-        have = {n for n, _ in self.columns(src.ref)}
+        have = dict(self.columns(src.ref))
+        retyped = [n for n, t in wanted if n in have and have[n] != t]
+        if retyped:
+            # The catalog now types a field differently (a list, a timestamp): the table is loaded
+            # again from the lake, which keeps every record; readers keep the published snapshot.
+            self.log.warning(
+                "%s: columns %s change type; reloading the table from the lake", src.ref.key, ", ".join(retyped)
+            )
+            self.run("tables", "drop", table=src.ref.sql)
+            self.run("load", "forget_table", {"table_name": src.ref.key})
+            self.run("tables", "per_type", table=src.ref.sql, column_defs=column_defs(wanted))
+            return
         for n, t in wanted:
             if n not in have:  # a catalog entry gained a field: older rows read NULL there
                 self.run("tables", "add_column", table=src.ref.sql, column=ident(n), type=t)
@@ -176,9 +187,12 @@ def open_writer(
     log: logging.Logger | None = None,
     **options,
 ) -> Iterator[Writer]:
-    """Lock, open the build file and make sure its tables exist."""
+    """Lock, open the build file and make sure its tables exist.
+
+    Everything DuckDB creates meanwhile (the build file, its WAL and spill files, exports and their
+    folders, the snapshot) gets the shared modes of LOG_ASSETS_FILE_MODE, whatever the umask."""
     layout = _layout(home, database)
-    with writer_lock(layout.lock, log), (connect or default_connect)(layout.build_db) as conn:
+    with shared_umask(), writer_lock(layout.lock, log), (connect or default_connect)(layout.build_db) as conn:
         yield Writer(conn, layout, log=log, **options).init()
 
 
@@ -204,7 +218,7 @@ def rebuild(home=None, database=None, connect: Connect | None = None, log=None, 
     layout = _layout(home, database)
     connect = connect or default_connect
     log = log or logging.getLogger("log_assets.warehouse")
-    with writer_lock(layout.lock, log):
+    with shared_umask(), writer_lock(layout.lock, log):
         fresh = layout.build_db.with_name(layout.build_db.name + ".rebuild")
         for p in (fresh, _wal(fresh)):
             p.unlink(missing_ok=True)

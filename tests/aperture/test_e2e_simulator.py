@@ -227,7 +227,7 @@ def test_two_days_routed_and_quirks_kept(home, env):
         assert (r[0]["severity"], r[1]["severity"], r[2]["severity"]) == (1.0, 1.0, 3.0)
         assert (r[0]["serial"], r[1]["serial"]) == (None, "0042")
         assert (r[0]["item_type"], r[1]["item_type"]) == ("File", "file")
-        assert r[0]["item_size"] == 1335 and r[4]["target_type"] == ""
+        assert r[0]["item_size"] == 1335 and r[4]["target_type"] is None  # "" is NULL (raw keeps it)
         assert json.loads(r[1]["raw"])["timestamp"] == "2026-11-20T00:00:00Z "
 
 

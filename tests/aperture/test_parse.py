@@ -1,8 +1,10 @@
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
 
+from log_assets import jsonsafe
 from log_assets.aperture.parse import (
     BodyError,
     ParsedEvent,
@@ -120,8 +122,41 @@ def test_lone_surrogates_do_not_break_rows():
 
 def test_normalize_log_type():
     assert normalize_log_type("Incident ") == "incident"
-    assert normalize_log_type("../../etc") == "etc"
-    assert normalize_log_type("new type!") == "new_type"
+    assert normalize_log_type("new_type") == "new_type"
+    assert re.fullmatch(r"etc_[0-9a-f]{10}", normalize_log_type("../../etc"))
+    assert re.fullmatch(r"new_type_[0-9a-f]{10}", normalize_log_type("new type!"))
     assert normalize_log_type("") is None
     assert normalize_log_type(3) is None
     assert normalize_log_type("///") is None
+
+
+def test_log_type_names_are_safe_deterministic_and_distinct():
+    names = {
+        raw: normalize_log_type(raw)
+        for raw in ("x" * 300, "x" * 301, "é" * 300, "2fa_events", "new-type", "new type", "new_type", "NEW_TYPE")
+    }
+    for raw, name in names.items():
+        assert name and re.fullmatch(r"[a-z][a-z0-9_]*", name) and len(name) <= 64, (raw, name)
+        assert normalize_log_type(raw) == name  # the same name every time
+    assert names["new_type"] == names["NEW_TYPE"] == "new_type"  # case does not matter
+    distinct = [
+        names[r] for r in ("x" * 300, "x" * 301, "é" * 300, "2fa_events", "new-type", "new type", "new_type")
+    ]
+    assert len(set(distinct)) == len(distinct), names  # different received names never share a folder
+
+
+def test_a_deep_event_and_an_out_of_range_time_are_quarantined_alone():
+    deep: dict = {"leaf": 1}
+    for _ in range(1000):
+        deep = {"a": deep}
+    events = [
+        {"log_type": "incident", "timestamp": "2026-11-20T01:00:00Z", "nested": deep},
+        {"log_type": "incident", "timestamp": "9999-12-31T23:59:59Z"},
+        {"log_type": "incident", "timestamp": "2026-11-20T01:00:01Z"},
+    ]
+    parsed = parse_body(jsonsafe.dumps({"events": events}).encode())  # json.dumps cannot write it
+    assert [e.event_time.isoformat() for e in parsed.events] == ["2026-11-20T01:00:01+00:00"]
+    assert sorted(r.reason for r in parsed.rejected) == [
+        "event nested more than 64 levels deep",
+        "timestamp out of range '9999-12-31T23:59:59Z'",
+    ]

@@ -80,7 +80,7 @@ def test_quirks_typed_columns(home):
     assert (inc1["serial"], inc2["serial"], pv["serial"]) == (None, "0042", "12345")
     assert (inc1["item_type"], inc2["item_type"], pv["item_type"]) == ("File", "file", "FILE")
     assert (inc1["item_size"], inc2["item_size"]) == (1335, 7)
-    assert am["target_type"] == "" and am["target_name"] is None
+    assert am["target_type"] is None and am["target_name"] is None  # "" is NULL in typed columns (raw keeps it)
 
 
 def test_broken_body_quarantined_byte_for_byte(home):

@@ -30,7 +30,7 @@ def events(big, log_type, cv=NEWEST_CV):
 def test_every_catalog_field_in_catalog_order(big, log_type):
     rows = events(big, log_type)
     assert len(rows) == 2000
-    assert list(rows[0]) == list(FORCEPOINT_TYPES[log_type].field_names)
+    assert list(rows[0]) == [f.name for f in FORCEPOINT_TYPES[log_type].real_fields]
 
 
 @pytest.mark.parametrize("log_type", sorted(FORCEPOINT_TYPES))
@@ -74,8 +74,11 @@ def test_swgweb_quirks(big):
         assert isinstance(r["size"], str) and isinstance(r["requestport"], str)
         indexed = datetime.strptime(r["indexedtime"], "%Y-%m-%d %H:%M:%S")
         assert timedelta(0) < indexed - datetime.strptime(r["time"], "%d %b %Y %H:%M:%S") <= timedelta(minutes=2)
-        assert r["responsecode"] is None or isinstance(r["responsecode"], int)
+        assert isinstance(json.loads(r["webcategories"]), list)
+        assert re.fullmatch(r"\d+\.\d\d", r["bgcloudscore"]) and re.fullmatch(r"\d+\.\d\d", r["webreputation"])
+        assert "user" not in r and r["firstname"] and r["lastname"]  # the person is firstname + lastname
     assert '["Purple"]' in {r["customcategories"] for r in rows}
+    assert '["WR:Gambling"]' in {r["webcategories"] for r in rows}
 
 
 def test_usergroup_location_and_responsecode_shapes(big):
@@ -88,8 +91,9 @@ def test_usergroup_location_and_responsecode_shapes(big):
     piped = [loc for loc in locations if "||" in loc]
     assert len(piped) > 1500 and all(len(loc.split("||")) == 4 for loc in piped)
     assert any(isinstance(json.loads(loc), list) for loc in locations if loc.startswith("["))
-    codes = [r["responsecode"] for r in rows]
-    assert None in codes and 200 in codes and all(c is None or type(c) is int for c in codes)
+    assert any(", " in r["action"] for r in rows) and any(", " in r["activity"] for r in rows)  # comma lists
+    codes = [r["responsecode"] for r in events(big, "healthproxy", cv="1.1.5")]
+    assert 429 in codes and all(type(c) is int for c in codes)
 
 
 def test_dlp_patterns_on_some_records(big):
@@ -130,7 +134,13 @@ def test_cloudaudit_one_fileid_several_distinct_scans(big):
 def test_health_and_ztna_types(big):
     for log_type in ("healthproxy", "healthapi", "healthsystem"):
         rows = events(big, log_type, cv="1.1.5")
-        assert {r["status"] for r in rows} >= {"OK", "Degraded", "Error"}
+        # Real health records signal in `activity` and name the user, e-mail and url affected.
+        activities = {r["activity"] for r in rows}
+        assert activities >= (
+            {"Bitglass4xx, RestAPI"} if log_type == "healthsystem" else {"Server4xx", "Server5xx"}
+        )
+        assert all(r["user"] and "@" in r["email"] and r["url"].startswith("https://") for r in rows)
+        assert "action" not in rows[0] and "details" not in rows[0]
         # Before cv 1.1.5 the health types have no fields at all.
         assert big.forcepoint.distinct_events(log_type, cv="1.1.4")[0] == {}
     assert {r["protocol"] for r in events(big, "ztna")} >= {"tcp", "ssh"}

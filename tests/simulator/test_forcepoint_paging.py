@@ -162,7 +162,7 @@ def test_cv_decides_the_fields(sim, http):
     lt = FORCEPOINT_TYPES["access"]
     for cv in ("1.0.1", "1.0.9", "1.1.4", "1.1.5"):
         data, _ = page(sim, http, cv=cv, startdate="2026-11-18T00:00:00Z")
-        assert list(data[0]) == [f.name for f in lt.fields_for_cv(cv)], cv
+        assert list(data[0]) == [f.name for f in lt.fields_for_cv(cv) if f.real], cv
     data, _ = page(sim, http, cv="1.0.1", startdate="2026-11-18T00:00:00Z")
     assert "responsecode" not in data[0] and "usergroup" not in data[0]
     data, _ = page(sim, http, cv="1.1.7", type="cloudaudit", startdate="2026-11-18T00:00:00Z")

@@ -97,8 +97,8 @@ def test_a_day_leaving_the_lake_leaves_the_warehouse(home):
     assert loaded(result) == {"forcepoint.cloudsummary": ["2026-03-02"]}
     # F1's latest status is Public again (C1, on D1): its current row moved from D2 to D1.
     assert query(home, "SELECT fileid, status, event_day FROM forcepoint.cloudsummary_current ORDER BY 1") == [
-        ("F1", "Public", D1),
-        ("F2", "Private", D1),
+        ("F1", ["Public"], D1),
+        ("F2", ["Private"], D1),
     ]
     after = manifest(home)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
@@ -198,8 +198,8 @@ def test_a_new_status_moves_only_that_files_current_row(home):
     result = sync(home)
     assert result["derived"]["forcepoint.cloudsummary_current"].keys == 1  # F2 only
     assert query(home, "SELECT fileid, status, event_day FROM forcepoint.cloudsummary_current ORDER BY 1") == [
-        ("F1", "Private", D2),
-        ("F2", "Public", D3),
+        ("F1", ["Private"], D2),
+        ("F2", ["Public"], D3),
     ]
     after = manifest(home)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}

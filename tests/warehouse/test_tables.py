@@ -79,8 +79,8 @@ def test_cloudsummary_current_is_the_latest_status_per_file(wh):
     assert rows(
         wh, "SELECT fileid, status, event_id, event_day FROM forcepoint.cloudsummary_current ORDER BY 1"
     ) == [
-        ("F1", "Private", "F1-c3", D2),
-        ("F2", "Private", "F2-c2", D1),
+        ("F1", ["Private"], "F1-c3", D2),  # status is a list (real records send "Internal, Shared, DLP")
+        ("F2", ["Private"], "F2-c2", D1),
     ]
 
 
@@ -99,25 +99,33 @@ def test_events_is_every_row_of_every_per_type_table(wh):
         (t.split(".")[1], n) for t, n in COUNTS.items() if n
     )
     assert [c[0] for c in wh.execute("DESCRIBE analytics.events").fetchall()] == [
-        "time",
+        "event_time",
         "event_day",
         "vendor",
         "log_type",
+        "event_class",
         "user_name",
         "user_email",
+        "user_key",
         "src_ip",
         "app_name",
         "action",
         "activity_name",
+        "disposition",
         "object_name",
+        "url",
+        "domain",
+        "category",
+        "http_method",
+        "response_code",
         "severity",
-        "event_id",
-        "raw",
         "bytes_out",
         "bytes_in",
+        "event_id",
+        "raw",
     ]
     columns = (
-        "time, event_day, vendor, log_type, user_name, user_email, src_ip, app_name, action, activity_name, "
+        "event_time, event_day, vendor, log_type, user_name, user_email, src_ip, app_name, action, activity_name, "
         "object_name, severity, bytes_out, bytes_in"
     )
     one = lambda eid: rows(wh, f"SELECT {columns} FROM analytics.events WHERE event_id = ?", eid)  # noqa: E731
@@ -420,32 +428,33 @@ def test_incidents(wh):
     ]
 
 
-# Every (day, vendor, user, email, app, action) group, from the rows in conftest.py:
+# Every (day, vendor, user_key, app, action) group (with its user_name, user_email), from the rows in
+# conftest.py:
 # events, bytes out, bytes in, distinct source IPs.
 ACTIVITY = [
-    (D1, "aperture", "Erin", "erin@x", "Office 365", "Alerted Admin", 1, None, None, 0),  # PV1
-    (D1, "aperture", "Erin", "erin@x", "Office 365", None, 1, None, None, 0),  # IN1
-    (D1, "aperture", "John Smith", None, "My Cloud App", "delete", 2, None, None, 2),  # AM1, AM2
-    (D1, "aperture", "zoe", None, "Slack", "scan", 1, None, None, 0),  # DS1
-    (D1, "forcepoint", "alice", "alice@x", "Box", "Allowed", 3, None, None, 2),  # A1, A2, A4
-    (D1, "forcepoint", "alice", "alice@x", "Dropbox", "Allowed", 3, 175, 15, 2),  # W1-W3: 100+50+25, 10+5
-    (D1, "forcepoint", "bob", "bob@x", "Box", "Blocked", 1, None, None, 1),  # A3
-    (D1, "forcepoint", "bob", "bob@x", "Dropbox", "Blocked", 1, 500, 0, 1),  # S1
-    (D1, "forcepoint", "dave", "dave@x", "Box", "Allowed", 1, None, None, 1),  # A6
-    (D1, "forcepoint", "dave", "dave@x", "GDrive", "Allowed", 1, None, None, 1),  # CA2
-    (D1, "forcepoint", "dave", "dave@x", "GDrive", "Quarantined", 1, None, None, 1),  # CA1
-    (D1, "forcepoint", "erin", "erin@x", "GDrive", "Alert", 1, None, None, 0),  # C1
-    (D1, "forcepoint", "frank", "frank@x", "GDrive", "Allowed", 1, None, None, 0),  # C2
-    (D2, "aperture", "Erin", "erin@x", "Office 365", None, 1, None, None, 0),  # IN2
-    (D2, "aperture", "Finn", "finn@x", "Box", None, 1, None, None, 0),  # IN3
-    (D2, "forcepoint", "bob", "bob@x", "Dropbox", "Allowed", 1, None, None, 1),  # S2
-    (D2, "forcepoint", "carol", "carol@x", "Gmail", "Allowed", 1, None, None, 1),  # A5
-    (D2, "forcepoint", "erin", "erin@x", "GDrive", "Allowed", 1, None, None, 0),  # C3
-    (D3, "aperture", "Erin", "erin@x", "Office 365", "quarantine", 1, None, None, 0),  # R1
+    (D1, "aperture", "erin@x", "Erin", "erin@x", "Office 365", "Alerted Admin", 1, None, None, 0),  # PV1
+    (D1, "aperture", "erin@x", "Erin", "erin@x", "Office 365", None, 1, None, None, 0),  # IN1
+    (D1, "aperture", "john smith", "John Smith", None, "My Cloud App", "delete", 2, None, None, 2),  # AM1, AM2
+    (D1, "aperture", "zoe", "zoe", None, "Slack", "scan", 1, None, None, 0),  # DS1
+    (D1, "forcepoint", "alice@x", "alice", "alice@x", "Box", "Allowed", 3, None, None, 2),  # A1, A2, A4
+    (D1, "forcepoint", "alice@x", "alice", "alice@x", "Dropbox", "Allowed", 3, 175, 15, 2),  # W1-W3
+    (D1, "forcepoint", "bob@x", "bob", "bob@x", "Box", "Blocked", 1, None, None, 1),  # A3
+    (D1, "forcepoint", "bob@x", "bob", "bob@x", "Dropbox", "Blocked", 1, 500, 0, 1),  # S1
+    (D1, "forcepoint", "dave@x", "dave", "dave@x", "Box", "Allowed", 1, None, None, 1),  # A6
+    (D1, "forcepoint", "dave@x", "dave", "dave@x", "GDrive", "Allowed", 1, None, None, 1),  # CA2
+    (D1, "forcepoint", "dave@x", "dave", "dave@x", "GDrive", "Quarantined", 1, None, None, 1),  # CA1
+    (D1, "forcepoint", "erin@x", "erin", "erin@x", "GDrive", "Alert", 1, None, None, 0),  # C1
+    (D1, "forcepoint", "frank@x", "frank", "frank@x", "GDrive", "Allowed", 1, None, None, 0),  # C2
+    (D2, "aperture", "erin@x", "Erin", "erin@x", "Office 365", None, 1, None, None, 0),  # IN2
+    (D2, "aperture", "finn@x", "Finn", "finn@x", "Box", None, 1, None, None, 0),  # IN3
+    (D2, "forcepoint", "bob@x", "bob", "bob@x", "Dropbox", "Allowed", 1, None, None, 1),  # S2
+    (D2, "forcepoint", "carol@x", "carol", "carol@x", "Gmail", "Allowed", 1, None, None, 1),  # A5
+    (D2, "forcepoint", "erin@x", "erin", "erin@x", "GDrive", "Allowed", 1, None, None, 0),  # C3
+    (D3, "aperture", "erin@x", "Erin", "erin@x", "Office 365", "quarantine", 1, None, None, 0),  # R1
 ]
 
 
 def test_activity_daily(wh):
     got = rows(wh, "SELECT * FROM analytics.activity_daily ORDER BY ALL")
     assert got == sorted(ACTIVITY, key=lambda r: tuple((v is None, v) for v in r))
-    assert sum(r[6] for r in ACTIVITY) == sum(COUNTS.values())
+    assert sum(r[7] for r in ACTIVITY) == sum(COUNTS.values())

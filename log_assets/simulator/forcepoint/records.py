@@ -86,7 +86,7 @@ class Batch:
 
     def policyid(self, actions: list[str]) -> list[str]:
         ids = self.d.ints(1001, 1040)
-        return [str(p) if a != "Allowed" else "" for p, a in zip(ids, actions, strict=True)]
+        return [str(p) if not a.startswith("Allowed") else "" for p, a in zip(ids, actions, strict=True)]
 
     def filename(self) -> list[str]:
         stems, exts, nums = self.d.pick(V.FILE_STEMS), self.d.pick(V.FILE_EXTS), self.d.ints(0, 40)
@@ -103,7 +103,13 @@ def _access(b: Batch) -> dict[str, list]:
     apps = [V.CLOUD_APPS[i] for i in d.weighted_index(V.CLOUD_APP_WEIGHTS).tolist()]
     activity = d.pick_weighted(V.ACCESS_ACTIVITIES, V.ACCESS_ACTIVITY_WEIGHTS)
     dlp = d.chance(0.08)
-    action = choose(dlp, d.pick(V.DLP_ACTIONS), d.pick_weighted(V.ACTIONS, V.ACTION_WEIGHTS))
+    # Real records list what happened, comma-separated: "Alert, Blocked, DLP, Notify" on a DLP hit,
+    # "Cloudstorage, Downloaded, Web" for an activity.
+    action = choose(
+        dlp,
+        [f"{a}, DLP, Notify" for a in d.pick(V.DLP_ACTIONS)],
+        d.pick_weighted(V.ACTIONS, V.ACTION_WEIGHTS),
+    )
     mail = [a in MAIL_ACTIVITIES for a in activity]
     has_file = [a in FILE_ACTIVITIES for a in activity]
     files = b.filename()
@@ -126,7 +132,7 @@ def _access(b: Batch) -> dict[str, list]:
         "device": [u.device for u in users],
         "ipaddress": [u.ip for u in users],
         "location": b.location(ui),
-        "activity": activity,
+        "activity": [f"Cloudstorage, {a}, Web" if f else a for a, f in zip(activity, has_file, strict=True)],
         "useragent": d.pick(V.USER_AGENTS),
         "request": [f"{a[2]}{q}" for a, q in zip(apps, query, strict=True)],
         "transactionid": b.transactionid(),
@@ -153,6 +159,9 @@ def _access(b: Batch) -> dict[str, list]:
         "city": [u.city for u in users],
         "responsecode": b.responsecode(),
         "httpmethod": method,
+        # What real access records add: free-text details, the org id of Salesforce-like apps.
+        "details": d.pick(V.ACCESS_DETAILS),
+        "orgid": ["00D5e000000ACMEEA2" if a[0] == "Salesforce" else "" for a in apps],
     }
 
 
@@ -180,6 +189,17 @@ def _admin(b: Batch) -> dict[str, list]:
         "deviceguid": [DEVICE_GUIDS[i] for i in ui],
         "customlocation": d.pick(V.CUSTOM_LOCATIONS),
         "city": [u.city for u in users],
+        # Real admin records: what the admin changed, and the admin page as url; mail fields empty.
+        "details": [
+            f"Admin {'failed to change' if f else 'changed'} {a[0].lower().replace(' ', '_')} in the "
+            f"{V.COMPANY} config for {u.email}"
+            for a, f, u in zip(act, failed, users, strict=True)
+        ],
+        "url": [a[1].split(" ", 1)[-1] for a in act],
+        "pagetitle": ["Forcepoint ONE SSE Admin"] * b.n,
+        **{k: [""] * b.n for k in ("dlppattern", "emailfrom", "emailto", "emailsubject", "emailcc", "emailbcc")},
+        "emailsenttime": [""] * b.n,
+        "filename": [""] * b.n,
     }
 
 
@@ -238,7 +258,7 @@ def _cloudaudit(b: Batch, n_files: int) -> dict[str, list]:
     files = Files(b.seed, _file_numbers(b, n_files), b.origin_ms)
     dlp = d.chance(0.25)
     patterns = choose(dlp, d.pick(V.DLP_PATTERNS), [""] * b.n)
-    action = choose(dlp, d.pick(V.DLP_ACTIONS), ["Allowed"] * b.n)
+    action = choose(dlp, ["DLPScan"] * b.n, ["Scan"] * b.n)
     actors = b.users()
     copy = d.chance(0.05)
     cols = _cloud_common(b, files, patterns)
@@ -258,6 +278,14 @@ def _cloudaudit(b: Batch, n_files: int) -> dict[str, list]:
         enterprisename=["Acme Enterprise Grid" if a == "Slack" else "" for a in files.app],
         actor=[u.email for u in actors],
         actoripaddress=[u.ip for u in actors],
+        # Real cloudaudit records: the file's times (%d %b %Y %H:%M:%S), place and state.
+        createdtime=files.created,
+        modifiedtime=[forcepoint_time(s) for s in iso_ms(b.times_ms - 60_000)],
+        folder=files.folder,
+        filelink=[f"https://drive.example/file/d/{fid}/view" for fid in files.fileid],
+        sharedwith=["" for _ in range(b.n)],
+        status=d.pick(["Private", "Internal", "Shared"]),
+        size=[str(sz) for sz in files.size],  # a number in a string
     )
     return cols
 
@@ -278,8 +306,9 @@ def _cloudsummary(b: Batch, n_files: int) -> dict[str, list]:
     cols = _cloud_common(b, files, patterns)
     cols.update(
         action=action,
-        size=[sz + k for sz, k in zip(files.size, d.ints(0, 4096), strict=True)],
-        status=status,
+        size=[str(sz + k) for sz, k in zip(files.size, d.ints(0, 4096), strict=True)],
+        # A comma list in real records: "Internal, Shared, DLP".
+        status=[s if s in ("Private", "Public") else f"Internal, Shared, {s}" for s in status],
         folder=files.folder,
         filelink=[f"https://drive.example/file/d/{fid}/view" for fid in files.fileid],
         sharedwith=shared,
@@ -287,8 +316,12 @@ def _cloudsummary(b: Batch, n_files: int) -> dict[str, list]:
         originalfolder=[fo if s == "Moved" else "" for s, fo in zip(status, files.folder, strict=True)],
         originalpatterns=[p if s in ("Moved", "DLP") else "" for s, p in zip(status, dlp_pattern, strict=True)],
         classifylabels=d.pick(V.CLASSIFY_LABELS),
-        creationtime=files.created,
-        modificationtime=[forcepoint_time(s) for s in modified],
+        createdtime=files.created,  # the page says creationtime/modificationtime
+        modifiedtime=[forcepoint_time(s) for s in modified],
+        attachments=[""] * b.n,
+        dlpmatchlocations=[("content" if s == "DLP" else "") for s in status],
+        enterprisename=["Acme Enterprise Grid" if a == "Slack" else "" for a in files.app],
+        policyid=[str(1001 + k % 40) if s == "DLP" else "" for s, k in zip(status, d.ints(0, 39), strict=True)],
     )
     return cols
 
@@ -326,7 +359,7 @@ def _swg_common(b: Batch) -> dict[str, list]:
         "customlocation": d.pick(V.CUSTOM_LOCATIONS),
         "city": [u.city for u in users],
         "requestdomain": [s[0] for s in sites],
-        "bgcloudscore": [str(s[4]) for s in sites],  # numbers arrive as strings
+        "bgcloudscore": [f"{s[4]:.2f}" for s in sites],  # decimals in strings: "7.00"
         "gatewayip": d.pick(V.GATEWAYS),
         "protocol": d.pick(V.PROTOCOLS),
         "referrer": d.pick(["", "https://www.google.com/", "https://mail.google.com/"]),
@@ -336,14 +369,23 @@ def _swg_common(b: Batch) -> dict[str, list]:
         "firstname": [u.first for u in users],
         "lastname": [u.last for u in users],
         "webcategoryclass": [s[2] for s in sites],
-        "webreputation": [s[3] for s in sites],
-        "lat": [u.lat for u in users],
-        "long": [u.long for u in users],
+        "webreputation": [f"{_REPUTATION_SCORE[s[3]]:.2f}" for s in sites],  # "80.00"
+        "lat": [str(u.lat) for u in users],
+        "long": [str(u.long) for u in users],
         "requestport": d.pick(["443", "443", "443", "80", "8443"]),
         "size": [str(x) for x in d.ints(200, 5_000_000)],
         "uploadedbytes": [str(x) for x in d.ints(0, 250_000)],
         "indexedtime": [f"{s[:10]} {s[11:19]}" for s in indexed],
+        # Fields real swgweb records carry beyond the Data Keys table.
+        "syslogheader": b.syslogheader(),
+        "webcategories": d.pick(V.WEB_CATEGORIES),
+        "devicehostname": d.pick(V.DEVICE_HOSTNAMES),
+        "uri": paths,
+        "destinationip": d.pick(V.GATEWAYS),
     }
+
+
+_REPUTATION_SCORE = {"Trustworthy": 80, "Low Risk": 60, "Moderate Risk": 40, "High Risk": 20}
 
 
 def _swgweb(b: Batch) -> dict[str, list]:
@@ -360,30 +402,37 @@ def _swgwebdlp(b: Batch) -> dict[str, list]:
     files = b.filename()
     ext = [f.rsplit(".", 1)[-1] for f in files]
     dlpaction = d.pick(["Block", "Block", "Alert", "Allow", "Encrypt"])
-    action = ["Blocked" if a == "Block" else "Allowed" for a in dlpaction]
+    action = ["Blocked" if a == "Block" else "tobitglass" if a == "Alert" else "Allowed" for a in dlpaction]
     cols.update(
         action=action,
         policyid=b.policyid(action),
-        dlppattern=d.pick(V.DLP_PATTERNS),
-        filename=files,
-        activity=d.pick(["Upload", "Upload", "Download", "Post", "Paste"]),
+        dlppattern=[
+            json.dumps([p]) if h else "[]" for p, h in zip(d.pick(V.DLP_PATTERNS), d.chance(0.7), strict=True)
+        ],
+        filename=[json.dumps([f]) if h else "[]" for f, h in zip(files, d.chance(0.6), strict=True)],
+        activity=[json.dumps([a]) for a in d.pick(["Upload", "Upload", "Download", "Post", "Paste"])],
+        setransactionid=d.hex(32),
         dlpaction=dlpaction,
         doctype=[V.DOC_TYPES[e] for e in ext],
         docextension=ext,
         docsha1=d.hex(40),
         docsha256=d.hex(64),
         docmd5=d.hex(32),
-        keyword=d.pick(["confidential", "confidential, internal", "ssn, 078-05-1120", '"project x", budget']),
-        threatindicator=choose(d.chance(0.03), ["EICAR-Test-File"] * n, [""] * n),
+        keyword=d.pick(["[]", '["confidential"]', '["confidential", "internal"]', '["Pol-keyword"]']),
+        threatindicator=choose(d.chance(0.03), ['["EICAR-Test-File"]'] * n, ["[]"] * n),
         dlpip=d.pick(V.GATEWAYS),
     )
     return cols
 
 
 def _health_common(b: Batch, application: list[str]) -> dict[str, list]:
+    """What every health record carries. Real records signal in `activity` (Server4xx, "Bitglass4xx,
+    RestAPI") and name who and what was affected; the documented action/status/details stay empty."""
     d = b.d
     status = d.pick(V.HEALTH_STATUSES)
     details = d.pick(V.HEALTH_DETAILS)
+    ui = b.user_index()
+    users = [V.USERS[i] for i in ui]
     return {
         "syslogheader": b.syslogheader(),
         "time": b.time,
@@ -392,41 +441,45 @@ def _health_common(b: Batch, application: list[str]) -> dict[str, list]:
         "action": ["Allowed" if s == "OK" else "Alert" for s in status],
         "status": status,
         "details": ["" if s == "OK" else x for s, x in zip(status, details, strict=True)],
+        "user": [u.name for u in users],
+        "email": [u.email for u in users],
+        "device": [u.device for u in users],
+        "deviceguid": [DEVICE_GUIDS[i] for i in ui],
+        "ipaddress": [u.ip for u in users],
+        "location": b.location(ui),
+        "usergroup": b.usergroup(users),
+        "useragent": d.pick(V.USER_AGENTS),
+        "requestmethod": d.pick(V.HTTP_METHODS),
+        "responsecode": d.pick([400, 403, 404, 429, 500, 502, 503]),
     }
 
 
 def _healthproxy(b: Batch) -> dict[str, list]:
     d = b.d
-    users = b.users()
     apps = d.pick(V.CLOUD_APPS)
     cols = _health_common(b, [a[0] for a in apps])
     cols.update(
-        email=[u.email for u in users],
-        user=[u.name for u in users],
-        ipaddress=[u.ip for u in users],
         url=[f"https://{a[1]}{a[2]}" for a in apps],
         request=[a[2] for a in apps],
         httpmethod=d.pick(V.HTTP_METHODS),
-        useragent=d.pick(V.USER_AGENTS),
-        device=[u.device for u in users],
-        responsecode=b.responsecode(),
         latencyms=d.ints(3, 4000),
+        activity=d.pick(V.PROXY_HEALTH_ACTIVITIES),
     )
     return cols
 
 
 def _healthapi(b: Batch) -> dict[str, list]:
     d = b.d
-    users = b.users()
     apps = d.pick([a for a in V.CLOUD_APPS if a[0] in V.FILE_APPS])
     cols = _health_common(b, [a[0] for a in apps])
     cols.update(
-        email=[u.email for u in users],
-        activity=d.pick(["Poll", "Scan", "Remediate", "Sync"]),
+        activity=d.pick(V.PROXY_HEALTH_ACTIVITIES),
         instancename=[a[3] for a in apps],
         apiendpoint=d.pick(V.API_ENDPOINTS),
-        responsecode=b.responsecode(),
         latencyms=d.ints(20, 9000),
+        url=[f"https://{a[1]}{e}" for a, e in zip(apps, d.pick(V.API_ENDPOINTS), strict=True)],
+        fileid=d.hex(21),
+        filename=b.filename(),
     )
     return cols
 
@@ -434,7 +487,12 @@ def _healthapi(b: Batch) -> dict[str, list]:
 def _healthsystem(b: Batch) -> dict[str, list]:
     d = b.d
     cols = _health_common(b, ["Forcepoint ONE SSE"] * b.n)
-    cols.update(component=d.pick(V.HEALTH_COMPONENTS), region=d.pick(V.HEALTH_REGIONS))
+    cols.update(
+        component=d.pick(V.HEALTH_COMPONENTS),
+        region=d.pick(V.HEALTH_REGIONS),
+        activity=d.pick(V.SYSTEM_HEALTH_ACTIVITIES),
+        url=[f"https://portal.bitglass.com/api/{c}" for c in d.pick(V.HEALTH_COMPONENTS)],
+    )
     return cols
 
 
@@ -496,8 +554,8 @@ def columns(lt: LogType, seed: int, indices, times_ms, origin_ms: int, n_files: 
 
 
 def records(lt: LogType, cv: str, cols: dict[str, list]) -> list[dict]:
-    """Rows with the fields collector version `cv` has, in catalog order."""
-    names = [f.name for f in lt.fields_for_cv(cv)]
+    """Rows with the fields real records of collector version `cv` carry, in catalog order."""
+    names = field_names(lt, cv)
     if not names:  # a cv older than the type: each event comes without any field
         return [{} for _ in range(len(cols["time"]))]
     data = [cols[name] for name in names]
@@ -505,7 +563,8 @@ def records(lt: LogType, cv: str, cols: dict[str, list]) -> list[dict]:
 
 
 def field_names(lt: LogType, cv: str) -> list[str]:
-    return [f.name for f in lt.fields_for_cv(cv)]
+    """What real records of `cv` carry (api-facts.md): not every field the vendor documents."""
+    return [f.name for f in lt.fields_for_cv(cv) if f.real]
 
 
 assert set(GENERATORS) == set(FORCEPOINT_TYPES), "every catalog type needs a generator"

@@ -1,88 +1,133 @@
 -- analytics.events: one row per row of every per-type table, in one shape with OCSF-style names.
 -- Each section maps one log type's columns to those names; a name a section leaves out is NULL.
--- Names: user_name, user_email, src_ip, app_name, action (what the policy / actor did),
--- activity_name (the user's activity), object_name (file, URL, item), severity (Aperture 0-5),
--- bytes_out (uploaded), bytes_in (downloaded). time, event_day, vendor, log_type, event_id and raw
--- come from every table as they are.
+-- Names: event_class, user_name, user_email, src_ip, app_name, action (what the policy / actor
+-- did), activity_name (the user's activity), object_name (file, URL, item), url, domain, category,
+-- http_method, response_code, severity (Aperture 0-5), bytes_out (uploaded), bytes_in (downloaded).
+-- List columns (VARCHAR[]) are joined with ', '. event_time, event_day, vendor, log_type, event_id
+-- and raw come from every table as they are.
+--
+-- The shape every section goes through afterwards (tables.sql events_shape) trims every text value
+-- and makes '', '[]', 'None' and 'null' NULL, takes the user's e-mail from user_name when that is an
+-- address, derives user_key, disposition and (from url) domain. So a section only picks its sources.
+--
+-- event_class: activity (what a user did: access, swgweb, ztna, Aperture activity_monitoring),
+-- dlp (a Forcepoint DLP hit: swgwebdlp, access with a dlppattern, cloudaudit with patterns: the
+-- rows of analytics.incidents), file (cloud API scans and file status: cloudaudit without a
+-- pattern, cloudsummary), incident (Aperture incident, policy_violation, remediation), admin
+-- (Forcepoint admin, Aperture admin_audit), health (healthproxy, healthapi, healthsystem
+-- telemetry), other (log types the catalog does not know).
 
 -- name: forcepoint.access
-"user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name, action,
-activity AS activity_name,
-coalesce(nullif(filename, ''), nullif(emailsubject, ''), nullif(url, '')) AS object_name
+CASE WHEN coalesce(trim(dlppattern), '') IN ('', '[]', '{}', 'null', 'None', 'NULL') THEN 'activity'
+     ELSE 'dlp' END AS event_class,
+"user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name,
+array_to_string("action", ', ') AS action, array_to_string(activity, ', ') AS activity_name,
+coalesce(filename, emailsubject, url, pagetitle) AS object_name, url, httpmethod AS http_method,
+responsecode AS response_code
 
 -- name: forcepoint.admin
-"user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name, action,
-activity AS activity_name, nullif(request, '') AS object_name
+'admin' AS event_class, "user" AS user_name, email AS user_email, ipaddress AS src_ip,
+application AS app_name, "action", activity AS activity_name, coalesce(url, request, filename) AS object_name,
+url
 
 -- name: forcepoint.cloudaudit
-coalesce(nullif("user", ''), actor) AS user_name, email AS user_email, actoripaddress AS src_ip,
-application AS app_name, action, activity AS activity_name, filename AS object_name
+CASE WHEN coalesce(trim(patterns), '') IN ('', '[]', '{}', 'null', 'None', 'NULL') THEN 'file'
+     ELSE 'dlp' END AS event_class,
+coalesce("user", actor) AS user_name,
+coalesce(email, CASE WHEN actor LIKE '%_@_%' THEN actor END, owner) AS user_email,
+actoripaddress AS src_ip, application AS app_name, "action", activity AS activity_name,
+coalesce(filename, filelink) AS object_name, filelink AS url
 
 -- name: forcepoint.cloudsummary
-"user" AS user_name, coalesce(nullif(email, ''), owner) AS user_email, application AS app_name, action,
-filename AS object_name
+'file' AS event_class, "user" AS user_name, coalesce(email, owner) AS user_email, application AS app_name,
+"action", coalesce(filename, filelink) AS object_name, filelink AS url
 
 -- name: forcepoint.swgweb
-"user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name, action,
-requestmethod AS activity_name, url AS object_name, uploadedbytes AS bytes_out, size AS bytes_in
+-- No user field in real records: the person is firstname + lastname (and email).
+'activity' AS event_class, coalesce("user", concat_ws(' ', firstname, lastname)) AS user_name,
+email AS user_email, ipaddress AS src_ip, application AS app_name, "action", requestmethod AS activity_name,
+coalesce(url, requestdomain || uri, requestdomain) AS object_name, url, requestdomain AS domain,
+coalesce(nullif(array_to_string(webcategories, ', '), ''), nullif(array_to_string(bgcategories, ', '), ''))
+AS category,
+requestmethod AS http_method, responsecode AS response_code, uploadedbytes AS bytes_out, size AS bytes_in
 
 -- name: forcepoint.swgwebdlp
-"user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name, action,
-activity AS activity_name, coalesce(nullif(filename, ''), url) AS object_name,
-uploadedbytes AS bytes_out, size AS bytes_in
+'dlp' AS event_class, coalesce("user", concat_ws(' ', firstname, lastname)) AS user_name,
+email AS user_email, ipaddress AS src_ip, application AS app_name, "action",
+array_to_string(activity, ', ') AS activity_name,
+coalesce(filename[1], url, requestdomain || uri, requestdomain) AS object_name, url, requestdomain AS domain,
+coalesce(nullif(array_to_string(webcategories, ', '), ''), nullif(array_to_string(bgcategories, ', '), ''))
+AS category,
+requestmethod AS http_method, uploadedbytes AS bytes_out, size AS bytes_in
 
 -- name: forcepoint.healthproxy
-"user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name, action,
-httpmethod AS activity_name, url AS object_name
+'health' AS event_class, "user" AS user_name, email AS user_email, ipaddress AS src_ip,
+application AS app_name, "action", array_to_string(activity, ', ') AS activity_name, url AS object_name, url,
+coalesce(requestmethod, httpmethod) AS http_method, responsecode AS response_code
 
 -- name: forcepoint.healthapi
-email AS user_email, application AS app_name, action, activity AS activity_name, apiendpoint AS object_name
+'health' AS event_class, "user" AS user_name, email AS user_email, application AS app_name, "action",
+array_to_string(activity, ', ') AS activity_name, coalesce(url, filename, apiendpoint) AS object_name, url,
+responsecode AS response_code
 
 -- name: forcepoint.healthsystem
-application AS app_name, action, component AS object_name
+'health' AS event_class, "user" AS user_name, email AS user_email, ipaddress AS src_ip,
+application AS app_name, "action", array_to_string(activity, ', ') AS activity_name,
+coalesce(url, component) AS object_name, url, requestmethod AS http_method, responsecode AS response_code
 
 -- name: forcepoint.ztna
-"user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name, action,
-activity AS activity_name, uploadedbytes AS bytes_out, size AS bytes_in
+'activity' AS event_class, "user" AS user_name, email AS user_email, ipaddress AS src_ip,
+application AS app_name, "action", activity AS activity_name, uploadedbytes AS bytes_out, size AS bytes_in
 
 -- name: aperture.activity_monitoring
--- Aperture's action is what the user did: it is both the action and the activity.
-"user" AS user_name, source_ip AS src_ip, cloud_app_instance AS app_name, action, action AS activity_name,
-item_name AS object_name
+-- Aperture's action is what the user did: it is both the action and the activity. user is often
+-- an e-mail address (then it is user_email too).
+'activity' AS event_class, "user" AS user_name, source_ip AS src_ip, cloud_app_instance AS app_name, "action",
+"action" AS activity_name, coalesce(item_name, target_name) AS object_name, severity
 
 -- name: aperture.incident
-item_owner AS user_name, item_owner_email AS user_email, cloud_app_instance AS app_name,
-item_name AS object_name, severity
+'incident' AS event_class, item_owner AS user_name, item_owner_email AS user_email,
+cloud_app_instance AS app_name, item_name AS object_name, item_cloud_url AS url, severity
 
 -- name: aperture.remediation
-item_owner AS user_name, item_owner_email AS user_email, cloud_app_instance AS app_name,
-action_taken AS action, item_name AS object_name
+'incident' AS event_class, item_owner AS user_name, item_owner_email AS user_email,
+cloud_app_instance AS app_name, action_taken AS action, item_name AS object_name
 
 -- name: aperture.policy_violation
-item_owner AS user_name, item_owner_email AS user_email, cloud_app_instance AS app_name,
-action_taken AS action, item_name AS object_name, severity
+'incident' AS event_class, item_owner AS user_name, item_owner_email AS user_email,
+cloud_app_instance AS app_name, action_taken AS action, item_name AS object_name, severity
 
 -- name: aperture.admin_audit
-admin_id AS user_name, CASE WHEN admin_id LIKE '%@%' THEN admin_id END AS user_email, ip AS src_ip,
-action, event_type AS activity_name, item_name AS object_name
+'admin' AS event_class, admin_id AS user_name, ip AS src_ip, "action", event_type AS activity_name,
+item_name AS object_name
 
 -- name: aperture.*
 -- A log type the catalog does not know: the usual Aperture fields, read from raw.
-coalesce(try(json_extract_string(raw, '/user')), try(json_extract_string(raw, '/item_owner')),
+'other' AS event_class,
+coalesce(nullif(try(json_extract_string(raw, '/user')), ''), nullif(try(json_extract_string(raw, '/item_owner')), ''),
          try(json_extract_string(raw, '/admin_id'))) AS user_name,
 try(json_extract_string(raw, '/item_owner_email')) AS user_email,
-coalesce(try(json_extract_string(raw, '/source_ip')), try(json_extract_string(raw, '/ip'))) AS src_ip,
+coalesce(nullif(try(json_extract_string(raw, '/source_ip')), ''), try(json_extract_string(raw, '/ip'))) AS src_ip,
 try(json_extract_string(raw, '/cloud_app_instance')) AS app_name,
-coalesce(try(json_extract_string(raw, '/action')), try(json_extract_string(raw, '/action_taken'))) AS action,
+coalesce(nullif(try(json_extract_string(raw, '/action')), ''), try(json_extract_string(raw, '/action_taken')))
+AS action,
 try(json_extract_string(raw, '/item_name')) AS object_name,
 try(CAST(json_extract_string(raw, '/severity') AS DOUBLE)) AS severity
 
 -- name: forcepoint.*
 -- A log type the catalog does not know: the usual Forcepoint fields, read from raw.
-try(json_extract_string(raw, '/user')) AS user_name,
-try(json_extract_string(raw, '/email')) AS user_email,
-try(json_extract_string(raw, '/ipaddress')) AS src_ip,
+'other' AS event_class,
+coalesce(nullif(try(json_extract_string(raw, '/user')), ''), nullif(try(json_extract_string(raw, '/actor')), ''),
+         nullif(concat_ws(' ', try(json_extract_string(raw, '/firstname')),
+                          try(json_extract_string(raw, '/lastname'))), '')) AS user_name,
+coalesce(nullif(try(json_extract_string(raw, '/email')), ''), try(json_extract_string(raw, '/owner'))) AS user_email,
+coalesce(nullif(try(json_extract_string(raw, '/ipaddress')), ''), try(json_extract_string(raw, '/actoripaddress')))
+AS src_ip,
 try(json_extract_string(raw, '/application')) AS app_name,
 try(json_extract_string(raw, '/action')) AS action,
 try(json_extract_string(raw, '/activity')) AS activity_name,
-coalesce(try(json_extract_string(raw, '/filename')), try(json_extract_string(raw, '/url'))) AS object_name
+coalesce(nullif(try(json_extract_string(raw, '/filename')), ''), try(json_extract_string(raw, '/url'))) AS object_name,
+try(json_extract_string(raw, '/url')) AS url,
+try(json_extract_string(raw, '/requestdomain')) AS domain,
+coalesce(nullif(try(json_extract_string(raw, '/requestmethod')), ''), try(json_extract_string(raw, '/httpmethod')))
+AS http_method

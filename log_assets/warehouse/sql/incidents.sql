@@ -1,9 +1,18 @@
--- analytics.incidents: one row per incident, from both vendors.
+-- analytics.incidents: one row per incident, from both vendors. Text values are trimmed and an
+-- empty one ('', '[]', 'None', ...) is NULL (has_text); user_email falls back to user_name when that
+-- is an e-mail address and user_key is derived as in analytics.events (sections aperture_shape,
+-- forcepoint_shape).
 
 -- name: aperture
 -- One row per Aperture incident_id (restricted by @{key_filter}): the latest incident record, the
 -- policy violations and the first remediation. An id seen only in violations or remediations is
 -- an incident too.
+-- first_seen is the earliest incident or violation record: a remediation can be the first record of
+-- an incident to arrive (its incident record expired from the queue, or came later), and that does
+-- not make the incident older. Only for an id seen in remediations alone is it the first remediation
+-- (then time_to_remediate is unknown: NULL). time_to_remediate is never negative: a first
+-- remediation before first_seen means the incident's start is unknown, so it is NULL.
+-- policy_names: every distinct policy rule name the incident's records arrived with, sorted.
 WITH
 incident AS (
     SELECT * FROM aperture.incident WHERE incident_id IS NOT NULL AND @{key_filter}
@@ -29,71 +38,144 @@ first_remediation AS (
     SELECT * FROM remediation
     QUALIFY row_number() OVER (PARTITION BY incident_id ORDER BY event_time, ingested_at, event_id) = 1
 ),
+records AS (
+    SELECT incident_id, event_time, policy_rule_name, true AS detection FROM incident
+    UNION ALL SELECT incident_id, event_time, policy_rule_name, true FROM violation
+    UNION ALL SELECT incident_id, event_time, policy_rule_name, false FROM remediation
+),
 seen AS (
-    SELECT incident_id, min(event_time) AS first_seen, max(event_time) AS last_seen
-    FROM (
-        SELECT incident_id, event_time FROM incident
-        UNION ALL SELECT incident_id, event_time FROM violation
-        UNION ALL SELECT incident_id, event_time FROM remediation
-    )
+    SELECT incident_id,
+           min(event_time) FILTER (WHERE detection) AS first_detected,
+           min(event_time) AS first_record,
+           max(event_time) AS last_seen,
+           list_sort(list_distinct(list(trim(policy_rule_name)) FILTER (WHERE has_text(policy_rule_name))))
+               AS policy_names
+    FROM records
     GROUP BY incident_id
+),
+joined AS (
+    SELECT
+        'aperture' AS vendor,
+        CASE WHEN l.incident_id IS NOT NULL THEN 'incident'
+             WHEN v.incident_id IS NOT NULL THEN 'policy_violation'
+             ELSE 'remediation' END AS log_type,
+        s.incident_id,
+        utc_day(coalesce(s.first_detected, s.first_record)) AS event_day,
+        coalesce(s.first_detected, s.first_record) AS first_seen,
+        s.last_seen,
+        l.datetime_edited AS last_edited,
+        coalesce(l.severity, c.severity) AS severity,
+        CASE WHEN r.incident_id IS NOT NULL THEN 'remediated' ELSE 'open' END AS status,
+        coalesce(CASE WHEN has_text(l.item_owner) THEN trim(l.item_owner) END,
+                 CASE WHEN has_text(v.item_owner) THEN trim(v.item_owner) END,
+                 CASE WHEN has_text(r.item_owner) THEN trim(r.item_owner) END) AS user_name,
+        coalesce(CASE WHEN has_text(l.item_owner_email) THEN trim(l.item_owner_email) END,
+                 CASE WHEN has_text(v.item_owner_email) THEN trim(v.item_owner_email) END,
+                 CASE WHEN has_text(r.item_owner_email) THEN trim(r.item_owner_email) END) AS user_email,
+        coalesce(CASE WHEN has_text(l.cloud_app_instance) THEN trim(l.cloud_app_instance) END,
+                 CASE WHEN has_text(v.cloud_app_instance) THEN trim(v.cloud_app_instance) END,
+                 CASE WHEN has_text(r.cloud_app_instance) THEN trim(r.cloud_app_instance) END) AS app_name,
+        coalesce(CASE WHEN has_text(l.item_name) THEN trim(l.item_name) END,
+                 CASE WHEN has_text(v.item_name) THEN trim(v.item_name) END,
+                 CASE WHEN has_text(r.item_name) THEN trim(r.item_name) END) AS object_name,
+        CAST(NULL AS VARCHAR) AS domain,
+        CASE WHEN len(s.policy_names) > 0 THEN s.policy_names END AS policy_names,
+        CASE WHEN has_text(v.action_taken) THEN trim(v.action_taken) END AS action,
+        CASE WHEN has_text(l.exposure) THEN lower(trim(l.exposure)) END AS exposure,  -- the API mixes case
+        coalesce(c.violations, 0) AS violations,
+        CASE WHEN has_text(r.action_taken) THEN trim(r.action_taken) END AS remediation_action,
+        CASE WHEN has_text(r.action_taken_by) THEN trim(r.action_taken_by) END AS remediated_by,
+        r.event_time AS remediated_at,
+        CASE WHEN r.event_time >= s.first_detected THEN r.event_time - s.first_detected END AS time_to_remediate,
+        coalesce(l.event_id, v.event_id, r.event_id) AS event_id
+    FROM seen s
+    LEFT JOIN latest l ON l.incident_id = s.incident_id
+    LEFT JOIN last_violation v ON v.incident_id = s.incident_id
+    LEFT JOIN violation_counts c ON c.incident_id = s.incident_id
+    LEFT JOIN first_remediation r ON r.incident_id = s.incident_id
 )
-SELECT
-    'aperture' AS vendor,
-    CASE WHEN l.incident_id IS NOT NULL THEN 'incident'
-         WHEN v.incident_id IS NOT NULL THEN 'policy_violation'
-         ELSE 'remediation' END AS log_type,
-    s.incident_id,
-    utc_day(s.first_seen) AS event_day,
-    s.first_seen,
-    s.last_seen,
-    try_cast(trim(l.datetime_edited) AS TIMESTAMPTZ) AS last_edited,
-    coalesce(l.severity, c.severity) AS severity,
-    CASE WHEN r.incident_id IS NOT NULL THEN 'remediated' ELSE 'open' END AS status,
-    coalesce(l.item_owner, v.item_owner, r.item_owner) AS user_name,
-    coalesce(l.item_owner_email, v.item_owner_email, r.item_owner_email) AS user_email,
-    coalesce(l.cloud_app_instance, v.cloud_app_instance, r.cloud_app_instance) AS app_name,
-    coalesce(l.item_name, v.item_name, r.item_name) AS object_name,
-    coalesce(l.policy_rule_name, v.policy_rule_name, r.policy_rule_name) AS policy,
-    v.action_taken AS action,
-    lower(trim(l.exposure)) AS exposure,  -- the API mixes case (PUBLIC, public, Public)
-    coalesce(c.violations, 0) AS violations,
-    r.action_taken AS remediation_action,
-    r.action_taken_by AS remediated_by,
-    r.event_time AS remediated_at,
-    r.event_time - s.first_seen AS time_to_remediate,
-    coalesce(l.event_id, v.event_id, r.event_id) AS event_id
-FROM seen s
-LEFT JOIN latest l ON l.incident_id = s.incident_id
-LEFT JOIN last_violation v ON v.incident_id = s.incident_id
-LEFT JOIN violation_counts c ON c.incident_id = s.incident_id
-LEFT JOIN first_remediation r ON r.incident_id = s.incident_id
+@{shape}
+FROM joined
 
 -- name: forcepoint
 -- Forcepoint DLP hits on the days matching @{day_filter}, one incident per event: every swgwebdlp
--- record, and access / cloudaudit records that matched a DLP pattern.
-SELECT 'forcepoint' AS vendor, log_type, event_id AS incident_id, event_day,
-       event_time AS first_seen, event_time AS last_seen, 'detected' AS status,
-       "user" AS user_name, email AS user_email, application AS app_name,
-       coalesce(nullif(filename, ''), nullif(url, '')) AS object_name,
-       dlppattern AS policy, coalesce(nullif(dlpaction, ''), action) AS action, event_id
-FROM forcepoint.swgwebdlp
-WHERE @{day_filter}
-UNION ALL BY NAME
-SELECT 'forcepoint' AS vendor, log_type, event_id AS incident_id, event_day,
-       event_time AS first_seen, event_time AS last_seen, 'detected' AS status,
-       "user" AS user_name, email AS user_email, application AS app_name,
-       coalesce(nullif(filename, ''), nullif(emailsubject, ''), nullif(url, '')) AS object_name,
-       dlppattern AS policy, action, event_id
-FROM forcepoint.access
-WHERE has_text(dlppattern) AND @{day_filter}
-UNION ALL BY NAME
-SELECT 'forcepoint' AS vendor, log_type, event_id AS incident_id, event_day,
-       event_time AS first_seen, event_time AS last_seen, 'detected' AS status,
-       coalesce(nullif("user", ''), actor) AS user_name, email AS user_email, application AS app_name,
-       filename AS object_name, patterns AS policy, action, event_id
-FROM forcepoint.cloudaudit
-WHERE has_text(patterns) AND @{day_filter}
+-- record, and access / cloudaudit records that matched a DLP pattern. policy_names holds the
+-- pattern(s): swgwebdlp's dlppattern list; access's dlppattern and cloudaudit's patterns (text) as one
+-- element. object_name is the file (swgwebdlp: the first of its filename list), else the URL.
+-- severity is NULL: Forcepoint records carry none and the vendor documents no mapping.
+-- domain: requestdomain, else the host of the URL.
+WITH hits AS (
+    SELECT 'forcepoint' AS vendor, log_type, event_id AS incident_id, event_day,
+           event_time AS first_seen, event_time AS last_seen, 'detected' AS status,
+           CAST(NULL AS DOUBLE) AS severity,
+           coalesce(CASE WHEN has_text("user") THEN trim("user") END,
+                    nullif(trim(concat_ws(' ', trim(firstname), trim(lastname))), '')) AS user_name,
+           CASE WHEN has_text(email) THEN trim(email) END AS user_email,
+           CASE WHEN has_text(application) THEN trim(application) END AS app_name,
+           coalesce(CASE WHEN has_text(filename[1]) THEN trim(filename[1]) END,
+                    CASE WHEN has_text(url) THEN trim(url) END,
+                    CASE WHEN has_text(requestdomain) THEN trim(requestdomain) || coalesce(trim(uri), '') END)
+               AS object_name,
+           CASE WHEN has_text(requestdomain) THEN trim(requestdomain) END AS domain, url,
+           CASE WHEN len(dlppattern) > 0 THEN dlppattern END AS policy_names,
+           coalesce(CASE WHEN has_text(dlpaction) THEN trim(dlpaction) END,
+                    CASE WHEN has_text("action") THEN trim("action") END) AS action,
+           event_id
+    FROM forcepoint.swgwebdlp
+    WHERE @{day_filter}
+    UNION ALL BY NAME
+    SELECT 'forcepoint' AS vendor, log_type, event_id AS incident_id, event_day,
+           event_time AS first_seen, event_time AS last_seen, 'detected' AS status,
+           CAST(NULL AS DOUBLE) AS severity,
+           CASE WHEN has_text("user") THEN trim("user") END AS user_name,
+           CASE WHEN has_text(email) THEN trim(email) END AS user_email,
+           CASE WHEN has_text(application) THEN trim(application) END AS app_name,
+           coalesce(CASE WHEN has_text(filename) THEN trim(filename) END,
+                    CASE WHEN has_text(emailsubject) THEN trim(emailsubject) END,
+                    CASE WHEN has_text(url) THEN trim(url) END) AS object_name,
+           CAST(NULL AS VARCHAR) AS domain, url,
+           [trim(dlppattern)] AS policy_names,
+           nullif(trim(array_to_string("action", ', ')), '') AS action,
+           event_id
+    FROM forcepoint.access
+    WHERE has_text(dlppattern) AND @{day_filter}
+    UNION ALL BY NAME
+    SELECT 'forcepoint' AS vendor, log_type, event_id AS incident_id, event_day,
+           event_time AS first_seen, event_time AS last_seen, 'detected' AS status,
+           CAST(NULL AS DOUBLE) AS severity,
+           coalesce(CASE WHEN has_text("user") THEN trim("user") END,
+                    CASE WHEN has_text(actor) THEN trim(actor) END) AS user_name,
+           coalesce(CASE WHEN has_text(email) THEN trim(email) END,
+                    CASE WHEN has_text(actor) AND actor LIKE '%_@_%' THEN trim(actor) END,
+                    CASE WHEN has_text(owner) THEN trim(owner) END) AS user_email,
+           CASE WHEN has_text(application) THEN trim(application) END AS app_name,
+           coalesce(CASE WHEN has_text(filename) THEN trim(filename) END,
+                    CASE WHEN has_text(filelink) THEN trim(filelink) END) AS object_name,
+           CAST(NULL AS VARCHAR) AS domain, filelink AS url,
+           [trim(patterns)] AS policy_names,
+           CASE WHEN has_text("action") THEN trim("action") END AS action,
+           event_id
+    FROM forcepoint.cloudaudit
+    WHERE has_text(patterns) AND @{day_filter}
+)
+@{shape}
+FROM (
+    SELECT * EXCLUDE (url) REPLACE (
+        lower(coalesce(
+            domain,
+            nullif(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), ''),
+            nullif(regexp_extract(url, '^([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?:[:/?#]|$)', 1), '')
+        )) AS domain
+    )
+    FROM hits
+)
+
+-- name: shape
+-- The same for both vendors: user_email from user_name when that is an e-mail address; user_key
+-- as in analytics.events (lower-cased e-mail, else lower-cased name); policy as text.
+SELECT * REPLACE (coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END) AS user_email),
+       lower(coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END, user_name)) AS user_key,
+       nullif(array_to_string(policy_names, ', '), '') AS policy
 
 -- name: aperture_rows
 vendor = 'aperture' AND @{key_filter}
@@ -102,6 +184,10 @@ vendor = 'aperture' AND @{key_filter}
 vendor = 'forcepoint' AND @{day_filter}
 
 -- name: all
+SELECT * FROM (
 @{aperture}
+)
 UNION ALL BY NAME
+SELECT * FROM (
 @{forcepoint}
+)

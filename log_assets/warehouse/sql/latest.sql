@@ -11,7 +11,7 @@ event_time DESC, ingested_at DESC, event_id DESC
 
 -- name: incident_order
 -- An incident as last edited.
-event_time DESC, try_cast(trim(datetime_edited) AS TIMESTAMPTZ) DESC NULLS LAST, ingested_at DESC, event_id DESC
+event_time DESC, datetime_edited DESC NULLS LAST, ingested_at DESC, event_id DESC
 
 -- name: candidates
 -- Incremental: the rows of affected keys on the rewritten days. Rows on other days never beat a

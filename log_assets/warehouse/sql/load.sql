@@ -145,3 +145,7 @@ ORDER BY l.event_day;
 
 -- name: moved_count
 SELECT count(*) FROM _losers WHERE NOT incoming;
+
+-- name: forget_table
+-- A table dropped to be loaded again: every lake day of it counts as not loaded.
+DELETE FROM _warehouse.loads WHERE table_name = $table_name;

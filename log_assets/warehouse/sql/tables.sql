@@ -15,23 +15,26 @@ CREATE TABLE @{table} (
     log_type VARCHAR NOT NULL,          -- the type whose records define the incident
     incident_id VARCHAR NOT NULL,       -- Aperture incident_id; a Forcepoint DLP hit's event_id
     event_day DATE NOT NULL,            -- UTC day of first_seen
-    first_seen TIMESTAMPTZ NOT NULL,
+    first_seen TIMESTAMPTZ NOT NULL,    -- earliest incident / violation record (remediation only if nothing else)
     last_seen TIMESTAMPTZ NOT NULL,
     last_edited TIMESTAMPTZ,            -- Aperture datetime_edited of the latest incident record
-    severity DOUBLE,
+    severity DOUBLE,                    -- Aperture 0-5; NULL for Forcepoint (no severity in its records)
     status VARCHAR NOT NULL,            -- open | remediated (Aperture), detected (Forcepoint)
     user_name VARCHAR,
     user_email VARCHAR,
+    user_key VARCHAR,                   -- as analytics.events.user_key
     app_name VARCHAR,
-    object_name VARCHAR,
-    policy VARCHAR,                     -- Aperture policy rule; Forcepoint matched DLP pattern
+    object_name VARCHAR,                -- the item, file or URL at risk
+    domain VARCHAR,                     -- Forcepoint: the destination domain
+    policy VARCHAR,                     -- policy_names joined with ', '
+    policy_names VARCHAR[],             -- Aperture policy rules; Forcepoint matched DLP patterns
     action VARCHAR,                     -- action taken on the violation / by the DLP policy
     exposure VARCHAR,
     violations BIGINT,
     remediation_action VARCHAR,
     remediated_by VARCHAR,
     remediated_at TIMESTAMPTZ,
-    time_to_remediate INTERVAL,         -- remediated_at - first_seen
+    time_to_remediate INTERVAL,         -- remediated_at - first_seen; NULL when unknown, never negative
     event_id VARCHAR NOT NULL           -- the record the row's attributes come from
 );
 
@@ -39,8 +42,9 @@ CREATE TABLE @{table} (
 CREATE TABLE @{table} (
     event_day DATE NOT NULL,            -- UTC day
     vendor VARCHAR NOT NULL,
-    user_name VARCHAR,
-    user_email VARCHAR,
+    user_key VARCHAR,                   -- as analytics.events.user_key
+    user_name VARCHAR,                  -- the smallest user_name of the group's events
+    user_email VARCHAR,                 -- the smallest user_email of the group's events
     app_name VARCHAR,
     action VARCHAR,
     events BIGINT NOT NULL,
@@ -91,15 +95,55 @@ CREATE OR REPLACE VIEW @{table} AS
 
 -- name: events_source
 -- One per-type table in the events shape, with only the columns its mapping provides.
-SELECT event_time AS "time", event_day, vendor, log_type, event_id, raw,
+SELECT event_time, event_day, vendor, log_type, event_id, raw,
 @{mapping}
 FROM @{table}
 
 -- name: events_branch
+SELECT @{shape}
+FROM (
 SELECT @{columns}
 FROM (
 @{source}
 )
+)
 
 -- name: events_column
 CAST(@{value} AS @{type}) AS @{name}
+
+-- name: events_text_column
+-- A text column: trimmed, and NULL for an empty value ('', '[]', 'None', 'null').
+CASE WHEN trim(CAST(@{value} AS VARCHAR)) IN ('', '[]', '{}', 'None', 'null', 'NULL') THEN NULL
+     ELSE trim(CAST(@{value} AS VARCHAR)) END AS @{name}
+
+-- name: events_shape
+-- The same for every log type, after its mapping (sql/events.sql):
+-- user_email: the mapped address, else user_name when that is an e-mail address (contains '@').
+-- user_key: lower-cased user_email, else lower-cased user_name: one person is one key across vendors.
+-- disposition, from the action's words (a comma list is read whole): blocked if any says block /
+--   deny / reject / drop / quarantine; else alerted if any says alert / notify / warn / coach /
+--   challenge; else allowed if any says allow / permit / pass / accept; else other; NULL without
+--   an action. So "Alert, Blocked, DLP, Notify" is blocked.
+-- domain: the mapped domain (requestdomain), else the host of url; lower case.
+event_time, event_day, vendor, log_type, event_class,
+user_name,
+coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END) AS user_email,
+lower(coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END, user_name)) AS user_key,
+src_ip, app_name, "action", activity_name,
+CASE WHEN "action" IS NULL THEN NULL
+     WHEN regexp_matches(lower("action"),
+          '\b(block|blocked|blocking|deny|denied|reject|rejected|drop|dropped|quarantine|quarantined)\b')
+          THEN 'blocked'
+     WHEN regexp_matches(lower("action"),
+          '\b(alert|alerted|notify|notified|notifyadmin|notifyowner|notification|warn|warned|coach|coached|challenge|challenged)\b')
+          THEN 'alerted'
+     WHEN regexp_matches(lower("action"), '\b(allow|allowed|permit|permitted|pass|passed|accept|accepted)\b')
+          THEN 'allowed'
+     ELSE 'other' END AS disposition,
+object_name, url,
+lower(coalesce(
+    domain,
+    nullif(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), ''),
+    nullif(regexp_extract(url, '^([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?:[:/?#]|$)', 1), '')
+)) AS domain,
+category, upper(http_method) AS http_method, response_code, severity, bytes_out, bytes_in, event_id, raw

@@ -1,0 +1,87 @@
+"""File modes: under umask 000 the real writers (the Forcepoint walk, the Aperture landing, the
+warehouse build and publish) leave nothing world-writable; the lake and the warehouse are owner and
+group only by default (LOG_ASSETS_FILE_MODE=group), owner-only with `private`, world-readable with
+`public`; state, spool and quarantine stay owner-only whatever the setting."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from log_assets import warehouse
+from log_assets.aperture.land import land_day
+from log_assets.aperture.spool import Spool, sort_bodies
+from log_assets.paths import Home
+from log_assets.simulator import SimConfig, Simulator
+from tests.forcepoint.conftest import FP_ENV, day_str, materialize
+
+pytestmark = pytest.mark.e2e
+
+# setting -> the most a shared folder / file may allow (exactly these for what our code writes)
+LIMITS = {"group": (0o750, 0o640), "private": (0o700, 0o600), "public": (0o755, 0o644)}
+
+
+def build_home(home: Path, monkeypatch) -> None:
+    """A home filled by the real writers, under umask 000."""
+    cfg = SimConfig(seed=3, days=2, forcepoint_events_per_day=40, page_size=15, quota=100_000)
+    with Simulator(cfg, port=0) as sim:
+        for k in FP_ENV:
+            monkeypatch.delenv(k, raising=False)
+        for k, v in sim.env().items():
+            monkeypatch.setenv(k, v)
+        old = os.umask(0)
+        try:
+            assert materialize("access", day_str(-1), day_str(0), home).success
+            spool = Spool(Home(home)).ensure()
+            day = day_str(-1)
+            for i in range(2):  # two bodies landed one after the other, then compacted (a day rewrite)
+                event = {"log_type": "incident", "timestamp": f"{day}T10:00:0{i}Z", "incident_id": f"i{i}"}
+                spool.write_body(json.dumps({"events": [event]}).encode(), spool.new_body_name(0, i))
+                sort_bodies(spool)
+                land_day(spool, "incident", day, compact_at=1)
+            warehouse.sync(home)
+            warehouse.rebuild(home)
+        finally:
+            os.umask(old)
+
+
+def modes(root: Path) -> dict[Path, int]:
+    return {p: stat.S_IMODE(p.lstat().st_mode) for p in [root, *root.rglob("*")] if not p.is_symlink()}
+
+
+@pytest.mark.parametrize("setting", [None, "private", "public"])
+def test_nothing_world_writable_and_the_lake_and_warehouse_follow_the_setting(tmp_path, monkeypatch, setting):
+    if setting is None:
+        monkeypatch.delenv("LOG_ASSETS_FILE_MODE", raising=False)
+    else:
+        monkeypatch.setenv("LOG_ASSETS_FILE_MODE", setting)
+    home = tmp_path / "home"
+    build_home(home, monkeypatch)
+    dirs, files = LIMITS[setting or "group"]
+
+    everything = modes(home)
+    lake_files = [
+        p for p in everything if p.suffix == ".parquet" and "lake" in p.parts and ".staging" not in p.parts
+    ]
+    exports = [p for p in everything if p.suffix == ".parquet" and "export" in p.parts]
+    assert lake_files and exports and (home / "warehouse.duckdb") in everything, "nothing to check"
+    assert {p.parts[p.parts.index("lake") + 1] for p in lake_files} == {"forcepoint", "aperture"}
+
+    writable = [f"{oct(m)} {p}" for p, m in everything.items() if m & 0o002]
+    assert not writable, "world-writable under umask 000:\n" + "\n".join(writable[:20])
+
+    for part in ("lake", ".warehouse", "warehouse.duckdb"):
+        for p, m in modes(home / part).items():
+            limit = dirs if p.is_dir() else files
+            assert m & ~limit == 0, f"{oct(m)} {p}: more than {oct(limit)} ({setting or 'default'})"
+    for p in [home / "lake", *lake_files, *[f.parent for f in lake_files], *exports, home / "warehouse.duckdb"]:
+        assert everything[p] == (dirs if p.is_dir() else files), f"{oct(everything[p])} {p}"
+
+    for part in ("state", "spool", "quarantine"):
+        loose = [f"{oct(m)} {p}" for p, m in modes(home / part).items() if m & 0o077]
+        assert not loose, f"{part}/ is not owner-only:\n" + "\n".join(loose[:20])
+    assert everything[home / "state"] == 0o700

@@ -4,6 +4,11 @@ Each reader thread owns one HTTP session and loops: read one batch -> write it t
 -> only then read again. A reader never abandons a read in flight: stopping (budget spent, queue
 empty, another reader's fatal error, or an interrupt of the run) only prevents the next read, since
 a batch the server has popped exists nowhere else.
+
+The budget holds with reads in flight: every request a reader makes (token, read, their retries)
+has a hard deadline one read timeout after the budget, where the client cuts it off (keeping the
+bytes of a popped batch that did arrive, in quarantine). So a drain ends within budget + one read
+timeout, and the readers are joined with that bound.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from datetime import UTC, datetime
 
 import requests
 
-from log_assets.aperture.client import ApertureClient, ApertureError, AuthError, TruncatedBody
+from log_assets.aperture.client import ApertureClient, ApertureError, AuthError, RetryLater, TruncatedBody
 from log_assets.aperture.spool import SortReport, Spool, is_empty_body, sort_bodies
 
 DEFAULT_BUDGET_SECONDS = 45.0
@@ -24,6 +29,8 @@ DEFAULT_BUDGET_SECONDS = 45.0
 DEFAULT_READERS = 1
 MAX_CONSECUTIVE_ERRORS = 3
 WRITE_ATTEMPTS = 3
+# After the hard deadline, time for a reader whose read was cut off to write what it got.
+JOIN_GRACE_SECONDS = 5.0
 
 
 class DrainError(ApertureError):
@@ -43,6 +50,7 @@ class DrainReport:
     read_errors: int = 0
     bodies_recovered: int = 0  # temp bodies of a writer that died before its rename
     stop_reason: str = ""  # "empty" | "budget" | "errors" | "fatal" | "interrupted"
+    readers_abandoned: int = 0  # still busy when the drain ended (never expected: requests have deadlines)
     errors: list[str] = field(default_factory=list)
     tokens_issued: int = 0
     elapsed_seconds: float = 0.0
@@ -61,8 +69,9 @@ class DrainReport:
 
 
 class _Shared:
-    def __init__(self, deadline: float) -> None:
-        self.deadline = deadline
+    def __init__(self, deadline: float, hard_deadline: float) -> None:
+        self.deadline = deadline  # no read starts after this
+        self.hard_deadline = hard_deadline  # no request runs past this
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.reader_outcomes: list[str] = []
@@ -89,30 +98,37 @@ def drain(
     report = DrainReport(readers=readers, budget_seconds=budget_seconds)
     spool.ensure()
     report.bodies_recovered = spool.recover_temp_bodies()
-    shared = _Shared(started + budget_seconds)
+    shared = _Shared(started + budget_seconds, started + budget_seconds + client.read_timeout)
+    join_until = shared.hard_deadline + JOIN_GRACE_SECONDS
     interrupted: BaseException | None = None
+    threads: list[threading.Thread] = []
     try:
         # One token up front: bad credentials fail here, before any reader pops anything.
-        client.token()
+        client.token(deadline=shared.hard_deadline)
         threads = [
             threading.Thread(
                 target=_reader,
                 args=(i, client, spool, shared, report, max_consecutive_errors, log),
                 name=f"aperture-reader-{i}",
+                daemon=True,
             )
             for i in range(readers)
         ]
         for t in threads:
             t.start()
         try:
-            for t in threads:
-                t.join()
+            _join(threads, join_until)
         except BaseException as e:  # run interrupted: let reads in flight land in the spool first
             interrupted = e
             shared.stop.set()
-            for t in threads:
-                t.join()
+            _join(threads, join_until)
     finally:
+        busy = [t.name for t in threads if t.is_alive()]
+        if busy:
+            report.readers_abandoned = len(busy)
+            report.errors.append(f"readers still busy past the hard deadline, not waited for: {busy}")
+            if log:
+                log.error(f"aperture drain: {busy} still busy past the hard deadline; not waited for")
         report.sort = sort_bodies(spool)
         report.tokens_issued = client.tokens_issued
         report.elapsed_seconds = round(time.monotonic() - started, 3)
@@ -148,7 +164,7 @@ def _reader(
                 outcome = "budget"
                 break
             try:
-                status, body = client.read_bulk(session)
+                status, body = client.read_bulk(session, deadline=shared.hard_deadline)
             except TruncatedBody as e:
                 seq += 1
                 name = spool.new_body_name(i, seq) + "-truncated"
@@ -157,18 +173,33 @@ def _reader(
                     report.bodies_truncated += 1
                     report.read_errors += 1
                     report.errors.append(str(e))
+                if log:
+                    log.warning(f"aperture reader {i}: {e}; the bytes that arrived are in quarantine as {name}")
                 consecutive += 1
+            except RetryLater as e:
+                # Nothing was popped; asking again now would only be refused again.
+                with shared.lock:
+                    report.errors.append(str(e)[:300])
+                if log:
+                    log.warning(f"aperture reader {i}: {e}")
+                if e.beyond_cap:
+                    _fatal(shared, e)
+                    outcome = "fatal"
+                else:
+                    outcome = "budget"
+                break
             except AuthError as e:
                 _fatal(shared, e)
                 outcome = "fatal"
                 break
             except (ApertureError, requests.RequestException) as e:
                 consecutive += 1
+                text = client.redact(f"{type(e).__name__}: {e}")[:300]
                 with shared.lock:
                     report.read_errors += 1
-                    report.errors.append(f"{type(e).__name__}: {e}"[:300])
+                    report.errors.append(text)
                 if log:
-                    log.warning(f"aperture reader {i}: {type(e).__name__}: {e}")
+                    log.warning(f"aperture reader {i}: {text}")
             else:
                 consecutive = 0
                 if status == 204:
@@ -200,6 +231,11 @@ def _reader(
         session.close()
         with shared.lock:
             shared.reader_outcomes.append(outcome)
+
+
+def _join(threads: list[threading.Thread], until: float) -> None:
+    for t in threads:
+        t.join(timeout=max(0.0, until - time.monotonic()))
 
 
 def _spool(spool: Spool, body: bytes, i: int, seq: int, shared: _Shared, log) -> bool:

@@ -3,8 +3,12 @@
 Behaves as the field shows the API must be used (api-facts.md): GET with a query string, the
 collector version per type, the token URL-encoded, Bearer or Basic auth, explicit timeouts, one
 session per run. Transport failures (5xx, dropped connections) are retried a bounded number of
-times with backoff by urllib3; client errors (400/401/403) fail at once with the server's message.
-Every attempt that reaches the wire — retries included — is charged to the quota budget first.
+times with backoff by urllib3 (each retry logged with its reason and wait); a failed name lookup is
+not retried; client errors (400/401/403) fail at once with the server's message; a redirect is
+refused (credentials go to FORCEPOINT_API_URL only). Every attempt written to an open connection —
+retries included — is charged to the quota budget just before it is sent; one that never reached a
+server (refused connection, failed lookup or TLS handshake) is not. Each request has a total
+deadline and a maximum answer size; the body is streamed, never held beyond that size.
 """
 
 from __future__ import annotations
@@ -13,14 +17,12 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
 
 import orjson
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from log_assets import http
 from log_assets.catalog import LogType, cv_tuple
@@ -29,11 +31,19 @@ log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://portal.bitglass.com/api/bitglassapi/logs/v1/"
 DEFAULT_CV = "1.1.5"
+# A real page is a few MiB at most; a much larger answer is a broken or hostile server.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * http.MiB
+DEFAULT_REQUEST_DEADLINE = 600.0  # seconds for one request, retries and the whole body included
+DEFAULT_RETRY_AFTER_MAX = 300.0
+# A refused connection is retried at most this often (the server is down or the URL is wrong).
+CONNECT_RETRIES = 2
 
 ENV_URL = "FORCEPOINT_API_URL"
 ENV_TOKEN = "FORCEPOINT_API_TOKEN"
 ENV_USERNAME = "FORCEPOINT_USERNAME"
 ENV_PASSWORD = "FORCEPOINT_PASSWORD"
+ENV_ALLOW_INSECURE_HTTP = "FORCEPOINT_ALLOW_INSECURE_HTTP"
+INSECURE_OVERRIDE = f"set {ENV_ALLOW_INSECURE_HTTP}=1 (resource setting allow_insecure_http)"
 
 
 class ForcepointError(RuntimeError):
@@ -51,6 +61,22 @@ class ApiError(ForcepointError):
         self.server_message = message
 
 
+class RetryLater(ApiError):
+    """The server asked to wait longer than this run may (Retry-After beyond the cap or the deadline)."""
+
+    def __init__(self, status: int, message: str, retry_at: str):
+        super().__init__(status, message)
+        self.retry_at = retry_at
+
+
+class ResponseTooLarge(ForcepointError):
+    """An answer larger than max_response_bytes: not read further, not used."""
+
+
+class RequestTimedOut(ForcepointError):
+    """A request that did not complete within its total deadline."""
+
+
 class QuotaExhausted(ForcepointError):
     def __init__(self, message: str, resets_at: str | None):
         super().__init__(message)
@@ -64,12 +90,18 @@ class Credentials:
     password: str | None = None
 
     @classmethod
-    def from_env(cls, environ=None) -> Credentials:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
+        """Credentials from the environment, stripped of surrounding whitespace; a value with a
+        control character inside is refused naming the variable (never showing the value)."""
         env = os.environ if environ is None else environ
-        token = env.get(ENV_TOKEN) or None
-        if token:
-            return cls(token=token)
-        username, password = env.get(ENV_USERNAME) or None, env.get(ENV_PASSWORD) or None
+        try:
+            token = http.secret_from_env(env, ENV_TOKEN)
+            if token:
+                return cls(token=token)
+            username = http.secret_from_env(env, ENV_USERNAME)
+            password = http.secret_from_env(env, ENV_PASSWORD)
+        except http.CredentialError as e:
+            raise ConfigError(str(e)) from None
         if username and password:
             return cls(username=username, password=password)
         if username and not password:
@@ -81,11 +113,30 @@ class Credentials:
             f"{ENV_USERNAME} and {ENV_PASSWORD}; no request was sent"
         )
 
+    def check(self) -> None:
+        """Raise ConfigError (naming the variable, not the value) if a value cannot go in a header."""
+        try:
+            if self.token:
+                http.check_secret_text(self.token, ENV_TOKEN)
+            else:
+                if not (self.username and self.password):
+                    raise ConfigError(f"set {ENV_TOKEN}, or {ENV_USERNAME} and {ENV_PASSWORD}")
+                http.check_secret_text(self.username, ENV_USERNAME)
+                http.check_secret_text(self.password, ENV_PASSWORD)
+        except http.CredentialError as e:
+            raise ConfigError(str(e)) from None
+
+    def register(self, secrets: http.Secrets) -> None:
+        if self.token:
+            secrets.add(self.token)
+        elif self.username and self.password:
+            secrets.add_basic(self.username, self.password)
+
     def apply(self, session: requests.Session) -> None:
         if self.token:
             session.headers["Authorization"] = f"Bearer {self.token}"
         else:
-            assert self.username is not None and self.password is not None  # checked by from_env
+            assert self.username is not None and self.password is not None  # checked by check()
             session.auth = (self.username, self.password)
 
     def __repr__(self) -> str:  # never show a secret, even in a traceback's locals
@@ -95,26 +146,9 @@ class Credentials:
 
 def check_url(url: str, allow_insecure_http: bool = False) -> str:
     try:
-        return http.check_url(url, ENV_URL, allow_insecure_http)
+        return http.check_url(url, ENV_URL, allow_insecure_http, INSECURE_OVERRIDE)
     except http.InsecureUrlError as e:
         raise ConfigError(str(e)) from None
-
-
-class ChargedRetry(Retry):
-    """urllib3 Retry that charges every re-sent attempt to the quota before it is sent."""
-
-    charge: Callable[[], None] | None = None
-
-    def new(self, **kw):
-        r = super().new(**kw)
-        r.charge = self.charge
-        return r
-
-    def increment(self, *args, **kwargs):
-        r = super().increment(*args, **kwargs)  # raises MaxRetryError when retries are spent
-        if self.charge is not None:
-            self.charge()
-        return r
 
 
 @dataclass
@@ -146,24 +180,40 @@ class ForcepointClient:
         allow_insecure_http: bool = False,
         charge: Callable[[], None] | None = None,
         observe: Callable[[int | None], None] | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        retry_after_max: float = DEFAULT_RETRY_AFTER_MAX,
+        trust_env: bool = False,
+        logger: logging.Logger | None = None,
     ):
         self.url = check_url(url, allow_insecure_http)
         if response_format not in ("json", "csv"):
             raise ConfigError(f"response_format must be json or csv, got {response_format!r}")
         if method not in ("GET", "POST"):
             raise ConfigError(f"method must be GET or POST, got {method!r}")
+        if max_response_bytes < 1 or request_deadline <= 0 or retry_after_max < 0 or retries < 0:
+            raise ConfigError(
+                "max_response_bytes and request_deadline must be positive; retries, retry_after_max not negative"
+            )
+        credentials.check()
         self.cv = cv
         self.response_format = response_format
         self.method = method
         self.timeout = (connect_timeout, read_timeout)
         self.retries = retries
         self.backoff = backoff
+        self.max_response_bytes = max_response_bytes
+        self.request_deadline = request_deadline
+        self.retry_after_max = retry_after_max
         self.requests_sent = 0
         self._charge = charge
         self._observe = observe
-        retry = ChargedRetry(
+        self.log = logger or log
+        self.secrets = http.Secrets()
+        credentials.register(self.secrets)
+        retry = http.BoundedRetry(
             total=retries,
-            connect=retries,
+            connect=min(retries, CONNECT_RETRIES),
             read=retries,
             status=retries,
             other=0,
@@ -172,16 +222,12 @@ class ForcepointClient:
             status_forcelist=(500, 502, 503, 504),
             allowed_methods=frozenset({"GET", "POST"}),
             respect_retry_after_header=True,
+            retry_after_max=int(retry_after_max),
             raise_on_status=False,
-        )
-        retry.charge = self._count_retry
-        self.session = requests.Session()
-        self.session.headers.update({"User-Agent": http.USER_AGENT, "Accept": "application/json"})
-        self.session.verify = verify
+        ).configure("Forcepoint", self.log, self.secrets)
+        self.session = http.new_session(retry, verify=verify, trust_env=trust_env)
+        self.session.headers["Accept"] = "application/json"
         credentials.apply(self.session)
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=1, pool_maxsize=1)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
 
     def close(self) -> None:
         self.session.close()
@@ -192,10 +238,14 @@ class ForcepointClient:
     def __exit__(self, *exc):
         self.close()
 
-    def _count_retry(self) -> None:
-        self.requests_sent += 1
+    def redact(self, text: str) -> str:
+        return self.secrets.redact(text)
+
+    def _sending(self) -> None:
+        """Called just before an attempt's first byte goes to an open connection."""
         if self._charge:
-            self._charge()
+            self._charge()  # durable before sending: a request that reached the server counts even if we die
+        self.requests_sent += 1
 
     def cv_for(self, lt: LogType) -> str:
         return self.cv if cv_tuple(self.cv) >= cv_tuple(lt.min_cv) else lt.min_cv
@@ -209,40 +259,81 @@ class ForcepointClient:
             params["startdate"] = startdate
         elif token is not None:
             params["nextpagetoken"] = token
-        if self._charge:
-            self._charge()  # before sending: a request that reached the server counts even if we die
-        self.requests_sent += 1
-        attempt = 0
-        while True:
-            try:
-                if self.method == "GET":
-                    resp = self.session.get(self.url, params=params, timeout=self.timeout)
-                else:
-                    resp = self.session.post(self.url, params=params, timeout=self.timeout)
-                _ = resp.content  # read the body here: a connection cut mid-body is retried below
-                break
-            except requests.exceptions.RetryError as e:
-                raise ApiError(503, f"still failing after retries ({_short(e)})") from None
-            except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ConnectionError) as e:
-                # urllib3 retries cover the request and the headers, not the body: a body cut off
-                # mid-way surfaces here. Re-send (charged like any retry) a bounded number of times.
-                attempt += 1
-                if attempt > self.retries:
-                    raise ForcepointError(
-                        f"request to Forcepoint failed after {self.retries} retries: {type(e).__name__}: "
-                        f"{_short(e)}"
-                    ) from None
-                time.sleep(min(self.backoff * 2 ** (attempt - 1), 60))
-                self._count_retry()
-            except requests.exceptions.RequestException as e:
-                raise ForcepointError(f"request to Forcepoint failed: {type(e).__name__}: {_short(e)}") from None
-        return self._page(resp, lt)
+        deadline = time.monotonic() + self.request_deadline
+        resp, body = self._exchange(params, deadline)
+        return self._page(resp, body, lt, deadline)
 
-    def _page(self, resp: requests.Response, lt: LogType) -> Page:
+    def _exchange(self, params: dict, deadline: float) -> tuple[requests.Response, bytes]:
+        """The answer and its body (200: at most max_response_bytes; others: the start of it).
+
+        urllib3 retries the request and its headers; a body cut off mid-way is re-sent here, a
+        bounded number of times. Whatever a library raises becomes a ForcepointError whose message
+        holds no secret (and which does not chain the library's exception, which might)."""
+        broken = 0
+        sent_before = self.requests_sent
+        while True:
+            problem: BaseException | None = None
+            with http.Guard(deadline, on_send=self._sending) as guard:
+                try:
+                    resp = self.session.request(
+                        self.method,
+                        self.url,
+                        params=params,
+                        timeout=self.timeout,
+                        stream=True,
+                        allow_redirects=False,
+                    )
+                    try:
+                        if resp.status_code == 200:
+                            body = http.read_body(resp, self.max_response_bytes, guard)
+                        else:
+                            body = http.read_error_body(resp, guard)
+                    finally:
+                        resp.close()
+                    return resp, body
+                except QuotaExhausted:
+                    raise
+                except Exception as e:  # noqa: BLE001 - turned into a ForcepointError below
+                    problem = e
+                expired = guard.expired
+            if isinstance(problem, http.BodyTooLarge):
+                raise ResponseTooLarge(
+                    f"Forcepoint answered with more than max_response_bytes ({_size(self.max_response_bytes)}): "
+                    f"stopped reading after {len(problem.partial)} bytes, nothing of it was used. The position is "
+                    "saved; if pages this large are genuine, raise max_response_bytes in the forcepoint resource "
+                    "config"
+                )
+            if expired or isinstance(problem, http.BodyDeadline | http.RequestDeadline):
+                raise RequestTimedOut(
+                    f"request to Forcepoint did not complete within request_deadline ({self.request_deadline:g} s)"
+                    f"{_partial_note(problem)}. The position is saved: run again (raise request_deadline if the "
+                    "API is genuinely this slow)"
+                )
+            if isinstance(problem, http.BodyBroken):
+                # urllib3's retries cover the request and its headers, not the body: a body cut off
+                # mid-way is re-sent here (charged like any retry) a bounded number of times.
+                cause = self.secrets.describe(problem.cause) if problem.cause else ""
+                broken += 1
+                wait = min(self.backoff * 2 ** (broken - 1), 60.0)
+                if broken > self.retries or time.monotonic() + wait >= deadline:
+                    raise ForcepointError(
+                        f"request to Forcepoint failed after {broken - 1} retries: {problem} ({cause})"
+                    )
+                self.log.warning("Forcepoint: %s (%s); retry %d in %.1f s", problem, cause, broken, wait)
+                time.sleep(wait)
+                continue
+            assert problem is not None
+            nothing = self.requests_sent == sent_before
+            raise ForcepointError(
+                f"request to Forcepoint failed: {self.secrets.describe(problem)}"
+                + (f" (check {ENV_URL}); nothing reached the server and no request was counted" if nothing else "")
+            )
+
+    def _page(self, resp: requests.Response, body: bytes, lt: LogType, deadline: float) -> Page:
         remaining = _int_or_none(resp.headers.get("X-RateLimit-Remaining"))
         reset = resp.headers.get("X-RateLimit-Reset")
-        body = resp.content
-        message = _server_message(body) if resp.status_code != 200 else ""
+        reset = None if reset is None else self.redact(reset)[:100]
+        message = self.redact(_server_message(body))[:300] if resp.status_code != 200 else ""
         if self._observe:
             # A 429 says nothing is left whether or not it carries the header.
             self._observe(0 if resp.status_code == 429 and remaining is None else remaining)
@@ -252,6 +343,33 @@ class ForcepointClient:
                 f"it resets at {format_reset(reset)}. The position is saved: run again after the reset.",
                 format_reset(reset),
             )
+        if 300 <= resp.status_code < 400:
+            target = self.redact(resp.headers.get("Location") or "(no Location header)")[:200]
+            raise ApiError(
+                resp.status_code,
+                f"redirect to {target} refused: credentials are sent to {ENV_URL} only. If the API has moved, "
+                f"set {ENV_URL} to the new URL",
+            )
+        wait = http.retry_after_seconds(resp.headers.get("Retry-After"))
+        if (
+            resp.status_code >= 500
+            and wait is not None
+            and (wait > self.retry_after_max or time.monotonic() + wait >= deadline)
+        ):
+            at = http.utc_in(wait)
+            why = (
+                f"beyond retry_after_max ({self.retry_after_max:g} s)"
+                if wait > self.retry_after_max
+                else f"past request_deadline ({self.request_deadline:g} s)"
+            )
+            raise RetryLater(
+                resp.status_code,
+                f"{message}; the server asks to retry after {wait:.0f} s (at {at}), {why}. The position is saved: "
+                f"run again after {at}",
+                at,
+            )
+        if resp.status_code >= 500:
+            raise ApiError(resp.status_code, f"still failing after retries ({message})")
         if resp.status_code != 200:
             hint = {
                 401: " — check FORCEPOINT_API_TOKEN or FORCEPOINT_USERNAME/FORCEPOINT_PASSWORD",
@@ -270,7 +388,7 @@ class ForcepointClient:
             data = response["data"]
         except (orjson.JSONDecodeError, KeyError, TypeError) as e:
             raise MalformedPage(
-                f"page is not the documented JSON envelope ({type(e).__name__}: {e})", body
+                self.redact(f"page is not the documented JSON envelope ({type(e).__name__}: {e})"), body
             ) from None
         token = doc.get("nextpagetoken") or None
         bad: list = []
@@ -315,7 +433,7 @@ def _server_message(body: bytes) -> str:
                     return doc[k]
     except ValueError:
         pass
-    text = body[:300].decode("utf-8", "replace").strip()
+    text = body.decode("utf-8", "replace").strip()
     return text or "(empty body)"
 
 
@@ -326,6 +444,11 @@ def _int_or_none(v):
         return None
 
 
-def _short(e: Exception) -> str:
-    s = str(e)
-    return s if len(s) < 300 else s[:300] + "…"
+def _size(n: int) -> str:
+    return f"{n / http.MiB:g} MiB" if n >= http.MiB else f"{n} bytes"
+
+
+def _partial_note(problem: BaseException | None) -> str:
+    if isinstance(problem, http.BodyError):
+        return f" ({len(problem.partial)} bytes of the answer had arrived, none of it was used)"
+    return ""

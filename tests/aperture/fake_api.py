@@ -33,6 +33,10 @@ class FakeAperture:
         self.refuse_new_tokens = False  # tokens are issued but refused by the events endpoint
         self.truncate_next = 0  # the next N 200 bodies are cut off half way
         self.delivered: list[bytes] = []  # every body the server sent (popped)
+        self.issue_token: str | None = None  # the access_token to issue instead of tok-N
+        # Hooks for hostile behaviour: called with the handler; returning True means it answered.
+        self.get_hook = None
+        self.post_hook = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -103,6 +107,8 @@ class FakeAperture:
                         }
                     )
                     scripted = fake.token_script.popleft() if fake.token_script else None
+                if fake.post_hook is not None and fake.post_hook(self):
+                    return
                 if self.path != "/oauth/token":
                     return self._send(404, b'{"error":"not found"}')
                 if scripted:
@@ -113,7 +119,7 @@ class FakeAperture:
                         401, b'{"error":"unauthorized","error_description":"bad client credentials"}'
                     )
                 with fake.lock:
-                    token = f"tok-{len(fake.tokens) + 1}"
+                    token = fake.issue_token or f"tok-{len(fake.tokens) + 1}"
                     fake.tokens.append(token)
                     if fake.refuse_new_tokens:
                         fake.revoked.add(token)
@@ -126,6 +132,8 @@ class FakeAperture:
                 auth = self.headers.get("Authorization") or ""
                 with fake.lock:
                     fake.requests.append({"method": "GET", "path": self.path, "auth": auth})
+                if fake.get_hook is not None and fake.get_hook(self):
+                    return
                 if self.path != "/api/v1/log_events_bulk":
                     return self._send(404, b'{"error":"not found"}')
                 if fake.latency:

@@ -16,8 +16,9 @@ from .helpers import FULL_DEFS, canonical_id, lake_rows
 TYPES = ["activity_monitoring", "incident", "remediation", "policy_violation", "admin_audit"]
 
 
-def resources(home, url):
-    return {"home": LogAssetsHome(root=str(home.root)), "aperture": ApertureApi(api_url=url)}
+def resources(home, url, monkeypatch):
+    monkeypatch.setenv("APERTURE_API_URL", url)  # a deployment setting: from the environment, not run config
+    return {"home": LogAssetsHome(root=str(home.root)), "aperture": ApertureApi()}
 
 
 def test_definitions_load():
@@ -45,7 +46,7 @@ def test_drain_then_land_via_dagster(fake, home, monkeypatch):
     monkeypatch.setenv("APERTURE_CLIENT_SECRET", fake.client_secret)
     res = dg.materialize(
         [aperture_spool],
-        resources=resources(home, fake.url),
+        resources=resources(home, fake.url, monkeypatch),
         run_config={"ops": {"aperture__spool": {"config": {"readers": 2, "budget_seconds": 20}}}},
     )
     assert res.success
@@ -56,7 +57,9 @@ def test_drain_then_land_via_dagster(fake, home, monkeypatch):
     assert "s3cret" not in json.dumps(md, default=str)
 
     for day in ("2026-11-19", "2026-11-20"):
-        res = dg.materialize([aperture_landing], partition_key=day, resources=resources(home, fake.url))
+        res = dg.materialize(
+            [aperture_landing], partition_key=day, resources=resources(home, fake.url, monkeypatch)
+        )
         assert res.success
     assert sorted(r["event_id"] for r in lake_rows(home)) == sorted(canonical_id(e) for e in events)
     assert Spool(home).pending_partitions() == {}
@@ -65,7 +68,7 @@ def test_drain_then_land_via_dagster(fake, home, monkeypatch):
         [aperture_landing],
         selection=["aperture/incident"],
         partition_key="2026-11-20",
-        resources=resources(home, fake.url),
+        resources=resources(home, fake.url, monkeypatch),
     )
     (mat,) = res.get_asset_materialization_events()
     mat = mat.materialization
@@ -73,10 +76,10 @@ def test_drain_then_land_via_dagster(fake, home, monkeypatch):
     assert mat.metadata["events_landed"].value == 0 and mat.metadata["rows"].value == 4
 
 
-def test_missing_credentials_fail_clearly_and_send_nothing(fake, home):
+def test_missing_credentials_fail_clearly_and_send_nothing(fake, home, monkeypatch):
     fake.add_events([make_event()])
     with pytest.raises(dg.Failure, match="APERTURE_CLIENT_ID"):
-        dg.materialize([aperture_spool], resources=resources(home, fake.url))
+        dg.materialize([aperture_spool], resources=resources(home, fake.url, monkeypatch))
     assert fake.requests == [] and len(fake.bodies) == 1
 
 

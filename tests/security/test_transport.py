@@ -96,11 +96,17 @@ def test_forcepoint_allows_plain_http_to_this_machine(url, tmp_path, clean_env, 
 
 
 def test_forcepoint_plain_http_only_when_explicitly_allowed(tmp_path, clean_env, no_network):
+    """Plain http is a deployment setting: the environment allows it, a run config alone cannot."""
     clean_env.setenv("FORCEPOINT_API_URL", "http://logs.invalid" + FP_PATH)
     clean_env.setenv("FORCEPOINT_API_TOKEN", "t0ken")
-    ForcepointResource(allow_insecure_http=True).client(budget(tmp_path)).close()
+    with pytest.raises(ConfigError, match="FORCEPOINT_ALLOW_INSECURE_HTTP=1") as refused:
+        ForcepointResource().client(budget(tmp_path))
+    assert "allow_insecure_http" in str(refused.value)  # the refusal names the override and its setting
+    with pytest.raises(ConfigError, match="deployment setting"):
+        ForcepointResource(allow_insecure_http=True).client(budget(tmp_path))
     clean_env.setenv("FORCEPOINT_ALLOW_INSECURE_HTTP", "1")
     ForcepointResource().client(budget(tmp_path)).close()
+    ForcepointResource(allow_insecure_http=True).client(budget(tmp_path)).close()
     assert not no_network
 
 
@@ -136,14 +142,20 @@ def test_aperture_refuses_plain_http_to_other_hosts(url, clean_env, no_network):
 
 
 def test_aperture_plain_http_only_when_explicitly_allowed(clean_env, no_network):
+    """Plain http is a deployment setting: the environment allows it, a run config alone cannot."""
+    from log_assets.aperture.client import ApertureError
+
     clean_env.setenv("APERTURE_API_URL", "http://logs.invalid")
     clean_env.setenv("APERTURE_CLIENT_ID", "client")
     clean_env.setenv("APERTURE_CLIENT_SECRET", "s3cret")
-    fields = ApertureApi.model_fields
-    if "allow_insecure_http" in fields:
+    with pytest.raises(ApertureError, match="APERTURE_ALLOW_INSECURE_HTTP=1") as refused:
+        ApertureApi().client()
+    assert "allow_insecure_http" in str(refused.value)
+    with pytest.raises(ApertureError, match="deployment setting"):
         ApertureApi(allow_insecure_http=True).client()
     clean_env.setenv("APERTURE_ALLOW_INSECURE_HTTP", "1")
     ApertureApi().client()
+    ApertureApi(allow_insecure_http=True).client()
     assert not no_network  # building a client sends nothing
 
 

@@ -1,4 +1,5 @@
-"""The Forcepoint resource: settings in config, credentials only from the environment."""
+"""The Forcepoint resource: settings in config; credentials, the API URL and the plain-http
+override only from the environment (deployment settings a run config cannot change)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,20 @@ import os
 import dagster as dg
 from pydantic import Field
 
+from log_assets import http
 from log_assets.catalog import LogType
-from log_assets.forcepoint.client import DEFAULT_CV, DEFAULT_URL, ENV_URL, Credentials, ForcepointClient
+from log_assets.forcepoint.client import (
+    DEFAULT_CV,
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_DEADLINE,
+    DEFAULT_RETRY_AFTER_MAX,
+    DEFAULT_URL,
+    ENV_ALLOW_INSECURE_HTTP,
+    ENV_URL,
+    ConfigError,
+    Credentials,
+    ForcepointClient,
+)
 from log_assets.forcepoint.quota import API_DAILY_LIMIT, QuotaBudget
 from log_assets.paths import Home
 
@@ -28,12 +41,16 @@ class ForcepointResource(dg.ConfigurableResource):
     """Forcepoint ONE SSE Log Export API access.
 
     Credentials are never config: FORCEPOINT_API_TOKEN, or FORCEPOINT_USERNAME and
-    FORCEPOINT_PASSWORD, are read from the environment when a run starts. Unset settings fall back
-    to environment variables (named in each description), then to the defaults.
+    FORCEPOINT_PASSWORD, are read from the environment when a run starts. So are the API URL
+    (FORCEPOINT_API_URL) and the plain-http override (FORCEPOINT_ALLOW_INSECURE_HTTP): where the
+    credentials may go is the deployment's decision, not a run's. Other unset settings fall back to
+    environment variables (named in each description), then to the defaults.
     """
 
     api_url: str | None = Field(
-        default=None, description=f"Logs endpoint URL; env {ENV_URL}; default {DEFAULT_URL}"
+        default=None,
+        description=f"Read from env {ENV_URL} only (default {DEFAULT_URL}); a value set here must equal it, "
+        "else the run is refused (a run config cannot send the credentials to another host)",
     )
     cv: str | None = Field(
         default=None,
@@ -60,7 +77,27 @@ class ForcepointResource(dg.ConfigurableResource):
     ca_bundle: str | None = Field(
         default=None, description="CA bundle path for TLS verification; env FORCEPOINT_CA_BUNDLE"
     )
-    allow_insecure_http: bool = Field(default=False, description="Allow plain http:// to a non-loopback host")
+    allow_insecure_http: bool = Field(
+        default=False,
+        description=f"Plain http:// to a non-loopback host: allowed only by env {ENV_ALLOW_INSECURE_HTTP}=1; "
+        "true here without it is refused",
+    )
+    max_response_bytes: int = Field(
+        default=DEFAULT_MAX_RESPONSE_BYTES,
+        description="Largest answer read (bytes, decoded); a larger one fails the run, position saved",
+    )
+    request_deadline: float = Field(
+        default=DEFAULT_REQUEST_DEADLINE,
+        description="Seconds one request may take in total (retries and the whole body included)",
+    )
+    retry_after_max: float = Field(
+        default=DEFAULT_RETRY_AFTER_MAX,
+        description="Longest Retry-After waited for (seconds); a longer one fails the run, position saved",
+    )
+    trust_env: bool = Field(
+        default=False,
+        description="Use proxy variables (HTTPS_PROXY, ...) and ~/.netrc from the environment",
+    )
     close_grace_minutes: int = Field(
         default=15, description="A caught-up day is complete only this long after it ends (late records)"
     )
@@ -73,10 +110,32 @@ class ForcepointResource(dg.ConfigurableResource):
             reserve=_env("FORCEPOINT_BUDGET_RESERVE", self.reserve, 0, int),
         )
 
+    def deployment_url(self) -> str:
+        """$FORCEPOINT_API_URL (or the default); a different `api_url` in config is refused."""
+        url = (os.environ.get(ENV_URL) or "").strip() or DEFAULT_URL
+        if self.api_url is not None and self.api_url.strip().rstrip("/") != url.rstrip("/"):
+            raise ConfigError(
+                f"api_url in the resource config (host {http.host_of(self.api_url.strip())}) differs from "
+                f"{ENV_URL} (host {http.host_of(url)}): the API URL is a deployment setting, read from "
+                f"{ENV_URL} only, so that no run can send this deployment's credentials elsewhere; nothing sent"
+            )
+        return url
+
+    def insecure_http_allowed(self) -> bool:
+        allowed = _bool(os.environ.get(ENV_ALLOW_INSECURE_HTTP, ""))
+        if self.allow_insecure_http and not allowed:
+            raise ConfigError(
+                f"allow_insecure_http is set in the resource config but {ENV_ALLOW_INSECURE_HTTP} is not: plain "
+                f"http is a deployment setting, allowed only by {ENV_ALLOW_INSECURE_HTTP}=1; nothing was sent"
+            )
+        return allowed
+
     def client(self, budget: QuotaBudget) -> ForcepointClient:
+        url = self.deployment_url()
+        allow_insecure_http = self.insecure_http_allowed()
         credentials = Credentials.from_env()  # raises, naming the variable, before anything is sent
         return ForcepointClient(
-            _env(ENV_URL, self.api_url, DEFAULT_URL),
+            url,
             credentials,
             cv=_env("FORCEPOINT_CV", self.cv, DEFAULT_CV),
             response_format=_env("FORCEPOINT_RESPONSE_FORMAT", self.response_format, "json").lower(),
@@ -86,8 +145,12 @@ class ForcepointResource(dg.ConfigurableResource):
             retries=self.retries,
             backoff=self.backoff,
             verify=_env("FORCEPOINT_CA_BUNDLE", self.ca_bundle, True),
-            allow_insecure_http=self.allow_insecure_http
-            or _bool(os.environ.get("FORCEPOINT_ALLOW_INSECURE_HTTP", "")),
+            allow_insecure_http=allow_insecure_http,
             charge=budget.charge,
             observe=budget.observe,
+            max_response_bytes=self.max_response_bytes,
+            request_deadline=self.request_deadline,
+            retry_after_max=self.retry_after_max,
+            trust_env=self.trust_env,
+            logger=dg.get_dagster_logger("forcepoint"),
         )

@@ -6,8 +6,10 @@ DAGSTER := $(VENV)/bin/dagster
 STAMP := $(VENV)/.installed-stamp
 export LOG_ASSETS_HOME ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(LOG_ASSETS_HOME)/dagster_home
+# The demo's own home (`make demo`, `LOG_ASSETS_DEMO=1 make ui`): demo data is never real data.
+export LOG_ASSETS_DEMO_HOME ?= $(CURDIR)/data-demo
 
-.PHONY: install lock lint format typecheck test test-fast test-long ui demo bench clean
+.PHONY: install lock lint format typecheck test test-fast test-long ui demo bench notebook clean
 
 install: $(STAMP)
 
@@ -36,10 +38,6 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	@mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-
 # The whole suite; the fault suite on its committed seeds (tests/faults/seeds.txt).
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -53,14 +51,32 @@ test-fast: $(STAMP)
 test-long: $(STAMP)
 	LOG_ASSETS_FAULT_TRIALS=$${LOG_ASSETS_FAULT_TRIALS:-60} $(PY) -m pytest -q tests/faults
 
-ui: $(STAMP) $(DAGSTER_HOME)/dagster.yaml
+# The UI on $(LOG_ASSETS_HOME) (instance in $(DAGSTER_HOME), dagster.yaml copied there when missing or
+# older); with LOG_ASSETS_DEMO=1 on the demo's home $(LOG_ASSETS_DEMO_HOME) and a simulator it starts.
+ui: $(STAMP)
 	$(PY) -m log_assets.ui
 
+# Into $(LOG_ASSETS_DEMO_HOME), never $(LOG_ASSETS_HOME); refuses a folder real runs wrote to.
 demo: $(STAMP)
 	$(PY) -m log_assets.demo
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# The analyst notebook in JupyterLab on http://127.0.0.1:$(NOTEBOOK_PORT) (the [notebook] extra installed
+# first), reading the warehouse of $(LOG_ASSETS_HOME); LOG_ASSETS_DEMO=1 reads the demo's home instead.
+# NOTEBOOK_ARGS: more options for `jupyter lab` (e.g. --allow-root in a container that runs as root).
+NOTEBOOK_PORT ?= 8888
+NOTEBOOK_ARGS ?=
+NOTEBOOK_HOME = $(if $(filter 1,$(LOG_ASSETS_DEMO)),$(LOG_ASSETS_DEMO_HOME),$(LOG_ASSETS_HOME))
+NOTEBOOK_STAMP := $(VENV)/.notebook-stamp
+$(NOTEBOOK_STAMP): $(STAMP) pyproject.toml requirements.lock
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[notebook]'
+	@touch $(NOTEBOOK_STAMP)
+
+notebook: $(NOTEBOOK_STAMP)
+	LOG_ASSETS_HOME='$(NOTEBOOK_HOME)' $(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) $(NOTEBOOK_ARGS) \
+		notebooks/security_analyst.ipynb
 
 clean:
 	rm -rf data .pytest_cache

@@ -1,28 +1,51 @@
-"""`python -m log_assets.warehouse {sync,rebuild,status}` — the warehouse without Dagster.
+"""`python -m log_assets.warehouse {sync,rebuild,status,sql}` — the warehouse without Dagster.
 
 sync     load the lake days that changed since they were loaded, refresh derived tables, publish
 rebuild  build everything again from the whole lake (readers keep the old snapshot meanwhile)
 status   row counts of the published tables
+sql      run one SQL statement read-only against the published warehouse and print the result as a
+         table (times in UTC), e.g. `python -m log_assets.warehouse sql "FROM analytics.incidents LIMIT 5"`
 """
 
 from __future__ import annotations
 
 import argparse
+import decimal
 import logging
 import sys
 import time
+
+import duckdb
 
 from log_assets.warehouse import connect_readonly, rebuild, sync
 from log_assets.warehouse.checks import count
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sqlfiles import sql
 
+# Rows `sql` prints unless --max-rows says otherwise; the rest is counted, not shown.
+DEFAULT_MAX_ROWS = 100
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m log_assets.warehouse", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["sync", "rebuild", "status"])
+    parser.add_argument("command", choices=["sync", "rebuild", "status", "sql"])
+    parser.add_argument("query", nargs="?", help="for `sql`: the statement to run (read-only)")
     parser.add_argument("--home", help="data root (default: $LOG_ASSETS_HOME, else ./data)")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=DEFAULT_MAX_ROWS,
+        help=f"for `sql`: rows printed at most (default {DEFAULT_MAX_ROWS})",
+    )
+    args = parser.parse_intermixed_args(argv)
+    if args.command == "sql":
+        if not args.query:
+            parser.error('sql needs a statement, e.g. sql "FROM analytics.events LIMIT 10"')
+        if args.max_rows < 0:
+            parser.error("--max-rows must be 0 or more")
+        return run_sql(args.query, args.home, args.max_rows)
+    if args.query is not None:
+        parser.error(f"{args.command} takes no statement")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     if args.command == "status":
@@ -41,6 +64,70 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{table:40} {'full' if r.full else 'incremental':>11} {r.rows:>10,} rows")
     print(f"published {result['published'].snapshot} in {time.monotonic() - started:.1f} s")
     return 0
+
+
+def run_sql(query: str, home: str | None, max_rows: int = DEFAULT_MAX_ROWS) -> int:
+    """Print the result of `query` as an aligned text table; 1 and a one-line error on failure."""
+    try:
+        conn = connect_readonly(home)  # read-only, session time zone UTC
+    except FileNotFoundError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    try:
+        cur = conn.execute(query)
+        if cur.description is None:  # a statement without a result (SET, PRAGMA …)
+            print("ok")
+            return 0
+        columns = [d[0] for d in cur.description]
+        rows = cur.fetchmany(max_rows + 1)
+    except duckdb.Error as e:
+        print(f"error: {type(e).__name__}: {_one_line(str(e))}", file=sys.stderr)
+        return 1
+    finally:
+        conn.close()
+    more = len(rows) > max_rows
+    rows = rows[:max_rows]
+    print(format_table(columns, rows))
+    print(f"({len(rows)} row{'' if len(rows) == 1 else 's'}{'; more not shown (--max-rows)' if more else ''})")
+    return 0
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def _is_numeric(values: list) -> bool:
+    present = [v for v in values if v is not None]
+    return bool(present) and all(
+        isinstance(v, int | float | decimal.Decimal) and not isinstance(v, bool) for v in present
+    )
+
+
+def format_table(columns: list[str], rows: list[tuple]) -> str:
+    """Columns left-aligned, numbers right-aligned, `|` between them; cells over 60 characters cut."""
+    limit = 60
+    cells = [[_cell(v) for v in row] for row in rows]
+    cells = [[c if len(c) <= limit else c[: limit - 1] + "…" for c in row] for row in cells]
+    numeric = [_is_numeric([r[i] for r in rows]) for i in range(len(columns))]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        return " | ".join(
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    out = [line(columns), "-+-".join("-" * w for w in widths)]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, APERTURE_TYPES, LogType
 from log_assets.defs.aperture.partitions import aperture_daily_partitions
 from log_assets.defs.aperture.resources import ApertureApi
+from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.lake.schema import arrow_schema
 
@@ -91,13 +92,13 @@ def aperture_spool(
             client, spool, budget_seconds=config.budget_seconds, readers=config.readers, log=context.log
         )
     except DrainError as e:
-        raise dg.Failure(description=str(e), metadata=drain_metadata(e.report, spool)) from e
+        raise dg.Failure(description=str(e), metadata=drain_metadata(e.report, spool)) from None
     except ApertureError as e:
-        raise dg.Failure(description=str(e)) from e
+        raise dg.Failure(description=str(e)) from None
     except requests.RequestException as e:
         raise dg.Failure(
             description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}"
-        ) from e
+        ) from None
     context.log.info(
         f"drained {report.events_read} events in {report.bodies_read} bodies ({report.stop_reason}); "
         f"quarantined {report.sort.bodies_quarantined + report.bodies_truncated} bodies"
@@ -112,6 +113,11 @@ def _column_schema(lt: LogType) -> dg.TableSchema:
 
 
 def land_metadata(reports: list[LandReport], spool: Spool) -> dict:
+    return {**land_figures(reports), "quarantined_bodies_total": len(spool.quarantined_bodies())}
+
+
+def land_figures(reports: list[LandReport]) -> dict:
+    """What `reports` landed: of the whole run, or (a partition's own metadata) of one day."""
     firsts = [r.first_event for r in reports if r.first_event]
     lasts = [r.last_event for r in reports if r.last_event]
     per_day: dict[str, int] = {}
@@ -125,11 +131,11 @@ def land_metadata(reports: list[LandReport], spool: Spool) -> dict:
         "files": sum(r.files for r in reports),
         "compacted": sum(1 for r in reports if r.compacted),
         "coercion_failures": sum(r.coercion_failures for r in reports),
+        "new_fields": ", ".join(sorted({f for r in reports for f in r.new_fields})) or "-",
         "events_landed_per_day": dg.MetadataValue.json({d: n for d, n in per_day.items() if n}),
         "log_types": dg.MetadataValue.json(sorted({r.log_type for r in reports})),
         "first_event": _ts(min(firsts) if firsts else None),
         "last_event": _ts(max(lasts) if lasts else None),
-        "quarantined_bodies_total": len(spool.quarantined_bodies()),
     }
 
 
@@ -185,6 +191,7 @@ OTHER_TYPES_SPEC = dg.AssetSpec(
     ),
 )
 LOG_TYPE_KEYS = [dg.AssetKey(lt.asset_key) for lt in APERTURE_TYPES.values()]
+LANDING_KEYS = [*LOG_TYPE_KEYS, OTHER_TYPES_KEY]
 
 
 # One subsettable multi-asset rather than one asset per type: a landing run for several types is
@@ -192,13 +199,34 @@ LOG_TYPE_KEYS = [dg.AssetKey(lt.asset_key) for lt in APERTURE_TYPES.values()]
 @dg.multi_asset(
     name="aperture_landing",
     specs=[*(_log_type_spec(lt) for lt in APERTURE_TYPES.values()), OTHER_TYPES_SPEC],
+    check_specs=[spec for key in LANDING_KEYS for spec in lake_check_specs(key)],
     can_subset=True,
     partitions_def=aperture_daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def aperture_landing(context: dg.AssetExecutionContext, home: LogAssetsHome):
-    spool = Spool(home.get())
+    h = home.get()
+    spool = Spool(h)
     for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
         names = _other_types if key == OTHER_TYPES_KEY else _only_type(key.path[-1])
         reports = _land_days(context, spool, names)
-        yield dg.MaterializeResult(asset_key=key, metadata=land_metadata(reports, spool))
+        by_day: dict[str, list[LandReport]] = {day: [] for day in context.partition_keys}
+        for r in reports:
+            by_day.setdefault(r.day, []).append(r)
+        # A multi-day run materializes every day it covers, each with its own figures (the run's
+        # totals stay under the names that only the run has, e.g. events_landed_per_day).
+        for day, day_reports in by_day.items():
+            figures = land_figures(day_reports)
+            del figures["events_landed_per_day"]  # the run's: every day it landed
+            context.add_asset_metadata(
+                {**figures, "dagster/row_count": sum(r.rows for r in day_reports)},
+                asset_key=key,
+                partition_key=day,
+            )
+        checks = lake_check_results(
+            context,
+            key,
+            {day: [h.partition_dir(APERTURE, r.log_type, day) for r in rs] for day, rs in by_day.items()},
+            {day: sum(r.rows for r in rs) for day, rs in by_day.items()},
+        )
+        yield dg.MaterializeResult(asset_key=key, metadata=land_metadata(reports, spool), check_results=checks)

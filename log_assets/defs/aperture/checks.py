@@ -39,11 +39,11 @@ def aperture_token_check(context: dg.AssetCheckExecutionContext, aperture: Apert
         client = aperture.client()
         info = client.token_info()
     except ApertureError as e:
-        raise dg.Failure(description=str(e)) from e
+        raise dg.Failure(description=str(e)) from None
     except requests.RequestException as e:
         raise dg.Failure(
             description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}"
-        ) from e
+        ) from None
     context.log.info(f"token issued by {info['api_url']} (expires_in={info['expires_in']})")
     return dg.AssetCheckResult(
         passed=True,

@@ -5,8 +5,9 @@ from datetime import timedelta
 
 import dagster as dg
 
-from log_assets.catalog import FORCEPOINT_TYPES, LogType
+from log_assets.catalog import FORCEPOINT, FORCEPOINT_TYPES, LogType
 from log_assets.defs.forcepoint.resources import ForcepointResource
+from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
 from log_assets.defs.partitions import DAILY_PARTITIONS
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.forcepoint.client import ForcepointError
@@ -36,6 +37,7 @@ def report_metadata(report: WalkReport) -> dict:
         "duplicates_seen": dg.MetadataValue.int(report.duplicates),
         "quarantined_records": dg.MetadataValue.int(report.quarantined),
         "values_not_typed": dg.MetadataValue.int(report.coercion_failures),
+        "new_fields": dg.MetadataValue.text(", ".join(report.new_fields) or "-"),
         "outside_window": dg.MetadataValue.int(report.outside_window),
         "late_events": dg.MetadataValue.int(report.late),  # for days already complete: merged in, deduplicated
         "first_event_time": dg.MetadataValue.text(min(firsts) if firsts else "-"),
@@ -45,9 +47,23 @@ def report_metadata(report: WalkReport) -> dict:
     }
 
 
+def day_metadata(info: dict) -> dict:
+    """One partition's own figures (they replace the run's where the names are the same)."""
+    return {
+        "rows": dg.MetadataValue.int(info["events"]),  # in the day's lake partition after the run
+        "dagster/row_count": dg.MetadataValue.int(info["events"]),
+        "day_complete": dg.MetadataValue.bool(bool(info["complete"])),
+        "first_event_time": dg.MetadataValue.text(info["first"] or "-"),
+        "last_event_time": dg.MetadataValue.text(info["last"] or "-"),
+    }
+
+
 def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
+    key = dg.AssetKey(lt.asset_key)
+
     @dg.asset(
-        key=dg.AssetKey(lt.asset_key),
+        key=key,
+        check_specs=lake_check_specs(key),
         partitions_def=DAILY_PARTITIONS,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="forcepoint",
@@ -92,7 +108,18 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
             report.pages,
             sum(v["events"] for v in report.days.values()),
         )
-        return dg.MaterializeResult(metadata=report_metadata(report))
+        # A multi-day run (a single-run backfill) materializes every day it covers: each gets the run's
+        # figures (requests, pages, …) and its own (rows, completeness, first and last event).
+        days = {day: report.days[day] for day in context.partition_keys if day in report.days}
+        for day, info in days.items():
+            context.add_asset_metadata(day_metadata(info), partition_key=day)
+        checks = lake_check_results(
+            context,
+            key,
+            {day: [h.partition_dir(FORCEPOINT, lt.name, day)] for day in days},
+            {day: info["events"] for day, info in days.items()},
+        )
+        return dg.MaterializeResult(metadata=report_metadata(report), check_results=checks)
 
     return _fetch
 

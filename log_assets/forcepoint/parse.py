@@ -18,7 +18,7 @@ import pyarrow as pa
 from log_assets import jsonsafe
 from log_assets.catalog import FORCEPOINT, LogType, cv_tuple
 from log_assets.jsonsafe import MAX_DEPTH, depth
-from log_assets.lake.schema import UTC_TS, Coercer, arrow_schema, typed_columns, with_new_fields
+from log_assets.lake.schema import UTC_TS, Coercer, arrow_schema, parse_distinct, typed_columns, with_new_fields
 from log_assets.lake.times import MAX_US, MIN_US, parse_time_us
 
 csv.field_size_limit(64 * 1024 * 1024)  # DLP fields can be long; the default 128 KiB would reject them
@@ -119,18 +119,7 @@ class PageTable:
 
 
 def _times(values: list) -> list:
-    """parse_time_us of every value, each distinct text parsed once (a page repeats its seconds)."""
-    seen: dict = {}
-    out = []
-    for v in values:
-        if type(v) is str:
-            t = seen.get(v, seen)
-            if t is seen:
-                t = seen[v] = parse_time_us(v)
-            out.append(t)
-        else:
-            out.append(parse_time_us(v))
-    return out
+    return parse_distinct(values, parse_time_us)
 
 
 class TooDeep(ValueError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import math
+from collections.abc import Callable
 from functools import cache
 
 import orjson
@@ -278,19 +279,23 @@ def _empty_as_null(text: pa.Array) -> pa.Array:
     return pc.if_else(blank, pa.scalar(None, pa.string()), text)
 
 
-def _list_column(values: list) -> pa.Array:
-    # Pages repeat the same few category strings: parse each distinct text once.
+def parse_distinct(values: list, parse: Callable) -> list:
+    """parse(v) of every value, each distinct text parsed once (a page repeats its seconds, categories)."""
     seen: dict = {}
     out = []
     for v in values:
         if type(v) is str:
             got = seen.get(v, seen)
             if got is seen:
-                got = seen[v] = parse_list(v)
+                got = seen[v] = parse(v)
             out.append(got)
         else:
-            out.append(parse_list(v))
-    return pa.array(out, type=STRING_LIST)
+            out.append(parse(v))
+    return out
+
+
+def _list_column(values: list) -> pa.Array:
+    return pa.array(parse_distinct(values, parse_list), type=STRING_LIST)
 
 
 def typed_columns(lt: LogType, records: list[dict], coercer: Coercer) -> dict[str, pa.Array]:

@@ -240,7 +240,7 @@ def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
     if type_ == LIST:
         return _list_column(values)
     if type_ == TIMESTAMP:
-        return pa.array([coercer(v, type_) for v in values], type=pa.int64()).cast(UTC_TS)
+        return pa.array(parse_distinct(values, lambda v: coercer(v, type_)), type=pa.int64()).cast(UTC_TS)
     if type_ in (STRING, LOCATION):
         try:
             text = pa.array(values, type=pa.string())
@@ -305,7 +305,7 @@ def typed_columns(lt: LogType, records: list[dict], coercer: Coercer) -> dict[st
         values = [r.get(f.name) for r in records]
         out[f.name] = column_array(values, f.type, coercer)
         if f.type == LOCATION:
-            parts = [location_parts(v) for v in values]
+            parts = parse_distinct(values, location_parts)
             for i, name in enumerate(part_columns(f)):
                 out[name] = pa.array([p[i] for p in parts], type=pa.string())
     return out

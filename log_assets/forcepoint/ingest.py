@@ -500,20 +500,17 @@ class ForcepointIngest:
         if walk["max_time_us"] is None or top > walk["max_time_us"]:
             walk["max_time_us"] = top
         closed = {d for d, info in st["days"].items() if info.get("complete") and d not in walk["committed"]}
+        # Records outside the walk's window land in their own days too (merged, deduplicated), never
+        # completing them: a walk of such a day still fetches it whole, and its copies merge away.
+        # Before the window in a day an earlier walk completed, they are late records of that day.
         after = pc.greater_equal(times, end_us)
         before = pc.less(times, stage_from_us)
         if closed and pc.any(before).as_py():
-            # Before the window but in a day an earlier walk completed: a late record, kept.
             late_days = pa.array(sorted(day_start_us(d) // US_PER_DAY for d in closed), pa.int64())
             before = pc.and_(before, pc.invert(pc.is_in(pc.divide(times, US_PER_DAY), value_set=late_days)))
         n_after, n_before = pc.sum(after).as_py() or 0, pc.sum(before).as_py() or 0
         c["outside_window"] += n_after + n_before
-        walk["dropped_after_end"] += n_after
-        if n_after or n_before:
-            keep = pc.invert(pc.or_(after, before))
-            table, times = table.filter(keep), times.filter(keep)
-        if table.num_rows == 0:
-            return
+        walk["dropped_after_end"] += n_after  # the tail token is not kept: the next walk starts by date
         day_no = pc.divide(times, US_PER_DAY)  # integer division (the lake starts after 1970)
         day_nos = pc.unique(day_no).to_pylist()
         for n in day_nos:
@@ -543,7 +540,8 @@ class ForcepointIngest:
         if passed is None:
             return
         for day in sorted(walk["staged"]):
-            if day_start_us(day) + US_PER_DAY <= passed:
+            # Only the window's days: a day outside it holds what this walk happened to see of it.
+            if walk["stage_from"] <= day < walk["end"] and day_start_us(day) + US_PER_DAY <= passed:
                 self._commit_day(st, walk, day, complete=True)
 
     def _finish(self, st: dict, walk: dict, caught_up: bool, report: WalkReport) -> None:

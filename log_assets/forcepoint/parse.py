@@ -93,6 +93,9 @@ def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy 
         if t is None:
             out.rejected.append((raw, f"missing or unreadable {time_field!r}: {str(rec.get(time_field))[:60]!r}"))
             continue
+        if not MIN_US <= t < MAX_US:
+            out.rejected.append((raw, f"{time_field!r} out of range: {str(rec.get(time_field))[:60]!r}"))
+            continue
         eid = ids(rec)
         if eid is None:
             out.rejected.append((raw, f"missing id field {' / '.join(lt.key_fields)}"))

@@ -103,6 +103,7 @@ def test_csv_row_with_wrong_width_is_kept_as_bad_row():
 
 _TIMES = [
     "23 Dec 2021 17:13:42",
+    "31 Dec 9999 23:59:59",  # beyond the lake: quarantined by both paths
     "1 Jan 2026 00:00:00",
     "31 Nov 2026 00:00:00",
     "29 Feb 2024 23:59:60",

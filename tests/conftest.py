@@ -60,3 +60,21 @@ def warehouse_home(tmp_path_factory) -> Path:
     assert proc.returncode == 0, f"building the warehouse failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
     assert (home / "warehouse.duckdb").exists()
     return home
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL for the whole session (tests/infra/postgres.py); each test makes its own database."""
+    from tests.infra.postgres import postgres_server
+
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """An S3-compatible server (moto) on loopback for the whole session; each test makes its own bucket."""
+    from tests.infra.s3 import s3_server
+
+    with s3_server() as server:
+        yield server

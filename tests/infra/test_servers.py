@@ -1,0 +1,34 @@
+"""The test servers themselves work: a query on the PostgreSQL, an object through the S3 server."""
+
+import sqlalchemy as sa
+
+from tests.infra.s3 import ACCESS_KEY, REGION, SECRET_KEY
+
+
+def test_postgres_answers_and_restarts(postgres):
+    url = postgres.create_database()
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        assert c.execute(sa.text("select 1 + 1")).scalar_one() == 2
+    postgres.restart()
+    engine.dispose()
+    with engine.connect() as c:
+        assert "PostgreSQL" in c.execute(sa.text("select version()")).scalar_one()
+    engine.dispose()
+
+
+def test_s3_server_keeps_an_object(s3):
+    import pyarrow.fs as pafs
+
+    bucket = s3.create_bucket()
+    fs = pafs.S3FileSystem(
+        access_key=ACCESS_KEY,
+        secret_key=SECRET_KEY,
+        region=REGION,
+        endpoint_override=s3.endpoint,
+        scheme="http",
+    )
+    with fs.open_output_stream(f"{bucket}/a/b.txt") as f:
+        f.write(b"kept")
+    with fs.open_input_stream(f"{bucket}/a/b.txt") as f:
+        assert f.read() == b"kept"

@@ -104,26 +104,32 @@ def runs(tmp_path_factory, creds):
         basic = sim.env(basic=True)
         quick = {"resources": {"forcepoint": {"config": {"retries": 1, "backoff": 0.01}}}}
         day = h.day_str(-1)
+        h.init_instance(home)  # the runs below start side by side on one new instance
 
-        def run(name, args, env, faults=()):
-            for kind, count, path in faults:
-                sim.faults.add(kind, count, path=path)
-            r = h.start(args, h.cli_env(home, env), base / "out" / f"{name}.log")
+        def start(name, args, env):
+            return name, h.start(args, h.cli_env(home, env), base / "out" / f"{name}.log")
+
+        def finish(name, r):
             r.wait()
-            sim.faults.clear()
             outputs[f"output of {name}"] = r.out.read_bytes()
             results[name] = r.rc
             return r
 
+        def side_by_side(*runs):
+            """Runs at once; an injected fault applies to every request to its path, so each run of a
+            round has its faults on a path no other run of the round uses."""
+            for _name, _args, _env, faults in runs:
+                for kind, count, path in faults:
+                    sim.faults.add(kind, count, path=path)
+            started = [start(name, args, env) for name, args, env, _faults in runs]
+            for name, r in started:
+                finish(name, r)
+            sim.faults.clear()
+
+        def run(name, args, env):
+            side_by_side((name, args, env, ()))
+
         fp = lambda lt: h.materialize_args(f"forcepoint/{lt}", day, day, quick)  # noqa: E731
-        run("fp-token", fp("access"), good)
-        run("fp-basic", fp("admin"), {k: v for k, v in basic.items()})
-        run("fp-basic-csv", fp("swgweb"), {**basic, "FORCEPOINT_RESPONSE_FORMAT": "csv"})
-        run("fp-wrong-token", fp("ztna"), {**good, "FORCEPOINT_API_TOKEN": creds["wrong_token"]})
-        run("fp-wrong-password", fp("healthapi"), {**basic, "FORCEPOINT_PASSWORD": creds["wrong_password"]})
-        run("fp-401", fp("cloudaudit"), good, [("401", 1, "forcepoint")])
-        run("fp-500s", fp("cloudsummary"), basic, [("500", 5, "forcepoint")])
-        run("fp-503-then-ok", fp("healthproxy"), good, [("503", 1, "forcepoint")])
         drain = h.job_args(
             "aperture_drain",
             {
@@ -132,10 +138,26 @@ def runs(tmp_path_factory, creds):
             },
             base / "config",
         )
-        run("ap-wrong-secret", drain, {**good, "APERTURE_CLIENT_SECRET": creds["wrong_secret"]})
-        run("ap-token-401", drain, good, [("401", 1, "aperture_token")])
-        run("ap-reads-500", drain, good, [("500", 6, "aperture")])
-        run("ap-expired-token", drain, good, [("401", 1, "aperture")])
+        side_by_side(
+            ("fp-token", fp("access"), good, ()),
+            ("fp-basic", fp("admin"), dict(basic), ()),
+            ("fp-basic-csv", fp("swgweb"), {**basic, "FORCEPOINT_RESPONSE_FORMAT": "csv"}, ()),
+            ("fp-wrong-token", fp("ztna"), {**good, "FORCEPOINT_API_TOKEN": creds["wrong_token"]}, ()),
+            ("fp-wrong-password", fp("healthapi"), {**basic, "FORCEPOINT_PASSWORD": creds["wrong_password"]}, ()),
+            ("ap-wrong-secret", drain, {**good, "APERTURE_CLIENT_SECRET": creds["wrong_secret"]}, ()),
+        )
+        side_by_side(
+            ("fp-401", fp("cloudaudit"), good, [("401", 1, "forcepoint")]),
+            ("ap-token-401", drain, good, [("401", 1, "aperture_token")]),
+        )
+        side_by_side(
+            ("fp-500s", fp("cloudsummary"), basic, [("500", 5, "forcepoint")]),
+            ("ap-reads-500", drain, good, [("500", 6, "aperture")]),
+        )
+        side_by_side(
+            ("fp-503-then-ok", fp("healthproxy"), good, [("503", 1, "forcepoint")]),
+            ("ap-expired-token", drain, good, [("401", 1, "aperture")]),
+        )
         run("ap-drain", drain, good)
         run("ap-land", h.materialize_args(APERTURE_SELECT, h.day_str(-1), h.day_str(0)), good)
         run("warehouse", h.unpartitioned_args("key:warehouse/*"), good)

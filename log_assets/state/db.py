@@ -1,0 +1,354 @@
+"""The one database of the pipeline: where it is, how to connect, and how a failure is reported.
+
+`LOG_ASSETS_DATABASE_URL` is a SQLAlchemy URL; unset, it is a SQLite file `$LOG_ASSETS_HOME/log_assets.db`
+(one machine needs nothing installed). On a cluster it is PostgreSQL. The same database holds the
+lake's Iceberg catalog (its own tables) and the pipeline state (tables prefixed `log_assets_state_`).
+
+- SQLite: WAL (readers never wait for the writer), `synchronous=FULL` (a committed charge survives a
+  power cut), a busy timeout, and every write transaction starts with `BEGIN IMMEDIATE`: it takes the
+  write lock first, so a read-then-write transaction cannot fail half-way on a lock upgrade.
+- PostgreSQL: a connect timeout, TCP keepalives on both ends (a dead peer is noticed within about a
+  minute), a statement and lock timeout, pre-ping on checkout (connections from before a restart are
+  replaced, not used).
+
+A lost connection or an unreachable server is retried within a bound (`RetryPolicy`); every caller's
+operation is written so that a retry can tell whether the first attempt committed. What remains is
+raised as one exception type naming the database by its URL with the password masked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import NullPool
+
+from log_assets.fsutil import PRIVATE_FILE, ensure_dir
+from log_assets.http import Secrets
+from log_assets.state.errors import DatabaseConfigError, DatabaseUnavailable, StateDatabaseError, StateError
+
+log = logging.getLogger(__name__)
+
+DATABASE_URL_ENV = "LOG_ASSETS_DATABASE_URL"
+DEFAULT_FILE_NAME = "log_assets.db"
+EXAMPLE_URL = "postgresql://user:password@host:5432/dbname"
+
+DEFAULT_BUSY_TIMEOUT = 30.0  # SQLite: how long a writer waits for another's transaction
+DEFAULT_CONNECT_TIMEOUT = 10.0  # PostgreSQL: per connection attempt
+DEFAULT_STATEMENT_TIMEOUT = 60.0  # PostgreSQL: no statement of ours takes more than milliseconds
+DEFAULT_LOCK_TIMEOUT = 30.0  # PostgreSQL: waiting for a row another transaction holds
+
+# Query parameters of a URL that carry a secret (libpq's names); shown masked like the password.
+_SECRET_PARAMS = frozenset({"password", "sslpassword", "passfile", "sslkey"})
+_MASK = "***"
+_PG_DRIVERS_WITH_LIBPQ_ARGS = frozenset({"psycopg2", "psycopg"})
+
+T = TypeVar("T")
+
+
+def database_url(home: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> str:
+    """`$LOG_ASSETS_DATABASE_URL`, else the SQLite file `<home>/log_assets.db` (as a URL)."""
+    env = os.environ if environ is None else environ
+    url = (env.get(DATABASE_URL_ENV) or "").strip()
+    if url:
+        return url
+    path = Path(home).resolve() / DEFAULT_FILE_NAME
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
+
+def parse_url(url: str | URL) -> URL:
+    """The URL, parsed; an unusable one raises DatabaseConfigError without repeating it (it may hold
+    a password)."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except (sa_exc.ArgumentError, ValueError):
+        raise DatabaseConfigError(
+            f"{DATABASE_URL_ENV} is not a SQLAlchemy URL (its value is not shown: it may hold a password); "
+            f"expected e.g. {EXAMPLE_URL}, or leave it unset for a SQLite file in LOG_ASSETS_HOME"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseConfigError(
+            f"{DATABASE_URL_ENV} names a {backend} database ({redact_url(parsed)}): the pipeline state needs "
+            f"PostgreSQL (e.g. {EXAMPLE_URL}) or SQLite (the default)"
+        )
+    if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise DatabaseConfigError(
+            f"{DATABASE_URL_ENV} names an in-memory SQLite database ({redact_url(parsed)}): the pipeline state "
+            "must outlive the process; give a file (sqlite:////path/to/log_assets.db)"
+        )
+    if backend == "postgresql" and parsed.drivername == "postgresql" and not _importable("psycopg"):
+        parsed = parsed.set(drivername="postgresql+psycopg2")  # SQLAlchemy 2.1 defaults to psycopg 3
+    return parsed
+
+
+def _importable(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def normalized_url(url: str | URL) -> str:
+    """The URL as this package connects to it (with the password: for another library's engine on the
+    same database, never for showing). `postgresql://` names the installed driver."""
+    return parse_url(url).render_as_string(hide_password=False)
+
+
+def redact_url(url: str | URL) -> str:
+    """The URL as it may be shown: password and secret query parameters masked."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except (sa_exc.ArgumentError, ValueError):
+        return "(an unparseable URL, not shown)"
+    query = {k: (_MASK if k.lower() in _SECRET_PARAMS else v) for k, v in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True).replace("%2A%2A%2A", _MASK)
+
+
+def _secrets_of(url: URL) -> Secrets:
+    secrets = Secrets()
+    secrets.add(url.password if isinstance(url.password, str) else None)
+    for k, v in url.query.items():
+        if k.lower() in _SECRET_PARAMS:
+            for value in (v,) if isinstance(v, str) else v:
+                secrets.add(value)
+    return secrets
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long an operation may keep trying through a lost connection or an unreachable server.
+
+    Attempt n+1 waits first_wait * 2**(n-1) seconds (at most max_wait); none starts later than
+    `deadline` seconds after the first began."""
+
+    attempts: int = 5
+    first_wait: float = 0.25
+    max_wait: float = 4.0
+    deadline: float = 30.0
+
+    def wait_before(self, attempt: int) -> float:
+        return min(self.first_wait * 2 ** (attempt - 2), self.max_wait)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+class Database:
+    """An engine on the pipeline's database, with its redacted name and the retry rule."""
+
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        retry: RetryPolicy = RetryPolicy(),  # noqa: B008 - frozen, so one shared default is safe
+        busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        pool_size: int = 5,
+    ):
+        self._url = parse_url(url)
+        self.url = redact_url(self._url)
+        self.backend = self._url.get_backend_name()
+        self.retry = retry
+        self.secrets = _secrets_of(self._url)
+        self._connect_args = self._pg_connect_args(connect_timeout, statement_timeout, lock_timeout)
+        self._lock_engine: Engine | None = None
+        self.sqlite_path: Path | None = None
+        self.engine: Engine
+        try:
+            self._create_engine(busy_timeout, connect_timeout, pool_size)
+        except ImportError as e:
+            raise DatabaseConfigError(
+                f"the database driver for {self.url} is not installed ({e.name or e}): install it, or name an "
+                "installed one in the URL (postgresql+psycopg2://...)"
+            ) from None
+
+    def __repr__(self) -> str:
+        return f"Database({self.url})"
+
+    def _create_engine(self, busy_timeout: float, connect_timeout: float, pool_size: int) -> None:
+        if self.backend == "sqlite":
+            assert self._url.database is not None
+            self.sqlite_path = Path(self._url.database).resolve()
+            self._create_private_file(self.sqlite_path)
+            self.engine = sa.create_engine(
+                self._url,
+                connect_args={"timeout": busy_timeout},
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=busy_timeout,
+            )
+            self._sqlite_events(self.engine, busy_timeout)
+        else:
+            self.engine = sa.create_engine(
+                self._url,
+                connect_args=self._connect_args,
+                pool_pre_ping=True,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_timeout=connect_timeout + 20.0,
+                pool_recycle=1800,
+            )
+
+    # ------------------------------------------------------------------------------ engines
+
+    def _pg_connect_args(self, connect_timeout: float, statement_timeout: float, lock_timeout: float) -> dict:
+        if self.backend != "postgresql" or self._url.get_driver_name() not in _PG_DRIVERS_WITH_LIBPQ_ARGS:
+            return {}
+        ms = {"statement_timeout": statement_timeout, "lock_timeout": lock_timeout}
+        options = " ".join(f"-c {k}={int(v * 1000)}" for k, v in ms.items())
+        # A committed charge must survive a server crash, whatever the server's default.
+        options += " -c synchronous_commit=on"
+        # The server's keepalives free a session (and its advisory locks) whose machine vanished.
+        options += " -c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+        args: dict[str, Any] = {
+            "connect_timeout": max(1, round(connect_timeout)),
+            "keepalives": 1,
+            "keepalives_idle": 30,
+            "keepalives_interval": 10,
+            "keepalives_count": 3,
+            "application_name": "log_assets",
+            "options": options,
+        }
+        return {k: v for k, v in args.items() if k not in self._url.query}  # the URL's own settings win
+
+    @staticmethod
+    def _create_private_file(path: Path) -> None:
+        """The database holds tokens: owner-only. SQLite gives its -wal and -shm files the same mode."""
+        ensure_dir(path.parent)
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+
+    @staticmethod
+    def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
+        @event.listens_for(engine, "connect")
+        def _connect(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=FULL")
+                cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+            finally:
+                cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            write = conn.get_execution_options().get("log_assets_write", True)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def lock_connection(self) -> Connection:
+        """PostgreSQL: a connection of its own, outside the pool, in autocommit: a session-level
+        advisory lock lives exactly as long as it (a killed process's socket closes, the server ends
+        the session and frees the lock)."""
+        if self._lock_engine is None:
+            self._lock_engine = sa.create_engine(
+                self._url, connect_args=self._connect_args, poolclass=NullPool, isolation_level="AUTOCOMMIT"
+            )
+        return self._lock_engine.connect()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()
+
+    # ----------------------------------------------------------------------------- failures
+
+    def redact(self, text: str) -> str:
+        return self.secrets.redact(text)
+
+    def reason(self, exc: BaseException) -> str:
+        """The driver's own words (not SQLAlchemy's, which append the statement and its parameters),
+        on one line, with every secret removed."""
+        root: BaseException = exc
+        if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
+            root = exc.orig
+        text = " ".join(line.strip() for line in str(root).splitlines() if line.strip()) or type(root).__name__
+        text = self.redact(text)
+        return text if len(text) <= 300 else text[:300] + "…"
+
+    def is_transient(self, exc: BaseException) -> bool:
+        """A lost connection or an unreachable server: worth another attempt. SQLite's "database is
+        locked" is not (the busy timeout has already waited)."""
+        if isinstance(exc, sa_exc.DBAPIError):
+            if exc.connection_invalidated:
+                return True
+            if self.backend == "sqlite":
+                return False
+            return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+        return isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError)
+
+    def error(
+        self, exc: BaseException, doing: str, consequence: str, attempts: int, seconds: float
+    ) -> StateDatabaseError:
+        cls = DatabaseUnavailable if self.is_transient(exc) else StateDatabaseError
+        return cls(self.url, doing, self.reason(exc), attempts, seconds, consequence)
+
+    # --------------------------------------------------------------------------- operations
+
+    @contextlib.contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Connection]:
+        """One transaction, committed when the block ends. `write`: SQLite takes the write lock at once
+        (BEGIN IMMEDIATE); else a read of one snapshot (PostgreSQL: REPEATABLE READ)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(log_assets_write=write)
+            if not write and self.backend == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")  # one snapshot for all reads
+            with conn.begin():
+                yield conn
+
+    def run(
+        self,
+        fn: Callable[[Connection], T],
+        *,
+        doing: str,
+        consequence: str,
+        write: bool = True,
+        retry: RetryPolicy | None = None,
+    ) -> T:
+        """`fn` in one transaction, tried again (a new transaction) after a transient failure within
+        the retry bound. `fn` must be safe to repeat: read-only, or able to tell from the database
+        whether an earlier attempt committed. A StateError from `fn` rolls back and passes through."""
+        policy = retry or self.retry
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                with self.transaction(write=write) as conn:
+                    return fn(conn)
+            except StateError:
+                raise
+            except sa_exc.SQLAlchemyError as e:
+                wait = policy.wait_before(attempt + 1)
+                elapsed = time.monotonic() - started
+                if not self.is_transient(e) or attempt >= policy.attempts or elapsed + wait > policy.deadline:
+                    raise self.error(e, doing, consequence, attempt, elapsed) from None
+                log.warning(
+                    "state database %s unavailable while %s (%s); attempt %d in %.1f s",
+                    self.url,
+                    doing,
+                    self.reason(e),
+                    attempt + 1,
+                    wait,
+                )
+                time.sleep(wait)
+
+
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+def safe_file_name(name: str) -> str:
+    """A file name for a lock name (`forcepoint/access` -> `forcepoint_access`)."""
+    return _SAFE_NAME.sub("_", name).strip("._") or "lock"

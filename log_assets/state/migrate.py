@@ -1,0 +1,89 @@
+"""Bring the JSON state files of a home written before the database (`state/forcepoint/<type>.json`,
+`state/quota/forcepoint/<type>.json`) into the database, once.
+
+A file is imported only where the database knows nothing of its stream (no walk row, no day; no
+counter for the file's day), then renamed `<name>.json.imported`: kept for reference, never read
+again. Without this an upgraded home would fetch its complete days again and forget today's count.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Connection
+
+from log_assets.forcepoint.statefiles import QUOTA_RECOVERY, WALK_RECOVERY, check_quota_state, check_walk_state
+from log_assets.fsutil import fsync_dir, read_state
+from log_assets.state import tables as t
+from log_assets.state.documents import WalkState
+from log_assets.state.store import StateStore, stream_name
+
+IMPORTED_SUFFIX = ".imported"
+
+
+@dataclass
+class ImportReport:
+    imported: list[str] = field(default_factory=list)  # the files brought in
+    skipped: list[str] = field(default_factory=list)  # the database already had that state: left as is
+
+
+def import_state_files(store: StateStore, state_dir: Path, vendor: str = "forcepoint") -> ImportReport:
+    """Import the vendor's walk and quota files under `state_dir` (`$LOG_ASSETS_HOME/state`). A file
+    that cannot be read raises StateFileError naming it and how to recover, as reading it would."""
+    report = ImportReport()
+    for path in sorted((state_dir / vendor).glob("*.json")):
+        stream = stream_name(vendor, path.stem)
+        doc = read_state(path, check=check_walk_state, how_to_recover=WALK_RECOVERY)
+        if doc is None:
+            continue
+        incoming = WalkState.from_file_doc(stream, doc)
+        stored = store.load_walk(stream)
+        if stored.version or stored.days:
+            report.skipped.append(str(path))
+            continue
+        store.save_walk(incoming)
+        _set_aside(path, report)
+    for path in sorted((state_dir / "quota" / vendor).glob("*.json")):
+        doc = read_state(path, check=check_quota_state, how_to_recover=QUOTA_RECOVERY)
+        if doc is None:
+            continue
+        key = stream_name(vendor, path.stem)
+        if _import_counter(store, key, doc):
+            _set_aside(path, report)
+        else:
+            report.skipped.append(str(path))
+    return report
+
+
+def _import_counter(store: StateStore, key: str, doc: dict) -> bool:
+    day = date.fromisoformat(doc["day"])
+
+    def insert(conn: Connection) -> bool:
+        done = conn.execute(
+            store._upsert(t.quota)
+            .values(
+                key=key,
+                day=day,
+                spent=doc["spent"],
+                server_remaining=doc.get("server_remaining"),
+                updated_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=[t.quota.c.key, t.quota.c.day])
+        )
+        return bool(done.rowcount)
+
+    imported: bool = store.db.run(
+        insert,
+        doing=f"importing the request count of {key}",
+        consequence="Nothing was imported; the state files are as they were: run again when the database is back.",
+    )
+    return imported
+
+
+def _set_aside(path: Path, report: ImportReport) -> None:
+    os.replace(path, path.with_name(path.name + IMPORTED_SUFFIX))
+    fsync_dir(path.parent)
+    report.imported.append(str(path))

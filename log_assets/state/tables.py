@@ -1,0 +1,103 @@
+"""The state tables. All are prefixed `log_assets_state_`, apart from the Iceberg catalog's own tables
+(`iceberg_tables`, `iceberg_namespace_properties`) that share the database.
+
+- `meta`: the schema version, one row;
+- `walks`: per stream (`forcepoint/<type>`) the walk in progress and the tail token, as JSON
+  documents, with the version a save must match (optimistic concurrency) and the id of the write
+  that made it (so a save retried after a lost answer can tell that it committed);
+- `days`: per stream and UTC day, whether the day is in the lake and complete (written in the same
+  transaction as the walk document);
+- `quota`: per key (`forcepoint/<type>`) and UTC day, the requests charged and the server's last
+  reported remaining;
+- `quota_charges`: one row per charged request, by the caller's request id, in the transaction that
+  counted it: a charge retried after a lost answer finds its row and is not counted twice.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from log_assets.state.errors import SchemaMismatch
+
+PREFIX = "log_assets_state_"
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta = sa.Table(
+    f"{PREFIX}meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
+walks = sa.Table(
+    f"{PREFIX}walks",
+    metadata,
+    sa.Column("stream", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("walk", sa.Text, nullable=True),
+    sa.Column("tail", sa.Text, nullable=True),
+    sa.Column("write_id", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+days = sa.Table(
+    f"{PREFIX}days",
+    metadata,
+    sa.Column("stream", sa.String(200), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("complete", sa.Boolean, nullable=False),
+    sa.Column("walk_id", sa.String(100), nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+quota = sa.Table(
+    f"{PREFIX}quota",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("spent", sa.Integer, nullable=False),
+    sa.Column("server_remaining", sa.Integer, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+quota_charges = sa.Table(
+    f"{PREFIX}quota_charges",
+    metadata,
+    sa.Column("request_id", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("spent", sa.Integer, nullable=False),  # the day's count with this request
+    sa.Column("server_remaining", sa.Integer, nullable=True),
+    sa.Column("charged_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(f"{PREFIX}quota_charges_day", "day"),
+)
+
+# Charge rows are needed only while a retry may still ask about them; these days are kept.
+KEEP_CHARGES_DAYS = 7
+
+
+def create_schema(conn: Connection) -> None:
+    """Create what is missing and check the version (inside the caller's transaction, which holds a
+    lock that serializes this between processes)."""
+    metadata.create_all(conn)
+    found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one_or_none()
+    if found is None:
+        conn.execute(sa.insert(meta).values(key="schema_version", value=str(SCHEMA_VERSION)))
+        return
+    try:
+        version = int(found)
+    except ValueError:
+        version = -1
+    if version > SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the state tables ({PREFIX}*) are at schema version {found}, made by a newer log-assets than this "
+            f"one (which knows version {SCHEMA_VERSION}): upgrade log-assets on this machine"
+        )
+    if version < 1:
+        raise SchemaMismatch(
+            f"table {meta.name} holds schema_version {found!r}, which no log-assets wrote: the {PREFIX}* "
+            "tables in this database are not ours; point LOG_ASSETS_DATABASE_URL at another database"
+        )

@@ -1,0 +1,353 @@
+"""The Iceberg lake: whole-day commits, schema evolution, exact round trips, change lists, time travel,
+maintenance, racing writers; on a local folder with SQLite, on S3 (moto) and with PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+
+import pyarrow as pa
+import pytest
+
+from log_assets.catalog import CATALOG
+from log_assets.lake import iceberg
+from log_assets.lake.iceberg import DaysChanged, HistoryExpired, Lake, lake_schema
+from log_assets.lake.schema import Coercer, build_table
+from log_assets.storage import Storage, StorageError
+
+LT = CATALOG[("forcepoint", "access")]
+D1, D2, D3 = date(2026, 11, 19), date(2026, 11, 20), date(2026, 11, 21)
+
+
+def _t(day: date, us: int) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(microseconds=us)
+
+
+def rows(day: date, ids: list[str], extra: dict | None = None) -> pa.Table:
+    """Lake rows of forcepoint/access on `day`, one per id, times a few microseconds apart."""
+    records = []
+    for i, eid in enumerate(ids):
+        fields = {"user": f"u{i}@example.com", "action": ["Allow", "Log"] if i % 2 else None, **(extra or {})}
+        records.append(
+            {
+                "event_id": eid,
+                "event_time": _t(day, 3_600_000_000 + i * 7 + 1),
+                "vendor": "forcepoint",
+                "log_type": "access",
+                "raw": f'{{"id": "{eid}"}}',
+                "ingested_at": _t(day, 86_000_000_000 + i),
+                "fields": fields,
+            }
+        )
+    table = build_table(LT, records, Coercer())
+    return table
+
+
+def ids(table: pa.Table) -> list[str]:
+    return sorted(table.column("event_id").to_pylist())
+
+
+@pytest.fixture
+def local_lake(tmp_path):
+    lake = Lake.open(f"sqlite:///{tmp_path / 'log_assets.db'}", Storage.from_url(tmp_path / "root"))
+    yield lake
+    lake.close()
+
+
+def test_replace_is_one_commit_and_a_reader_keeps_its_snapshot(local_lake):
+    first = local_lake.replace_days(
+        "forcepoint", "access", pa.concat_tables([rows(D1, ["a", "b", "c"]), rows(D2, ["x"])])
+    )
+    assert first.rows == {D1: 3, D2: 1}
+    reader = local_lake.table("forcepoint", "access")
+    assert reader is not None
+
+    second = local_lake.replace_days("forcepoint", "access", rows(D1, ["a", "d"]))
+    assert second.files_removed == 1 and second.day_files == {D1: 1}
+    tbl = local_lake.table("forcepoint", "access")
+    assert tbl is not None
+    assert len(tbl.snapshots()) == 2  # one snapshot per commit
+    assert str(tbl.current_snapshot().summary.operation) == "Operation.OVERWRITE"
+
+    # The reader opened before the commit sees the old snapshot whole; a new one the new day only.
+    assert ids(reader.scan().to_arrow()) == ["a", "b", "c", "x"]
+    assert ids(local_lake.read_days("forcepoint", "access")) == ["a", "d", "x"]
+    assert ids(local_lake.read_day("forcepoint", "access", D2)) == ["x"]
+
+
+def test_re_replacing_a_day_is_idempotent(local_lake):
+    day = rows(D1, ["a", "b"])
+    local_lake.replace_days("forcepoint", "access", day)
+    again = local_lake.replace_days("forcepoint", "access", day)
+    assert again.rows == {D1: 2}
+    assert local_lake.days("forcepoint", "access") == {D1: iceberg.DayStats(2, 1, again_bytes(local_lake))}
+    assert ids(local_lake.read_day("forcepoint", "access", D1)) == ["a", "b"]
+
+
+def again_bytes(lake: Lake) -> int:
+    return next(iter(lake.days("forcepoint", "access").values())).bytes
+
+
+def test_replacing_with_no_rows_empties_named_days(local_lake):
+    local_lake.replace_days("forcepoint", "access", pa.concat_tables([rows(D1, ["a"]), rows(D2, ["b"])]))
+    done = local_lake.replace_days("forcepoint", "access", rows(D1, [])[:0], days=[D1])
+    assert done.files_removed == 1
+    assert set(local_lake.days("forcepoint", "access")) == {D2}
+    with pytest.raises(ValueError, match="outside the days"):
+        local_lake.replace_days("forcepoint", "access", rows(D3, ["c"]), days=[D2])
+
+
+def test_a_new_field_becomes_a_column(local_lake):
+    local_lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
+    newer = rows(D2, ["b"])
+    newer = newer.append_column(pa.field("brandnew", pa.string()), pa.array(["hello"]))
+    local_lake.replace_days("forcepoint", "access", newer)
+    tbl = local_lake.table("forcepoint", "access")
+    assert tbl is not None
+    field = tbl.schema().find_field("brandnew")
+    assert not field.required
+    got = local_lake.read_days("forcepoint", "access").sort_by("event_id")
+    assert got.column("brandnew").to_pylist() == [None, "hello"]
+    # A later write without the column still lands (NULL there).
+    local_lake.append("forcepoint", "access", rows(D2, ["c"]))
+    assert local_lake.read_day("forcepoint", "access", D2).sort_by("event_id").column("brandnew").to_pylist() == [
+        "hello",
+        None,
+    ]
+
+
+def test_lists_and_timestamps_round_trip_exactly(local_lake):
+    table = rows(D1, ["a", "b", "c"], extra={"emailsenttime": "2026-11-19T01:02:03.456789Z"})
+    local_lake.replace_days("forcepoint", "access", table)
+    got = local_lake.read_day("forcepoint", "access", D1).sort_by("event_id")
+    schema = lake_schema(LT)
+    for name in ("event_time", "ingested_at", "emailsenttime", "action", "event_id", "raw"):
+        assert got.schema.field(name).type == schema.field(name).type, name
+        assert got.column(name).to_pylist() == table.sort_by("event_id").column(name).to_pylist(), name
+    assert got.column("event_time").to_pylist()[1] == _t(D1, 3_600_000_008)  # microseconds kept
+    assert got.column("action").to_pylist() == [None, ["Allow", "Log"], None]
+    assert got.column("event_day").to_pylist() == [D1] * 3
+    assert not got.schema.field("event_id").nullable
+
+
+def test_changed_days_between_snapshots(local_lake, monkeypatch):
+    s1 = local_lake.replace_days("forcepoint", "access", pa.concat_tables([rows(D1, ["a"]), rows(D2, ["b"])]))
+    s2 = local_lake.replace_days("forcepoint", "access", rows(D2, ["b2"]))
+    s3 = local_lake.append("forcepoint", "access", rows(D3, ["c"]))
+    ch = local_lake.changed_days("forcepoint", "access", s1.snapshot_id)
+    assert (ch.days, ch.everything, ch.snapshot_id) == ({D2, D3}, False, s3.snapshot_id)
+    assert local_lake.changed_days("forcepoint", "access", s2.snapshot_id).days == {D3}
+    assert local_lake.changed_days("forcepoint", "access", s3.snapshot_id).days == frozenset()
+    first = local_lake.changed_days("forcepoint", "access", None)
+    assert first.everything and first.days == {D1, D2, D3}
+    unknown = local_lake.changed_days("forcepoint", "access", 12345)
+    assert unknown.everything and "not in the table's history" in unknown.reason
+    # Without per-day summaries (more days in one commit than the summary lists), from the manifests.
+    monkeypatch.setattr(iceberg, "_summary_days", lambda snap: None)
+    assert local_lake.changed_days("forcepoint", "access", s1.snapshot_id).days == {D2, D3}
+
+
+def test_time_travel_as_of(local_lake):
+    local_lake.replace_days("forcepoint", "access", rows(D1, ["a", "b"]))
+    time.sleep(0.01)
+    between = datetime.now(UTC)
+    time.sleep(0.01)
+    local_lake.replace_days("forcepoint", "access", rows(D1, ["c"]))
+    assert ids(local_lake.as_of("forcepoint", "access", between, days=[D1])) == ["a", "b"]
+    assert ids(local_lake.as_of("forcepoint", "access", datetime.now(UTC))) == ["c"]
+    with pytest.raises(HistoryExpired, match="oldest kept"):
+        local_lake.as_of("forcepoint", "access", between - timedelta(hours=1))
+
+
+def _files(root) -> set[str]:
+    return {str(p) for p in root.rglob("*") if p.is_file()}
+
+
+def test_maintenance_removes_what_no_kept_snapshot_needs(local_lake, tmp_path):
+    old = local_lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
+    local_lake.replace_days("forcepoint", "access", rows(D1, ["b"]))
+    local_lake.replace_days("forcepoint", "access", rows(D2, ["c"]))
+    tbl = local_lake.table("forcepoint", "access")
+    assert tbl is not None
+    table_dir = tmp_path / "root" / "lake" / "forcepoint.db" / "access"
+    data_dir = table_dir / "data"
+    orphan = data_dir / "event_day=2026-11-19" / "00000-0-leftover-of-a-killed-write.parquet"
+    orphan.write_bytes(b"not committed")
+    before = _files(data_dir)
+
+    # Within the retention nothing goes: every snapshot can still be read.
+    (report,) = local_lake.maintain()
+    assert (report.expired_snapshots, report.deleted_files) == (0, 0)
+    assert _files(data_dir) == before
+
+    # Eight days later: only the current snapshot is kept, with its files; the rest is gone.
+    later = datetime.now(UTC) + timedelta(days=8)
+    (report,) = local_lake.maintain(timedelta(days=7), now=later)
+    assert report.expired_snapshots == 2 and report.kept_snapshots == 1
+    tbl = local_lake.table("forcepoint", "access")
+    assert tbl is not None
+    needed = {f.file.file_path.removeprefix("file://") for f in tbl.scan().plan_files()}
+    left = _files(data_dir)
+    assert needed == left
+    assert str(orphan) not in left
+    assert report.deleted_files >= 2  # the replaced day's file and the orphan, plus old metadata
+    assert all(os.path.exists(p.removeprefix("file://")) for p in iceberg.referenced_files(tbl))
+    assert ids(local_lake.read_days("forcepoint", "access")) == ["b", "c"]
+    # A loader that last saw an expired snapshot is told to reload everything.
+    ch = local_lake.changed_days("forcepoint", "access", old.snapshot_id)
+    assert ch.everything and ch.days == {D1, D2}
+
+
+def test_maintenance_keeps_the_snapshot_current_at_the_retention_edge(local_lake):
+    local_lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
+    local_lake.replace_days("forcepoint", "access", rows(D1, ["b"]))
+    edge = datetime.now(UTC)
+    time.sleep(0.01)
+    local_lake.replace_days("forcepoint", "access", rows(D1, ["c"]))
+    (report,) = local_lake.maintain(timedelta(seconds=0), now=edge + timedelta(milliseconds=1))
+    assert report.expired_snapshots == 1  # the first; the one current at the edge stays readable
+    assert ids(local_lake.as_of("forcepoint", "access", edge)) == ["b"]
+
+
+def test_maintenance_compacts_days_of_many_files(local_lake):
+    for i in range(5):
+        local_lake.append("forcepoint", "access", rows(D1, [f"e{i}"]))
+    assert local_lake.days("forcepoint", "access")[D1].files == 5
+    (report,) = local_lake.maintain(compact_over=3)
+    assert report.compacted_days == [D1]
+    assert local_lake.days("forcepoint", "access")[D1].files == 1
+    assert ids(local_lake.read_day("forcepoint", "access", D1)) == [f"e{i}" for i in range(5)]
+
+
+def test_append_based_on_a_stale_snapshot_is_refused(local_lake):
+    base = local_lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
+    local_lake.append("forcepoint", "access", rows(D1, ["b"]))
+    with pytest.raises(DaysChanged, match="2026-11-19"):
+        local_lake.append("forcepoint", "access", rows(D1, ["b"]), base_snapshot_id=base.snapshot_id)
+    # Another day is not affected by that change.
+    local_lake.append("forcepoint", "access", rows(D2, ["z"]), base_snapshot_id=base.snapshot_id)
+    assert ids(local_lake.read_days("forcepoint", "access")) == ["a", "b", "z"]
+
+
+class _RacingLake(Lake):
+    """A lake where another writer commits right after the table load a commit starts from."""
+
+    race = None
+
+    def table(self, vendor, log_type):
+        tbl = super().table(vendor, log_type)
+        if self.race is not None and sys._getframe(1).f_code.co_name == "_commit":
+            race, self.race = self.race, None
+            race()
+        return tbl
+
+
+def _race_on_different_days(make_lake) -> None:
+    a, b = make_lake(_RacingLake), make_lake(Lake)
+    try:
+        a.replace_days("forcepoint", "access", rows(D1, ["a0"]))
+        a.race = lambda: b.replace_days("forcepoint", "access", rows(D2, ["b0"]))
+        done = a.replace_days("forcepoint", "access", rows(D1, ["a1"]))
+        assert done.attempts == 2  # lost the race once, committed on a fresh load
+        assert ids(b.read_days("forcepoint", "access")) == ["a1", "b0"]
+
+        # And truly at once, from threads, each on its own day.
+        errors: list[BaseException] = []
+
+        def write(lake: Lake, day: date, tag: str) -> None:
+            try:
+                for i in range(4):
+                    lake.replace_days("forcepoint", "access", rows(day, [f"{tag}{i}", f"{tag}{i}x"]))
+            except BaseException as e:  # noqa: BLE001 (reported below)
+                errors.append(e)
+
+        threads = [
+            threading.Thread(target=write, args=(a, D2, "p")),
+            threading.Thread(target=write, args=(b, D3, "q")),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        got = b.days("forcepoint", "access")
+        assert {d: s.rows for d, s in got.items()} == {D1: 1, D2: 2, D3: 2}
+        assert ids(a.read_day("forcepoint", "access", D2)) == ["p3", "p3x"]
+    finally:
+        a.close()
+        b.close()
+
+
+def test_two_writers_on_different_days_both_land(tmp_path):
+    storage = Storage.from_url(tmp_path / "root")
+    _race_on_different_days(
+        lambda cls: cls(iceberg.open_catalog(f"sqlite:///{tmp_path / 'c.db'}", storage), storage)
+    )
+
+
+def test_catalog_on_postgresql(postgres, tmp_path):
+    url = postgres.create_database()
+    storage = Storage.from_url(tmp_path / "root")
+    _race_on_different_days(lambda cls: cls(iceberg.open_catalog(url, storage), storage))
+    with Lake.open(url, storage) as lake:
+        assert lake.tables() == [("forcepoint", "access")]
+
+
+def test_lake_on_s3(s3, tmp_path):
+    bucket = s3.create_bucket()
+    storage = Storage.from_url(f"s3://{bucket}/prod", s3.env())
+    with Lake.open(f"sqlite:///{tmp_path / 'c.db'}", storage) as lake:
+        lake.replace_days("forcepoint", "access", rows(D1, ["a", "b"]))
+        lake.replace_days("forcepoint", "access", rows(D1, ["c"]))
+        assert ids(lake.read_day("forcepoint", "access", D1)) == ["c"]
+        tbl = lake.table("forcepoint", "access")
+        assert tbl is not None and tbl.location() == f"s3://{bucket}/prod/lake/forcepoint.db/access"
+        keys = [o.key for o in storage.list("lake/forcepoint.db/access/data")]
+        assert len(keys) == 2 and all(k.endswith(".parquet") for k in keys)
+        (report,) = lake.maintain(now=datetime.now(UTC) + timedelta(days=8))
+        assert report.expired_snapshots == 1
+        assert len(storage.list("lake/forcepoint.db/access/data")) == 1
+        assert ids(lake.read_day("forcepoint", "access", D1)) == ["c"]
+
+
+def test_s3_errors_are_clear_and_keep_secrets(s3, tmp_path):
+    secrets = (s3.env()["AWS_SECRET_ACCESS_KEY"], s3.env()["AWS_ACCESS_KEY_ID"])
+    missing = Storage.from_url(f"s3://no-such-bucket-{s3.create_bucket()}/x", s3.env(), retry_attempts=1)
+    with pytest.raises(StorageError) as e:
+        missing.write_bytes("spool/a.body", b"{}")
+    assert "no-such-bucket" in str(e.value) and "spool/a.body" in str(e.value)
+    assert not any(secret in str(e.value) for secret in secrets)
+
+    with Lake.open(f"sqlite:///{tmp_path / 'c.db'}", missing) as lake, pytest.raises(StorageError) as e:
+        lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
+    text = str(e.value)
+    assert "forcepoint.access" in text and s3.endpoint in text and "AWS_SECRET_ACCESS_KEY" in text
+    assert not any(secret in text for secret in secrets)
+    assert not any(secret in repr(missing) + repr(missing.s3) for secret in secrets)
+
+    # A store nobody answers at: the same kind of error, quickly.
+    env = {**s3.env(), "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}
+    gone = Storage.from_url("s3://bucket/x", env, connect_timeout=1, retry_attempts=1)
+    with pytest.raises(StorageError, match="127.0.0.1:9"):
+        gone.read_bytes("spool/a.body")
+
+
+def test_a_store_that_stops_answering_is_an_error_not_a_hang(s3):
+    bucket = s3.create_bucket()
+    storage = Storage.from_url(
+        f"s3://{bucket}/p", s3.env(), connect_timeout=1, request_timeout=2, retry_attempts=1
+    )
+    storage.write_bytes("spool/a.body", b"1")
+    s3.pause()
+    try:
+        started = time.monotonic()
+        with pytest.raises(StorageError, match="spool/b.body") as e:
+            storage.write_bytes("spool/b.body", b"2")
+        assert time.monotonic() - started < 60
+        assert s3.env()["AWS_SECRET_ACCESS_KEY"] not in str(e.value)
+    finally:
+        s3.resume()
+    assert storage.read_bytes("spool/a.body") == b"1"

@@ -1,0 +1,80 @@
+"""`python -m log_assets.migrate`: a home in the one-machine layout (hive lake, JSON state) moves into
+the database and the Iceberg tables with every row and every saved position, and again is a no-op."""
+
+import shutil
+import subprocess
+import sys
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from log_assets.lake.iceberg import Lake, database_url_from_env
+from log_assets.migrate import lake_day_folders, migrate
+from log_assets.paths import Home
+from log_assets.state.store import StateStore, stream_name
+from log_assets.storage import Storage
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.slow]
+
+
+# Three tables of the demo's: a log_id type, a window type with list columns, an Aperture type.
+KEEP = {("forcepoint", "access"), ("forcepoint", "swgweb"), ("aperture", "incident")}
+
+
+@pytest.fixture
+def old_home(warehouse_home, tmp_path):
+    """A copy of a demo-built home (the session's is shared with other tests), its lake cut to KEEP."""
+    home = tmp_path / "home"
+    shutil.copytree(warehouse_home, home, symlinks=True, ignore=shutil.ignore_patterns("dagster_home"))
+    for vendor_dir in (home / "lake").iterdir():
+        for table_dir in vendor_dir.iterdir():
+            if (vendor_dir.name, table_dir.name) not in KEEP:
+                shutil.rmtree(table_dir)
+    return Home(home)
+
+
+def _ids(folder):
+    return sorted(pq.read_table(folder, columns=["event_id"]).column("event_id").to_pylist())
+
+
+def test_every_row_and_every_position_moves_and_a_second_run_moves_nothing(old_home):
+    folders = lake_day_folders(old_home)
+    assert {(v, t) for v, t, *_ in folders} == KEEP and len(folders) > 10
+    walk_files = sorted((old_home.state / "forcepoint").glob("*.json"))
+    assert walk_files, "the demo home has no walk state to move"
+
+    report = migrate(old_home)
+    assert report.days_moved == len(folders)
+    assert report.rows_moved == sum(pq.read_metadata(f).num_rows for *_, d in folders for f in d.glob("*.parquet"))
+    assert len(report.state_imported) >= len(walk_files)
+
+    url = database_url_from_env(home=old_home.root)
+    with Lake.open(url, Storage.from_env(home=old_home.root)) as lake:
+        for vendor, log_type, day, folder in folders:
+            got = lake.read_day(vendor, log_type, day, columns=["event_id", "event_day"])
+            assert sorted(got.column("event_id").to_pylist()) == _ids(folder), (vendor, log_type, day)
+            assert pc.all(pc.equal(got.column("event_day"), day)).as_py()
+    with StateStore.open(old_home.root, url=url) as store:
+        for f in walk_files:
+            days = store.days(stream_name("forcepoint", f.stem.removesuffix(".json")))
+            assert days and any(d.complete for d in days.values()), f
+    assert not list((old_home.state / "forcepoint").glob("*.json")), "imported files are set aside"
+
+    again = migrate(old_home)
+    assert again.days_moved == 0 and not again.state_imported
+    assert len(again.days) == len(folders)
+
+
+def test_the_command_says_what_would_move_and_changes_nothing(old_home):
+    proc = subprocess.run(
+        [sys.executable, "-m", "log_assets.migrate", "--home", str(old_home.root), "--dry-run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "would move:" in proc.stdout and "lake days moved: 0" not in proc.stdout
+    assert list((old_home.state / "forcepoint").glob("*.json")), "a dry run imports nothing"

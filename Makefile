@@ -38,9 +38,11 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
-# The whole suite; the fault suite on its committed seeds (tests/faults/seeds.txt).
+# The whole suite on $(TEST_WORKERS) workers (a module sharing a module-scoped fixture stays on one);
+# the fault suite on its committed seeds (tests/faults/seeds.txt).
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 # The unit tier: no end-to-end runs, nothing slow (under 2 minutes).
 test-fast: $(STAMP)
@@ -49,7 +51,7 @@ test-fast: $(STAMP)
 # The fault suite's long mode: new seeds drawn and printed, so a failure can be replayed with
 # LOG_ASSETS_FAULT_SEED=<seed>.
 test-long: $(STAMP)
-	LOG_ASSETS_FAULT_TRIALS=$${LOG_ASSETS_FAULT_TRIALS:-60} $(PY) -m pytest -q tests/faults
+	LOG_ASSETS_FAULT_TRIALS=$${LOG_ASSETS_FAULT_TRIALS:-60} $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup tests/faults
 
 # The UI on $(LOG_ASSETS_HOME) (instance in $(DAGSTER_HOME), dagster.yaml copied there when missing or
 # older); with LOG_ASSETS_DEMO=1 on the demo's home $(LOG_ASSETS_DEMO_HOME) and a simulator it starts.

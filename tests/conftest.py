@@ -78,3 +78,24 @@ def s3():
 
     with s3_server() as server:
         yield server
+
+
+# ------------------------------------------------------------------------- pytest-xdist (make test)
+
+
+def _xdist_controller(config) -> bool:
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
+
+
+def pytest_configure(config):
+    if _xdist_controller(config):
+        from tests.faults import conftest as faults
+
+        faults.controller_configure(config)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _xdist_controller(terminalreporter.config):
+        from tests.faults import conftest as faults
+
+        faults.write_summary(terminalreporter)

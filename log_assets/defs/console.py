@@ -5,17 +5,34 @@ shows both events (the CLI, a run worker's output, the daemon's log) prints the 
 trace twice, a few lines apart. Dagster builds its console loggers per run from
 ``logging.getLoggerClass()`` and offers no other hook for the run configs that do not name a logger
 (``dagster asset materialize``, the UI's Materialize button), so the code location installs a logger
-class that prints the run-failure line without the repeated error, pointing at the step's failure
-above. Nothing else changes: every other record, and what Dagster stores in its event log (the UI
-shows the structured events), is left as it is.
+class that prints the run-failure line without the repeated error, pointing at the step's failure.
+
+A step in its own process prints through Dagster's compute-log capture: a `tail -F` of the step's log
+file that is stopped as soon as the step ends, so the step's last lines (its failure, the one place
+the error is now printed) could be cut off on a busy machine. After printing a step's failure the
+logger waits a moment (STEP_FAILURE_WAIT) for the tail to copy it; steps that succeed never wait.
+
+Nothing else changes: every other record, and what Dagster stores in its event log (the UI shows the
+structured events), is left as it is.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from dagster import DagsterEventType
+
+# Long enough for `tail -F` (inotify, or a 1 s poll without it) to copy a step's failure to the console.
+STEP_FAILURE_WAIT = 1.5
+
+
+def _is_step_failure(record: logging.LogRecord) -> bool:
+    meta = getattr(record, "dagster_meta", None)
+    event = meta.get("dagster_event") if isinstance(meta, dict) else None
+    return event is not None and getattr(event, "event_type", None) == DagsterEventType.STEP_FAILURE
+
 
 def _repeats_the_step_error(record: logging.LogRecord) -> bool:
     meta = getattr(record, "dagster_meta", None)
@@ -54,5 +71,12 @@ def install() -> None:
             if _repeats_the_step_error(record) and isinstance(record.msg, str):
                 record.msg = _trimmed(record.msg)
             return record
+
+        def handle(self, record: logging.LogRecord) -> None:
+            super().handle(record)
+            if _is_step_failure(record):
+                for h in self.handlers:
+                    h.flush()
+                time.sleep(STEP_FAILURE_WAIT)
 
     logging.setLoggerClass(FailureOnceLogger)

@@ -28,7 +28,8 @@ from log_assets.simulator import SimConfig, Simulator
 
 from . import harness as h
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("faults.test_bad_input")]
 
 DAY = h.day_str(-2)
 OBSERVED: list[dict] = []  # printed at the end (-s) to keep that README table honest

@@ -12,7 +12,8 @@ from log_assets.simulator import SimConfig, Simulator
 
 from .conftest import assert_lake_matches_truth_once, day_str, lake_ids, materialize, metadata, truth_ids
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("forcepoint.test_ingest_e2e")]
 
 PAGE = 40
 

@@ -10,7 +10,8 @@ from log_assets.simulator import SimConfig, Simulator
 
 from .conftest import day_str, lake_ids, materialize, truth_ids
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("forcepoint.test_partition_figures")]
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,9 @@ from log_assets.simulator import SimConfig, Simulator
 
 from .conftest import day_str, materialize
 
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.xdist_group("forcepoint.test_state_files")]
+
 GARBLED = {
     "cut off": b'{"day": "2026-11-20", "spe',
     "empty": b"",

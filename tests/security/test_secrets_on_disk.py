@@ -17,7 +17,13 @@ import pytest
 from log_assets.simulator import SimConfig, Simulator
 from tests.faults import harness as h
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(600)]
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.slow,
+    pytest.mark.timeout(600),
+    pytest.mark.xdist_group("security.test_secrets_on_disk"),
+]
 
 APERTURE_SELECT = ",".join(
     f"aperture/{t}" for t in ("activity_monitoring", "admin_audit", "incident", "policy_violation", "remediation")

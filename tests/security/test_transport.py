@@ -25,7 +25,8 @@ from log_assets.forcepoint.client import Credentials as ForcepointCredentials
 from log_assets.forcepoint.quota import QuotaBudget
 from log_assets.simulator import SimConfig, Simulator
 
-pytestmark = [pytest.mark.slow]
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("security.test_transport")]
 
 ROOT = Path(__file__).resolve().parents[2]
 FP_PATH = "/api/bitglassapi/logs/v1/"

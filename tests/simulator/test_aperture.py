@@ -14,6 +14,9 @@ from log_assets.catalog import APERTURE_TYPES
 from log_assets.simulator import SimConfig, Simulator
 from log_assets.simulator.testing import aperture_token, simulator
 
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.xdist_group("simulator.test_aperture")]
+
 BULK = "/api/v1/log_events_bulk"
 SINGLE = "/api/v1/log_events"
 

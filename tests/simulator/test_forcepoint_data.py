@@ -11,6 +11,9 @@ import pytest
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.simulator import SimConfig, Simulator
 
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.xdist_group("simulator.test_forcepoint_data")]
+
 NEWEST_CV = "1.1.7"
 
 

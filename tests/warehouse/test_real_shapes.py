@@ -17,6 +17,9 @@ from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, sync
 from tests.warehouse.lakegen import event, ts, write
 
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.xdist_group("warehouse.test_real_shapes")]
+
 FP, AP = "forcepoint", "aperture"
 D = date(2026, 4, 1)
 

@@ -11,6 +11,9 @@ from log_assets.warehouse import connect_readonly, sync
 from tests.warehouse.conftest import write_lake
 from tests.warehouse.lakegen import ts
 
+# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+pytestmark = [pytest.mark.xdist_group("warehouse.test_tables")]
+
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 
 # Distinct events per table: access A1-A6 (A1 twice on D1, A6 on D1 and D2) = 6; cloudsummary C1-C3

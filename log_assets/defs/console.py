@@ -17,6 +17,7 @@ from typing import Any
 
 from dagster import DagsterEventType
 
+
 def _repeats_the_step_error(record: logging.LogRecord) -> bool:
     meta = getattr(record, "dagster_meta", None)
     event = meta.get("dagster_event") if isinstance(meta, dict) else None

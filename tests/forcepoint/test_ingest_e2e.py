@@ -227,7 +227,7 @@ def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_en
     fails; the next run uses the two answers kept from it and sends only the requests not yet sent."""
     import errno
 
-    import log_assets.forcepoint.ingest as ingest
+    import log_assets.forcepoint.daybuilder as daybuilder
 
     for k, v in sim.env().items():
         clean_env.setenv(k, v)
@@ -237,7 +237,7 @@ def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_en
     materialize(lt, days[0], days[-1], tmp_path / "baseline")
     minimum = sim.forcepoint.requests(lt) - before
 
-    real_write = ingest.write_arrow_atomic
+    real_write = daybuilder.write_arrow_atomic
     calls = {"n": 0}
 
     def full_disk_on_third_part(table, path, *a, **kw):
@@ -246,7 +246,7 @@ def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_en
             raise OSError(errno.ENOSPC, "No space left on device (simulated)")
         return real_write(table, path, *a, **kw)
 
-    monkeypatch.setattr(ingest, "write_arrow_atomic", full_disk_on_third_part)
+    monkeypatch.setattr(daybuilder, "write_arrow_atomic", full_disk_on_third_part)
     before = sim.forcepoint.requests(lt)
     failed = materialize(lt, days[0], days[-1], tmp_path / "home", raise_on_error=False)
     assert not failed.success
@@ -255,7 +255,7 @@ def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_en
     kept = list((tmp_path / "home" / "lake" / ".staging" / "forcepoint" / lt).glob("*/spool/*.body"))
     assert len(kept) == 2  # the answers to pages 3 and 4, not yet checkpointed
 
-    monkeypatch.setattr(ingest, "write_arrow_atomic", real_write)
+    monkeypatch.setattr(daybuilder, "write_arrow_atomic", real_write)
     materialize(lt, days[0], days[-1], tmp_path / "home")
     assert sim.forcepoint.requests(lt) - before == minimum  # not one request twice
     assert_lake_matches_truth(sim, tmp_path / "home", lt, days)

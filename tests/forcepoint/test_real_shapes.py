@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 
 from log_assets.aperture.parse import lake_row, parse_body
 from log_assets.catalog import APERTURE_TYPES, FORCEPOINT_TYPES
-from log_assets.forcepoint.ingest import _DayMerge
+from log_assets.forcepoint.daybuilder import DayMerge
 from log_assets.forcepoint.parse import IdStrategy, parse_page
 from log_assets.lake.schema import Coercer, arrow_schema, build_table, parse_list
 
@@ -201,7 +201,7 @@ def test_unknown_fields_land_as_columns_and_a_day_merges_pages_of_both_schemas(t
     assert new.table.column("newthing").to_pylist() == ['{"a":1}']
     assert orjson.loads(new.table.column("raw")[0].as_py())[""] == "x"  # an unusable name stays in raw
     target = tmp_path / "lake" / "date=2021-12-23"
-    merge = _DayMerge(arrow_schema(lt), target, tmp_path / "build", replace=False)
+    merge = DayMerge(arrow_schema(lt), target, tmp_path / "build", replace=False)
     merge.add(old.table)
     merge.add(new.table)
     merge.add(old.table)  # a duplicate, whatever its schema

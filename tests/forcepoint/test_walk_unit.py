@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import stat
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from log_assets.forcepoint.client import ApiError, MalformedPage, Page
 from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
 from log_assets.forcepoint.quota import QuotaBudget
 from log_assets.paths import Home
+from log_assets.state import WalkState
 
 from .conftest import lake_ids
 
@@ -134,3 +136,48 @@ def test_open_day_continues_from_its_token_but_a_stale_token_is_not_used(tmp_pat
     c3 = ScriptedClient([page([rec(7, day=later)], "t9"), page([], "t9")])
     run(c3, later, later + timedelta(hours=2))
     assert c3.calls[0] == ("startdate", "2026-11-13T00:00:00Z")
+
+
+class MemoryStore:
+    """A walk-state store outside the file system: what the walk asks of any store, and no more."""
+
+    def __init__(self):
+        self.saved: list[dict] = []
+        self.held = False
+
+    def load(self):
+        stream = "forcepoint/access"
+        return WalkState.from_file_doc(stream, self.saved[-1]) if self.saved else WalkState(stream)
+
+    def save(self, state):
+        assert self.held, "saved without holding the log type"
+        self.saved.append(state.to_file_doc())
+
+    @contextmanager
+    def exclusive(self):
+        self.held = True
+        try:
+            yield
+        finally:
+            self.held = False
+
+
+def test_the_walk_keeps_its_state_in_the_store_it_is_given(tmp_path):
+    recs = [rec(i) for i in range(4)]
+    lt = FORCEPOINT_TYPES["access"]
+    home = Home(tmp_path)
+    store = MemoryStore()
+
+    def run(client):
+        budget = QuotaBudget(home.state / "q.json", "access")
+        walk = ForcepointIngest(home, lt, client, budget, clock=lambda: DAY + timedelta(days=5), store=store)
+        return walk.run(DAY, DAY + timedelta(days=1))
+
+    with pytest.raises(WalkInterrupted):
+        run(ScriptedClient([page(recs[:2], "t1"), ApiError(500, "down")]))
+    assert store.saved[-1]["walk"]["token"] == "t1" and store.saved[-1]["walk"]["pages"] == 1
+    report = run(ScriptedClient([page(recs[2:], "t2"), page([], "t2")]))
+    assert report.days["2026-11-10"]["complete"] and store.saved[-1]["walk"] is None
+    assert store.saved[-1]["days"]["2026-11-10"]["complete"] is True
+    assert not (tmp_path / "state" / "forcepoint").exists()  # no state file beside it
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)

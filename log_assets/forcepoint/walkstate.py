@@ -5,6 +5,7 @@ log_assets.state.documents: the walk in progress, the tail token, the days in th
 that is durable when it returns (every checkpoint of the walk is one), and exclusive use of the
 log type for the whole walk (runs of one log type share a token and a quota).
 
+`DatabaseWalkStateStore` keeps it in the pipeline's database (cluster mode, see below);
 `JsonWalkStateStore` keeps it in `$LOG_ASSETS_HOME/state/forcepoint/<type>.json` (the shape
 checked by statefiles.check_walk_state), saved by an atomic replace, locked by a flock on the
 `.lock` file beside it.
@@ -27,6 +28,9 @@ from log_assets.fsutil import StateFileError, atomic_write_json, ensure_dir, rea
 from log_assets.paths import Home
 from log_assets.state import WalkState, stream_name
 from log_assets.state.documents import DocumentError
+from log_assets.state.errors import LockHeld
+from log_assets.state.locks import HeldLock
+from log_assets.state.store import StateStore
 
 
 class WalkStateStore(Protocol):
@@ -90,3 +94,46 @@ class JsonWalkStateStore:
             yield
         finally:
             os.close(fd)
+
+
+class DatabaseWalkStateStore:
+    """The walk state in the pipeline's database (log_assets.state: LOG_ASSETS_DATABASE_URL, by default
+    `<home>/log_assets.db`), for runs on several machines: a save is one committed transaction
+    checked against the version it read, and the log type's lock (a PostgreSQL advisory lock, or a
+    flock beside a SQLite file) frees itself when its holder dies. Before every save the lock is
+    checked to be still held: a walk that lost it (its database connection broke) stops instead of
+    writing over another run's checkpoint."""
+
+    def __init__(self, store: StateStore, lt: LogType, *, lock_timeout: float, log: logging.Logger):
+        self.store = store
+        self.lt = lt
+        self.stream = stream_name(FORCEPOINT, lt.name)
+        self.lock_timeout = lock_timeout
+        self.log = log
+        self._held: HeldLock | None = None
+
+    def load(self) -> WalkState:
+        return self.store.load_walk(self.stream)
+
+    def save(self, state: WalkState) -> None:
+        if self._held is not None:
+            self._held.verify()
+        self.store.save_walk(state)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        def waiting(holder: str | None) -> None:
+            by = f" ({holder})" if holder else ""
+            self.log.info(
+                "forcepoint/%s: another run%s is fetching this log type; waiting for it", self.lt.name, by
+            )
+
+        try:
+            with self.store.lock(self.stream, wait=self.lock_timeout, on_wait=waiting) as held:
+                self._held = held
+                try:
+                    yield
+                finally:
+                    self._held = None
+        except LockHeld as e:
+            raise ForcepointError(f"gave up waiting for another run fetching {self.lt.name}: {e}") from None

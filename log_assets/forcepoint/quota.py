@@ -7,6 +7,7 @@ and a 429 as 0): other tools may share the quota.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -96,3 +97,60 @@ class QuotaBudget:
                 return  # what charge() already counted down to: nothing new to write
             st["server_remaining"] = int(remaining)
             atomic_write_json(self.path, st)
+
+
+class DatabaseQuotaBudget:
+    """The same budget, counted in the pipeline's database (log_assets.state) so that runs on several
+    machines share one count: a charge is one committed transaction that counts only below the limit
+    (atomic between processes), made before the request is sent. The messages are QuotaBudget's."""
+
+    def __init__(self, store, log_type: str, limit: int = API_DAILY_LIMIT, reserve: int = 0, clock=None):
+        from log_assets.state import stream_name
+
+        if limit < 1 or reserve < 0 or reserve >= limit:
+            raise ValueError(f"need 0 <= reserve < limit, got limit={limit} reserve={reserve}")
+        self.store = store
+        self.log_type = log_type
+        self.key = stream_name("forcepoint", log_type)
+        self.limit = limit
+        self.reserve = reserve
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def _counter(self):
+        return self.store.quota(self.key, utc_today(self._clock()))
+
+    @property
+    def spent_today(self) -> int:
+        return self._counter().spent
+
+    @property
+    def left(self) -> int:
+        return self._counter().left(self.limit, self.reserve)
+
+    def charge(self) -> None:
+        from log_assets.state.errors import QuotaRefused
+
+        day = utc_today(self._clock())
+        try:
+            self.store.charge(self.key, day, self.limit, reserve=self.reserve)
+        except QuotaRefused as e:
+            c = e.counter
+            server = f", server reports {c.server_remaining} left" if c.server_remaining is not None else ""
+            raise QuotaExhausted(
+                f"request budget for Forcepoint {self.log_type} logs is spent for {day} ({c.spent} sent by this "
+                f"pipeline, budget {self.limit} minus reserve {self.reserve}{server}); it resets at "
+                f"{next_reset(day)}. The position is saved: run again after the reset.",
+                next_reset(day),
+            ) from None
+
+    def observe(self, remaining: int | None) -> None:
+        """Believe the server's X-RateLimit-Remaining. Only advisory: a database error here is logged,
+        never raised (the answer it came with is already received and must still land)."""
+        from log_assets.state.errors import StateDatabaseError
+
+        try:
+            self.store.observe(self.key, utc_today(self._clock()), remaining)
+        except StateDatabaseError as e:
+            logging.getLogger(__name__).warning(
+                "forcepoint/%s: server's remaining count not recorded: %s", self.log_type, e
+            )

@@ -66,3 +66,24 @@ def test_one_walk_per_log_type_across_stores_on_one_database(tmp_path, database_
             pass
         with second.exclusive():  # free again once the first walk ends
             pass
+
+
+def test_the_request_budget_in_the_database_is_shared_and_refuses_past_the_limit(tmp_path, database_url):
+    from log_assets.forcepoint.client import QuotaExhausted
+    from log_assets.forcepoint.quota import DatabaseQuotaBudget
+
+    home = Home(tmp_path / "home")
+    clock = lambda: DAY  # noqa: E731
+    with StateStore.open(home.root, url=database_url) as a, StateStore.open(home.root, url=database_url) as b:
+        one = DatabaseQuotaBudget(a, "access", limit=5, reserve=1, clock=clock)
+        two = DatabaseQuotaBudget(b, "access", limit=5, reserve=1, clock=clock)  # another machine's run
+        one.charge()
+        two.charge()
+        assert one.spent_today == two.spent_today == 2 and one.left == 2
+        two.observe(2)  # the server counts other tools' requests too
+        assert one.left == 1
+        one.charge()
+        with pytest.raises(QuotaExhausted, match=r"spent for 2026-11-10 \(3 sent by this pipeline.*resets at"):
+            two.charge()
+        assert one.spent_today == 3  # the refused request was not counted
+        assert DatabaseQuotaBudget(a, "admin", limit=5, clock=clock).left == 5  # per log type

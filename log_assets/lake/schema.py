@@ -246,7 +246,7 @@ def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
             text = pa.array(values, type=pa.string())
         except (pa.ArrowTypeError, pa.ArrowInvalid):
             return pa.array([coercer(v, type_) for v in values], type=pa.string())
-        return _empty_as_null(text)
+        return empty_as_null(text)
     try:
         if type_ == INT and any(v is True or v is False for v in values):
             raise pa.ArrowTypeError("booleans are not integers here")
@@ -259,7 +259,7 @@ def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
         except (pa.ArrowTypeError, pa.ArrowInvalid):
             text = None
         if text is not None:
-            text = _empty_as_null(text)
+            text = empty_as_null(text)
             if (
                 pc.all(pc.match_substring_regex(text, _INT_TEXT if type_ == INT else _FLOAT_TEXT)).as_py()
                 is not False
@@ -268,12 +268,35 @@ def column_array(values: list, type_: str, coercer: Coercer) -> pa.Array:
     return pa.array([coercer(v, type_) for v in values], type=arrow_type)
 
 
-_EMPTY = pa.array(EMPTY_TEXT, pa.string())
+def text_column(text: pa.Array, type_: str, coercer: Coercer, blanked: pa.Array | None = None) -> pa.Array:
+    """`column_array` of values that are all text (or missing), given as an Arrow string array:
+    the same column and the same coercion failures, without a Python object per value where
+    Arrow's kernels decide alike. LIST and TIMESTAMP columns are the caller's (per distinct value).
+    `blanked`: `empty_as_null(text)` if the caller has it already."""
+    arrow_type = ARROW_TYPES[type_]
+    if blanked is None:
+        blanked = empty_as_null(text)
+    if type_ in (STRING, LOCATION):
+        return blanked
+    if type_ not in (INT, FLOAT):
+        raise ValueError(f"text_column does not build {type_!r} columns")
+    if text.null_count == len(text):
+        return pa.nulls(len(text), arrow_type)
+    pattern = _INT_TEXT if type_ == INT else _FLOAT_TEXT
+    if pc.all(pc.match_substring_regex(blanked, pattern)).as_py() is not False:
+        return pc.cast(blanked, arrow_type)
+    return pa.array([coercer(v, type_) for v in text.to_pylist()], type=arrow_type)
 
 
-def _empty_as_null(text: pa.Array) -> pa.Array:
+@cache
+def _empty_texts() -> pa.Array:
+    # Built on first use: the first pa.array of a process loads pyarrow's pandas support (pandas itself).
+    return pa.array(EMPTY_TEXT, pa.string())
+
+
+def empty_as_null(text: pa.Array) -> pa.Array:
     """Text columns hold NULL, never '' or '[]', for an empty value."""
-    blank = pc.is_in(pc.utf8_trim_whitespace(text), value_set=_EMPTY)
+    blank = pc.is_in(pc.utf8_trim_whitespace(text), value_set=_empty_texts())
     if not pc.any(blank).as_py():
         return text
     return pc.if_else(blank, pa.scalar(None, pa.string()), text)

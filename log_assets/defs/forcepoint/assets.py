@@ -2,6 +2,7 @@
 
 import warnings
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -11,7 +12,9 @@ from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
 from log_assets.defs.partitions import DAILY_PARTITIONS
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.forcepoint.client import ForcepointError
-from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted, WalkReport
+
+if TYPE_CHECKING:
+    from log_assets.forcepoint.ingest import WalkReport
 
 
 class FetchConfig(dg.Config):
@@ -19,7 +22,7 @@ class FetchConfig(dg.Config):
     """Fetch complete days again and replace them in the lake (spends requests)."""
 
 
-def report_metadata(report: WalkReport) -> dict:
+def report_metadata(report: "WalkReport") -> dict:
     days = report.days
     firsts = [d["first"] for d in days.values() if d["first"]]
     lasts = [d["last"] for d in days.values() if d["last"]]
@@ -78,6 +81,9 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
     def _fetch(
         context: dg.AssetExecutionContext, config: FetchConfig, forcepoint: ForcepointResource, home: LogAssetsHome
     ):
+        # Here, not at import: the walk (pyarrow's Parquet, the parser) is loaded by the step that runs it.
+        from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
+
         h = home.get()
         window = context.partition_time_window
         budget = forcepoint.budget(h, lt)

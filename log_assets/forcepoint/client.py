@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -153,7 +153,9 @@ def check_url(url: str, allow_insecure_http: bool = False) -> str:
 
 @dataclass
 class Page:
-    records: list  # list[dict] (JSON) — CSV data is parsed into dicts with the header as keys
+    # list[dict] (JSON); CSV data as dicts with the header as keys. Read natively: native.JsonRecords
+    # (from the body's text) or native.CsvRecords (by Arrow's CSV reader), made into dicts only when asked.
+    records: Sequence
     next_token: str | None
     status: int
     body_bytes: int
@@ -382,6 +384,16 @@ class ForcepointClient:
         self, body: bytes, lt: LogType, rate_remaining: int | None = None, rate_reset: str | None = None
     ) -> Page:
         """The page in a 200 answer's body (also used for a body kept from an earlier run)."""
+        from log_assets.forcepoint import native
+
+        # The records read from the body's text where it is what orjson writes (native.read_json_body);
+        # else decoded here, the careful way.
+        from_text = native.read_json_body(body) if self.response_format == "json" else None
+        if from_text is not None:
+            envelope, found = from_text
+            if (envelope["response"].get("dataformat") or "json").lower() != "csv":
+                token = envelope.get("nextpagetoken") or None
+                return Page(found, token, 200, len(body), rate_remaining, rate_reset, body, [])
         try:
             doc = orjson.loads(body)
             response = doc["response"]
@@ -392,11 +404,17 @@ class ForcepointClient:
             ) from None
         token = doc.get("nextpagetoken") or None
         bad: list = []
+        records: Sequence
         fmt = (response.get("dataformat") or self.response_format).lower()
         if fmt == "csv" or isinstance(data, str):
             from log_assets.forcepoint.parse import parse_csv  # local: keep import cheap for JSON
 
-            records, bad = parse_csv(data or "")
+            # Arrow's reader where the page reads alike in both; else the careful reader, bad rows and all.
+            by_arrow = native.read_csv(data) if isinstance(data, str) else None
+            if by_arrow is not None:
+                records = by_arrow
+            else:
+                records, bad = parse_csv(data or "")
         elif isinstance(data, list):
             records = data
         elif data is None:

@@ -28,16 +28,20 @@ from dagster import DagsterEventType
 STEP_FAILURE_WAIT = 1.5
 
 
-def _is_step_failure(record: logging.LogRecord) -> bool:
+def _event_of(record: logging.LogRecord, kind: DagsterEventType) -> Any:
+    """The Dagster event of kind `kind` a record carries, else None."""
     meta = getattr(record, "dagster_meta", None)
     event = meta.get("dagster_event") if isinstance(meta, dict) else None
-    return event is not None and getattr(event, "event_type", None) == DagsterEventType.STEP_FAILURE
+    return event if event is not None and getattr(event, "event_type", None) == kind else None
+
+
+def _is_step_failure(record: logging.LogRecord) -> bool:
+    return _event_of(record, DagsterEventType.STEP_FAILURE) is not None
 
 
 def _repeats_the_step_error(record: logging.LogRecord) -> bool:
-    meta = getattr(record, "dagster_meta", None)
-    event = meta.get("dagster_event") if isinstance(meta, dict) else None
-    if event is None or getattr(event, "event_type", None) != DagsterEventType.RUN_FAILURE:
+    event = _event_of(record, DagsterEventType.RUN_FAILURE)
+    if event is None:
         return False
     data = event.event_specific_data
     first = getattr(data, "first_step_failure_event", None)

@@ -28,10 +28,27 @@ def next_reset(day: str) -> str:
     return d.strftime("%Y-%m-%d 00:00:00+00:00")
 
 
+def _check_limits(limit: int, reserve: int) -> None:
+    if limit < 1 or reserve < 0 or reserve >= limit:
+        raise ValueError(f"need 0 <= reserve < limit, got limit={limit} reserve={reserve}")
+
+
+def spent_error(
+    log_type: str, day: str, spent: int, limit: int, reserve: int, server_remaining: int | None
+) -> QuotaExhausted:
+    """The refusal of a request the day's budget has no room for (both budgets say it alike)."""
+    server = f", server reports {server_remaining} left" if server_remaining is not None else ""
+    return QuotaExhausted(
+        f"request budget for Forcepoint {log_type} logs is spent for {day} ({spent} sent by this pipeline, "
+        f"budget {limit} minus reserve {reserve}{server}); it resets at {next_reset(day)}. The position is "
+        "saved: run again after the reset.",
+        next_reset(day),
+    )
+
+
 class QuotaBudget:
     def __init__(self, path: Path, log_type: str, limit: int = API_DAILY_LIMIT, reserve: int = 0, clock=None):
-        if limit < 1 or reserve < 0 or reserve >= limit:
-            raise ValueError(f"need 0 <= reserve < limit, got limit={limit} reserve={reserve}")
+        _check_limits(limit, reserve)
         self.path = path
         self.log_type = log_type
         self.limit = limit
@@ -64,17 +81,8 @@ class QuotaBudget:
         with self._lock:
             st = self._load()
             if self._exhausted(st):
-                raise QuotaExhausted(
-                    f"request budget for Forcepoint {self.log_type} logs is spent for {st['day']} "
-                    f"({st['spent']} sent by this pipeline, budget {self.limit} minus reserve {self.reserve}"
-                    + (
-                        f", server reports {st['server_remaining']} left"
-                        if st.get("server_remaining") is not None
-                        else ""
-                    )
-                    + f"); it resets at {next_reset(st['day'])}. The position is saved: run again after the "
-                    "reset.",
-                    next_reset(st["day"]),
+                raise spent_error(
+                    self.log_type, st["day"], st["spent"], self.limit, self.reserve, st.get("server_remaining")
                 )
             st["spent"] += 1
             if st.get("server_remaining") is not None:
@@ -107,8 +115,7 @@ class DatabaseQuotaBudget:
     def __init__(self, store, log_type: str, limit: int = API_DAILY_LIMIT, reserve: int = 0, clock=None):
         from log_assets.state import stream_name
 
-        if limit < 1 or reserve < 0 or reserve >= limit:
-            raise ValueError(f"need 0 <= reserve < limit, got limit={limit} reserve={reserve}")
+        _check_limits(limit, reserve)
         self.store = store
         self.log_type = log_type
         self.key = stream_name("forcepoint", log_type)
@@ -135,13 +142,7 @@ class DatabaseQuotaBudget:
             self.store.charge(self.key, day, self.limit, reserve=self.reserve)
         except QuotaRefused as e:
             c = e.counter
-            server = f", server reports {c.server_remaining} left" if c.server_remaining is not None else ""
-            raise QuotaExhausted(
-                f"request budget for Forcepoint {self.log_type} logs is spent for {day} ({c.spent} sent by this "
-                f"pipeline, budget {self.limit} minus reserve {self.reserve}{server}); it resets at "
-                f"{next_reset(day)}. The position is saved: run again after the reset.",
-                next_reset(day),
-            ) from None
+            raise spent_error(self.log_type, day, c.spent, self.limit, self.reserve, c.server_remaining) from None
 
     def observe(self, remaining: int | None) -> None:
         """Believe the server's X-RateLimit-Remaining. Only advisory: a database error here is logged,

@@ -22,6 +22,8 @@ from log_assets.forcepoint.parse import IdStrategy, parse_csv, parse_page, parse
 from log_assets.lake.schema import Coercer, build_table, typed_fields
 from log_assets.simulator.testing import forcepoint_headers, simulator
 
+from .test_real_shapes import REAL_ACCESS
+
 INGESTED = 1_700_000_000_000_000
 
 
@@ -286,20 +288,7 @@ def test_escapes_decode_and_raw_is_what_orjson_writes():
 
 def test_real_access_records_land_typed_the_same_way():
     lt = FORCEPOINT_TYPES["access"]
-    header = "<110>1 2021-12-23T17:13:42.754000Z api.bitglass.com NILVALUE NILVALUE access"
-    base = {
-        "time": "23 Dec 2021 17:13:42",
-        "syslogheader": header,
-        "transactionid": "a1b2 [23 Dec 2021 17:13:42]",
-        "action": "Alert, Blocked, DLP, Notify",
-        "activity": "Cloudstorage, Downloaded, Web",
-        "usergroup": "['67521', 'All Users']",
-        "location": "San Jose||California||CA||US",
-        "details": "User challenged with Multi-Factor Authentication.",
-        "emailsenttime": "23 Dec 2021 17:13:40",
-        "emailbcc": "",
-        "orgid": "None",
-    }
+    base = REAL_ACCESS
     records = [dict(base, transactionid=f"a{i} [23 Dec 2021 17:13:42]") for i in range(5)]
     records[1]["location"] = '["Guest"]'
     records[2]["location"] = "London||Eng"

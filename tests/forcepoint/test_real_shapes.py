@@ -26,24 +26,26 @@ def land(log_type: str, records: list[dict]) -> dict:
     return page.table.to_pylist()[0]
 
 
+# A real access record (public sample): comma lists, a Python-list text, location parts, a mail time.
+REAL_ACCESS = {
+    "time": "23 Dec 2021 17:13:42",
+    "syslogheader": HEADER,
+    "transactionid": "a1b2 [23 Dec 2021 17:13:42]",
+    "action": "Alert, Blocked, DLP, Notify",
+    "activity": "Cloudstorage, Downloaded, Web",
+    "usergroup": "['67521', 'All Users']",
+    "location": "San Jose||California||CA||US",
+    "details": "User challenged with Multi-Factor Authentication.",
+    "emailsenttime": "23 Dec 2021 17:13:40",
+    "emailbcc": "",
+    "orgid": "None",
+}
+
+
 def test_access_comma_lists_location_parts_details_and_mail_time():
     row = land(
         "access",
-        [
-            {
-                "time": "23 Dec 2021 17:13:42",
-                "syslogheader": HEADER,
-                "transactionid": "a1b2 [23 Dec 2021 17:13:42]",
-                "action": "Alert, Blocked, DLP, Notify",
-                "activity": "Cloudstorage, Downloaded, Web",
-                "usergroup": "['67521', 'All Users']",
-                "location": "San Jose||California||CA||US",
-                "details": "User challenged with Multi-Factor Authentication.",
-                "emailsenttime": "23 Dec 2021 17:13:40",
-                "emailbcc": "",
-                "orgid": "None",
-            }
-        ],
+        [REAL_ACCESS],
     )
     assert row["action"] == ["Alert", "Blocked", "DLP", "Notify"]
     assert row["activity"] == ["Cloudstorage", "Downloaded", "Web"]

@@ -1,19 +1,16 @@
-"""Landing: merge a day's inbox files into `lake/aperture/<log_type>/date=<day>/`.
+"""Landing: merge a day's inbox files into the lake table `aperture.<log_type>`.
 
-New events (by event_id, against what the partition already holds) are written as one more file in
-the partition folder (temp + rename: readers see all of it or none). When a partition has gathered
-many small files, or its files predate a catalog change, it is rewritten as one file in a new
-folder and swapped in with `fsutil.replace_dir`. Inbox files are deleted only after the lake write
-is durable; a repeat after a crash finds their events already present and writes nothing.
+The day's merge is the lake's one write path (log_assets.lake.daymerge, shared with Forcepoint): the
+new events (by event_id, against what the day already holds and each other) are added to the day in
+one Iceberg commit; a day written before a typed column of the catalog existed is rebuilt from raw,
+and a day of many small files is compacted. Inbox files are deleted only after the commit; a repeat
+after a crash finds their events already present and adds nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
-import shutil
-import uuid
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -25,10 +22,16 @@ import pyarrow.parquet as pq
 from log_assets import fsutil
 from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, LogType
-from log_assets.lake.schema import Coercer, arrow_schema, build_table, is_current, new_fields
-from log_assets.lake.writer import write_parquet_atomic
+from log_assets.lake.daymerge import DayMerge, rebuilt_from_raw
+from log_assets.lake.iceberg import DaysChanged, Lake
+from log_assets.lake.schema import Coercer, arrow_schema, is_current, new_fields
+
+log = logging.getLogger(__name__)
 
 COMPACT_AT_FILES = 16
+# A commit refused because the day changed under the merge (maintenance compacted it) is merged
+# again from the inbox this many times.
+MERGE_ATTEMPTS = 3
 
 
 @dataclass
@@ -52,46 +55,14 @@ class MisroutedEventsError(RuntimeError):
     """Inbox rows whose event time is not on the partition's day; left in the inbox, untouched."""
 
 
-def _read_conformed(path: Path, lt: LogType, coercer: Coercer) -> tuple[pa.Table, bool]:
-    """A lake/inbox file in the current schema; rebuilt from `raw` when the catalog has changed.
-
-    Returns (table, was_current).
-    """
+def _read_conformed(path: Path, lt: LogType, coercer: Coercer) -> pa.Table:
+    """An inbox file in the current schema; rebuilt from `raw` when the catalog has changed since it
+    was written."""
     table = pq.ParquetFile(path).read()
     if is_current(table.schema, lt):
-        return table, True
-    rows = [
-        {
-            "event_id": r["event_id"],
-            "event_time": r["event_time"],
-            "vendor": APERTURE,
-            "log_type": lt.name,
-            "raw": r["raw"],
-            "ingested_at": r["ingested_at"],
-            "fields": _loads(r["raw"]),
-        }
-        for r in table.select(["event_id", "event_time", "raw", "ingested_at"]).to_pylist()
-    ]
-    return build_table(lt, rows, coercer), False
-
-
-def _loads(raw: str) -> dict:
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _partition_files(target: Path) -> list[Path]:
-    if not target.exists():
-        return []
-    return sorted(p for p in target.iterdir() if p.suffix == ".parquet" and not p.name.startswith("."))
-
-
-def _content_name(ids) -> str:
-    h = hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:24]
-    return f"part-{h}.parquet"
+        return table
+    rebuilt = rebuilt_from_raw(lt, table, coercer)
+    return rebuilt.drop_columns(["event_day"]) if "event_day" in rebuilt.column_names else rebuilt
 
 
 def _day_bounds(day: str) -> tuple[datetime, datetime]:
@@ -99,29 +70,22 @@ def _day_bounds(day: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def land_day(spool: Spool, log_type: str, day: str, compact_at: int = COMPACT_AT_FILES) -> LandReport:
-    """Merge the inbox files of (log_type, day) into the lake. Serialized per log type by a lock."""
+def land_day(
+    spool: Spool, log_type: str, day: str, compact_at: int = COMPACT_AT_FILES, lake: Lake | None = None
+) -> LandReport:
+    """Merge the inbox files of (log_type, day) into the lake. Serialized per log type by a lock.
+    `lake`: the home's lake when None (opened and closed here)."""
+    if lake is None:
+        with Lake.for_home(spool.home) as own:
+            return land_day(spool, log_type, day, compact_at, own)
     lt = log_type_entry(log_type)
     report = LandReport(log_type, day)
-    home = spool.home
-    target = home.partition_dir(APERTURE, log_type, day)
     coercer = Coercer()
     spool.ensure()
     with spool.lock(f"land-{log_type}"):
-        _clean_staging(home.staging, log_type, day)
         inbox_files = spool.inbox_files(log_type, day)
         report.inbox_files = len(inbox_files)
-        existing_files = _partition_files(target)
-
-        existing_ids: set[str] = set()
-        stale_schema = False
-        for f in existing_files:
-            pf = pq.ParquetFile(f)
-            if not is_current(pf.schema_arrow, lt):
-                stale_schema = True
-            existing_ids.update(pf.read(columns=["event_id"]).column("event_id").to_pylist())
-
-        incoming = [_read_conformed(f, lt, coercer)[0] for f in inbox_files]
+        incoming = [_read_conformed(f, lt, coercer) for f in inbox_files]
         # Files may differ by the new fields they carry: columns missing from one are NULL there.
         new = pa.concat_tables(incoming, promote_options="default") if incoming else arrow_schema(lt).empty_table()
         report.inbox_rows = new.num_rows
@@ -131,27 +95,26 @@ def land_day(spool: Spool, log_type: str, day: str, compact_at: int = COMPACT_AT
             times = new.column("event_time")
             if pc.min(times).as_py() < lo or pc.max(times).as_py() >= hi:
                 raise MisroutedEventsError(f"inbox for {log_type} {day} holds events of another day")
+            new = new.sort_by("event_time")
+        for attempt in range(1, MERGE_ATTEMPTS + 1):
+            merge = DayMerge(lake, lt, day, compact_over=compact_at)
+            try:
+                merge.add(new)
+                result = merge.commit()
+                break
+            except DaysChanged as e:
+                merge.abort()
+                if attempt == MERGE_ATTEMPTS:
+                    raise
+                log.info("aperture/%s: %s; merging %s again from the inbox", log_type, e, day)
+            except BaseException:
+                merge.abort()
+                raise
+        report.landed = result.added
+        report.duplicates = result.duplicates
+        report.compacted = result.compacted or result.rebuilt
 
-        keep: list[int] = []
-        seen = set(existing_ids)
-        for i, eid in enumerate(new.column("event_id").to_pylist()):
-            if eid not in seen:
-                seen.add(eid)
-                keep.append(i)
-        report.duplicates = new.num_rows - len(keep)
-        new = new.take(pa.array(keep, type=pa.int64())).sort_by("event_time")
-        report.landed = new.num_rows
-
-        if new.num_rows and (stale_schema or len(existing_files) + 1 > compact_at):
-            _rewrite(home, lt, day, target, existing_files, new, coercer)
-            report.compacted = True
-        elif new.num_rows:
-            write_parquet_atomic(new, target / _content_name(new.column("event_id").to_pylist()))
-        elif stale_schema:
-            _rewrite(home, lt, day, target, existing_files, new, coercer)
-            report.compacted = True
-
-        # The lake write above is durable (fsynced); only now may the inbox copies go.
+        # The lake commit above is durable; only now may the inbox copies go.
         for f in inbox_files:
             with contextlib.suppress(FileNotFoundError):
                 f.unlink()
@@ -159,37 +122,8 @@ def land_day(spool: Spool, log_type: str, day: str, compact_at: int = COMPACT_AT
             fsutil.fsync_dir(inbox_files[0].parent)
 
     report.coercion_failures = coercer.failures
-    _describe(report, target)
+    figures = lake.day_figures(APERTURE, log_type, [date.fromisoformat(day)]).get(date.fromisoformat(day))
+    if figures is not None:
+        report.rows, report.files = figures.rows, figures.files
+        report.first_event, report.last_event = figures.first, figures.last
     return report
-
-
-def _rewrite(
-    home, lt: LogType, day: str, target: Path, existing_files: list[Path], new: pa.Table, coercer: Coercer
-) -> None:
-    tables = [_read_conformed(f, lt, coercer)[0] for f in existing_files] + [new]
-    table = pa.concat_tables(tables, promote_options="default").sort_by("event_time")
-    staging = home.staging / APERTURE / f"{lt.name}-{day}-{uuid.uuid4().hex[:12]}"
-    write_parquet_atomic(table, staging / _content_name(table.column("event_id").to_pylist()))
-    fsutil.replace_dir(staging, target)
-
-
-def _clean_staging(staging_root: Path, log_type: str, day: str) -> None:
-    # Leftovers of a rewrite that died before its swap; the lock says no one else is writing them.
-    root = staging_root / APERTURE
-    if not root.exists():
-        return
-    for d in root.glob(f"{log_type}-{day}-*"):
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def _describe(report: LandReport, target: Path) -> None:
-    files = _partition_files(target)
-    report.files = len(files)
-    if not files:
-        return
-    chunks = [c for f in files for c in pq.ParquetFile(f).read(columns=["event_time"]).column("event_time").chunks]
-    times = pa.chunked_array(chunks, type=arrow_schema(log_type_entry(report.log_type)).field("event_time").type)
-    report.rows = len(times)
-    if len(times):
-        report.first_event = pc.min(times).as_py()
-        report.last_event = pc.max(times).as_py()

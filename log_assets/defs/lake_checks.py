@@ -1,12 +1,12 @@
 """Asset checks every source asset (`forcepoint/*`, `aperture/*`) runs on the lake days it just wrote.
 
-- `event_ids_unique`: within each day's lake partition (read from its Parquet files) every row has an
-  `event_id` and no `event_id` appears twice.
-- `rows_as_reported`: the rows in each day's lake partition (read from its Parquet files) equal the
-  rows the run reported for that day (the partition's `rows` metadata).
+- `event_ids_unique`: within each day's lake partition (read from the table's current snapshot)
+  every row has an `event_id` and no `event_id` appears twice.
+- `rows_as_reported`: the rows in each day's lake partition equal the rows the run reported for that
+  day (the partition's `rows` metadata).
 
-They run in the asset's own step, after the day folders are in place, and cover every partition of
-the run (one result per check and run, the days that failed named in its metadata). A failed check
+They run in the asset's own step, after the days are committed to the lake, and cover every partition
+of the run (one result per check and run, the days that failed named in its metadata). A failed check
 does not fail the run: it marks the asset's check red in the UI, as a warning to look at the lake.
 """
 
@@ -14,10 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from datetime import date
+from typing import TYPE_CHECKING
 
 import dagster as dg
-import duckdb
+
+if TYPE_CHECKING:  # loaded by the step that runs the checks, not at definitions import
+    import pyarrow as pa
+
+    from log_assets.lake.iceberg import Lake
 
 UNIQUE_IDS = "event_ids_unique"
 ROWS_AS_REPORTED = "rows_as_reported"
@@ -30,12 +35,12 @@ def lake_check_specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
             UNIQUE_IDS,
             asset=key,
             description="Every row of each lake partition the run wrote has an event_id, and no event_id "
-            "appears twice within a partition (read from its Parquet files).",
+            "appears twice within a partition (read from the lake table's current snapshot).",
         ),
         dg.AssetCheckSpec(
             ROWS_AS_REPORTED,
             asset=key,
-            description="The rows in each lake partition the run wrote (read from its Parquet files) equal "
+            description="The rows in each lake partition the run wrote (the table's current snapshot) equal "
             "the rows the run reported for that partition.",
         ),
     ]
@@ -50,44 +55,46 @@ class PartitionFacts:
     examples: tuple[str, ...] = ()
 
 
-def read_partition(folder: Path) -> PartitionFacts:
-    """What a partition folder's Parquet files hold (nothing for a missing folder)."""
-    files = sorted(str(f) for f in folder.glob("*.parquet")) if folder.is_dir() else []
-    if not files:
+def facts_of(ids: pa.ChunkedArray | pa.Array) -> PartitionFacts:
+    """What a partition's `event_id` column says about it."""
+    import pyarrow.compute as pc
+
+    if len(ids) == 0:
         return PartitionFacts()
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("SET threads = 1")
-        row = con.execute("SELECT count(*), count(*) - count(event_id) FROM read_parquet(?)", [files]).fetchone()
-        rows, null_ids = (row[0], row[1]) if row else (0, 0)
-        dups = con.execute(
-            "SELECT event_id, count(*) AS n FROM read_parquet(?) WHERE event_id IS NOT NULL GROUP BY event_id "
-            "HAVING n > 1 ORDER BY n DESC, event_id",
-            [files],
-        ).fetchall()
-    finally:
-        con.close()
-    return PartitionFacts(
-        rows=rows,
-        null_ids=null_ids,
-        duplicated_ids=len(dups),
-        extra_rows=sum(n - 1 for _, n in dups),
-        examples=tuple(i for i, _ in dups[:_EXAMPLES]),
+    counts = pc.value_counts(pc.drop_null(ids))
+    repeated = pc.filter(counts, pc.greater(counts.field("counts"), 1))
+    order = sorted(
+        zip(repeated.field("values").to_pylist(), repeated.field("counts").to_pylist(), strict=True),
+        key=lambda vc: (-vc[1], vc[0]),
     )
+    return PartitionFacts(
+        rows=len(ids),
+        null_ids=ids.null_count,
+        duplicated_ids=len(order),
+        extra_rows=sum(c - 1 for _, c in order),
+        examples=tuple(v for v, _ in order[:_EXAMPLES]),
+    )
+
+
+def read_partition(lake: Lake, vendor: str, log_type: str, day: str) -> PartitionFacts:
+    """What a day of a lake table holds (as of its current snapshot; nothing for a day without rows)."""
+    ids = lake.read_day(vendor, log_type, date.fromisoformat(day), columns=["event_id"])
+    return facts_of(ids.column("event_id"))
 
 
 def lake_check_results(
     context: dg.AssetExecutionContext,
     key: dg.AssetKey,
-    folders: Mapping[str, Sequence[Path]],
+    lake: Lake,
+    tables: Mapping[str, Sequence[tuple[str, str]]],
     reported_rows: Mapping[str, int],
 ) -> list[dg.AssetCheckResult]:
-    """The checks of `key` that the run selected, over the partitions in `folders` (day -> the folders
-    that hold it: one per log type, several for aperture/other_log_types)."""
+    """The checks of `key` that the run selected, over the partitions in `tables` (day -> the lake
+    tables that hold it, as (vendor, log type): one per log type, several for aperture/other_log_types)."""
     selected = {k.name for k in context.selected_asset_check_keys if k.asset_key == key}
     if not selected:
         return []
-    facts = {day: [read_partition(f) for f in fs] for day, fs in sorted(folders.items())}
+    facts = {day: [read_partition(lake, v, t, day) for v, t in ts] for day, ts in sorted(tables.items())}
     results = []
     if UNIQUE_IDS in selected:
         bad = {

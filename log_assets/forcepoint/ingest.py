@@ -4,9 +4,10 @@ One pass per window: a `startdate` request for the first day that is not yet com
 tokens, splitting every page's events into their days. Each page is landed as an Arrow part in a
 staging folder (daybuilder.py) *before* the token that follows it is checkpointed in the walk
 state (walkstate.py), so a run killed at any instant resumes from the last checkpoint. The day's
-new lake file is built as the pages arrive (deduplicated by event_id against the lake and itself)
-and swapped in atomically as soon as the walk has passed the day's end (cursor.py says when), and
-at the end of the walk; after a kill it is rebuilt from the staged parts.
+new rows are written to the lake's data files as the pages arrive (deduplicated by event_id against
+the lake and themselves) and committed to the day's Iceberg table in one commit as soon as the walk
+has passed the day's end (cursor.py says when), and at the end of the walk; after a kill the day's
+merge is rebuilt from the staged parts.
 
 The next page is requested while the current one is landed. Every answer with events is kept
 (keptanswers.py) until its page is checkpointed, so a run killed at any instant re-requests at
@@ -56,7 +57,8 @@ from log_assets.forcepoint.utcdays import (
     next_day,
 )
 from log_assets.forcepoint.walkstate import JsonWalkStateStore, WalkStateStore
-from log_assets.lake.schema import Coercer, arrow_schema, new_fields
+from log_assets.lake.iceberg import Lake
+from log_assets.lake.schema import Coercer, new_fields
 from log_assets.paths import Home
 from log_assets.state import DayRecord, Tail, Walk, WalkState
 
@@ -113,6 +115,7 @@ class ForcepointIngest:
         logger: logging.Logger | None = None,
         progress_every: float = 10.0,
         store: WalkStateStore | None = None,
+        lake: Lake | None = None,
     ):
         self.home = home
         self.lt = lt
@@ -126,9 +129,22 @@ class ForcepointIngest:
         self.store = store or JsonWalkStateStore(home, lt, lock_timeout=lock_timeout, log=self.log)
         self.cursor = cursor_for(lt)
         self.staging_root = home.staging / FORCEPOINT / lt.name
-        self.builder = DayBuilder(home, lt, arrow_schema(lt), self.staging_root)
+        self._own_lake = lake is None
+        self.lake = lake if lake is not None else Lake.for_home(home)
+        self.builder = DayBuilder(self.lake, lt, self.staging_root)
         self.kept = KeptAnswers(self.staging_root, lt, client, self.log)
         self.quarantine = Quarantine(home.quarantine / FORCEPOINT / lt.name, lt.name, self.log)
+
+    def close(self) -> None:
+        """Close the lake's catalog connection, when this walk opened it."""
+        if self._own_lake:
+            self.lake.close()
+
+    def __enter__(self) -> ForcepointIngest:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------------------------ run
 
@@ -450,11 +466,12 @@ class ForcepointIngest:
     # -------------------------------------------------------------------------------- report
 
     def _describe_days(self, window_days: list[str], state: WalkState, report: WalkReport) -> None:
+        figures = self.builder.figures(window_days)
         for day in window_days:
-            rows, first, last = self.builder.figures(day)
+            f = figures.get(day)
             report.days[day] = {
-                "events": rows,
-                "first": first.isoformat() if first is not None else None,
-                "last": last.isoformat() if last is not None else None,
+                "events": f.rows if f else 0,
+                "first": f.first.isoformat() if f and f.first is not None else None,
+                "last": f.last.isoformat() if f and f.last is not None else None,
                 "complete": _complete(state, day),
             }

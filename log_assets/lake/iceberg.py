@@ -33,6 +33,7 @@ Every snapshot of the last `retention` (default 7 days; see `maintain`) stays re
 or with pyiceberg alone (any machine with the database URL and the storage credentials)::
 
     from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.conversions import from_bytes
     cat = SqlCatalog("log_assets", uri="sqlite:////data/log_assets.db")   # + s3.* properties on S3
     tbl = cat.load_table("forcepoint.access")
     snap = tbl.snapshot_as_of_timestamp(int(when.timestamp() * 1000))
@@ -61,6 +62,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy.exc
 from pyiceberg.catalog.sql import SqlCatalog
+from pyiceberg.conversions import from_bytes
 from pyiceberg.exceptions import (
     CommitFailedException,
     NamespaceAlreadyExistsError,
@@ -304,6 +306,16 @@ class Changes:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class DayFigures:
+    """A day as the lake's metadata describes it: rows, data files, first and last event time."""
+
+    rows: int
+    files: int
+    first: datetime | None
+    last: datetime | None
+
+
 @dataclass
 class MaintenanceReport:
     table: str
@@ -329,6 +341,15 @@ class Lake:
     def open(cls, database_url: str | None = None, storage: Storage | None = None) -> Lake:
         storage = storage or Storage.from_env()
         return cls(open_catalog(database_url, storage), storage)
+
+    @classmethod
+    def for_home(cls, home: Any) -> Lake:
+        """The lake of a home (a `paths.Home` or its root): `LOG_ASSETS_DATABASE_URL` and
+        `LOG_ASSETS_STORAGE_URL` when set, else the SQLite file and the folder of that home."""
+        from log_assets.paths import Home
+
+        root = home.root if isinstance(home, Home) else home
+        return cls.open(database_url_from_env(home=root), Storage.from_env(home=root))
 
     def close(self) -> None:
         self.catalog.close()
@@ -417,10 +438,13 @@ class Lake:
 
     # ------------------------------------------------------------------------------- writes
 
-    def writer(self, vendor: str, log_type: str, days: Iterable[date] = ()) -> DayWriter:
-        """A write of whole days, fed a table at a time (memory stays bounded by one data file).
-        `days` are replaced even when no row of them is added (emptied)."""
-        return DayWriter(self, vendor, log_type, days)
+    def writer(
+        self, vendor: str, log_type: str, days: Iterable[date] = (), *, flush_bytes: int = TARGET_FILE_BYTES
+    ) -> DayWriter:
+        """A write of whole days, fed a table at a time (memory stays bounded by `flush_bytes` of Arrow
+        rows: a data file is written each time that much is buffered). `days` are replaced even when no
+        row of them is added (emptied)."""
+        return DayWriter(self, vendor, log_type, days, flush_bytes=flush_bytes)
 
     def replace_days(
         self,
@@ -516,6 +540,28 @@ class Lake:
             return {}
         with self._store_errors("reading the metadata of", vendor, log_type):
             return days(tbl, snapshot_id)
+
+    def day_figures(
+        self, vendor: str, log_type: str, days: Iterable[date] | None = None
+    ) -> dict[date, DayFigures]:
+        """Rows, files and the first and last event time of each day with rows (of `days`, or all), from
+        the current snapshot's manifests: the files' column bounds, no data read."""
+        tbl = self.table(vendor, log_type)
+        if tbl is None or tbl.current_snapshot() is None:
+            return {}
+        with self._store_errors("reading the metadata of", vendor, log_type):
+            return day_figures(tbl, days)
+
+    def day_files(self, vendor: str, log_type: str, snapshot_id: int | None = None) -> dict[date, list[str]]:
+        """The data files (their locations) of each day in a snapshot (the current one when None)."""
+        tbl = self.table(vendor, log_type)
+        if tbl is None or (snapshot_id is None and tbl.current_snapshot() is None):
+            return {}
+        out: dict[date, list[str]] = {}
+        with self._store_errors("reading the metadata of", vendor, log_type):
+            for task in tbl.scan(snapshot_id=snapshot_id).plan_files():
+                out.setdefault(_day_of(task.file.partition[0]), []).append(task.file.file_path)
+        return {d: sorted(fs) for d, fs in sorted(out.items())}
 
     def changed_days(self, vendor: str, log_type: str, since_snapshot_id: int | None) -> Changes:
         tbl = self.table(vendor, log_type)
@@ -643,8 +689,17 @@ class DayWriter:
     """One write of a table: data files written as rows come (buffered to the target file size), then
     one commit. Used as a context manager, an exception (or no commit) removes the files it wrote."""
 
-    def __init__(self, lake: Lake, vendor: str, log_type: str, days: Iterable[date] = ()):
+    def __init__(
+        self,
+        lake: Lake,
+        vendor: str,
+        log_type: str,
+        days: Iterable[date] = (),
+        *,
+        flush_bytes: int = TARGET_FILE_BYTES,
+    ):
         self.lake = lake
+        self.flush_bytes = flush_bytes
         self.vendor = vendor
         self.log_type = log_type
         self.name = f"{vendor}.{log_type}"
@@ -684,7 +739,7 @@ class DayWriter:
             self.rows[d] = self.rows.get(d, 0) + n
         self._buffer.append(table)
         self._buffered += table.nbytes
-        if self._buffered >= TARGET_FILE_BYTES:
+        if self._buffered >= self.flush_bytes:
             self._flush()
 
     def _flush(self) -> None:
@@ -822,6 +877,28 @@ def days_of_snapshot(tbl: Table, snap: Snapshot, only: Iterable[date] | None = N
         acc[1] += 1
         acc[2] += f.file_size_in_bytes
     return {d: DayStats(*v) for d, v in sorted(rows.items())}
+
+
+def day_figures(tbl: Table, only: Iterable[date] | None = None) -> dict[date, DayFigures]:
+    field_ = tbl.schema().find_field("event_time")
+    acc: dict[date, list[Any]] = {}
+    for task in tbl.scan(row_filter=_days_filter(only)).plan_files():
+        f = task.file
+        a = acc.setdefault(_day_of(f.partition[0]), [0, 0, None, None])
+        a[0] += f.record_count
+        a[1] += 1
+        lo = (f.lower_bounds or {}).get(field_.field_id)
+        hi = (f.upper_bounds or {}).get(field_.field_id)
+        if lo is not None:
+            t = _EPOCH + timedelta(microseconds=from_bytes(field_.field_type, lo))
+            a[2] = t if a[2] is None or t < a[2] else a[2]
+        if hi is not None:
+            t = _EPOCH + timedelta(microseconds=from_bytes(field_.field_type, hi))
+            a[3] = t if a[3] is None or t > a[3] else a[3]
+    return {d: DayFigures(*v) for d, v in sorted(acc.items())}
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def days(tbl: Table, snapshot_id: int | None = None) -> dict[date, DayStats]:

@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from log_assets.defs.aperture.definitions import defs as aperture_defs
 from log_assets.defs.resources import LogAssetsHome
+from tests.lakeview import lake_table, lake_types
 
 # As the code location merges it: the domain's definitions plus the shared "home" resource.
 FULL_DEFS = dg.Definitions.merge(dg.Definitions(resources={"home": LogAssetsHome()}), aperture_defs)
@@ -20,18 +20,10 @@ def canonical_id(event) -> str:
 
 
 def lake_rows(home, log_type: str | None = None) -> list[dict]:
-    """Every lake row of the aperture vendor (or of one type), read with DuckDB."""
-    base = Path(home.lake) / "aperture"
-    pattern = str(base / (log_type or "*") / "date=*" / "*.parquet")
-    if not list(base.glob(f"{log_type or '*'}/date=*/*.parquet")):
-        return []
-    con = duckdb.connect()
-    rel = con.sql(
-        f"SELECT * , filename FROM read_parquet('{pattern}', union_by_name=true, filename=true, "
-        "hive_partitioning=false)"
-    )
-    cols = rel.columns
-    return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+    """Every lake row of the aperture vendor (or of one type), as the tables' current snapshots hold
+    them; `table` names the table a row was read from."""
+    types = [log_type] if log_type else lake_types(home, "aperture")
+    return [{**r, "table": t} for t in types for r in lake_table(home, "aperture", t).to_pylist()]
 
 
 def quarantined_bodies(home) -> dict[str, bytes]:

@@ -3,12 +3,12 @@ import os
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
-from log_assets.aperture import land as land_mod
 from log_assets.aperture.land import land_day
 from log_assets.aperture.spool import Spool, is_empty_body, sort_bodies
+from log_assets.lake.iceberg import Lake
+from tests.lakeview import lake_days, lake_table, write_lake_day
 
 from .conftest import make_event
 from .helpers import canonical_id, lake_rows, quarantined_bodies
@@ -54,7 +54,7 @@ def test_sort_and_land_routes_by_type_and_day(home):
         r = by_id[canonical_id(ev)]
         assert json.loads(r["raw"]) == ev
         assert r["vendor"] == "aperture" and r["log_type"] == ev["log_type"]
-        assert f"/{ev['log_type']}/date={r['event_time'].date().isoformat()}/" in r["filename"]
+        assert (r["table"], r["event_day"]) == (ev["log_type"], r["event_time"].date())
     assert {by_id[canonical_id(e)]["event_time"].date().isoformat() for e in day1} == {"2026-11-19"}
     assert {by_id[canonical_id(e)]["event_time"].date().isoformat() for e in day2} == {"2026-11-20"}
 
@@ -178,39 +178,40 @@ def test_crash_between_lake_write_and_inbox_delete(home, monkeypatch):
     assert spool.pending_partitions() == {}
 
 
-def test_compaction_swaps_in_one_file(home, monkeypatch):
-    monkeypatch.setattr(land_mod, "COMPACT_AT_FILES", 3)
+def test_a_day_of_many_files_is_compacted(home):
     spool = Spool(home).ensure()
-    all_events = []
+    all_events, reports = [], []
     for i in range(5):
         evs = [make_event("remediation", f"2026-11-20T0{i}:00:00Z") for _ in range(2)]
         all_events += evs
         spool_bodies(spool, [json.dumps({"events": evs}).encode()])
         sort_bodies(spool)
-        land_day(spool, "remediation", "2026-11-20", compact_at=3)
-    part = home.partition_dir("aperture", "remediation", "2026-11-20")
-    files = list(part.glob("*.parquet"))
-    assert 1 <= len(files) < 3
+        reports.append(land_day(spool, "remediation", "2026-11-20", compact_at=3))
+    # The fourth land made a fourth file: more than 3, rewritten as one; the fifth added one more.
+    assert [(r.compacted, r.files) for r in reports] == [(False, 1), (False, 2), (False, 3), (True, 1), (False, 2)]
+    assert reports[-1].rows == 10
+    assert lake_days(home, "aperture", "remediation") == {"2026-11-20": 10}
     assert sorted(r["event_id"] for r in lake_rows(home)) == sorted(canonical_id(e) for e in all_events)
-    assert not list((home.lake / ".staging" / "aperture").glob("*"))
 
 
 def test_catalog_change_rebuilds_from_raw(home):
-    """A partition written before a typed column existed is rewritten with it, from raw."""
+    """A day written before a typed column existed is rewritten with it, from raw."""
 
     spool = Spool(home).ensure()
     ev = make_event("incident", "2026-11-20T05:00:00Z", item_size="99")
     spool_bodies(spool, [json.dumps({"events": [ev]}).encode()])
     sort_bodies(spool)
     land_all(spool)
-    part = home.partition_dir("aperture", "incident", "2026-11-20")
-    f = next(part.glob("*.parquet"))
-    t = pq.read_table(f).drop_columns(["item_size"])
-    pq.write_table(t, f)
+    # The day as an older catalog, without the item_size column, wrote it.
+    old = lake_table(home, "aperture", "incident").drop_columns(["item_size", "event_day"])
+    with Lake.for_home(home) as lake:
+        lake.catalog.purge_table(("aperture", "incident"))
+    write_lake_day(home, "aperture", "incident", "2026-11-20", old)
+    assert "item_size" not in lake_table(home, "aperture", "incident").column_names
     spool_bodies(spool, [json.dumps({"events": [make_event("incident", "2026-11-20T06:00:00Z")]}).encode()])
     sort_bodies(spool)
     r = land_day(spool, "incident", "2026-11-20")
-    assert r.compacted and r.rows == 2
+    assert r.compacted and r.rows == 2 and r.landed == 1
     rows = {x["event_id"]: x for x in lake_rows(home, "incident")}
     assert rows[canonical_id(ev)]["item_size"] == 99
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-import pyarrow.dataset as ds
 import pytest
 
 from log_assets.catalog import FORCEPOINT_TYPES
@@ -15,6 +14,7 @@ from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.forcepoint.parse import IdStrategy
+from tests.lakeview import lake_event_ids
 
 warnings.filterwarnings("ignore", category=dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
 
@@ -63,10 +63,7 @@ def materialize(log_type: str, first: str, last: str, home: Path, raise_on_error
 
 
 def lake_ids(home: Path, log_type: str, day: str) -> list[str]:
-    d = home / "lake" / "forcepoint" / log_type / f"date={day}"
-    if not d.exists():
-        return []
-    return ds.dataset(str(d), format="parquet").to_table(columns=["event_id"]).column(0).to_pylist()
+    return lake_event_ids(home, "forcepoint", log_type, day)
 
 
 def truth_ids(sim, log_type: str, day: str, cv: str = "1.1.5") -> list[str]:

@@ -1,20 +1,21 @@
-"""The day builder: a page's rows are staged by day and merged into the day's new lake folder
-(each event_id once, against the lake and the walk's own pages); a commit swaps the folder in, an
-abort leaves the lake as it was and the parts for the next run, which rebuilds the merge from them."""
+"""The day builder: a page's rows are staged by day and merged into the day of the lake table (each
+event_id once, against the lake and the walk's own pages); a commit is one Iceberg commit, an abort
+leaves the lake as it was and the parts for the next run, which rebuilds the merge from them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from log_assets.catalog import FORCEPOINT_TYPES
-from log_assets.forcepoint.daybuilder import MAX_FILES_PER_DAY, DayBuilder, split_days
+from log_assets.forcepoint.daybuilder import DayBuilder, split_days
 from log_assets.forcepoint.parse import IdStrategy, parse_page
-from log_assets.lake.schema import Coercer, arrow_schema
+from log_assets.lake.iceberg import COMPACT_OVER_FILES, Lake
+from log_assets.lake.schema import Coercer
 from log_assets.paths import Home
 from log_assets.state import Walk
+from tests.lakeview import lake_event_ids
 
 LT = FORCEPOINT_TYPES["access"]
 DAY = datetime(2026, 11, 10, tzinfo=UTC)
@@ -30,7 +31,7 @@ def rows(*ids: int, day: datetime = DAY) -> pa.Table:
 
 def builder(tmp_path) -> DayBuilder:
     home = Home(tmp_path)
-    return DayBuilder(home, LT, arrow_schema(LT), home.staging / "forcepoint" / LT.name)
+    return DayBuilder(Lake.for_home(home), LT, home.staging / "forcepoint" / LT.name)
 
 
 def walk(wid: str = "w1", **kw) -> Walk:
@@ -38,9 +39,7 @@ def walk(wid: str = "w1", **kw) -> Walk:
 
 
 def lake(tmp_path, day: str = "2026-11-10") -> list[str]:
-    folder = Home(tmp_path).partition_dir("forcepoint", LT.name, day)
-    files = sorted(folder.glob("*.parquet")) if folder.exists() else []
-    return sorted(i for f in files for i in pq.read_table(f).column("event_id").to_pylist())
+    return sorted(lake_event_ids(tmp_path, "forcepoint", LT.name, day))
 
 
 def test_split_days_gives_each_days_rows():
@@ -65,9 +64,13 @@ def test_staged_pages_commit_each_event_once_against_the_lake_and_themselves(tmp
     w.staged.append("2026-11-10")
     assert b.commit(w, "2026-11-10") == (2, 2)  # tx-3, tx-4 added; tx-2 from the lake, tx-3 from page 1
     assert lake(tmp_path) == ["tx-1", "tx-2", "tx-3", "tx-4"]
-    rows_, first, last = b.figures("2026-11-10")
-    assert rows_ == 4 and first == DAY + timedelta(minutes=1) and last == DAY + timedelta(minutes=4)
-    assert b.figures("2026-11-12") == (0, None, None)
+    f = b.figures(["2026-11-10", "2026-11-12"])
+    assert list(f) == ["2026-11-10"]  # a day without rows has no figures
+    assert f["2026-11-10"].rows == 4
+    assert (f["2026-11-10"].first, f["2026-11-10"].last) == (
+        DAY + timedelta(minutes=1),
+        DAY + timedelta(minutes=4),
+    )
 
 
 def test_a_day_with_nothing_staged_is_left_as_it_is_unless_the_walk_replaces_it(tmp_path):
@@ -80,7 +83,7 @@ def test_a_day_with_nothing_staged_is_left_as_it_is_unless_the_walk_replaces_it(
     refetch = walk("w3", replace_days=["2026-11-10"])
     b.stage(refetch, "2026-11-10", 0, rows(2, 3))
     refetch.staged.append("2026-11-10")
-    assert b.commit(refetch, "2026-11-10") == (2, 0)  # replaced: tx-2 is no duplicate of the old folder
+    assert b.commit(refetch, "2026-11-10") == (2, 0)  # replaced: tx-2 is no duplicate of the old day
     assert lake(tmp_path) == ["tx-2", "tx-3"]
     assert b.commit(walk("w4", replace_days=["2026-11-10"]), "2026-11-10") == (0, 0)
     assert lake(tmp_path) == []  # re-fetched and found empty: the day is emptied
@@ -94,7 +97,8 @@ def test_an_aborted_merge_leaves_the_lake_and_the_next_run_rebuilds_it_from_the_
     w.staged.append("2026-11-10")
     w.pages = 2
     b.drop()
-    assert lake(tmp_path) == [] and not list(b.staging_root.glob("w1/.build-*/*.parquet"))
+    assert lake(tmp_path) == []
+    assert not list((tmp_path / "lake").rglob("*.parquet"))  # the aborted merge's data files are gone
 
     again = builder(tmp_path)  # the next run of the walk
     again.forget_unconfirmed(w)
@@ -106,13 +110,26 @@ def test_an_aborted_merge_leaves_the_lake_and_the_next_run_rebuilds_it_from_the_
     assert lake(tmp_path) == ["tx-1", "tx-2", "tx-3"]
 
 
-def test_a_day_of_many_files_is_compacted_into_one(tmp_path):
+def test_a_day_of_many_files_is_compacted(tmp_path):
     b = builder(tmp_path)
-    for n in range(MAX_FILES_PER_DAY + 1):
+    for n in range(COMPACT_OVER_FILES + 1):
         w = walk(f"w{n}")
         b.stage(w, "2026-11-10", 0, rows(n))
         w.staged.append("2026-11-10")
         b.commit(w, "2026-11-10")
-    folder = Home(tmp_path).partition_dir("forcepoint", LT.name, "2026-11-10")
-    assert len(list(folder.glob("*.parquet"))) == 1
-    assert lake(tmp_path) == sorted(f"tx-{n}" for n in range(MAX_FILES_PER_DAY + 1))
+    stats = b.lake.days("forcepoint", LT.name)[date(2026, 11, 10)]
+    assert stats.files == 1 and stats.rows == COMPACT_OVER_FILES + 1
+    assert lake(tmp_path) == sorted(f"tx-{n}" for n in range(COMPACT_OVER_FILES + 1))
+
+
+def test_a_commit_refused_because_the_day_changed_is_merged_again_from_the_parts(tmp_path):
+    b, w = builder(tmp_path), walk()
+    b.stage(w, "2026-11-10", 0, rows(1, 2))
+    w.staged.append("2026-11-10")
+    b.commit(w, "2026-11-10")
+    w2 = walk("w2")
+    b.stage(w2, "2026-11-10", 0, rows(2, 3))
+    w2.staged.append("2026-11-10")
+    b.lake.compact_day("forcepoint", LT.name, date(2026, 11, 10))  # maintenance, meanwhile
+    assert b.commit(w2, "2026-11-10") == (1, 1)
+    assert lake(tmp_path) == ["tx-1", "tx-2", "tx-3"]

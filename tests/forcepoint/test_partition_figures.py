@@ -3,10 +3,11 @@ lake checks run on every partition of the run."""
 
 from __future__ import annotations
 
-import pyarrow.parquet as pq
 import pytest
 
+from log_assets.lake.iceberg import Lake
 from log_assets.simulator import SimConfig, Simulator
+from tests.lakeview import lake_table
 
 from .conftest import day_str, lake_ids, materialize, truth_ids
 
@@ -59,10 +60,9 @@ def test_the_unique_ids_check_sees_a_repeated_event(sim, tmp_path, clean_env):
     lt = "ztna"
     day = day_str(-1)
     assert materialize(lt, day, day, tmp_path).success
-    folder = tmp_path / "lake" / "forcepoint" / lt / f"date={day}"
-    (first,) = sorted(folder.glob("*.parquet"))[:1]
-    table = pq.read_table(first)
-    pq.write_table(table.slice(0, 1), folder / "copied-by-hand.parquet")  # one event twice
+    table = lake_table(tmp_path, "forcepoint", lt, day)
+    with Lake.for_home(tmp_path) as lake:
+        lake.append("forcepoint", lt, table.slice(0, 1))  # one event twice, added by hand
     again = materialize(lt, day, day, tmp_path)  # a complete day: nothing is fetched, the lake is checked
     evals = {e.check_name: e for e in again.get_asset_check_evaluations()}
     assert not evals["event_ids_unique"].passed

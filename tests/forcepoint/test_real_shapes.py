@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from log_assets.aperture.parse import lake_row, parse_body
 from log_assets.catalog import APERTURE_TYPES, FORCEPOINT_TYPES
-from log_assets.forcepoint.daybuilder import DayMerge
 from log_assets.forcepoint.parse import IdStrategy, parse_page
-from log_assets.lake.schema import Coercer, arrow_schema, build_table, parse_list
+from log_assets.lake.daymerge import DayMerge
+from log_assets.lake.iceberg import Lake
+from log_assets.lake.schema import Coercer, build_table, parse_list
+from tests.lakeview import lake_table
 
 HEADER = "<110>1 2021-12-23T17:13:42.754000Z api.bitglass.com NILVALUE NILVALUE access"
 
@@ -202,16 +202,14 @@ def test_unknown_fields_land_as_columns_and_a_day_merges_pages_of_both_schemas(t
     assert new.table.column("riskscore").to_pylist() == ["7"]
     assert new.table.column("newthing").to_pylist() == ['{"a":1}']
     assert orjson.loads(new.table.column("raw")[0].as_py())[""] == "x"  # an unusable name stays in raw
-    target = tmp_path / "lake" / "date=2021-12-23"
-    merge = DayMerge(arrow_schema(lt), target, tmp_path / "build", replace=False)
-    merge.add(old.table)
-    merge.add(new.table)
-    merge.add(old.table)  # a duplicate, whatever its schema
-    added, dups = merge.commit("w1")
-    assert (added, dups) == (2, 1)
-    table = pa.concat_tables(
-        [pq.read_table(f) for f in sorted(target.glob("*.parquet"))], promote_options="default"
-    ).sort_by("event_id")
+    with Lake.for_home(tmp_path) as lake:
+        merge = DayMerge(lake, lt, "2021-12-23")
+        merge.add(old.table)
+        merge.add(new.table)
+        merge.add(old.table)  # a duplicate, whatever its schema
+        result = merge.commit()
+    assert (result.added, result.duplicates) == (2, 1)
+    table = lake_table(tmp_path, "forcepoint", "access", "2021-12-23").sort_by("event_id")
     assert table.column("event_id").to_pylist() == ["t1", "t2"]
     assert table.column("riskscore").to_pylist() == [None, "7"]
 

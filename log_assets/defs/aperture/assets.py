@@ -8,6 +8,7 @@ downstream of it: every minute's drain would otherwise mark every day partition 
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import requests
@@ -15,7 +16,6 @@ from pydantic import Field
 
 from log_assets.aperture.client import ApertureError
 from log_assets.aperture.drain import DEFAULT_BUDGET_SECONDS, DEFAULT_READERS, DrainError, DrainReport, drain
-from log_assets.aperture.land import LandReport, land_day
 from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, APERTURE_TYPES, LogType
 from log_assets.defs.aperture.partitions import aperture_daily_partitions
@@ -23,6 +23,10 @@ from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.lake.schema import arrow_schema
+
+if TYPE_CHECKING:  # loaded by the steps that land, not at definitions import
+    from log_assets.aperture.land import LandReport
+    from log_assets.lake.iceberg import Lake
 
 GROUP = "aperture"
 SPOOL_KEY = dg.AssetKey([APERTURE, "spool"])
@@ -112,11 +116,11 @@ def _column_schema(lt: LogType) -> dg.TableSchema:
     )
 
 
-def land_metadata(reports: list[LandReport], spool: Spool) -> dict:
+def land_metadata(reports: list["LandReport"], spool: Spool) -> dict:
     return {**land_figures(reports), "quarantined_bodies_total": len(spool.quarantined_bodies())}
 
 
-def land_figures(reports: list[LandReport]) -> dict:
+def land_figures(reports: list["LandReport"]) -> dict:
     """What `reports` landed: of the whole run, or (a partition's own metadata) of one day."""
     firsts = [r.first_event for r in reports if r.first_event]
     lasts = [r.last_event for r in reports if r.last_event]
@@ -140,12 +144,14 @@ def land_figures(reports: list[LandReport]) -> dict:
 
 
 def _land_days(
-    context: dg.AssetExecutionContext, spool: Spool, names: Callable[[Spool, str], Iterable[str]]
-) -> list[LandReport]:
+    context: dg.AssetExecutionContext, spool: Spool, lake: "Lake", names: Callable[[Spool, str], Iterable[str]]
+) -> list["LandReport"]:
+    from log_assets.aperture.land import land_day
+
     reports = []
     for day in context.partition_keys:
         for name in names(spool, day):
-            r = land_day(spool, name, day)
+            r = land_day(spool, name, day, lake=lake)
             if r.landed or r.duplicates:
                 context.log.info(f"{name} {day}: landed {r.landed}, merged {r.duplicates} duplicates")
             reports.append(r)
@@ -170,12 +176,11 @@ def _log_type_spec(lt: LogType) -> dg.AssetSpec:
     return dg.AssetSpec(
         key=lt.asset_key,
         group_name=GROUP,
-        kinds={"parquet"},
+        kinds={"iceberg"},
         description=(
-            f"{lt.description} Lake: $LOG_ASSETS_HOME/lake/aperture/{lt.name}/date=<day>/, one row per distinct "
-            "event (event_id = sha256 of its canonical JSON), by UTC day of `timestamp`. Materializing a day "
-            "merges "
-            "the events the drain spooled for it."
+            f"{lt.description} Lake: the Iceberg table aperture.{lt.name}, one row per distinct event "
+            "(event_id = sha256 of its canonical JSON), partitioned by the UTC day of `timestamp`. "
+            "Materializing a day merges the events the drain spooled for it."
         ),
         metadata={"dagster/column_schema": _column_schema(lt)},
     )
@@ -184,10 +189,10 @@ def _log_type_spec(lt: LogType) -> dg.AssetSpec:
 OTHER_TYPES_SPEC = dg.AssetSpec(
     key=OTHER_TYPES_KEY,
     group_name=GROUP,
-    kinds={"parquet"},
+    kinds={"iceberg"},
     description=(
         "Events of log types the catalog does not know yet, kept (common columns + raw) in their own "
-        "folders, lake/aperture/<log_type>/date=<day>/, never dropped."
+        "Iceberg tables, aperture.<log_type>, never dropped."
     ),
 )
 LOG_TYPE_KEYS = [dg.AssetKey(lt.asset_key) for lt in APERTURE_TYPES.values()]
@@ -207,10 +212,17 @@ LANDING_KEYS = [*LOG_TYPE_KEYS, OTHER_TYPES_KEY]
 def aperture_landing(context: dg.AssetExecutionContext, home: LogAssetsHome):
     h = home.get()
     spool = Spool(h)
+    from log_assets.lake.iceberg import Lake  # here, not at import: the step that lands loads it
+
+    with Lake.for_home(h) as lake:
+        yield from _land_selected(context, spool, lake)
+
+
+def _land_selected(context: dg.AssetExecutionContext, spool: Spool, lake: "Lake"):
     for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
         names = _other_types if key == OTHER_TYPES_KEY else _only_type(key.path[-1])
-        reports = _land_days(context, spool, names)
-        by_day: dict[str, list[LandReport]] = {day: [] for day in context.partition_keys}
+        reports = _land_days(context, spool, lake, names)
+        by_day: dict[str, list] = {day: [] for day in context.partition_keys}
         for r in reports:
             by_day.setdefault(r.day, []).append(r)
         # A multi-day run materializes every day it covers, each with its own figures (the run's
@@ -226,7 +238,8 @@ def aperture_landing(context: dg.AssetExecutionContext, home: LogAssetsHome):
         checks = lake_check_results(
             context,
             key,
-            {day: [h.partition_dir(APERTURE, r.log_type, day) for r in rs] for day, rs in by_day.items()},
+            lake,
+            {day: [(APERTURE, r.log_type) for r in rs] for day, rs in by_day.items()},
             {day: sum(r.rows for r in rs) for day, rs in by_day.items()},
         )
         yield dg.MaterializeResult(asset_key=key, metadata=land_metadata(reports, spool), check_results=checks)

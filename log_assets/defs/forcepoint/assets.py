@@ -70,8 +70,8 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
         partitions_def=DAILY_PARTITIONS,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="forcepoint",
-        kinds={"parquet"},
-        description=f"{lt.description} Lake: lake/forcepoint/{lt.name}/date=YYYY-MM-DD/.",
+        kinds={"iceberg"},
+        description=f"{lt.description} Lake: the Iceberg table forcepoint.{lt.name}, one partition per event_day.",
         metadata={
             "dedup_key": " / ".join(lt.key_fields)
             or f"hash of identifying fields (prefixed by {lt.key_prefix_field})"
@@ -91,40 +91,43 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
             client = forcepoint.client(budget)
         except ForcepointError as e:
             raise dg.Failure(description=str(e)) from None
-        with client:
-            ingest = ForcepointIngest(
+        with (
+            client,
+            ForcepointIngest(
                 h,
                 lt,
                 client,
                 budget,
                 close_grace=timedelta(minutes=forcepoint.close_grace_minutes),
                 logger=context.log,
-            )
+            ) as ingest,
+        ):
             try:
                 report = ingest.run(window.start, window.end, refetch=config.refetch)
             except WalkInterrupted as e:
                 raise dg.Failure(description=str(e.cause), metadata=report_metadata(e.report)) from None
             except ForcepointError as e:
                 raise dg.Failure(description=str(e)) from None
-        context.log.info(
-            "forcepoint/%s: %s; %d requests, %d pages, %d events in the window",
-            lt.name,
-            report.stopped_because,
-            report.requests,
-            report.pages,
-            sum(v["events"] for v in report.days.values()),
-        )
-        # A multi-day run (a single-run backfill) materializes every day it covers: each gets the run's
-        # figures (requests, pages, …) and its own (rows, completeness, first and last event).
-        days = {day: report.days[day] for day in context.partition_keys if day in report.days}
-        for day, info in days.items():
-            context.add_asset_metadata(day_metadata(info), partition_key=day)
-        checks = lake_check_results(
-            context,
-            key,
-            {day: [h.partition_dir(FORCEPOINT, lt.name, day)] for day in days},
-            {day: info["events"] for day, info in days.items()},
-        )
+            context.log.info(
+                "forcepoint/%s: %s; %d requests, %d pages, %d events in the window",
+                lt.name,
+                report.stopped_because,
+                report.requests,
+                report.pages,
+                sum(v["events"] for v in report.days.values()),
+            )
+            # A multi-day run (a single-run backfill) materializes every day it covers: each gets the
+            # run's figures (requests, pages, …) and its own (rows, completeness, first and last event).
+            days = {day: report.days[day] for day in context.partition_keys if day in report.days}
+            for day, info in days.items():
+                context.add_asset_metadata(day_metadata(info), partition_key=day)
+            checks = lake_check_results(
+                context,
+                key,
+                ingest.lake,
+                {day: [(FORCEPOINT, lt.name)] for day in days},
+                {day: info["events"] for day, info in days.items()},
+            )
         return dg.MaterializeResult(metadata=report_metadata(report), check_results=checks)
 
     return _fetch

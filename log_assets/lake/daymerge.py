@@ -1,0 +1,198 @@
+"""A day's merge into the lake: the one write path of both vendors.
+
+`DayMerge` takes a day's incoming rows a table at a time and keeps those whose `event_id` is neither
+in the day's lake rows (as of the snapshot the merge started from) nor already taken; they are written
+as the table's data files as they come (`Lake.writer`, memory bounded by `flush_bytes`), and `commit`
+makes them visible in one Iceberg commit:
+
+- a merge into a day appends its rows, based on the snapshot it deduplicated against: if the day
+  changed since (another writer committed to it), the commit is refused (`DaysChanged`) instead of
+  adding rows that may now be duplicates, and the caller merges again from its durable copies (the
+  Forcepoint staged pages, the Aperture inbox);
+- a merge that `replace`s the day (a re-fetch) makes the day hold exactly its rows;
+- a day whose files predate a typed column of the catalog (a data file without statistics for it:
+  written before the column existed) is rebuilt from `raw` with the current catalog, in one replace;
+- a day that has gathered more than `compact_over` data files (small appends: polls of the open day,
+  Aperture drains) is rewritten as few files after the commit. Scheduled maintenance does the same.
+
+Ids are remembered as 64-bit hashes (a collision would drop an event; at a million ids a day the
+chance is about 3 in 100 million).
+
+The caller holds the log type's lock: one merge of a day at a time. A crash before `commit` leaves
+data files no snapshot references (removed by maintenance as orphans); after it, the merge done again
+finds its rows in the day and adds nothing (they count as duplicates).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+
+import pyarrow as pa
+
+from log_assets.catalog import COMMON_COLUMNS, LogType
+from log_assets.lake.iceberg import COMPACT_OVER_FILES, Lake, _day_files, with_event_day
+from log_assets.lake.schema import Coercer, arrow_schema, build_table
+
+log = logging.getLogger(__name__)
+
+# A merge writes a data file each time it has buffered this many bytes of Arrow rows (about
+# 50-60 thousand log records): what a walk's memory holds per day it lands at once.
+MERGE_FLUSH_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class MergeResult:
+    day: date
+    added: int = 0
+    duplicates: int = 0
+    snapshot_id: int | None = None
+    files: int = 0  # data files of the day afterwards
+    rebuilt: bool = False  # the day's older rows were rebuilt from raw (a catalog change)
+    compacted: bool = False
+
+
+class DayMerge:
+    def __init__(
+        self,
+        lake: Lake,
+        lt: LogType,
+        day: str | date,
+        *,
+        replace: bool = False,
+        flush_bytes: int = MERGE_FLUSH_BYTES,
+        compact_over: int | None = COMPACT_OVER_FILES,
+    ):
+        self.lake = lake
+        self.lt = lt
+        self.day = date.fromisoformat(day) if isinstance(day, str) else day
+        self.replace = replace
+        self.compact_over = compact_over
+        self.seen: set[int] = set()
+        self.dups = 0
+        tbl = lake.table(lt.vendor, lt.name)
+        snap = tbl.current_snapshot() if tbl is not None else None
+        self.base = snap.snapshot_id if snap is not None else None
+        self.rebuild = (
+            not replace and tbl is not None and snap is not None and _predates_catalog(tbl, lt, self.day)
+        )
+        self.writer = lake.writer(lt.vendor, lt.name, [self.day], flush_bytes=flush_bytes)
+        if replace or self.base is None:
+            return
+        if self.rebuild:
+            old = lake.read_day(lt.vendor, lt.name, self.day, snapshot_id=self.base)
+            log.info(
+                "%s.%s %s: %d rows written before a typed column of the catalog existed; rebuilding them from raw",
+                lt.vendor,
+                lt.name,
+                self.day,
+                old.num_rows,
+            )
+            self._take(rebuilt_from_raw(lt, old))
+            self.dups = 0
+        else:
+            ids = lake.read_day(lt.vendor, lt.name, self.day, columns=["event_id"], snapshot_id=self.base)
+            for chunk in ids.column(0).chunks:
+                self.seen.update(map(hash, chunk.to_pylist()))
+
+    def add(self, table: pa.Table) -> int:
+        """Take the rows of `table` (all of the merge's day) that are new. Returns how many."""
+        if table.num_rows == 0:
+            return 0
+        return self._take(table)
+
+    def _take(self, table: pa.Table) -> int:
+        seen = self.seen
+        keep = []
+        for i, eid in enumerate(table.column("event_id").to_pylist()):
+            h = hash(eid)
+            if h in seen:
+                self.dups += 1
+            else:
+                seen.add(h)
+                keep.append(i)
+        if len(keep) < table.num_rows:
+            table = table.take(pa.array(keep, type=pa.int64()))
+        if table.num_rows:
+            self.writer.add(table, only_days=True)
+        return table.num_rows
+
+    @property
+    def added(self) -> int:
+        return sum(self.writer.rows.values())
+
+    def commit(self) -> MergeResult:
+        """One commit: the new rows appended to the day (or the day replaced). DaysChanged when the
+        day changed after the snapshot the merge deduplicated against."""
+        vendor, name = self.lt.vendor, self.lt.name
+        result = MergeResult(self.day, duplicates=self.dups, rebuilt=self.rebuild)
+        if self.replace or self.rebuild:
+            commit = self.writer.commit("replace", base_snapshot_id=self.base if self.rebuild else None)
+        else:
+            commit = self.writer.commit("append", base_snapshot_id=self.base)
+        result.added = commit.rows.get(self.day, 0)
+        if self.rebuild:  # the day's old rows were written again: only the rest is new
+            result.added = max(0, result.added - self._old_rows())
+        result.snapshot_id = commit.snapshot_id
+        result.files = commit.day_files.get(self.day, 0)
+        if self.compact_over is not None and result.files > self.compact_over:
+            compacted = self.lake.compact_day(vendor, name, self.day)
+            if compacted is not None:
+                result.compacted = True
+                result.snapshot_id = compacted.snapshot_id
+                result.files = compacted.day_files.get(self.day, result.files)
+        return result
+
+    def _old_rows(self) -> int:
+        if self.base is None:
+            return 0
+        stats = self.lake.days(self.lt.vendor, self.lt.name, snapshot_id=self.base)
+        return stats[self.day].rows if self.day in stats else 0
+
+    def abort(self) -> None:
+        self.writer.abort()
+
+
+def _predates_catalog(tbl, lt: LogType, day: date) -> bool:
+    """A data file of the day lacks a typed column of the catalog: it was written before the column
+    existed in the table (a file written since has its statistics, NULLs counted)."""
+    schema = tbl.schema()
+    typed = [f.name for f in arrow_schema(lt) if f.name not in COMMON_COLUMNS]
+    files = _day_files(tbl, [day])
+    if not files:
+        return False
+    ids = []
+    for name in typed:
+        try:
+            ids.append(schema.find_field(name).field_id)
+        except ValueError:
+            return True  # the table lacks the column altogether
+    return any(any(i not in (f.value_counts or {}) for i in ids) for f in files)
+
+
+def rebuilt_from_raw(lt: LogType, table: pa.Table, coercer: Coercer | None = None) -> pa.Table:
+    """Rows of the lake read back, their typed columns built again from `raw` with the current catalog
+    (event_id, event_time and ingested_at kept)."""
+    rows = [
+        {
+            "event_id": r["event_id"],
+            "event_time": r["event_time"],
+            "vendor": lt.vendor,
+            "log_type": lt.name,
+            "raw": r["raw"],
+            "ingested_at": r["ingested_at"],
+            "fields": _loads(r["raw"]),
+        }
+        for r in table.select(["event_id", "event_time", "raw", "ingested_at"]).to_pylist()
+    ]
+    return with_event_day(build_table(lt, rows, coercer or Coercer()))
+
+
+def _loads(raw: str) -> dict:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

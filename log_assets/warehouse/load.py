@@ -149,7 +149,7 @@ def _load(w, src: Source, days: list[date], lake: dict[date, LakeDay]) -> LoadRe
 def _kept_columns(w, src: Source) -> str:
     """The lake columns the table keeps: a file may lack a newer field, and one that carries a field
     the table lacks (a new field, landed as its own column) adds that column to the table first."""
-    in_files = {r[0]: r[1] for r in w.run("load", "lake_columns").fetchall() if r[0] != "date"}
+    in_files = {r[0]: r[1] for r in w.run("load", "lake_columns").fetchall() if r[0] != "event_day"}
     have = dict(w.columns(src.ref))
     for name, type_ in in_files.items():
         if name not in have:

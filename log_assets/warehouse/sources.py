@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pyarrow as pa
 
 from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
+from log_assets.lake.iceberg import Lake, LakeError
 from log_assets.lake.schema import arrow_schema
 from log_assets.paths import Home
 from log_assets.warehouse.layout import TableRef, is_table_name
@@ -65,62 +66,55 @@ def uncataloged_source(vendor: str, log_type: str) -> Source:
 
 
 def lake_sources(home: Home, catalog: dict = CATALOG) -> list[Source]:
-    """Log types with a lake folder that the catalog does not know (kept raw, never dropped)."""
-    found = []
-    for vendor in VENDORS:
-        try:
-            entries = list(os.scandir(home.lake / vendor))
-        except FileNotFoundError:
-            continue
-        for e in entries:
-            if e.is_dir() and is_table_name(e.name) and (vendor, e.name) not in catalog:
-                found.append(uncataloged_source(vendor, e.name))
+    """Log types with a lake table that the catalog does not know (kept raw, never dropped)."""
+    found = [
+        uncataloged_source(vendor, name)
+        for vendor, name in _lake(home).tables()
+        if vendor in VENDORS and is_table_name(name) and (vendor, name) not in catalog
+    ]
     return sorted(found, key=lambda s: s.ref)
 
 
 @dataclass(frozen=True)
 class LakeDay:
     day: date
-    files: tuple[str, ...]
-    signature: str  # changes whenever a file of the partition is added, replaced or removed
+    files: tuple[str, ...]  # the day's data files in the table's current snapshot (local paths)
+    signature: str  # changes whenever the day's files change (a commit to the day)
 
 
 def lake_days(home: Home, vendor: str, log_type: str) -> dict[date, LakeDay]:
-    """The partitions of one log type that hold at least one Parquet file."""
+    """The days of one lake table that hold rows, with their data files (current snapshot)."""
+    lake = _lake(home)
     out: dict[date, LakeDay] = {}
-    try:
-        entries = list(os.scandir(home.type_dir(vendor, log_type)))
-    except FileNotFoundError:
-        return out
-    for e in entries:
-        if not (e.name.startswith("date=") and e.is_dir()):
-            continue
-        try:
-            day = date.fromisoformat(e.name[5:])
-        except ValueError:
-            continue
-        part = _lake_day(Path(e.path), day)
-        if part is not None:
-            out[day] = part
+    for day, files in lake.day_files(vendor, log_type).items():
+        paths = tuple(_local_path(lake, f) for f in files)
+        out[day] = LakeDay(day, paths, hashlib.sha1("\n".join(files).encode()).hexdigest())
     return out
 
 
-def _lake_day(folder: Path, day: date) -> LakeDay | None:
-    files, h = [], hashlib.sha1()
-    try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
-    except FileNotFoundError:  # swapped out while listing; the caller lists again
-        return None
-    for e in entries:
-        # Temporary files of an atomic write start with a dot.
-        if e.name.startswith(".") or not e.name.endswith(".parquet"):
-            continue
-        try:
-            st = e.stat()
-        except FileNotFoundError:
-            continue
-        files.append(e.path)
-        h.update(f"{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    if not files:
-        return None
-    return LakeDay(day, tuple(files), h.hexdigest())
+def _local_path(lake: Lake, location: str) -> str:
+    key = lake.storage.key_of(location)
+    if not lake.storage.is_local or key is None:
+        raise LakeError(
+            f"the warehouse reads the lake's files from local storage; {location} is in {lake.storage.describe()}"
+        )
+    return lake.storage.fs_path(key)
+
+
+# The lake of the homes this process works on, opened once each (the last few kept).
+_LAKES: OrderedDict[tuple[str, str, str], Lake] = OrderedDict()
+_KEEP = 4
+
+
+def _lake(home: Home) -> Lake:
+    from log_assets.state.db import DATABASE_URL_ENV
+    from log_assets.storage import STORAGE_URL_ENV
+
+    key = (str(home.root), os.environ.get(DATABASE_URL_ENV, ""), os.environ.get(STORAGE_URL_ENV, ""))
+    lake = _LAKES.get(key)
+    if lake is None:
+        lake = _LAKES[key] = Lake.for_home(home)
+        while len(_LAKES) > _KEEP:
+            _LAKES.popitem(last=False)[1].close()
+    _LAKES.move_to_end(key)
+    return lake

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from contextlib import closing
 from datetime import date
 
@@ -13,7 +12,7 @@ from log_assets.warehouse import checks, connect_readonly, rebuild, sync
 from log_assets.warehouse.layout import Layout
 from log_assets.warehouse.sources import cataloged_sources
 from tests.warehouse import conftest as lake
-from tests.warehouse.lakegen import event, ts, write
+from tests.warehouse.lakegen import event, remove_day, ts, write
 
 pytestmark = [pytest.mark.slow]
 
@@ -90,7 +89,7 @@ def test_nothing_changed_nothing_rewritten(home):
 
 def test_a_day_leaving_the_lake_leaves_the_warehouse(home):
     sync(home)
-    shutil.rmtree(home.partition_dir("forcepoint", "cloudsummary", "2026-03-02"))  # C3: F1 turned Private
+    remove_day(home, "forcepoint", "cloudsummary", "2026-03-02")  # C3: F1 turned Private
     before = manifest(home)
     result = sync(home)
 
@@ -112,8 +111,7 @@ def test_a_day_leaving_the_lake_leaves_the_warehouse(home):
 
 def test_an_event_removed_from_its_day_comes_back_from_the_other_copy(home):
     sync(home)
-    for f in home.partition_dir("forcepoint", "access", "2026-03-01").iterdir():
-        f.unlink()
+    remove_day(home, "forcepoint", "access", "2026-03-01")
     write(home, [lake.A1, lake.A2, lake.A3], "p0")
     write(home, [lake.A1_AGAIN, lake.A4], "p1")  # A6's D1 copy is gone; its D2 copy remains
     sync(home)
@@ -169,7 +167,7 @@ def test_a_new_violation_updates_its_incident(home):
 def test_incremental_equals_rebuild(home):
     sync(home)
     write(home, [A7], "p1")
-    shutil.rmtree(home.partition_dir("forcepoint", "cloudsummary", "2026-03-02"))
+    remove_day(home, "forcepoint", "cloudsummary", "2026-03-02")
     write(
         home,
         [

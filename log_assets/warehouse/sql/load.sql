@@ -13,20 +13,20 @@ WHERE d.event_day + o.step NOT IN (SELECT event_day FROM _days);
 -- One row per event_id: the earliest event time, then the latest delivery (a re-ingested copy
 -- carries the current parse), then raw, so that the choice never depends on file order.
 CREATE OR REPLACE TEMP TABLE _incoming AS
-SELECT @{columns}, "date" AS event_day
-FROM read_parquet(getvariable('lake_files'), hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)
+SELECT @{columns}, event_day
+FROM read_parquet(getvariable('lake_files'), hive_partitioning = false, union_by_name = true)
 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time, ingested_at DESC, raw) = 1;
 
 -- name: stage_nothing
 CREATE OR REPLACE TEMP TABLE _incoming AS SELECT * FROM @{table} LIMIT 0;
 
 -- name: lake_columns
-DESCRIBE SELECT * FROM read_parquet(getvariable('lake_files'), hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true);
+DESCRIBE SELECT * FROM read_parquet(getvariable('lake_files'), hive_partitioning = false, union_by_name = true);
 
 -- name: lake_counts
 CREATE OR REPLACE TEMP TABLE _lake_counts AS
-SELECT "date" AS event_day, count(*) AS lake_rows
-FROM read_parquet(getvariable('lake_files'), hive_partitioning = true, hive_types = {'date': DATE})
+SELECT event_day, count(*) AS lake_rows
+FROM read_parquet(getvariable('lake_files'), hive_partitioning = false)
 GROUP BY ALL;
 
 -- name: no_lake_counts
@@ -90,8 +90,8 @@ WHERE event_id NOT IN (
 -- Such an id's copy on a neighbouring day was set aside while the rewritten day's copy won; it now
 -- takes the place (reads the neighbours' lake files, only when this happens).
 CREATE OR REPLACE TEMP TABLE _recovered AS
-SELECT @{columns}, "date" AS event_day
-FROM read_parquet(getvariable('neighbour_files'), hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)
+SELECT @{columns}, event_day
+FROM read_parquet(getvariable('neighbour_files'), hive_partitioning = false, union_by_name = true)
 WHERE event_id IN (SELECT event_id FROM _gone)
 QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY event_time, ingested_at DESC, raw) = 1;
 

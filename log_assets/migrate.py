@@ -11,7 +11,9 @@
 
 It can be run again: a day the table already holds with the folder's row count is left alone, a state
 file already imported was renamed `*.json.imported`. The old folders stay where they are until you
-delete them (after `--dry-run` shows nothing left to move).
+delete them (after `--dry-run` shows nothing left to move); `lake/.migrated-to-iceberg` marks the move
+done. Until then a run refuses a home that holds such folders (`unmigrated_lake`), rather than
+starting an empty lake beside them.
 """
 
 from __future__ import annotations
@@ -64,6 +66,25 @@ class MigrationReport:
             f"{len(self.state_skipped)}); lake days moved: {self.days_moved} ({self.rows_moved} rows), "
             f"already there: {kept}"
         )
+
+
+MIGRATED_MARKER = ".migrated-to-iceberg"
+
+
+def unmigrated_lake(home: Home) -> str | None:
+    """Why this home cannot be used before `python -m log_assets.migrate` (None when it can): it holds
+    day folders of the Parquet lake of earlier versions and the migration has not been completed."""
+    if (home.lake / MIGRATED_MARKER).exists():
+        return None
+    for vendor in VENDORS:
+        root = home.lake / vendor
+        if root.is_dir() and next(root.glob("*/date=*/*.parquet"), None) is not None:
+            return (
+                f"{home.lake} holds the Parquet lake of an earlier version (lake/{vendor}/<type>/date=*/); "
+                "move it into the Iceberg tables first, without fetching anything: python -m log_assets.migrate "
+                f"--home {home.root} (its --dry-run says what would move)"
+            )
+    return None
 
 
 def lake_day_folders(home: Home) -> list[tuple[str, str, date, Path]]:
@@ -125,6 +146,11 @@ def migrate(
                 lake.replace_days(vendor, log_type, table, days=[day])
                 log.info("%s.%s %s: %d rows", vendor, log_type, day, table.num_rows)
             report.days.append(DayMove(vendor, log_type, day, rows, moved=True))
+    if not dry_run and home.lake.is_dir():
+        (home.lake / MIGRATED_MARKER).write_text(
+            "The Parquet day folders beside this file were moved into the Iceberg tables (python -m "
+            "log_assets.migrate); they are no longer read and may be deleted.\n"
+        )
     return report
 
 

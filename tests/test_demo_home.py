@@ -21,6 +21,7 @@ from log_assets.demo import prepare_home
 from log_assets.paths import DEMO_MARKER, REAL_MARKER, Home, HomeKindError
 from log_assets.simulator import SimConfig, Simulator
 from tests.forcepoint.conftest import FP_ENV, assert_lake_matches_truth_once, asset_for, day_str
+from tests.lakeview import lake_days
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -199,7 +200,7 @@ def test_make_demo_then_a_real_run_on_the_default_home(env, tmp_path):
     )
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     demo = tmp_path / "data-demo"
-    assert (demo / DEMO_MARKER).exists() and list((demo / "lake" / "forcepoint" / "access").glob("date=*/*"))
+    assert (demo / DEMO_MARKER).exists() and lake_days(demo, "forcepoint", "access")
     assert not (tmp_path / "data").exists(), "the demo wrote into ./data"
     demo_before = snapshot(demo)
 

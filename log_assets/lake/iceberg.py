@@ -345,11 +345,16 @@ class Lake:
     @classmethod
     def for_home(cls, home: Any) -> Lake:
         """The lake of a home (a `paths.Home` or its root): `LOG_ASSETS_DATABASE_URL` and
-        `LOG_ASSETS_STORAGE_URL` when set, else the SQLite file and the folder of that home."""
+        `LOG_ASSETS_STORAGE_URL` when set, else the SQLite file and the folder of that home. A home
+        that still holds the Parquet lake of an earlier version is refused until it is migrated."""
+        from log_assets.migrate import unmigrated_lake
         from log_assets.paths import Home
 
-        root = home.root if isinstance(home, Home) else home
-        return cls.open(database_url_from_env(home=root), Storage.from_env(home=root))
+        h = home if isinstance(home, Home) else Home.from_env(home)
+        refused = unmigrated_lake(h)
+        if refused:
+            raise LakeError(refused)
+        return cls.open(database_url_from_env(home=h.root), Storage.from_env(home=h.root))
 
     def close(self) -> None:
         self.catalog.close()

@@ -39,7 +39,7 @@ COMMON = {
     "raw": "The event exactly as received, as JSON text: every field, also those without a column. "
     "Read others with `json_extract_string(raw, '$.field')`.",
     "ingested_at": "When this copy of the event was parsed into the lake (UTC).",
-    "event_day": "UTC day of `event_time`: the lake partition (`date=`) the row was loaded from.",
+    "event_day": "UTC day of `event_time`: the lake partition (`event_day`) the row was loaded from.",
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -599,11 +599,11 @@ def build_report(con) -> tuple[str, list[str], list[str]]:
         "",
         "## The lake",
         "",
-        "`$LOG_ASSETS_HOME/lake/<vendor>/<log_type>/date=YYYY-MM-DD/*.parquet`, vendor `forcepoint` or "
-        "`aperture`.",
-        "A partition folder holds exactly the events whose `event_time` falls on that UTC day; rewriting a",
-        "partition replaces it atomically. Files may hold the same event more than once (re-deliveries,",
-        "re-fetches): the warehouse deduplicates by `event_id`. Every lake row has the common columns, then",
+        "Apache Iceberg tables `<vendor>.<log_type>` (vendor `forcepoint` or `aperture`) in the SQL catalog",
+        "`log_assets` (`$LOG_ASSETS_HOME/log_assets.db` by default), partitioned by `event_day`, the UTC day",
+        "of `event_time`; every write is one commit. Each event is in its day once (merged by `event_id`);",
+        "the warehouse deduplicates again across days. Every lake row has the common columns and",
+        "`event_day`, then",
         "one typed column per field the catalog knows for its log type (documented by the vendor or seen",
         "in real records: the vendor columns listed under each table below; a field newer than the",
         'collector version fetched is NULL, and so is an empty value such as `""`, `[]` or `None`):',
@@ -618,11 +618,12 @@ def build_report(con) -> tuple[str, list[str], list[str]]:
         "| `raw` | VARCHAR | The event exactly as received, as JSON text. |",
         "| `ingested_at` | TIMESTAMP WITH TIME ZONE (UTC) | When this copy was parsed into the lake. |",
         "",
-        "Log types the catalog does not know yet land in their own folder with the common columns only.",
+        "Log types the catalog does not know yet land in their own table with the common columns only.",
         "",
-        "DuckDB reads the lake directly, e.g.",
-        "`SELECT * FROM read_parquet('data/lake/forcepoint/access/*/*.parquet', hive_partitioning = true)`",
-        "(the `date` column comes from the folder names; deduplicate by `event_id` yourself).",
+        "Read a table as of its current snapshot (or an earlier one) with pyiceberg, e.g.",
+        "`Lake.open().read_days(\"forcepoint\", \"access\", [date(2026, 11, 19)])` (`log_assets.lake.iceberg`),",
+        "or any engine with an Iceberg catalog. Do not glob the data folders: they also hold files of",
+        "replaced snapshots until maintenance removes them.",
         "",
         "## The warehouse",
         "",

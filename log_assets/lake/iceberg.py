@@ -75,7 +75,7 @@ from pyiceberg.io.pyarrow import _dataframe_to_data_files
 from pyiceberg.manifest import DataFile, ManifestEntryStatus
 from pyiceberg.table import Table
 from pyiceberg.table.snapshots import Snapshot
-from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType
+from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType, PrimitiveType
 
 from log_assets.catalog import CATALOG, COMMON_COLUMNS, LogType, generic_log_type
 from log_assets.lake.schema import arrow_schema
@@ -886,6 +886,12 @@ def days_of_snapshot(tbl: Table, snap: Snapshot, only: Iterable[date] | None = N
 
 def day_figures(tbl: Table, only: Iterable[date] | None = None) -> dict[date, DayFigures]:
     field_ = tbl.schema().find_field("event_time")
+    kind = field_.field_type
+    assert isinstance(kind, PrimitiveType)  # a timestamp
+
+    def moment(b: bytes) -> datetime:
+        return _EPOCH + timedelta(microseconds=int(from_bytes(kind, b)))
+
     acc: dict[date, list[Any]] = {}
     for task in tbl.scan(row_filter=_days_filter(only)).plan_files():
         f = task.file
@@ -895,10 +901,10 @@ def day_figures(tbl: Table, only: Iterable[date] | None = None) -> dict[date, Da
         lo = (f.lower_bounds or {}).get(field_.field_id)
         hi = (f.upper_bounds or {}).get(field_.field_id)
         if lo is not None:
-            t = _EPOCH + timedelta(microseconds=from_bytes(field_.field_type, lo))
+            t = moment(lo)
             a[2] = t if a[2] is None or t < a[2] else a[2]
         if hi is not None:
-            t = _EPOCH + timedelta(microseconds=from_bytes(field_.field_type, hi))
+            t = moment(hi)
             a[3] = t if a[3] is None or t > a[3] else a[3]
     return {d: DayFigures(*v) for d, v in sorted(acc.items())}
 

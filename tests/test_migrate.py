@@ -5,12 +5,15 @@ import shutil
 import subprocess
 import sys
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from log_assets.lake.iceberg import Lake, database_url_from_env
-from log_assets.migrate import lake_day_folders, migrate
+from log_assets.catalog import FORCEPOINT_TYPES
+from log_assets.fsutil import atomic_write_json
+from log_assets.lake.iceberg import Lake, LakeError, database_url_from_env
+from log_assets.migrate import MIGRATED_MARKER, lake_day_folders, migrate, unmigrated_lake
 from log_assets.paths import Home
 from log_assets.state.store import StateStore, stream_name
 from log_assets.storage import Storage
@@ -25,13 +28,28 @@ KEEP = {("forcepoint", "access"), ("forcepoint", "swgweb"), ("aperture", "incide
 
 @pytest.fixture
 def old_home(warehouse_home, tmp_path):
-    """A copy of a demo-built home (the session's is shared with other tests), its lake cut to KEEP."""
+    """A home in the layout of earlier versions, made from a copy of a demo-built home (the session's
+    is shared with other tests): the lake tables of KEEP written out as `lake/<vendor>/<type>/date=*/`
+    Parquet folders, the Forcepoint state as the JSON files, and the database removed."""
     home = tmp_path / "home"
     shutil.copytree(warehouse_home, home, symlinks=True, ignore=shutil.ignore_patterns("dagster_home"))
-    for vendor_dir in (home / "lake").iterdir():
-        for table_dir in vendor_dir.iterdir():
-            if (vendor_dir.name, table_dir.name) not in KEEP:
-                shutil.rmtree(table_dir)
+    url = database_url_from_env(home=home)
+    with Lake.open(url, Storage.from_env(home=home)) as lake:
+        for vendor, log_type in sorted(KEEP):
+            for day in lake.days(vendor, log_type):
+                folder = home / "lake" / vendor / log_type / f"date={day.isoformat()}"
+                folder.mkdir(parents=True)
+                table = lake.read_day(vendor, log_type, day).drop_columns(["event_day"])
+                pq.write_table(table, folder / "part-0.parquet")
+    with StateStore.open(home, url=url) as store:
+        for name in FORCEPOINT_TYPES:
+            state = store.load_walk(stream_name("forcepoint", name))
+            if state.version or state.days:
+                atomic_write_json(home / "state" / "forcepoint" / f"{name}.json", state.to_file_doc())
+    for f in home.glob("log_assets.db*"):
+        f.unlink()
+    for d in (home / "lake").glob("*.db"):
+        shutil.rmtree(d)
     return Home(home)
 
 
@@ -45,8 +63,10 @@ def test_every_row_and_every_position_moves_and_a_second_run_moves_nothing(old_h
     walk_files = sorted((old_home.state / "forcepoint").glob("*.json"))
     assert walk_files, "the demo home has no walk state to move"
 
+    assert unmigrated_lake(old_home), "a run would start an empty lake beside the old one"
     report = migrate(old_home)
     assert report.days_moved == len(folders)
+    assert (old_home.lake / MIGRATED_MARKER).exists() and unmigrated_lake(old_home) is None
     assert report.rows_moved == sum(pq.read_metadata(f).num_rows for *_, d in folders for f in d.glob("*.parquet"))
     assert len(report.state_imported) >= len(walk_files)
 
@@ -78,3 +98,13 @@ def test_the_command_says_what_would_move_and_changes_nothing(old_home):
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "would move:" in proc.stdout and "lake days moved: 0" not in proc.stdout
     assert list((old_home.state / "forcepoint").glob("*.json")), "a dry run imports nothing"
+
+
+def test_a_home_with_the_old_folders_is_refused_until_migrated(tmp_path):
+    folder = tmp_path / "lake" / "forcepoint" / "access" / "date=2026-11-20"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"event_id": ["a"]}), folder / "part-0.parquet")
+    with pytest.raises(LakeError, match=r"python -m log_assets.migrate --home"):
+        Lake.for_home(Home(tmp_path))
+    (tmp_path / "lake" / MIGRATED_MARKER).write_text("done\n")
+    Lake.for_home(Home(tmp_path)).close()

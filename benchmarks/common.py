@@ -327,12 +327,39 @@ def say(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def lake_rows(home: Path, vendor: str, log_type: str, day: str | None = None) -> int:
-    import pyarrow.parquet as pq
+# ---------------------------------------------------------------------------------- the lake
+#
+# Benchmarks import only log_assets and themselves, so these are the functions of tests/lakeview.py
+# that they use, of the same shapes: the lake read and written through its Iceberg catalog.
 
-    base = home / "lake" / vendor / log_type
-    pattern = f"date={day}/*.parquet" if day else "date=*/*.parquet"
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in base.glob(pattern))
+
+def lake_days(home, vendor: str, log_type: str) -> dict[str, int]:
+    """Day ('YYYY-MM-DD') -> the rows it holds, for the days that hold rows (from the manifests)."""
+    from log_assets.lake.iceberg import Lake
+
+    with Lake.for_home(home) as lake:
+        return {d.isoformat(): s.rows for d, s in lake.days(vendor, log_type).items() if s.rows}
+
+
+def lake_event_ids(home, vendor: str, log_type: str, day: str | None = None) -> list[str]:
+    """The event ids of a day (of every day when None)."""
+    from datetime import date
+
+    from log_assets.lake.iceberg import Lake
+
+    with Lake.for_home(home) as lake:
+        days = None if day is None else [date.fromisoformat(day)]
+        return lake.read_days(vendor, log_type, days, ["event_id"]).column("event_id").to_pylist()
+
+
+def write_lake_day(home, vendor: str, log_type: str, day: str, table) -> None:
+    """Make `day` hold exactly `table`'s rows (`table`: the lake's columns), in one commit."""
+    from datetime import date
+
+    from log_assets.lake.iceberg import Lake
+
+    with Lake.for_home(home) as lake:
+        lake.replace_days(vendor, log_type, table, [date.fromisoformat(day)])
 
 
 def sim_truth(args: list[str]):

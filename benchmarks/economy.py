@@ -13,8 +13,6 @@ import signal
 import subprocess
 import time
 
-import pyarrow.dataset as ds
-
 from benchmarks.common import (
     ROOT,
     Figure,
@@ -22,6 +20,7 @@ from benchmarks.common import (
     SimProcess,
     dagster_env,
     day_name,
+    lake_event_ids,
     materialize_cmd,
     measure,
     say,
@@ -128,12 +127,7 @@ def _truth_ids(truth, day: str) -> list[str]:
 def _check_lake(home, want: dict[str, set]) -> None:
     """Every day holds exactly the simulator's distinct events, each once."""
     for day, ids in want.items():
-        path = home / "lake" / "forcepoint" / LOG_TYPE / f"date={day}"
-        got = (
-            ds.dataset(str(path), format="parquet").to_table(columns=["event_id"]).column(0).to_pylist()
-            if path.exists()
-            else []
-        )
+        got = lake_event_ids(home, "forcepoint", LOG_TYPE, day)
         if len(got) != len(ids) or set(got) != ids:
             raise RuntimeError(
                 f"lake day {day}: {len(got)} rows ({len(set(got))} distinct), simulator has {len(ids)} events"

@@ -15,9 +15,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from benchmarks.common import write_lake_day
 from log_assets.catalog import APERTURE, FORCEPOINT, FORCEPOINT_TYPES
 from log_assets.lake.schema import Coercer, build_table
-from log_assets.lake.writer import write_parquet_atomic
 from log_assets.paths import Home
 
 US_PER_DAY = 86_400_000_000
@@ -93,6 +93,6 @@ def write_day(home: Home, tmpl: dict[tuple[str, str], pa.Table], day: datetime, 
             t.schema.field("ingested_at"),
             pa.array(when + 60_000_000, type=pa.timestamp("us", tz="UTC")),
         )
-        write_parquet_atomic(t, home.partition_dir(vendor, log_type, name) / "part-bench.parquet")
+        write_lake_day(home, vendor, log_type, name, t)
         written += n
     return written

@@ -22,7 +22,7 @@ from benchmarks.common import (
     clean_env,
     dagster_env,
     day_name,
-    lake_rows,
+    lake_days,
     materialize_cmd,
     measure,
     mib,
@@ -108,7 +108,7 @@ def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
                     dagster_env(home, env, FORCEPOINT_DAILY_BUDGET="1000000"),
                     mode.log(f"{tag}-direct"),
                 ).check("direct landing")
-                got = lake_rows(home, "forcepoint", LOG_TYPE, day)
+                got = lake_days(home, "forcepoint", LOG_TYPE).get(day, 0)
                 _expect(
                     got == distinct, f"direct landing: lake has {got} rows, simulator {distinct} distinct events"
                 )
@@ -123,7 +123,7 @@ def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
                 mode.log(f"{tag}-dagster"),
             ).check("Dagster run")
             spent = sim.requests_counted(LOG_TYPE) - before
-            got = lake_rows(home, "forcepoint", LOG_TYPE, day)
+            got = lake_days(home, "forcepoint", LOG_TYPE).get(day, 0)
             _expect(got == distinct, f"Dagster run: lake has {got} rows, simulator {distinct} distinct events")
             out["dagster"] = m
             out["dagster_requests"] = spent
@@ -137,7 +137,7 @@ def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
             ).check("no-op Dagster run")
             noop_spent = sim.requests_counted(LOG_TYPE) - before
             _expect(noop_spent == 0, f"no-op run sent {noop_spent} requests")
-            got = lake_rows(home, "forcepoint", LOG_TYPE, day)
+            got = lake_days(home, "forcepoint", LOG_TYPE).get(day, 0)
             _expect(got == distinct, f"no-op run: lake has {got} rows, simulator {distinct} distinct events")
         out["noop"] = m
     for k in ("floor", "naive", "direct", "dagster", "noop"):

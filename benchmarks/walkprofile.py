@@ -25,9 +25,8 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 
-from benchmarks.common import PY, SimProcess, clean_env, day_name, scratch, sim_truth, utc_midnight
+from benchmarks.common import PY, SimProcess, clean_env, day_name, lake_days, scratch, sim_truth, utc_midnight
 from benchmarks.landing import LOG_TYPE, sim_args
 
 _totals: dict[tuple[str, str], float] = collections.defaultdict(float)
@@ -150,8 +149,7 @@ def main(argv: list[str] | None = None) -> int:
             report = ForcepointIngest(h, lt, c, budget).run(start, start + timedelta(days=1))
         wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         assert report.rows_landed == sim_truth(sargs).forcepoint.streams[LOG_TYPE].event_count, report
-        lake = sorted(Path(home, "lake").rglob("*.parquet"))
-        assert lake, "nothing landed"
+        assert lake_days(home, "forcepoint", LOG_TYPE), "nothing landed"
 
     pages = report.pages or 1
     print(

@@ -16,12 +16,14 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyarrow.parquet as pq
+
+from tests.lakeview import lake_days, lake_table, lake_types
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -316,45 +318,51 @@ def kill_when(run: Run, predicate: Callable[[], bool], timeout: float = 120.0, p
 # ---------------------------------------------------------------------------------- the lake
 
 
-def partition_dirs(home: Path, vendor: str) -> list[Path]:
-    base = home / "lake" / vendor
-    if not base.exists():
-        return []
-    return sorted(d for d in base.glob("*/date=*") if d.is_dir())
+VENDORS = ("forcepoint", "aperture")
+LAKE_COLUMNS = ("event_id", "event_time", "raw")
+
+
+def lake_rows(home: Path, vendor: str, log_type: str, day: str, columns=LAKE_COLUMNS) -> list[dict]:
+    """A day's lake rows (nothing for a day the lake does not hold)."""
+    return lake_table(home, vendor, log_type, [day], list(columns)).to_pylist()
+
+
+def lake_partitions(home: Path, vendor: str, columns=LAKE_COLUMNS) -> Iterator[tuple[str, str, list[dict]]]:
+    """(log type, day, its rows) for every day of the vendor's lake that holds rows."""
+    for log_type in lake_types(home, vendor):
+        for day in lake_days(home, vendor, log_type):
+            yield log_type, day, lake_rows(home, vendor, log_type, day, columns)
 
 
 def visible_lake_problems(home: Path) -> list[str]:
-    """Anything in lake/<vendor>/<type>/date=*/ that is not a complete, readable Parquet file."""
+    """Anything a reader of the lake's current snapshots would trip on: a data file a table's snapshot
+    names that is missing, unreadable, or holds other rows than its manifest entry says (a commit that
+    pointed at a file not yet whole). Looks at the files the catalog names, not through tests.lakeview."""
+    from log_assets.lake.iceberg import Lake
+
     problems = []
-    for vendor in ("forcepoint", "aperture"):
-        for d in partition_dirs(home, vendor):
-            for f in d.iterdir():
-                if not f.name.endswith(".parquet") or f.name.startswith("."):
-                    problems.append(f"stray file visible in the lake: {f.relative_to(home)}")
-                    continue
+    with Lake.for_home(home) as lake:
+        for vendor, log_type in lake.tables():
+            tbl = lake.table(vendor, log_type)
+            if tbl is None or tbl.current_snapshot() is None:
+                continue
+            for task in tbl.scan().plan_files():
+                f = task.file
+                key = lake.storage.key_of(f.file_path)
+                where = f"{vendor}.{log_type}: {key or f.file_path}"
                 try:
-                    pq.ParquetFile(f).read(columns=["event_id"])
-                except FileNotFoundError:
-                    continue  # swapped out while we looked: not a partial file
+                    with lake.storage.fs.open_input_file(lake.storage.fs_path(key or "")) as fh:
+                        md = pq.ParquetFile(fh).metadata
                 except Exception as e:  # noqa: BLE001 - any read failure is a partial/corrupt file
                     problems.append(
-                        f"unreadable Parquet file in the lake: {f.relative_to(home)}: {type(e).__name__}: {e}"
+                        f"data file of the current snapshot unreadable: {where}: {type(e).__name__}: {e}"
+                    )
+                    continue
+                if md.num_rows != f.record_count:
+                    problems.append(
+                        f"data file holds {md.num_rows} rows, its manifest says {f.record_count}: {where}"
                     )
     return problems
-
-
-def read_partition(d: Path, columns=("event_id", "event_time", "raw")) -> list[dict]:
-    rows = []
-    for f in sorted(d.glob("*.parquet")):
-        if f.name.startswith("."):
-            continue
-        rows += pq.ParquetFile(f).read(columns=list(columns)).to_pylist()
-    return rows
-
-
-def lake_rows(home: Path, vendor: str, log_type: str, day: str) -> list[dict]:
-    d = home / "lake" / vendor / log_type / f"date={day}"
-    return read_partition(d) if d.exists() else []
 
 
 def check_rows_on_their_day(trial: Trial, rows: list[dict], where: str, day: str) -> None:
@@ -424,24 +432,33 @@ class LakeReader(threading.Thread):
             self.stop_event.wait(self.period)
 
     def _pass(self) -> None:
-        for vendor in ("forcepoint", "aperture"):
-            for d in partition_dirs(self.home, vendor):
+        for vendor in VENDORS:
+            for log_type in lake_types(self.home, vendor):
                 try:
-                    rows = read_partition(d, columns=("event_id", "event_time"))
+                    days = lake_days(self.home, vendor, log_type)
                 except FileNotFoundError:
                     self.vanished += 1
                     continue
                 except Exception as e:  # noqa: BLE001
-                    self.errors.append(f"reader: {d.relative_to(self.home)}: {type(e).__name__}: {e}")
+                    self.errors.append(f"reader: {vendor}/{log_type}: {type(e).__name__}: {e}")
                     continue
-                ids = Counter(r["event_id"] for r in rows)
-                dup = [k for k, n in ids.items() if n > 1]
-                if dup:
-                    self.errors.append(f"reader saw event_id twice in {d.relative_to(self.home)}: {dup[:2]}")
-                day = d.name[5:]
-                off = [r for r in rows if r["event_time"].astimezone(UTC).strftime("%Y-%m-%d") != day]
-                if off:
-                    self.errors.append(f"reader saw {len(off)} rows off their day in {d.relative_to(self.home)}")
+                for day in days:
+                    where = f"{vendor}/{log_type} {day}"
+                    try:
+                        rows = lake_rows(self.home, vendor, log_type, day, columns=("event_id", "event_time"))
+                    except FileNotFoundError:
+                        self.vanished += 1
+                        continue
+                    except Exception as e:  # noqa: BLE001
+                        self.errors.append(f"reader: {where}: {type(e).__name__}: {e}")
+                        continue
+                    ids = Counter(r["event_id"] for r in rows)
+                    dup = [k for k, n in ids.items() if n > 1]
+                    if dup:
+                        self.errors.append(f"reader saw event_id twice in {where}: {dup[:2]}")
+                    off = [r for r in rows if r["event_time"].astimezone(UTC).strftime("%Y-%m-%d") != day]
+                    if off:
+                        self.errors.append(f"reader saw {len(off)} rows off their day in {where}")
         if self.warehouse and (self.home / "warehouse.duckdb").exists():
             from log_assets.warehouse import connect_readonly
 

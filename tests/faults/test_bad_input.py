@@ -18,13 +18,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import dagster as dg
-import pyarrow.parquet as pq
 import pytest
 
 from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.simulator import SimConfig, Simulator
+from tests.lakeview import lake_days, lake_table
 
 from . import harness as h
 
@@ -132,9 +132,7 @@ def run_forcepoint(home: Path, lt: str, first: tuple[int, bytes], env, fmt: str 
         message = "run fails: " + (err.description if err else str(fail.event_specific_data.error.message))
     q = home / "quarantine" / "forcepoint" / lt
     files = sorted(p.relative_to(home).as_posix() for p in q.iterdir()) if q.exists() else []
-    landed = sum(
-        pq.ParquetFile(f).metadata.num_rows for f in (home / "lake" / "forcepoint" / lt).glob("date=*/*.parquet")
-    )
+    landed = sum(lake_days(home, "forcepoint", lt).values())
     return res.success, message, md, files, landed
 
 
@@ -259,8 +257,7 @@ def test_forcepoint_csv_quoting_hazards_land_exactly(records, tmp_path, clean_en
     assert ok and md["quarantined_records"] == 0 and landed == len(crafted)
     got = {
         json.loads(r["raw"])["setransactionid"]: json.loads(r["raw"])
-        for f in (tmp_path / "lake" / "forcepoint" / "swgweb").glob("date=*/*.parquet")
-        for r in pq.read_table(f, columns=["raw"]).to_pylist()
+        for r in lake_table(tmp_path, "forcepoint", "swgweb", columns=["raw"]).to_pylist()
     }
     for r in crafted:
         assert got[r["setransactionid"]] == r

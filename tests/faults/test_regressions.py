@@ -152,8 +152,8 @@ def test_aperture_sigkill_of_a_default_drain_loses_at_most_one_batch(tmp_path, m
             r = h.start(args, env, tmp_path / f"{name}.log")
             assert r.wait() == 0, r.tail()
         lake = set()
-        for d in h.partition_dirs(home, "aperture"):
-            lake.update(h.canon(json.loads(x["raw"])) for x in h.read_partition(d))
+        for _, _, rows in h.lake_partitions(home, "aperture"):
+            lake.update(h.canon(json.loads(x["raw"])) for x in rows)
         deliveries = sim.aperture.deliveries()
         lost = [i for i, d in enumerate(deliveries) if not all(h.canon(e) in lake for e in d.events)]
     assert not sim.aperture.pending()

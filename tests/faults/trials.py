@@ -17,6 +17,7 @@ import dagster as dg
 
 from log_assets.catalog import APERTURE_TYPES, FORCEPOINT_TYPES
 from log_assets.simulator import SimConfig, Simulator
+from tests.lakeview import lake_event_ids, lake_types
 
 from . import harness as h
 
@@ -589,9 +590,8 @@ class AP:
         deliveries = self.sim.aperture.deliveries()
         delivered_all = {h.canon(e) for d in deliveries for e in d.events}
         lake: Counter = Counter()
-        for d in h.partition_dirs(self.home, "aperture"):
-            rows = h.read_partition(d)
-            h.check_rows_on_their_day(t, rows, str(d.relative_to(self.home)), d.name[5:])
+        for log_type, day, rows in h.lake_partitions(self.home, "aperture"):
+            h.check_rows_on_their_day(t, rows, f"aperture/{log_type} {day}", day)
             for r in rows:
                 lake[h.canon(json.loads(r["raw"]))] += 1
         dups = [k for k, n in lake.items() if n > 1]
@@ -851,11 +851,7 @@ def check_warehouse(trial: h.Trial, home: Path) -> None:
     tables = _warehouse_tables(home)
     all_ids = []
     for vendor in ("forcepoint", "aperture"):
-        by_type: dict[str, set] = {}
-        for d in h.partition_dirs(home, vendor):
-            by_type.setdefault(d.parent.name, set()).update(
-                r["event_id"] for r in h.read_partition(d, ("event_id",))
-            )
+        by_type = {log_type: set(lake_event_ids(home, vendor, log_type)) for log_type in lake_types(home, vendor)}
         for log_type, ids in by_type.items():
             key = f"{vendor}.{log_type}"
             got = tables.get(key)

@@ -182,11 +182,11 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
 
         # --- Aperture: everything popped is landed once, except at most one batch per kill
         lake: Counter = Counter()
-        for d in h.partition_dirs(home, "aperture"):
-            for r in h.read_partition(d):
+        for log_type, d, rows in h.lake_partitions(home, "aperture"):
+            for r in rows:
                 lake[h.canon(json.loads(r["raw"]))] += 1
-                if r["event_time"].astimezone(UTC).strftime("%Y-%m-%d") != d.name[5:]:
-                    problems.append(f"aperture: a row off its day in {d.relative_to(home)}")
+                if r["event_time"].astimezone(UTC).strftime("%Y-%m-%d") != d:
+                    problems.append(f"aperture: a row off its day in aperture/{log_type} {d}")
         popped = [[h.canon(json.loads(e)) for e in batch] for batch in api.ap_popped]
         lost = [i for i, b in enumerate(popped) if not all(e in lake for e in b)]
         notes.append(

@@ -9,12 +9,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.lake.iceberg import Lake, database_url_from_env
 from log_assets.migrate import lake_day_folders, migrate
 from log_assets.paths import Home
 from log_assets.state.store import StateStore, stream_name
 from log_assets.storage import Storage
 from tests.conftest import ROOT
+from tests.pipeline_state import make_old_home
 
 pytestmark = [pytest.mark.slow]
 
@@ -25,13 +27,16 @@ KEEP = {("forcepoint", "access"), ("forcepoint", "swgweb"), ("aperture", "incide
 
 @pytest.fixture
 def old_home(warehouse_home, tmp_path):
-    """A copy of a demo-built home (the session's is shared with other tests), its lake cut to KEEP."""
+    """A copy of a demo-built home (the session's is shared with other tests), its lake cut to KEEP and
+    its Forcepoint state in the JSON files of the one-machine layout (as the versions before the
+    database kept it)."""
     home = tmp_path / "home"
     shutil.copytree(warehouse_home, home, symlinks=True, ignore=shutil.ignore_patterns("dagster_home"))
     for vendor_dir in (home / "lake").iterdir():
         for table_dir in vendor_dir.iterdir():
             if (vendor_dir.name, table_dir.name) not in KEEP:
                 shutil.rmtree(table_dir)
+    make_old_home(home, sorted(FORCEPOINT_TYPES))
     return Home(home)
 
 

@@ -81,31 +81,35 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
     def _fetch(
         context: dg.AssetExecutionContext, config: FetchConfig, forcepoint: ForcepointResource, home: LogAssetsHome
     ):
-        # Here, not at import: the walk (pyarrow's Parquet, the parser) is loaded by the step that runs it.
+        # Here, not at import: the walk (pyarrow's Parquet, the parser) and the state database
+        # (SQLAlchemy) are loaded by the step that runs it.
         from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
+        from log_assets.state.home import open_state
 
         h = home.get()
         window = context.partition_time_window
-        budget = forcepoint.budget(h, lt)
-        try:
-            client = forcepoint.client(budget)
-        except ForcepointError as e:
-            raise dg.Failure(description=str(e)) from None
-        with client:
-            ingest = ForcepointIngest(
-                h,
-                lt,
-                client,
-                budget,
-                close_grace=timedelta(minutes=forcepoint.close_grace_minutes),
-                logger=context.log,
-            )
+        # The walk state and the request budget, in one StateStore closed when the run ends.
+        with open_state(h, log_types=[lt.name], logger=context.log) as store:
+            budget = forcepoint.budget(store, lt)
             try:
-                report = ingest.run(window.start, window.end, refetch=config.refetch)
-            except WalkInterrupted as e:
-                raise dg.Failure(description=str(e.cause), metadata=report_metadata(e.report)) from None
+                client = forcepoint.client(budget)
             except ForcepointError as e:
                 raise dg.Failure(description=str(e)) from None
+            with client:
+                ingest = ForcepointIngest(
+                    h,
+                    lt,
+                    client,
+                    budget,
+                    close_grace=timedelta(minutes=forcepoint.close_grace_minutes),
+                    logger=context.log,
+                )
+                try:
+                    report = ingest.run(window.start, window.end, refetch=config.refetch)
+                except WalkInterrupted as e:
+                    raise dg.Failure(description=str(e.cause), metadata=report_metadata(e.report)) from None
+                except ForcepointError as e:
+                    raise dg.Failure(description=str(e)) from None
         context.log.info(
             "forcepoint/%s: %s; %d requests, %d pages, %d events in the window",
             lt.name,

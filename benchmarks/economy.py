@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -139,9 +140,28 @@ def _check_lake(home, want: dict[str, set]) -> None:
 KILL_DELAY = 0.02
 
 
+def _checkpointed_pages(db) -> int:
+    """The pages of the walk in progress as its last checkpoint says (the walk row of the pipeline
+    state, read without writing); 0 before the first one or when it cannot be read just now."""
+    from log_assets.state.tables import walks
+
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)
+        try:
+            row = con.execute(
+                f"SELECT walk FROM {walks.name} WHERE stream = ?", (f"forcepoint/{LOG_TYPE}",)
+            ).fetchone()
+        finally:
+            con.close()
+        walk = json.loads(row[0]) if row and row[0] else {}
+    except (sqlite3.Error, ValueError):
+        return 0
+    return walk.get("pages", 0)
+
+
 def _run_and_kill(cmd: list[str], env: dict, home, kill_at_page: int, log) -> int:
     """Start the run; SIGKILL its whole process group just after its checkpoint passed `kill_at_page`."""
-    state = home / "state" / "forcepoint" / f"{LOG_TYPE}.json"
+    db = home / "log_assets.db"  # the pipeline state (LOG_ASSETS_DATABASE_URL is unset here)
     with open(log, "wb") as lf:
         proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=lf, stderr=subprocess.STDOUT, start_new_session=True
@@ -150,11 +170,7 @@ def _run_and_kill(cmd: list[str], env: dict, home, kill_at_page: int, log) -> in
         pages = 0
         try:
             while proc.poll() is None and time.monotonic() < deadline:
-                try:
-                    walk = json.loads(state.read_text()).get("walk") or {}
-                    pages = walk.get("pages", 0)
-                except (OSError, ValueError):
-                    pass
+                pages = _checkpointed_pages(db) or pages
                 if pages >= kill_at_page:
                     time.sleep(KILL_DELAY)
                     break

@@ -93,7 +93,7 @@ def instrument() -> list[str]:
         (getattr(kept, "KeptAnswers", None), "keep", "spool (compress + write)"),
         (ingest.ForcepointIngest, "_land_page", "land page"),
         (ingest.ForcepointIngest, "_save", "checkpoint"),
-        (getattr(walkstate, "JsonWalkStateStore", None), "save", "checkpoint"),
+        (getattr(walkstate, "DatabaseWalkStateStore", None), "save", "checkpoint"),
         (ingest.ForcepointIngest, "_finish", "finish (day file)"),
         (ingest.ForcepointIngest, "_close_passed_days", "close passed days"),
     ]
@@ -138,16 +138,18 @@ def main(argv: list[str] | None = None) -> int:
         from log_assets.defs.forcepoint.resources import ForcepointResource
         from log_assets.forcepoint.ingest import ForcepointIngest
         from log_assets.paths import Home
+        from log_assets.state.home import open_state
 
         lt = FORCEPOINT_TYPES[LOG_TYPE]
         start = datetime.fromisoformat(f"{day}T00:00:00+00:00")
         h = Home.from_env()
         resource = ForcepointResource()
-        budget = resource.budget(h, lt)
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        with resource.client(budget) as c:
-            report = ForcepointIngest(h, lt, c, budget).run(start, start + timedelta(days=1))
-        wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+        with open_state(h) as store:
+            budget = resource.budget(store, lt)
+            cpu0, t0 = time.process_time(), time.perf_counter()
+            with resource.client(budget) as c:
+                report = ForcepointIngest(h, lt, c, budget).run(start, start + timedelta(days=1))
+            wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
         assert report.rows_landed == sim_truth(sargs).forcepoint.streams[LOG_TYPE].event_count, report
         assert lake_days(home, "forcepoint", LOG_TYPE), "nothing landed"
 

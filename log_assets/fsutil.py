@@ -143,7 +143,7 @@ def atomic_write_json(path: Path, obj: Any, private: bool = True) -> None:
 
 STATE_RECOVERY = (
     "Restore the file from a backup if you have one; otherwise move it away (`mv <file> <file>.bad`) "
-    "and run again, which starts this state afresh (see README, 'State files')."
+    "and run again, which starts this state afresh (see README, 'State files of an earlier version')."
 )
 
 

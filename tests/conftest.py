@@ -33,6 +33,16 @@ def dagster_instance():
         gc.collect()
 
 
+@pytest.fixture
+def state_store(tmp_path):
+    """The pipeline state of a home at `tmp_path`, as a run opens it without LOG_ASSETS_DATABASE_URL:
+    the SQLite file `tmp_path/log_assets.db`. Closed after the test."""
+    from log_assets.state import StateStore
+
+    with StateStore.open(tmp_path, environ={}) as store:
+        yield store
+
+
 @pytest.fixture(scope="session")
 def warehouse_home(tmp_path_factory) -> Path:
     """A $LOG_ASSETS_HOME filled the way `make demo` fills one (the real pipeline through Dagster on the

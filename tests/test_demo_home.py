@@ -22,6 +22,7 @@ from log_assets.paths import DEMO_MARKER, REAL_MARKER, Home, HomeKindError
 from log_assets.simulator import SimConfig, Simulator
 from tests.forcepoint.conftest import FP_ENV, assert_lake_matches_truth_once, asset_for, day_str
 from tests.lakeview import lake_days
+from tests.pipeline_state import todays_count
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -139,8 +140,8 @@ def test_make_demo_wipes_only_its_own_home(tmp_path):
 @pytest.mark.parametrize("marked_real", [True, False], ids=["real marker", "unmarked data"])
 def test_make_demo_refuses_a_home_real_runs_wrote_to(tmp_path, marked_real):
     root = tmp_path / "data"
-    (root / "state" / "forcepoint").mkdir(parents=True)
-    (root / "state" / "forcepoint" / "access.json").write_text('{"days": {}}')
+    root.mkdir()
+    (root / "log_assets.db").write_bytes(b"SQLite format 3\x00")  # the pipeline state real runs keep
     if marked_real:
         (root / REAL_MARKER).write_text('{"kind": "real"}')
         (root / DEMO_MARKER).write_text("a stray demo marker does not make a real home the demo's")
@@ -221,7 +222,7 @@ def test_make_demo_then_a_real_run_on_the_default_home(env, tmp_path):
         real = tmp_path / "data"
         for d in days:
             assert_lake_matches_truth_once(sim, real, "access", d)
-        quota = json.loads((real / "state" / "quota" / "forcepoint" / "access.json").read_text())
-        assert quota["spent"] == sent, f"quota counter {quota} is not the real run's {sent} requests"
+        quota = todays_count(real, "access")
+        assert quota.spent == sent, f"quota counter {quota} is not the real run's {sent} requests"
     assert (real / REAL_MARKER).exists() and not (real / DEMO_MARKER).exists()
     assert snapshot(demo) == demo_before, "the real run touched the demo's home"

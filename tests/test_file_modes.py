@@ -81,7 +81,57 @@ def test_nothing_world_writable_and_the_lake_and_warehouse_follow_the_setting(tm
     for p in [home / "lake", *lake_files, *[f.parent for f in lake_files], *exports, home / "warehouse.duckdb"]:
         assert everything[p] == (dirs if p.is_dir() else files), f"{oct(everything[p])} {p}"
 
-    for part in ("state", "spool", "quarantine"):
+    for part in ("state", "spool", "quarantine", "log_assets.db", "log_assets.db.locks"):
         loose = [f"{oct(m)} {p}" for p, m in modes(home / part).items() if m & 0o077]
-        assert not loose, f"{part}/ is not owner-only:\n" + "\n".join(loose[:20])
+        assert not loose, f"{part} is not owner-only:\n" + "\n".join(loose[:20])
     assert everything[home / "state"] == 0o700
+    assert everything[home / "log_assets.db"] == 0o600  # the pipeline state: tokens, checkpoints, counts
+
+
+def _umask0_state(home: Path) -> None:
+    """Open the home's state as a run does, under umask 000, and write to it (while it is open)."""
+    from log_assets.state import WalkState
+    from log_assets.state.home import open_state
+
+    old = os.umask(0)
+    try:
+        with open_state(Home(home)) as store, store.lock("forcepoint/access"):
+            store.charge("forcepoint/access", "2026-11-20", 300)
+            store.save_walk(WalkState("forcepoint/access"))
+            db = home / "log_assets.db"
+            files = [db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")]
+            assert all(f.exists() for f in files), "not in WAL mode: the test would prove nothing"
+            got = {f.name: oct(stat.S_IMODE(f.stat().st_mode)) for f in files}
+            assert got == {f.name: "0o600" for f in files}, got
+            locks = home / "log_assets.db.locks"
+            assert {p.name: oct(m) for p, m in modes(locks).items()} == {
+                locks.name: "0o700",
+                **{p.name: "0o600" for p in locks.iterdir()},
+            }
+    finally:
+        os.umask(old)
+
+
+def test_the_state_database_and_its_wal_and_shm_files_are_owner_only_under_umask_000(tmp_path):
+    _umask0_state(tmp_path / "home")
+
+
+def test_a_state_database_made_by_another_program_is_made_owner_only(tmp_path):
+    """Another program on the same database (the Iceberg catalog opens it too) may make the file first
+    with the umask's mode: opening the state makes it, and its -wal and -shm files, owner-only."""
+    import sqlite3
+
+    home = tmp_path / "home"
+    home.mkdir()
+    db = home / "log_assets.db"
+    old = os.umask(0o022)
+    try:
+        con = sqlite3.connect(db)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("CREATE TABLE other (x)")
+        con.commit()
+        assert oct(stat.S_IMODE(db.stat().st_mode)) == "0o644", "the test would prove nothing"
+        _umask0_state(home)  # while the other program still has it open (its -wal and -shm exist)
+        con.close()
+    finally:
+        os.umask(old)

@@ -34,13 +34,14 @@ def umask(value: int):
 def test_private_dirs_created_with_their_parents_are_owner_only(tmp_path):
     (tmp_path / "home").mkdir(mode=0o755)
     os.chmod(tmp_path / "home", 0o755)
+    note = tmp_path / "home" / "quarantine" / "aperture" / "incident" / "body.note.json"
     with umask(0):
-        atomic_write_json(tmp_path / "home" / "state" / "quota" / "forcepoint" / "access.json", {"spent": 1})
-    for d in ("state", "state/quota", "state/quota/forcepoint"):
+        atomic_write_json(note, {"reason": "x"})
+    for d in ("quarantine", "quarantine/aperture", "quarantine/aperture/incident"):
         assert mode(tmp_path / "home" / d) == 0o700, d
-    assert mode(tmp_path / "home" / "state/quota/forcepoint/access.json") == 0o600
+    assert mode(note) == 0o600
     assert mode(tmp_path / "home") == 0o755  # existing folders are not changed
-    assert read_state(tmp_path / "home" / "state" / "quota" / "forcepoint" / "access.json") == {"spent": 1}
+    assert read_state(note) == {"reason": "x"}
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from log_assets.catalog import FORCEPOINT_TYPES
-from log_assets.fsutil import atomic_write_json
 from log_assets.lake.iceberg import Lake, LakeError, database_url_from_env
 from log_assets.migrate import MIGRATED_MARKER, lake_day_folders, migrate, unmigrated_lake
 from log_assets.paths import Home
 from log_assets.state.store import StateStore, stream_name
 from log_assets.storage import Storage
 from tests.conftest import ROOT
+from tests.pipeline_state import make_old_home
 
 pytestmark = [pytest.mark.slow]
 
@@ -41,11 +41,7 @@ def old_home(warehouse_home, tmp_path):
                 folder.mkdir(parents=True)
                 table = lake.read_day(vendor, log_type, day).drop_columns(["event_day"])
                 pq.write_table(table, folder / "part-0.parquet")
-    with StateStore.open(home, url=url) as store:
-        for name in FORCEPOINT_TYPES:
-            state = store.load_walk(stream_name("forcepoint", name))
-            if state.version or state.days:
-                atomic_write_json(home / "state" / "forcepoint" / f"{name}.json", state.to_file_doc())
+    make_old_home(home, sorted(FORCEPOINT_TYPES))
     for f in home.glob("log_assets.db*"):
         f.unlink()
     for d in (home / "lake").glob("*.db"):

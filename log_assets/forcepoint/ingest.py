@@ -46,7 +46,7 @@ from log_assets.forcepoint.daybuilder import DayBuilder, split_days
 from log_assets.forcepoint.keptanswers import KeptAnswers
 from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page
 from log_assets.forcepoint.quarantine import Quarantine
-from log_assets.forcepoint.quota import QuotaBudget
+from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.forcepoint.utcdays import (
     US_PER_DAY,
     day_of,
@@ -56,7 +56,7 @@ from log_assets.forcepoint.utcdays import (
     midnight,
     next_day,
 )
-from log_assets.forcepoint.walkstate import JsonWalkStateStore, WalkStateStore
+from log_assets.forcepoint.walkstate import DatabaseWalkStateStore, WalkStateStore
 from log_assets.lake.iceberg import Lake
 from log_assets.lake.schema import Coercer, new_fields
 from log_assets.paths import Home
@@ -107,7 +107,7 @@ class ForcepointIngest:
         home: Home,
         lt: LogType,
         client: ForcepointClient,
-        budget: QuotaBudget,
+        budget: DatabaseQuotaBudget,
         *,
         close_grace: timedelta = timedelta(minutes=15),
         lock_timeout: float = 3600.0,
@@ -126,7 +126,8 @@ class ForcepointIngest:
         self.log = logger or log
         self.progress_every = progress_every
         self.ids = IdStrategy(lt)
-        self.store = store or JsonWalkStateStore(home, lt, lock_timeout=lock_timeout, log=self.log)
+        # By default the walk state is kept where the budget counts: one StateStore for the run.
+        self.store = store or DatabaseWalkStateStore(budget.store, lt, lock_timeout=lock_timeout, log=self.log)
         self.cursor = cursor_for(lt)
         self.staging_root = home.staging / FORCEPOINT / lt.name
         self._own_lake = lake is None

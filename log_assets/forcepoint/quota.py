@@ -1,20 +1,23 @@
 """The daily request budget per log type (the API allows 300 requests per type per UTC day).
 
-Requests are charged durably *before* they are sent, so a crash can never make the count low.
-The server's own X-RateLimit-Remaining is believed too (the client reports it with every answer,
+Requests are charged durably *before* they are sent, so a crash can never make the count low. The
+count is kept in the pipeline's database (log_assets.state), so that every run, on any machine, shares
+it. The server's own X-RateLimit-Remaining is believed too (the client reports it with every answer,
 and a 429 as 0): other tools may share the quota.
+
+Nothing here imports the database layer at import time (Dagster loads this module to start).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from log_assets.forcepoint.client import QuotaExhausted
-from log_assets.forcepoint.statefiles import QUOTA_RECOVERY, check_quota_state
-from log_assets.fsutil import atomic_write_json, read_state
+
+if TYPE_CHECKING:
+    from log_assets.state.store import StateStore
 
 API_DAILY_LIMIT = 300
 
@@ -36,7 +39,7 @@ def _check_limits(limit: int, reserve: int) -> None:
 def spent_error(
     log_type: str, day: str, spent: int, limit: int, reserve: int, server_remaining: int | None
 ) -> QuotaExhausted:
-    """The refusal of a request the day's budget has no room for (both budgets say it alike)."""
+    """The refusal of a request the day's budget has no room for, with the day's figures."""
     server = f", server reports {server_remaining} left" if server_remaining is not None else ""
     return QuotaExhausted(
         f"request budget for Forcepoint {log_type} logs is spent for {day} ({spent} sent by this pipeline, "
@@ -46,73 +49,14 @@ def spent_error(
     )
 
 
-class QuotaBudget:
-    def __init__(self, path: Path, log_type: str, limit: int = API_DAILY_LIMIT, reserve: int = 0, clock=None):
-        _check_limits(limit, reserve)
-        self.path = path
-        self.log_type = log_type
-        self.limit = limit
-        self.reserve = reserve
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self._lock = threading.Lock()
-
-    def _load(self) -> dict:
-        today = utc_today(self._clock())
-        st = read_state(self.path, check=check_quota_state, how_to_recover=QUOTA_RECOVERY) or {}
-        if st.get("day") != today:
-            st = {"day": today, "spent": 0, "server_remaining": None}
-        return st
-
-    @property
-    def spent_today(self) -> int:
-        return self._load()["spent"]
-
-    @property
-    def left(self) -> int:
-        st = self._load()
-        ours = self.limit - self.reserve - st["spent"]
-        server = st.get("server_remaining")
-        if server is not None:
-            ours = min(ours, server - self.reserve)
-        return max(ours, 0)
-
-    def charge(self) -> None:
-        """Count one request about to be sent, or raise QuotaExhausted without counting it."""
-        with self._lock:
-            st = self._load()
-            if self._exhausted(st):
-                raise spent_error(
-                    self.log_type, st["day"], st["spent"], self.limit, self.reserve, st.get("server_remaining")
-                )
-            st["spent"] += 1
-            if st.get("server_remaining") is not None:
-                st["server_remaining"] -= 1
-            atomic_write_json(self.path, st)
-
-    def _exhausted(self, st: dict) -> bool:
-        if st["spent"] >= self.limit - self.reserve:
-            return True
-        server = st.get("server_remaining")
-        return server is not None and server <= self.reserve
-
-    def observe(self, remaining: int | None) -> None:
-        """Believe the server's X-RateLimit-Remaining (it also counts other tools' requests)."""
-        if remaining is None:
-            return
-        with self._lock:
-            st = self._load()
-            if st.get("server_remaining") == int(remaining):
-                return  # what charge() already counted down to: nothing new to write
-            st["server_remaining"] = int(remaining)
-            atomic_write_json(self.path, st)
-
-
 class DatabaseQuotaBudget:
-    """The same budget, counted in the pipeline's database (log_assets.state) so that runs on several
-    machines share one count: a charge is one committed transaction that counts only below the limit
-    (atomic between processes), made before the request is sent. The messages are QuotaBudget's."""
+    """The budget of one log type, counted in the pipeline's database (log_assets.state) so that runs
+    on several machines share one count: a charge is one committed transaction that counts only below
+    the limit (atomic between processes), made before the request is sent."""
 
-    def __init__(self, store, log_type: str, limit: int = API_DAILY_LIMIT, reserve: int = 0, clock=None):
+    def __init__(
+        self, store: StateStore, log_type: str, limit: int = API_DAILY_LIMIT, reserve: int = 0, clock=None
+    ):
         from log_assets.state import stream_name
 
         _check_limits(limit, reserve)

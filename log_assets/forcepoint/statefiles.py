@@ -1,4 +1,5 @@
-"""The shapes of the Forcepoint state files, checked when they are read (`fsutil.read_state(path,
+"""The shapes of the Forcepoint state files that versions before the pipeline's database wrote,
+checked when they are imported into it (log_assets.state.migrate, with `fsutil.read_state(path,
 check=..., how_to_recover=...)`).
 
 A file that does not have its shape stops the run with the file's name and how to recover: treating

@@ -5,29 +5,21 @@ log_assets.state.documents: the walk in progress, the tail token, the days in th
 that is durable when it returns (every checkpoint of the walk is one), and exclusive use of the
 log type for the whole walk (runs of one log type share a token and a quota).
 
-`DatabaseWalkStateStore` keeps it in the pipeline's database (cluster mode, see below);
-`JsonWalkStateStore` keeps it in `$LOG_ASSETS_HOME/state/forcepoint/<type>.json` (the shape
-checked by statefiles.check_walk_state), saved by an atomic replace, locked by a flock on the
-`.lock` file beside it.
+`DatabaseWalkStateStore` keeps it in the pipeline's database (log_assets.state), what every run
+uses. (Versions before it kept a JSON file per log type under `$LOG_ASSETS_HOME/state/forcepoint/`;
+log_assets.state.migrate imports those.)
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
-import os
-import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from log_assets.catalog import FORCEPOINT, LogType
 from log_assets.forcepoint.client import ForcepointError
-from log_assets.forcepoint.statefiles import WALK_RECOVERY, check_walk_state
-from log_assets.fsutil import StateFileError, atomic_write_json, ensure_dir, read_state
-from log_assets.paths import Home
 from log_assets.state import WalkState, stream_name
-from log_assets.state.documents import DocumentError
 from log_assets.state.errors import LockHeld
 from log_assets.state.locks import HeldLock
 from log_assets.state.store import StateStore
@@ -45,55 +37,6 @@ class WalkStateStore(Protocol):
     def exclusive(self) -> AbstractContextManager[None]:
         """Hold the log type for one walk, waiting (a while) for another run that holds it."""
         ...
-
-
-class JsonWalkStateStore:
-    def __init__(self, home: Home, lt: LogType, *, lock_timeout: float, log: logging.Logger):
-        self.path = home.state / FORCEPOINT / f"{lt.name}.json"
-        self.lt = lt
-        self.stream = stream_name(FORCEPOINT, lt.name)
-        self.lock_timeout = lock_timeout
-        self.log = log
-
-    def load(self) -> WalkState:
-        doc = read_state(self.path, check=check_walk_state, how_to_recover=WALK_RECOVERY)
-        if doc is None:
-            return WalkState(self.stream)
-        try:
-            return WalkState.from_file_doc(self.stream, doc)
-        except DocumentError as e:  # what the file's shape check lets through but the types do not
-            raise StateFileError(self.path, f"is wrongly shaped: {e}", WALK_RECOVERY) from None
-
-    def save(self, state: WalkState) -> None:
-        atomic_write_json(self.path, state.to_file_doc())
-
-    @contextmanager
-    def exclusive(self) -> Iterator[None]:
-        path = self.path.with_suffix(".lock")
-        ensure_dir(path.parent, private=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            deadline = time.monotonic() + self.lock_timeout
-            waited = False
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if not waited:
-                        self.log.info(
-                            "forcepoint/%s: another run is fetching this log type; waiting for it", self.lt.name
-                        )
-                        waited = True
-                    if time.monotonic() > deadline:
-                        raise ForcepointError(
-                            f"gave up after {self.lock_timeout:.0f}s waiting for another run"
-                            f" fetching {self.lt.name}"
-                        ) from None
-                    time.sleep(0.5)
-            yield
-        finally:
-            os.close(fd)
 
 
 class DatabaseWalkStateStore:

@@ -23,6 +23,7 @@ import importlib.util
 import logging
 import os
 import re
+import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -225,10 +226,18 @@ class Database:
 
     @staticmethod
     def _create_private_file(path: Path) -> None:
-        """The database holds tokens: owner-only. SQLite gives its -wal and -shm files the same mode."""
+        """The database holds tokens: owner-only, whatever the umask. SQLite gives its -wal and -shm
+        files the mode of the database file when it makes them. A database file made by another
+        program first (the Iceberg catalog opens the same file) is made owner-only here, with its
+        -wal and -shm files; a file of another owner is left as it is (not ours to change)."""
         ensure_dir(path.parent)
-        with contextlib.suppress(FileExistsError):
+        try:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+        except FileExistsError:
+            for p in (path, *sqlite_side_files(path)):
+                with contextlib.suppress(FileNotFoundError, PermissionError):
+                    if stat.S_IMODE(os.stat(p).st_mode) & ~PRIVATE_FILE:
+                        os.chmod(p, PRIVATE_FILE)
 
     @staticmethod
     def _sqlite_events(engine: Engine, busy_timeout: float) -> None:
@@ -344,6 +353,11 @@ class Database:
                     wait,
                 )
                 time.sleep(wait)
+
+
+def sqlite_side_files(path: Path) -> tuple[Path, Path]:
+    """The -wal and -shm files SQLite keeps beside database file `path` in WAL mode."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
 
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")

@@ -4,11 +4,17 @@
 A file is imported only where the database knows nothing of its stream (no walk row, no day; no
 counter for the file's day), then renamed `<name>.json.imported`: kept for reference, never read
 again. Without this an upgraded home would fetch its complete days again and forget today's count.
+
+A run does this by itself for its log type the first time it opens the state of such a home
+(log_assets.state.home), and `python -m log_assets.migrate` does it for every log type on demand. The
+import holds a lock of its own, so that runs starting at once import each file once: a run waits for
+another's import and then finds its files imported.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,12 +22,15 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from log_assets.forcepoint.statefiles import QUOTA_RECOVERY, WALK_RECOVERY, check_quota_state, check_walk_state
-from log_assets.fsutil import fsync_dir, read_state
+from log_assets.fsutil import StateFileError, fsync_dir, read_state
 from log_assets.state import tables as t
-from log_assets.state.documents import WalkState
+from log_assets.state.documents import DocumentError, WalkState
 from log_assets.state.store import StateStore, stream_name
 
 IMPORTED_SUFFIX = ".imported"
+IMPORT_LOCK = "log_assets state files import"
+# How long an import waits for another process's (one takes milliseconds).
+IMPORT_LOCK_WAIT = 300.0
 
 
 @dataclass
@@ -30,23 +39,52 @@ class ImportReport:
     skipped: list[str] = field(default_factory=list)  # the database already had that state: left as is
 
 
-def import_state_files(store: StateStore, state_dir: Path, vendor: str = "forcepoint") -> ImportReport:
-    """Import the vendor's walk and quota files under `state_dir` (`$LOG_ASSETS_HOME/state`). A file
-    that cannot be read raises StateFileError naming it and how to recover, as reading it would."""
+def _files(folder: Path, log_types: Collection[str] | None) -> list[Path]:
+    return sorted(p for p in folder.glob("*.json") if log_types is None or p.stem in log_types)
+
+
+def state_files(
+    state_dir: Path, vendor: str = "forcepoint", log_types: Collection[str] | None = None
+) -> list[Path]:
+    """The vendor's walk and quota files under `state_dir` not yet imported (of `log_types` only, if
+    given). Cheap: two folder listings."""
+    return _files(state_dir / vendor, log_types) + _files(state_dir / "quota" / vendor, log_types)
+
+
+def import_state_files(
+    store: StateStore,
+    state_dir: Path,
+    vendor: str = "forcepoint",
+    *,
+    log_types: Collection[str] | None = None,
+    wait: float = IMPORT_LOCK_WAIT,
+) -> ImportReport:
+    """Import the vendor's walk and quota files under `state_dir` (`$LOG_ASSETS_HOME/state`), of
+    `log_types` only if given, holding the import lock (waiting up to `wait` seconds for another
+    process's import). A file that cannot be used raises StateFileError naming it and how to recover,
+    as reading it would; the files before it stay imported, it and those after it stay where they are."""
+    with store.lock(IMPORT_LOCK, wait=wait):
+        return _import(store, state_dir, vendor, log_types)
+
+
+def _import(store: StateStore, state_dir: Path, vendor: str, log_types: Collection[str] | None) -> ImportReport:
     report = ImportReport()
-    for path in sorted((state_dir / vendor).glob("*.json")):
+    for path in _files(state_dir / vendor, log_types):
         stream = stream_name(vendor, path.stem)
         doc = read_state(path, check=check_walk_state, how_to_recover=WALK_RECOVERY)
         if doc is None:
-            continue
-        incoming = WalkState.from_file_doc(stream, doc)
+            continue  # gone since it was listed
+        try:
+            incoming = WalkState.from_file_doc(stream, doc)
+        except DocumentError as e:  # what the file's shape check lets through but the types do not
+            raise StateFileError(path, f"is wrongly shaped: {e}", WALK_RECOVERY) from None
         stored = store.load_walk(stream)
         if stored.version or stored.days:
             report.skipped.append(str(path))
             continue
         store.save_walk(incoming)
         _set_aside(path, report)
-    for path in sorted((state_dir / "quota" / vendor).glob("*.json")):
+    for path in _files(state_dir / "quota" / vendor, log_types):
         doc = read_state(path, check=check_quota_state, how_to_recover=QUOTA_RECOVERY)
         if doc is None:
             continue

@@ -18,6 +18,7 @@ import dagster as dg
 from log_assets.catalog import APERTURE_TYPES, FORCEPOINT_TYPES
 from log_assets.simulator import SimConfig, Simulator
 from tests.lakeview import lake_event_ids, lake_types
+from tests.pipeline_state import pass_midnight
 
 from . import harness as h
 
@@ -380,9 +381,7 @@ def fp_quota(trial: h.Trial, rng: random.Random) -> None:
         fp.sim.faults.clear()
         fp.sim.forcepoint.reset_quota(fp.lt)
         fp.sim.forcepoint.quota.limit = 1_000_000
-        qfile = fp.home / "state" / "quota" / "forcepoint" / f"{fp.lt}.json"
-        if qfile.exists():
-            qfile.unlink()
+        pass_midnight(fp.home, fp.lt)
         fp.clean_run()
         served = fp.tap.faults_served(start_mark)
         fp.reader.finish()

@@ -48,10 +48,13 @@ def asset_for(log_type: str):
     return next(a for a in FORCEPOINT_ASSETS if a.key.path[-1] == log_type)
 
 
-def materialize(log_type: str, first: str, last: str, home: Path, raise_on_error=True, refetch=False, **resource):
+def materialize(
+    log_type: str, first: str, last: str, home: Path, raise_on_error=True, refetch=False, instance=None, **resource
+):
     tags = {"dagster/asset_partition_range_start": first, "dagster/asset_partition_range_end": last}
     return dg.materialize(
         [asset_for(log_type)],
+        instance=instance,
         resources={
             "forcepoint": ForcepointResource(retries=2, backoff=0.01, **resource),
             "home": LogAssetsHome(root=str(home)),

@@ -9,6 +9,7 @@ import pytest
 
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.simulator import SimConfig, Simulator
+from tests.pipeline_state import pass_midnight, todays_count
 
 from .conftest import assert_lake_matches_truth_once, day_str, lake_ids, materialize, metadata, truth_ids
 
@@ -165,7 +166,7 @@ def test_quota_429_mid_walk_then_resume_after_reset(tmp_path, clean_env):
         assert spent_first == cfg.quota
         # UTC midnight resets the server's count and ours
         sim.forcepoint.reset_quota(lt)
-        (tmp_path / "state" / "quota" / "forcepoint" / f"{lt}.json").unlink()
+        pass_midnight(tmp_path, lt)
         second = materialize(lt, days[0], days[1], tmp_path)
         assert second.success
         assert_lake_matches_truth(sim, tmp_path, lt, days)
@@ -213,10 +214,9 @@ def test_server_429_ends_the_run_with_the_reset_time(tmp_path, clean_env):
         assert not again.success and sim.forcepoint.requests(lt) == sent
         text = " ".join(str(e.event_specific_data) for e in again.all_events if e.is_failure)
         assert "server reports 0 left" in text and "resets at" in text
-        # UTC midnight: a new day's count (the budget file of another day is not believed)
-        qfile = tmp_path / "state" / "quota" / "forcepoint" / f"{lt}.json"
-        q = json.loads(qfile.read_text())
-        qfile.write_text(json.dumps({**q, "day": "2000-01-01"}))
+        # UTC midnight: a new day's count (the server's "0 left" of another day is not believed)
+        assert todays_count(tmp_path, lt).server_remaining == 0
+        pass_midnight(tmp_path, lt)
         second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
         assert second.success
         assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])

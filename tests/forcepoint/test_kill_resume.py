@@ -1,5 +1,6 @@
 """SIGKILL a real `dagster asset materialize` run at several points, then re-run: every event of
-its days is in the lake exactly once, and the requests made before each kill are not made again."""
+its days is in the lake exactly once, the requests made before each kill are not made again, and the
+request count in the pipeline's database is the server's (give or take one per kill)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from log_assets.simulator import SimConfig, Simulator
+from tests.pipeline_state import todays_count
 
 from .conftest import assert_lake_matches_truth_once, day_str, materialize
 
@@ -82,6 +84,10 @@ def test_sigkill_at_several_points_then_resume(tmp_path, clean_env):
         assert proc.returncode == 0, out[-3000:]
         spent = sim.forcepoint.requests(lt) - start
         assert spent <= minimum + kills, f"spent {spent}, minimum {minimum}, kills {kills}"
+        # Every request is counted in the database before it is sent: the count is never below what
+        # the server saw, and above it only by requests counted when a kill came before their sending.
+        counted = todays_count(home, lt).spent
+        assert spent <= counted <= spent + kills, f"counted {counted}, sent {spent}, kills {kills}"
         for day in (first, day_str(-2), last):
             assert_lake_matches_truth_once(sim, home, lt, day)
         # nothing half-written is left visible in the lake

@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 
 from log_assets.forcepoint.client import ConfigError, Credentials, QuotaExhausted, check_url
-from log_assets.forcepoint.quota import QuotaBudget
+from log_assets.forcepoint.quota import DatabaseQuotaBudget
+from log_assets.state import StateStore
 
 
 class Clock:
@@ -16,9 +17,9 @@ class Clock:
         return self.t
 
 
-def test_budget_counts_per_day_and_stops_before_exceeding(tmp_path):
+def test_budget_counts_per_day_and_stops_before_exceeding(tmp_path, state_store):
     clock = Clock(datetime(2026, 11, 20, 23, 0, tzinfo=UTC))
-    b = QuotaBudget(tmp_path / "q.json", "access", limit=5, reserve=2, clock=clock)
+    b = DatabaseQuotaBudget(state_store, "access", limit=5, reserve=2, clock=clock)
     for _ in range(3):
         b.charge()
     assert b.spent_today == 3 and b.left == 0
@@ -26,15 +27,16 @@ def test_budget_counts_per_day_and_stops_before_exceeding(tmp_path):
         b.charge()
     assert "2026-11-21 00:00:00+00:00" in str(e.value) and e.value.resets_at == "2026-11-21 00:00:00+00:00"
     assert b.spent_today == 3  # the refused request was not counted
-    # a second process sees the same count (it is on disk)
-    assert QuotaBudget(tmp_path / "q.json", "access", limit=5, reserve=2, clock=clock).spent_today == 3
+    # a second process sees the same count (it is in the database)
+    with StateStore.open(tmp_path, environ={}) as other:
+        assert DatabaseQuotaBudget(other, "access", limit=5, reserve=2, clock=clock).spent_today == 3
     clock.t = datetime(2026, 11, 21, 0, 0, 1, tzinfo=UTC)
     assert b.spent_today == 0 and b.left == 3
     b.charge()
 
 
-def test_budget_believes_the_server(tmp_path):
-    b = QuotaBudget(tmp_path / "q.json", "admin", limit=300)
+def test_budget_believes_the_server(state_store):
+    b = DatabaseQuotaBudget(state_store, "admin", limit=300)
     b.observe(2)
     b.charge()
     b.charge()
@@ -60,8 +62,8 @@ def test_plain_http_only_to_loopback():
     check_url("http://proxy.internal/logs/", allow_insecure_http=True)
 
 
-def test_a_429_leaves_nothing_to_spend_until_the_reset(tmp_path):
-    b = QuotaBudget(tmp_path / "q.json", "access", limit=300)
+def test_a_429_leaves_nothing_to_spend_until_the_reset(state_store):
+    b = DatabaseQuotaBudget(state_store, "access", limit=300)
     b.charge()
     b.observe(0)  # what the client reports for a 429, with or without the header
     with pytest.raises(QuotaExhausted, match="server reports 0 left"):

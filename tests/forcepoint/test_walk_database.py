@@ -1,6 +1,7 @@
 """The walk with its state in the pipeline's database (SQLite file and a real PostgreSQL): it resumes
 from the checkpoint a failed run committed, completes its days there, writes no state file, and one
-walk per log type holds across stores on the same database."""
+walk per log type holds across stores on the same database. By default the walk keeps its state in
+the store its budget counts in."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.forcepoint.client import ApiError, ForcepointError
 from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
-from log_assets.forcepoint.quota import QuotaBudget
+from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.forcepoint.walkstate import DatabaseWalkStateStore
 from log_assets.paths import Home
 from log_assets.state import StateStore
@@ -30,24 +31,32 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("postgres").create_database()
 
 
-def _walk(home, store, client):
+def _walk(home, store, client, *, default_store=False):
     db_store = DatabaseWalkStateStore(store, LT, lock_timeout=0.0, log=logging.getLogger("test"))
-    budget = QuotaBudget(home.state / "q.json", "access")
+    budget = DatabaseQuotaBudget(store, "access")
     clock = lambda: DAY + timedelta(days=5)  # noqa: E731
-    walk = ForcepointIngest(home, LT, client, budget, clock=clock, store=db_store)
+    walk = ForcepointIngest(home, LT, client, budget, clock=clock, store=None if default_store else db_store)
+    if default_store:
+        assert isinstance(walk.store, DatabaseWalkStateStore) and walk.store.store is store
     return walk.run(DAY, DAY + timedelta(days=1))
 
 
-def test_a_walk_resumes_from_the_checkpoint_in_the_database(tmp_path, database_url):
+@pytest.mark.parametrize("default_store", [False, True], ids=["given store", "default store"])
+def test_a_walk_resumes_from_the_checkpoint_in_the_database(tmp_path, database_url, default_store):
     home = Home(tmp_path / "home")
     recs = [rec(i) for i in range(5)]
     with StateStore.open(home.root, url=database_url) as store:
         with pytest.raises(WalkInterrupted):
-            _walk(home, store, ScriptedClient([page(recs[:2], "t1"), ApiError(500, "down")]))
+            _walk(
+                home,
+                store,
+                ScriptedClient([page(recs[:2], "t1"), ApiError(500, "down")]),
+                default_store=default_store,
+            )
         saved = store.load_walk("forcepoint/access")
         assert saved.walk is not None and saved.walk.token == "t1" and saved.walk.pages == 1
         client = ScriptedClient([page(recs[2:], "t2"), page([], "t2")])
-        report = _walk(home, store, client)
+        report = _walk(home, store, client, default_store=default_store)
         assert client.calls[0] == ("token", "t1")  # the committed checkpoint, not a new walk
         assert report.days["2026-11-10"]["complete"]
         done = store.load_walk("forcepoint/access")

@@ -12,7 +12,7 @@ import pytest
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.forcepoint.client import ApiError, MalformedPage, Page
 from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
-from log_assets.forcepoint.quota import QuotaBudget
+from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.paths import Home
 from log_assets.state import WalkState
 
@@ -56,21 +56,22 @@ def page(records, token):
     return Page(records, token, 200, 0, None, None, b"", [])
 
 
-def ingest(tmp_path, client):
+def ingest(tmp_path, store, client):
+    """The walk of a home at `tmp_path` with its state in `store` (as a run has it: both in the database)."""
     lt = FORCEPOINT_TYPES["access"]
     home = Home(tmp_path)
-    budget = QuotaBudget(home.state / "q.json", "access")
+    budget = DatabaseQuotaBudget(store, "access")
     return ForcepointIngest(home, lt, client, budget, clock=lambda: DAY + timedelta(days=5))
 
 
-def test_bad_records_are_quarantined_and_the_rest_lands(tmp_path):
+def test_bad_records_are_quarantined_and_the_rest_lands(tmp_path, state_store):
     good = [rec(i) for i in range(5)]
     bad = {"time": "garbage", "transactionid": "bad-1", "user": "x"}
     next_day = [rec(i, day=DAY + timedelta(days=1)) for i in (98, 99)]
     client = ScriptedClient(
         [page(good[:3] + [bad], "t1"), page(good[3:] + next_day[:1], "t2"), page(next_day[1:], "t3")]
     )
-    report = ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
+    report = ingest(tmp_path, state_store, client).run(DAY, DAY + timedelta(days=1))
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in good)
     assert report.quarantined == 1 and report.days["2026-11-10"]["complete"]
     files = list((tmp_path / "quarantine" / "forcepoint" / "access").glob("*.jsonl"))
@@ -82,44 +83,44 @@ def test_bad_records_are_quarantined_and_the_rest_lands(tmp_path):
     assert len(client.calls) == 3
 
 
-def test_malformed_page_is_quarantined_and_the_next_run_resumes(tmp_path):
+def test_malformed_page_is_quarantined_and_the_next_run_resumes(tmp_path, state_store):
     recs = [rec(i) for i in range(6)]
     client = ScriptedClient([page(recs[:3], "t1"), MalformedPage("not JSON", b"<html>oops</html>")])
     with pytest.raises(WalkInterrupted):
-        ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
+        ingest(tmp_path, state_store, client).run(DAY, DAY + timedelta(days=1))
     bodies = list((tmp_path / "quarantine" / "forcepoint" / "access").glob("*.body"))
     assert [b.read_bytes() for b in bodies] == [b"<html>oops</html>"]
     client2 = ScriptedClient([page(recs[3:], "t2"), page([], "t2")])
-    report = ingest(tmp_path, client2).run(DAY, DAY + timedelta(days=1))
+    report = ingest(tmp_path, state_store, client2).run(DAY, DAY + timedelta(days=1))
     assert client2.calls[0] == ("token", "t1")  # resumed where the first run stopped
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
     assert report.days["2026-11-10"]["complete"]  # caught up, and the day ended long ago
 
 
-def test_redelivered_events_land_once(tmp_path):
+def test_redelivered_events_land_once(tmp_path, state_store):
     recs = [rec(i) for i in range(4)]
     client = ScriptedClient([page(recs[:3], "t1"), page([recs[2], recs[1], recs[3]], "t2"), page([], "t2")])
-    report = ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
+    report = ingest(tmp_path, state_store, client).run(DAY, DAY + timedelta(days=1))
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
     assert report.duplicates == 2
 
 
-def test_refused_token_restarts_from_the_current_day(tmp_path):
+def test_refused_token_restarts_from_the_current_day(tmp_path, state_store):
     recs = [rec(i) for i in range(4)]
     client = ScriptedClient(
         [page(recs[:2], "t1"), ApiError(400, "Invalid next page token"), page(recs, "t3"), page([], "t3")]
     )
-    ingest(tmp_path, client).run(DAY, DAY + timedelta(days=1))
+    ingest(tmp_path, state_store, client).run(DAY, DAY + timedelta(days=1))
     assert client.calls[2] == ("startdate", "2026-11-10T00:00:00Z")
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
 
 
-def test_open_day_continues_from_its_token_but_a_stale_token_is_not_used(tmp_path):
+def test_open_day_continues_from_its_token_but_a_stale_token_is_not_used(tmp_path, state_store):
     recs = [rec(i) for i in range(3)]
     clock_now = DAY + timedelta(hours=1)
     lt = FORCEPOINT_TYPES["access"]
     home = Home(tmp_path)
-    budget = QuotaBudget(home.state / "q.json", "access")
+    budget = DatabaseQuotaBudget(state_store, "access")
 
     def run(client, start, now):
         return ForcepointIngest(home, lt, client, budget, clock=lambda: now).run(start, start + timedelta(days=1))
@@ -162,14 +163,14 @@ class MemoryStore:
             self.held = False
 
 
-def test_the_walk_keeps_its_state_in_the_store_it_is_given(tmp_path):
+def test_the_walk_keeps_its_state_in_the_store_it_is_given(tmp_path, state_store):
     recs = [rec(i) for i in range(4)]
     lt = FORCEPOINT_TYPES["access"]
     home = Home(tmp_path)
     store = MemoryStore()
 
     def run(client):
-        budget = QuotaBudget(home.state / "q.json", "access")
+        budget = DatabaseQuotaBudget(state_store, "access")
         walk = ForcepointIngest(home, lt, client, budget, clock=lambda: DAY + timedelta(days=5), store=store)
         return walk.run(DAY, DAY + timedelta(days=1))
 
@@ -180,4 +181,5 @@ def test_the_walk_keeps_its_state_in_the_store_it_is_given(tmp_path):
     assert report.days["2026-11-10"]["complete"] and store.saved[-1]["walk"] is None
     assert store.saved[-1]["days"]["2026-11-10"]["complete"] is True
     assert not (tmp_path / "state" / "forcepoint").exists()  # no state file beside it
+    assert state_store.load_walk("forcepoint/access").version == 0  # nor a walk row in the database
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)

@@ -18,7 +18,6 @@ import threading
 import time
 import tracemalloc
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 import dagster as dg
@@ -50,9 +49,11 @@ from log_assets.forcepoint.client import (
     ResponseTooLarge,
 )
 from log_assets.forcepoint.client import RetryLater as ForcepointRetryLater
-from log_assets.forcepoint.quota import QuotaBudget
+from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.paths import Home
+from log_assets.state import StateStore
 from tests.aperture.fake_api import FakeAperture
+from tests.pipeline_state import todays_count
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -183,8 +184,8 @@ def free_port() -> int:
     return port
 
 
-def fp_client(url: str, tmp_path: Path, credentials: Credentials | None = None, **kw):
-    budget = QuotaBudget(tmp_path / "quota.json", "access")
+def fp_client(url: str, store: StateStore, credentials: Credentials | None = None, **kw):
+    budget = DatabaseQuotaBudget(store, "access")
     client = ForcepointClient(
         url,
         credentials or Credentials(token=TOKEN),
@@ -202,9 +203,9 @@ def retry_lines(caplog) -> list[str]:
 # ------------------------------------------------------------------ 1. quota only for real requests
 
 
-def test_a_refused_connection_is_not_charged_and_fails_within_seconds(tmp_path, caplog):
+def test_a_refused_connection_is_not_charged_and_fails_within_seconds(state_store, caplog):
     """Default settings (retries=4, backoff=1): nothing listens at the URL."""
-    client, budget = fp_client(f"http://127.0.0.1:{free_port()}{FP_PATH}", tmp_path)
+    client, budget = fp_client(f"http://127.0.0.1:{free_port()}{FP_PATH}", state_store)
     t0 = time.monotonic()
     with caplog.at_level("WARNING"), pytest.raises(ForcepointError) as e:
         client.fetch(ACCESS, startdate=START)
@@ -218,7 +219,7 @@ def test_a_refused_connection_is_not_charged_and_fails_within_seconds(tmp_path, 
     assert "retry 2 in 2.0 s" in lines[-1]  # each retry says why and how long it waits
 
 
-def test_a_failed_name_lookup_is_not_retried_nor_charged(tmp_path, monkeypatch):
+def test_a_failed_name_lookup_is_not_retried_nor_charged(state_store, monkeypatch):
     lookups = []
     real = socket.getaddrinfo
 
@@ -229,14 +230,14 @@ def test_a_failed_name_lookup_is_not_retried_nor_charged(tmp_path, monkeypatch):
         return real(host, *a, **k)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    client, budget = fp_client(f"https://portal.unresolvable.test{FP_PATH}", tmp_path)
+    client, budget = fp_client(f"https://portal.unresolvable.test{FP_PATH}", state_store)
     with pytest.raises(ForcepointError, match="cannot resolve the host name portal.unresolvable.test") as e:
         client.fetch(ACCESS, startdate=START)
     assert lookups == ["portal.unresolvable.test"], "a failed lookup was retried"
     assert budget.spent_today == 0 and "no request was counted" in str(e.value)
 
 
-def test_a_failed_tls_handshake_is_not_charged(tmp_path):
+def test_a_failed_tls_handshake_is_not_charged(state_store):
     """The server speaks plain HTTP where the client expects TLS: the handshake fails, nothing is sent."""
     received: list[bytes] = []
     srv = socket.socket()
@@ -259,7 +260,7 @@ def test_a_failed_tls_handshake_is_not_charged(tmp_path):
 
     threading.Thread(target=serve, daemon=True).start()
     try:
-        client, budget = fp_client(f"https://127.0.0.1:{srv.getsockname()[1]}{FP_PATH}", tmp_path)
+        client, budget = fp_client(f"https://127.0.0.1:{srv.getsockname()[1]}{FP_PATH}", state_store)
         with pytest.raises(ForcepointError, match="(?i)tls|ssl") as e:
             client.fetch(ACCESS, startdate=START)
     finally:
@@ -269,12 +270,12 @@ def test_a_failed_tls_handshake_is_not_charged(tmp_path):
 
 
 @pytest.mark.parametrize("status", [301, 302, 307, 308])
-def test_a_redirect_is_refused_naming_its_target_and_charged(status, tmp_path):
+def test_a_redirect_is_refused_naming_its_target_and_charged(status, state_store):
     with Server() as target:
         where = target.url + "/collect?from=redirect"
         with Server(lambda h: h.answer(status, b"", {"Location": where})) as api:
             client, budget = fp_client(
-                api.fp_url, tmp_path, credentials=Credentials(username="u", password="pw-1")
+                api.fp_url, state_store, credentials=Credentials(username="u", password="pw-1")
             )
             with pytest.raises(ApiError) as e:
                 client.fetch(ACCESS, startdate=START)
@@ -284,9 +285,9 @@ def test_a_redirect_is_refused_naming_its_target_and_charged(status, tmp_path):
     assert budget.spent_today == 1 and len(api.requests) == 1  # it reached the server: it counts
 
 
-def test_a_retry_after_beyond_the_cap_is_not_waited_for(tmp_path):
+def test_a_retry_after_beyond_the_cap_is_not_waited_for(state_store):
     with Server(lambda h: h.answer(503, b'{"status": "maintenance"}', {"Retry-After": "3600"})) as api:
-        client, budget = fp_client(api.fp_url, tmp_path, backoff=0.01)
+        client, budget = fp_client(api.fp_url, state_store, backoff=0.01)
         t0 = time.monotonic()
         with pytest.raises(ForcepointRetryLater) as e:
             client.fetch(ACCESS, startdate=START)
@@ -297,7 +298,7 @@ def test_a_retry_after_beyond_the_cap_is_not_waited_for(tmp_path):
     assert len(api.requests) == 1 and budget.spent_today == 1  # no retry
 
 
-def test_a_retry_after_within_the_cap_is_waited_for_and_logged(tmp_path, caplog):
+def test_a_retry_after_within_the_cap_is_waited_for_and_logged(state_store, caplog):
     answers = [(503, {"Retry-After": "1"}), (200, {})]
 
     def script(h):
@@ -305,18 +306,18 @@ def test_a_retry_after_within_the_cap_is_waited_for_and_logged(tmp_path, caplog)
         h.answer(status, envelope([]) if status == 200 else b"{}", headers)
 
     with Server(script) as api, caplog.at_level("WARNING"):
-        client, budget = fp_client(api.fp_url, tmp_path, backoff=0.01)
+        client, budget = fp_client(api.fp_url, state_store, backoff=0.01)
         page = client.fetch(ACCESS, startdate=START)
     assert page.status == 200 and len(api.requests) == 2 and budget.spent_today == 2
     assert retry_lines(caplog) == ["Forcepoint: HTTP 503; retry 1 in 1.0 s (as the server asked with Retry-After)"]
 
 
-def test_a_retry_after_date_beyond_the_cap_is_read_too(tmp_path):
+def test_a_retry_after_date_beyond_the_cap_is_read_too(state_store):
     import email.utils
 
     when = email.utils.formatdate(time.time() + 7200, usegmt=True)
     with Server(lambda h: h.answer(503, b"{}", {"Retry-After": when})) as api:
-        client, _ = fp_client(api.fp_url, tmp_path, retry_after_max=60)
+        client, _ = fp_client(api.fp_url, state_store, retry_after_max=60)
         with pytest.raises(ForcepointRetryLater, match=r"retry_after_max \(60 s\)"):
             client.fetch(ACCESS, startdate=START)
     assert len(api.requests) == 1
@@ -335,12 +336,12 @@ def _gzip_bomb(h, total: int) -> None:
 
 
 @pytest.mark.parametrize("declare", [True, False, "gzip"], ids=["content-length", "no-length", "gzip-bomb"])
-def test_a_300_mb_answer_is_never_held_in_memory(declare, tmp_path):
+def test_a_300_mb_answer_is_never_held_in_memory(declare, state_store):
     total = 300 * http.MiB
     limit = 4 * http.MiB
     script = (lambda h: _gzip_bomb(h, total)) if declare == "gzip" else (lambda h: h.stream(total, bool(declare)))
     with Server(script) as api:
-        client, budget = fp_client(api.fp_url, tmp_path, max_response_bytes=limit)
+        client, budget = fp_client(api.fp_url, state_store, max_response_bytes=limit)
         tracemalloc.start()
         try:
             with pytest.raises(ResponseTooLarge, match="max_response_bytes") as e:
@@ -356,7 +357,7 @@ def test_a_300_mb_answer_is_never_held_in_memory(declare, tmp_path):
 
 
 @pytest.mark.parametrize("where", ["headers", "body"])
-def test_a_trickling_answer_ends_at_the_total_deadline(where, tmp_path):
+def test_a_trickling_answer_ends_at_the_total_deadline(where, state_store):
     """One byte every 0.2 s never trips a 30 s read timeout; the 2 s deadline for the whole request does."""
 
     def script(h):
@@ -371,7 +372,7 @@ def test_a_trickling_answer_ends_at_the_total_deadline(where, tmp_path):
             h.trickle(body, 0.2)
 
     with Server(script) as api:
-        client, budget = fp_client(api.fp_url, tmp_path, read_timeout=30, request_deadline=2, retries=2)
+        client, budget = fp_client(api.fp_url, state_store, read_timeout=30, request_deadline=2, retries=2)
         t0 = time.monotonic()
         with pytest.raises(RequestTimedOut, match=r"request_deadline \(2 s\)") as e:
             client.fetch(ACCESS, startdate=START)
@@ -582,11 +583,11 @@ def test_an_aperture_redirect_is_refused_and_the_credentials_stay(fake):
 # --------------------------------------------------------------- 3. credentials: no leak, no move
 
 
-def test_forcepoint_credentials_are_stripped_and_checked_without_echo(tmp_path):
+def test_forcepoint_credentials_are_stripped_and_checked_without_echo(state_store):
     c = Credentials.from_env({"FORCEPOINT_API_TOKEN": f"  {TOKEN}\n"})
     assert c.token == TOKEN
     with Server() as api:
-        client, _ = fp_client(api.fp_url, tmp_path, credentials=c)
+        client, _ = fp_client(api.fp_url, state_store, credentials=c)
         client.fetch(ACCESS, startdate=START)
     assert api.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
     for env, var in [
@@ -603,12 +604,12 @@ def test_forcepoint_credentials_are_stripped_and_checked_without_echo(tmp_path):
     assert "123XYZ" not in str(e.value)
 
 
-def test_a_token_with_a_trailing_newline_works_through_the_resource(tmp_path, clean_env):
+def test_a_token_with_a_trailing_newline_works_through_the_resource(state_store, clean_env):
     with Server() as api:
         clean_env.setenv("FORCEPOINT_API_URL", api.fp_url)
         clean_env.setenv("FORCEPOINT_API_TOKEN", TOKEN + "\n")
-        budget = QuotaBudget(tmp_path / "q.json", "access")
-        with ForcepointResource(retries=0).client(budget) as client:
+        resource = ForcepointResource(retries=0)
+        with resource.client(resource.budget(state_store, ACCESS)) as client:
             client.fetch(ACCESS, startdate=START)
     assert api.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
@@ -646,7 +647,7 @@ def _forms(user: str, password: str) -> dict[str, str]:
     }
 
 
-def test_whatever_a_server_echoes_no_message_holds_a_secret(tmp_path):
+def test_whatever_a_server_echoes_no_message_holds_a_secret(state_store):
     """A hostile server echoes the credentials (as is, URL-encoded, as the Basic header it got) in its
     error text, a redirect target and rate headers: the user's messages hold none of it."""
     user, password = "fp-admin", "pw:S3cr3t/+ &x"
@@ -663,7 +664,7 @@ def test_whatever_a_server_echoes_no_message_holds_a_secret(tmp_path):
     ]
     messages = []
     with Server(lambda h: answers.pop(0)(h)) as api:
-        client, _ = fp_client(api.fp_url, tmp_path, credentials=Credentials(username=user, password=password))
+        client, _ = fp_client(api.fp_url, state_store, credentials=Credentials(username=user, password=password))
         for _ in range(4):
             with pytest.raises(ForcepointError) as e:
                 client.fetch(ACCESS, startdate=START)
@@ -755,7 +756,7 @@ def test_the_plain_http_refusal_names_the_override():
     assert "APERTURE_ALLOW_INSECURE_HTTP=1" in str(e2.value) and "allow_insecure_http" in str(e2.value)
 
 
-def test_sessions_ignore_proxy_variables_and_netrc_unless_asked(tmp_path, clean_env, fake):
+def test_sessions_ignore_proxy_variables_and_netrc_unless_asked(tmp_path, clean_env, fake, state_store):
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login netrc-user password netrc-pass\n")
     netrc.chmod(0o600)
@@ -763,13 +764,13 @@ def test_sessions_ignore_proxy_variables_and_netrc_unless_asked(tmp_path, clean_
         for k in ("HTTP_PROXY", "http_proxy", "ALL_PROXY"):
             clean_env.setenv(k, proxy.url)
         clean_env.setenv("NETRC", str(netrc))
-        client, _ = fp_client(api.fp_url, tmp_path)
+        client, _ = fp_client(api.fp_url, state_store)
         assert client.session.trust_env is False
         client.fetch(ACCESS, startdate=START)
         ApertureClient.from_env(environ=fake.env()).token()
         assert proxy.requests == [] and len(api.requests) == 1 and len(fake.requests) == 1
         assert api.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
-        opted, _ = fp_client(api.fp_url, tmp_path, trust_env=True)
+        opted, _ = fp_client(api.fp_url, state_store, trust_env=True)
         opted.fetch(ACCESS, startdate=START)
         assert len(proxy.requests) == 1 and proxy.requests[0]["path"].startswith(api.url)
 
@@ -833,4 +834,4 @@ def test_a_run_against_a_refused_connection_spends_no_quota(tmp_path, clean_env)
     assert not res.success
     text = " ".join(str(e.event_specific_data) for e in res.all_events if e.is_failure)
     assert "Connection refused" in text and "no request was counted" in text
-    assert QuotaBudget(home / "state" / "quota" / "forcepoint" / "access.json", "access").spent_today == 0
+    assert todays_count(home, "access").spent == 0

@@ -229,6 +229,16 @@ def _modes(root: Path) -> list[str]:
     return bad
 
 
+def _database_modes(home: Path) -> list[str]:
+    """The pipeline-state database (its tokens, checkpoints and counts: SQLite `log_assets.db` by
+    default, with its -wal and -shm files while in use) and its lock files."""
+    db = home / "log_assets.db"
+    bad = []
+    for p in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        bad += _modes(p)
+    return bad + _modes(db.with_name(db.name + ".locks"))
+
+
 @pytest.mark.parametrize("part", ["state", "quarantine", "spool"])
 def test_state_quarantine_and_spool_are_owner_only(runs, part):
     home = runs["home"]
@@ -236,6 +246,14 @@ def test_state_quarantine_and_spool_are_owner_only(runs, part):
     assert root.exists(), f"the runs made no {part}/: the test would prove nothing"
     bad = _modes(root)
     assert not bad, f"readable by others under {part}/:\n" + "\n".join(bad[:20])
+
+
+def test_the_state_database_is_owner_only(runs):
+    home = runs["home"]
+    assert (home / "log_assets.db").is_file(), "the runs made no state database: the test would prove nothing"
+    assert (home / "log_assets.db.locks").is_dir(), "no lock was taken: the test would prove nothing"
+    bad = _database_modes(home)
+    assert not bad, "readable by others:\n" + "\n".join(bad[:20])
 
 
 def test_quarantine_holds_something_to_check(runs):
@@ -275,5 +293,6 @@ def test_owner_only_even_with_a_permissive_umask(tmp_path, creds):
                 assert r.wait() == 0, r.tail()
     finally:
         os.umask(old)
-    bad = [b for part in ("state", "quarantine", "spool") for b in _modes(home / part)]
+    assert (home / "log_assets.db").is_file(), "the run made no state database: the test would prove nothing"
+    bad = [b for part in ("state", "quarantine", "spool") for b in _modes(home / part)] + _database_modes(home)
     assert not bad, "with umask 0:\n" + "\n".join(bad[:20])

@@ -22,7 +22,7 @@ from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.forcepoint.client import ConfigError, ForcepointError
 from log_assets.forcepoint.client import Credentials as ForcepointCredentials
-from log_assets.forcepoint.quota import QuotaBudget
+from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.simulator import SimConfig, Simulator
 
 # module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
@@ -73,41 +73,41 @@ def no_network(monkeypatch):
     return attempts
 
 
-def budget(tmp_path) -> QuotaBudget:
-    return QuotaBudget(tmp_path / "quota.json", "access")
+def budget(store) -> DatabaseQuotaBudget:
+    return DatabaseQuotaBudget(store, "access")
 
 
 # ----------------------------------------------------------------------------- plain http
 
 
 @pytest.mark.parametrize("url", NON_LOOPBACK_HTTP)
-def test_forcepoint_refuses_plain_http_to_other_hosts(url, tmp_path, clean_env, no_network):
+def test_forcepoint_refuses_plain_http_to_other_hosts(url, state_store, clean_env, no_network):
     clean_env.setenv("FORCEPOINT_API_URL", url + FP_PATH.lstrip("/"))
     clean_env.setenv("FORCEPOINT_API_TOKEN", "t0ken-for-the-refusal-test")
     with pytest.raises(ConfigError, match="http://"):
-        ForcepointResource().client(budget(tmp_path))
+        ForcepointResource().client(budget(state_store))
     assert not no_network, f"a connection was attempted before the refusal: {no_network}"
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/", "http://localhost:9/", "http://[::1]:9/"])
-def test_forcepoint_allows_plain_http_to_this_machine(url, tmp_path, clean_env, no_network):
+def test_forcepoint_allows_plain_http_to_this_machine(url, state_store, clean_env, no_network):
     clean_env.setenv("FORCEPOINT_API_URL", url + FP_PATH.lstrip("/"))
     clean_env.setenv("FORCEPOINT_API_TOKEN", "t0ken")
-    ForcepointResource().client(budget(tmp_path)).close()
+    ForcepointResource().client(budget(state_store)).close()
 
 
-def test_forcepoint_plain_http_only_when_explicitly_allowed(tmp_path, clean_env, no_network):
+def test_forcepoint_plain_http_only_when_explicitly_allowed(state_store, clean_env, no_network):
     """Plain http is a deployment setting: the environment allows it, a run config alone cannot."""
     clean_env.setenv("FORCEPOINT_API_URL", "http://logs.invalid" + FP_PATH)
     clean_env.setenv("FORCEPOINT_API_TOKEN", "t0ken")
     with pytest.raises(ConfigError, match="FORCEPOINT_ALLOW_INSECURE_HTTP=1") as refused:
-        ForcepointResource().client(budget(tmp_path))
+        ForcepointResource().client(budget(state_store))
     assert "allow_insecure_http" in str(refused.value)  # the refusal names the override and its setting
     with pytest.raises(ConfigError, match="deployment setting"):
-        ForcepointResource(allow_insecure_http=True).client(budget(tmp_path))
+        ForcepointResource(allow_insecure_http=True).client(budget(state_store))
     clean_env.setenv("FORCEPOINT_ALLOW_INSECURE_HTTP", "1")
-    ForcepointResource().client(budget(tmp_path)).close()
-    ForcepointResource(allow_insecure_http=True).client(budget(tmp_path)).close()
+    ForcepointResource().client(budget(state_store)).close()
+    ForcepointResource(allow_insecure_http=True).client(budget(state_store)).close()
     assert not no_network
 
 
@@ -248,10 +248,10 @@ def tls_server(tmp_path_factory):
     server.server_close()
 
 
-def test_forcepoint_verifies_tls_by_default(tls_server, tmp_path, clean_env):
+def test_forcepoint_verifies_tls_by_default(tls_server, state_store, clean_env):
     clean_env.setenv("FORCEPOINT_API_URL", tls_server["url"] + FP_PATH)
     clean_env.setenv("FORCEPOINT_API_TOKEN", "t0ken-tls")
-    client = ForcepointResource(retries=0).client(budget(tmp_path))
+    client = ForcepointResource(retries=0).client(budget(state_store))
     assert client.session.verify is True
     from log_assets.catalog import FORCEPOINT_TYPES
 
@@ -261,7 +261,7 @@ def test_forcepoint_verifies_tls_by_default(tls_server, tmp_path, clean_env):
     assert len(tls_server["hits"]) == before, "a request got through an unverified TLS connection"
 
 
-def test_forcepoint_ca_bundle_setting(tls_server, tmp_path, clean_env):
+def test_forcepoint_ca_bundle_setting(tls_server, state_store, clean_env):
     from log_assets.catalog import FORCEPOINT_TYPES
 
     clean_env.setenv("FORCEPOINT_API_URL", tls_server["url"] + FP_PATH)
@@ -272,7 +272,7 @@ def test_forcepoint_ca_bundle_setting(tls_server, tmp_path, clean_env):
     ):
         if env:
             clean_env.setenv("FORCEPOINT_CA_BUNDLE", env)
-        client = resource.client(budget(tmp_path))
+        client = resource.client(budget(state_store))
         assert client.session.verify == tls_server["cert"]
         before = len(tls_server["hits"])
         page = client.fetch(FORCEPOINT_TYPES["access"], startdate="2026-11-20T00:00:00Z")

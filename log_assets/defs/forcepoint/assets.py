@@ -81,53 +81,58 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
     def _fetch(
         context: dg.AssetExecutionContext, config: FetchConfig, forcepoint: ForcepointResource, home: LogAssetsHome
     ):
-        # Here, not at import: the walk (pyarrow's Parquet, the parser) is loaded by the step that runs it.
+        # Here, not at import: the walk (pyarrow's Parquet, the parser) and the state database
+        # (SQLAlchemy) are loaded by the step that runs it.
         from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
+        from log_assets.state.home import open_state
 
         h = home.get()
         window = context.partition_time_window
-        budget = forcepoint.budget(h, lt)
-        try:
-            client = forcepoint.client(budget)
-        except ForcepointError as e:
-            raise dg.Failure(description=str(e)) from None
-        with (
-            client,
-            ForcepointIngest(
-                h,
-                lt,
-                client,
-                budget,
-                close_grace=timedelta(minutes=forcepoint.close_grace_minutes),
-                logger=context.log,
-            ) as ingest,
-        ):
+        # The walk state and the request budget, in one StateStore closed when the run ends.
+        with open_state(h, log_types=[lt.name], logger=context.log) as store:
+            budget = forcepoint.budget(store, lt)
             try:
-                report = ingest.run(window.start, window.end, refetch=config.refetch)
-            except WalkInterrupted as e:
-                raise dg.Failure(description=str(e.cause), metadata=report_metadata(e.report)) from None
+                client = forcepoint.client(budget)
             except ForcepointError as e:
                 raise dg.Failure(description=str(e)) from None
-            context.log.info(
-                "forcepoint/%s: %s; %d requests, %d pages, %d events in the window",
-                lt.name,
-                report.stopped_because,
-                report.requests,
-                report.pages,
-                sum(v["events"] for v in report.days.values()),
-            )
-            # A multi-day run (a single-run backfill) materializes every day it covers: each gets the
-            # run's figures (requests, pages, …) and its own (rows, completeness, first and last event).
-            days = {day: report.days[day] for day in context.partition_keys if day in report.days}
-            for day, info in days.items():
-                context.add_asset_metadata(day_metadata(info), partition_key=day)
-            checks = lake_check_results(
-                context,
-                key,
-                ingest.lake,
-                {day: [(FORCEPOINT, lt.name)] for day in days},
-                {day: info["events"] for day, info in days.items()},
-            )
+            with (
+                client,
+                ForcepointIngest(
+                    h,
+                    lt,
+                    client,
+                    budget,
+                    close_grace=timedelta(minutes=forcepoint.close_grace_minutes),
+                    logger=context.log,
+                ) as ingest,
+            ):
+                try:
+                    report = ingest.run(window.start, window.end, refetch=config.refetch)
+                except WalkInterrupted as e:
+                    raise dg.Failure(description=str(e.cause), metadata=report_metadata(e.report)) from None
+                except ForcepointError as e:
+                    raise dg.Failure(description=str(e)) from None
+                context.log.info(
+                    "forcepoint/%s: %s; %d requests, %d pages, %d events in the window",
+                    lt.name,
+                    report.stopped_because,
+                    report.requests,
+                    report.pages,
+                    sum(v["events"] for v in report.days.values()),
+                )
+                # A multi-day run (a single-run backfill) materializes every day it covers: each gets
+                # the run's figures (requests, pages, …) and its own (rows, completeness, first and
+                # last event).
+                days = {day: report.days[day] for day in context.partition_keys if day in report.days}
+                for day, info in days.items():
+                    context.add_asset_metadata(day_metadata(info), partition_key=day)
+                checks = lake_check_results(
+                    context,
+                    key,
+                    ingest.lake,
+                    {day: [(FORCEPOINT, lt.name)] for day in days},
+                    {day: info["events"] for day, info in days.items()},
+                )
         return dg.MaterializeResult(metadata=report_metadata(report), check_results=checks)
 
     return _fetch

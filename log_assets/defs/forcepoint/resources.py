@@ -4,6 +4,7 @@ override only from the environment (deployment settings a run config cannot chan
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import dagster as dg
 from pydantic import Field
@@ -22,8 +23,10 @@ from log_assets.forcepoint.client import (
     Credentials,
     ForcepointClient,
 )
-from log_assets.forcepoint.quota import API_DAILY_LIMIT, QuotaBudget
-from log_assets.paths import Home
+from log_assets.forcepoint.quota import API_DAILY_LIMIT, DatabaseQuotaBudget
+
+if TYPE_CHECKING:  # the database layer is loaded by the run, not when Dagster loads the definitions
+    from log_assets.state.store import StateStore
 
 
 def _env(name: str, value, default, cast=str):
@@ -102,9 +105,11 @@ class ForcepointResource(dg.ConfigurableResource):
         default=15, description="A caught-up day is complete only this long after it ends (late records)"
     )
 
-    def budget(self, home: Home, lt: LogType) -> QuotaBudget:
-        return QuotaBudget(
-            home.state / "quota" / "forcepoint" / f"{lt.name}.json",
+    def budget(self, store: StateStore, lt: LogType) -> DatabaseQuotaBudget:
+        """The log type's daily request budget, counted in the pipeline state `store`
+        (log_assets.state.home.open_state)."""
+        return DatabaseQuotaBudget(
+            store,
             lt.name,
             limit=_env("FORCEPOINT_DAILY_BUDGET", self.daily_budget, API_DAILY_LIMIT, int),
             reserve=_env("FORCEPOINT_BUDGET_RESERVE", self.reserve, 0, int),
@@ -130,7 +135,7 @@ class ForcepointResource(dg.ConfigurableResource):
             )
         return allowed
 
-    def client(self, budget: QuotaBudget) -> ForcepointClient:
+    def client(self, budget: DatabaseQuotaBudget) -> ForcepointClient:
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
         credentials = Credentials.from_env()  # raises, naming the variable, before anything is sent

@@ -33,6 +33,8 @@ def pass_midnight(home: Path, log_type: str) -> None:
     """UTC midnight for the pipeline's count of `log_type`: today's counter becomes one of a day long
     past (the server's own count is the simulator's to reset)."""
     with home_state(home) as store, store.db.transaction() as conn:
+        key = t.quota.c.key == stream_name("forcepoint", log_type)
+        conn.execute(sa.delete(t.quota).where(key, t.quota.c.day == date(2000, 1, 1)))  # an earlier "midnight"
         conn.execute(
             sa.update(t.quota)
             .where(

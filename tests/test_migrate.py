@@ -43,7 +43,7 @@ def old_home(warehouse_home, tmp_path):
                 pq.write_table(table, folder / "part-0.parquet")
     make_old_home(home, sorted(FORCEPOINT_TYPES))
     for f in home.glob("log_assets.db*"):
-        f.unlink()
+        shutil.rmtree(f) if f.is_dir() else f.unlink()
     for d in (home / "lake").glob("*.db"):
         shutil.rmtree(d)
     return Home(home)

@@ -56,6 +56,7 @@ import warnings
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -229,7 +230,10 @@ def open_catalog(database_url: str | None = None, storage: Storage | None = None
     url = normalized_url(database_url) if database_url else database_url_from_env()
     sqlite_file = _sqlite_path(url)
     if sqlite_file:
+        from log_assets.state.db import use_wal
+
         os.makedirs(os.path.dirname(os.path.abspath(sqlite_file)), exist_ok=True)
+        use_wal(Path(sqlite_file))
         if "timeout=" not in url:
             url += ("&" if "?" in url else "?") + "timeout=30"
     props = {"uri": url, "warehouse": storage.uri(LAKE_PREFIX), **storage.iceberg_properties()}

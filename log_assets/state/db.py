@@ -19,10 +19,12 @@ raised as one exception type naming the database by its URL with the password ma
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib.util
 import logging
 import os
 import re
+import sqlite3
 import stat
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -183,6 +185,7 @@ class Database:
             assert self._url.database is not None
             self.sqlite_path = Path(self._url.database).resolve()
             self._create_private_file(self.sqlite_path)
+            use_wal(self.sqlite_path, busy_timeout)
             self.engine = sa.create_engine(
                 self._url,
                 connect_args={"timeout": busy_timeout},
@@ -353,6 +356,30 @@ class Database:
                     wait,
                 )
                 time.sleep(wait)
+
+
+def use_wal(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+    """Put a SQLite file in WAL mode (once: the mode is kept in the file), processes that open a new
+    file at the same time taking turns: connections switching the journal mode together can fail at
+    once with "database is locked", which the busy timeout does not cover."""
+    with contextlib.suppress(FileExistsError):  # a new file is owner-only (it holds the state)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    con = sqlite3.connect(path, timeout=busy_timeout)
+    try:
+        if con.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return
+    finally:
+        con.close()
+    fd = os.open(path.with_name(path.name + ".wal-switch"), os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        con = sqlite3.connect(path, timeout=busy_timeout)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+        finally:
+            con.close()
+    finally:
+        os.close(fd)
 
 
 def sqlite_side_files(path: Path) -> tuple[Path, Path]:

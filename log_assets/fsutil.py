@@ -10,11 +10,8 @@ world-writable.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import json
 import os
-import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -211,55 +208,3 @@ def fsync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-_RENAME_EXCHANGE = 2
-_libc = None
-
-
-def _renameat2():
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-    return getattr(_libc, "renameat2", None)
-
-
-def exchange_dirs(a: Path, b: Path) -> bool:
-    """Atomically swap two existing directories (Linux renameat2 RENAME_EXCHANGE).
-
-    Returns False where the platform cannot do it; callers then fall back to two renames.
-    """
-    fn = _renameat2()
-    if fn is None:
-        return False
-    AT_FDCWD = -100
-    rc = fn(AT_FDCWD, os.fsencode(str(a)), AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE)
-    if rc != 0:
-        err = ctypes.get_errno()
-        if err in (22, 38, 95):  # EINVAL / ENOSYS / EOPNOTSUPP: file system or kernel cannot
-            return False
-        raise OSError(err, os.strerror(err), str(a))
-    return True
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Make directory `new` appear at `target`, replacing what was there, atomically where possible.
-
-    After the call `new` no longer exists. Readers of `target` see either the old or the new
-    directory, never a mixture.
-    """
-    ensure_dir(target.parent)
-    if target.exists():
-        if exchange_dirs(new, target):
-            fsync_dir(target.parent)
-            shutil.rmtree(new)  # now holds the old content
-            return
-        old = target.with_name(f".{target.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        os.rename(target, old)
-        os.rename(new, target)
-        fsync_dir(target.parent)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(new, target)
-        fsync_dir(target.parent)

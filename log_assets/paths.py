@@ -159,12 +159,6 @@ class Home:
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
 
-    def partition_dir(self, vendor: str, log_type: str, day: str) -> Path:
-        return self.lake / vendor / log_type / f"date={day}"
-
-    def type_dir(self, vendor: str, log_type: str) -> Path:
-        return self.lake / vendor / log_type
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")

@@ -79,6 +79,7 @@ class DayMerge:
             not replace and tbl is not None and snap is not None and _predates_catalog(tbl, lt, self.day)
         )
         self.writer = lake.writer(lt.vendor, lt.name, [self.day], flush_bytes=flush_bytes)
+        self.old_rows = 0  # the day's rows written again by a rebuild (not new)
         if replace or self.base is None:
             return
         if self.rebuild:
@@ -90,7 +91,7 @@ class DayMerge:
                 self.day,
                 old.num_rows,
             )
-            self._take(rebuilt_from_raw(lt, old))
+            self.old_rows = self._take(rebuilt_from_raw(lt, old))
             self.dups = 0
         else:
             ids = lake.read_day(lt.vendor, lt.name, self.day, columns=["event_id"], snapshot_id=self.base)
@@ -133,8 +134,7 @@ class DayMerge:
         else:
             commit = self.writer.commit("append", base_snapshot_id=self.base)
         result.added = commit.rows.get(self.day, 0)
-        if self.rebuild:  # the day's old rows were written again: only the rest is new
-            result.added = max(0, result.added - self._old_rows())
+        result.added -= self.old_rows  # a rebuild wrote the day's old rows again: only the rest is new
         result.snapshot_id = commit.snapshot_id
         result.files = commit.day_files.get(self.day, 0)
         if self.compact_over is not None and result.files > self.compact_over:
@@ -144,12 +144,6 @@ class DayMerge:
                 result.snapshot_id = compacted.snapshot_id
                 result.files = compacted.day_files.get(self.day, result.files)
         return result
-
-    def _old_rows(self) -> int:
-        if self.base is None:
-            return 0
-        stats = self.lake.days(self.lt.vendor, self.lt.name, snapshot_id=self.base)
-        return stats[self.day].rows if self.day in stats else 0
 
     def abort(self) -> None:
         self.writer.abort()

@@ -203,14 +203,15 @@ class Storage:
 
     # ------------------------------------------------------------------------------- objects
 
-    def write_bytes(self, key: str, data: bytes, *, private: bool = False) -> ObjectInfo:
+    def write_bytes(self, key: str, data: bytes, *, private: bool = False, durable: bool = True) -> ObjectInfo:
         """Store `data` under `key`, replacing what was there, and return once the store holds all of
         it (a reader sees the old object or the new one, never a part). Locally the file is owner-only
-        when `private` (spool, quarantine), else it gets the shared file mode."""
+        when `private` (spool, quarantine), else it gets the shared file mode; `durable=False` skips
+        the fsyncs, for copies whose loss in a power cut only costs work done again."""
         path = self.fs_path(key)
         with self._errors("writing", key):
             if self.is_local:
-                atomic_write_bytes(Path(path), data, private=private)
+                atomic_write_bytes(Path(path), data, private=private, durable=durable)
             else:
                 with self.fs.open_output_stream(path) as out:
                     out.write(data)

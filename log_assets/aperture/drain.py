@@ -22,6 +22,7 @@ import requests
 
 from log_assets.aperture.client import ApertureClient, ApertureError, AuthError, RetryLater, TruncatedBody
 from log_assets.aperture.spool import SortReport, Spool, is_empty_body, sort_bodies
+from log_assets.storage import StorageError
 
 DEFAULT_BUDGET_SECONDS = 45.0
 # One reader by default: a kill then loses at most the one batch in flight. More readers drain
@@ -168,7 +169,13 @@ def _reader(
             except TruncatedBody as e:
                 seq += 1
                 name = spool.new_body_name(i, seq) + "-truncated"
-                spool.quarantine_bytes(e.partial, name, {"reason": str(e), "bytes": len(e.partial)})
+                try:
+                    spool.quarantine_bytes(e.partial, name, {"reason": str(e), "bytes": len(e.partial)})
+                except (OSError, StorageError) as q:
+                    kept = f"the {len(e.partial)} bytes of a truncated body could not be kept: {q}"
+                    _fatal(shared, OSError(kept))
+                    outcome = "fatal"
+                    break
                 with shared.lock:
                     report.bodies_truncated += 1
                     report.read_errors += 1
@@ -246,11 +253,14 @@ def _spool(spool: Spool, body: bytes, i: int, seq: int, shared: _Shared, log) ->
         try:
             spool.write_body(body, name)
             return True
-        except OSError as e:
+        except (OSError, StorageError) as e:
             if log:
                 log.error(f"aperture reader {i}: cannot write a {len(body)}-byte body (attempt {attempt}): {e}")
             if attempt == WRITE_ATTEMPTS:
-                _fatal(shared, OSError(f"a {len(body)}-byte body could not be written to the spool: {e}"))
+                where = spool.describe()
+                _fatal(
+                    shared, OSError(f"a {len(body)}-byte body could not be written to the spool on {where}: {e}")
+                )
                 return False
             time.sleep(0.5 * attempt)
     return False

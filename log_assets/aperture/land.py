@@ -9,22 +9,19 @@ after a crash finds their events already present and adds nothing.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from log_assets import fsutil
 from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, LogType
 from log_assets.lake.daymerge import DayMerge, rebuilt_from_raw
 from log_assets.lake.iceberg import DaysChanged, Lake
 from log_assets.lake.schema import Coercer, arrow_schema, is_current, new_fields
+from log_assets.storage import ObjectInfo
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +52,10 @@ class MisroutedEventsError(RuntimeError):
     """Inbox rows whose event time is not on the partition's day; left in the inbox, untouched."""
 
 
-def _read_conformed(path: Path, lt: LogType, coercer: Coercer) -> pa.Table:
+def _read_conformed(spool: Spool, obj: ObjectInfo, lt: LogType, coercer: Coercer) -> pa.Table:
     """An inbox file in the current schema; rebuilt from `raw` when the catalog has changed since it
     was written."""
-    table = pq.ParquetFile(path).read()
+    table = spool.read_inbox(obj)
     if is_current(table.schema, lt):
         return table
     rebuilt = rebuilt_from_raw(lt, table, coercer)
@@ -76,7 +73,7 @@ def land_day(
     """Merge the inbox files of (log_type, day) into the lake. Serialized per log type by a lock.
     `lake`: the home's lake when None (opened and closed here)."""
     if lake is None:
-        with Lake.for_home(spool.home) as own:
+        with Lake.for_home(spool.home, storage=spool.storage) as own:
             return land_day(spool, log_type, day, compact_at, own)
     lt = log_type_entry(log_type)
     report = LandReport(log_type, day)
@@ -85,7 +82,7 @@ def land_day(
     with spool.lock(f"land-{log_type}"):
         inbox_files = spool.inbox_files(log_type, day)
         report.inbox_files = len(inbox_files)
-        incoming = [_read_conformed(f, lt, coercer) for f in inbox_files]
+        incoming = [_read_conformed(spool, f, lt, coercer) for f in inbox_files]
         # Files may differ by the new fields they carry: columns missing from one are NULL there.
         new = pa.concat_tables(incoming, promote_options="default") if incoming else arrow_schema(lt).empty_table()
         report.inbox_rows = new.num_rows
@@ -116,10 +113,7 @@ def land_day(
 
         # The lake commit above is durable; only now may the inbox copies go.
         for f in inbox_files:
-            with contextlib.suppress(FileNotFoundError):
-                f.unlink()
-        if inbox_files:
-            fsutil.fsync_dir(inbox_files[0].parent)
+            spool.storage.delete(f.key)
 
     report.coercion_failures = coercer.failures
     figures = lake.day_figures(APERTURE, log_type, [date.fromisoformat(day)]).get(date.fromisoformat(day))

@@ -1,26 +1,29 @@
-"""The durable Aperture spool and quarantine.
+"""The durable Aperture spool and quarantine, on the storage root (`LOG_ASSETS_STORAGE_URL`: the
+home's folder on one machine, `s3://bucket/prefix` on a cluster).
 
-Layout under $LOG_ASSETS_HOME:
+Keys under the root:
 
-    spool/aperture/bodies/<name>.json                       response bodies exactly as received
+    spool/aperture/bodies/<name>.json                            response bodies exactly as received
     spool/aperture/inbox/<log_type>/date=<day>/<chunk>.parquet   parsed events, waiting for the lake
-    spool/aperture/locks/                                    flock files (sort, landing per type)
-    quarantine/aperture/<name>.json                          a body that could not be (fully) parsed
-    quarantine/aperture/<name>.note.json                     why, and which events
+    quarantine/aperture/<name>.json                              a body that could not be (fully) parsed
+    quarantine/aperture/<name>.note.json                         why, and which events
 
 A body moves through the spool in steps that each leave a complete, durable state behind:
-received -> `bodies/` (fsynced before it is parsed or the next read is made) -> `sort_bodies` turns
-a chunk of bodies into inbox files (one per log type x day, atomic) and only then deletes the bodies
--> landing (see `land.py`) merges a day's inbox files into the lake and only then deletes them.
-A crash anywhere repeats at most the last step; names are deterministic and the lake deduplicates
-on event_id, so a repeat neither loses nor duplicates an event.
+received -> `bodies/` (acknowledged by the store, fsynced locally, before it is parsed or the next
+read is made) -> `sort_bodies` turns a chunk of bodies into inbox files (one per log type x day,
+each written whole) and only then deletes the bodies -> landing (see `land.py`) merges a day's inbox
+files into the lake and only then deletes them. A crash anywhere repeats at most the last step;
+names are deterministic and the lake deduplicates on event_id, so a repeat neither loses nor
+duplicates an event. Sorting, and the landing of each log type, are serialized across processes and
+machines by named locks in the state database (`LOG_ASSETS_DATABASE_URL`), which a killed holder
+releases by itself.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -31,15 +34,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from log_assets import fsutil
 from log_assets.aperture.parse import BodyError, ParsedBody, lake_row, parse_body
 from log_assets.catalog import APERTURE, APERTURE_TYPES, LogType, generic_log_type
 from log_assets.lake.schema import Coercer, build_table
-from log_assets.lake.writer import write_parquet_atomic
+from log_assets.lake.writer import COMPRESSION, ROW_GROUP_ROWS
 from log_assets.paths import Home
+from log_assets.storage import ObjectInfo, Storage
 
 BODY_SUFFIX = ".json"
 NOTE_SUFFIX = ".note.json"
+INBOX_SUFFIX = ".parquet"
 _NAME_TIME = "%Y%m%dT%H%M%S.%fZ"
 _EMPTY_BODY = re.compile(rb'\s*(\{\s*"events"\s*:\s*(\[\s*\]|null)\s*\}|\[\s*\])\s*')
 # A temp body older than this belongs to a writer that died between write and rename.
@@ -79,66 +87,84 @@ class SortReport:
 
 
 class Spool:
-    def __init__(self, home: Home) -> None:
+    """The spool of a home, on `storage` (default: the home's storage root). Paths are storage keys;
+    `local_dir(key)` is the folder of one when the storage is local."""
+
+    def __init__(self, home: Home, storage: Storage | None = None) -> None:
         self.home = home
-        self.root = home.spool / APERTURE
-        self.bodies = self.root / "bodies"
-        self.inbox = self.root / "inbox"
-        self.locks = self.root / "locks"
-        self.quarantine = home.quarantine / APERTURE
+        self.storage = storage if storage is not None else Storage.from_env(home=home.root)
+        self.root = f"spool/{APERTURE}"
+        self.bodies = f"{self.root}/bodies"
+        self.inbox = f"{self.root}/inbox"
+        self.quarantine = f"quarantine/{APERTURE}"
+        self._state = None
 
     def ensure(self) -> Spool:
-        # Bodies hold raw records: owner-only, like state and quarantine.
-        for d in (
-            self.home.spool,
-            self.root,
-            self.bodies,
-            self.inbox,
-            self.locks,
-            self.home.quarantine,
-            self.quarantine,
-        ):
-            fsutil.ensure_dir(d, private=True)
+        # Bodies hold raw records: owner-only, like state and quarantine (objects in a bucket have
+        # the bucket's access rules).
+        if self.storage.is_local:
+            for key in ("spool", self.root, self.bodies, self.inbox, "quarantine", self.quarantine):
+                fsutil.ensure_dir(self.local_dir(key), private=True)
         return self
+
+    def close(self) -> None:
+        if self._state is not None:
+            self._state.close()
+            self._state = None
+
+    def __enter__(self) -> Spool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def local_dir(self, key: str) -> Path:
+        """The local folder of a key prefix (local storage only)."""
+        if not self.storage.is_local:
+            raise ValueError(f"the spool is on {self.storage.describe()}, not in a local folder")
+        return Path(self.storage.fs_path(key))
+
+    def describe(self) -> str:
+        return self.storage.uri(self.root)
 
     # -- bodies -----------------------------------------------------------------------------
     @staticmethod
     def new_body_name(reader: int, seq: int, now: datetime | None = None) -> str:
-        """Sortable by arrival; unique across readers, processes and hosts sharing the folder."""
+        """Sortable by arrival; unique across readers, processes and hosts sharing the spool."""
         now = now or datetime.now(UTC)
         return f"{now.strftime(_NAME_TIME)}-p{os.getpid()}-r{reader}-{seq:06d}-{secrets.token_hex(3)}"
 
     @staticmethod
-    def received_at(path: Path) -> datetime:
+    def received_at(obj: ObjectInfo) -> datetime:
+        name = obj.key.rsplit("/", 1)[-1]
         try:
-            return datetime.strptime(path.name[: len("20260101T000000.000000Z")], _NAME_TIME).replace(tzinfo=UTC)
+            return datetime.strptime(name[: len("20260101T000000.000000Z")], _NAME_TIME).replace(tzinfo=UTC)
         except ValueError:
-            return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+            return obj.mtime or datetime.now(UTC)
 
-    def write_body(self, body: bytes, name: str) -> Path:
-        """Temp file, fsync, rename, fsync dir: when this returns the body survives a crash."""
-        path = self.bodies / f"{name}{BODY_SUFFIX}"
-        fsutil.atomic_write_bytes(path, body, private=True)
-        return path
+    def write_body(self, body: bytes, name: str) -> ObjectInfo:
+        """When this returns the store holds the whole body (locally: written under a temp name,
+        fsynced and renamed, the folder fsynced)."""
+        return self.storage.write_bytes(f"{self.bodies}/{name}{BODY_SUFFIX}", body, private=True)
 
-    def list_bodies(self) -> list[Path]:
-        if not self.bodies.exists():
-            return []
-        return sorted(
-            p for p in self.bodies.iterdir() if p.name.endswith(BODY_SUFFIX) and not p.name.startswith(".")
-        )
+    def list_bodies(self) -> list[ObjectInfo]:
+        return [o for o in self.storage.list(self.bodies, recursive=False) if o.key.endswith(BODY_SUFFIX)]
 
     def recover_temp_bodies(self, min_age: float = STALE_TEMP_SECONDS) -> int:
-        """Promote temp bodies left by a writer that died before its rename.
+        """Promote temp bodies left by a local writer that died before its rename (an object store
+        writes an object whole or not at all: nothing to recover there).
 
         Their bytes may be complete (died after fsync) or not; either way they are all that is left
         of a popped batch, so they go through sorting like any body (and to quarantine if broken).
         """
-        if not self.bodies.exists():
+        if not self.storage.is_local:
+            return 0
+        bodies = self.local_dir(self.bodies)
+        if not bodies.exists():
             return 0
         n = 0
         cutoff = time.time() - min_age
-        for p in self.bodies.iterdir():
+        for p in bodies.iterdir():
             if not (p.name.startswith(".") and p.name.endswith(".tmp")):
                 continue
             try:
@@ -147,81 +173,76 @@ class Spool:
             except FileNotFoundError:
                 continue
             base = p.name[1:].split(BODY_SUFFIX + ".", 1)[0]
-            target = self.bodies / f"{base}-recovered{BODY_SUFFIX}"
+            target = bodies / f"{base}-recovered{BODY_SUFFIX}"
             if target.exists():
                 continue
             os.replace(p, target)
             n += 1
         if n:
-            fsutil.fsync_dir(self.bodies)
+            fsutil.fsync_dir(bodies)
         return n
 
     # -- quarantine -------------------------------------------------------------------------
-    def quarantine_bytes(self, data: bytes, name: str, note: dict) -> Path:
-        """Keep `data` byte for byte under quarantine/aperture/, with a note beside it."""
-        fsutil.ensure_dir(self.quarantine, private=True)
-        path = self.quarantine / f"{name}{BODY_SUFFIX}"
-        fsutil.atomic_write_json(self.quarantine / f"{name}{NOTE_SUFFIX}", note, private=True)
-        fsutil.atomic_write_bytes(path, data, private=True)
-        return path
+    def quarantine_bytes(self, data: bytes, name: str, note: dict) -> str:
+        """Keep `data` byte for byte under quarantine/aperture/, with a note beside it. Returns its key."""
+        key = f"{self.quarantine}/{name}{BODY_SUFFIX}"
+        self.storage.write_bytes(f"{self.quarantine}/{name}{NOTE_SUFFIX}", _note_bytes(note), private=True)
+        self.storage.write_bytes(key, data, private=True)
+        return key
 
-    def quarantine_body(self, body_path: Path, note: dict) -> Path:
-        """Move a spooled body into quarantine (a rename: the bytes are never rewritten)."""
-        fsutil.ensure_dir(self.quarantine, private=True)
-        name = body_path.name[: -len(BODY_SUFFIX)]
-        fsutil.atomic_write_json(self.quarantine / f"{name}{NOTE_SUFFIX}", note, private=True)
-        target = self.quarantine / body_path.name
-        try:
-            os.replace(body_path, target)
-        except OSError as e:
-            if e.errno != 18:  # EXDEV: spool and quarantine on different file systems
-                raise
-            fsutil.atomic_write_bytes(target, body_path.read_bytes(), private=True)
-            body_path.unlink()
-        fsutil.fsync_dir(self.quarantine)
-        fsutil.fsync_dir(body_path.parent)
-        return target
+    def quarantine_body(self, body: ObjectInfo, data: bytes, note: dict) -> str:
+        """Move a spooled body into quarantine: its bytes as read, then the body goes."""
+        name = body.key.rsplit("/", 1)[-1][: -len(BODY_SUFFIX)]
+        key = self.quarantine_bytes(data, name, note)
+        self.storage.delete(body.key)
+        return key
 
-    def quarantined_bodies(self) -> list[Path]:
-        if not self.quarantine.exists():
-            return []
-        return sorted(
-            p
-            for p in self.quarantine.iterdir()
-            if p.name.endswith(BODY_SUFFIX) and not p.name.endswith(NOTE_SUFFIX) and not p.name.startswith(".")
-        )
+    def quarantined_bodies(self) -> list[ObjectInfo]:
+        return [
+            o
+            for o in self.storage.list(self.quarantine, recursive=False)
+            if o.key.endswith(BODY_SUFFIX) and not o.key.endswith(NOTE_SUFFIX)
+        ]
 
     # -- inbox ------------------------------------------------------------------------------
-    def inbox_dir(self, log_type: str, day: str) -> Path:
-        return self.inbox / log_type / f"date={day}"
+    def inbox_dir(self, log_type: str, day: str) -> str:
+        return f"{self.inbox}/{log_type}/date={day}"
 
-    def inbox_files(self, log_type: str, day: str) -> list[Path]:
-        d = self.inbox_dir(log_type, day)
-        if not d.exists():
-            return []
-        return sorted(p for p in d.iterdir() if p.suffix == ".parquet" and not p.name.startswith("."))
+    def write_inbox(self, table: pa.Table, log_type: str, day: str, chunk_id: str) -> ObjectInfo:
+        out = pa.BufferOutputStream()
+        pq.write_table(table, out, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+        key = f"{self.inbox_dir(log_type, day)}/{chunk_id}{INBOX_SUFFIX}"
+        return self.storage.write_bytes(key, out.getvalue().to_pybytes(), private=True)
 
-    def pending_partitions(self) -> dict[tuple[str, str], list[Path]]:
-        """(log_type, day) -> inbox files waiting to be landed."""
-        out: dict[tuple[str, str], list[Path]] = {}
-        if not self.inbox.exists():
-            return out
-        for type_dir in sorted(self.inbox.iterdir()):
-            if not type_dir.is_dir():
+    def read_inbox(self, obj: ObjectInfo) -> pa.Table:
+        return pq.ParquetFile(pa.BufferReader(self.storage.read_bytes(obj.key))).read()
+
+    def inbox_files(self, log_type: str, day: str) -> list[ObjectInfo]:
+        listed = self.storage.list(self.inbox_dir(log_type, day), recursive=False)
+        return [o for o in listed if o.key.endswith(INBOX_SUFFIX)]
+
+    def pending_partitions(self) -> dict[tuple[str, str], list[ObjectInfo]]:
+        """(log_type, day) -> inbox files waiting to be landed (one listing of the inbox)."""
+        out: dict[tuple[str, str], list[ObjectInfo]] = {}
+        for o in self.storage.list(self.inbox):
+            parts = o.key[len(self.inbox) + 1 :].split("/")
+            if len(parts) != 3 or not parts[1].startswith("date=") or not parts[2].endswith(INBOX_SUFFIX):
                 continue
-            for day_dir in sorted(type_dir.iterdir()):
-                if not (day_dir.is_dir() and day_dir.name.startswith("date=")):
-                    continue
-                files = self.inbox_files(type_dir.name, day_dir.name[5:])
-                if files:
-                    out[(type_dir.name, day_dir.name[5:])] = files
-        return out
+            out.setdefault((parts[0], parts[1][5:]), []).append(o)
+        return dict(sorted(out.items()))
+
+    def inbox_types(self) -> list[str]:
+        """The log types the inbox holds files of."""
+        return sorted({t for t, _day in self.pending_partitions()})
 
     def _prune_empty_inbox_dirs(self) -> None:
-        # Only sorting creates inbox folders, and it holds the sort lock while doing this.
-        if not self.inbox.exists():
+        # Only a local folder keeps empty folders; sorting holds the sort lock while doing this.
+        if not self.storage.is_local:
             return
-        for type_dir in self.inbox.iterdir():
+        inbox = self.local_dir(self.inbox)
+        if not inbox.exists():
+            return
+        for type_dir in inbox.iterdir():
             if not type_dir.is_dir():
                 continue
             for day_dir in type_dir.iterdir():
@@ -233,21 +254,25 @@ class Spool:
     # -- locks ------------------------------------------------------------------------------
     @contextlib.contextmanager
     def lock(self, name: str) -> Iterator[None]:
-        """An exclusive flock, held until the block ends (released by the OS if the process dies)."""
-        fsutil.ensure_dir(self.locks, private=True)
-        fd = os.open(self.locks / f"{name}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        """Hold the spool's lock `name` (waiting for it) across processes and machines: a named lock
+        of the state database, released by the server (or the kernel) when its holder dies."""
+        if self._state is None:
+            from log_assets.state.store import StateStore
+
+            self._state = StateStore.open(self.home.root)
+        with self._state.lock(f"{APERTURE}/spool {name}", wait=None):
             yield
-        finally:
-            os.close(fd)
 
 
-def _note(body_path: Path, data: bytes, reason: str, **extra) -> dict:
+def _note_bytes(note: dict) -> bytes:
+    return json.dumps(note, indent=1, sort_keys=True, default=str).encode()
+
+
+def _note(body: ObjectInfo, data: bytes, reason: str, **extra) -> dict:
     return {
         "reason": reason,
-        "spool_file": body_path.name,
-        "received_at": Spool.received_at(body_path).isoformat(),
+        "spool_file": body.key.rsplit("/", 1)[-1],
+        "received_at": Spool.received_at(body).isoformat(),
         "bytes": len(data),
         "sha256": hashlib.sha256(data).hexdigest(),
         **extra,
@@ -271,16 +296,19 @@ def sort_bodies(spool: Spool, chunk_bodies: int = SORT_CHUNK_BODIES) -> SortRepo
     return report
 
 
-def _sort_chunk(spool: Spool, chunk: list[Path], report: SortReport) -> None:
+def _sort_chunk(spool: Spool, chunk: list[ObjectInfo], report: SortReport) -> None:
     rows: dict[tuple[str, str], list[dict]] = defaultdict(list)
-    done: list[Path] = []
-    for body_path in chunk:
-        data = body_path.read_bytes()
+    done: list[ObjectInfo] = []
+    for body in chunk:
+        try:
+            data = spool.storage.read_bytes(body.key)
+        except FileNotFoundError:
+            continue  # sorted and deleted by a run that held the lock before us
         report.bodies += 1
         try:
             parsed: ParsedBody = parse_body(data)
         except BodyError as e:
-            spool.quarantine_body(body_path, _note(body_path, data, f"unparseable body: {e}"))
+            spool.quarantine_body(body, data, _note(body, data, f"unparseable body: {e}"))
             report.bodies_quarantined += 1
             continue
         if not parsed.events and not parsed.rejected:
@@ -290,30 +318,26 @@ def _sort_chunk(spool: Spool, chunk: list[Path], report: SortReport) -> None:
             rejected = [{"index": r.index, "reason": r.reason, "raw": r.raw[:4000]} for r in parsed.rejected]
             spool.quarantine_bytes(
                 data,
-                body_path.name[: -len(BODY_SUFFIX)],
-                _note(body_path, data, "events rejected", rejected=rejected, events_landing=len(parsed.events)),
+                body.key.rsplit("/", 1)[-1][: -len(BODY_SUFFIX)],
+                _note(body, data, "events rejected", rejected=rejected, events_landing=len(parsed.events)),
             )
             report.bodies_partly_quarantined += 1
             report.events_quarantined += len(parsed.rejected)
-        received = Spool.received_at(body_path)
+        received = Spool.received_at(body)
         for ev in parsed.events:
             rows[(ev.log_type, ev.day)].append(lake_row(ev, received))
             report.per_partition[(ev.log_type, ev.day)] += 1
             report.see(ev.event_time)
         report.events += len(parsed.events)
-        done.append(body_path)
+        done.append(body)
 
-    chunk_id = hashlib.sha256("\n".join(p.name for p in chunk).encode()).hexdigest()[:24]
+    chunk_id = hashlib.sha256("\n".join(b.key.rsplit("/", 1)[-1] for b in chunk).encode()).hexdigest()[:24]
     coercer = Coercer()
     for (log_type, day), batch in sorted(rows.items()):
-        table = build_table(log_type_entry(log_type), batch, coercer)
-        write_parquet_atomic(table, spool.inbox_dir(log_type, day) / f"{chunk_id}.parquet", private=True)
+        spool.write_inbox(build_table(log_type_entry(log_type), batch, coercer), log_type, day, chunk_id)
         report.inbox_files += 1
     report.coercion_failures += coercer.failures
 
     # Only now are the chunk's events durable elsewhere.
-    for body_path in done:
-        with contextlib.suppress(FileNotFoundError):
-            body_path.unlink()
-    if done:
-        fsutil.fsync_dir(spool.bodies)
+    for body in done:
+        spool.storage.delete(body.key)

@@ -347,10 +347,11 @@ class Lake:
         return cls(open_catalog(database_url, storage), storage)
 
     @classmethod
-    def for_home(cls, home: Any) -> Lake:
+    def for_home(cls, home: Any, storage: Storage | None = None) -> Lake:
         """The lake of a home (a `paths.Home` or its root): `LOG_ASSETS_DATABASE_URL` and
-        `LOG_ASSETS_STORAGE_URL` when set, else the SQLite file and the folder of that home. A home
-        that still holds the Parquet lake of an earlier version is refused until it is migrated."""
+        `LOG_ASSETS_STORAGE_URL` (or `storage`, that root opened already) when set, else the SQLite
+        file and the folder of that home. A home that still holds the Parquet lake of an earlier
+        version is refused until it is migrated."""
         from log_assets.migrate import unmigrated_lake
         from log_assets.paths import Home
 
@@ -358,7 +359,7 @@ class Lake:
         refused = unmigrated_lake(h)
         if refused:
             raise LakeError(refused)
-        return cls.open(database_url_from_env(home=h.root), Storage.from_env(home=h.root))
+        return cls.open(database_url_from_env(home=h.root), storage or Storage.from_env(home=h.root))
 
     def close(self) -> None:
         self.catalog.close()

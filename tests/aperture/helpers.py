@@ -8,6 +8,7 @@ import dagster as dg
 
 from log_assets.defs.aperture.definitions import defs as aperture_defs
 from log_assets.defs.resources import LogAssetsHome
+from log_assets.storage import Storage
 from tests.lakeview import lake_table, lake_types
 
 # As the code location merges it: the domain's definitions plus the shared "home" resource.
@@ -27,11 +28,11 @@ def lake_rows(home, log_type: str | None = None) -> list[dict]:
 
 
 def quarantined_bodies(home) -> dict[str, bytes]:
-    q = Path(home.quarantine) / "aperture"
-    if not q.exists():
-        return {}
+    """Name -> bytes of every body kept in quarantine/aperture/ on the storage root of `home`
+    (LOG_ASSETS_STORAGE_URL when set)."""
+    storage = Storage.from_env(home=Path(home.root))
     return {
-        p.name: p.read_bytes()
-        for p in q.iterdir()
-        if p.is_file() and not p.name.endswith(".note.json") and not p.name.startswith(".")
+        o.key.rsplit("/", 1)[-1]: storage.read_bytes(o.key)
+        for o in storage.list("quarantine/aperture", recursive=False)
+        if not o.key.endswith(".note.json")
     }

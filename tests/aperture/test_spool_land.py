@@ -8,6 +8,7 @@ import pytest
 from log_assets.aperture.land import land_day
 from log_assets.aperture.spool import Spool, is_empty_body, sort_bodies
 from log_assets.lake.iceberg import Lake
+from log_assets.storage import Storage
 from tests.lakeview import lake_days, lake_table, write_lake_day
 
 from .conftest import make_event
@@ -137,17 +138,17 @@ def test_crash_between_inbox_write_and_body_delete(home, monkeypatch):
     spool = Spool(home).ensure()
     evs = [make_event() for _ in range(4)]
     spool_bodies(spool, [json.dumps({"events": evs[:2]}).encode(), json.dumps({"events": evs[2:]}).encode()])
-    real_unlink = Path.unlink
+    real_delete = Storage.delete
 
-    def crash(self, *a, **k):
-        if self.parent == spool.bodies:
+    def crash(self, key):
+        if key.startswith(spool.bodies + "/"):
             raise KeyboardInterrupt("killed")
-        return real_unlink(self, *a, **k)
+        return real_delete(self, key)
 
-    monkeypatch.setattr(Path, "unlink", crash)
+    monkeypatch.setattr(Storage, "delete", crash)
     with pytest.raises(KeyboardInterrupt):
         sort_bodies(spool)
-    monkeypatch.setattr(Path, "unlink", real_unlink)
+    monkeypatch.setattr(Storage, "delete", real_delete)
     assert len(spool.list_bodies()) == 2  # bodies survive until their events are in the inbox
     sort_bodies(spool)
     assert spool.list_bodies() == []
@@ -160,17 +161,17 @@ def test_crash_between_lake_write_and_inbox_delete(home, monkeypatch):
     evs = [make_event() for _ in range(3)]
     spool_bodies(spool, [json.dumps({"events": evs}).encode()])
     sort_bodies(spool)
-    real_unlink = Path.unlink
+    real_delete = Storage.delete
 
-    def crash(self, *a, **k):
-        if "inbox" in self.parts:
+    def crash(self, key):
+        if key.startswith(spool.inbox + "/"):
             raise KeyboardInterrupt("killed")
-        return real_unlink(self, *a, **k)
+        return real_delete(self, key)
 
-    monkeypatch.setattr(Path, "unlink", crash)
+    monkeypatch.setattr(Storage, "delete", crash)
     with pytest.raises(KeyboardInterrupt):
         land_all(spool)
-    monkeypatch.setattr(Path, "unlink", real_unlink)
+    monkeypatch.setattr(Storage, "delete", real_delete)
     assert spool.pending_partitions()  # still there
     reports = land_all(spool)
     assert sum(r.landed for r in reports) == 0 and sum(r.duplicates for r in reports) == 3
@@ -219,11 +220,11 @@ def test_catalog_change_rebuilds_from_raw(home):
 def test_recover_temp_body_of_dead_writer(home):
     spool = Spool(home).ensure()
     ev = make_event()
-    tmp = spool.bodies / ".20261120T000000.000000Z-p1-r0-000001-abcdef.json.xyz.tmp"
+    tmp = spool.local_dir(spool.bodies) / ".20261120T000000.000000Z-p1-r0-000001-abcdef.json.xyz.tmp"
     tmp.write_bytes(json.dumps({"events": [ev]}).encode())
     old = time.time() - 3600
     os.utime(tmp, (old, old))
-    fresh = spool.bodies / ".20261120T000001.000000Z-p1-r0-000002-abcdef.json.xyz.tmp"
+    fresh = spool.local_dir(spool.bodies) / ".20261120T000001.000000Z-p1-r0-000002-abcdef.json.xyz.tmp"
     fresh.write_bytes(b"{")
     assert spool.recover_temp_bodies() == 1
     assert fresh.exists()  # may belong to a live writer
@@ -239,6 +240,6 @@ def test_empty_body_detection():
 
 def test_spool_is_private(home):
     spool = Spool(home).ensure()
-    p = spool.write_body(b'{"events": []}', spool.new_body_name(0, 1))
-    assert p.stat().st_mode & 0o077 == 0
-    assert spool.root.stat().st_mode & 0o077 == 0
+    body = spool.write_body(b'{"events": []}', spool.new_body_name(0, 1))
+    assert Path(spool.storage.fs_path(body.key)).stat().st_mode & 0o077 == 0
+    assert spool.local_dir(spool.root).stat().st_mode & 0o077 == 0

@@ -23,6 +23,7 @@ from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.lake.schema import arrow_schema
+from log_assets.storage import StorageError
 
 if TYPE_CHECKING:  # loaded by the steps that land, not at definitions import
     from log_assets.aperture.land import LandReport
@@ -71,7 +72,7 @@ def drain_metadata(report: DrainReport, spool: Spool) -> dict:
         "readers": report.readers,
         "tokens_issued": report.tokens_issued,
         "elapsed_seconds": report.elapsed_seconds,
-        "spool": dg.MetadataValue.path(str(spool.root)),
+        "spool": dg.MetadataValue.path(spool.describe()),
     }
 
 
@@ -81,7 +82,8 @@ def drain_metadata(report: DrainReport, spool: Spool) -> dict:
     kinds={"python"},
     description=(
         "Durable spool of Aperture response bodies. Materializing it drains the vendor queue (reads are "
-        "destructive): every body is fsynced to $LOG_ASSETS_HOME/spool/aperture/ before it is parsed or the "
+        "destructive): every body is stored in the spool (spool/aperture/ under LOG_ASSETS_STORAGE_URL, by default "
+        "$LOG_ASSETS_HOME) before it is parsed or the "
         "next read is made, then sorted into per-day inbox files for the aperture/<log_type> partitions; "
         "unparseable bodies go byte for byte to quarantine/aperture/."
     ),
@@ -89,7 +91,13 @@ def drain_metadata(report: DrainReport, spool: Spool) -> dict:
 def aperture_spool(
     context: dg.AssetExecutionContext, config: DrainConfig, home: LogAssetsHome, aperture: ApertureApi
 ) -> dg.MaterializeResult:
-    spool = Spool(home.get())
+    with Spool(home.get()) as spool:
+        return _drain(context, config, aperture, spool)
+
+
+def _drain(
+    context: dg.AssetExecutionContext, config: DrainConfig, aperture: ApertureApi, spool: Spool
+) -> dg.MaterializeResult:
     try:
         client = aperture.client()  # credentials checked here: nothing is sent without them
         report = drain(
@@ -97,7 +105,7 @@ def aperture_spool(
         )
     except DrainError as e:
         raise dg.Failure(description=str(e), metadata=drain_metadata(e.report, spool)) from None
-    except ApertureError as e:
+    except (ApertureError, StorageError) as e:
         raise dg.Failure(description=str(e)) from None
     except requests.RequestException as e:
         raise dg.Failure(
@@ -159,13 +167,7 @@ def _land_days(
 
 
 def _other_types(spool: Spool, day: str) -> list[str]:
-    if not spool.inbox.exists():
-        return []
-    return sorted(
-        d.name
-        for d in spool.inbox.iterdir()
-        if d.is_dir() and d.name not in APERTURE_TYPES and spool.inbox_files(d.name, day)
-    )
+    return sorted(t for t, d in spool.pending_partitions() if d == day and t not in APERTURE_TYPES)
 
 
 def _only_type(name: str) -> Callable[[Spool, str], list[str]]:
@@ -211,10 +213,9 @@ LANDING_KEYS = [*LOG_TYPE_KEYS, OTHER_TYPES_KEY]
 )
 def aperture_landing(context: dg.AssetExecutionContext, home: LogAssetsHome):
     h = home.get()
-    spool = Spool(h)
     from log_assets.lake.iceberg import Lake  # here, not at import: the step that lands loads it
 
-    with Lake.for_home(h) as lake:
+    with Spool(h) as spool, Lake.for_home(h, storage=spool.storage) as lake:
         yield from _land_selected(context, spool, lake)
 
 

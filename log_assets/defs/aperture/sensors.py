@@ -1,6 +1,5 @@
 """Sensors: land spooled events into their day partitions; warn when drains stop."""
 
-import contextlib
 import hashlib
 import time
 import warnings
@@ -39,9 +38,9 @@ def inbox_run_requests(spool: Spool, now: float | None = None) -> tuple[list[dg.
         for log_type, files in sorted(types.items()):
             keys.add(dg.AssetKey([APERTURE, log_type]) if log_type in APERTURE_TYPES else OTHER_TYPES_KEY)
             for f in files:
-                fingerprint.update(f"{log_type}/{f.name}\n".encode())
-                with contextlib.suppress(FileNotFoundError):
-                    oldest = min(oldest, f.stat().st_mtime)
+                fingerprint.update(f"{log_type}/{f.key.rsplit('/', 1)[-1]}\n".encode())
+                if f.mtime is not None:
+                    oldest = min(oldest, f.mtime.timestamp())
         run_key = f"aperture-inbox:{day}:{fingerprint.hexdigest()[:16]}"
         if now - oldest > RETRY_STALE_SECONDS:
             run_key += f":retry{int(now // RETRY_STALE_SECONDS)}"
@@ -61,7 +60,8 @@ def inbox_run_requests(spool: Spool, now: float | None = None) -> tuple[list[dg.
     description="Requests runs of the aperture/<log_type> day partitions that have new spooled events.",
 )
 def aperture_inbox_sensor(context: dg.SensorEvaluationContext, home: LogAssetsHome):
-    requests, waiting = inbox_run_requests(Spool(home.get()))
+    with Spool(home.get()) as spool:
+        requests, waiting = inbox_run_requests(spool)
     if waiting:
         context.log.warning(
             f"spooled events for days outside the partitions ({', '.join(waiting)}) wait in the inbox; "

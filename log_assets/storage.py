@@ -227,6 +227,13 @@ class Storage:
         with self._errors("reading", key), self.fs.open_input_stream(path) as f:
             return f.read()
 
+    @contextmanager
+    def reading(self, key: str) -> Iterator[Any]:
+        """A stream of the object's bytes, for copying one too big to hold in memory."""
+        path = self.fs_path(key)
+        with self._errors("reading", key), self.fs.open_input_stream(path) as f:
+            yield f
+
     def stat(self, key: str) -> ObjectInfo | None:
         with self._errors("looking up", key):
             info = self.fs.get_file_info(self.fs_path(key))

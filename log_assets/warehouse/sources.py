@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 
 from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
-from log_assets.lake.iceberg import Lake, LakeError
+from log_assets.fsutil import ensure_dir
+from log_assets.lake.iceberg import Lake, LakeError, table_location
 from log_assets.lake.schema import arrow_schema
 from log_assets.paths import Home
+from log_assets.storage import Storage
 from log_assets.warehouse.layout import TableRef, is_table_name
 
 VENDORS = (FORCEPOINT, APERTURE)
@@ -78,27 +82,77 @@ def lake_sources(home: Home, catalog: dict = CATALOG) -> list[Source]:
 @dataclass(frozen=True)
 class LakeDay:
     day: date
-    files: tuple[str, ...]  # the day's data files in the table's current snapshot (local paths)
+    locations: tuple[str, ...]  # the day's data files in the table's current snapshot
     signature: str  # changes whenever the day's files change (a commit to the day)
+    cache: LakeFileCache = field(compare=False, repr=False)
+
+    @property
+    def files(self) -> list[str]:
+        """Local paths of the day's data files, for DuckDB (fetched into the home's cache first when
+        the lake is on an object store)."""
+        return [self.cache.local(loc) for loc in self.locations]
 
 
 def lake_days(home: Home, vendor: str, log_type: str) -> dict[date, LakeDay]:
     """The days of one lake table that hold rows, with their data files (current snapshot)."""
     lake = _lake(home)
-    out: dict[date, LakeDay] = {}
-    for day, files in lake.day_files(vendor, log_type).items():
-        paths = tuple(_local_path(lake, f) for f in files)
-        out[day] = LakeDay(day, paths, hashlib.sha1("\n".join(files).encode()).hexdigest())
-    return out
+    cache = LakeFileCache(lake.storage, home.root / CACHE_DIR)
+    day_files = lake.day_files(vendor, log_type)
+    cache.prune(table_location(lake.storage, vendor, log_type), {f for fs in day_files.values() for f in fs})
+    return {
+        day: LakeDay(day, tuple(files), hashlib.sha1("\n".join(files).encode()).hexdigest(), cache)
+        for day, files in day_files.items()
+    }
 
 
-def _local_path(lake: Lake, location: str) -> str:
-    key = lake.storage.key_of(location)
-    if not lake.storage.is_local or key is None:
-        raise LakeError(
-            f"the warehouse reads the lake's files from local storage; {location} is in {lake.storage.describe()}"
-        )
-    return lake.storage.fs_path(key)
+# Under the home (scratch on a cluster): copies of the lake's data files the warehouse read from an
+# object store. Data files never change once written, so a copy is exact for as long as it exists.
+CACHE_DIR = ".cache/lake"
+
+
+class LakeFileCache:
+    """The lake's data files as local paths: the files themselves on local storage; on an object
+    store (DuckDB reads s3:// only with an extension that may not be installable), copies fetched
+    through the store's pyarrow filesystem into the home's cache, kept while the current snapshot
+    references them."""
+
+    def __init__(self, storage: Storage, root: Path):
+        self.storage = storage
+        self.root = root
+
+    def local(self, location: str) -> str:
+        key = self.storage.key_of(location)
+        if key is None:
+            raise LakeError(f"the lake's data file {location} lies outside its storage {self.storage.describe()}")
+        if self.storage.is_local:
+            return self.storage.fs_path(key)
+        path = self.root / key
+        if not path.exists():
+            ensure_dir(path.parent)
+            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            try:
+                with self.storage.reading(key) as src, open(tmp, "wb") as out:
+                    shutil.copyfileobj(src, out, COPY_CHUNK)
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+        return str(path)
+
+    def prune(self, table_location: str, keep: set[str]) -> int:
+        """Remove the cached copies of one table's files that `keep` (its current files) lacks."""
+        key = self.storage.key_of(table_location)
+        if self.storage.is_local or key is None or not (self.root / key).exists():
+            return 0
+        wanted = {self.storage.key_of(loc) for loc in keep}
+        removed = 0
+        for p in (self.root / key).rglob("*"):
+            if p.is_file() and str(p.relative_to(self.root)) not in wanted:
+                p.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+COPY_CHUNK = 8 << 20
 
 
 # The lake of the homes this process works on, opened once each (the last few kept).

@@ -20,9 +20,10 @@ from log_assets.defs.resources import LogAssetsHome
 from log_assets.paths import Home
 from log_assets.simulator import Simulator
 from log_assets.storage import Storage
+from log_assets.warehouse import connect_readonly
 
 from .helpers import canonical_id, lake_rows, quarantined_bodies
-from .test_e2e_simulator import assert_lake_matches, run_drain, sim_config, truth
+from .test_e2e_simulator import TYPES, assert_lake_matches, run_drain, sim_config, truth
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -150,4 +151,22 @@ def test_a_node_killed_mid_drain_is_taken_over_by_another(tmp_path, cluster, mon
         assert len(missing) <= 10, f"{len(missing)} events lost, more than one body's worth"
         for r in lake_rows(home_b):
             assert canonical_id(json.loads(r["raw"])) == r["event_id"]
-    assert local_files(home_b) == []
+
+        # Node B's warehouse, built from the lake on the store: one row per event of the lake.
+        proc = subprocess.run(
+            [sys.executable, "-m", "log_assets.warehouse", "sync", "--home", str(home_b.root)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        conn = connect_readonly(str(home_b.root))
+        in_warehouse = sorted(
+            i for t in TYPES for (i,) in conn.execute(f"SELECT event_id FROM aperture.{t}").fetchall()
+        )
+        assert in_warehouse == sorted(ids)
+    assert [
+        f for f in local_files(home_b) if not f.startswith(("warehouse", ".warehouse/", ".cache/"))
+    ] == []  # scratch

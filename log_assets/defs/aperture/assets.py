@@ -82,9 +82,9 @@ def drain_metadata(report: DrainReport, spool: Spool) -> dict:
     kinds={"python"},
     description=(
         "Durable spool of Aperture response bodies. Materializing it drains the vendor queue (reads are "
-        "destructive): every body is stored in the spool (spool/aperture/ under LOG_ASSETS_STORAGE_URL, by default "
-        "$LOG_ASSETS_HOME) before it is parsed or the "
-        "next read is made, then sorted into per-day inbox files for the aperture/<log_type> partitions; "
+        "destructive): every body is stored in the spool (spool/aperture/ under LOG_ASSETS_STORAGE_URL, "
+        "by default $LOG_ASSETS_HOME) before it is parsed or the next read is made, then sorted into "
+        "per-day inbox files for the aperture/<log_type> partitions; "
         "unparseable bodies go byte for byte to quarantine/aperture/."
     ),
 )

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from log_assets.defs import console
+from log_assets.defs import console, maintenance
 from log_assets.defs.aperture import definitions as aperture
 from log_assets.defs.forcepoint import definitions as forcepoint
 from log_assets.defs.resources import LogAssetsHome
@@ -16,4 +16,5 @@ defs = dg.Definitions.merge(
     forcepoint.defs,
     aperture.defs,
     warehouse.defs,
+    maintenance.defs,
 )

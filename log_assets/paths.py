@@ -151,8 +151,9 @@ class Home:
 
     @property
     def staging(self) -> Path:
-        # Inside the lake's file system so that renames into the lake are atomic; hidden from
-        # readers because it is outside lake/<vendor>/<type>/date=*/.
+        # The Forcepoint walks' staged parts and kept answers when the storage root is the home
+        # (LOG_ASSETS_STORAGE_URL unset; else `lake/.staging/` of that root): outside every table's
+        # folder, so no reader of the lake sees them.
         return self.root / "lake" / ".staging"
 
     @property

@@ -2,38 +2,60 @@
 (log_assets.lake.daymerge, the write path both vendors share) fed as they arrive and committed when
 the walk commits the day.
 
-A page's rows of a day are landed as an Arrow part in the walk's staging folder
-(`<staging>/<walk id>/date=<day>/p<page>.arrow`, fsynced, renamed into place) before the token
-after the page is checkpointed; a part of a page that was never checkpointed is dropped when the
-walk restarts (`forget_unconfirmed`), so the staged parts are exactly the checkpointed pages. The
-day's merge lives in this process only: after a restart it is rebuilt from the parts (its data files
-written so far, never committed, are orphans that maintenance removes).
+A page's rows of a day are landed as an Arrow part on the storage root (log_assets.storage:
+`LOG_ASSETS_STORAGE_URL`, by default the home), under the walk's staging prefix
+`lake/.staging/forcepoint/<type>/<walk id>/date=<day>/p<page>.arrow`, and the store holds all of it
+(locally: fsynced, renamed into place) before the token after the page is checkpointed. So the
+staged parts are shared like the checkpoint: another machine that resumes the walk (its own home,
+the same database and store) finds them. A part of a page that was never checkpointed is dropped
+when the walk restarts (`forget_unconfirmed`), so the staged parts are exactly the checkpointed
+pages. The day's merge lives in this process only: after a restart it is rebuilt from the parts
+(its data files written so far, never committed, are orphans that maintenance removes).
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
+import posixpath
 from collections.abc import Iterable, Iterator
 from datetime import date
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from log_assets.catalog import LogType
+from log_assets.catalog import FORCEPOINT, LogType
 from log_assets.forcepoint.utcdays import US_PER_DAY, day_of
 from log_assets.lake.daymerge import DayMerge
 from log_assets.lake.iceberg import DayFigures, DaysChanged, Lake
-from log_assets.lake.writer import read_arrow, write_arrow_atomic
+from log_assets.lake.writer import arrow_ipc_bytes, read_arrow_bytes
 from log_assets.state import Walk
+from log_assets.storage import Storage
 
 log = logging.getLogger(__name__)
 
 # A day's commit refused because the day changed under the merge (maintenance compacted it) is
 # merged again from its staged parts this many times.
 MERGE_ATTEMPTS = 3
+# Suffixes of staged parts: Arrow IPC; Parquet from earlier versions, still read.
+PART_SUFFIXES = (".arrow", ".parquet")
+
+
+def staging_prefix(lt: LogType) -> str:
+    """The key prefix, on the storage root, of a log type's walks' staged parts and kept answers."""
+    return f"lake/.staging/{FORCEPOINT}/{lt.name}"
+
+
+def part_page(key: str) -> int | None:
+    """The page number of a staged part's key (`.../p0000012.arrow`), or None for another object."""
+    name = posixpath.basename(key)
+    stem, suffix = posixpath.splitext(name)
+    if suffix not in PART_SUFFIXES or not stem.startswith("p"):
+        return None
+    try:
+        return int(stem[1:])
+    except ValueError:
+        return None
 
 
 def split_days(table: pa.Table, times: pa.Array) -> Iterator[tuple[str, pa.Table]]:
@@ -45,14 +67,27 @@ def split_days(table: pa.Table, times: pa.Array) -> Iterator[tuple[str, pa.Table
 
 
 class DayBuilder:
-    def __init__(self, lake: Lake, lt: LogType, staging_root: Path):
+    """`storage` holds the staged parts under `prefix` (by default the lake's storage and
+    `staging_prefix(lt)`)."""
+
+    def __init__(self, lake: Lake, lt: LogType, storage: Storage | None = None, prefix: str | None = None):
         self.lake = lake
         self.lt = lt
-        self.staging_root = staging_root
+        self.storage = storage if storage is not None else lake.storage
+        self.prefix = (prefix if prefix is not None else staging_prefix(lt)).strip("/")
         self._merges: dict[str, DayMerge] = {}  # day -> its merge in progress (this process)
 
-    def _parts(self, walk_id: str, day: str) -> Path:
-        return self.staging_root / walk_id / f"date={day}"
+    def walk_prefix(self, walk_id: str) -> str:
+        """The key prefix of everything staged for a walk (its parts, and its kept answers)."""
+        return f"{self.prefix}/{walk_id}"
+
+    def _parts(self, walk_id: str, day: str) -> str:
+        return f"{self.walk_prefix(walk_id)}/date={day}"
+
+    def _day_parts(self, walk_id: str, day: str) -> list[str]:
+        """The keys of a day's staged parts, in page order."""
+        keys = [o.key for o in self.storage.list(self._parts(walk_id, day), recursive=False)]
+        return sorted((k for k in keys if part_page(k) is not None), key=lambda k: (part_page(k), k))
 
     @staticmethod
     def _replaces(walk: Walk, day: str) -> bool:
@@ -62,22 +97,20 @@ class DayBuilder:
     def forget_unconfirmed(self, walk: Walk) -> None:
         """Before (re)starting a walk in this process: staged parts of pages that were never
         checkpointed (a kill between the part and the checkpoint) go; they will be landed again."""
-        root = self.staging_root / walk.id
-        if not root.exists():
-            return
-        for part in root.glob("date=*/p*.*"):
-            try:
-                n = int(part.stem[1:])
-            except ValueError:
-                continue
-            if n >= walk.pages:
-                part.unlink()
+        walk_root = self.walk_prefix(walk.id) + "/"
+        for obj in self.storage.list(self.walk_prefix(walk.id)):
+            folder, _ = posixpath.split(obj.key[len(walk_root) :])
+            n = part_page(obj.key)
+            if n is not None and folder.startswith("date=") and "/" not in folder and n >= walk.pages:
+                self.storage.delete(obj.key)
 
     def stage(self, walk: Walk, day: str, page_no: int, rows: pa.Table) -> None:
         """Land a page's rows of a day as its part, and add them to the day's merge."""
         merge = self._merge_for(walk, day)  # before the part: a rebuilt merge must not add it twice
-        # Same name on a re-fetched page: replaced, not doubled.
-        write_arrow_atomic(rows, self._parts(walk.id, day) / f"p{page_no:07d}.arrow")
+        # Same key on a re-fetched page: replaced, not doubled. Durable: the part must be on the store
+        # before the checkpoint that counts its page. Owner-only locally (raw log records).
+        key = f"{self._parts(walk.id, day)}/p{page_no:07d}.arrow"
+        self.storage.write_bytes(key, arrow_ipc_bytes(rows), private=True, durable=True)
         merge.add(rows)
 
     def commit(self, walk: Walk, day: str) -> tuple[int, int]:
@@ -102,7 +135,7 @@ class DayBuilder:
     def forget_parts(self, walk: Walk, day: str) -> None:
         """A committed day's parts (only once the state says the day is merged: a crash before that
         merges them again, which the event_id dedup, or the same replacement, makes harmless)."""
-        shutil.rmtree(self._parts(walk.id, day), ignore_errors=True)
+        self.storage.delete_prefix(self._parts(walk.id, day))
 
     def drop(self) -> None:
         """Abort the merges in progress (the parts stay, for the next run of the walk)."""
@@ -122,9 +155,9 @@ class DayBuilder:
         m = self._merges.get(day)
         if m is None:
             m = DayMerge(self.lake, self.lt, day, replace=self._replaces(walk, day))
-            staged = self._parts(walk.id, day)
-            for part in sorted(staged.glob("p*.*")) if staged.exists() else []:
+            for key in self._day_parts(walk.id, day):
+                data = self.storage.read_bytes(key)
                 # Parts staged by earlier versions are Parquet.
-                m.add(read_arrow(part) if part.suffix == ".arrow" else pq.read_table(part))
+                m.add(read_arrow_bytes(data) if key.endswith(".arrow") else pq.read_table(pa.BufferReader(data)))
             self._merges[day] = m
         return m

@@ -1,9 +1,11 @@
 """The walk: fetch a window of UTC days of one log type into the lake, resumably.
 
 One pass per window: a `startdate` request for the first day that is not yet complete, then
-tokens, splitting every page's events into their days. Each page is landed as an Arrow part in a
-staging folder (daybuilder.py) *before* the token that follows it is checkpointed in the walk
-state (walkstate.py), so a run killed at any instant resumes from the last checkpoint. The day's
+tokens, splitting every page's events into their days. Each page is landed as an Arrow part on the
+storage root, under the walk's staging prefix (daybuilder.py), *before* the token that follows it
+is checkpointed in the walk state (walkstate.py), so a run killed at any instant resumes from the
+last checkpoint, on this machine or on any other with the same database and storage root (the
+walk keeps nothing it needs in `$LOG_ASSETS_HOME` when `LOG_ASSETS_STORAGE_URL` is set). The day's
 new rows are written to the lake's data files as the pages arrive (deduplicated by event_id against
 the lake and themselves) and committed to the day's Iceberg table in one commit as soon as the walk
 has passed the day's end (cursor.py says when), and at the end of the walk; after a kill the day's
@@ -11,7 +13,9 @@ merge is rebuilt from the staged parts.
 
 The next page is requested while the current one is landed. Every answer with events is kept
 (keptanswers.py) until its page is checkpointed, so a run killed at any instant re-requests at
-most the one page that was in flight.
+most the one page that was in flight. What cannot be read is quarantined on the storage root
+(quarantine.py). A store that refuses a staged part interrupts the walk (WalkInterrupted), its
+position the last checkpoint.
 
 The walk state of a log type (log_assets.state.documents.WalkState):
 - `walk`: the walk in progress (token, counters, staged days) — present only while one is unfinished;
@@ -23,11 +27,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-import shutil
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -42,7 +46,7 @@ from log_assets.forcepoint.client import (
     QuotaExhausted,
 )
 from log_assets.forcepoint.cursor import cursor_for
-from log_assets.forcepoint.daybuilder import DayBuilder, split_days
+from log_assets.forcepoint.daybuilder import DayBuilder, split_days, staging_prefix
 from log_assets.forcepoint.keptanswers import KeptAnswers
 from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page
 from log_assets.forcepoint.quarantine import Quarantine
@@ -61,6 +65,7 @@ from log_assets.lake.iceberg import Lake
 from log_assets.lake.schema import Coercer, new_fields
 from log_assets.paths import Home
 from log_assets.state import DayRecord, Tail, Walk, WalkState
+from log_assets.storage import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +89,7 @@ class WalkReport:
     stopped_because: str = ""
     quota_left: int | None = None
     days: dict = field(default_factory=dict)  # day -> {"events", "first", "last", "complete"}
-    quarantine_paths: list = field(default_factory=list)
+    quarantine_paths: list = field(default_factory=list)  # URLs of what this run quarantined
 
 
 class WalkInterrupted(ForcepointError):
@@ -129,12 +134,14 @@ class ForcepointIngest:
         # By default the walk state is kept where the budget counts: one StateStore for the run.
         self.store = store or DatabaseWalkStateStore(budget.store, lt, lock_timeout=lock_timeout, log=self.log)
         self.cursor = cursor_for(lt)
-        self.staging_root = home.staging / FORCEPOINT / lt.name
         self._own_lake = lake is None
         self.lake = lake if lake is not None else Lake.for_home(home)
-        self.builder = DayBuilder(self.lake, lt, self.staging_root)
-        self.kept = KeptAnswers(self.staging_root, lt, client, self.log)
-        self.quarantine = Quarantine(home.quarantine / FORCEPOINT / lt.name, lt.name, self.log)
+        # Staged parts, kept answers and quarantine: on the lake's storage root, shared like the state.
+        self.storage = self.lake.storage
+        self.staging = staging_prefix(lt)
+        self.builder = DayBuilder(self.lake, lt, self.storage, self.staging)
+        self.kept = KeptAnswers(self.storage, self.staging, lt, client, self.log)
+        self.quarantine = Quarantine(self.storage, f"quarantine/{FORCEPOINT}/{lt.name}", lt.name, self.log)
 
     def close(self) -> None:
         """Close the lake's catalog connection, when this walk opened it."""
@@ -164,6 +171,7 @@ class ForcepointIngest:
                 self._walk(state, needed, window_days, refetch, report)
         report.quota_left = self.budget.left
         report.requests_this_run = self.client.requests_sent
+        report.quarantine_paths = list(self.quarantine.written)
         self._describe_days(window_days, state, report)
         return report
 
@@ -196,7 +204,7 @@ class ForcepointIngest:
                     walk.id,
                     walk.stage_from,
                 )
-                shutil.rmtree(self.staging_root / walk.id, ignore_errors=True)
+                self.storage.delete_prefix(self.builder.walk_prefix(walk.id))
             tail = state.tail
             if tail and not refetch and self._tail_fits(tail, needed[0]):
                 stage_from = min([needed[0]] + [d for d in tail.open_days if d < needed[0]])
@@ -221,13 +229,36 @@ class ForcepointIngest:
             self._pages(state, walk, report)
         except (QuotaExhausted, ApiError, ForcepointError) as e:
             self.store.save(state)
-            self._fill_counters(walk, report)
-            report.stopped_because = f"interrupted: {e}"
-            self._describe_days(window_days, state, report)
-            report.quota_left = self.budget.left
-            report.requests_this_run = self.client.requests_sent
-            raise WalkInterrupted(e, report) from None
+            self._interrupted(e, state, walk, window_days, report)
+        except StorageError as e:
+            # The store refused a part, or the lake's files: what is in memory may hold half a page,
+            # so nothing is saved; the position is the last checkpoint, whose pages are all stored.
+            saved = self.store.load().walk
+            self.log.error(
+                "forcepoint/%s: %s; the walk resumes from its last checkpoint (page %d) when the store "
+                "answers again",
+                self.lt.name,
+                e,
+                saved.pages if saved is not None else 0,
+            )
+            self._interrupted(
+                e, state, saved if saved is not None and saved.id == walk.id else walk, window_days, report
+            )
         self._fill_counters(walk, report)
+
+    def _interrupted(
+        self, e: Exception, state: WalkState, walk: Walk, window_days: list[str], report: WalkReport
+    ) -> NoReturn:
+        self._fill_counters(walk, report)
+        report.stopped_because = f"interrupted: {e}"
+        report.quota_left = self.budget.left
+        report.requests_this_run = self.client.requests_sent
+        report.quarantine_paths = list(self.quarantine.written)
+        try:
+            self._describe_days(window_days, state, report)
+        except StorageError as again:  # the lake's metadata is on the store that failed
+            self.log.warning("forcepoint/%s: the days' figures are not readable: %s", self.lt.name, again)
+        raise WalkInterrupted(e, report) from None
 
     @staticmethod
     def _tail_fits(tail: Tail, first_needed: str) -> bool:
@@ -449,7 +480,7 @@ class ForcepointIngest:
             )
         # A walk that did not catch up leaves the old tail, if any: it still describes a position
         # whose earlier events are all landed.
-        shutil.rmtree(self.staging_root / walk.id, ignore_errors=True)
+        self.storage.delete_prefix(self.builder.walk_prefix(walk.id))
         state.walk = None
         self.store.save(state)
 

@@ -1,10 +1,11 @@
-"""Durable writes of local Parquet and Arrow files (the Aperture inbox, the walk's staged pages):
-temp name, fsync, rename. Nothing half-written is ever visible. The lake itself is written through
-its Iceberg catalog (log_assets.lake.iceberg).
+"""Durable writes of local Parquet files (the Aperture inbox): temp name, fsync, rename. Nothing
+half-written is ever visible. The lake itself is written through its Iceberg catalog
+(log_assets.lake.iceberg); the walk's staged pages are Arrow IPC bytes (`arrow_ipc_bytes`) that it
+stores on the storage root (log_assets.storage).
 
 Shared files get the shared file mode (`LOG_ASSETS_FILE_MODE`: owner and group by default, never
-writable by others) whatever the umask; private ones (the Aperture inbox) and staging parts stay
-owner-only, as mkstemp makes them."""
+writable by others) whatever the umask; private ones (the Aperture inbox) stay owner-only, as
+mkstemp makes them."""
 
 from __future__ import annotations
 
@@ -53,26 +54,16 @@ def write_parquet_atomic(
 STAGING_COMPRESSION = "lz4"
 
 
-def write_arrow_atomic(table: pa.Table, path: Path, compression: str | None = STAGING_COMPRESSION) -> None:
-    """An Arrow IPC file, durable before it is visible under its name. For staging, not the lake."""
-    ensure_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            with pa.ipc.new_file(f, table.schema, options=pa.ipc.IpcWriteOptions(compression=compression)) as w:
-                w.write_table(table)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        _unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+def arrow_ipc_bytes(table: pa.Table, compression: str | None = STAGING_COMPRESSION) -> bytes:
+    """`table` as an Arrow IPC file, in memory (for staging on the storage root, not the lake)."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_file(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression=compression)) as w:
+        w.write_table(table)
+    return sink.getvalue().to_pybytes()
 
 
-def read_arrow(path: Path) -> pa.Table:
-    with pa.OSFile(str(path), "rb") as f:
-        return pa.ipc.open_file(f).read_all()
+def read_arrow_bytes(data: bytes) -> pa.Table:
+    return pa.ipc.open_file(pa.BufferReader(data)).read_all()
 
 
 def _fsync_path(path: str) -> None:

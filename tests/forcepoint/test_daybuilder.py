@@ -31,7 +31,7 @@ def rows(*ids: int, day: datetime = DAY) -> pa.Table:
 
 def builder(tmp_path) -> DayBuilder:
     home = Home(tmp_path)
-    return DayBuilder(Lake.for_home(home), LT, home.staging / "forcepoint" / LT.name)
+    return DayBuilder(Lake.for_home(home), LT)  # on the home's storage root
 
 
 def walk(wid: str = "w1", **kw) -> Walk:
@@ -102,10 +102,8 @@ def test_an_aborted_merge_leaves_the_lake_and_the_next_run_rebuilds_it_from_the_
 
     again = builder(tmp_path)  # the next run of the walk
     again.forget_unconfirmed(w)
-    assert sorted(p.name for p in (b.staging_root / "w1" / "date=2026-11-10").iterdir()) == [
-        "p0000000.arrow",
-        "p0000001.arrow",
-    ]
+    staged = tmp_path / "lake" / ".staging" / "forcepoint" / LT.name / "w1" / "date=2026-11-10"
+    assert sorted(p.name for p in staged.iterdir()) == ["p0000000.arrow", "p0000001.arrow"]
     assert again.commit(w, "2026-11-10") == (3, 1)
     assert lake(tmp_path) == ["tx-1", "tx-2", "tx-3"]
 
@@ -133,3 +131,21 @@ def test_a_commit_refused_because_the_day_changed_is_merged_again_from_the_parts
     b.lake.compact_day("forcepoint", LT.name, date(2026, 11, 10))  # maintenance, meanwhile
     assert b.commit(w2, "2026-11-10") == (1, 1)
     assert lake(tmp_path) == ["tx-1", "tx-2", "tx-3"]
+
+
+def test_parts_staged_as_parquet_by_an_earlier_version_are_still_merged(tmp_path):
+    import pyarrow.parquet as pq
+
+    w = walk()
+    staged = tmp_path / "lake" / ".staging" / "forcepoint" / LT.name / "w1" / "date=2026-11-10"
+    staged.mkdir(parents=True)
+    pq.write_table(rows(1, 2), staged / "p0000000.parquet")  # what an earlier version left
+    w.staged.append("2026-11-10")
+    w.pages = 1
+    b = builder(tmp_path)
+    b.forget_unconfirmed(w)
+    b.stage(w, "2026-11-10", 1, rows(2, 3))
+    assert b.commit(w, "2026-11-10") == (3, 1)
+    assert lake(tmp_path) == ["tx-1", "tx-2", "tx-3"]
+    b.forget_parts(w, "2026-11-10")
+    assert not staged.exists()

@@ -234,7 +234,7 @@ def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_en
     fails; the next run uses the two answers kept from it and sends only the requests not yet sent."""
     import errno
 
-    import log_assets.forcepoint.daybuilder as daybuilder
+    from log_assets.storage import Storage
 
     for k, v in sim.env().items():
         clean_env.setenv(k, v)
@@ -244,25 +244,29 @@ def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_en
     materialize(lt, days[0], days[-1], tmp_path / "baseline")
     minimum = sim.forcepoint.requests(lt) - before
 
-    real_write = daybuilder.write_arrow_atomic
+    real_write = Storage.write_bytes
     calls = {"n": 0}
 
-    def full_disk_on_third_part(table, path, *a, **kw):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise OSError(errno.ENOSPC, "No space left on device (simulated)")
-        return real_write(table, path, *a, **kw)
+    def full_disk_on_third_part(self, key, data, **kw):
+        if key.endswith(".arrow"):  # a staged part
+            calls["n"] += 1
+            if calls["n"] == 3:
+                with self._errors("writing", key):
+                    raise OSError(errno.ENOSPC, "No space left on device (simulated)")
+        return real_write(self, key, data, **kw)
 
-    monkeypatch.setattr(daybuilder, "write_arrow_atomic", full_disk_on_third_part)
+    monkeypatch.setattr(Storage, "write_bytes", full_disk_on_third_part)
     before = sim.forcepoint.requests(lt)
     failed = materialize(lt, days[0], days[-1], tmp_path / "home", raise_on_error=False)
     assert not failed.success
+    (failure,) = [e for e in failed.all_events if e.is_step_failure]
+    assert "No space left on device" in str(failure.event_specific_data.error)
     first_run = sim.forcepoint.requests(lt) - before
     assert first_run == 4  # pages 1-3, and page 4 asked for while page 3 was landing
     kept = list((tmp_path / "home" / "lake" / ".staging" / "forcepoint" / lt).glob("*/spool/*.body"))
     assert len(kept) == 2  # the answers to pages 3 and 4, not yet checkpointed
 
-    monkeypatch.setattr(daybuilder, "write_arrow_atomic", real_write)
+    monkeypatch.setattr(Storage, "write_bytes", real_write)
     materialize(lt, days[0], days[-1], tmp_path / "home")
     assert sim.forcepoint.requests(lt) - before == minimum  # not one request twice
     assert_lake_matches_truth(sim, tmp_path / "home", lt, days)

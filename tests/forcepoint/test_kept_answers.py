@@ -12,6 +12,7 @@ import pytest
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.forcepoint.client import Credentials, ForcepointClient, Page
 from log_assets.forcepoint.keptanswers import KeptAnswers, pack, unpack
+from log_assets.storage import Storage
 
 LT = FORCEPOINT_TYPES["access"]
 RECORDS = [{"time": "10 Nov 2026 00:01:00", "transactionid": f"tx-{i}", "user": "u"} for i in range(3)]
@@ -30,7 +31,7 @@ def client():
 
 @pytest.fixture
 def kept(tmp_path, client):
-    return KeptAnswers(tmp_path / "staging", LT, client, logging.getLogger("test.kept"))
+    return KeptAnswers(Storage.from_url(tmp_path), "staging", LT, client, logging.getLogger("test.kept"))
 
 
 def test_pack_round_trips_and_refuses_what_it_did_not_write():
@@ -45,7 +46,7 @@ def test_pack_round_trips_and_refuses_what_it_did_not_write():
 def test_an_answer_kept_by_one_run_is_the_next_runs_page_until_forgotten(kept, client, caplog):
     assert kept.take("w1", "2026-11-10", None) is None  # nothing kept yet
     kept.keep("w1", "2026-11-10", None, answer(RECORDS, "t1"))
-    later = KeptAnswers(kept.staging_root, LT, client, logging.getLogger("test.kept"))  # the next run
+    later = KeptAnswers(kept.storage, kept.prefix, LT, client, logging.getLogger("test.kept"))  # the next run
     with caplog.at_level(logging.INFO, "test.kept"):
         page = later.take("w1", "2026-11-10", None)
     assert page is not None and page.records == RECORDS and page.next_token == "t1"
@@ -54,7 +55,7 @@ def test_an_answer_kept_by_one_run_is_the_next_runs_page_until_forgotten(kept, c
     assert kept.take("w2", "2026-11-10", None) is None  # another walk
     later.forget("w1", "2026-11-10", None)
     assert kept.take("w1", "2026-11-10", None) is None
-    assert not list(kept.staging_root.rglob("*.body"))
+    assert not kept.storage.list("staging")
 
 
 @pytest.mark.parametrize(
@@ -69,16 +70,25 @@ def test_an_answer_kept_by_one_run_is_the_next_runs_page_until_forgotten(kept, c
 )
 def test_only_an_answer_that_moves_the_walk_on_is_kept(kept, page):
     kept.keep("w1", "2026-11-10", "t1", page)
-    assert not list(kept.staging_root.rglob("*.body"))
+    assert not kept.storage.list("staging")
 
 
 def test_the_key_holds_what_shapes_the_answer(tmp_path, client, kept):
-    by_date = kept.path("w1", "2026-11-10", None)
-    assert by_date != kept.path("w1", "2026-11-11", None)
-    assert kept.path("w1", "2026-11-10", "t1") == kept.path("w1", "2026-11-11", "t1")  # a token is the request
+    by_date = kept.key("w1", "2026-11-10", None)
+    assert by_date != kept.key("w1", "2026-11-11", None)
+    assert kept.key("w1", "2026-11-10", "t1") == kept.key("w1", "2026-11-11", "t1")  # a token is the request
     client.response_format = "csv"
-    assert kept.path("w1", "2026-11-10", None) != by_date
-    assert by_date.parent == tmp_path / "staging" / "w1" / "spool"
+    assert kept.key("w1", "2026-11-10", None) != by_date
+    assert by_date.startswith("staging/w1/spool/") and by_date.endswith(".body")
+
+
+def test_a_kept_answer_is_an_owner_only_file_under_the_walks_staging(tmp_path, kept):
+    import stat
+
+    kept.keep("w1", "2026-11-10", None, answer(RECORDS, "t1"))
+    (path,) = (tmp_path / "staging" / "w1" / "spool").iterdir()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
 @pytest.mark.parametrize(
@@ -87,16 +97,15 @@ def test_the_key_holds_what_shapes_the_answer(tmp_path, client, kept):
     ids=["not packed", "not a page", "cut off"],
 )
 def test_a_kept_answer_that_does_not_read_is_asked_for_again(kept, content, caplog):
-    path = kept.path("w1", "2026-11-10", "t1")
-    path.parent.mkdir(parents=True)
-    path.write_bytes(content)
+    key = kept.key("w1", "2026-11-10", "t1")
+    kept.storage.write_bytes(key, content)
     with caplog.at_level(logging.WARNING, "test.kept"):
         assert kept.take("w1", "2026-11-10", "t1") is None
-    assert f"kept answer {path.name} unreadable" in caplog.text and "asking again" in caplog.text
+    assert f"kept answer {kept.storage.uri(key)} unreadable" in caplog.text and "asking again" in caplog.text
 
 
 def test_a_kept_answer_without_events_is_not_used(kept):
-    path = kept.path("w1", "2026-11-10", "t1")
-    path.parent.mkdir(parents=True)
-    path.write_bytes(pack(orjson.dumps({"response": {"data": []}, "nextpagetoken": "t2"})))
+    kept.storage.write_bytes(
+        kept.key("w1", "2026-11-10", "t1"), pack(orjson.dumps({"response": {"data": []}, "nextpagetoken": "t2"}))
+    )
     assert kept.take("w1", "2026-11-10", "t1") is None

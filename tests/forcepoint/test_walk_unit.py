@@ -77,6 +77,7 @@ def test_bad_records_are_quarantined_and_the_rest_lands(tmp_path, state_store):
     files = list((tmp_path / "quarantine" / "forcepoint" / "access").glob("*.jsonl"))
     assert len(files) == 1
     assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    assert report.quarantine_paths == [files[0].resolve().as_uri()]  # where, on the storage root
     line = json.loads(files[0].read_text())
     assert json.loads(line["raw"]) == bad and "time" in line["reason"]
     # the walk stopped at the first page wholly past the window
@@ -183,3 +184,41 @@ def test_the_walk_keeps_its_state_in_the_store_it_is_given(tmp_path, state_store
     assert not (tmp_path / "state" / "forcepoint").exists()  # no state file beside it
     assert state_store.load_walk("forcepoint/access").version == 0  # nor a walk row in the database
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
+
+
+def test_a_store_refusing_a_staged_part_interrupts_the_walk_at_its_last_checkpoint(
+    tmp_path, state_store, monkeypatch, caplog
+):
+    """The part of page 2 is refused: the run fails saying so, the checkpoint stays after page 1
+    (counting nothing of page 2), and the next run lands page 2 from there, every event once."""
+    from log_assets.storage import Storage, StorageError
+
+    recs = [rec(i) for i in range(6)]
+    real_write = Storage.write_bytes
+    parts = {"n": 0}
+
+    def refuse_second_part(self, key, data, **kw):
+        if key.endswith(".arrow"):
+            parts["n"] += 1
+            if parts["n"] == 2:
+                raise StorageError(f"writing {self.uri(key)} failed: the store is full (simulated)")
+        return real_write(self, key, data, **kw)
+
+    monkeypatch.setattr(Storage, "write_bytes", refuse_second_part)
+    client = ScriptedClient([page(recs[:2], "t1"), page(recs[2:4], "t2"), page(recs[4:], "t3")])
+    with pytest.raises(WalkInterrupted, match="the store is full") as e:
+        ingest(tmp_path, state_store, client).run(DAY, DAY + timedelta(days=1))
+    assert isinstance(e.value.cause, StorageError)
+    assert "resumes from its last checkpoint (page 1)" in caplog.text
+    saved = state_store.load_walk("forcepoint/access").walk
+    assert saved is not None and saved.token == "t1" and saved.pages == 1
+    assert saved.counters.events == 2 and e.value.report.events_received == 2  # nothing of page 2
+    assert lake_ids(tmp_path, "access", "2026-11-10") == []
+
+    monkeypatch.setattr(Storage, "write_bytes", real_write)
+    client2 = ScriptedClient([page(recs[2:4], "t2"), page(recs[4:], "t3"), page([], "t3")])
+    report = ingest(tmp_path, state_store, client2).run(DAY, DAY + timedelta(days=1))
+    assert client2.calls[0] == ("token", "t1")
+    assert report.days["2026-11-10"]["complete"] and report.events_received == 6
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
+    assert not list((tmp_path / "lake" / ".staging").rglob("*.arrow"))

@@ -39,6 +39,8 @@ def report_metadata(report: "WalkReport") -> dict:
         "rows_landed": dg.MetadataValue.int(report.rows_landed),
         "duplicates_seen": dg.MetadataValue.int(report.duplicates),
         "quarantined_records": dg.MetadataValue.int(report.quarantined),
+        # Where this run put them (URLs on the storage root), for a person to look at.
+        "quarantined_to": dg.MetadataValue.json(report.quarantine_paths),
         "values_not_typed": dg.MetadataValue.int(report.coercion_failures),
         "new_fields": dg.MetadataValue.text(", ".join(report.new_fields) or "-"),
         "outside_window": dg.MetadataValue.int(report.outside_window),

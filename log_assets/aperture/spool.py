@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -44,6 +45,9 @@ from log_assets.lake.schema import Coercer, build_table
 from log_assets.lake.writer import COMPRESSION, ROW_GROUP_ROWS
 from log_assets.paths import Home
 from log_assets.storage import ObjectInfo, Storage
+
+if TYPE_CHECKING:
+    from log_assets.state.store import StateStore
 
 BODY_SUFFIX = ".json"
 NOTE_SUFFIX = ".note.json"
@@ -97,7 +101,7 @@ class Spool:
         self.bodies = f"{self.root}/bodies"
         self.inbox = f"{self.root}/inbox"
         self.quarantine = f"quarantine/{APERTURE}"
-        self._state = None
+        self._state: StateStore | None = None
 
     def ensure(self) -> Spool:
         # Bodies hold raw records: owner-only, like state and quarantine (objects in a bucket have
@@ -260,6 +264,7 @@ class Spool:
             from log_assets.state.store import StateStore
 
             self._state = StateStore.open(self.home.root)
+        assert self._state is not None
         with self._state.lock(f"{APERTURE}/spool {name}", wait=None):
             yield
 

@@ -9,7 +9,6 @@ makes that merge's commit refused and merged again, and an unreferenced file is 
 it is older than the retention (and at least a day: a write in progress has not committed its files).
 """
 
-
 from datetime import timedelta
 
 import dagster as dg

@@ -33,7 +33,6 @@ Every snapshot of the last `retention` (default 7 days; see `maintain`) stays re
 or with pyiceberg alone (any machine with the database URL and the storage credentials)::
 
     from pyiceberg.catalog.sql import SqlCatalog
-from pyiceberg.conversions import from_bytes
     cat = SqlCatalog("log_assets", uri="sqlite:////data/log_assets.db")   # + s3.* properties on S3
     tbl = cat.load_table("forcepoint.access")
     snap = tbl.snapshot_as_of_timestamp(int(when.timestamp() * 1000))

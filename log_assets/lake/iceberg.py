@@ -761,7 +761,10 @@ class DayWriter:
         tbl = self.lake.ensure_table(self.vendor, self.log_type, schema)
         target = plain_schema(tbl.schema().as_arrow())
         chunk = pa.concat_tables([_conform(t, target, self.name) for t in buffered])
-        chunk = chunk.sort_by([(DAY_COLUMN, "ascending"), ("event_time", "ascending")])
+        order = [(DAY_COLUMN, "ascending")] + (
+            [("event_time", "ascending")] if "event_time" in target.names else []
+        )
+        chunk = chunk.sort_by(order)
         with self.lake._store_errors("writing", self.vendor, self.log_type):
             self._files += _dataframe_to_data_files(
                 table_metadata=tbl.metadata,

@@ -23,7 +23,9 @@ from pathlib import Path
 import duckdb
 
 from log_assets.fsutil import ensure_dir, fsync_dir, fsync_file
+from log_assets.warehouse.catalog import CatalogReport, publish_to_catalog
 from log_assets.warehouse.layout import TableRef
+from log_assets.warehouse.sources import lake_of
 from log_assets.warehouse.sqlfiles import column_defs, ident, literal, sql
 
 CONSUMER = "publish"
@@ -36,14 +38,18 @@ class PublishReport:
     exported: dict[str, int] = field(default_factory=dict)  # table -> days written
     files_deleted: int = 0
     snapshot: str = ""
+    catalog: CatalogReport | None = None  # what was published to the Iceberg catalog
 
 
 def publish(w) -> PublishReport:
+    """Export the changed days and write warehouse.duckdb (what the analysts on this machine open),
+    then publish the same changes to the Iceberg catalog (what a cluster's engines read)."""
     report = PublishReport()
     export_changes(w, report)
     write_snapshot(w)
     report.snapshot = str(w.layout.snapshot)
     report.files_deleted = collect_garbage(w)
+    report.catalog = publish_to_catalog(w, lake_of(w.home))
     return report
 
 

@@ -160,6 +160,11 @@ _LAKES: OrderedDict[tuple[str, str, str], Lake] = OrderedDict()
 _KEEP = 4
 
 
+def lake_of(home: Home) -> Lake:
+    """The lake (and catalog) of `home`, opened once per process and kept."""
+    return _lake(home)
+
+
 def _lake(home: Home) -> Lake:
     from log_assets.state.db import DATABASE_URL_ENV
     from log_assets.storage import STORAGE_URL_ENV

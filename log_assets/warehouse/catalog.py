@@ -1,0 +1,151 @@
+"""Publishing to the catalog: the warehouse's tables as Iceberg tables beside the lake's, so that a
+cluster's engines (Trino, Spark, Athena, pyiceberg, DuckDB's iceberg extension) query them too.
+
+    forcepoint.<type>, forcepoint.cloudsummary_current   ->  warehouse.forcepoint_<name>
+    aperture.<type>, aperture.incident_current           ->  warehouse.aperture_<name>
+    analytics.<name>                                     ->  analytics.<name>
+
+Each is partitioned by `event_day` like the lake, with the columns of the DuckDB table (a view, such
+as `analytics.events`, is published as a table of its rows); an INTERVAL
+column (no such type in Iceberg) is published as `<name>_seconds` DOUBLE. Only the days that changed
+since the last publication are written: one replace commit per table, of those days. A table whose
+columns changed is written whole again (a column whose type changed: the table is dropped and made
+again); a table the warehouse no longer has is dropped.
+
+The publication keeps its own cursor into the warehouse's change log: a run that failed to publish
+(the store or the database was out) publishes those days at the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+import pyarrow as pa
+
+from log_assets.lake.iceberg import Lake, _norm_type, plain_schema
+from log_assets.warehouse.layout import TableRef
+from log_assets.warehouse.sqlfiles import ident
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "catalog"
+NAMESPACES = ("warehouse", "analytics")
+DAY_COLUMN = "event_day"
+BATCH_ROWS = 65_536
+
+
+@dataclass
+class CatalogReport:
+    written: dict[str, int] = field(default_factory=dict)  # Iceberg table -> days written
+    dropped: list[str] = field(default_factory=list)
+
+
+def iceberg_name(t: TableRef) -> tuple[str, str]:
+    """The (namespace, table) a warehouse table is published as."""
+    if t.schema == "analytics":
+        return ("analytics", t.name)
+    return ("warehouse", f"{t.schema}_{t.name}")
+
+
+def _select_list(columns: list[tuple[str, str]]) -> str:
+    out = []
+    for name, type_ in columns:
+        if type_.upper() == "INTERVAL":
+            out.append(f"epoch({ident(name)})::DOUBLE AS {ident(name + '_seconds')}")
+        else:
+            out.append(ident(name))
+    return ", ".join(out)
+
+
+def publish_to_catalog(w, lake: Lake) -> CatalogReport:
+    report = CatalogReport()
+    seq = w.new_batch("publish to the catalog")
+    cur = w.cursor(CONSUMER)
+    published_before: dict[str, str] = json.loads(cur[1]) if cur is not None and cur[1] else {}
+    published = w.run("tables", "published").fetchall()
+    tables = [TableRef(s, n) for s, n, _is_view in published]
+    views = [TableRef(s, n) for s, n, is_view in published if is_view]
+    signatures = {t.key: ", ".join(f"{n} {ty}" for n, ty in w.columns(t)) for t in tables}
+
+    dirty: dict[TableRef, set[date]] = defaultdict(set)
+    if cur is not None:
+        for name, day in w.run("export", "changed_days", {"since": cur[0]}).fetchall():
+            dirty[TableRef.parse(name)].add(day)
+        # A view (analytics.events: every vendor table in one shape) is published as a table; a day of
+        # it changes when a day of a per-type table does.
+        vendor_days = {d for t, days in dirty.items() if t.schema != "analytics" for d in days}
+        for v in views:
+            dirty[v] |= vendor_days
+    present = {
+        (ns, name)
+        for ns in NAMESPACES
+        if lake.catalog.namespace_exists(ns)
+        for _ns, name in lake.catalog.list_tables(ns)
+    }
+    for t in tables:
+        ns, name = iceberg_name(t)
+        if published_before.get(t.key) == signatures[t.key] and (ns, name) in present:
+            continue
+        # New, or other columns: every day again (and the days the published table still has).
+        if lake.table(ns, name) is not None and _types_changed(lake, ns, name, w, t):
+            lake.catalog.drop_table((ns, name))
+            log.info("%s.%s: dropped, a column changed type; publishing it again", ns, name)
+        dirty[t] |= {r[0] for r in w.run("export", "table_days", table=t.sql).fetchall()}
+        dirty[t] |= set(lake.days(ns, name)) if lake.table(ns, name) is not None else set()
+
+    wanted = {iceberg_name(t) for t in tables}
+    for ns, name in sorted(present - wanted):
+        lake.catalog.drop_table((ns, name))
+        report.dropped.append(f"{ns}.{name}")
+
+    for t in tables:  # a table without rows is published too (empty), so that engines find it
+        days = dirty.get(t, set())
+        if days or iceberg_name(t) not in present:
+            report.written[".".join(iceberg_name(t))] = _write(w, lake, t, sorted(days))
+    w.set_cursor(CONSUMER, seq, json.dumps(signatures, sort_keys=True))
+    w.run("meta", "forget_consumed")
+    return report
+
+
+def _types_changed(lake: Lake, ns: str, name: str, w, t: TableRef) -> bool:
+    """Whether a column the published table has would now get another type (Iceberg cannot change
+    most types in place)."""
+    tbl = lake.table(ns, name)
+    if tbl is None:
+        return False
+    have = {f.name: _norm_type(f.type) for f in tbl.schema().as_arrow()}
+    probe = w.conn.sql(f"SELECT {_select_list(w.columns(t))} FROM {t.sql} LIMIT 0").to_arrow_table()
+    for f in probe.schema:
+        old, new = have.get(f.name), _norm_type(f.type)
+        if old is not None and old != new and not _widens(old, new):
+            return True
+    return False
+
+
+def _widens(old: pa.DataType, new: pa.DataType) -> bool:
+    return (pa.types.is_int32(old) and pa.types.is_int64(new)) or (
+        pa.types.is_float32(old) and pa.types.is_float64(new)
+    )
+
+
+def _write(w, lake: Lake, t: TableRef, days: list[date]) -> int:
+    """Make the published table's `days` hold exactly the warehouse table's rows of those days."""
+    ns, name = iceberg_name(t)
+    w.run("export", "set_export_days", {"days": days})
+    rel = w.conn.sql(
+        f"SELECT {_select_list(w.columns(t))} FROM {t.sql} "
+        f"WHERE {ident(DAY_COLUMN)} IN (SELECT event_day FROM _export_days)"
+    )
+    with lake.writer(ns, name, days) as writer:
+        for batch in rel.to_arrow_reader(BATCH_ROWS):
+            if batch.num_rows:
+                writer.add(pa.Table.from_batches([batch]), only_days=True)
+        if not writer.rows and lake.table(ns, name) is None:
+            # Nothing to publish and no table yet: made empty, so that engines find it.
+            lake.ensure_table(ns, name, plain_schema(rel.limit(0).to_arrow_table().schema))
+        writer.commit("replace")
+    return len(days)

@@ -17,6 +17,7 @@ import pytest
 
 from log_assets.defs.aperture.assets import aperture_landing
 from log_assets.defs.resources import LogAssetsHome
+from log_assets.lake.iceberg import Lake
 from log_assets.paths import Home
 from log_assets.simulator import Simulator
 from log_assets.storage import Storage
@@ -167,6 +168,10 @@ def test_a_node_killed_mid_drain_is_taken_over_by_another(tmp_path, cluster, mon
             i for t in TYPES for (i,) in conn.execute(f"SELECT event_id FROM aperture.{t}").fetchall()
         )
         assert in_warehouse == sorted(ids)
+        # ... and published to the catalog, where any node's engines read it.
+        with Lake.for_home(home_b) as lake:
+            events = lake.catalog.load_table(("analytics", "events")).scan(selected_fields=("event_id",))
+            assert sorted(events.to_arrow().column("event_id").to_pylist()) == sorted(ids)
     assert [
         f for f in local_files(home_b) if not f.startswith(("warehouse", ".warehouse/", ".cache/"))
     ] == []  # scratch

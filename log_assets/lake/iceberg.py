@@ -79,6 +79,7 @@ from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType, Primit
 
 from log_assets.catalog import CATALOG, COMMON_COLUMNS, LogType, generic_log_type
 from log_assets.lake.schema import arrow_schema
+from log_assets.state.db import RetryPolicy
 from log_assets.storage import Storage, StorageError
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ MIN_ORPHAN_AGE = timedelta(days=1)
 # A day with more data files than this is rewritten as one by `maintain` (appends add a file each).
 COMPACT_OVER_FILES = 16
 COMMIT_ATTEMPTS = 8
+# How long a read of the catalog keeps trying through a database restart (as the state database does).
+CATALOG_RETRY = RetryPolicy()
 # Snapshot summary keys of our own: the write that made a snapshot (to recognise a commit whose
 # answer was lost) and the write's mode.
 WRITE_ID_PROP = "log-assets.write-id"
@@ -235,7 +238,13 @@ def open_catalog(database_url: str | None = None, storage: Storage | None = None
         use_wal(Path(sqlite_file))
         if "timeout=" not in url:
             url += ("&" if "?" in url else "?") + "timeout=30"
-    props = {"uri": url, "warehouse": storage.uri(LAKE_PREFIX), **storage.iceberg_properties()}
+    props = {
+        "uri": url,
+        "warehouse": storage.uri(LAKE_PREFIX),
+        # A pooled connection the server dropped (it restarted) is replaced before use, not failed on.
+        "pool_pre_ping": "true",
+        **storage.iceberg_properties(),
+    }
     for attempt in range(3):
         try:
             catalog = SqlCatalog(CATALOG_NAME, **props)
@@ -375,12 +384,46 @@ class Lake:
     # ------------------------------------------------------------------------------- tables
 
     def table(self, vendor: str, log_type: str) -> Table | None:
-        """The table as now committed, or None before its first write."""
-        try:
-            with self._store_errors("loading", vendor, log_type):
-                return self.catalog.load_table((vendor, log_type))
-        except NoSuchTableError:
-            return None
+        """The table as now committed, or None before its first write. A catalog database that is
+        restarting or unreachable is tried again for a bounded time (CATALOG_RETRY), then a LakeError
+        names it."""
+        started = time.monotonic()
+        for attempt in itertools.count(1):
+            try:
+                with self._store_errors("loading", vendor, log_type):
+                    return self.catalog.load_table((vendor, log_type))
+            except NoSuchTableError:
+                return None
+            except sqlalchemy.exc.DBAPIError as e:
+                waited = time.monotonic() - started
+                pause = CATALOG_RETRY.wait_before(attempt + 1)
+                transient = e.connection_invalidated or (
+                    not self.catalog.engine.url.drivername.startswith("sqlite")
+                    and isinstance(e, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError)
+                )
+                if not transient or attempt >= CATALOG_RETRY.attempts or waited + pause > CATALOG_RETRY.deadline:
+                    raise self._catalog_error(
+                        e, f"loading the table {vendor}.{log_type}", attempt, waited
+                    ) from None
+                log.warning(
+                    "%s.%s: the catalog database did not answer (%s); trying again in %.1f s",
+                    vendor,
+                    log_type,
+                    type(e.orig or e).__name__,
+                    pause,
+                )
+                time.sleep(pause)
+        raise AssertionError("unreachable")
+
+    def _catalog_error(self, e: sqlalchemy.exc.DBAPIError, doing: str, attempts: int, waited: float) -> LakeError:
+        from log_assets.state.db import redact_url
+
+        reason = " ".join(str(e.orig or e).split())[:300]
+        return LakeError(
+            f"{doing} failed: the lake's catalog database {redact_url(self.catalog.engine.url)} did not answer "
+            f"({reason}) after {attempts} attempt(s) in {waited:.1f} s; nothing was committed by this step, "
+            "run again once the database is back"
+        )
 
     def tables(self) -> list[tuple[str, str]]:
         out = []

@@ -67,9 +67,12 @@ class PostgresServer:
         return proc
 
     def start(self) -> None:
+        # fsync off: what a killed server had written survives in the page cache (only a power cut
+        # would lose it). synchronous_commit stays on: an immediate stop (a restart in the fault
+        # tests) must not lose a commit the server acknowledged.
         opts = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c full_page_writes=off -c max_connections=200"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", opts, "-w", "-t", "60", "start")
 

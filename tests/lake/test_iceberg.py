@@ -296,6 +296,30 @@ def test_catalog_on_postgresql(postgres, tmp_path):
         assert lake.tables() == [("forcepoint", "access")]
 
 
+def test_a_catalog_database_restart_is_ridden_through_and_a_long_outage_named(postgres, tmp_path, monkeypatch):
+    url = postgres.create_database()
+    storage = Storage.from_url(tmp_path / "root")
+    with Lake.open(url, storage) as lake:
+        lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
+        assert lake.table("forcepoint", "access") is not None  # the pool now holds a connection
+        postgres.stop("immediate")  # its connections are cut; back 1.5 s later
+        back = threading.Timer(1.5, postgres.start)
+        back.start()
+        try:
+            tbl = lake.table("forcepoint", "access")
+        finally:
+            back.join()
+        assert tbl is not None and ids(tbl.scan().to_arrow()) == ["a"]
+
+        monkeypatch.setattr(iceberg, "CATALOG_RETRY", iceberg.RetryPolicy(attempts=3, first_wait=0.1, deadline=2))
+        postgres.stop("immediate")
+        try:
+            with pytest.raises(iceberg.LakeError, match="catalog database postgresql.*did not answer.*run again"):
+                lake.table("forcepoint", "access")
+        finally:
+            postgres.start()
+
+
 def test_lake_on_s3(s3, tmp_path):
     bucket = s3.create_bucket()
     storage = Storage.from_url(f"s3://{bucket}/prod", s3.env())

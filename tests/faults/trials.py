@@ -1131,7 +1131,7 @@ def cl_ap(trial: h.Trial, rng: random.Random, servers: tuple) -> None:
                     ap.fatal_disk_runs += 1
             if rng.random() < 0.5:
                 ap.sim.aperture.enqueue(n_per_type=rng.randint(5, 20), days=2)  # more arrives meanwhile
-        if broken:
+        if ap.sim.aperture.broken_bodies():
             trial.fault("broken_json", len(ap.sim.aperture.broken_bodies()))
         if rng.random() < 0.5:  # a faulted landing of what the drains sorted into the inbox so far
             kind, secs = _plan_outage(rng)

@@ -676,8 +676,13 @@ class Cluster:
         self.proxy.down_until = 0.0
 
     def outage_named(self, text: str) -> bool:
-        """Whether a failed run's output names the database or the store it could not use."""
-        return any(
-            s in text
-            for s in ("pipeline-state database", "LOG_ASSETS_DATABASE_URL", self.storage_url, self.proxy.endpoint)
-        )
+        """Whether the error a failed run ended with names the database or the store it could not use
+        (the exception line under Dagster's "Error occurred while executing op", or a Failure; the
+        retry warnings before it do not count)."""
+        lines = text.splitlines()
+        errors = [ln for ln in lines if "events.Failure: " in ln]
+        for i, ln in enumerate(lines):
+            if "Error occurred while executing op" in ln:
+                errors += [x for x in lines[i + 1 : i + 4] if x.strip()][:1]
+        names = ("pipeline-state database", self.database_url, self.storage_url, self.proxy.endpoint)
+        return bool(errors) and all(any(n in e for n in names) for e in errors)

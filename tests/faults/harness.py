@@ -2,7 +2,9 @@
 simulator, a concurrent reader, and invariant checks against the simulator's ground truth.
 
 Nothing here reaches into production code paths: faults come from the simulator, from SIGKILL of
-the CLI's process group, and from `enospc_cli.py`, a wrapper that fails Parquet writes.
+the CLI's process group, from `enospc_cli.py`, a wrapper that fails Parquet writes, and in cluster
+mode from the test servers themselves (PostgreSQL restarted, the S3 server paused) and from a TCP
+proxy in front of the S3 server that resets connections.
 """
 
 from __future__ import annotations
@@ -498,3 +500,189 @@ class LakeReader(threading.Thread):
             f"reader: {self.passes} passes, {self.vanished} files swapped out mid-read, "
             f"{self.warehouse_reads} warehouse reads"
         )
+
+
+# ------------------------------------------------------------------------------ cluster mode
+
+
+class StoreProxy:
+    """A TCP proxy on 127.0.0.1 in front of the S3 server, which the CLI runs of a cluster trial talk
+    to. `cut(seconds)` is an outage that fails requests at once: it closes every open connection and,
+    for `seconds`, resets every new one (a paused server only makes requests wait, up to the store's
+    request timeout of a minute, too long for a trial). The trial's own checks reach the S3 server
+    directly, not through the proxy."""
+
+    def __init__(self, upstream_port: int):
+        import socket
+
+        self.upstream = ("127.0.0.1", upstream_port)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.down_until = 0.0
+        self.reset = 0  # connections closed or refused by cuts
+        self._open: set = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        threading.Thread(target=self._accept, daemon=True, name="store-proxy").start()
+
+    def _accept(self) -> None:
+        import socket
+
+        while not self._closed:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            if time.monotonic() < self.down_until:
+                self._abort(client)
+                with self._lock:
+                    self.reset += 1
+                continue
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=10)
+                upstream.settimeout(None)
+            except OSError:
+                self._abort(client)
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src, dst) -> None:
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(2)
+            with self._lock:
+                self._open.discard(src)
+                self._open.discard(dst)
+
+    @staticmethod
+    def _abort(s) -> None:
+        import socket
+        import struct
+
+        with contextlib.suppress(OSError):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST, not FIN
+            s.close()
+
+    def cut(self, seconds: float) -> None:
+        self.down_until = time.monotonic() + seconds
+        with self._lock:
+            victims = list(self._open)
+            self.reset += len(victims) // 2
+        for s in victims:
+            with contextlib.suppress(OSError):
+                s.shutdown(2)
+
+    def close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(OSError):
+            self.sock.close()
+        self.cut(0)
+
+
+class Cluster:
+    """A cluster for one trial: a fresh PostgreSQL database and a fresh bucket on the session's
+    servers. Inside `with`, this process's environment points at them (the checks read the lake
+    through its catalog, `Lake.for_home`, which follows it); `env` is what the CLI runs get, with the
+    store reached through a `StoreProxy`. Faults: `restart_db`, `pause_store`, `cut_store`, each
+    started in a thread of its own (they are triggered from the simulator's request handler, which
+    must not be held up) and joined by `settle()`."""
+
+    VARS = ("LOG_ASSETS_DATABASE_URL", "LOG_ASSETS_STORAGE_URL", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
+
+    def __init__(self, trial: Trial, postgres, s3):
+        self.trial = trial
+        self.postgres = postgres
+        self.s3 = s3
+        self.database_url = postgres.create_database()
+        self.bucket = s3.create_bucket()
+        self.storage_url = f"s3://{self.bucket}/root"
+        self.direct = {"LOG_ASSETS_DATABASE_URL": self.database_url, "LOG_ASSETS_STORAGE_URL": self.storage_url}
+        self.direct.update(s3.env())
+        self.proxy = StoreProxy(s3.port)
+        self.env = {**self.direct, "AWS_ENDPOINT_URL": self.proxy.endpoint}
+        self._threads: list[threading.Thread] = []
+        self._paused = False
+        self._saved: dict | None = None
+
+    def __enter__(self) -> Cluster:
+        self._saved = dict(os.environ)
+        for k in list(os.environ):
+            if k in self.VARS or k.startswith("AWS_"):
+                del os.environ[k]
+        os.environ.update(self.direct)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.settle()
+        if self._paused:
+            self.s3.resume()
+        self.proxy.close()
+        os.environ.clear()
+        os.environ.update(self._saved or {})
+
+    def storage(self):
+        from log_assets.storage import Storage
+
+        return Storage.from_url(self.storage_url, self.direct)
+
+    def _spawn(self, fn) -> None:
+        t = threading.Thread(target=fn, daemon=True, name="cluster-fault")
+        self._threads.append(t)
+        t.start()
+
+    def restart_db(self, down_for: float) -> None:
+        self.trial.fault("db_restart")
+        self._spawn(lambda: self.postgres.restart(down_for=down_for))
+
+    def pause_store(self, seconds: float) -> None:
+        self.trial.fault("store_pause")
+
+        def pause():
+            self._paused = True
+            self.s3.pause()
+            try:
+                time.sleep(seconds)
+            finally:
+                self.s3.resume()
+                self._paused = False
+
+        self._spawn(pause)
+
+    def cut_store(self, seconds: float) -> None:
+        self.trial.fault("store_cut")
+        self.proxy.cut(seconds)
+
+    def settle(self) -> None:
+        """Wait for the faults in progress to end (the database up again, the store answering)."""
+        for t in self._threads:
+            t.join(timeout=120)
+        self._threads.clear()
+        self.proxy.down_until = 0.0
+
+    def outage_named(self, text: str) -> bool:
+        """Whether the error a failed run ended with names the database or the store it could not use
+        (the exception line under Dagster's "Error occurred while executing op", or a Failure; the
+        retry warnings before it do not count)."""
+        lines = text.splitlines()
+        errors = [ln for ln in lines if "events.Failure: " in ln]
+        for i, ln in enumerate(lines):
+            if "Error occurred while executing op" in ln:
+                errors += [x for x in lines[i + 1 : i + 4] if x.strip()][:1]
+        names = ("pipeline-state database", self.database_url, self.storage_url, self.proxy.endpoint)
+        return bool(errors) and all(any(n in e for n in names) for e in errors)

@@ -1,5 +1,6 @@
 """Randomized fault trials against the real CLI: SIGKILL, quota, network faults, disk full, bad
-bodies, overlapping runs, and a reader during every write. See conftest.py for the seed settings."""
+bodies, overlapping runs, a reader during every write, and in cluster mode (PostgreSQL and S3)
+database restarts and store outages. See conftest.py for the seed settings."""
 
 from __future__ import annotations
 
@@ -8,18 +9,22 @@ import time
 import pytest
 
 from tests.faults import harness
-from tests.faults.trials import kind_of, run_trial
+from tests.faults.trials import CLUSTER_KINDS, kind_of, run_trial
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
-def test_trial(trial_seed, ledger, tmp_path):
+def test_trial(trial_seed, ledger, tmp_path, request):
     kind = kind_of(trial_seed)
+    # the cluster kinds run on the session's PostgreSQL and S3 servers, started only for them
+    servers = None
+    if kind in CLUSTER_KINDS:
+        servers = (request.getfixturevalue("postgres"), request.getfixturevalue("s3"))
     trial = harness.Trial(trial_seed, kind, tmp_path)
     print(f"trial seed {trial_seed} ({kind}); replay with LOG_ASSETS_FAULT_SEED={trial_seed}")
     started = time.monotonic()
     try:
-        run_trial(trial)
+        run_trial(trial, servers)
     except Exception as e:  # noqa: BLE001 - a crash of the trial itself is recorded too
         trial.violation(f"trial crashed: {type(e).__name__}: {e}")
         raise

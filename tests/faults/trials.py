@@ -1,6 +1,7 @@
 """The randomized trials. Each takes (trial, rng) and drives real CLI runs against a simulator,
 injecting faults at points drawn from `rng`, then checks the invariants against the simulator's
-ground truth. They never raise on a broken invariant: they record it on the trial.
+ground truth. They never raise on a broken invariant: they record it on the trial. The cluster
+kinds (CLUSTER_KINDS) also take the session's PostgreSQL and S3 servers.
 """
 
 from __future__ import annotations
@@ -88,6 +89,14 @@ def _fp_config(retries: int, read_timeout: float = 10.0, in_process: bool = Fals
     return cfg
 
 
+def node_home(trial: h.Trial, cluster: h.Cluster | None, home: Path) -> Path:
+    """The home of the next run: the trial's one home, or in cluster mode a new one per run (another
+    node, sharing nothing with the others but the database and the bucket)."""
+    if cluster is None:
+        return home
+    return trial.dir / "nodes" / f"{len(trial.runs):02d}" / "home"
+
+
 class FP:
     """One Forcepoint trial's set-up: simulator, type, window, format, auth and the cost of a clean walk."""
 
@@ -120,6 +129,7 @@ class FP:
         self.sim: Simulator | None = None
         self.tap: h.Tap | None = None
         self.reader: h.LakeReader | None = None
+        self.cluster: h.Cluster | None = None  # cluster mode: each run a node with a home of its own
 
     def __enter__(self) -> FP:
         self.sim = Simulator(self.cfg, port=0).start()
@@ -133,9 +143,12 @@ class FP:
             self.tap.on_request = None
         self.sim.stop()
 
-    def env(self, **extra) -> dict:
+    def env(self, home: Path | None = None, **extra) -> dict:
+        cluster = self.cluster.env if self.cluster is not None else {}
         env = h.cli_env(
-            self.home, self.sim.env(basic=self.basic), {"FORCEPOINT_RESPONSE_FORMAT": self.fmt, **extra}
+            home or self.home,
+            self.sim.env(basic=self.basic),
+            {**cluster, "FORCEPOINT_RESPONSE_FORMAT": self.fmt, **extra},
         )
         return env
 
@@ -172,10 +185,11 @@ class FP:
         self.reader.start()
 
     def run(self, name: str, config: dict | None = None, enospc: dict | None = None, **env) -> h.Run:
-        config = with_executor(config, self.rng, enospc is not None)
+        # in cluster mode the step always runs in the CLI's process (a Dagster matter, and quicker)
+        config = with_executor(config, self.rng, enospc is not None or self.cluster is not None)
         r = h.start(
             h.materialize_args(f"forcepoint/{self.lt}", self.first, self.last, config),
-            self.env(**env),
+            self.env(node_home(self.trial, self.cluster, self.home), **env),
             self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log",
             enospc,
         )
@@ -229,12 +243,12 @@ class FP:
             f"re-spent requests: {spent} sent in all, a clean walk costs {baseline}, allowed extra "
             f"{allowance} (+{polls} open-day polls)",
         )
-        staging = self.home / "lake" / ".staging"
-        leftovers = [p for p in staging.rglob("*") if p.is_file()] if staging.exists() else []
-        t.check(
-            not leftovers,
-            f"files left under lake/.staging after a successful run: {[str(p) for p in leftovers[:3]]}",
-        )
+        if self.cluster is not None:
+            leftovers = [o.key for o in self.cluster.storage().list("lake/.staging")]
+        else:
+            staging = self.home / "lake" / ".staging"
+            leftovers = [str(p) for p in staging.rglob("*") if p.is_file()] if staging.exists() else []
+        t.check(not leftovers, f"files left under lake/.staging after a successful run: {leftovers[:3]}")
         t.note(f"requests: {spent} (clean walk {baseline}, allowance {allowance})")
         warehouse_after(t, self.rng, self.home, self.sim.env(basic=self.basic))
 
@@ -513,6 +527,7 @@ class AP:
         self.kills = 0
         self.fatal_disk_runs = 0
         self.reader: h.LakeReader | None = None
+        self.cluster: h.Cluster | None = None  # cluster mode: each run a node with a home of its own
 
     def __enter__(self) -> AP:
         self.sim = Simulator(self.cfg, port=0).start()
@@ -539,10 +554,12 @@ class AP:
         return cfg
 
     def drain(self, name: str, config: dict | None = None, enospc: dict | None = None, **env) -> h.Run:
-        config = with_executor(config or self.drain_config(), self.rng, enospc is not None)
+        config = with_executor(
+            config or self.drain_config(), self.rng, enospc is not None or self.cluster is not None
+        )
         r = h.start(
             h.job_args("aperture_drain", config, self.trial.dir / "config"),
-            h.cli_env(self.home, self.sim.env(), env),
+            self.cli_env(env),
             self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log",
             enospc,
         )
@@ -550,15 +567,20 @@ class AP:
         return r
 
     def land(self, name: str, enospc: dict | None = None, **env) -> h.Run:
-        cfg = with_executor(None, self.rng, enospc is not None)
+        cfg = with_executor(None, self.rng, enospc is not None or self.cluster is not None)
         r = h.start(
             h.materialize_args(AP_SELECT, h.day_str(-1), h.day_str(0), cfg),
-            h.cli_env(self.home, self.sim.env(), env),
+            self.cli_env(env),
             self.trial.dir / "out" / f"{len(self.trial.runs):02d}-{name}.log",
             enospc,
         )
         self.trial.runs.append(r)
         return r
+
+    def cli_env(self, extra: dict) -> dict:
+        cluster = self.cluster.env if self.cluster is not None else {}
+        home = node_home(self.trial, self.cluster, self.home)
+        return h.cli_env(home, self.sim.env(), {**cluster, **extra})
 
     def after_run(self, r: h.Run) -> None:
         self.trial.check(r.rc != -999, f"run hung: {r.describe()}")
@@ -622,12 +644,9 @@ class AP:
         )
         if len(lost) > self.kills + self.fatal_disk_runs:
             t.note(f"more than one batch lost per kill: {len(lost)} with {self.readers} readers")
-        spool = self.home / "spool" / "aperture"
-        bodies = [p for p in (spool / "bodies").glob("*.json")] if (spool / "bodies").exists() else []
+        bodies, inbox, temps = self.spool_leftovers()
         t.check(not bodies, f"{len(bodies)} bodies left unsorted in the spool after the final drain")
-        inbox = [p for p in (spool / "inbox").rglob("*.parquet")] if (spool / "inbox").exists() else []
         t.check(not inbox, f"{len(inbox)} inbox files left unlanded after the final landing")
-        temps = [p for p in (spool / "bodies").glob(".*.tmp")] if (spool / "bodies").exists() else []
         t.note(
             f"deliveries {len(deliveries)} (broken {sum(d.broken for d in deliveries)}, dropped "
             f"{sum(d.dropped for d in deliveries)}), lake {sum(lake.values())}, lost batches {len(lost)}, "
@@ -635,7 +654,28 @@ class AP:
         )
         warehouse_after(t, self.rng, self.home, self.sim.env())
 
+    def spool_leftovers(self) -> tuple[list[str], list[str], list[str]]:
+        """Bodies in the spool, files in the inbox, and temporary bodies (kills leave them locally;
+        on S3 a body is one PUT, never a temporary object)."""
+        if self.cluster is not None:
+            storage = self.cluster.storage()
+            bodies = [o.key for o in storage.list("spool/aperture/bodies") if o.key.endswith(".json")]
+            inbox = [o.key for o in storage.list("spool/aperture/inbox") if o.key.endswith(".parquet")]
+            return bodies, inbox, []
+        spool = self.home / "spool" / "aperture"
+        bodies = [str(p) for p in (spool / "bodies").glob("*.json")] if (spool / "bodies").exists() else []
+        inbox = [str(p) for p in (spool / "inbox").rglob("*.parquet")] if (spool / "inbox").exists() else []
+        temps = [str(p) for p in (spool / "bodies").glob(".*.tmp")] if (spool / "bodies").exists() else []
+        return bodies, inbox, temps
+
     def quarantined(self) -> list[bytes]:
+        if self.cluster is not None:
+            storage = self.cluster.storage()
+            return [
+                storage.read_bytes(o.key)
+                for o in storage.list("quarantine/aperture", recursive=False)
+                if o.key.endswith(".json") and not o.key.endswith(".note.json")
+            ]
         q = self.home / "quarantine" / "aperture"
         if not q.exists():
             return []
@@ -945,6 +985,183 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
         tap.on_request = None
 
 
+# ------------------------------------------------------------------------------ cluster mode
+#
+# The pipeline state and the lake's catalog in a PostgreSQL database, everything durable in an S3
+# bucket (both fresh per trial), each CLI run a node with an empty home of its own. The faults: SIGKILL,
+# the database restarting (down briefly: retried within the bound; down longer: the run fails), the
+# store paused (SIGSTOP of the S3 server: every request waits, a slowdown) or cut (connections reset
+# at once for a while: requests fail after the SDK's retries). "A database or object-store outage makes
+# a run fail with a clear message and its position saved, or retry within a bound -- never lose or
+# duplicate an event."
+
+CLUSTER_FAULTS = ("sigkill", "db_restart", "db_restart", "store_pause", "store_cut", "store_cut")
+
+
+def _plan_outage(rng: random.Random) -> tuple[str, float]:
+    kind = rng.choice(CLUSTER_FAULTS)
+    secs = {
+        "sigkill": 0.0,
+        # down 0.5 s rides through the state database's retries (5 attempts within ~4 s); 8 s does not
+        "db_restart": rng.choice([0.5, 2.0, 8.0]),
+        # well under the store's request timeout (60 s): requests are only late
+        "store_pause": rng.choice([0.5, 2.0, 5.0]),
+        # 1 s may ride through the SDK's and the pipeline's retries, 8 s does not
+        "store_cut": rng.choice([1.0, 3.0, 8.0]),
+    }[kind]
+    return kind, secs
+
+
+def _outage(cl: h.Cluster, kind: str, secs: float) -> None:
+    {"db_restart": cl.restart_db, "store_pause": cl.pause_store, "store_cut": cl.cut_store}[kind](secs)
+
+
+def _faulted(trial: h.Trial, cl: h.Cluster, start, kind: str, secs: float, sched: Schedule | None, reached, k):
+    """Start a run (`start()`) and inject the fault when `reached()` holds (SIGKILL) or at the k-th
+    request the `sched` counts (an outage, started from the simulator's thread). Returns the
+    finished run and whether the fault fired."""
+    if kind == "sigkill":
+        r = start()
+        fired = h.kill_when(r, reached)
+        if fired:
+            trial.fault("sigkill")
+        else:
+            r.wait()
+        return r, fired
+    fired_at: list = []
+    sched.at(k, lambda: (fired_at.append(time.monotonic()), _outage(cl, kind, secs)))
+    r = start()
+    r.wait()
+    sched.close()
+    cl.settle()
+    return r, bool(fired_at)
+
+
+def _judge(trial: h.Trial, cl: h.Cluster, r: h.Run, kind: str, fired: bool) -> bool:
+    """After a faulted run: True when it stopped (killed, or failed on the outage). A run that failed
+    must say which database or store it could not use, not only show a traceback."""
+    if not fired:
+        trial.note(f"{kind}: the run ended before the fault's moment (rc {r.rc})")
+        return False
+    if r.killed:
+        return True
+    if r.rc == 0:
+        trial.note(f"{kind}: the run rode through the fault")
+        return False
+    trial.note(f"{kind}: the run failed: {_reason(r)}")
+    if kind != "sigkill":
+        trial.check(
+            cl.outage_named(r.text()),
+            f"a run failed by {kind} without naming the database or the store: {_reason(r)}",
+        )
+    return True
+
+
+def cl_fp(trial: h.Trial, rng: random.Random, servers: tuple) -> None:
+    """A Forcepoint walk in cluster mode, every run on another node: SIGKILLs, database restarts and
+    store pauses or cuts at random requests; then clean runs finish it from the saved position."""
+    with FP(trial, rng) as fp:
+        baseline = fp.baseline()  # locally, before the cluster's variables are set
+        with h.Cluster(trial, *servers) as cl:
+            fp.cluster = cl
+            start = fp.tap.count("forcepoint", fp.lt)
+            stopped = 0
+            for i in range(rng.randint(2, 3)):
+                kind, secs = _plan_outage(rng)
+                left = baseline - (fp.tap.count("forcepoint", fp.lt) - start)
+                if left < 2:
+                    trial.note(f"the walk is (nearly) done: no fault {i}")
+                    break
+                k = rng.randint(1, left - 1)
+                trial.note(f"run {i}: {kind} {secs:g} s at request {k} of the run")
+                base = fp.tap.count("forcepoint", fp.lt)
+                sched = Schedule(fp.tap, "forcepoint", fp.lt) if kind != "sigkill" else None
+                r, fired = _faulted(
+                    trial,
+                    cl,
+                    lambda i=i, kind=kind: fp.run(f"{kind}{i}", _fp_config(4)),
+                    kind,
+                    secs,
+                    sched,
+                    lambda base=base, k=k: fp.tap.count("forcepoint", fp.lt) - base >= k,
+                    k,
+                )
+                fp.after_run(r)
+                # A run that stops (killed, or failed on an outage) may have fetched a page whose
+                # staged part or checkpoint it could not save: the next run asks for it again. A run
+                # that rides through a slow store or a short database restart re-asks for nothing.
+                stopped += _judge(trial, cl, r, kind, fired)
+            fp.clean_run()
+            fp.final_checks(fp.tap.count("forcepoint", fp.lt) - start, baseline, stopped)
+
+
+def cl_ap(trial: h.Trial, rng: random.Random, servers: tuple) -> None:
+    """Aperture drains and landings in cluster mode, every run on another node: SIGKILLs, database
+    restarts and store pauses or cuts at random deliveries (drains) or moments (a landing); then a
+    final drain and landing."""
+    broken = rng.choice([0.0, 0.1])  # some broken bodies: the quarantine on the store, byte for byte
+    with AP(trial, rng, aperture_broken_rate=broken) as ap, h.Cluster(trial, *servers) as cl:
+        ap.cluster = cl
+        for i in range(rng.randint(1, 2)):
+            if not ap.sim.aperture.pending():
+                trial.note(f"the queue is empty: no fault {i}")
+                break
+            kind, secs = _plan_outage(rng)
+            left = max(1, -(-ap.sim.aperture.pending() // ap.bulk))
+            k = rng.randint(1, max(1, left // 2 + 1))
+            trial.note(f"drain {i}: {kind} {secs:g} s at delivery {k}")
+            base = len(ap.sim.aperture.deliveries())
+            sched = Schedule(ap.tap, "aperture") if kind != "sigkill" else None
+            r, fired = _faulted(
+                trial,
+                cl,
+                lambda i=i, kind=kind: ap.drain(f"{kind}{i}"),
+                kind,
+                secs,
+                sched,
+                lambda base=base, k=k: len(ap.sim.aperture.deliveries()) - base >= k,
+                k,
+            )
+            ap.after_run(r)
+            if _judge(trial, cl, r, kind, fired):
+                if r.killed:
+                    ap.kills += 1
+                elif "could not be written to the spool" in r.text():
+                    # a popped batch the store would not take exists nowhere else: like a full disk
+                    ap.fatal_disk_runs += 1
+            if rng.random() < 0.5:
+                ap.sim.aperture.enqueue(n_per_type=rng.randint(5, 20), days=2)  # more arrives meanwhile
+        if ap.sim.aperture.broken_bodies():
+            trial.fault("broken_json", len(ap.sim.aperture.broken_bodies()))
+        if rng.random() < 0.5:  # a faulted landing of what the drains sorted into the inbox so far
+            kind, secs = _plan_outage(rng)
+            delay = rng.uniform(2.0, 10.0)
+            trial.note(f"landing: {kind} {secs:g} s after {delay:.1f} s")
+            land = ap.land(f"land-{kind}")
+            t0 = time.monotonic()
+            fired = h.kill_when(land, lambda: time.monotonic() - t0 >= delay) if kind == "sigkill" else False
+            if kind == "sigkill":
+                if fired:
+                    trial.fault("sigkill")
+                else:
+                    land.wait()
+            else:
+                while land.running() and time.monotonic() - t0 < delay:
+                    time.sleep(0.01)
+                if land.running():
+                    fired = True
+                    _outage(cl, kind, secs)
+                land.wait()
+                cl.settle()
+            ap.after_run(land)
+            _judge(trial, cl, land, kind, fired)
+        ap.finish()
+        ap.check()
+
+
+CLUSTER_KINDS = ("cl_fp", "cl_ap")  # their trials take the session's (postgres, s3) servers
+
+
 # The kinds, in the order short mode runs them (one each).
 KINDS = {
     "fp_kill": fp_kill,
@@ -957,6 +1174,8 @@ KINDS = {
     "ap_enospc": ap_enospc,
     "ap_overlap": ap_overlap,
     "wh_kill": wh_kill,
+    "cl_fp": cl_fp,
+    "cl_ap": cl_ap,
 }
 KIND_NAMES = list(KINDS)
 
@@ -965,6 +1184,10 @@ def kind_of(seed: int) -> str:
     return KIND_NAMES[seed % len(KIND_NAMES)]
 
 
-def run_trial(trial: h.Trial) -> None:
+def run_trial(trial: h.Trial, servers: tuple | None = None) -> None:
+    """`servers`: the session's (postgres, s3), for the cluster kinds."""
     rng = random.Random(trial.seed)
-    KINDS[trial.kind](trial, rng)
+    if trial.kind in CLUSTER_KINDS:
+        KINDS[trial.kind](trial, rng, servers)
+    else:
+        KINDS[trial.kind](trial, rng)

@@ -234,6 +234,9 @@ def append_results_md(
             "Dagster runs.\n"
             "- Figure 5's lake is generated (`benchmarks/lakegen.py`): simulator records parsed by the project,\n"
             "  repeated with fresh ids and times; it compresses better than a real lake would.\n"
+            '- Rows marked "cluster mode" run the same measurement with the state and the Iceberg catalog in\n'
+            "  PostgreSQL and the files on an S3 server (moto), both started by the bench on the same machine,\n"
+            "  so they share its cores with the pipeline and the simulator.\n"
         )
     parts = [
         f"\n## {when:%Y-%m-%d %H:%M} UTC — "

@@ -224,7 +224,7 @@ def _cluster_figures(r: dict, n: int, goal_here: bool) -> list[Figure]:
             goal,
             (ratio >= CLUSTER_VS_LOCAL) if goal_here else None,
             note=f"{c.seconds:.1f}s in all, Dagster start-up included; {CLUSTER_NOTE}; "
-            f"peak RSS {mib(c.peak_rss):.0f} MiB",
+            f"peak RSS {mib(c.peak_rss):.0f} MiB (local {mib(d.peak_rss):.0f} MiB)",
         ),
         Figure(
             f"{tag}_requests",

@@ -3,14 +3,33 @@
 Each measurement is a fresh process reading for a fixed budget from a fresh simulator process whose
 queue holds more than the readers could take at one bulk read per round trip (so it never runs dry
 and no long poll is timed). Beside it: the single-event endpoint read by one session, the way a
-naive client would.
+naive client would. After each drain, what it stored is read back from the spool's store: every
+event it read is in the inbox (the server's deliberate repeats too: landing merges them), no body
+is left unsorted and none is quarantined.
+
+Cluster mode: the drain with CLUSTER_READERS readers again, on a fresh simulator, with its spool and
+inbox on the S3 server (`LOG_ASSETS_STORAGE_URL=s3://…`) and its locks in PostgreSQL
+(`LOG_ASSETS_DATABASE_URL`), a fresh bucket and database of the run's servers, beside the local
+drain with as many readers.
 """
 
 from __future__ import annotations
 
 import json
 
-from benchmarks.common import PY, Figure, Mode, SimProcess, clean_env, measure, say, scratch
+from benchmarks.common import (
+    CLUSTER_NOTE,
+    PY,
+    Figure,
+    Mode,
+    SimProcess,
+    clean_env,
+    failed,
+    measure,
+    say,
+    scratch,
+    unavailable,
+)
 
 LATENCY = 0.05
 SERVER_LIMIT = 8  # readers the simulator serves at once (--aperture-max-concurrent); more get 429
@@ -18,6 +37,7 @@ READERS = (1, 2, 4, SERVER_LIMIT, 2 * SERVER_LIMIT)  # the last one past the lim
 EFFICIENCY = 0.8  # "near-linear": N readers give at least 0.8 x N times one reader's rate
 BULK_MAX = 100
 TYPES = 5  # the simulator queues this many Aperture log types
+CLUSTER_READERS = 4
 
 
 def backlog_per_type(readers: int, budget: float) -> int:
@@ -56,8 +76,27 @@ def run(mode: Mode) -> list[Figure]:
             r = out[n] = _child(
                 mode, ["drain", str(n), str(budget)], sim.aperture_env(), home, f"aperture-drain-{n}"
             )
-        if r["stop_reason"] != "budget" or (r["read_errors"] and n <= SERVER_LIMIT):
-            raise RuntimeError(f"aperture drain with {n} readers stopped early: {r}")
+        _check(r, n)
+    cluster_why = mode.cluster.unavailable()
+    if not cluster_why:
+        n = CLUSTER_READERS
+        say(f"aperture: drain with {n} readers in cluster mode ({CLUSTER_NOTE}), {budget:.0f}s")
+        try:
+            cenv = mode.cluster.fresh_env()
+            with SimProcess(*sim_args(backlog_per_type(n, budget))) as sim, scratch("aperture-cluster") as home:
+                r = _child(
+                    mode,
+                    ["drain", str(n), str(budget)],
+                    {**sim.aperture_env(), **cenv},
+                    home,
+                    f"aperture-cluster-{n}",
+                )
+            if not r["spool"].startswith("s3://"):
+                raise RuntimeError(f"cluster-mode drain: the spool is at {r['spool']}, not on the S3 server")
+            _check(r, n)
+            out["cluster"] = r
+        except Exception as e:  # noqa: BLE001 - the local rows stand; the cluster row says why
+            cluster_why = failed(e)
     single = out["single"]["events"] / out["single"]["read_seconds"]
     one = out[1]["events"] / out[1]["read_seconds"]
     figs = [
@@ -96,7 +135,41 @@ def run(mode: Mode) -> list[Figure]:
                 ),
             )
         )
+    local = out[CLUSTER_READERS]
+    local_rate = local["events"] / local["read_seconds"]
+    key = f"aperture_drain_{CLUSTER_READERS}_readers_cluster_events_per_s"
+    label = f"4. Aperture drain, {CLUSTER_READERS} readers (bulk), cluster mode"
+    if cluster_why:
+        figs.append(unavailable(key, label, cluster_why))
+    else:
+        r = out["cluster"]
+        rate = r["events"] / r["read_seconds"]
+        figs.append(
+            Figure(
+                key,
+                label,
+                rate,
+                "events/s",
+                f"local {CLUSTER_READERS} readers {local_rate:,.0f}/s",
+                rate / local_rate,
+                note=f"{r['events']:,} events in {r['read_seconds']:.1f}s; sorting them after: "
+                f"{r['sort_seconds']:.1f}s (local {local['sort_seconds']:.1f}s); {CLUSTER_NOTE}",
+            )
+        )
     return figs
+
+
+def _check(r: dict, n: int) -> None:
+    """The drain ran its whole budget, and every event it read is in its spool's inbox (the server's
+    repeats included: they are merged when the inbox lands)."""
+    if r["stop_reason"] != "budget" or (r["read_errors"] and n <= SERVER_LIMIT):
+        raise RuntimeError(f"aperture drain with {n} readers stopped early: {r}")
+    if r["inbox_events"] != r["events"] or r["bodies_left"] or r["quarantined"]:
+        raise RuntimeError(
+            f"aperture drain with {n} readers read {r['events']} events but its spool holds "
+            f"{r['inbox_events']} in the inbox ({r['inbox_distinct']} distinct ids), "
+            f"{r['bodies_left']} bodies unsorted, {r['quarantined']} quarantined"
+        )
 
 
 def _child(mode: Mode, args: list[str], env: dict, home, name: str) -> dict:

@@ -2,7 +2,10 @@
 
 `python -m benchmarks.aperture_child drain READERS BUDGET`: the project's drain (bulk endpoint, one
 session per reader, every body fsynced to the spool, then sorted into the inbox), stopping at the
-budget or an empty queue. Reports the read phase and the sort phase separately.
+budget or an empty queue. Reports the read phase and the sort phase separately, then (untimed) what
+the spool holds afterwards, read back from its store: the events in the inbox and their distinct ids,
+bodies left unsorted, bodies quarantined. LOG_ASSETS_HOME names the home; with
+LOG_ASSETS_STORAGE_URL and LOG_ASSETS_DATABASE_URL set the spool is on that store (cluster mode).
 `python -m benchmarks.aperture_child single BUDGET`: one session reading the single-event endpoint
 for BUDGET seconds (the baseline the bulk endpoint is compared with).
 """
@@ -33,10 +36,12 @@ def drain(readers: int, budget: float) -> dict:
 
     drain_module.sort_bodies = timed_sort
     client = ApertureClient.from_env()
+    spool = Spool(Home.from_env())
     t0 = time.perf_counter()
-    report = drain_module.drain(client, Spool(Home.from_env()), budget_seconds=budget, readers=readers)
+    report = drain_module.drain(client, spool, budget_seconds=budget, readers=readers)
     total = time.perf_counter() - t0
     return {
+        **stored(spool),
         "events": report.events_read,
         "bodies": report.bodies_read,
         "total_seconds": total,
@@ -45,6 +50,21 @@ def drain(readers: int, budget: float) -> dict:
         "stop_reason": report.stop_reason,
         "read_errors": report.read_errors,
         "errors": report.errors[:3],
+    }
+
+
+def stored(spool) -> dict:
+    """What the drain left in the spool, read back from its store."""
+    ids: list[str] = []
+    for objs in spool.pending_partitions().values():
+        for obj in objs:
+            ids += spool.read_inbox(obj).column("event_id").to_pylist()
+    return {
+        "spool": spool.describe(),
+        "inbox_events": len(ids),
+        "inbox_distinct": len(set(ids)),
+        "bodies_left": len(spool.list_bodies()),
+        "quarantined": len(spool.quarantined_bodies()),
     }
 
 

@@ -11,8 +11,9 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -312,11 +313,90 @@ def mib(n: int) -> float:
     return n / (1024 * 1024)
 
 
+# ------------------------------------------------------------------------------- cluster mode
+
+
+class Cluster:
+    """The servers of cluster mode, one of each for a whole bench run: PostgreSQL (the Iceberg catalog
+    and the pipeline state) and an S3-compatible server (moto: the lake's files, the spools, the
+    staged pages, quarantine), both from tests/infra and started at first use. Every measurement
+    takes a fresh database and a fresh bucket (`fresh_env`)."""
+
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._pg = None
+        self._s3 = None
+        self._why: str | None = None  # None: not tried yet; "": running
+
+    def unavailable(self) -> str:
+        """Why the servers cannot run, or "" when both run (started by the first call)."""
+        if self._why is None:
+            try:
+                from tests.infra.postgres import postgres_server
+                from tests.infra.s3 import s3_server
+
+                say("cluster mode: starting PostgreSQL and the S3 server (moto) for this run")
+                self._pg = self._stack.enter_context(postgres_server())
+                self._s3 = self._stack.enter_context(s3_server())
+                import boto3  # noqa: F401 - the buckets are made with it
+
+                self._why = ""
+            except Exception as e:  # noqa: BLE001 - missing servers make rows unavailable, never a crash
+                self._stack.close()
+                self._pg = self._s3 = None
+                text = str(e).strip()
+                self._why = f"cluster servers: {type(e).__name__}: {text.splitlines()[0] if text else ''}"[:300]
+                say(f"cluster mode unavailable: {self._why}")
+        return self._why
+
+    def fresh_env(self) -> dict[str, str]:
+        """The variables of a cluster on a fresh database and a fresh bucket."""
+        if self.unavailable() or self._pg is None or self._s3 is None:
+            raise RuntimeError(self._why or "cluster servers not running")
+        return {
+            "LOG_ASSETS_DATABASE_URL": self._pg.create_database(),
+            "LOG_ASSETS_STORAGE_URL": f"s3://{self._s3.create_bucket()}/logs",
+            **self._s3.env(),
+        }
+
+    def close(self) -> None:
+        self._stack.close()
+        self._pg = self._s3 = None
+
+
+CLUSTER_NOTE = "state and catalog in PostgreSQL, files on the S3 server (moto), both on this machine"
+
+
+def failed(e: BaseException) -> str:
+    """A cluster-mode measurement that failed (a wrong answer included), as its rows' reason; the
+    traceback is printed and the local rows beside it are kept."""
+    traceback.print_exc()
+    text = str(e).strip()
+    return f"failed: {type(e).__name__}: {text.splitlines()[0] if text else ''}"[:300]
+
+
+@contextmanager
+def env_set(env: dict[str, str]) -> Iterator[None]:
+    """`env` set in this process's environment meanwhile (the lake helpers below follow
+    LOG_ASSETS_DATABASE_URL, LOG_ASSETS_STORAGE_URL and AWS_* from it), restored after."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 @dataclass
 class Mode:
     quick: bool
     work: Path  # logs of every measured command are kept here
     direct: bool = False  # also time the Forcepoint walk without Dagster
+    cluster: Cluster = field(default_factory=Cluster)  # the cluster-mode rows' servers, one for the run
 
     def log(self, name: str) -> Path:
         self.work.mkdir(parents=True, exist_ok=True)

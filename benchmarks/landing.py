@@ -10,25 +10,38 @@ checked against the simulator's ground truth, so a fast wrong answer cannot pass
 
 "1M events" is a day of 1M distinct events; the server sends 1% of them twice (re-deliveries), and
 events/s counts every event sent (1,010,000), the same for the pipeline and its baselines.
+
+Cluster mode (JSON, the larger day): on the same server, after the local runs, the same Dagster run
+with the walk's state and the Iceberg catalog in PostgreSQL (`LOG_ASSETS_DATABASE_URL`) and the lake,
+the staged pages and the kept answers on the S3 server (`LOG_ASSETS_STORAGE_URL=s3://…`), a fresh
+database and bucket of the run's one PostgreSQL and one moto server. Its rows: events/s beside the
+local Dagster run's (goal: at least 0.7 x), and the requests it spent beside pages + 1. Its lake is
+checked the same way, read back from PostgreSQL and S3, every event id once.
 """
 
 from __future__ import annotations
 
 from benchmarks.common import (
+    CLUSTER_NOTE,
     PY,
+    Cluster,
     Figure,
     Mode,
     SimProcess,
     clean_env,
     dagster_env,
     day_name,
+    env_set,
+    failed,
     lake_days,
+    lake_event_ids,
     materialize_cmd,
     measure,
     mib,
     say,
     scratch,
     sim_truth,
+    unavailable,
     utc_midnight,
 )
 
@@ -38,6 +51,8 @@ FORMATS = ("json", "csv")
 THROUGHPUT_VS_NAIVE = 0.8  # the whole Dagster run: at most 0.8 x the naive script's time
 WALK_VS_FLOOR = 1.25  # the walk (Dagster run - no-op run): within 1.25 x the fetch-only floor
 MEMORY_RATIO = 1.3
+CLUSTER_VS_LOCAL = 0.7  # cluster mode: at least 0.7 x the local Dagster run's events/s
+CLUSTER_FORMAT = "json"
 
 
 def sizes(mode: Mode) -> tuple[int, int]:
@@ -66,7 +81,7 @@ def sim_args(n: int) -> list[str]:
     ]
 
 
-def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
+def one_size(mode: Mode, fmt: str, n: int, direct: bool = False, cluster: Cluster | None = None) -> dict:
     day = day_name(utc_midnight(1))
     args = sim_args(n)
     truth = sim_truth(args).forcepoint.streams[LOG_TYPE]
@@ -140,13 +155,89 @@ def one_size(mode: Mode, fmt: str, n: int, direct: bool = False) -> dict:
             got = lake_days(home, "forcepoint", LOG_TYPE).get(day, 0)
             _expect(got == distinct, f"no-op run: lake has {got} rows, simulator {distinct} distinct events")
         out["noop"] = m
-    for k in ("floor", "naive", "direct", "dagster", "noop"):
+
+        if cluster is not None:
+            why = cluster.unavailable()
+            if why:
+                out["cluster_unavailable"] = why
+            else:
+                try:
+                    out.update(_cluster_run(mode, sim, cluster, env, day, tag, distinct))
+                except Exception as e:  # noqa: BLE001 - the local rows stand; the cluster rows say why
+                    out["cluster_unavailable"] = failed(e)
+    for k in ("floor", "naive", "direct", "dagster", "noop", "cluster"):
         if k in out:
             say(
                 f"{tag}: {k} {out[k].seconds:.2f}s, {served / out[k].seconds:,.0f} events/s, "
                 f"peak RSS {mib(out[k].peak_rss):.0f} MiB"
             )
     return out
+
+
+def _cluster_run(
+    mode: Mode, sim: SimProcess, cluster: Cluster, env: dict, day: str, tag: str, distinct: int
+) -> dict:
+    """The same Dagster run on a fresh database and bucket of the cluster servers; its lake checked."""
+    say(f"{tag}: Dagster run in cluster mode ({CLUSTER_NOTE})")
+    cenv = cluster.fresh_env()
+    with scratch("cluster") as home:  # $LOG_ASSETS_HOME is scratch in cluster mode
+        before = sim.requests_counted(LOG_TYPE)
+        m = measure(
+            materialize_cmd(f"forcepoint/{LOG_TYPE}", partition=day),
+            dagster_env(home, env, FORCEPOINT_DAILY_BUDGET="1000000", **cenv),
+            mode.log(f"{tag}-cluster"),
+        ).check("cluster-mode Dagster run")
+        spent = sim.requests_counted(LOG_TYPE) - before
+        with env_set(cenv):  # read back through the catalog in PostgreSQL and the files on S3
+            got = lake_days(home, "forcepoint", LOG_TYPE).get(day, 0)
+            ids = lake_event_ids(home, "forcepoint", LOG_TYPE, day)
+        _expect(got == distinct, f"cluster-mode run: lake has {got} rows, simulator {distinct} distinct events")
+        _expect(
+            len(ids) == len(set(ids)) == distinct,
+            f"cluster-mode run: lake has {len(ids)} ids ({len(set(ids))} distinct), simulator {distinct} events",
+        )
+    return {"cluster": m, "cluster_requests": spent}
+
+
+def _cluster_figures(r: dict, n: int, goal_here: bool) -> list[Figure]:
+    tag = f"forcepoint_{CLUSTER_FORMAT}_{size_name(n)}_cluster"
+    label = f"1. Forcepoint {CLUSTER_FORMAT.upper()} {size_name(n)} events, cluster mode"
+    goal = f">= {CLUSTER_VS_LOCAL} x local" if goal_here else ""
+    if "cluster" not in r:
+        why = r.get("cluster_unavailable", "not run")
+        return [
+            unavailable(f"{tag}_dagster_events_per_s", f"{label}: Dagster run", why, goal),
+            unavailable(f"{tag}_requests", f"{label}: requests spent", why, "<= pages + 1"),
+        ]
+    ev, c, d = r["served"], r["cluster"], r["dagster"]
+    ratio = d.seconds / c.seconds  # (events / cluster time) / (events / local time)
+    minimum = r["pages"] + 1
+    spent = r["cluster_requests"]
+    return [
+        Figure(
+            f"{tag}_dagster_events_per_s",
+            f"{label}: Dagster run",
+            ev / c.seconds,
+            "events/s",
+            f"local Dagster run {ev / d.seconds:,.0f}/s ({d.seconds:.1f}s)",
+            ratio,
+            goal,
+            (ratio >= CLUSTER_VS_LOCAL) if goal_here else None,
+            note=f"{c.seconds:.1f}s in all, Dagster start-up included; {CLUSTER_NOTE}; "
+            f"peak RSS {mib(c.peak_rss):.0f} MiB (local {mib(d.peak_rss):.0f} MiB)",
+        ),
+        Figure(
+            f"{tag}_requests",
+            f"{label}: requests spent",
+            spent,
+            "requests",
+            f"pages + 1 = {minimum}",
+            spent / minimum,
+            "<= pages + 1",
+            spent <= minimum,
+            note="counted by the server",
+        ),
+    ]
 
 
 def _expect(ok: bool, msg: str) -> None:
@@ -156,7 +247,13 @@ def _expect(ok: bool, msg: str) -> None:
 
 def run(mode: Mode) -> list[Figure]:
     small, large = sizes(mode)
-    results = {(fmt, n): one_size(mode, fmt, n, mode.direct) for fmt in FORMATS for n in (small, large)}
+    results = {
+        (fmt, n): one_size(
+            mode, fmt, n, mode.direct, mode.cluster if (fmt, n) == (CLUSTER_FORMAT, large) else None
+        )
+        for fmt in FORMATS
+        for n in (small, large)
+    }
     figs: list[Figure] = []
     for fmt in FORMATS:
         for n in (small, large):
@@ -254,6 +351,8 @@ def run(mode: Mode) -> list[Figure]:
                     d.seconds / floor.seconds,
                 )
             )
+            if (fmt, n) == (CLUSTER_FORMAT, large):
+                figs += _cluster_figures(r, n, goal_here)
     for fmt in FORMATS:
         lo, hi = results[(fmt, small)], results[(fmt, large)]
         for k, what in (("dagster", "Dagster run"), ("direct", "walk without Dagster")):

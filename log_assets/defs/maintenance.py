@@ -34,7 +34,7 @@ class MaintenanceConfig(dg.Config):
 
 
 @dg.op(
-    name="lake_maintenance",
+    name="maintain_lake",
     description="Compact days of many files, expire old snapshots, remove files no snapshot needs.",
 )
 def lake_maintenance_op(context: dg.OpExecutionContext, config: MaintenanceConfig, home: LogAssetsHome):

@@ -35,7 +35,7 @@ def test_the_job_compacts_and_removes_orphans_and_reports_it(tmp_path):
 
     (tmp_path / "dagster_home").mkdir()
     config = tmp_path / "run.json"
-    config.write_text(json.dumps({"ops": {"lake_maintenance": {"config": {"compact_over_files": 2}}}}))
+    config.write_text(json.dumps({"ops": {"maintain_lake": {"config": {"compact_over_files": 2}}}}))
     proc = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "log_assets.definitions"]
         + ["-j", "lake_maintenance", "-c", str(config)],

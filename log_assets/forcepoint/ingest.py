@@ -167,6 +167,8 @@ class ForcepointIngest:
             needed = [d for d in window_days if not _complete(state, d)]
             if not needed:
                 report.stopped_because = "every day of the window is already complete; no request sent"
+                if state.walk is not None and state.walk.staged:
+                    self._settle(state, state.walk)
             else:
                 self._walk(state, needed, window_days, refetch, report)
         report.quota_left = self.budget.left
@@ -483,6 +485,23 @@ class ForcepointIngest:
         self.storage.delete_prefix(self.builder.walk_prefix(walk.id))
         state.walk = None
         self.store.save(state)
+
+    def _settle(self, state: WalkState, walk: Walk) -> None:
+        """Merge into the lake what an unfinished walk staged (records of days already complete, met
+        after it had passed them), without a request: a run whose window needs nothing would
+        otherwise leave those rows only in the staging. The walk's position stays for a later run."""
+        self.builder.forget_unconfirmed(walk)
+        days = sorted(walk.staged)
+        before = walk.counters.landed
+        for day in days:
+            self._commit_day(state, walk, day, complete=_complete(state, day))
+        self.log.info(
+            "forcepoint/%s: merged what the unfinished walk %s had staged for %s: %d new event(s)",
+            self.lt.name,
+            walk.id,
+            ", ".join(days),
+            walk.counters.landed - before,
+        )
 
     def _commit_day(self, state: WalkState, walk: Walk, day: str, complete: bool) -> None:
         added, dups = self.builder.commit(walk, day)

@@ -222,3 +222,28 @@ def test_a_store_refusing_a_staged_part_interrupts_the_walk_at_its_last_checkpoi
     assert report.days["2026-11-10"]["complete"] and report.events_received == 6
     assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
     assert not list((tmp_path / "lake" / ".staging").rglob("*.arrow"))
+
+
+def test_late_records_an_interrupted_walk_staged_land_when_no_request_is_needed(tmp_path, state_store):
+    """A walk of day 2 meets a late record of day 1 (complete since an earlier walk), passes day 2's
+    end and is interrupted: day 2 is complete, the late record only staged (days before the window
+    merge when the walk finishes). A later run of day 2 needs no request; it merges that record."""
+    day1 = [rec(i) for i in range(3)]
+    first = ScriptedClient([page(day1, "t1"), page([rec(9, day=DAY + timedelta(days=1))], "t2")])
+    ingest(tmp_path, state_store, first).run(DAY, DAY + timedelta(days=1))
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in day1)
+
+    day2 = [rec(i, day=DAY + timedelta(days=1)) for i in (10, 11)]
+    late = rec(5, sec=23 * 3600)  # day 1, 23:00
+    past = rec(20, day=DAY + timedelta(days=2))
+    second = ScriptedClient([page(day2 + [late], "u1"), page([day2[1], past], "u2"), ApiError(500, "down")])
+    with pytest.raises(WalkInterrupted):
+        ingest(tmp_path, state_store, second).run(DAY + timedelta(days=1), DAY + timedelta(days=2))
+    assert late["transactionid"] not in lake_ids(tmp_path, "access", "2026-11-10")  # staged only
+
+    third = ScriptedClient([])
+    report = ingest(tmp_path, state_store, third).run(DAY + timedelta(days=1), DAY + timedelta(days=2))
+    assert third.calls == [] and "no request sent" in report.stopped_because
+    assert late["transactionid"] in lake_ids(tmp_path, "access", "2026-11-10")
+    staging = tmp_path / "lake" / ".staging" / "forcepoint" / "access"
+    assert not [p for p in staging.rglob("*") if p.is_file()], "nothing is left staged"

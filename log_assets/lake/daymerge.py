@@ -138,7 +138,7 @@ class DayMerge:
         result.snapshot_id = commit.snapshot_id
         result.files = commit.day_files.get(self.day, 0)
         if self.compact_over is not None and result.files > self.compact_over:
-            compacted = self.lake.compact_day(vendor, name, self.day)
+            compacted = self.lake.compact_day(vendor, name, self.day, min_files=self.compact_over)
             if compacted is not None:
                 result.compacted = True
                 result.snapshot_id = compacted.snapshot_id

@@ -60,6 +60,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import sqlalchemy.exc
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.conversions import from_bytes
@@ -94,6 +95,11 @@ MIN_ORPHAN_AGE = timedelta(days=1)
 # A day with more data files than this is rewritten as one by `maintain` (appends add a file each).
 COMPACT_OVER_FILES = 16
 COMMIT_ATTEMPTS = 8
+# A data file under this size is a small one, which compaction rewrites together with the others
+# (an append of a few pages or one Aperture landing); a file a large write cut at its flush size is
+# left alone, so compacting a day never reads the whole day.
+SMALL_FILE_BYTES = 8 * 1024 * 1024
+COMPACT_FLUSH_BYTES = 64 * 1024 * 1024
 # How long a read of the catalog keeps trying through a database restart (as the state database does).
 CATALOG_RETRY = RetryPolicy()
 # Snapshot summary keys of our own: the write that made a snapshot (to recognise a commit whose
@@ -531,19 +537,30 @@ class Lake:
                 w.add(t)
             return w.commit("append", base_snapshot_id=base_snapshot_id)
 
-    def compact_day(self, vendor: str, log_type: str, day: date) -> Commit | None:
-        """Rewrite a day as few files; None when the day changed meanwhile (it is left as it is)."""
+    def compact_day(
+        self, vendor: str, log_type: str, day: date, *, min_files: int = 1, small_bytes: int = SMALL_FILE_BYTES
+    ) -> Commit | None:
+        """Rewrite the day's small data files (each append leaves one) as few, in one commit that
+        replaces exactly those files; the day's large files stay as they are. Read a row group at a
+        time and written as they come, so memory stays bounded whatever the day's size. None when the
+        day has no more than `min_files` small files, or changed meanwhile (it is left as it is)."""
         tbl = self.table(vendor, log_type)
         snap = tbl.current_snapshot() if tbl else None
         if tbl is None or snap is None:
             return None
-        rows = self.read_days(vendor, log_type, [day], snapshot_id=snap.snapshot_id)
-        try:
-            return self.replace_days(
-                vendor, log_type, rows.sort_by("event_time"), [day], base_snapshot_id=snap.snapshot_id
-            )
-        except DaysChanged:
+        small = [f for f in _day_files(tbl, [day], snap.snapshot_id) if f.file_size_in_bytes < small_bytes]
+        if len(small) <= max(min_files, 1):
             return None
+        with DayWriter(self, vendor, log_type, [day], flush_bytes=COMPACT_FLUSH_BYTES, replaces=small) as w:
+            with self._store_errors("compacting", vendor, log_type):
+                for f in small:
+                    data = pq.ParquetFile(tbl.io.new_input(f.file_path).open(seekable=True))
+                    for i in range(data.num_row_groups):
+                        w.add(data.read_row_group(i), only_days=True)
+            try:
+                return w.commit("replace", base_snapshot_id=snap.snapshot_id)
+            except DaysChanged:
+                return None
 
     # -------------------------------------------------------------------------------- reads
 
@@ -666,7 +683,7 @@ class Lake:
         report = MaintenanceReport(f"{vendor}.{log_type}")
         if compact_over is not None:
             for day, stats in sorted(self.days(vendor, log_type).items()):
-                if stats.files > compact_over and self.compact_day(vendor, log_type, day) is not None:
+                if stats.files > compact_over and self.compact_day(vendor, log_type, day, min_files=compact_over):
                     report.compacted_days.append(day)
         cutoff = now - retention
         for _ in range(COMMIT_ATTEMPTS):
@@ -749,8 +766,11 @@ class DayWriter:
         days: Iterable[date] = (),
         *,
         flush_bytes: int = TARGET_FILE_BYTES,
+        replaces: list[DataFile] | None = None,
     ):
         self.lake = lake
+        # A compaction replaces these files of the day only (the rest of the day stays).
+        self.replaces = {f.file_path for f in replaces} if replaces is not None else None
         self.flush_bytes = flush_bytes
         self.vendor = vendor
         self.log_type = log_type
@@ -846,6 +866,8 @@ class DayWriter:
             if base_snapshot_id is not None:
                 _check_unchanged(tbl, base_snapshot_id, days, self.name)
             old = _day_files(tbl, days) if mode == "replace" and head is not None and days else []
+            if self.replaces is not None:
+                old = [f for f in old if f.file_path in self.replaces]
             if not old and not self._files:
                 return Commit(self.name, head.snapshot_id if head else None, {}, 0, 0, attempt)
             tx = tbl.transaction()

@@ -222,6 +222,29 @@ def test_maintenance_compacts_days_of_many_files(local_lake):
     assert ids(local_lake.read_day("forcepoint", "access", D1)) == [f"e{i}" for i in range(5)]
 
 
+def test_compaction_rewrites_the_small_files_only(local_lake):
+    """A day written large and then appended to: the appends' small files become one; the large
+    file is kept as it is (never read), so compacting a big day does not hold it in memory."""
+    local_lake.replace_days("forcepoint", "access", rows(D1, [f"big{i:05d}" for i in range(20_000)]))
+    (big,) = [f.file_path for f in iceberg._day_files(local_lake.table("forcepoint", "access"), [D1])]
+    for i in range(4):
+        local_lake.append("forcepoint", "access", rows(D1, [f"e{i}"]))
+    sizes = sorted(
+        f.file_size_in_bytes for f in iceberg._day_files(local_lake.table("forcepoint", "access"), [D1])
+    )
+    threshold = sizes[-1] // 2  # between the appends' files and the large one
+    assert sizes[-2] < threshold
+    assert (
+        local_lake.compact_day("forcepoint", "access", D1, min_files=4, small_bytes=threshold) is None
+    )  # 4 small
+    commit = local_lake.compact_day("forcepoint", "access", D1, min_files=3, small_bytes=threshold)
+    assert commit is not None and commit.day_files == {D1: 2}
+    files = [f.file_path for f in iceberg._day_files(local_lake.table("forcepoint", "access"), [D1])]
+    assert big in files and len(files) == 2
+    got = ids(local_lake.read_day("forcepoint", "access", D1))
+    assert sorted(got) == sorted([f"big{i:05d}" for i in range(20_000)] + [f"e{i}" for i in range(4)])
+
+
 def test_append_based_on_a_stale_snapshot_is_refused(local_lake):
     base = local_lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
     local_lake.append("forcepoint", "access", rows(D1, ["b"]))

@@ -12,8 +12,9 @@ makes them visible in one Iceberg commit:
 - a merge that `replace`s the day (a re-fetch) makes the day hold exactly its rows;
 - a day whose files predate a typed column of the catalog (a data file without statistics for it:
   written before the column existed) is rebuilt from `raw` with the current catalog, in one replace;
-- a day that has gathered more than `compact_over` data files (small appends: polls of the open day,
-  Aperture drains) is rewritten as few files after the commit. Scheduled maintenance does the same.
+- a day that has gathered more than `compact_over` small data files (appends: polls of the open day,
+  Aperture landings) has those rewritten as one after the commit, a row group at a time; its large
+  files stay. Scheduled maintenance does the same.
 
 Ids are remembered as 64-bit hashes (a collision would drop an event; at a million ids a day the
 chance is about 3 in 100 million).

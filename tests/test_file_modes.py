@@ -69,7 +69,13 @@ def test_nothing_world_writable_and_the_lake_and_warehouse_follow_the_setting(tm
     ]
     exports = [p for p in everything if p.suffix == ".parquet" and "export" in p.parts]
     assert lake_files and exports and (home / "warehouse.duckdb") in everything, "nothing to check"
-    assert {p.parts[p.parts.index("lake") + 1] for p in lake_files} == {"forcepoint.db", "aperture.db"}
+    # The vendors' tables, and the warehouse's tables published to the same catalog.
+    assert {p.parts[p.parts.index("lake") + 1] for p in lake_files} == {
+        "forcepoint.db",
+        "aperture.db",
+        "warehouse.db",
+        "analytics.db",
+    }
 
     writable = [f"{oct(m)} {p}" for p, m in everything.items() if m & 0o002]
     assert not writable, "world-writable under umask 000:\n" + "\n".join(writable[:20])

@@ -23,8 +23,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def dagster_cli(home: Path, env: dict, lt: str, first: str, last: str) -> subprocess.Popen:
-    dh = home / "dagster_home"
+def dagster_cli(
+    home: Path, env: dict, lt: str, first: str, last: str, dagster_home: Path | None = None
+) -> subprocess.Popen:
+    """`dagster asset materialize` of forcepoint/<lt> over the range, in its own process group, with
+    `home` as $LOG_ASSETS_HOME and the Dagster instance in `dagster_home` (default: inside the home)."""
+    dh = dagster_home or home / "dagster_home"
     dh.mkdir(parents=True, exist_ok=True)
     full = {**os.environ, **env, "LOG_ASSETS_HOME": str(home), "DAGSTER_HOME": str(dh), "PYTHONWARNINGS": "ignore"}
     cmd = [

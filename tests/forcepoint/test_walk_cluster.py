@@ -11,7 +11,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,10 +21,10 @@ from log_assets.state import StateStore
 from log_assets.storage import Storage
 
 from .conftest import assert_lake_matches_truth_once, day_str, lake_ids, materialize, metadata, truth_ids
+from .test_kill_resume import dagster_cli as kill_resume_cli
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 LT = "access"
 STAGING = f"lake/.staging/forcepoint/{LT}"
 
@@ -79,26 +78,8 @@ def test_a_walk_on_postgres_and_s3_lands_every_event_once(cluster, tmp_path, cle
 
 def dagster_cli(home: Path, env: dict, first: str, last: str) -> subprocess.Popen:
     """`dagster asset materialize` of the walk, as a machine of the cluster runs it: its own
-    $LOG_ASSETS_HOME and Dagster instance."""
-    dh = home.parent / f"{home.name}-dagster"
-    dh.mkdir(parents=True, exist_ok=True)
-    full = {**os.environ, **env, "LOG_ASSETS_HOME": str(home), "DAGSTER_HOME": str(dh), "PYTHONWARNINGS": "ignore"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "log_assets.definitions",
-        "--select",
-        f"forcepoint/{LT}",
-        "--partition-range",
-        f"{first}...{last}",
-    ]
-    return subprocess.Popen(
-        cmd, cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    $LOG_ASSETS_HOME and Dagster instance (beside the home, which then holds only the run's files)."""
+    return kill_resume_cli(home, env, LT, first, last, dagster_home=home.parent / f"{home.name}-dagster")
 
 
 def test_a_walk_killed_on_one_machine_is_finished_by_another(cluster, tmp_path, clean_env):

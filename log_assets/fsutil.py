@@ -58,9 +58,9 @@ _umask_saved = 0
 @contextlib.contextmanager
 def shared_umask() -> Iterator[None]:
     """While inside, files and folders that a library creates for us (DuckDB: the build file, its
-    WAL and spill files, the Parquet exports and their folders, the snapshot) get the shared modes,
-    whatever the process's umask. The umask belongs to the whole process: it is set when the first
-    user enters and restored when the last one leaves."""
+    WAL and spill files, the views file) get the shared modes, whatever the process's umask. The
+    umask belongs to the whole process: it is set when the first user enters and restored when the
+    last one leaves."""
     global _umask_users, _umask_saved
     mask = 0o777 & ~shared_modes()[0]
     with _umask_lock:

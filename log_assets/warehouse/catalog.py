@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from log_assets.lake.iceberg import Lake, _norm_type, plain_schema
 from log_assets.warehouse.layout import TableRef
+from log_assets.warehouse.sources import RESERVED
 from log_assets.warehouse.sqlfiles import ident
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,16 @@ def iceberg_name(t: TableRef) -> tuple[str, str]:
     return ("warehouse", f"{t.schema}_{t.name}")
 
 
+def published_columns(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of a warehouse table's columns as published: an INTERVAL as seconds."""
+    return [(f"{n}_seconds", "DOUBLE") if t.upper() == "INTERVAL" else (n, t) for n, t in columns]
+
+
 def _select_list(columns: list[tuple[str, str]]) -> str:
     out = []
-    for name, type_ in columns:
+    for (name, type_), (published, _) in zip(columns, published_columns(columns), strict=True):
         if type_.upper() == "INTERVAL":
-            out.append(f"epoch({ident(name)})::DOUBLE AS {ident(name + '_seconds')}")
+            out.append(f"epoch({ident(name)})::DOUBLE AS {ident(published)}")
         else:
             out.append(ident(name))
     return ", ".join(out)
@@ -73,11 +79,14 @@ def publish_to_catalog(w, lake: Lake) -> CatalogReport:
 
     dirty: dict[TableRef, set[date]] = defaultdict(set)
     if cur is not None:
-        for name, day in w.run("export", "changed_days", {"since": cur[0]}).fetchall():
+        for name, day in w.run("catalog", "changed_days", {"since": cur[0]}).fetchall():
             dirty[TableRef.parse(name)].add(day)
         # A view (analytics.events: every vendor table in one shape) is published as a table; a day of
         # it changes when a day of a per-type table does.
-        vendor_days = {d for t, days in dirty.items() if t.schema != "analytics" for d in days}
+        # (the latest-state tables are not part of it).
+        vendor_days = {
+            d for t, days in dirty.items() if t.schema != "analytics" and t not in RESERVED for d in days
+        }
         for v in views:
             dirty[v] |= vendor_days
     present = {
@@ -94,7 +103,7 @@ def publish_to_catalog(w, lake: Lake) -> CatalogReport:
         if lake.table(ns, name) is not None and _types_changed(lake, ns, name, w, t):
             lake.catalog.drop_table((ns, name))
             log.info("%s.%s: dropped, a column changed type; publishing it again", ns, name)
-        dirty[t] |= {r[0] for r in w.run("export", "table_days", table=t.sql).fetchall()}
+        dirty[t] |= {r[0] for r in w.run("catalog", "table_days", table=t.sql).fetchall()}
         dirty[t] |= set(lake.days(ns, name)) if lake.table(ns, name) is not None else set()
 
     wanted = {iceberg_name(t) for t in tables}
@@ -135,7 +144,7 @@ def _widens(old: pa.DataType, new: pa.DataType) -> bool:
 def _write(w, lake: Lake, t: TableRef, days: list[date]) -> int:
     """Make the published table's `days` hold exactly the warehouse table's rows of those days."""
     ns, name = iceberg_name(t)
-    w.run("export", "set_export_days", {"days": days})
+    w.run("catalog", "set_export_days", {"days": days})
     rel = w.conn.sql(
         f"SELECT {_select_list(w.columns(t))} FROM {t.sql} "
         f"WHERE {ident(DAY_COLUMN)} IN (SELECT event_day FROM _export_days)"

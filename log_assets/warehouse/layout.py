@@ -9,7 +9,7 @@ from pathlib import Path
 from log_assets.paths import Home
 from log_assets.warehouse.sqlfiles import ident
 
-# Beside the lake: the writer's private build file, its lock and the Parquet files readers query.
+# Beside the lake: the writer's private build file and its lock.
 BUILD_DIR = ".warehouse"
 
 
@@ -31,16 +31,9 @@ class Layout:
         return self.root / "writer.lock"
 
     @property
-    def exports(self) -> Path:
-        return self.root / "export"
-
-    @property
     def snapshot(self) -> Path:
         """What analysts open: `$LOG_ASSETS_HOME/warehouse.duckdb`."""
         return self.home.warehouse
-
-    def export_dir(self, table: TableRef) -> Path:
-        return self.exports / table.schema / table.name
 
 
 @dataclass(frozen=True, order=True)

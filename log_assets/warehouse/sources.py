@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -96,7 +97,7 @@ class LakeDay:
 def lake_days(home: Home, vendor: str, log_type: str) -> dict[date, LakeDay]:
     """The days of one lake table that hold rows, with their data files (current snapshot)."""
     lake = _lake(home)
-    cache = LakeFileCache(lake.storage, home.root / CACHE_DIR)
+    cache = lake_file_cache(lake, home)
     day_files = lake.day_files(vendor, log_type)
     cache.prune(table_location(lake.storage, vendor, log_type), {f for fs in day_files.values() for f in fs})
     return {
@@ -138,21 +139,35 @@ class LakeFileCache:
                 tmp.unlink(missing_ok=True)
         return str(path)
 
-    def prune(self, table_location: str, keep: set[str]) -> int:
-        """Remove the cached copies of one table's files that `keep` (its current files) lacks."""
+    def prune(
+        self, table_location: str, keep: set[str], grace: timedelta | None = None, touch: bool = False
+    ) -> int:
+        """Remove the cached copies of one table's files that `keep` (its current files) lacks; with
+        `grace`, only those last used longer ago than that. With `touch`, the kept copies are marked
+        used now (a views file names them: a reader may open them until `grace` after it is replaced)."""
         key = self.storage.key_of(table_location)
         if self.storage.is_local or key is None or not (self.root / key).exists():
             return 0
         wanted = {self.storage.key_of(loc) for loc in keep}
+        before = time.time() - (grace.total_seconds() if grace else 0)
         removed = 0
         for p in (self.root / key).rglob("*"):
-            if p.is_file() and str(p.relative_to(self.root)) not in wanted:
+            if not p.is_file():
+                continue
+            if str(p.relative_to(self.root)) in wanted:
+                if touch:
+                    os.utime(p)
+            elif grace is None or p.stat().st_mtime < before:
                 p.unlink(missing_ok=True)
                 removed += 1
         return removed
 
 
 COPY_CHUNK = 8 << 20
+
+
+def lake_file_cache(lake: Lake, home: Home) -> LakeFileCache:
+    return LakeFileCache(lake.storage, home.root / CACHE_DIR)
 
 
 # The lake of the homes this process works on, opened once each (the last few kept).

@@ -1,8 +1,9 @@
 """The writer: the only code that changes the build file.
 
 A writer holds the lock beside the warehouse and one DuckDB connection to the build file
-(`$LOG_ASSETS_HOME/.warehouse/build.duckdb`). Readers never open that file: they open the snapshot
-`warehouse.duckdb` that `publish` writes (see `publish.py` and README.md).
+(`$LOG_ASSETS_HOME/.warehouse/build.duckdb`). Readers never open that file: they open
+`warehouse.duckdb`, views over the tables `publish` publishes to the catalog (see `publish.py` and
+README.md).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import logging
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, closing, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -29,10 +30,6 @@ from log_assets.warehouse.sources import Source, cataloged_sources, lake_sources
 from log_assets.warehouse.sqlfiles import column_defs, ident, sql
 
 Connect = Callable[[Path], AbstractContextManager[duckdb.DuckDBPyConnection]]
-
-# Files of a snapshot stay on disk this long after a newer snapshot replaced it, so that a reader
-# that opened the older one keeps getting answers.
-RETAIN = timedelta(hours=6)
 
 
 def memory_limit() -> str:
@@ -60,14 +57,12 @@ class Writer:
         catalog: dict = CATALOG,
         log: logging.Logger | None = None,
         now: Callable[[], datetime] | None = None,
-        retain: timedelta = RETAIN,
     ):
         self.conn = conn
         self.layout = layout
         self.catalog = catalog
         self.log = log or logging.getLogger("log_assets.warehouse")
         self.now = now or (lambda: datetime.now(UTC))
-        self.retain = retain
         self._sources: list[Source] | None = None
 
     @property
@@ -189,8 +184,8 @@ def open_writer(
 ) -> Iterator[Writer]:
     """Lock, open the build file and make sure its tables exist.
 
-    Everything DuckDB creates meanwhile (the build file, its WAL and spill files, exports and their
-    folders, the snapshot) gets the shared modes of LOG_ASSETS_FILE_MODE, whatever the umask."""
+    Everything DuckDB creates meanwhile (the build file, its WAL and spill files, the views file)
+    gets the shared modes of LOG_ASSETS_FILE_MODE, whatever the umask."""
     layout = _layout(home, database)
     with shared_umask(), writer_lock(layout.lock, log), (connect or default_connect)(layout.build_db) as conn:
         yield Writer(conn, layout, log=log, **options).init()
@@ -210,10 +205,11 @@ def sync(home=None, database=None, connect: Connect | None = None, log=None, **o
 
 
 def rebuild(home=None, database=None, connect: Connect | None = None, log=None, **options) -> dict:
-    """Build the whole warehouse again from the lake, into a new build file swapped in at the end.
+    """Build the whole warehouse again from the lake, into a new build file swapped in at the end,
+    then publish every day of every table again.
 
-    Until the new snapshot is published, readers keep the current one; a rebuild that fails leaves
-    the current build file and snapshot as they were.
+    Until the new tables are published, readers keep the current ones; a rebuild that fails leaves
+    the current build file and what it published as they were.
     """
     layout = _layout(home, database)
     connect = connect or default_connect
@@ -222,37 +218,18 @@ def rebuild(home=None, database=None, connect: Connect | None = None, log=None, 
         fresh = layout.build_db.with_name(layout.build_db.name + ".rebuild")
         for p in (fresh, _wal(fresh)):
             p.unlink(missing_ok=True)
-        in_use = _published_files(layout, connect, log)
         with connect(fresh) as conn:
             w = Writer(conn, layout, log=log, **options).init()
-            w.run("export", "carry_retired", {"paths": [p for p, _ in in_use], "since": [t for _, t in in_use]})
             loads = w.sync()
             derived = w.refresh()
-            publish.export_changes(w, PublishReport())
             conn.execute("CHECKPOINT")
-        _wal(layout.build_db).unlink(missing_ok=True)  # the old file's, already checkpointed or unreadable
+        _wal(layout.build_db).unlink(missing_ok=True)  # the old file's: it must not replay onto the new one
         os.replace(fresh, layout.build_db)
         fsync_dir(layout.build_db.parent)
         with connect(layout.build_db) as conn:
+            # No publication cursor in the new file: every day of every table is published again.
             published = Writer(conn, layout, log=log, **options).init().publish()
     return {"loads": loads, "derived": derived, "published": published}
-
-
-def _published_files(layout: Layout, connect: Connect, log) -> list[tuple[str, datetime | None]]:
-    """Files the current snapshot (or an older one) may still be read from, with their retirement
-    time (None: in use now). They stay until the retention has passed, like any retired file."""
-    if not layout.build_db.exists():
-        return []
-    try:
-        with connect(layout.build_db) as conn:
-            rows = conn.execute(sql("export", "in_use")).fetchall()
-            conn.execute("CHECKPOINT")
-        return rows
-    except duckdb.Error as e:
-        log.warning(
-            "cannot read the previous build file %s (%s); its files will be swept by age", layout.build_db, e
-        )
-        return []
 
 
 def _wal(path: Path) -> Path:

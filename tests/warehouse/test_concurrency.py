@@ -8,13 +8,14 @@ import subprocess
 import sys
 import time
 from contextlib import closing
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from log_assets.warehouse import connect_readonly, open_writer, rebuild, sync
-from log_assets.warehouse.layout import Layout
+from log_assets.warehouse import connect_readonly, rebuild, sync
+from log_assets.warehouse.sources import lake_of
 from tests.warehouse import conftest as lake
 from tests.warehouse.lakegen import write
 
@@ -68,20 +69,27 @@ def test_readers_never_see_a_lock_error_while_writers_run(home, tmp_path):
         assert c.execute("SELECT count(*) FROM forcepoint.access").fetchone() == (9,)  # 6 + L0, L1, L2
 
 
-def test_old_snapshot_files_are_deleted_after_the_retention(home):
+def test_a_reader_keeps_its_snapshot_until_maintenance_expires_it(home):
     sync(home)
-    exports = Layout(home).exports
-    first = set(exports.rglob("*.parquet"))
+    notebook = connect_readonly(home)  # opened before the next publish, kept open
     write(home, [lake.access("A7", "2026-03-02 15:00", "carol", "10.0.0.9", "Gmail", "Allowed")], "p1")
-    with open_writer(home) as w:  # retained: a reader of the first snapshot still finds its files
-        w.sync()
-        w.refresh()
-        w.publish()
-    assert first <= set(exports.rglob("*.parquet"))
-    with open_writer(home, retain=timedelta(0)) as w:
-        report = w.publish()
-    assert report.files_deleted == 3  # the replaced D2 files of access, incidents and activity_daily
-    now = set(exports.rglob("*.parquet"))
-    assert len(first - now) == 3 and len(now) == len(first)
+    sync(home)
+    count = "SELECT count(*) FROM forcepoint.access"
+    # Its views name the files of the snapshot it opened; the publish replaced D2 but removed nothing.
+    assert notebook.execute(count).fetchone() == (6,)
     with closing(connect_readonly(home)) as c:
-        assert c.execute("SELECT count(*) FROM forcepoint.access").fetchone() == (7,)
+        assert c.execute(count).fetchone() == (7,)
+
+    # The lake's maintenance, once that snapshot is past the retention, removes its replaced files.
+    (report,) = lake_of(home).maintain(
+        timedelta(0),
+        now=datetime.now(UTC) + timedelta(days=1),
+        tables=[("warehouse", "forcepoint_access")],
+        compact_over=None,
+    )
+    assert report.expired_snapshots >= 1 and report.deleted_files >= 1
+    with pytest.raises(duckdb.IOException):
+        notebook.execute(count).fetchone()
+    notebook.close()
+    with closing(connect_readonly(home)) as c:
+        assert c.execute(count).fetchone() == (7,)

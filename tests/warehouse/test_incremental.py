@@ -5,12 +5,11 @@ from __future__ import annotations
 from contextlib import closing
 from datetime import date
 
-import duckdb
 import pytest
 
 from log_assets.warehouse import checks, connect_readonly, rebuild, sync
-from log_assets.warehouse.layout import Layout
-from log_assets.warehouse.sources import cataloged_sources
+from log_assets.warehouse.catalog import NAMESPACES
+from log_assets.warehouse.sources import cataloged_sources, lake_of
 from tests.warehouse import conftest as lake
 from tests.warehouse.lakegen import event, remove_day, ts, write
 
@@ -22,12 +21,14 @@ A7 = lake.access("A7", "2026-03-02 15:00", "carol", "10.0.0.9", "Gmail", "Allowe
 
 
 def manifest(home) -> dict:
-    """(table, day) -> the Parquet file readers are pointed at."""
-    with closing(duckdb.connect(str(Layout(home).build_db), read_only=True)) as c:
-        return {
-            (t, d): p
-            for t, d, p in c.execute("SELECT table_name, event_day, path FROM _warehouse.exported").fetchall()
-        }
+    """(table, day) -> the data files of the published table's day that readers are pointed at."""
+    lake = lake_of(home)
+    out = {}
+    for ns, name in lake.tables():
+        if ns in NAMESPACES:
+            table = f"analytics.{name}" if ns == "analytics" else name.replace("_", ".", 1)
+            out |= {(table, d): tuple(fs) for d, fs in lake.day_files(ns, name).items()}
+    return out
 
 
 def contents(home) -> dict:
@@ -58,7 +59,12 @@ def test_a_new_file_on_one_day_rewrites_only_that_day(home):
     assert loaded(result) == {"forcepoint.access": ["2026-03-02"]}
     after = manifest(home)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    assert changed == {("forcepoint.access", D2), ("analytics.incidents", D2), ("analytics.activity_daily", D2)}
+    assert changed == {
+        ("forcepoint.access", D2),
+        ("analytics.incidents", D2),
+        ("analytics.activity_daily", D2),
+        ("analytics.events", D2),  # a view in DuckDB, published as a table of its rows
+    }
     assert query(home, "SELECT count(*) FROM forcepoint.access") == [(7,)]
     assert query(
         home, "SELECT incident_id FROM analytics.incidents WHERE event_day = '2026-03-02' ORDER BY 1"
@@ -83,7 +89,7 @@ def test_nothing_changed_nothing_rewritten(home):
     before = manifest(home)
     result = sync(home)
     assert loaded(result) == {}
-    assert result["published"].exported == {}
+    assert result["published"].catalog.written == {}
     assert manifest(home) == before
 
 
@@ -106,6 +112,7 @@ def test_a_day_leaving_the_lake_leaves_the_warehouse(home):
         ("forcepoint.cloudsummary_current", D1),
         ("forcepoint.cloudsummary_current", D2),
         ("analytics.activity_daily", D2),
+        ("analytics.events", D2),
     }
 
 
@@ -207,4 +214,5 @@ def test_a_new_status_moves_only_that_files_current_row(home):
         ("forcepoint.cloudsummary_current", D1),
         ("forcepoint.cloudsummary_current", D3),
         ("analytics.activity_daily", D3),
+        ("analytics.events", D3),
     }

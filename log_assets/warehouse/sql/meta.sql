@@ -12,7 +12,7 @@ CREATE TABLE IF NOT EXISTS _warehouse.batches (
     started_at TIMESTAMPTZ NOT NULL
 );
 
--- Which (table, day) a batch rewrote. Consumers (derived tables, the exporter) keep a cursor into it.
+-- Which (table, day) a batch rewrote. Consumers (derived tables, the catalog publication) keep a cursor into it.
 CREATE TABLE IF NOT EXISTS _warehouse.changes (
     seq BIGINT NOT NULL,
     table_name VARCHAR NOT NULL,
@@ -47,23 +47,12 @@ CREATE TABLE IF NOT EXISTS _warehouse.loads (
     seq BIGINT NOT NULL
 );
 
--- The Parquet file readers see for each (table, day), and the column list it was written with.
-CREATE TABLE IF NOT EXISTS _warehouse.exported (
-    table_name VARCHAR NOT NULL,
-    event_day DATE NOT NULL,
-    path VARCHAR NOT NULL,
-    rows BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS _warehouse.exported_tables (
-    table_name VARCHAR NOT NULL,
-    columns VARCHAR NOT NULL
-);
-
--- Files no longer current: deleted once no reader can still be using them.
-CREATE TABLE IF NOT EXISTS _warehouse.retired (
-    path VARCHAR NOT NULL,
-    retired_at TIMESTAMPTZ NOT NULL
-);
+-- The export bookkeeping of earlier versions (readers now get views over the published Iceberg
+-- tables), and its cursor into the change log, which would keep every change forever.
+DROP TABLE IF EXISTS _warehouse.exported;
+DROP TABLE IF EXISTS _warehouse.exported_tables;
+DROP TABLE IF EXISTS _warehouse.retired;
+DELETE FROM _warehouse.cursors WHERE consumer = 'publish';
 
 -- name: macros
 -- Session helpers for the build SQL (never used in published views).

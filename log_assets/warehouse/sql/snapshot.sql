@@ -1,11 +1,16 @@
--- The published warehouse.duckdb: views over the exported Parquet files, nothing else to lock.
+-- The published warehouse.duckdb: views over the data files of the published Iceberg tables'
+-- current snapshots, nothing else to lock.
 
 -- name: view
--- All files of a table share one column list (a change of columns exports every day again), so
+-- All files of a table share one column list (a change of columns publishes every day again), so
 -- binding reads one file's footer, not all of them.
 CREATE VIEW @{table} AS
 SELECT @{columns}
-FROM read_parquet(@{files}, hive_partitioning = true, hive_types = {'event_day': DATE});
+FROM read_parquet(@{files}, hive_partitioning = false);
+
+-- name: file_columns
+-- The columns of a published data file as DuckDB reads them.
+SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet(@{files}, hive_partitioning = false));
 
 -- name: empty
 CREATE TABLE @{table} (@{column_defs});

@@ -621,14 +621,25 @@ class Lake:
         with self._store_errors("reading the metadata of", vendor, log_type):
             return day_figures(tbl, days)
 
-    def day_files(self, vendor: str, log_type: str, snapshot_id: int | None = None) -> dict[date, list[str]]:
-        """The data files (their locations) of each day in a snapshot (the current one when None)."""
+    def day_files(
+        self,
+        vendor: str,
+        log_type: str,
+        snapshot_id: int | None = None,
+        days: Iterable[date] | None = None,
+    ) -> dict[date, list[str]]:
+        """The data files (their locations) of each day in a snapshot (the current one when None); of
+        `days` only when given, from a scan filtered to them (the manifests of other days are skipped).
+        A snapshot no longer kept is an error (HistoryExpired), never an empty table."""
+        wanted = None if days is None else set(days)
         tbl = self.table(vendor, log_type)
-        if tbl is None or (snapshot_id is None and tbl.current_snapshot() is None):
+        if tbl is None or (snapshot_id is None and tbl.current_snapshot() is None) or wanted == set():
             return {}
+        if snapshot_id is not None and tbl.snapshot_by_id(snapshot_id) is None:
+            raise HistoryExpired(f"{vendor}.{log_type}: snapshot {snapshot_id} is no longer kept; {_oldest(tbl)}")
         out: dict[date, list[str]] = {}
         with self._store_errors("reading the metadata of", vendor, log_type):
-            for task in tbl.scan(snapshot_id=snapshot_id).plan_files():
+            for task in tbl.scan(row_filter=_days_filter(wanted), snapshot_id=snapshot_id).plan_files():
                 out.setdefault(_day_of(task.file.partition[0]), []).append(task.file.file_path)
         return {d: sorted(fs) for d, fs in sorted(out.items())}
 

@@ -8,13 +8,23 @@ neighbouring days, where another copy of the same event may sit), never that of 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import duckdb
 
+from log_assets.lake.iceberg import HistoryExpired
 from log_assets.warehouse.derive import CHANGE_KEYS
-from log_assets.warehouse.sources import LakeDay, Source, lake_days
+from log_assets.warehouse.sources import (
+    LakeDay,
+    Source,
+    lake_changes,
+    lake_days,
+    lake_head,
+    prune_cached_days,
+    some_lake_days,
+)
 from log_assets.warehouse.sqlfiles import ident
 
 # Days loaded per transaction when many changed at once (a rebuild, a long backfill): bounds memory.
@@ -44,40 +54,116 @@ class LoadReport:
         self.recovered += other.recovered
 
 
-def days_to_load(w, src: Source, lake: dict[date, LakeDay]) -> list[date]:
-    loaded = dict(w.run("load", "loaded_days", {"table_name": src.ref.key}).fetchall())
-    changed = {d for d, part in lake.items() if loaded.get(d) != part.signature}
-    return sorted(changed | (set(loaded) - set(lake)))
+class Pin:
+    """The lake snapshot a sync reads its days from, and the days' files planned in it so far: every
+    day's when `every_day` is given, else those asked for (by scans filtered to those days). A day
+    planned and absent holds no rows in that snapshot."""
+
+    def __init__(self, src: Source, snapshot_id: int | None, every_day: dict[date, LakeDay] | None = None):
+        self.src = src
+        self.snapshot_id = snapshot_id
+        self.files: dict[date, LakeDay] = dict(every_day or {})
+        self.complete = every_day is not None or snapshot_id is None
+        self.planned: set[date] = set()
+
+    def days(self, w, wanted: Iterable[date]) -> dict[date, LakeDay]:
+        wanted = set(wanted)
+        missing = set() if self.complete else wanted - self.planned
+        if missing and self.snapshot_id is not None:
+            found = some_lake_days(w.home, self.src.lt.vendor, self.src.lt.name, self.snapshot_id, missing)
+            self.files.update({d: part for d, part in found.items() if d in missing})
+        self.planned |= missing
+        return {d: self.files[d] for d in sorted(wanted) if d in self.files}
+
+    def move(self, snapshot_id: int | None) -> None:
+        """Read from another snapshot from now on (what was planned is forgotten)."""
+        self.snapshot_id, self.files, self.planned = snapshot_id, {}, set()
+        self.complete = snapshot_id is None
 
 
 def sync_source(w, src: Source) -> LoadReport:
-    report = LoadReport(src.ref.key)
-    todo = days_to_load(w, src, lake_days(w.home, src.lt.vendor, src.lt.name))
+    """Load the days changed in the lake since the snapshot the table was last loaded from: from the
+    snapshots' metadata when that snapshot is still kept, else by comparing every day's files with
+    those each day was loaded from. The days are read as of one snapshot, the current one now."""
+    key = src.ref.key
+    report = LoadReport(key)
+    names = {"table_name": key}
+    recorded = w.run("load", "lake_snapshot", names).fetchone()
+    since = recorded[0] if recorded else None
+    changes = lake_changes(w.home, src.lt.vendor, src.lt.name, since)
+    if since is not None and not changes.everything and changes.snapshot_id == since:
+        w.log.info("%s: unchanged since lake snapshot %d", key, since)
+        return report
+    loaded = dict(w.run("load", "loaded_days", names).fetchall())
+    if changes.everything or since is None:
+        if changes.snapshot_id is None and not loaded:
+            w.log.debug("%s: nothing in the lake, nothing loaded", key)
+            return report
+        w.log.info(
+            "%s: %s; comparing every day's files with the lake's as of snapshot %s",
+            key,
+            "no lake snapshot recorded" if since is None else changes.reason or f"lake snapshot {since} is gone",
+            changes.snapshot_id,
+        )
+        lake: dict[date, LakeDay] = {}
+        if changes.snapshot_id is not None:
+            lake = lake_days(w.home, src.lt.vendor, src.lt.name, changes.snapshot_id)
+        pin = Pin(src, changes.snapshot_id, lake)
+        candidates = set(lake) | set(loaded)
+    else:
+        w.log.info(
+            "%s: %d day(s) changed since lake snapshot %d (now %s)",
+            key,
+            len(changes.days),
+            since,
+            changes.snapshot_id,
+        )
+        pin = Pin(src, changes.snapshot_id)
+        lake = pin.days(w, changes.days)
+        prune_cached_days(w.home, src.lt.vendor, src.lt.name, changes.days, lake)
+        candidates = set(changes.days)
+    todo = sorted(d for d in candidates if (lake[d].signature if d in lake else None) != loaded.get(d))
     for i in range(0, len(todo), DAYS_PER_BATCH):
-        report.add(load_days(w, src, todo[i : i + DAYS_PER_BATCH]))
+        report.add(load_days(w, src, todo[i : i + DAYS_PER_BATCH], pin))
+    # Only now: a sync cut short starts again from the snapshot recorded before (loads are idempotent).
+    with w.transaction():
+        w.run("load", "forget_lake_snapshot", names)
+        if changes.snapshot_id is not None:
+            w.run("load", "record_lake_snapshot", {**names, "snapshot_id": changes.snapshot_id})
     return report
 
 
-def load_days(w, src: Source, days: list[date]) -> LoadReport:
+def load_days(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
     if not days:
         return LoadReport(src.ref.key)
     for attempt in range(READ_ATTEMPTS):
-        lake = lake_days(w.home, src.lt.vendor, src.lt.name)
         try:
-            return _load(w, src, days, lake)
-        except duckdb.IOException as e:
+            return _load(w, src, days, pin)
+        except (duckdb.IOException, HistoryExpired) as e:
+            # The pinned snapshot's files stay for the lake's retention, but a short one (or a lake
+            # check pruning the cached copies) can take them mid-read: read the days as the lake
+            # holds them now. The sync still records its first snapshot, so what changed after that
+            # is loaded next time.
             if attempt == READ_ATTEMPTS - 1:
                 raise
-            w.log.info("%s: lake changed while reading (%s); reading again", src.ref.key, e)
+            head = lake_head(w.home, src.lt.vendor, src.lt.name)
+            w.log.info(
+                "%s: lake files of snapshot %s went away while reading (%s); reading again as of snapshot %s",
+                src.ref.key,
+                pin.snapshot_id,
+                e,
+                head,
+            )
+            pin.move(head)
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
 
 
-def _load(w, src: Source, days: list[date], lake: dict[date, LakeDay]) -> LoadReport:
+def _load(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
     table = src.ref.sql
     key_column = CHANGE_KEYS.get(src.ref)
     key = ident(key_column) if key_column else "NULL"
-    present = [lake[d] for d in days if d in lake]
+    present = list(pin.days(w, days).values())
     files = [f for part in present for f in part.files]
     names = {"table_name": src.ref.key}
 
@@ -117,7 +203,7 @@ def _load(w, src: Source, days: list[date], lake: dict[date, LakeDay]) -> LoadRe
         w.run("load", "drop_lost_incoming")
         w.run("load", "insert", table=table)
 
-        recovered = _recover(w, src, days, columns, logged)
+        recovered = _recover(w, src, days, columns, logged, pin)
 
         w.run("load", "log_days", logged)
         if key_column:
@@ -159,7 +245,7 @@ def _kept_columns(w, src: Source) -> str:
     return ", ".join(ident(n) for n in have if n in in_files)
 
 
-def _recover(w, src: Source, days: list[date], columns: str, logged: dict) -> int:
+def _recover(w, src: Source, days: list[date], columns: str, logged: dict, pin: Pin) -> int:
     """Restore, from the neighbouring days' lake files, events that left the rewritten days while
     their other copy had been set aside in favour of the copy that just left."""
     w.run("load", "gone", table=src.ref.sql)
@@ -168,8 +254,7 @@ def _recover(w, src: Source, days: list[date], columns: str, logged: dict) -> in
         return 0
     wanted = set(days)
     neighbours = {d + timedelta(days=s) for d in days for s in (-1, 1)} - wanted
-    lake = lake_days(w.home, src.lt.vendor, src.lt.name)
-    files = [f for d in sorted(neighbours) if d in lake for f in lake[d].files]
+    files = [f for part in pin.days(w, neighbours).values() for f in part.files]
     if not files:
         w.run("load", "no_recovered")
         return 0

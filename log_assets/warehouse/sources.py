@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ import pyarrow as pa
 
 from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
 from log_assets.fsutil import ensure_dir
-from log_assets.lake.iceberg import Lake, LakeError, table_location
+from log_assets.lake.iceberg import Changes, Lake, LakeError, table_location
 from log_assets.lake.schema import arrow_schema
 from log_assets.paths import Home
 from log_assets.storage import Storage
@@ -94,16 +95,66 @@ class LakeDay:
         return [self.cache.local(loc) for loc in self.locations]
 
 
-def lake_days(home: Home, vendor: str, log_type: str) -> dict[date, LakeDay]:
-    """The days of one lake table that hold rows, with their data files (current snapshot)."""
+def lake_days(home: Home, vendor: str, log_type: str, snapshot_id: int | None = None) -> dict[date, LakeDay]:
+    """The days of one lake table that hold rows, with their data files (in a snapshot: the current one
+    when None). Reads every manifest; the cached copies of files the snapshot lacks are removed."""
     lake = _lake(home)
     cache = lake_file_cache(lake, home)
-    day_files = lake.day_files(vendor, log_type)
+    day_files = lake.day_files(vendor, log_type, snapshot_id)
     cache.prune(table_location(lake.storage, vendor, log_type), {f for fs in day_files.values() for f in fs})
-    return {
-        day: LakeDay(day, tuple(files), hashlib.sha1("\n".join(files).encode()).hexdigest(), cache)
-        for day, files in day_files.items()
-    }
+    return _lake_days(day_files, cache)
+
+
+def some_lake_days(
+    home: Home, vendor: str, log_type: str, snapshot_id: int, days: Iterable[date]
+) -> dict[date, LakeDay]:
+    """Those of `days` that hold rows in a snapshot, with their data files, from a scan filtered to them
+    (only the manifests that may hold them are read). HistoryExpired once the snapshot is not kept."""
+    lake = _lake(home)
+    return _lake_days(lake.day_files(vendor, log_type, snapshot_id, days), lake_file_cache(lake, home))
+
+
+def _lake_days(day_files: dict[date, list[str]], cache: LakeFileCache) -> dict[date, LakeDay]:
+    return {day: LakeDay(day, tuple(files), day_signature(files), cache) for day, files in day_files.items()}
+
+
+def day_signature(locations: Iterable[str]) -> str:
+    """Of a day's data files: changes whenever a commit changes the day."""
+    return hashlib.sha1("\n".join(sorted(locations)).encode()).hexdigest()
+
+
+def lake_changes(home: Home, vendor: str, log_type: str, since_snapshot_id: int | None) -> Changes:
+    """The days of a lake table changed after a snapshot, from the snapshots' metadata (see
+    `Lake.changed_days`); nothing beyond the table's metadata file is read when it is still current."""
+    return _lake(home).changed_days(vendor, log_type, since_snapshot_id)
+
+
+def lake_head(home: Home, vendor: str, log_type: str) -> int | None:
+    """The lake table's current snapshot (None before its first write, or with no table)."""
+    tbl = _lake(home).table(vendor, log_type)
+    snap = tbl.current_snapshot() if tbl is not None else None
+    return snap.snapshot_id if snap is not None else None
+
+
+def prune_cached_days(
+    home: Home, vendor: str, log_type: str, days: Iterable[date], keep: dict[date, LakeDay]
+) -> int:
+    """Remove the cached copies of those days' files that `keep` (the days' files now) lacks: what a
+    load of only the changed days can tell is stale, without listing the whole table."""
+    lake = _lake(home)
+    cache = lake_file_cache(lake, home)
+    table_key = lake.storage.key_of(table_location(lake.storage, vendor, log_type))
+    if lake.storage.is_local or table_key is None:
+        return 0
+    wanted = {lake.storage.key_of(loc) for part in keep.values() for loc in part.locations}
+    removed = 0
+    for day in days:
+        folder = cache.root / table_key / "data" / f"{DAY_COLUMN}={day.isoformat()}"
+        for p in folder.glob("*") if folder.is_dir() else ():
+            if p.is_file() and str(p.relative_to(cache.root)) not in wanted:
+                p.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 # Under the home (scratch on a cluster): copies of the lake's data files the warehouse read from an

@@ -135,6 +135,20 @@ CREATE OR REPLACE TEMP TABLE _days AS SELECT DISTINCT unnest($days::DATE[]) AS e
 CREATE OR REPLACE TEMP TABLE _lake_days AS
 SELECT unnest($days::DATE[]) AS event_day, unnest($files::INTEGER[]) AS files, unnest($signatures::VARCHAR[]) AS signature;
 
+-- name: lake_snapshot
+-- The lake snapshot the table was last loaded from completely; none once its loads were forgotten
+-- (the table dropped to be loaded again), so that every day is compared with the lake then.
+SELECT s.snapshot_id FROM _warehouse.lake_snapshots s
+WHERE s.table_name = $table_name
+  AND (s.loaded_days = 0 OR EXISTS (SELECT 1 FROM _warehouse.loads l WHERE l.table_name = $table_name));
+
+-- name: forget_lake_snapshot
+DELETE FROM _warehouse.lake_snapshots WHERE table_name = $table_name;
+
+-- name: record_lake_snapshot
+INSERT INTO _warehouse.lake_snapshots
+SELECT $table_name, $snapshot_id, count(*) FROM _warehouse.loads WHERE table_name = $table_name;
+
 -- name: loaded_days
 SELECT event_day, lake_signature FROM _warehouse.loads WHERE table_name = $table_name;
 

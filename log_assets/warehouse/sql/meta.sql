@@ -32,6 +32,14 @@ CREATE TABLE IF NOT EXISTS _warehouse.cursors (
     version VARCHAR
 );
 
+-- The lake snapshot each per-type table was last loaded from completely (every day changed up to it
+-- loaded): the next load reads what changed after it. `loaded_days` counts the table's loads then.
+CREATE TABLE IF NOT EXISTS _warehouse.lake_snapshots (
+    table_name VARCHAR NOT NULL,
+    snapshot_id BIGINT NOT NULL,
+    loaded_days BIGINT NOT NULL
+);
+
 -- What each per-type table holds for each lake day: the lake files it was loaded from and the counts.
 CREATE TABLE IF NOT EXISTS _warehouse.loads (
     table_name VARCHAR NOT NULL,

@@ -159,7 +159,7 @@ class Writer:
     # -- the work -----------------------------------------------------------------------------
 
     def sync(self, sources: Iterable[Source] | None = None) -> dict[str, LoadReport]:
-        """Load every lake day whose files changed since it was loaded (or that left the lake)."""
+        """Load the lake days changed since each table last loaded (from the lake's snapshots; see load.py)."""
         return {src.ref.key: sync_source(self, src) for src in (self.sources() if sources is None else sources)}
 
     def refresh(self, names: Iterable[str] | None = None) -> dict[str, RefreshReport]:

@@ -1,7 +1,9 @@
 """Fixtures shared by every test package."""
 
+import fcntl
 import gc
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -47,28 +49,42 @@ def state_store(tmp_path):
 def warehouse_home(tmp_path_factory) -> Path:
     """A $LOG_ASSETS_HOME filled the way `make demo` fills one (the real pipeline through Dagster on the
     built-in simulator: seven days of all ten Forcepoint types, the Aperture drain, the warehouse),
-    with small volumes so that it takes about 15 s."""
-    home = tmp_path_factory.mktemp("analyst") / "home"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("LOG_ASSETS_", "DAGSTER_", "FORCEPOINT_", "APERTURE_"))
-    }
-    env.update(
-        LOG_ASSETS_DEMO_HOME=str(home),
-        LOG_ASSETS_DEMO_EVENTS_PER_DAY="150",
-        LOG_ASSETS_DEMO_APERTURE_EVENTS="60",
-    )
-    proc = subprocess.run(
-        [sys.executable, "-m", "log_assets.demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert proc.returncode == 0, f"building the warehouse failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-    assert (home / "warehouse.duckdb").exists()
+    with small volumes so that it takes about 15 s. Read-only for the tests (copy it to change it).
+
+    Built once per `make test`, not once per worker: the first worker that needs it builds it under
+    the run's shared temporary folder while holding a lock there; the others wait and reuse it."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if base.name.startswith("popen-gw") else base  # xdist: one folder per worker
+    root = shared / "analyst"
+    home = root / "home"
+    with open(shared / "analyst.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (root / "built").exists():
+            return home
+        shutil.rmtree(root, ignore_errors=True)  # a build that failed in another worker
+        root.mkdir()
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("LOG_ASSETS_", "DAGSTER_", "FORCEPOINT_", "APERTURE_"))
+        }
+        env.update(
+            LOG_ASSETS_DEMO_HOME=str(home),
+            LOG_ASSETS_DEMO_EVENTS_PER_DAY="150",
+            LOG_ASSETS_DEMO_APERTURE_EVENTS="60",
+        )
+        proc = subprocess.run(
+            [sys.executable, "-m", "log_assets.demo"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        output = f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
+        assert proc.returncode == 0, f"building the warehouse failed:\n{output}"
+        assert (home / "warehouse.duckdb").exists()
+        (root / "built").touch()
     return home
 
 

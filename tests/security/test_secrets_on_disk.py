@@ -17,7 +17,8 @@ import pytest
 from log_assets.simulator import SimConfig, Simulator
 from tests.faults import harness as h
 
-# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+# Under xdist the module's tests run on one worker (its group), not necessarily one after another:
+# its fixtures are session-scoped so that another module's test in between does not make them again.
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.slow,
@@ -34,7 +35,7 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def creds() -> dict:
     r = secrets.token_hex(6)
     return {
@@ -82,7 +83,7 @@ def find_secrets(roots: list[Path], texts: dict[str, bytes], needles: dict[str, 
     return hits
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(tmp_path_factory, creds):
     """Every kind of run, succeeding and failing, into one home and one Dagster instance."""
     base = tmp_path_factory.mktemp("secrets")
@@ -194,7 +195,7 @@ def test_no_secret_on_disk_or_in_any_output(runs, creds):
     assert not found, "secrets leaked:\n" + "\n".join(found[:40])
 
 
-def test_the_search_would_find_a_leak(runs, creds, tmp_path):
+def test_the_search_would_find_a_leak(creds, tmp_path):
     """The search itself works: a planted secret in a sqlite file and in an output is found."""
     import sqlite3
 

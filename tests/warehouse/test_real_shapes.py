@@ -17,7 +17,8 @@ from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, sync
 from tests.warehouse.lakegen import event, ts, write
 
-# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+# Under xdist the module's tests run on one worker (its group), not necessarily one after another:
+# its fixture is session-scoped so that another module's test in between does not make it again.
 pytestmark = [pytest.mark.xdist_group("warehouse.test_real_shapes")]
 
 FP, AP = "forcepoint", "aperture"
@@ -205,7 +206,7 @@ REMEDIATIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wh(tmp_path_factory):
     home = Home.from_env(tmp_path_factory.mktemp("real_shapes"))
     for rows in ([ACCESS, ACCESS_DLP], [ACTIVITY], [SWGWEB], [DLP, DLP_FILE], [HEALTH], INCIDENTS, REMEDIATIONS):

@@ -11,7 +11,8 @@ from log_assets.warehouse import connect_readonly, sync
 from tests.warehouse.conftest import write_lake
 from tests.warehouse.lakegen import ts
 
-# module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
+# Under xdist the module's tests run on one worker (its group), not necessarily one after another:
+# its fixture is session-scoped so that another module's test in between does not make it again.
 pytestmark = [pytest.mark.xdist_group("warehouse.test_tables")]
 
 D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
@@ -38,7 +39,7 @@ COUNTS = {
 }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def wh(tmp_path_factory):
     home = Home.from_env(tmp_path_factory.mktemp("tables"))
     write_lake(home)

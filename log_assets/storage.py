@@ -210,11 +210,13 @@ class Storage:
         the fsyncs, for copies whose loss in a power cut only costs work done again."""
         path = self.fs_path(key)
         with self._errors("writing", key):
-            if self.is_local:
-                atomic_write_bytes(Path(path), data, private=private, durable=durable)
-            else:
+            if not self.is_local:
+                # The stream's close completes the upload (one PUT, or a multipart upload's
+                # completion): when it returns, the store has acknowledged the whole object.
                 with self.fs.open_output_stream(path) as out:
                     out.write(data)
+                return ObjectInfo(key, len(data), datetime.now(UTC))
+            atomic_write_bytes(Path(path), data, private=private, durable=durable)
             info = self.fs.get_file_info(path)
         if info.type != pafs.FileType.File or info.size != len(data):
             raise StorageError(

@@ -142,19 +142,8 @@ def prune_cached_days(
     """Remove the cached copies of those days' files that `keep` (the days' files now) lacks: what a
     load of only the changed days can tell is stale, without listing the whole table."""
     lake = _lake(home)
-    cache = lake_file_cache(lake, home)
-    table_key = lake.storage.key_of(table_location(lake.storage, vendor, log_type))
-    if lake.storage.is_local or table_key is None:
-        return 0
-    wanted = {lake.storage.key_of(loc) for part in keep.values() for loc in part.locations}
-    removed = 0
-    for day in days:
-        folder = cache.root / table_key / "data" / f"{DAY_COLUMN}={day.isoformat()}"
-        for p in folder.glob("*") if folder.is_dir() else ():
-            if p.is_file() and str(p.relative_to(cache.root)) not in wanted:
-                p.unlink(missing_ok=True)
-                removed += 1
-    return removed
+    locations = {loc for part in keep.values() for loc in part.locations}
+    return lake_file_cache(lake, home).prune(table_location(lake.storage, vendor, log_type), locations, days=days)
 
 
 # Under the home (scratch on a cluster): copies of the lake's data files the warehouse read from an
@@ -191,18 +180,29 @@ class LakeFileCache:
         return str(path)
 
     def prune(
-        self, table_location: str, keep: set[str], grace: timedelta | None = None, touch: bool = False
+        self,
+        table_location: str,
+        keep: set[str],
+        grace: timedelta | None = None,
+        touch: bool = False,
+        days: Iterable[date] | None = None,
     ) -> int:
         """Remove the cached copies of one table's files that `keep` (its current files) lacks; with
         `grace`, only those last used longer ago than that. With `touch`, the kept copies are marked
-        used now (a views file names them: a reader may open them until `grace` after it is replaced)."""
+        used now (a views file names them: a reader may open them until `grace` after it is replaced).
+        With `days`, only those days' folders are looked at (`keep` need hold only their files)."""
         key = self.storage.key_of(table_location)
         if self.storage.is_local or key is None or not (self.root / key).exists():
             return 0
         wanted = {self.storage.key_of(loc) for loc in keep}
         before = time.time() - (grace.total_seconds() if grace else 0)
+        if days is None:
+            files = (self.root / key).rglob("*")
+        else:
+            folders = [self.root / key / "data" / f"{DAY_COLUMN}={day.isoformat()}" for day in days]
+            files = (p for folder in folders if folder.is_dir() for p in folder.iterdir())
         removed = 0
-        for p in (self.root / key).rglob("*"):
+        for p in files:
             if not p.is_file():
                 continue
             if str(p.relative_to(self.root)) in wanted:

@@ -52,7 +52,10 @@ def test_stop_ends_long_polls_and_closes_connections():
         )
     )
     waiting.start()
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while sim.aperture.queue.waiting() == 0:  # stop only once the read is inside its long poll
+        assert time.monotonic() < deadline, "the read never reached the server's long poll"
+        time.sleep(0.01)
     t0 = time.monotonic()
     sim.stop()
     waiting.join(timeout=10)

@@ -24,6 +24,7 @@ class EventQueue:
         self._cond = threading.Condition()
         self._expired: list[Entry] = []
         self._closed = False
+        self._waiting = 0  # readers inside a long poll
 
     def put(self, entries: list[Entry]) -> None:
         with self._cond:
@@ -41,12 +42,21 @@ class EventQueue:
                 left = deadline - self._clock()
                 if left <= 0 or self._closed:
                     return []
-                self._cond.wait(left)
+                self._waiting += 1
+                try:
+                    self._cond.wait(left)
+                finally:
+                    self._waiting -= 1
 
     def pending(self) -> int:
         with self._cond:
             self._expire_locked()
             return len(self._q)
+
+    def waiting(self) -> int:
+        """How many readers are waiting in a long poll right now."""
+        with self._cond:
+            return self._waiting
 
     def expired(self) -> list[Entry]:
         with self._cond:

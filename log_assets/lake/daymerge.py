@@ -116,7 +116,7 @@ class DayMerge:
                 seen.add(h)
                 keep.append(i)
         if len(keep) < table.num_rows:
-            table = table.take(pa.array(keep, type=pa.int64()))
+            table = _rows(table, keep)
         if table.num_rows:
             self.writer.add(table, only_days=True)
         return table.num_rows
@@ -148,6 +148,27 @@ class DayMerge:
 
     def abort(self) -> None:
         self.writer.abort()
+
+
+def _rows(table: pa.Table, keep: list[int]) -> pa.Table:
+    """The rows `keep` (ascending) of `table`. Duplicates come in runs (a page that repeats the
+    previous one's last records, a page fetched again): the rows between them are slices of the
+    table, not copies; scattered ones are taken."""
+    runs: list[tuple[int, int]] = []
+    for i in keep:
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+            if len(runs) > MAX_SLICES:
+                return table.take(pa.array(keep, type=pa.int64()))
+    if not runs:
+        return table.slice(0, 0)
+    return pa.concat_tables([table.slice(a, b - a) for a, b in runs])
+
+
+# More runs of new rows than this in one table, and they are copied out of it instead of sliced.
+MAX_SLICES = 8
 
 
 def _predates_catalog(tbl, lt: LogType, day: date) -> bool:

@@ -78,6 +78,22 @@ def test_replace_is_one_commit_and_a_reader_keeps_its_snapshot(local_lake):
     assert ids(local_lake.read_day("forcepoint", "access", D2)) == ["x"]
 
 
+def test_rows_out_of_order_land_in_their_days_files_in_time_order(local_lake):
+    # Days interleaved and times reversed within each: one file per day, each in event_time order.
+    mixed = pa.concat_tables([rows(D2, ["x", "y"]), rows(D1, ["a", "b", "c"]), rows(D3, ["z"]), rows(D1, ["d"])])
+    mixed = mixed.take(pa.array(list(reversed(range(mixed.num_rows)))))
+    done = local_lake.replace_days("forcepoint", "access", mixed)
+    assert done.rows == {D1: 4, D2: 2, D3: 1} and done.day_files == {D1: 1, D2: 1, D3: 1}
+    for day, want in ((D1, ["a", "b", "c", "d"]), (D2, ["x", "y"]), (D3, ["z"])):
+        got = local_lake.read_day("forcepoint", "access", day)
+        assert ids(got) == want
+        times = got.column("event_time").to_pylist()
+        assert times == sorted(times)
+    # Rows already in order are written as they are: the same days, no copy needed.
+    again = local_lake.replace_days("forcepoint", "access", rows(D1, ["a", "e"]))
+    assert again.rows == {D1: 2} and ids(local_lake.read_day("forcepoint", "access", D1)) == ["a", "e"]
+
+
 def test_re_replacing_a_day_is_idempotent(local_lake):
     day = rows(D1, ["a", "b"])
     local_lake.replace_days("forcepoint", "access", day)
@@ -398,3 +414,30 @@ def test_a_store_that_stops_answering_is_an_error_not_a_hang(s3):
     finally:
         s3.resume()
     assert storage.read_bytes("spool/a.body") == b"1"
+
+
+@pytest.mark.parametrize(
+    "dup_positions",
+    [[0, 1, 2], [5, 6, 19], list(range(0, 20, 2))],  # a repeated start; two runs; scattered (copied, not sliced)
+)
+def test_a_merge_keeps_exactly_the_new_rows_wherever_the_duplicates_fall(local_lake, dup_positions):
+    from log_assets.lake.daymerge import DayMerge
+
+    names = [f"e{i:02d}" for i in range(20)]
+    local_lake.replace_days("forcepoint", "access", rows(D1, [names[i] for i in dup_positions]))
+    merge = DayMerge(local_lake, LT, D1)
+    page = rows(D1, names)
+    assert merge.add(page) == 20 - len(dup_positions)
+    assert merge.add(page) == 0  # the same page again: all duplicates
+    result = merge.commit()
+    assert (result.added, result.duplicates) == (20 - len(dup_positions), 20 + len(dup_positions))
+    got = local_lake.read_day("forcepoint", "access", D1)
+    assert ids(got) == names
+    # The new rows kept every column of theirs (the slices are of the right rows).
+    by_id = {r["event_id"]: r for r in got.to_pylist()}
+    want = {r["event_id"]: r for r in page.to_pylist()}
+    for name in names:
+        if int(name[1:]) not in dup_positions:
+            assert (
+                by_id[name]["user"] == want[name]["user"] and by_id[name]["event_time"] == want[name]["event_time"]
+            )

@@ -8,13 +8,12 @@ standard variables (`AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_
 look-up, only the endpoint.
 
 A write is confirmed before it returns: locally the bytes are written to a temporary name, fsynced
-and renamed into place; on S3 a PUT is atomic and the object's size is checked once the store has
-acknowledged it. Secrets never appear in a repr or an error message.
+and renamed into place; on S3 a PUT is atomic and its completed upload is the store's
+acknowledgement. Secrets never appear in a repr or an error message.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import posixpath
 from collections.abc import Iterator, Mapping
@@ -27,9 +26,8 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.fs as pafs
-from pyiceberg.io.pyarrow import PyArrowFile, PyArrowFileIO
 
-from log_assets.fsutil import atomic_write_bytes, ensure_dir, fsync_dir, shared_file_mode
+from log_assets.fsutil import atomic_write_bytes
 
 STORAGE_URL_ENV = "LOG_ASSETS_STORAGE_URL"
 DEFAULT_REGION = "us-east-1"
@@ -38,6 +36,8 @@ DEFAULT_REGION = "us-east-1"
 CONNECT_TIMEOUT = 10.0
 REQUEST_TIMEOUT = 60.0
 RETRY_ATTEMPTS = 3
+# pyiceberg's FileIO for a local root (log_assets.lake.fileio), by the name pyiceberg loads it by.
+DURABLE_LOCAL_FILE_IO = "log_assets.lake.fileio.DurableLocalFileIO"
 
 
 class StorageError(RuntimeError):
@@ -289,7 +289,8 @@ class Storage:
         """pyiceberg FileIO properties that reach this store (catalog properties: they are not
         written into any table's metadata)."""
         if self.s3 is None:
-            return {"py-io-impl": f"{DurableLocalFileIO.__module__}.{DurableLocalFileIO.__qualname__}"}
+            # Named, not imported: pyiceberg imports it when the lake opens its first file.
+            return {"py-io-impl": DURABLE_LOCAL_FILE_IO}
         props = {
             "py-io-impl": "pyiceberg.io.pyarrow.PyArrowFileIO",
             "s3.region": self.s3.region,
@@ -357,54 +358,8 @@ def _utc(mtime: Any) -> datetime | None:
     return datetime.fromtimestamp(float(mtime), tz=UTC)
 
 
-# ------------------------------------------------------------------------ durable local FileIO
-
-
-class _SyncedFile(io.FileIO):
-    """A new file that is on disk, with its directory entry, once closed."""
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        try:
-            os.fsync(self.fileno())
-        finally:
-            super().close()
-        fsync_dir(Path(str(self.name)).parent)
-
-
-class _DurableLocalFile(PyArrowFile):
-    def create(self, overwrite: bool = False) -> Any:
-        path = Path(self._path)
-        ensure_dir(path.parent)
-
-        def opener(name: str, flags: int) -> int:
-            fd = os.open(name, flags, 0o600)
-            os.fchmod(fd, shared_file_mode())  # whatever the umask: lake files are for analysts too
-            return fd
-
-        try:
-            raw = _SyncedFile(str(path), "wb" if overwrite else "xb", opener=opener)
-        except FileExistsError:
-            raise FileExistsError(f"Cannot create file, already exists: {self.location}") from None
-        return io.BufferedWriter(raw, buffer_size=1 << 20)
-
-
-class DurableLocalFileIO(PyArrowFileIO):
-    """pyiceberg's PyArrowFileIO, but every local file it writes (data files, manifests, manifest
-    lists, table metadata) is fsynced with its folder when closed, and gets the lake's shared file
-    mode: a commit recorded in the catalog never points at a file a power cut could lose."""
-
-    def new_output(self, location: str) -> PyArrowFile:
-        scheme, netloc, path = self.parse_location(location, self.properties)
-        if scheme != "file":
-            return super().new_output(location)
-        return _DurableLocalFile(location=location, path=path, fs=self.fs_by_scheme(scheme, netloc))
-
-
 __all__ = [
     "STORAGE_URL_ENV",
-    "DurableLocalFileIO",
     "ObjectInfo",
     "S3Settings",
     "Storage",

@@ -86,3 +86,19 @@ def test_warehouse_sensor_requests_a_run_only_after_new_source_data(dagster_inst
         assert isinstance(req, dg.RunRequest)
     with dg.build_sensor_context(instance=instance, cursor=ctx.cursor) as again_ctx:
         assert isinstance(warehouse_after_sources_sensor(again_ctx), dg.SkipReason)
+
+
+def test_loading_the_definitions_leaves_the_heavy_libraries_for_the_runs_that_use_them():
+    # Every process of a run (the CLI, the run worker, each step) loads the code location; the lake's
+    # Iceberg code (pyiceberg, SQLAlchemy, pandas through pyarrow.dataset) is imported by the steps
+    # that open the lake, not by loading the definitions.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, log_assets.definitions; "
+        "print(' '.join(m for m in ('pyiceberg', 'sqlalchemy', 'pandas', 'pyarrow.dataset', "
+        "'log_assets.lake.iceberg', 'log_assets.warehouse.writer') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == []

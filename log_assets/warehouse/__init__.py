@@ -5,6 +5,15 @@ Dagster-free; `log_assets.defs.warehouse` puts assets on top. See README.md in t
 """
 
 from log_assets.warehouse.reader import connect_readonly
-from log_assets.warehouse.writer import open_writer, rebuild, sync
 
 __all__ = ["connect_readonly", "open_writer", "rebuild", "sync"]
+
+
+def __getattr__(name: str):
+    # The writer (and the lake's Iceberg code under it) is imported when first used, not by every
+    # process that imports the package's Dagster definitions.
+    if name in ("open_writer", "rebuild", "sync"):
+        from log_assets.warehouse import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,7 +14,6 @@ from datetime import date, timedelta
 
 import duckdb
 
-from log_assets.lake.iceberg import HistoryExpired
 from log_assets.warehouse.derive import CHANGE_KEYS
 from log_assets.warehouse.sources import (
     LakeDay,
@@ -134,6 +133,8 @@ def sync_source(w, src: Source) -> LoadReport:
 
 
 def load_days(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
+    from log_assets.lake.iceberg import HistoryExpired  # the lake's Iceberg code: when a load runs
+
     if not days:
         return LoadReport(src.ref.key)
     for attempt in range(READ_ATTEMPTS):

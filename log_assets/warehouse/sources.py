@@ -11,16 +11,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
 from log_assets.fsutil import ensure_dir
-from log_assets.lake.iceberg import Changes, Lake, LakeError, table_location
 from log_assets.lake.schema import arrow_schema
 from log_assets.paths import Home
 from log_assets.storage import Storage
 from log_assets.warehouse.layout import TableRef, is_table_name
+
+if TYPE_CHECKING:
+    # The lake's Iceberg code is imported by the functions that open the lake, not with the
+    # package's Dagster definitions (which list the sources).
+    from log_assets.lake.iceberg import Changes, Lake
 
 VENDORS = (FORCEPOINT, APERTURE)
 DAY_COLUMN = "event_day"
@@ -101,6 +106,8 @@ def lake_days(home: Home, vendor: str, log_type: str, snapshot_id: int | None = 
     lake = _lake(home)
     cache = lake_file_cache(lake, home)
     day_files = lake.day_files(vendor, log_type, snapshot_id)
+    from log_assets.lake.iceberg import table_location
+
     cache.prune(table_location(lake.storage, vendor, log_type), {f for fs in day_files.values() for f in fs})
     return _lake_days(day_files, cache)
 
@@ -143,6 +150,8 @@ def prune_cached_days(
     load of only the changed days can tell is stale, without listing the whole table."""
     lake = _lake(home)
     locations = {loc for part in keep.values() for loc in part.locations}
+    from log_assets.lake.iceberg import table_location
+
     return lake_file_cache(lake, home).prune(table_location(lake.storage, vendor, log_type), locations, days=days)
 
 
@@ -164,6 +173,8 @@ class LakeFileCache:
     def local(self, location: str) -> str:
         key = self.storage.key_of(location)
         if key is None:
+            from log_assets.lake.iceberg import LakeError
+
             raise LakeError(f"the lake's data file {location} lies outside its storage {self.storage.describe()}")
         if self.storage.is_local:
             return self.storage.fs_path(key)
@@ -238,6 +249,8 @@ def _lake(home: Home) -> Lake:
     key = (str(home.root), os.environ.get(DATABASE_URL_ENV, ""), os.environ.get(STORAGE_URL_ENV, ""))
     lake = _LAKES.get(key)
     if lake is None:
+        from log_assets.lake.iceberg import Lake
+
         lake = _LAKES[key] = Lake.for_home(home)
         while len(_LAKES) > _KEEP:
             _LAKES.popitem(last=False)[1].close()

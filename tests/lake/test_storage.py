@@ -6,7 +6,8 @@ import stat
 
 import pytest
 
-from log_assets.storage import DurableLocalFileIO, Storage
+from log_assets.lake.fileio import DurableLocalFileIO
+from log_assets.storage import Storage
 
 
 def test_local_objects(tmp_path):
@@ -29,7 +30,7 @@ def test_local_objects(tmp_path):
     with pytest.raises(ValueError):
         st.delete_prefix("")
     assert st.key_of(st.uri("lake/x.parquet")) == "lake/x.parquet" and st.key_of("/elsewhere") is None
-    assert st.iceberg_properties() == {"py-io-impl": "log_assets.storage.DurableLocalFileIO"}
+    assert st.iceberg_properties() == {"py-io-impl": "log_assets.lake.fileio.DurableLocalFileIO"}
 
 
 def test_default_root_is_the_home(tmp_path, monkeypatch):

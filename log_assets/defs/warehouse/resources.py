@@ -9,7 +9,6 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from log_assets.paths import Home
-from log_assets.warehouse import writer
 
 
 class WarehouseDuckDB(DuckDBResource):
@@ -30,8 +29,12 @@ class WarehouseDuckDB(DuckDBResource):
 
     @contextmanager
     def writer(self, home: Home, log=None):
+        from log_assets.warehouse import writer  # the writer's Iceberg code: imported when a run uses it
+
         with writer.open_writer(home, self.database or None, self.connect, log) as w:
             yield w
 
     def rebuild(self, home: Home, log=None) -> dict:
+        from log_assets.warehouse import writer
+
         return writer.rebuild(home, self.database or None, self.connect, log)

@@ -296,7 +296,7 @@ AP_BY_TYPE = {
 
 ANALYTICS = {
     "events": {
-        "grain": "row of every per-type table (a view over them, so the counts always add up)",
+        "grain": "row of every per-type table (published with them, so the counts always add up)",
         "key": "(`vendor`, `log_type`, `event_id`): unique because each per-type table is unique by `event_id`",
         "about": "Every event of both vendors in one shape, with OCSF-style names. Each log type's mapping is "
         "`log_assets/warehouse/sql/events.sql` (listed below); a column a log type does not map is NULL. "

@@ -9,8 +9,8 @@ Each is partitioned by `event_day` like the lake, with the columns of the DuckDB
 as `analytics.events`, is published as a table of its rows); an INTERVAL
 column (no such type in Iceberg) is published as `<name>_seconds` DOUBLE. Only the days that changed
 since the last publication are written: one replace commit per table, of those days. A table whose
-columns changed is written whole again (a column whose type changed: the table is dropped and made
-again); a table the warehouse no longer has is dropped.
+columns changed (a view: or its SQL) is written whole again (a column whose type changed: the table
+is dropped and made again); a table the warehouse no longer has is dropped.
 
 The publication keeps its own cursor into the warehouse's change log: a run that failed to publish
 (the store or the database was out) publishes those days at the next run.
@@ -18,6 +18,7 @@ The publication keeps its own cursor into the warehouse's change log: a run that
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from collections import defaultdict
@@ -76,6 +77,11 @@ def publish_to_catalog(w, lake: Lake) -> CatalogReport:
     tables = [TableRef(s, n) for s, n, _is_view in published]
     views = [TableRef(s, n) for s, n, is_view in published if is_view]
     signatures = {t.key: ", ".join(f"{n} {ty}" for n, ty in w.columns(t)) for t in tables}
+    for v in views:
+        # A view's rows follow its SQL too (sql/events.sql): other SQL publishes every day again, as
+        # warehouse.duckdb reads the published rows.
+        definition = w.run("tables", "view_sql", {"schema": v.schema, "view": v.name}).fetchone()[0]
+        signatures[v.key] += f"; sql {hashlib.sha1(definition.encode()).hexdigest()[:16]}"
 
     dirty: dict[TableRef, set[date]] = defaultdict(set)
     if cur is not None:

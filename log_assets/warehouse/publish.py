@@ -57,23 +57,27 @@ def publish(w) -> PublishReport:
 
 
 def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
-    """Write warehouse.duckdb: a view per published table over its current data files, the views of
-    the build file (analytics.events) over those, and the load bookkeeping. Returns the files each
-    view reads and the local copies pruned."""
+    """Write warehouse.duckdb: a view per published table over its current data files, and the load
+    bookkeeping. Returns the files each view reads and the local copies pruned.
+
+    A view of the build file (analytics.events) is published as a table of its rows, and readers
+    get a view over those, not the build's SQL over the per-type views: its columns are stored, so
+    a filter on one (user_email, action, event_time) reaches the Parquet scan and its statistics,
+    and a query reads only the columns it names (raw only for the rows kept), instead of every
+    query computing the shape of every row of every per-type table first."""
     layout = w.layout
     objects = w.run("tables", "published").fetchall()
     loads = w.conn.sql("SELECT * FROM _warehouse.loads").to_arrow_table()
     cache = lake_file_cache(lake, w.home)
     files: dict[str, list[str]] = {}
     pruned = 0
-    for schema, name, is_view in objects:
-        if not is_view:
-            ns, table = iceberg_name(TableRef(schema, name))
-            locations = [f for fs in lake.day_files(ns, table).values() for f in fs]
-            pruned += cache.prune(
-                table_location(lake.storage, ns, table), set(locations), grace=READER_GRACE, touch=True
-            )
-            files[f"{schema}.{name}"] = [cache.local(loc) for loc in locations]
+    for schema, name, _is_view in objects:
+        ns, table = iceberg_name(TableRef(schema, name))
+        locations = [f for fs in lake.day_files(ns, table).values() for f in fs]
+        pruned += cache.prune(
+            table_location(lake.storage, ns, table), set(locations), grace=READER_GRACE, touch=True
+        )
+        files[f"{schema}.{name}"] = [cache.local(loc) for loc in locations]
 
     ensure_dir(layout.root)
     tmp = layout.root / f"{SNAPSHOT_PREFIX}{uuid.uuid4().hex}.duckdb"
@@ -82,12 +86,8 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
         try:
             for schema in sorted({s for s, _, _ in objects} | {"_warehouse"}):
                 snap.execute(sql("snapshot", "schema", schema=ident(schema)))
-            views = []
-            for schema, name, is_view in objects:
+            for schema, name, _is_view in objects:
                 t = TableRef(schema, name)
-                if is_view:
-                    views.append(w.run("tables", "view_sql", {"schema": schema, "view": name}).fetchone()[0])
-                    continue
                 columns = w.columns(t)
                 if files[t.key]:
                     snap.execute(
@@ -101,8 +101,6 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
                     )
                 else:
                     snap.execute(sql("snapshot", "empty", table=t.sql, column_defs=column_defs(columns)))
-            for v in views:  # after the tables they read
-                snap.execute(v)
             snap.register("_loads", loads)
             snap.execute(sql("snapshot", "loads"))
             snap.execute("CHECKPOINT")

@@ -7,12 +7,13 @@ from __future__ import annotations
 from contextlib import closing
 from datetime import date
 
+import duckdb
 import pytest
 
 from log_assets.lake.iceberg import Lake
-from log_assets.warehouse import connect_readonly, sync
+from log_assets.warehouse import connect_readonly, derive, sync
 from log_assets.warehouse.catalog import _select_list, iceberg_name
-from log_assets.warehouse.layout import TableRef
+from log_assets.warehouse.layout import Layout, TableRef
 from tests.warehouse import conftest as lake
 from tests.warehouse.lakegen import remove_day, write
 
@@ -132,3 +133,47 @@ def test_a_publication_that_failed_is_made_up_at_the_next_run(home, monkeypatch)
     assert result["published"].catalog.written["warehouse.forcepoint_access"] == 1
     for t in (TableRef("forcepoint", "access"), TableRef("analytics", "events")):
         assert differences(home, t)[1:] == (0, 0)
+
+
+def test_analytics_events_is_read_without_a_join_or_a_union(home):
+    """Readers' analytics.events is a view over its published rows: one Parquet scan, whose filters
+    reach the files. The build's view (a UNION of the per-type tables in one shape) plans no join
+    either: an IN list of five or more constants would be a MARK join, computed for every row of
+    every table whatever the query reads."""
+    sync(home)
+    query = "EXPLAIN SELECT max(event_time) FROM analytics.events"
+    with closing(connect_readonly(home)) as c:
+        plan = c.execute(query).fetchall()[0][1].upper()
+        assert "JOIN" not in plan and "UNION" not in plan, plan
+        filtered = c.execute("EXPLAIN SELECT raw FROM analytics.events WHERE user_email = 'alice@x'").fetchall()
+        assert "READ_PARQUET" in filtered[0][1].upper() and "FILTERS" in filtered[0][1].upper(), filtered[0][1]
+        assert c.execute("SELECT count(*) FROM analytics.events WHERE user_email = 'alice@x'").fetchone()[0] > 0
+    with closing(duckdb.connect(str(Layout(home).build_db), read_only=True)) as c:
+        plan = c.execute(query).fetchall()[0][1].upper()
+        assert "UNION" in plan and "JOIN" not in plan, plan
+
+
+def test_a_change_of_the_events_sql_publishes_every_day_again(home, monkeypatch):
+    """Readers get analytics.events from its published rows, so a change of its mapping reaches
+    them: every day is published again, not only days whose per-type rows changed."""
+    sync(home)
+    real = derive.sections
+
+    def upper_access_users(file):
+        out = dict(real(file))
+        if file == "events":
+            out["forcepoint.access"] = out["forcepoint.access"].replace(
+                '"user" AS user_name', 'upper("user") AS user_name'
+            )
+        return out
+
+    monkeypatch.setattr(derive, "sections", upper_access_users)
+    result = sync(home)
+    events = TableRef("analytics", "events")
+    with Lake.for_home(home) as lk:
+        days = set(lk.days(*iceberg_name(events)))
+    assert result["published"].catalog.written["analytics.events"] == len(days) == 3
+    assert "warehouse.forcepoint_access" not in result["published"].catalog.written
+    with closing(connect_readonly(home)) as c:
+        assert c.execute("SELECT user_name FROM analytics.events WHERE event_id = 'A2'").fetchall() == [("ALICE",)]
+    assert differences(home, events)[1:] == (0, 0)

@@ -3,6 +3,7 @@
 -- Names: event_class, user_name, user_email, src_ip, app_name, action (what the policy / actor
 -- did), activity_name (the user's activity), object_name (file, URL, item), url, domain, category,
 -- http_method, response_code, severity (Aperture 0-5), bytes_out (uploaded), bytes_in (downloaded).
+-- An IN list here has at most four constants (see tables.sql events_text_column).
 -- List columns (VARCHAR[]) are joined with ', '. event_time, event_day, vendor, log_type, event_id
 -- and raw come from every table as they are.
 --
@@ -18,7 +19,8 @@
 -- telemetry), other (log types the catalog does not know).
 
 -- name: forcepoint.access
-CASE WHEN coalesce(trim(dlppattern), '') IN ('', '[]', '{}', 'null', 'None', 'NULL') THEN 'activity'
+CASE WHEN coalesce(trim(dlppattern), '') IN ('', '[]', '{}') OR trim(dlppattern) IN ('null', 'None', 'NULL')
+     THEN 'activity'
      ELSE 'dlp' END AS event_class,
 "user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name,
 array_to_string("action", ', ') AS action, array_to_string(activity, ', ') AS activity_name,
@@ -31,7 +33,8 @@ application AS app_name, "action", activity AS activity_name, coalesce(url, requ
 url
 
 -- name: forcepoint.cloudaudit
-CASE WHEN coalesce(trim(patterns), '') IN ('', '[]', '{}', 'null', 'None', 'NULL') THEN 'file'
+CASE WHEN coalesce(trim(patterns), '') IN ('', '[]', '{}') OR trim(patterns) IN ('null', 'None', 'NULL')
+     THEN 'file'
      ELSE 'dlp' END AS event_class,
 coalesce("user", actor) AS user_name,
 coalesce(email, CASE WHEN actor LIKE '%_@_%' THEN actor END, owner) AS user_email,

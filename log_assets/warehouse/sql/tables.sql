@@ -112,8 +112,13 @@ FROM (
 CAST(@{value} AS @{type}) AS @{name}
 
 -- name: events_text_column
--- A text column: trimmed, and NULL for an empty value ('', '[]', 'None', 'null').
-CASE WHEN trim(CAST(@{value} AS VARCHAR)) IN ('', '[]', '{}', 'None', 'null', 'NULL') THEN NULL
+-- A text column: trimmed, and NULL for an empty value ('', '[]', '{}', 'None', 'null', 'NULL').
+-- Two IN lists of three, never one of six: DuckDB plans an IN list of five or more constants as a
+-- MARK join against them, and a join stays in the plan when its column is not read, so every query
+-- over analytics.events would compute every text column of every row (SELECT max(event_time) read
+-- them all). At most four constants stay an expression, computed only when the column is read.
+CASE WHEN trim(CAST(@{value} AS VARCHAR)) IN ('', '[]', '{}')
+       OR trim(CAST(@{value} AS VARCHAR)) IN ('None', 'null', 'NULL') THEN NULL
      ELSE trim(CAST(@{value} AS VARCHAR)) END AS @{name}
 
 -- name: events_shape

@@ -154,6 +154,10 @@ class Storage:
                 request_timeout=request_timeout,
                 retry_strategy=pafs.AwsStandardS3RetryStrategy(max_attempts=retry_attempts),
                 proxy_options=None,
+                # An object written whole (write_bytes) is one PUT when its stream closes, not a
+                # multipart upload of three requests (start, part, completion); a large stream still
+                # goes in parts. The stream's close reports any failure, and write_bytes closes it.
+                allow_delayed_open=True,
             )
             base = f"{bucket}/{prefix}" if prefix else bucket
             return cls(f"s3://{base}", fs, base, s3, connect_timeout, request_timeout)

@@ -4,10 +4,12 @@ restart or slow it like a real store). Credentials are moto's fixed test ones.""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -25,10 +27,14 @@ class S3Server:
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
+        # moto's request recorder writes here while `recording()` is on (off otherwise: no cost).
+        fd, self._recording = tempfile.mkstemp(prefix="log-assets-moto-", suffix=".jsonl")
+        os.close(fd)
         self.start()
 
     def start(self) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env["MOTO_RECORDER_FILEPATH"] = self._recording
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL,
@@ -54,6 +60,27 @@ class S3Server:
     def resume(self) -> None:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGCONT)
+
+    def _api(self, what: str) -> None:
+        req = urllib.request.Request(f"{self.endpoint}/moto-api/recorder/{what}", method="POST")
+        urllib.request.urlopen(req, timeout=10).read()  # noqa: S310 (loopback)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[tuple[str, str]]]:
+        """The requests the server receives during the block, as (method, path?query) in order: the
+        list is filled when the block ends. Tests that use it must not share the server meanwhile."""
+        got: list[tuple[str, str]] = []
+        self._api("reset-recording")
+        self._api("start-recording")
+        try:
+            yield got
+        finally:
+            self._api("stop-recording")
+            with open(self._recording) as f:
+                for line in f:
+                    entry = json.loads(line)
+                    url = entry["url"].split("://", 1)[-1]
+                    got.append((entry["method"], url[url.index("/") :] if "/" in url else "/"))
 
     def env(self) -> dict[str, str]:
         """The standard variables a client of this store needs."""
@@ -87,6 +114,8 @@ class S3Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._recording)
 
 
 @contextlib.contextmanager

@@ -87,3 +87,15 @@ def test_objects_on_s3(s3):
     assert st.read_bytes("quarantine/forcepoint/x.body") == b"raw bytes"
     assert st.list("quarantine")[0].mtime is not None
     assert st.delete_prefix("quarantine") == 2 and st.list() == []
+
+
+def test_a_whole_object_is_one_put_on_s3(s3):
+    """write_bytes sends the object in one PUT (not a multipart upload's three requests), and it is
+    whole on the store when the call returns."""
+    bucket = s3.create_bucket()
+    st = Storage.from_url(f"s3://{bucket}/pre", s3.env())
+    body = b"x" * 200_000
+    with s3.recording() as sent:
+        st.write_bytes("lake/.staging/forcepoint/access/w/date=2026-11-10/p0000001.arrow", body)
+    assert [m for m, _ in sent] == ["PUT"], sent
+    assert st.read_bytes("lake/.staging/forcepoint/access/w/date=2026-11-10/p0000001.arrow") == body

@@ -347,7 +347,6 @@ class ForcepointIngest:
                         walk.token = page.next_token
                 self._close_passed_days(state, walk)
                 self.store.save(state)  # the checkpoint: the page is landed, the token after it is durable
-                self.kept.forget(walk.id, walk.stage_from, sent_token)
 
                 now = time.monotonic()
                 if now - last_progress >= self.progress_every:

@@ -199,8 +199,3 @@ class KeptAnswers:
                 self.lt.name,
                 e,
             )
-
-    def forget(self, walk_id: str, stage_from: str, token: str | None) -> None:
-        """The page of this request is checkpointed: its answer is no longer needed. Nothing to send:
-        its slot is written over by the answer after the next one (and an earlier run's answer is
-        taken at most once), and the slots go with the walk's staging prefix when the walk ends."""

@@ -59,7 +59,6 @@ def test_an_answer_kept_by_one_run_is_the_next_runs_page_once(kept, client, capl
     assert later.take("w1", "2026-11-10", None) is None  # taken once by a run
     assert later.take("w1", "2026-11-10", "t1") is None  # another request of the walk
     assert next_run(kept).take("w2", "2026-11-10", None) is None  # another walk
-    later.forget("w1", "2026-11-10", None)  # nothing to remove: the slot is written over later
     assert [o.key for o in kept.storage.list("staging")] == ["staging/w1/spool/slot0.body"]
 
 
@@ -69,7 +68,6 @@ def test_the_walks_two_latest_answers_are_kept_in_alternate_slots(kept):
     tokens = [None, "t1", "t2", "t3"]
     for i, token in enumerate(tokens[:-1]):
         kept.keep("w1", "2026-11-10", token, answer(RECORDS[: i + 1], tokens[i + 1]))
-        kept.forget("w1", "2026-11-10", tokens[i - 1] if i else None)
     spool = kept.storage.list("staging/w1/spool")
     assert [o.key.rsplit("/", 1)[1] for o in spool] == ["slot0.body", "slot1.body"]
     later = next_run(kept)
@@ -117,7 +115,6 @@ def test_keeping_answers_on_s3_is_one_put_each(s3, client):
         for i, token in enumerate(tokens[:-1]):
             assert kept.take("w1", "2026-11-10", token) is None
             kept.keep("w1", "2026-11-10", token, answer(RECORDS, tokens[i + 1]))
-            kept.forget("w1", "2026-11-10", token)
     methods = [m for m, _ in sent]
     assert methods == ["GET"] + ["PUT"] * 5, sent  # the one listing of the run's first take, the PUTs
     page = next_run(kept).take("w1", "2026-11-10", "t4")

@@ -120,7 +120,7 @@ def publish_to_catalog(w, lake: Lake) -> CatalogReport:
     for t in tables:  # a table without rows is published too (empty), so that engines find it
         days = dirty.get(t, set())
         if days or iceberg_name(t) not in present:
-            report.written[".".join(iceberg_name(t))] = _write(w, lake, t, sorted(days))
+            report.written[".".join(iceberg_name(t))] = _write(w, lake, t, sorted(days), view=t in views)
     w.set_cursor(CONSUMER, seq, json.dumps(signatures, sort_keys=True))
     w.run("meta", "forget_consumed")
     return report
@@ -147,20 +147,25 @@ def _widens(old: pa.DataType, new: pa.DataType) -> bool:
     )
 
 
-def _write(w, lake: Lake, t: TableRef, days: list[date]) -> int:
-    """Make the published table's `days` hold exactly the warehouse table's rows of those days."""
+def _write(w, lake: Lake, t: TableRef, days: list[date], *, view: bool = False) -> int:
+    """Make the published table's `days` hold exactly the warehouse table's rows of those days.
+
+    Read a day at a time (a filter on one day skips the other days' row groups, the tables being
+    inserted in day order), in the lake's order of (day, time) so that the writer has nothing to
+    sort: a table's rows of a day come in time order as they were inserted; a view's (rows of every
+    per-type table in turn) are sorted by DuckDB, one day at a time."""
     ns, name = iceberg_name(t)
-    w.run("catalog", "set_export_days", {"days": days})
-    rel = w.conn.sql(
-        f"SELECT {_select_list(w.columns(t))} FROM {t.sql} "
-        f"WHERE {ident(DAY_COLUMN)} IN (SELECT event_day FROM _export_days)"
-    )
+    columns = w.columns(t)
+    order = " ORDER BY event_time" if view and "event_time" in dict(columns) else ""
+    query = f"SELECT {_select_list(columns)} FROM {t.sql} WHERE {ident(DAY_COLUMN)} = $day{order}"
     with lake.writer(ns, name, days) as writer:
-        for batch in rel.to_arrow_reader(BATCH_ROWS):
-            if batch.num_rows:
-                writer.add(pa.Table.from_batches([batch]), only_days=True)
+        for day in days:
+            for batch in w.conn.sql(query, params={"day": day}).to_arrow_reader(BATCH_ROWS):
+                if batch.num_rows:
+                    writer.add(pa.Table.from_batches([batch]), only_days=True)
         if not writer.rows and lake.table(ns, name) is None:
             # Nothing to publish and no table yet: made empty, so that engines find it.
-            lake.ensure_table(ns, name, plain_schema(rel.limit(0).to_arrow_table().schema))
+            empty = w.conn.sql(f"SELECT {_select_list(columns)} FROM {t.sql} LIMIT 0").to_arrow_table()
+            lake.ensure_table(ns, name, plain_schema(empty.schema))
         writer.commit("replace")
     return len(days)

@@ -1,8 +1,5 @@
 -- Publishing to the catalog: which (table, day) changed since the last publication.
 
--- name: set_export_days
-CREATE OR REPLACE TEMP TABLE _export_days AS SELECT DISTINCT unnest($days::DATE[]) AS event_day;
-
 -- name: table_days
 SELECT DISTINCT event_day FROM @{table};
 

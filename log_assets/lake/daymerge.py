@@ -34,6 +34,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+from pyiceberg.types import ListType, MapType, NestedField
 
 from log_assets.catalog import COMMON_COLUMNS, LogType
 from log_assets.lake.iceberg import COMPACT_OVER_FILES, Lake, _day_files, with_event_day
@@ -212,13 +213,30 @@ def _predates_catalog(tbl, lt: LogType, day: date) -> bool:
     files = _day_files(tbl, [day])
     if not files:
         return False
-    ids = []
+    columns = []
     for name in typed:
         try:
-            ids.append(schema.find_field(name).field_id)
+            columns.append(_stat_ids(schema.find_field(name)))
         except ValueError:
             return True  # the table lacks the column altogether
-    return any(any(i not in (f.value_counts or {}) for i in ids) for f in files)
+    return any(any(not any(i in (f.value_counts or {}) for i in ids) for ids in columns) for f in files)
+
+
+def _stat_ids(column: NestedField) -> list[int]:
+    """The field ids a data file keeps a column's statistics under: the column's own for a primitive
+    type; for a list, a map or a struct those of its elements, its keys and values, or its fields
+    (none under the column's own id, so a list column looked up by it is missing from every file,
+    and every merge into a day that has one would rebuild the whole day from raw)."""
+    kind = column.field_type
+    if kind.is_primitive:
+        return [column.field_id]
+    if isinstance(kind, ListType):
+        parts = [kind.element_field]
+    elif isinstance(kind, MapType):
+        parts = [kind.key_field, kind.value_field]
+    else:
+        parts = list(kind.fields)
+    return [i for part in parts for i in _stat_ids(part)]
 
 
 def rebuilt_from_raw(lt: LogType, table: pa.Table, coercer: Coercer | None = None) -> pa.Table:

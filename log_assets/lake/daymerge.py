@@ -14,7 +14,9 @@ makes them visible in one Iceberg commit:
   written before the column existed) is rebuilt from `raw` with the current catalog, in one replace;
 - a day that has gathered more than `compact_over` small data files (appends: polls of the open day,
   Aperture landings) has those rewritten as one after the commit, a row group at a time; its large
-  files stay. Scheduled maintenance does the same.
+  files stay. Scheduled maintenance does the same. The files of the merge's own commit count as one:
+  all but its last are cut at `flush_bytes`, and a fresh day of a million events (some 30 such files)
+  is not compacted by the commit that wrote it.
 
 Ids are remembered as 64-bit hashes (a collision would drop an event; at a million ids a day the
 chance is about 3 in 100 million), in sorted numpy runs (`SeenIds`: 8 bytes an id, where a Python
@@ -134,7 +136,11 @@ class DayMerge:
         result.added -= self.old_rows  # a rebuild wrote the day's old rows again: only the rest is new
         result.snapshot_id = commit.snapshot_id
         result.files = commit.day_files.get(self.day, 0)
-        if self.compact_over is not None and result.files > self.compact_over:
+        # What the day gathered from other writes, and this one's last (partial) file: this write's
+        # files cut at its flush size are not the small files compaction is for, yet in Parquet they
+        # can be under the lake's small-file size, and rewriting them would read the whole day again.
+        gathered = result.files - max(commit.files_added - 1, 0)
+        if self.compact_over is not None and gathered > self.compact_over:
             compacted = self.lake.compact_day(vendor, name, self.day, min_files=self.compact_over)
             if compacted is not None:
                 result.compacted = True

@@ -54,6 +54,27 @@ def test_rows_between_duplicates_are_kept_in_order():
         assert _rows(table, keep).column("n").to_pylist() == np.flatnonzero(keep).tolist()
 
 
+def test_a_merge_cut_into_many_files_is_not_compacted_by_its_own_commit(tmp_path):
+    """The files one merge cuts at its flush size are one write, not the many small appends compaction
+    is for: a fresh day of more than `compact_over` of them stays as written (compacting it would read
+    the whole day again). Files that other writes add to the day count, one each."""
+    with Lake.for_home(Home(tmp_path)) as lake:
+        merge = DayMerge(lake, LT, DAY.date(), flush_bytes=1, compact_over=3)  # a file for every page
+        for n in range(6):
+            merge.add(_page(2 * n, 2 * n + 1))
+        first = merge.commit()
+        assert (first.added, first.files, first.compacted) == (12, 6, False)
+        files = []
+        for n in range(3):  # appends of a page each: the day gathers more than compact_over files
+            merge = DayMerge(lake, LT, DAY.date(), flush_bytes=1, compact_over=3)
+            merge.add(_page(100 + n, 0))
+            r = merge.commit()
+            files.append((r.added, r.duplicates, r.files, r.compacted))
+        assert files == [(1, 1, 1, True), (1, 1, 2, False), (1, 1, 3, False)]  # compacted, then appended
+        ids = lake.read_day(LT.vendor, LT.name, DAY.date(), ["event_id"]).column("event_id").to_pylist()
+        assert sorted(ids) == sorted([f"tx-{i}" for i in range(12)] + ["tx-100", "tx-101", "tx-102"])
+
+
 def test_a_merge_into_a_day_with_list_columns_appends_without_a_rebuild(tmp_path):
     """A list column's statistics are kept under its elements' field id: a day whose files have them
     was written with the column, and a later merge appends to it (a rebuild from raw would read the

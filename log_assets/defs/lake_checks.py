@@ -12,7 +12,7 @@ does not fail the run: it marks the asset's check red in the UI, as a warning to
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 if TYPE_CHECKING:  # loaded by the step that runs the checks, not at definitions import
+    import numpy as np
     import pyarrow as pa
 
     from log_assets.lake.iceberg import Lake
@@ -57,29 +58,108 @@ class PartitionFacts:
 
 def facts_of(ids: pa.ChunkedArray | pa.Array) -> PartitionFacts:
     """What a partition's `event_id` column says about it."""
-    import pyarrow.compute as pc
+    import pyarrow as pa
 
-    if len(ids) == 0:
+    chunks = ids.chunks if isinstance(ids, pa.ChunkedArray) else [ids]
+    return _facts(lambda: iter(chunks))
+
+
+def read_partition(lake: Lake, vendor: str, log_type: str, day: str) -> PartitionFacts:
+    """What a day of a lake table holds (as of its current snapshot; nothing for a day without rows).
+
+    Read a data file at a time, twice at most (`_facts`), from the files of one snapshot: a day's
+    whole `event_id` column (about 100 bytes an id) is never held, nor counted in one table."""
+    read = _id_reader(lake, vendor, log_type, date.fromisoformat(day))
+    return PartitionFacts() if read is None else _facts(read)
+
+
+def _facts(read: Callable[[], Iterable[pa.Array]]) -> PartitionFacts:
+    """The facts of the ids that `read()` yields, a batch at a time; `read` is called again (the same
+    ids) only when some id may be repeated.
+
+    The first pass keeps an 8-byte hash of each id; ids whose hashes repeat are candidates, and the
+    second pass counts the candidates' real values, so a collision of hashes (two ids, one hash) is
+    counted as two ids seen once each, never as a repeat. Memory: 8 bytes an id, and the values of
+    the candidates (the repeated ids, on a day that has any)."""
+    import numpy as np
+
+    rows = nulls = 0
+    parts = []
+    for ids in read():
+        rows += len(ids)
+        nulls += ids.null_count
+        parts.append(_hashes(ids))
+    if rows == 0:
         return PartitionFacts()
-    counts = pc.value_counts(pc.drop_null(ids))
-    repeated = pc.filter(counts, pc.greater(counts.field("counts"), 1))
-    order = sorted(
-        zip(repeated.field("values").to_pylist(), repeated.field("counts").to_pylist(), strict=True),
-        key=lambda vc: (-vc[1], vc[0]),
-    )
+    hashes = np.concatenate(parts)
+    del parts
+    hashes.sort()
+    candidates = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+    del hashes
+    counts: dict[str, int] = {}
+    if len(candidates):
+        import pyarrow.compute as pc
+
+        for ids in read():
+            present = pc.drop_null(ids)
+            maybe = np.isin(_hashes(present), candidates)
+            if maybe.any():
+                for v in pc.filter(present, maybe).to_pylist():
+                    counts[v] = counts.get(v, 0) + 1
+    order = sorted(((v, c) for v, c in counts.items() if c > 1), key=lambda vc: (-vc[1], vc[0]))
     return PartitionFacts(
-        rows=len(ids),
-        null_ids=ids.null_count,
+        rows=rows,
+        null_ids=nulls,
         duplicated_ids=len(order),
         extra_rows=sum(c - 1 for _, c in order),
         examples=tuple(v for v, _ in order[:_EXAMPLES]),
     )
 
 
-def read_partition(lake: Lake, vendor: str, log_type: str, day: str) -> PartitionFacts:
-    """What a day of a lake table holds (as of its current snapshot; nothing for a day without rows)."""
-    ids = lake.read_day(vendor, log_type, date.fromisoformat(day), columns=["event_id"])
-    return facts_of(ids.column("event_id"))
+def _hashes(ids: pa.Array) -> np.ndarray:
+    """A 64-bit hash of each id that is not null (equal ids, equal hashes; in this process)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    present = pc.drop_null(ids) if ids.null_count else ids
+    return np.fromiter(map(hash, present.to_pylist()), np.int64, len(present))
+
+
+def _id_reader(lake: Lake, vendor: str, log_type: str, day: date) -> Callable[[], Iterator[pa.Array]] | None:
+    """A reader of the day's `event_id` column, a data file at a time, from the table's current
+    snapshot (the same files at every call); None before the table's first write.
+
+    pyiceberg's own batch reader (`to_arrow_batch_reader`) starts every file's read at once and keeps
+    what it has read until it is taken, which is the whole column when the reader is slower than the
+    disk; here each file is read (as the scan would: its deletes and the table's schema applied) when
+    the one before it is done."""
+    from pyiceberg.io.pyarrow import ArrowScan
+
+    from log_assets.lake.iceberg import _days_filter
+
+    tbl = lake.table(vendor, log_type)
+    snap = tbl.current_snapshot() if tbl is not None else None
+    if tbl is None or snap is None:
+        return None
+    with lake._store_errors("reading", vendor, log_type):
+        scan = tbl.scan(
+            row_filter=_days_filter([day]), selected_fields=("event_id",), snapshot_id=snap.snapshot_id
+        )
+        tasks = list(scan.plan_files())
+    projection = scan.projection()
+
+    def read() -> Iterator[pa.Array]:
+        for task in tasks:
+            with lake._store_errors("reading", vendor, log_type):
+                batches = list(
+                    ArrowScan(
+                        tbl.metadata, tbl.io, projection, scan.row_filter, scan.case_sensitive
+                    ).to_record_batches([task])
+                )
+            for batch in batches:
+                yield batch.column("event_id")
+
+    return read
 
 
 def lake_check_results(

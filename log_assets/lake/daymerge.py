@@ -14,7 +14,9 @@ makes them visible in one Iceberg commit:
   written before the column existed) is rebuilt from `raw` with the current catalog, in one replace;
 - a day that has gathered more than `compact_over` small data files (appends: polls of the open day,
   Aperture landings) has those rewritten as one after the commit, a row group at a time; its large
-  files stay. Scheduled maintenance does the same.
+  files stay. Scheduled maintenance does the same. The files of the merge's own commit count as one:
+  all but its last are cut at `flush_bytes`, and a fresh day of a million events (some 30 such files)
+  is not compacted by the commit that wrote it.
 
 Ids are remembered as 64-bit hashes (a collision would drop an event; at a million ids a day the
 chance is about 3 in 100 million), in sorted numpy runs (`SeenIds`: 8 bytes an id, where a Python
@@ -34,6 +36,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
+from pyiceberg.types import ListType, MapType, NestedField
 
 from log_assets.catalog import COMMON_COLUMNS, LogType
 from log_assets.lake.iceberg import COMPACT_OVER_FILES, Lake, _day_files, with_event_day
@@ -133,7 +136,11 @@ class DayMerge:
         result.added -= self.old_rows  # a rebuild wrote the day's old rows again: only the rest is new
         result.snapshot_id = commit.snapshot_id
         result.files = commit.day_files.get(self.day, 0)
-        if self.compact_over is not None and result.files > self.compact_over:
+        # What the day gathered from other writes, and this one's last (partial) file: this write's
+        # files cut at its flush size are not the small files compaction is for, yet in Parquet they
+        # can be under the lake's small-file size, and rewriting them would read the whole day again.
+        gathered = result.files - max(commit.files_added - 1, 0)
+        if self.compact_over is not None and gathered > self.compact_over:
             compacted = self.lake.compact_day(vendor, name, self.day, min_files=self.compact_over)
             if compacted is not None:
                 result.compacted = True
@@ -212,13 +219,30 @@ def _predates_catalog(tbl, lt: LogType, day: date) -> bool:
     files = _day_files(tbl, [day])
     if not files:
         return False
-    ids = []
+    columns = []
     for name in typed:
         try:
-            ids.append(schema.find_field(name).field_id)
+            columns.append(_stat_ids(schema.find_field(name)))
         except ValueError:
             return True  # the table lacks the column altogether
-    return any(any(i not in (f.value_counts or {}) for i in ids) for f in files)
+    return any(any(not any(i in (f.value_counts or {}) for i in ids) for ids in columns) for f in files)
+
+
+def _stat_ids(column: NestedField) -> list[int]:
+    """The field ids a data file keeps a column's statistics under: the column's own for a primitive
+    type; for a list, a map or a struct those of its elements, its keys and values, or its fields
+    (none under the column's own id, so a list column looked up by it is missing from every file,
+    and every merge into a day that has one would rebuild the whole day from raw)."""
+    kind = column.field_type
+    if kind.is_primitive:
+        return [column.field_id]
+    if isinstance(kind, ListType):
+        parts = [kind.element_field]
+    elif isinstance(kind, MapType):
+        parts = [kind.key_field, kind.value_field]
+    else:
+        parts = list(kind.fields)
+    return [i for part in parts for i in _stat_ids(part)]
 
 
 def rebuilt_from_raw(lt: LogType, table: pa.Table, coercer: Coercer | None = None) -> pa.Table:

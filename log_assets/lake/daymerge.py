@@ -36,7 +36,7 @@ from datetime import date
 
 import numpy as np
 import pyarrow as pa
-from pyiceberg.types import ListType, MapType, NestedField
+from pyiceberg.types import ListType, MapType, NestedField, StructType
 
 from log_assets.catalog import COMMON_COLUMNS, LogType
 from log_assets.lake.iceberg import COMPACT_OVER_FILES, Lake, _day_files, with_event_day
@@ -240,8 +240,10 @@ def _stat_ids(column: NestedField) -> list[int]:
         parts = [kind.element_field]
     elif isinstance(kind, MapType):
         parts = [kind.key_field, kind.value_field]
-    else:
+    elif isinstance(kind, StructType):
         parts = list(kind.fields)
+    else:
+        return [column.field_id]
     return [i for part in parts for i in _stat_ids(part)]
 
 

@@ -137,8 +137,8 @@ class DayMerge:
         result.snapshot_id = commit.snapshot_id
         result.files = commit.day_files.get(self.day, 0)
         # What the day gathered from other writes, and this one's last (partial) file: this write's
-        # files cut at its flush size are not the small files compaction is for, yet in Parquet they
-        # can be under the lake's small-file size, and rewriting them would read the whole day again.
+        # files cut at its flush size are not the small files compaction is for (they hold too many
+        # rows to count as small: `SMALL_FILE_BYTES` in the lake), so a fresh big day is not looked at.
         gathered = result.files - max(commit.files_added - 1, 0)
         if self.compact_over is not None and gathered > self.compact_over:
             compacted = self.lake.compact_day(vendor, name, self.day, min_files=self.compact_over)

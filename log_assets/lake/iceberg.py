@@ -94,14 +94,24 @@ DEFAULT_RETENTION = timedelta(days=7)
 # Unreferenced files younger than this are never removed, whatever the retention: a write in progress
 # has written its data files but not yet committed them.
 MIN_ORPHAN_AGE = timedelta(days=1)
-# A day with more data files than this is rewritten as one by `maintain` (appends add a file each).
+# A day with more data files than this has its small ones rewritten as few by `maintain` (appends add
+# a file each).
 COMPACT_OVER_FILES = 16
 COMMIT_ATTEMPTS = 8
-# A data file under this size is a small one, which compaction rewrites together with the others
-# (an append of a few pages or one Aperture landing); a file a large write cut at its flush size is
-# left alone, so compacting a day never reads the whole day.
+# Compaction rewrites a day's small data files (appends of a few pages, Aperture landings) as files
+# cut every COMPACT_FLUSH_BYTES of Arrow rows, as a large write (the walk's day merge) cuts its own. A
+# file is small when it is under SMALL_FILE_BYTES of Parquet *and* holds fewer rows than such a flush
+# at WIDE_ROW_BYTES a row (16,384 rows; a poll is a few 1,000-record pages, a 64 MiB flush of
+# Forcepoint access records some 36,000). Size alone does not tell: 64 MiB of log records compress
+# to some 5 MiB of zstd Parquet, so a day written large, and compaction's own output, would look
+# small and be rewritten as as many files on every run. Rows do not depend on the compression: a
+# file cut at the flush size holds enough of them unless they are wider than WIDE_ROW_BYTES, and
+# then it is over SMALL_FILE_BYTES unless they also compress more than 8 to 1. For those last, a
+# compaction that would not leave the day fewer files is not committed. So a day written large is
+# never read whole, and compacting a day again right after does nothing.
 SMALL_FILE_BYTES = 8 * 1024 * 1024
 COMPACT_FLUSH_BYTES = 64 * 1024 * 1024
+WIDE_ROW_BYTES = 4096
 # How long a read of the catalog keeps trying through a database restart (as the state database does).
 CATALOG_RETRY = RetryPolicy()
 # Snapshot summary keys of our own: the write that made a snapshot (to recognise a commit whose
@@ -540,17 +550,34 @@ class Lake:
             return w.commit("append", base_snapshot_id=base_snapshot_id)
 
     def compact_day(
-        self, vendor: str, log_type: str, day: date, *, min_files: int = 1, small_bytes: int = SMALL_FILE_BYTES
+        self,
+        vendor: str,
+        log_type: str,
+        day: date,
+        *,
+        min_files: int = 1,
+        small_bytes: int | None = None,
+        small_rows: int | None = None,
     ) -> Commit | None:
         """Rewrite the day's small data files (each append leaves one) as few, in one commit that
-        replaces exactly those files; the day's large files stay as they are. Read a row group at a
-        time and written as they come, so memory stays bounded whatever the day's size. None when the
-        day has no more than `min_files` small files, or changed meanwhile (it is left as it is)."""
+        replaces exactly those files; the day's other files (cut at a flush size, compaction's own
+        included) stay as they are. Small: under `small_bytes` (SMALL_FILE_BYTES) and fewer than
+        `small_rows` rows (what a COMPACT_FLUSH_BYTES flush holds at WIDE_ROW_BYTES a row), judged
+        when called. Read a row group at a time and written as they come, so memory stays bounded
+        whatever the day's size. None when the day has no more than `min_files` small files, when
+        their rewrite would not be fewer files (nothing is committed: the files it wrote are removed),
+        or when the day changed meanwhile (it is left as it is)."""
+        small_bytes = SMALL_FILE_BYTES if small_bytes is None else small_bytes
+        small_rows = COMPACT_FLUSH_BYTES // WIDE_ROW_BYTES if small_rows is None else small_rows
         tbl = self.table(vendor, log_type)
         snap = tbl.current_snapshot() if tbl else None
         if tbl is None or snap is None:
             return None
-        small = [f for f in _day_files(tbl, [day], snap.snapshot_id) if f.file_size_in_bytes < small_bytes]
+        small = [
+            f
+            for f in _day_files(tbl, [day], snap.snapshot_id)
+            if f.file_size_in_bytes < small_bytes and f.record_count < small_rows
+        ]
         if len(small) <= max(min_files, 1):
             return None
         with DayWriter(self, vendor, log_type, [day], flush_bytes=COMPACT_FLUSH_BYTES, replaces=small) as w:
@@ -559,6 +586,17 @@ class Lake:
                     data = pq.ParquetFile(tbl.io.new_input(f.file_path).open(seekable=True))
                     for i in range(data.num_row_groups):
                         w.add(data.read_row_group(i), only_days=True)
+            w.flush()
+            if w.files_written >= len(small):
+                log.info(
+                    "%s.%s %s: compacting %d small file(s) would write %d; left as they are",
+                    vendor,
+                    log_type,
+                    day,
+                    len(small),
+                    w.files_written,
+                )
+                return None  # not committed: the writer removes its files
             try:
                 return w.commit("replace", base_snapshot_id=snap.snapshot_id)
             except DaysChanged:
@@ -826,6 +864,15 @@ class DayWriter:
         self._buffered += table.nbytes
         if self._buffered >= self.flush_bytes:
             self._flush()
+
+    @property
+    def files_written(self) -> int:
+        """Data files written so far (the rows still buffered are not in one yet)."""
+        return len(self._files)
+
+    def flush(self) -> None:
+        """Write the buffered rows as data files now (a commit does it too)."""
+        self._flush()
 
     def _flush(self) -> None:
         if not self._buffer:

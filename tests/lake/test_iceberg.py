@@ -3,6 +3,7 @@ maintenance, racing writers; on a local folder with SQLite, on S3 (moto) and wit
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -259,6 +260,128 @@ def test_compaction_rewrites_the_small_files_only(local_lake):
     assert big in files and len(files) == 2
     got = ids(local_lake.read_day("forcepoint", "access", D1))
     assert sorted(got) == sorted([f"big{i:05d}" for i in range(20_000)] + [f"e{i}" for i in range(4)])
+
+
+# Compaction on real-shaped records: a `raw` JSON text of many repeated strings, which zstd Parquet
+# stores in a small fraction of its Arrow size (64 MiB of Arrow rows: some 5 MiB of Parquet).
+FLUSH = 256 * 1024  # the walk's and compaction's flush, scaled down (64 MiB in production)
+
+
+def logs(day: date, first: int, n: int) -> pa.Table:
+    records = []
+    for i in range(first, first + n):
+        eid = f"ev{i:06d}"
+        fields = {"user": f"user{i % 7}@example.com", "action": ["Allow", "Log"] if i % 3 else None}
+        raw = {
+            "id": eid,
+            "user": fields["user"],
+            "url": "https://www.example.com/some/long/path/to/a/resource?with=query&and=more",
+            "agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120",
+            "policy": "Default corporate web policy - allow business, block risky categories",
+            "headers": ["Accept: text/html", "Accept-Language: en-US", "Connection: keep-alive"] * 6,
+        }
+        records.append(
+            {
+                "event_id": eid,
+                "event_time": _t(day, 3_600_000_000 + i * 1000),
+                "vendor": "forcepoint",
+                "log_type": "access",
+                "raw": json.dumps(raw),
+                "ingested_at": _t(day, 86_000_000_000 + i),
+                "fields": fields,
+            }
+        )
+    return build_table(LT, records, Coercer())
+
+
+def _write_large(lake: Lake, day: date, files: int) -> list[str]:
+    """A day written by one large write cut at FLUSH: `files` full files (returned) and a partial
+    last one."""
+    with lake.writer("forcepoint", "access", [day], flush_bytes=FLUSH) as w:
+        n = 0
+        while len(w._files) < files:
+            w.add(logs(day, n, 25), only_days=True)
+            n += 25
+        full = [f.file_path for f in w._files]
+        w.add(logs(day, n, 10), only_days=True)
+        w.commit("replace")
+    assert len(_paths(lake, day)) == files + 1
+    return full
+
+
+def _paths(lake: Lake, day: date) -> set[str]:
+    return {f.file_path for f in iceberg._day_files(lake.table("forcepoint", "access"), [day])}
+
+
+def _content(lake: Lake, day: date) -> list[dict]:
+    return sorted(lake.read_day("forcepoint", "access", day).to_pylist(), key=lambda r: r["event_id"])
+
+
+def _head(lake: Lake) -> int:
+    snap = lake.table("forcepoint", "access").current_snapshot()
+    assert snap is not None
+    return snap.snapshot_id
+
+
+@pytest.fixture
+def scaled_flush(monkeypatch):
+    monkeypatch.setattr(iceberg, "COMPACT_FLUSH_BYTES", FLUSH)
+
+
+def test_a_day_written_large_of_compressible_rows_is_not_compacted(local_lake, scaled_flush):
+    """Files cut at the flush size are small in Parquet (the rows compress well), yet they are not
+    the small files compaction is for: rewriting them would give as many files again, on every run."""
+    _write_large(local_lake, D1, 20)
+    files = _paths(local_lake, D1)
+    day = local_lake.days("forcepoint", "access")[D1]
+    assert day.files == 21 > iceberg.COMPACT_OVER_FILES and day.bytes < iceberg.SMALL_FILE_BYTES
+    head = _head(local_lake)
+    assert local_lake.compact_day("forcepoint", "access", D1) is None
+    (report,) = local_lake.maintain()
+    assert report.compacted_days == [] and _head(local_lake) == head
+    assert _paths(local_lake, D1) == files
+
+
+def test_compacting_a_day_twice_does_nothing_the_second_time(local_lake, scaled_flush):
+    for k in range(24):
+        local_lake.append("forcepoint", "access", logs(D1, k * 40, 40))
+    before = _content(local_lake, D1)
+    first = local_lake.compact_day("forcepoint", "access", D1)
+    assert first is not None and 1 < first.day_files[D1] < 24  # cut at the flush size: several files
+    head = _head(local_lake)
+    assert local_lake.compact_day("forcepoint", "access", D1) is None
+    (report,) = local_lake.maintain(compact_over=1)
+    assert report.compacted_days == [] and _head(local_lake) == head
+    assert _content(local_lake, D1) == before
+
+
+def test_appends_to_a_day_written_large_are_compacted_and_its_large_files_kept(local_lake, scaled_flush):
+    """20 appends (polls of the open day) gather after a large write: maintenance rewrites them (and
+    the large write's partial last file) as few, keeps the files cut at the flush size, and the day
+    holds exactly the same rows."""
+    full = _write_large(local_lake, D1, 5)
+    for k in range(20):
+        local_lake.append("forcepoint", "access", logs(D1, 100_000 + k * 30, 30))
+    before = _content(local_lake, D1)
+    assert local_lake.days("forcepoint", "access")[D1].files == 26
+    (report,) = local_lake.maintain()
+    assert report.compacted_days == [D1]
+    after = _paths(local_lake, D1)
+    assert set(full) <= after  # the large write's full files stay as written (never read)
+    assert len(after - set(full)) < 21 // 2  # its partial file and the 20 appends: a few files now
+    assert _content(local_lake, D1) == before
+
+
+def test_a_compaction_that_would_not_reduce_the_files_is_not_done(local_lake, monkeypatch, tmp_path):
+    """Rows so wide that a flush holds as few as an append: rewriting the appends would give as many
+    files. Nothing is committed, and the files the attempt wrote are removed."""
+    for k in range(4):
+        local_lake.append("forcepoint", "access", logs(D1, k * 10, 10))
+    monkeypatch.setattr(iceberg, "COMPACT_FLUSH_BYTES", 1)  # a file for every row group read
+    head, written = _head(local_lake), sorted((tmp_path / "root").rglob("*.parquet"))
+    assert local_lake.compact_day("forcepoint", "access", D1, small_rows=10**9) is None
+    assert _head(local_lake) == head and local_lake.days("forcepoint", "access")[D1].files == 4
+    assert sorted((tmp_path / "root").rglob("*.parquet")) == written
 
 
 def test_append_based_on_a_stale_snapshot_is_refused(local_lake):

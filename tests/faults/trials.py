@@ -248,9 +248,27 @@ class FP:
         else:
             staging = self.home / "lake" / ".staging"
             leftovers = [str(p) for p in staging.rglob("*") if p.is_file()] if staging.exists() else []
+        # A walk the state still holds unfinished keeps its two kept answers for the run that resumes
+        # it (a kill after its last day was committed and before the walk was closed: every day is
+        # complete, the next run sends nothing, and a later window resumes the walk from its token).
+        walk = self.unfinished_walk()
+        if walk is not None:
+            t.note(f"walk {walk} left unfinished in the state, with its kept answers")
+            slots = {f"{walk}/spool/slot0.body", f"{walk}/spool/slot1.body"}
+            leftovers = [k for k in leftovers if not any(k.endswith(s) for s in slots)]
         t.check(not leftovers, f"files left under lake/.staging after a successful run: {leftovers[:3]}")
         t.note(f"requests: {spent} (clean walk {baseline}, allowance {allowance})")
         warehouse_after(t, self.rng, self.home, self.sim.env(basic=self.basic))
+
+    def unfinished_walk(self) -> str | None:
+        """The id of the walk the state holds for the log type (None: none unfinished)."""
+        from log_assets.paths import Home
+        from log_assets.state.home import open_state
+        from log_assets.state.store import stream_name
+
+        with open_state(Home(self.home)) as store:
+            walk = store.load_walk(stream_name("forcepoint", self.lt)).walk
+        return walk.id if walk is not None else None
 
 
 # ------------------------------------------------------------------------------- Forcepoint

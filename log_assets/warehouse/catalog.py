@@ -133,12 +133,16 @@ def _types_changed(lake: Lake, ns: str, name: str, w, t: TableRef) -> bool:
     if tbl is None:
         return False
     have = {f.name: _norm_type(f.type) for f in tbl.schema().as_arrow()}
-    probe = w.conn.sql(f"SELECT {_select_list(w.columns(t))} FROM {t.sql} LIMIT 0").to_arrow_table()
-    for f in probe.schema:
+    for f in _published_schema(w, t, w.columns(t)):
         old, new = have.get(f.name), _norm_type(f.type)
         if old is not None and old != new and not _widens(old, new):
             return True
     return False
+
+
+def _published_schema(w, t: TableRef, columns: list[tuple[str, str]]) -> pa.Schema:
+    """The Arrow schema of the table's rows as published (DuckDB's types for `_select_list`)."""
+    return w.conn.sql(f"SELECT {_select_list(columns)} FROM {t.sql} LIMIT 0").to_arrow_table().schema
 
 
 def _widens(old: pa.DataType, new: pa.DataType) -> bool:
@@ -165,7 +169,6 @@ def _write(w, lake: Lake, t: TableRef, days: list[date], *, view: bool = False) 
                     writer.add(pa.Table.from_batches([batch]), only_days=True)
         if not writer.rows and lake.table(ns, name) is None:
             # Nothing to publish and no table yet: made empty, so that engines find it.
-            empty = w.conn.sql(f"SELECT {_select_list(columns)} FROM {t.sql} LIMIT 0").to_arrow_table()
-            lake.ensure_table(ns, name, plain_schema(empty.schema))
+            lake.ensure_table(ns, name, plain_schema(_published_schema(w, t, columns)))
         writer.commit("replace")
     return len(days)

@@ -74,7 +74,7 @@ def _views(src: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
     views["size"] = lens
     views["head"] = windows[starts]
     words = views.view("<u8").reshape(-1, 2)
-    keep = _KEEP[np.minimum(lens, 12)]
+    keep = np.take(_KEEP, np.minimum(lens, 12), axis=0)  # (fancy indexing is ten times slower)
     words &= keep
     return views
 
@@ -591,14 +591,16 @@ def _times(texts: pa.Array, parse: Callable) -> tuple[np.ndarray, np.ndarray]:
     values, present = _fixed_times(texts)
     rest = np.flatnonzero(~present)
     if len(rest):
-        seen: dict = {}
-        for i, v in zip(rest.tolist(), texts.take(pa.array(rest)).to_pylist(), strict=True):
-            got = seen.get(v, seen)
-            if got is seen:
-                got = seen[v] = parse(v)
-            if got is not None:
-                values[i] = got
-                present[i] = True
+        enc = texts.take(pa.array(rest)).dictionary_encode()
+        parsed = [parse(v) for v in enc.dictionary.to_pylist()]
+        got = np.array([0 if v is None else v for v in parsed], np.int64)
+        ok = np.array([v is not None for v in parsed], bool)
+        idx = np.asarray(enc.indices.fill_null(-1))
+        if (idx < 0).any():  # a null value: what parse makes of None
+            none = parse(None)
+            got, ok = np.append(got, 0 if none is None else none), np.append(ok, none is not None)
+        values[rest] = np.where(ok[idx], got[idx], values[rest])
+        present[rest] = ok[idx]
     return values, present
 
 

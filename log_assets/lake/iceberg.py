@@ -122,6 +122,9 @@ WRITE_MODE_PROP = "log-assets.write-mode"
 # Data files are cut at this many in-memory (uncompressed Arrow) bytes, which pyiceberg's writer
 # measures: about 40-80 MB of zstd Parquet for log records. A writer buffers at most this much.
 TARGET_FILE_BYTES = 256 * 1024 * 1024
+# A writer's buffered tables are joined into one table of one chunk per this many bytes (see
+# DayWriter._consolidate).
+CONSOLIDATE_BYTES = 8 * 1024 * 1024
 ROW_GROUP_ROWS = 131_072
 
 TABLE_PROPERTIES = {
@@ -833,6 +836,8 @@ class DayWriter:
         self._counter = itertools.count(0)
         self._buffer: list[pa.Table] = []
         self._buffered = 0
+        # The buffered tables before this one (of these bytes) are consolidated, or left as they are.
+        self._consolidated, self._consolidated_bytes = 0, 0
         self._files: list[DataFile] = []
         self._committed = False
         self._outcome_unknown = False
@@ -853,8 +858,7 @@ class DayWriter:
             return
         if DAY_COLUMN not in table.column_names:
             table = with_event_day(table)
-        counts = table.group_by(DAY_COLUMN).aggregate([([], "count_all")]).to_pylist()
-        got = {r[DAY_COLUMN]: r["count_all"] for r in counts}
+        got = _day_counts(table.column(DAY_COLUMN))
         if only_days and not set(got) <= self.days:
             stray = sorted(set(got) - self.days)
             raise ValueError(f"{self.name}: rows of {', '.join(map(str, stray))}, outside the days being replaced")
@@ -864,6 +868,19 @@ class DayWriter:
         self._buffered += table.nbytes
         if self._buffered >= self.flush_bytes:
             self._flush()
+        else:
+            self._consolidate()
+
+    def _consolidate(self) -> None:
+        """Buffered tables of one schema, once they hold CONSOLIDATE_BYTES, made one table of one
+        chunk: pyiceberg's writer projects every record batch onto the file's schema in Python (some
+        milliseconds each), and a walk adds a table per page. The copy is of these tables only."""
+        tail = self._buffer[self._consolidated :]
+        if self._buffered - self._consolidated_bytes < CONSOLIDATE_BYTES:
+            return
+        if len(tail) > 1 and all(t.schema == tail[0].schema for t in tail[1:]):
+            self._buffer[self._consolidated :] = [pa.concat_tables(tail).combine_chunks()]
+        self._consolidated, self._consolidated_bytes = len(self._buffer), self._buffered
 
     @property
     def files_written(self) -> int:
@@ -887,6 +904,7 @@ class DayWriter:
         with self.lake._store_errors("writing", self.vendor, self.log_type):
             self._files += _day_data_files(tbl, chunk, self._uuid, self._counter)
         self._buffer, self._buffered = [], 0
+        self._consolidated, self._consolidated_bytes = 0, 0
 
     def commit(self, mode: Mode = "replace", *, base_snapshot_id: int | None = None) -> Commit:
         if self._committed:
@@ -960,6 +978,7 @@ class DayWriter:
     def abort(self) -> None:
         """Remove the files written so far (never committed)."""
         self._buffer, self._buffered = [], 0
+        self._consolidated, self._consolidated_bytes = 0, 0
         tbl = self.lake.table(self.vendor, self.log_type) if self._files else None
         for f in self._files:
             with contextlib.suppress(Exception):  # an orphan at worst, removed by maintenance
@@ -1241,8 +1260,25 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 
 def _unite(a: pa.Schema, b: pa.Schema) -> pa.Schema:
-    extra = [f for f in b if f.name not in a.names]
+    if a.names == b.names:
+        return a
+    have = set(a.names)
+    extra = [f for f in b if f.name not in have]
     return pa.schema(list(a) + extra) if extra else a
+
+
+def _day_counts(days: pa.ChunkedArray) -> dict[date, int]:
+    """Rows per day of an `event_day` column (a page's rows are mostly of one day: no grouping then)."""
+    if days.null_count:
+        raise ValueError(f"{days.null_count} row(s) with no {DAY_COLUMN}")
+    values = days.cast(pa.int32()).to_numpy()
+    if len(values) and values.min() == values.max():
+        found, counts = values[:1], np.array([len(values)])
+    else:
+        found, counts = np.unique(values, return_counts=True)
+    return {
+        date.fromordinal(_EPOCH_ORDINAL + int(d)): int(n) for d, n in zip(found.tolist(), counts.tolist(), strict=True)
+    }
 
 
 def _conform(table: pa.Table, target: pa.Schema, name: str) -> pa.Table:

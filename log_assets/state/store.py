@@ -12,6 +12,7 @@ can tell whether an earlier attempt committed:
 from __future__ import annotations
 
 import contextlib
+import functools
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -121,6 +122,14 @@ class StateStore:
         """INSERT that can say ON CONFLICT (both dialects spell it the same)."""
         return (postgresql.insert if self.db.backend == "postgresql" else sqlite.insert)(table)
 
+    @functools.cached_property
+    def _quota_statements(self) -> _QuotaStatements:
+        return _QuotaStatements(self._upsert)
+
+    @functools.cached_property
+    def _walk_statements(self) -> _WalkStatements:
+        return _WalkStatements()
+
     def _read(self, fn: Callable[[Connection], Any], doing: str) -> Any:
         return self.db.run(
             fn,
@@ -179,11 +188,8 @@ class StateStore:
 
         def save(conn: Connection) -> None:
             now = _now()
-            row = conn.execute(
-                sa.select(t.walks.c.version, t.walks.c.write_id)
-                .where(t.walks.c.stream == stream)
-                .with_for_update()
-            ).first()
+            w = self._walk_statements
+            row = conn.execute(w.locked, {"p_stream": stream}).first()
             if row is not None and row.write_id == write_id:
                 return  # an earlier attempt of this save committed; its answer was lost
             found = row.version if row is not None else None
@@ -196,9 +202,14 @@ class StateStore:
                     raise StaleState(stream, 0, 1) from None  # another run stored its first state meanwhile
             else:
                 done = conn.execute(
-                    sa.update(t.walks)
-                    .where(t.walks.c.stream == stream, t.walks.c.version == state.version)
-                    .values(version=state.version + 1, updated_at=now, **values)
+                    w.advance,
+                    {
+                        "p_stream": stream,
+                        "p_was": state.version,
+                        "p_version": state.version + 1,
+                        "p_updated_at": now,
+                        **{f"p_{k}": v for k, v in values.items()},
+                    },
                 )
                 if done.rowcount != 1:
                     raise StaleState(stream, state.version, None)
@@ -282,42 +293,39 @@ class StateStore:
             raise ValueError(f"need 0 <= reserve < limit, got limit={limit} reserve={reserve}")
         rid = request_id or uuid.uuid4().hex
         d = _as_date(day)
-        counter_row = (t.quota.c.key == key) & (t.quota.c.day == d)
+        q = self._quota_statements
+        at = {"p_key": key, "p_day": d}
+        attempts = 0
 
         def charge(conn: Connection) -> QuotaCounter:
+            nonlocal attempts
+            attempts += 1
             now = _now()
-            created = conn.execute(
-                self._upsert(t.quota)
-                .values(key=key, day=d, spent=0, server_remaining=None, updated_at=now)
-                .on_conflict_do_nothing(index_elements=[t.quota.c.key, t.quota.c.day])
-            ).rowcount
             # The row lock makes an earlier attempt still in flight finish (commit or not) first.
-            row = conn.execute(
-                sa.select(t.quota.c.spent, t.quota.c.server_remaining).where(counter_row).with_for_update()
-            ).one()
-            prior = conn.execute(
-                sa.select(t.quota_charges.c.spent, t.quota_charges.c.server_remaining).where(
-                    t.quota_charges.c.request_id == rid
-                )
-            ).first()
-            if prior is not None:
-                return QuotaCounter(key, day, prior.spent, prior.server_remaining)
+            row = conn.execute(q.locked, at).first()
+            created = 0
+            if row is None:  # the day's first charge (or another process's, at the same moment)
+                created = conn.execute(q.create, {**at, "p_updated_at": now}).rowcount
+                row = conn.execute(q.locked, at).one()
+            # A new id cannot have been charged before this call's first attempt; a given id, or a
+            # repeat after an attempt whose commit may have landed, is looked up.
+            if request_id is not None or attempts > 1:
+                prior = conn.execute(q.prior, {"p_request_id": rid}).first()
+                if prior is not None:
+                    return QuotaCounter(key, day, prior.spent, prior.server_remaining)
             counter = QuotaCounter(key, day, row.spent, row.server_remaining)
             if counter.exhausted(limit, reserve):
                 raise QuotaRefused(counter, limit, reserve)
             spent = row.spent + 1
             remaining = None if row.server_remaining is None else row.server_remaining - 1
             done = conn.execute(
-                sa.update(t.quota)
-                .where(counter_row, t.quota.c.spent == row.spent)
-                .values(spent=spent, server_remaining=remaining, updated_at=now)
+                q.count, {**at, "p_was": row.spent, "p_spent": spent, "p_server_remaining": remaining, "p_updated_at": now}
             )
             if done.rowcount != 1:  # the row lock rules this out; never count on a guess
                 raise StateError(f"the request count of {key} changed under a row lock; nothing was counted")
             conn.execute(
-                sa.insert(t.quota_charges).values(
-                    request_id=rid, key=key, day=d, spent=spent, server_remaining=remaining, charged_at=now
-                )
+                q.record,
+                {**at, "p_request_id": rid, "p_spent": spent, "p_server_remaining": remaining, "p_charged_at": now},
             )
             if created:  # the day's first charge: forget the request ids no retry can still ask about
                 keep_from = d - timedelta(days=t.KEEP_CHARGES_DAYS)
@@ -342,16 +350,9 @@ class StateStore:
         value = int(remaining)
 
         def observe(conn: Connection) -> None:
-            ins = self._upsert(t.quota).values(key=key, day=d, spent=0, server_remaining=value, updated_at=_now())
             conn.execute(
-                ins.on_conflict_do_update(
-                    index_elements=[t.quota.c.key, t.quota.c.day],
-                    set_={
-                        "server_remaining": ins.excluded.server_remaining,
-                        "updated_at": ins.excluded.updated_at,
-                    },
-                    where=t.quota.c.server_remaining.is_distinct_from(ins.excluded.server_remaining),
-                )
+                self._quota_statements.observe,
+                {"p_key": key, "p_day": d, "p_server_remaining": value, "p_updated_at": _now()},
             )
 
         self.db.run(
@@ -375,3 +376,76 @@ class StateStore:
         machines for the block; a killed holder's lock frees itself. See locks.hold."""
         with locks.hold(self.db, name, wait=wait, poll=poll, on_wait=on_wait) as held:
             yield held
+
+
+class _QuotaStatements:
+    """The quota's statements, built once with bound parameters (named p_*: a column's own name is
+    reserved in INSERT and UPDATE): a request's charge runs on every page, and building and keying
+    SQLAlchemy constructs anew each time cost more than the SQL."""
+
+    def __init__(self, upsert: Callable[[sa.Table], Any]):
+        q, c = t.quota, t.quota_charges
+        row = (q.c.key == sa.bindparam("p_key")) & (q.c.day == sa.bindparam("p_day"))
+        self.locked = sa.select(q.c.spent, q.c.server_remaining).where(row).with_for_update()
+        self.create = (
+            upsert(q)
+            .values(
+                key=sa.bindparam("p_key"),
+                day=sa.bindparam("p_day"),
+                spent=0,
+                server_remaining=None,
+                updated_at=sa.bindparam("p_updated_at"),
+            )
+            .on_conflict_do_nothing(index_elements=[q.c.key, q.c.day])
+        )
+        self.prior = sa.select(c.c.spent, c.c.server_remaining).where(c.c.request_id == sa.bindparam("p_request_id"))
+        self.count = (
+            sa.update(q)
+            .where(row, q.c.spent == sa.bindparam("p_was"))
+            .values(
+                spent=sa.bindparam("p_spent"),
+                server_remaining=sa.bindparam("p_server_remaining"),
+                updated_at=sa.bindparam("p_updated_at"),
+            )
+        )
+        self.record = sa.insert(c).values(
+            request_id=sa.bindparam("p_request_id"),
+            key=sa.bindparam("p_key"),
+            day=sa.bindparam("p_day"),
+            spent=sa.bindparam("p_spent"),
+            server_remaining=sa.bindparam("p_server_remaining"),
+            charged_at=sa.bindparam("p_charged_at"),
+        )
+        ins = upsert(q).values(
+            key=sa.bindparam("p_key"),
+            day=sa.bindparam("p_day"),
+            spent=0,
+            server_remaining=sa.bindparam("p_server_remaining"),
+            updated_at=sa.bindparam("p_updated_at"),
+        )
+        self.observe = ins.on_conflict_do_update(
+            index_elements=[q.c.key, q.c.day],
+            set_={"server_remaining": ins.excluded.server_remaining, "updated_at": ins.excluded.updated_at},
+            where=q.c.server_remaining.is_distinct_from(ins.excluded.server_remaining),
+        )
+
+
+class _WalkStatements:
+    """A checkpoint's statements (one per page), built once: see _QuotaStatements."""
+
+    def __init__(self) -> None:
+        w = t.walks
+        self.locked = (
+            sa.select(w.c.version, w.c.write_id).where(w.c.stream == sa.bindparam("p_stream")).with_for_update()
+        )
+        self.advance = (
+            sa.update(w)
+            .where(w.c.stream == sa.bindparam("p_stream"), w.c.version == sa.bindparam("p_was"))
+            .values(
+                version=sa.bindparam("p_version"),
+                updated_at=sa.bindparam("p_updated_at"),
+                walk=sa.bindparam("p_walk"),
+                tail=sa.bindparam("p_tail"),
+                write_id=sa.bindparam("p_write_id"),
+            )
+        )

@@ -66,6 +66,9 @@ class DatabaseQuotaBudget:
         self.limit = limit
         self.reserve = reserve
         self._clock = clock or (lambda: datetime.now(UTC))
+        # (day, server figure) as this budget's last charge left it in the database, until the answer
+        # to that request is observed.
+        self._stored: tuple[str, int | None] | None = None
 
     def _counter(self):
         return self.store.quota(self.key, utc_today(self._clock()))
@@ -82,19 +85,25 @@ class DatabaseQuotaBudget:
         from log_assets.state.errors import QuotaRefused
 
         day = utc_today(self._clock())
+        self._stored = None
         try:
-            self.store.charge(self.key, day, self.limit, reserve=self.reserve)
+            counter = self.store.charge(self.key, day, self.limit, reserve=self.reserve)
         except QuotaRefused as e:
             c = e.counter
             raise spent_error(self.log_type, day, c.spent, self.limit, self.reserve, c.server_remaining) from None
+        self._stored = (day, counter.server_remaining)
 
     def observe(self, remaining: int | None) -> None:
         """Believe the server's X-RateLimit-Remaining. Only advisory: a database error here is logged,
         never raised (the answer it came with is already received and must still land)."""
         from log_assets.state.errors import StateDatabaseError
 
+        day = utc_today(self._clock())
+        stored, self._stored = self._stored, None
+        if remaining is None or (day, remaining) == stored:
+            return  # nothing said, or the figure this budget's charge just stored: nothing to write
         try:
-            self.store.observe(self.key, utc_today(self._clock()), remaining)
+            self.store.observe(self.key, day, remaining)
         except StateDatabaseError as e:
             logging.getLogger(__name__).warning(
                 "forcepoint/%s: server's remaining count not recorded: %s", self.log_type, e

@@ -1277,7 +1277,8 @@ def _day_counts(days: pa.ChunkedArray) -> dict[date, int]:
     else:
         found, counts = np.unique(values, return_counts=True)
     return {
-        date.fromordinal(_EPOCH_ORDINAL + int(d)): int(n) for d, n in zip(found.tolist(), counts.tolist(), strict=True)
+        date.fromordinal(_EPOCH_ORDINAL + int(d)): int(n)
+        for d, n in zip(found.tolist(), counts.tolist(), strict=True)
     }
 
 

@@ -319,13 +319,20 @@ class StateStore:
             spent = row.spent + 1
             remaining = None if row.server_remaining is None else row.server_remaining - 1
             done = conn.execute(
-                q.count, {**at, "p_was": row.spent, "p_spent": spent, "p_server_remaining": remaining, "p_updated_at": now}
+                q.count,
+                {**at, "p_was": row.spent, "p_spent": spent, "p_server_remaining": remaining, "p_updated_at": now},
             )
             if done.rowcount != 1:  # the row lock rules this out; never count on a guess
                 raise StateError(f"the request count of {key} changed under a row lock; nothing was counted")
             conn.execute(
                 q.record,
-                {**at, "p_request_id": rid, "p_spent": spent, "p_server_remaining": remaining, "p_charged_at": now},
+                {
+                    **at,
+                    "p_request_id": rid,
+                    "p_spent": spent,
+                    "p_server_remaining": remaining,
+                    "p_charged_at": now,
+                },
             )
             if created:  # the day's first charge: forget the request ids no retry can still ask about
                 keep_from = d - timedelta(days=t.KEEP_CHARGES_DAYS)
@@ -398,7 +405,9 @@ class _QuotaStatements:
             )
             .on_conflict_do_nothing(index_elements=[q.c.key, q.c.day])
         )
-        self.prior = sa.select(c.c.spent, c.c.server_remaining).where(c.c.request_id == sa.bindparam("p_request_id"))
+        self.prior = sa.select(c.c.spent, c.c.server_remaining).where(
+            c.c.request_id == sa.bindparam("p_request_id")
+        )
         self.count = (
             sa.update(q)
             .where(row, q.c.spent == sa.bindparam("p_was"))

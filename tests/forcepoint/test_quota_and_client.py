@@ -44,6 +44,29 @@ def test_budget_believes_the_server(state_store):
         b.charge()
 
 
+def test_the_servers_figure_is_written_only_when_it_differs_from_the_charges_own(state_store):
+    """The answer to each request says how many are left: when that is what the charge already
+    stored (the last figure minus this request), no transaction is run for it."""
+    import sqlalchemy as sa
+
+    b = DatabaseQuotaBudget(state_store, "access", limit=300)
+    commits: list[int] = []
+    sa.event.listen(state_store.db.engine, "commit", lambda conn: commits.append(1))
+    b.charge()
+    b.observe(100)  # the first figure: written
+    assert state_store.quota(b.key, b._counter().day).server_remaining == 100
+    b.charge()  # stores 99, as the server will say
+    before = len(commits)
+    b.observe(99)
+    assert len(commits) == before  # nothing to write: no transaction
+    b.charge()  # stores 98; the server says 90 (another tool shares the quota): written
+    b.observe(90)
+    assert state_store.quota(b.key, b._counter().day).server_remaining == 90
+    b.observe(90)  # no charge since: the figure is handed to the store, which writes nothing new
+    assert state_store.quota(b.key, b._counter().day).server_remaining == 90
+    assert b.spent_today == 3
+
+
 def test_missing_credentials_name_the_variable():
     with pytest.raises(ConfigError, match="FORCEPOINT_API_TOKEN"):
         Credentials.from_env({})

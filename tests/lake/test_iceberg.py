@@ -384,6 +384,33 @@ def test_a_compaction_that_would_not_reduce_the_files_is_not_done(local_lake, mo
     assert sorted((tmp_path / "root").rglob("*.parquet")) == written
 
 
+def test_a_writer_fed_page_by_page_writes_few_record_batches_and_keeps_every_row(local_lake, monkeypatch):
+    """pyiceberg projects each record batch onto the file's schema in Python: a writer joins the
+    small tables it is fed (a walk's pages) into one chunk per CONSOLIDATE_BYTES, leaving a table of
+    another schema (a new field) as it is, and the day's rows stay exactly those fed."""
+    pages = [rows(D1, [f"e{p:02d}-{i}" for i in range(5)]) for p in range(12)]
+    pages[7] = rows(D1, [f"e07-{i}" for i in range(5)], extra={"newfield": "x"})  # a new field, mid-way
+    monkeypatch.setattr(iceberg, "CONSOLIDATE_BYTES", 3 * pages[0].nbytes)
+    chunks: list[int] = []
+    real = iceberg._day_data_files
+
+    def spy(tbl, chunk, *a):
+        chunks.append(chunk.column("event_id").num_chunks)
+        return real(tbl, chunk, *a)
+
+    monkeypatch.setattr(iceberg, "_day_data_files", spy)
+    with local_lake.writer("forcepoint", "access", [D1]) as w:
+        for page in pages:
+            w.add(page)
+        w.commit()
+    assert chunks and chunks[0] < len(pages) // 2  # 12 pages, joined by threes but for the odd one
+    got = local_lake.read_day("forcepoint", "access", D1).to_pylist()
+    assert sorted(r["event_id"] for r in got) == sorted(e for p in pages for e in p.column("event_id").to_pylist())
+    assert {r["event_id"]: r["newfield"] for r in got if r["newfield"]} == {f"e07-{i}": "x" for i in range(5)}
+    times = [r["event_time"] for r in got]
+    assert times == sorted(times)  # the day's rows in time order, as any write leaves them
+
+
 def test_append_based_on_a_stale_snapshot_is_refused(local_lake):
     base = local_lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
     local_lake.append("forcepoint", "access", rows(D1, ["b"]))

@@ -875,9 +875,9 @@ class DayWriter:
         """Buffered tables of one schema, once they hold CONSOLIDATE_BYTES, made one table of one
         chunk: pyiceberg's writer projects every record batch onto the file's schema in Python (some
         milliseconds each), and a walk adds a table per page. The copy is of these tables only."""
-        tail = self._buffer[self._consolidated :]
         if self._buffered - self._consolidated_bytes < CONSOLIDATE_BYTES:
             return
+        tail = self._buffer[self._consolidated :]
         if len(tail) > 1 and all(t.schema == tail[0].schema for t in tail[1:]):
             self._buffer[self._consolidated :] = [pa.concat_tables(tail).combine_chunks()]
         self._consolidated, self._consolidated_bytes = len(self._buffer), self._buffered

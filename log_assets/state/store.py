@@ -305,7 +305,7 @@ class StateStore:
             row = conn.execute(q.locked, at).first()
             created = 0
             if row is None:  # the day's first charge (or another process's, at the same moment)
-                created = conn.execute(q.create, {**at, "p_updated_at": now}).rowcount
+                created = conn.execute(q.create, {**at, "p_server_remaining": None, "p_updated_at": now}).rowcount
                 row = conn.execute(q.locked, at).one()
             # A new id cannot have been charged before this call's first attempt; a given id, or a
             # repeat after an attempt whose commit may have landed, is looked up.
@@ -394,17 +394,16 @@ class _QuotaStatements:
         q, c = t.quota, t.quota_charges
         row = (q.c.key == sa.bindparam("p_key")) & (q.c.day == sa.bindparam("p_day"))
         self.locked = sa.select(q.c.spent, q.c.server_remaining).where(row).with_for_update()
-        self.create = (
-            upsert(q)
-            .values(
-                key=sa.bindparam("p_key"),
-                day=sa.bindparam("p_day"),
-                spent=0,
-                server_remaining=None,
-                updated_at=sa.bindparam("p_updated_at"),
-            )
-            .on_conflict_do_nothing(index_elements=[q.c.key, q.c.day])
+        # The day's row, nothing spent: created by the first charge (no figure), or by a figure the
+        # server gave before any charge of the day.
+        ins = upsert(q).values(
+            key=sa.bindparam("p_key"),
+            day=sa.bindparam("p_day"),
+            spent=0,
+            server_remaining=sa.bindparam("p_server_remaining"),
+            updated_at=sa.bindparam("p_updated_at"),
         )
+        self.create = ins.on_conflict_do_nothing(index_elements=[q.c.key, q.c.day])
         self.prior = sa.select(c.c.spent, c.c.server_remaining).where(
             c.c.request_id == sa.bindparam("p_request_id")
         )
@@ -424,13 +423,6 @@ class _QuotaStatements:
             spent=sa.bindparam("p_spent"),
             server_remaining=sa.bindparam("p_server_remaining"),
             charged_at=sa.bindparam("p_charged_at"),
-        )
-        ins = upsert(q).values(
-            key=sa.bindparam("p_key"),
-            day=sa.bindparam("p_day"),
-            spent=0,
-            server_remaining=sa.bindparam("p_server_remaining"),
-            updated_at=sa.bindparam("p_updated_at"),
         )
         self.observe = ins.on_conflict_do_update(
             index_elements=[q.c.key, q.c.day],

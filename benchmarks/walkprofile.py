@@ -8,7 +8,9 @@ thread waits for the server, decodes the body, keeps it in the spool and parses 
 thread lands each page (while the next one is fetched), checkpoints, and builds the day's file at
 the end; each stage also shows the CPU time of its thread (wall minus CPU is waiting: for the
 server, the disk, or the other thread's hold on the interpreter). `critical path` is what the next
-request waits for (the fetch thread's stages).
+request waits for (the fetch thread's stages). The CPU line adds the simulator's own CPU (and the
+floor's client's): the walk and the server together, spread over every core of the machine with
+none idle, say how short the walk could be at this CPU cost.
 
 `--parser careful` turns the native page path off (`forcepoint.native`): every page is decoded by
 orjson / Python's csv module and parsed column by column in Python, as before that path existed —
@@ -19,12 +21,16 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
+import resource
 import subprocess
 import sys
 import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+
+import psutil
 
 from benchmarks.common import PY, SimProcess, clean_env, day_name, lake_days, scratch, sim_truth, utc_midnight
 from benchmarks.landing import LOG_TYPE, sim_args
@@ -100,6 +106,16 @@ def instrument() -> list[str]:
     return [name for owner, name, stage in hooks if owner is None or not _wrap(owner, name, stage)]
 
 
+def _cpu_of(p: psutil.Process) -> float:
+    t = p.cpu_times()
+    return t.user + t.system
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.walkprofile", description=__doc__.split("\n\n")[0])
     ap.add_argument("--format", default="json", choices=("json", "csv"))
@@ -113,15 +129,15 @@ def main(argv: list[str] | None = None) -> int:
         native.read_csv = lambda text: None  # type: ignore[assignment]
         native.parse_json_records = lambda *a, **k: None  # type: ignore[assignment]
 
-    import os
-
     day = day_name(utc_midnight(1))
     sargs = sim_args(args.events)
     served = len(sim_truth(sargs).forcepoint.streams[LOG_TYPE])
     with SimProcess(*sargs) as sim, scratch("profile") as home:
         env = sim.forcepoint_env(args.format)
         url, token = env["FORCEPOINT_API_URL"], env["FORCEPOINT_API_TOKEN"]
-        t0 = time.perf_counter()
+        assert sim.proc is not None
+        server = psutil.Process(sim.proc.pid)
+        s0, k0, t0 = _cpu_of(server), _children_cpu(), time.perf_counter()
         subprocess.run(
             [PY, "-m", "benchmarks.naive", "floor", url, token, args.format, f"{day}T00:00:00Z"],
             env=clean_env(),
@@ -129,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True,
         )
         floor = time.perf_counter() - t0
+        floor_server, floor_client = _cpu_of(server) - s0, _children_cpu() - k0
 
         os.environ.update(clean_env(LOG_ASSETS_HOME=str(home), FORCEPOINT_DAILY_BUDGET="1000000", **env))
         missing = instrument()
@@ -146,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
         resource = ForcepointResource()
         with open_state(h) as store:
             budget = resource.budget(store, lt)
-            cpu0, t0 = time.process_time(), time.perf_counter()
+            s0, cpu0, t0 = _cpu_of(server), time.process_time(), time.perf_counter()
             with resource.client(budget) as c:
                 report = ForcepointIngest(h, lt, c, budget).run(start, start + timedelta(days=1))
             wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+            walk_server = _cpu_of(server) - s0
         assert report.rows_landed == sim_truth(sargs).forcepoint.streams[LOG_TYPE].event_count, report
         assert lake_days(home, "forcepoint", LOG_TYPE), "nothing landed"
 
@@ -159,6 +177,14 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.parser} parser"
     )
     print(f"fetch-only floor {floor:.2f}s; walk {wall:.2f}s wall ({wall / floor:.2f}x floor), {cpu:.2f}s CPU")
+    # What the machine's cores allow: the walk's CPU and the server's, every core busy all the time.
+    cores = os.cpu_count() or 1
+    bound = (cpu + walk_server) / cores
+    print(
+        f"CPU: floor {floor_client:.2f}s client + {floor_server:.2f}s server; walk {cpu:.2f}s walk + "
+        f"{walk_server:.2f}s server: on {cores} cores the walk cannot take less than {bound:.2f}s "
+        f"({bound / floor:.2f}x floor) at this CPU cost"
+    )
     print(f"{'thread':6}  {'stage':28} {'wall s':>8} {'ms/page':>8} {'CPU s':>8} {'ms/page':>8} {'calls':>6}")
     fetch_total = 0.0
     for (thread, stage), total in sorted(_totals.items(), key=lambda kv: (kv[0][0] != "fetch", -kv[1])):

@@ -39,10 +39,11 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
 # The whole suite on $(TEST_WORKERS) workers (a module sharing a module-scoped fixture stays on one);
-# the fault suite on its committed seeds (tests/faults/seeds.txt).
+# the fault suite on its committed seeds (tests/faults/seeds.txt). The slowest tests are listed at
+# the end, so the suite's time can be watched where it grows.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 # The unit tier: no end-to-end runs, nothing slow (under 2 minutes).
 test-fast: $(STAMP)

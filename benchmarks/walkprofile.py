@@ -22,13 +22,13 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import resource
 import subprocess
 import sys
 import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
+from resource import RUSAGE_CHILDREN, getrusage
 
 import psutil
 
@@ -112,7 +112,7 @@ def _cpu_of(p: psutil.Process) -> float:
 
 
 def _children_cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    r = getrusage(RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
 

@@ -52,11 +52,11 @@ import random
 import time
 import uuid
 import warnings
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -112,8 +112,9 @@ COMMIT_ATTEMPTS = 8
 SMALL_FILE_BYTES = 8 * 1024 * 1024
 COMPACT_FLUSH_BYTES = 64 * 1024 * 1024
 WIDE_ROW_BYTES = 4096
-# How long a read of the catalog keeps trying through a database restart (as the state database does).
+# How long a call to the catalog keeps trying through a database restart (as the state database does).
 CATALOG_RETRY = RetryPolicy()
+T = TypeVar("T")
 # Snapshot summary keys of our own: the write that made a snapshot (to recognise a commit whose
 # answer was lost) and the write's mode.
 WRITE_ID_PROP = "log-assets.write-id"
@@ -408,13 +409,26 @@ class Lake:
         """The table as now committed, or None before its first write. A catalog database that is
         restarting or unreachable is tried again for a bounded time (CATALOG_RETRY), then a LakeError
         names it."""
+
+        def load() -> Table:
+            with self._store_errors("loading", vendor, log_type):
+                return self.catalog.load_table((vendor, log_type))
+
+        try:
+            return self._catalog(f"loading the table {vendor}.{log_type}", load)
+        except NoSuchTableError:
+            return None
+
+    def _catalog(self, doing: str, call: Callable[[], T]) -> T:
+        """`call()`, which asks the catalog database: one that is restarting or unreachable is tried
+        again for a bounded time (CATALOG_RETRY), then a LakeError names it. An IntegrityError (a
+        concurrent writer made the row first) is the caller's to handle."""
         started = time.monotonic()
         for attempt in itertools.count(1):
             try:
-                with self._store_errors("loading", vendor, log_type):
-                    return self.catalog.load_table((vendor, log_type))
-            except NoSuchTableError:
-                return None
+                return call()
+            except sqlalchemy.exc.IntegrityError:
+                raise
             except sqlalchemy.exc.DBAPIError as e:
                 waited = time.monotonic() - started
                 pause = CATALOG_RETRY.wait_before(attempt + 1)
@@ -423,13 +437,10 @@ class Lake:
                     and isinstance(e, sqlalchemy.exc.OperationalError | sqlalchemy.exc.InterfaceError)
                 )
                 if not transient or attempt >= CATALOG_RETRY.attempts or waited + pause > CATALOG_RETRY.deadline:
-                    raise self._catalog_error(
-                        e, f"loading the table {vendor}.{log_type}", attempt, waited
-                    ) from None
+                    raise self._catalog_error(e, doing, attempt, waited) from None
                 log.warning(
-                    "%s.%s: the catalog database did not answer (%s); trying again in %.1f s",
-                    vendor,
-                    log_type,
+                    "%s: the catalog database did not answer (%s); trying again in %.1f s",
+                    doing,
                     type(e.orig or e).__name__,
                     pause,
                 )
@@ -447,10 +458,14 @@ class Lake:
         )
 
     def tables(self) -> list[tuple[str, str]]:
-        out = []
-        for (ns,) in self.catalog.list_namespaces():
-            out += [(ns, name) for _ns, name in self.catalog.list_tables(ns)]
-        return sorted(out)
+
+        def listed() -> list[tuple[str, str]]:
+            out = []
+            for (ns,) in self.catalog.list_namespaces():
+                out += [(ns, name) for _ns, name in self.catalog.list_tables(ns)]
+            return out
+
+        return sorted(self._catalog("listing the lake's tables", listed))
 
     def ensure_table(self, vendor: str, log_type: str, schema: pa.Schema) -> Table:
         """The table, created on first use from `schema` (which must hold `event_day`), with any column
@@ -460,8 +475,12 @@ class Lake:
         for _ in range(COMMIT_ATTEMPTS):
             tbl = self.table(vendor, log_type)
             if tbl is None:
-                ensure_namespace(self.catalog, self.storage, vendor)
-                try:
+                self._catalog(
+                    f"creating the namespace {vendor}",
+                    lambda: ensure_namespace(self.catalog, self.storage, vendor),
+                )
+
+                def create() -> Table:
                     with self._store_errors("creating", vendor, log_type):
                         tx = self.catalog.create_table_transaction(
                             (vendor, log_type),
@@ -471,9 +490,12 @@ class Lake:
                         )
                         with tx.update_spec() as spec:
                             spec.add_identity(DAY_COLUMN)
-                        tbl = tx.commit_transaction()
+                        return tx.commit_transaction()
+
+                try:
+                    tbl = self._catalog(f"creating the table {vendor}.{log_type}", create)
                 except (TableAlreadyExistsError, CommitFailedException, sqlalchemy.exc.IntegrityError):
-                    continue  # created by a concurrent writer: load it
+                    continue  # created by a concurrent writer (or by this one, its answer lost): load it
             evolved = self._evolve(tbl, schema)
             if evolved is not None:
                 return evolved
@@ -493,12 +515,17 @@ class Lake:
                     promote.append((f.name, wider))
         if not new and not promote:
             return tbl
-        try:
+
+        def change() -> None:
             with self._store_errors("changing the schema of", *tbl.name()), tbl.update_schema() as upd:
                 if new:
                     upd.union_by_name(pa.schema(new))
                 for name, wider in promote:
                     upd.update_column(name, field_type=wider)
+
+        try:
+            # Tried again after a lost answer: a change that landed makes the next try fail as stale.
+            self._catalog(f"changing the schema of {'.'.join(tbl.name())}", change)
         except CommitFailedException:
             return None
         log.info(

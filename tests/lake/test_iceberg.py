@@ -519,6 +519,49 @@ def test_a_catalog_database_restart_is_ridden_through_and_a_long_outage_named(po
             postgres.start()
 
 
+def test_a_catalog_database_restart_while_a_table_is_created_is_ridden_through_and_a_long_outage_named(
+    postgres, tmp_path, monkeypatch
+):
+    # The outage starts right after the lake found the table missing: the namespace and the table are
+    # then made on a database that has just gone away.
+    url = postgres.create_database()
+    storage = Storage.from_url(tmp_path / "root")
+    with Lake.open(url, storage) as lake:
+        assert lake.tables() == []  # the pool now holds a connection
+        found = lake.table
+        restarts: list[threading.Timer] = []
+
+        def outage_after_lookup(back_after: float | None) -> None:
+            def table(vendor, log_type):
+                got = found(vendor, log_type)
+                if got is None:
+                    monkeypatch.setattr(lake, "table", found)  # once
+                    postgres.stop("immediate")
+                    if back_after is not None:
+                        restarts.append(threading.Timer(back_after, postgres.start))
+                        restarts[-1].start()
+                return got
+
+            monkeypatch.setattr(lake, "table", table)
+
+        outage_after_lookup(back_after=1.5)
+        try:
+            lake.replace_days("forcepoint", "access", rows(D1, ["a"]))
+        finally:
+            for t in restarts:
+                t.join()
+        assert restarts and ids(lake.read_day("forcepoint", "access", D1)) == ["a"]
+
+        monkeypatch.setattr(iceberg, "CATALOG_RETRY", iceberg.RetryPolicy(attempts=3, first_wait=0.1, deadline=2))
+        outage_after_lookup(back_after=None)
+        named = "creating the namespace aperture failed: the lake's catalog database postgresql.*did not answer"
+        try:
+            with pytest.raises(iceberg.LakeError, match=named):
+                lake.replace_days("aperture", "incident", rows(D1, ["b"]))
+        finally:
+            postgres.start()
+
+
 def test_lake_on_s3(s3, tmp_path):
     bucket = s3.create_bucket()
     storage = Storage.from_url(f"s3://{bucket}/prod", s3.env())

@@ -467,6 +467,14 @@ class Lake:
 
         return sorted(self._catalog("listing the lake's tables", listed))
 
+    def drop_table(self, vendor: str, log_type: str) -> None:
+        """Remove the table from the catalog (its files stay where they are). A table already gone
+        (dropped by another writer, or by this drop whose answer was lost) is left so."""
+        with contextlib.suppress(NoSuchTableError):
+            self._catalog(
+                f"dropping the table {vendor}.{log_type}", lambda: self.catalog.drop_table((vendor, log_type))
+            )
+
     def ensure_table(self, vendor: str, log_type: str, schema: pa.Schema) -> Table:
         """The table, created on first use from `schema` (which must hold `event_day`), with any column
         of `schema` it lacks added (schema evolution)."""

@@ -95,26 +95,21 @@ def publish_to_catalog(w, lake: Lake) -> CatalogReport:
         }
         for v in views:
             dirty[v] |= vendor_days
-    present = {
-        (ns, name)
-        for ns in NAMESPACES
-        if lake.catalog.namespace_exists(ns)
-        for _ns, name in lake.catalog.list_tables(ns)
-    }
+    present = {(ns, name) for ns, name in lake.tables() if ns in NAMESPACES}
     for t in tables:
         ns, name = iceberg_name(t)
         if published_before.get(t.key) == signatures[t.key] and (ns, name) in present:
             continue
         # New, or other columns: every day again (and the days the published table still has).
         if lake.table(ns, name) is not None and _types_changed(lake, ns, name, w, t):
-            lake.catalog.drop_table((ns, name))
+            lake.drop_table(ns, name)
             log.info("%s.%s: dropped, a column changed type; publishing it again", ns, name)
         dirty[t] |= {r[0] for r in w.run("catalog", "table_days", table=t.sql).fetchall()}
         dirty[t] |= set(lake.days(ns, name)) if lake.table(ns, name) is not None else set()
 
     wanted = {iceberg_name(t) for t in tables}
     for ns, name in sorted(present - wanted):
-        lake.catalog.drop_table((ns, name))
+        lake.drop_table(ns, name)
         report.dropped.append(f"{ns}.{name}")
 
     for t in tables:  # a table without rows is published too (empty), so that engines find it

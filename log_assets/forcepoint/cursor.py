@@ -3,7 +3,10 @@
 A walk may complete a day (and stop) only once it has received every event before the day's end.
 What says so depends on how the log type pages (`LogType.token_style`):
 - `log_id`: pages come in time order, so the walk has passed the latest event it has seen, and a
-  page whose earliest event is past the window's end means the window is behind it;
+  page whose earliest event is past the window's end means the window is behind it. An event's time
+  is the sending device's clock: only times up to `horizon_us` (now plus a small allowance for clock
+  skew, ingest.py's FUTURE_ALLOWANCE) are taken as evidence. A record a device with a wrong clock
+  dated years ahead says nothing of where the walk stands, and must not complete today;
 - `window` (swgweb, swgwebdlp): pages come newest-first within a window of time, so event times
   say nothing about what is still to come; the next token's window start does: nothing before it.
 """
@@ -25,10 +28,11 @@ from log_assets.state import Walk
 
 class Cursor(Protocol):
     def after_page(
-        self, walk: Walk, table: pa.Table, next_token: str | None, caught_up: bool, end_us: int
+        self, walk: Walk, table: pa.Table, next_token: str | None, caught_up: bool, end_us: int, horizon_us: int
     ) -> bool:
         """Note what a page (its rows, the token after it) says of the walk's position; True when
-        the walk has passed `end_us` (nothing before it is still to come)."""
+        the walk has passed `end_us` (nothing before it is still to come). Event times after
+        `horizon_us` are no evidence of it."""
         ...
 
     def passed_us(self, walk: Walk) -> int | None:
@@ -38,10 +42,10 @@ class Cursor(Protocol):
 
 class LogIdCursor:
     def after_page(
-        self, walk: Walk, table: pa.Table, next_token: str | None, caught_up: bool, end_us: int
+        self, walk: Walk, table: pa.Table, next_token: str | None, caught_up: bool, end_us: int, horizon_us: int
     ) -> bool:
         first = min_time_us(table)
-        return first is not None and first >= end_us
+        return first is not None and end_us <= first <= horizon_us
 
     def passed_us(self, walk: Walk) -> int | None:
         return walk.max_time_us
@@ -49,7 +53,7 @@ class LogIdCursor:
 
 class WindowCursor:
     def after_page(
-        self, walk: Walk, table: pa.Table, next_token: str | None, caught_up: bool, end_us: int
+        self, walk: Walk, table: pa.Table, next_token: str | None, caught_up: bool, end_us: int, horizon_us: int
     ) -> bool:
         floor = None if caught_up else window_start_us(next_token)
         if floor is not None and floor > (walk.floor_us or 0):

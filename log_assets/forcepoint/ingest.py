@@ -69,6 +69,12 @@ from log_assets.storage import StorageError
 
 log = logging.getLogger(__name__)
 
+# How far past this machine's clock an event's time may be and still say where the walk stands (the
+# vendor's and the sending devices' clocks run a little apart). A record dated later than now plus
+# this lands in its own day, and is counted (`future_dated`), but completes no day, stops no walk
+# and moves no position: a device with a wrong clock must not end today's fetch.
+FUTURE_ALLOWANCE = timedelta(minutes=10)
+
 
 @dataclass
 class WalkReport:
@@ -84,6 +90,7 @@ class WalkReport:
     coercion_failures: int = 0
     new_fields: list = field(default_factory=list)  # fields the catalog does not know, landed as columns
     outside_window: int = 0
+    future_dated: int = 0  # dated after now + FUTURE_ALLOWANCE: landed in their day, no evidence of position
     late: int = 0  # received for days an earlier walk had completed (merged into them, deduplicated)
     started_from: str = "nothing to fetch"
     stopped_because: str = ""
@@ -282,6 +289,7 @@ class ForcepointIngest:
         report.coercion_failures = c.coercion_failures
         report.new_fields = sorted(walk.new_fields)
         report.outside_window = c.outside_window
+        report.future_dated = c.future_dated
         report.rows_landed = c.landed
         report.late = c.late
 
@@ -336,7 +344,9 @@ class ForcepointIngest:
                 walk.requests = counted + self.client.requests_sent
 
                 caught_up = not page.records or page.next_token is None or page.next_token == sent_token
-                passed_end = self.cursor.after_page(walk, parsed.table, page.next_token, caught_up, end_us)
+                passed_end = self.cursor.after_page(
+                    walk, parsed.table, page.next_token, caught_up, end_us, self._horizon_us()
+                )
                 if not caught_up and not passed_end:
                     ahead = (page.next_token, pool.submit(self._fetch, walk.id, walk.stage_from, page.next_token))
                 page_no = walk.pages
@@ -415,9 +425,23 @@ class ForcepointIngest:
         if table.num_rows == 0:
             return
         times = table.column("event_time").cast(pa.int64())
-        top = pc.max(times).as_py()
-        if walk.max_time_us is None or top > walk.max_time_us:
+        horizon_us = self._horizon_us()
+        future = pc.greater(times, horizon_us)
+        n_future = pc.sum(future).as_py() or 0
+        # The walk's position: the latest time it has seen that a clock could have written by now.
+        top = pc.max(pc.filter(times, pc.invert(future)) if n_future else times).as_py()
+        if top is not None and (walk.max_time_us is None or top > walk.max_time_us):
             walk.max_time_us = top
+        if n_future:
+            c.future_dated += n_future
+            self.log.warning(
+                "forcepoint/%s: %d record(s) dated after this machine's clock plus %s (the latest %s): "
+                "landed in their own day, but not taken as the walk's position (a device's clock is wrong?)",
+                self.lt.name,
+                n_future,
+                FUTURE_ALLOWANCE,
+                iso_us(pc.max(times).as_py()),
+            )
         closed = {d for d, r in state.days.items() if r.complete and d not in walk.committed}
         # Records outside the walk's window land in their own days too (merged, deduplicated), never
         # completing them: a walk of such a day still fetches it whole, and its copies merge away.
@@ -429,7 +453,11 @@ class ForcepointIngest:
             before = pc.and_(before, pc.invert(pc.is_in(pc.divide(times, US_PER_DAY), value_set=late_days)))
         n_after, n_before = pc.sum(after).as_py() or 0, pc.sum(before).as_py() or 0
         c.outside_window += n_after + n_before
-        walk.dropped_after_end += n_after  # the tail token is not kept: the next walk starts by date
+        # Past the window's end, the tail token is not kept: the next walk starts by date. Records
+        # from a wrong clock do not count: no walk by date will ever reach their day.
+        if n_future:
+            n_after = pc.sum(pc.and_(after, pc.invert(future))).as_py() or 0
+        walk.dropped_after_end += n_after
         for day, rows in split_days(table, times):
             if day in closed:
                 # A day completed by an earlier walk: what is new in it (a record the API made
@@ -448,6 +476,10 @@ class ForcepointIngest:
             # Only the window's days: a day outside it holds what this walk happened to see of it.
             if walk.stage_from <= day < walk.end and day_start_us(day) + US_PER_DAY <= passed:
                 self._commit_day(state, walk, day, complete=True)
+
+    def _horizon_us(self) -> int:
+        """The latest event time that is evidence of the walk's position (now + FUTURE_ALLOWANCE)."""
+        return int((self.clock() + FUTURE_ALLOWANCE).timestamp() * 1e6)
 
     def _finish(self, state: WalkState, walk: Walk, caught_up: bool, report: WalkReport) -> None:
         now_us = int(self.clock().timestamp() * 1e6)

@@ -144,6 +144,7 @@ class WalkCounters:
     quarantined: int = 0
     coercion_failures: int = 0
     outside_window: int = 0
+    future_dated: int = 0
     landed: int = 0
     late: int = 0
 

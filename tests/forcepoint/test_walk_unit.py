@@ -247,3 +247,30 @@ def test_late_records_an_interrupted_walk_staged_land_when_no_request_is_needed(
     assert late["transactionid"] in lake_ids(tmp_path, "access", "2026-11-10")
     staging = tmp_path / "lake" / ".staging" / "forcepoint" / "access"
     assert not [p for p in staging.rglob("*") if p.is_file()], "nothing is left staged"
+
+
+def test_a_future_dated_record_does_not_end_todays_fetch(tmp_path, state_store):
+    """A device whose clock says 2199 (inside the accepted range) sends one record in today's walk: it
+    lands in its own day and is counted, but today stays open, the tail token is kept, and the next
+    run fetches the rest of today from it."""
+    lt = FORCEPOINT_TYPES["access"]
+    home, budget = Home(tmp_path), DatabaseQuotaBudget(state_store, "access")
+    now = DAY + timedelta(hours=12)
+    recs = [rec(i) for i in range(5)]
+    skewed = {"time": "31 Dec 2199 23:59:59", "transactionid": "tx-skewed", "user": "clock"}
+
+    def run(client, at):
+        return ForcepointIngest(home, lt, client, budget, clock=lambda: at).run(DAY, DAY + timedelta(days=1))
+
+    c1 = ScriptedClient([page(recs[:2] + [skewed] + recs[2:3], "t1"), page([], "t1")])
+    r1 = run(c1, now)
+    assert r1.future_dated == 1
+    assert r1.days["2026-11-10"]["complete"] is False  # today is still running
+    assert state_store.load_walk("forcepoint/access").tail.token == "t1"
+    assert lake_ids(tmp_path, "access", "2199-12-31") == ["tx-skewed"]  # landed, not dropped
+
+    c2 = ScriptedClient([page(recs[3:], "t2"), page([], "t2")])
+    r2 = run(c2, now + timedelta(hours=1))
+    assert c2.calls[0] == ("token", "t1")  # continued from the kept token, no request spent again
+    assert sorted(lake_ids(tmp_path, "access", "2026-11-10")) == sorted(r["transactionid"] for r in recs)
+    assert r2.days["2026-11-10"]["complete"] is False

@@ -42,6 +42,7 @@ FILE_DOC = {
             "quarantined": 1,
             "coercion_failures": 2,
             "outside_window": 3,
+            "future_dated": 0,
             "landed": 1190,
             "late": 5,
         },

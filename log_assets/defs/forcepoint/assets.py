@@ -44,6 +44,8 @@ def report_metadata(report: "WalkReport") -> dict:
         "values_not_typed": dg.MetadataValue.int(report.coercion_failures),
         "new_fields": dg.MetadataValue.text(", ".join(report.new_fields) or "-"),
         "outside_window": dg.MetadataValue.int(report.outside_window),
+        # Dated after this machine's clock (plus an allowance): landed, but no evidence of the walk's position.
+        "future_dated": dg.MetadataValue.int(report.future_dated),
         "late_events": dg.MetadataValue.int(report.late),  # for days already complete: merged in, deduplicated
         "first_event_time": dg.MetadataValue.text(min(firsts) if firsts else "-"),
         "last_event_time": dg.MetadataValue.text(max(lasts) if lasts else "-"),

@@ -22,6 +22,7 @@ from tests.lakeview import lake_event_ids, lake_types
 from tests.pipeline_state import pass_midnight
 
 from . import harness as h
+from .inputs import INPUT_KINDS
 
 # ------------------------------------------------------------------------------ shared pieces
 
@@ -1195,6 +1196,7 @@ KINDS = {
     "cl_fp": cl_fp,
     "cl_ap": cl_ap,
 }
+KINDS.update(INPUT_KINDS)  # what tenants send and operators do (inputs.py)
 KIND_NAMES = list(KINDS)
 
 

@@ -135,7 +135,7 @@ def text_id(text: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _no_constant(name: str):
+def reject_constant(name: str):
     # NaN / Infinity are not JSON (orjson refuses them too); accepting them would put invalid JSON into `raw`.
     raise ValueError(f"non-JSON constant {name}")
 
@@ -143,8 +143,6 @@ def _no_constant(name: str):
 def loads_lenient(body: bytes) -> Any:
     """JSON text whose strings may hold lone surrogate escapes or invalid UTF-8 bytes, which orjson
     refuses: read by the standard library, the invalid bytes decoded with `surrogateescape`. What is
-    not JSON at all (a syntax error, NaN, nesting beyond Python's recursion limit) raises ValueError."""
-    try:
-        return json.loads(body.decode("utf-8", "surrogateescape"), parse_constant=_no_constant)
-    except RecursionError:
-        raise ValueError("nested beyond Python's recursion limit") from None
+    not JSON at all (a syntax error, NaN) raises ValueError; nesting beyond Python's recursion limit
+    RecursionError."""
+    return json.loads(body.decode("utf-8", "surrogateescape"), parse_constant=reject_constant)

@@ -447,7 +447,7 @@ def _loads(body: bytes):
     except orjson.JSONDecodeError as strict:
         try:
             return jsonsafe.loads_lenient(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise strict from None
 
 

@@ -166,7 +166,7 @@ def _raw_checked(rec: dict) -> tuple[bytes, bool]:
     `\\uXXXX` escapes in the text; the record's columns need `jsonsafe.valid`)."""
     try:
         return orjson.dumps(rec), False
-    except TypeError:  # orjson cannot encode it: an integer beyond 64 bits, nesting beyond 254 levels, a lone surrogate
+    except TypeError:  # orjson cannot encode it: an integer beyond 64 bits, deep nesting, a lone surrogate
         pass
     if depth(rec) > MAX_DEPTH:
         raise TooDeep(jsonsafe.dumps(rec))
@@ -240,7 +240,7 @@ def parse_page_columnar(
             eids = [ids(r) for r in recs]
     else:
         eids = [ids(r) for r in originals]
-    kept = range(len(recs))
+    kept: Sequence[int] = range(len(recs))
     out_of_range = [t is not None and not MIN_US <= t < MAX_US for t in times]
     if None in times or None in eids or True in out_of_range or any(type(r) is TooDeep for r in raws):
         keep = []
@@ -320,7 +320,12 @@ def parse_csv(text: str) -> tuple[list[dict], list]:
         if len(row) != len(header):
             out = io.StringIO()
             csv.writer(out).writerow(row)
-            bad.append((jsonsafe.escape_surrogates(out.getvalue()), f"CSV row has {len(row)} fields, header has {len(header)}"))
+            bad.append(
+                (
+                    jsonsafe.escape_surrogates(out.getvalue()),
+                    f"CSV row has {len(row)} fields, header has {len(header)}",
+                )
+            )
             continue
         records.append(dict(zip(header, row, strict=True)))
     return records, bad

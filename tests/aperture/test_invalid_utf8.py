@@ -93,7 +93,9 @@ def test_a_drain_lands_the_body_and_counts_the_repaired_values(home, monkeypatch
     with Simulator(cfg, port=0) as sim:
         for k, v in sim.env().items():
             monkeypatch.setenv(k, v)
-        sim.aperture.queue.put([Entry({"log_type": e["log_type"]}, t, time.monotonic()) for e, t in zip(events, texts)])
+        sim.aperture.queue.put(
+            [Entry({"log_type": e["log_type"]}, t, time.monotonic()) for e, t in zip(events, texts, strict=True)]
+        )
         res = dg.materialize(
             [aperture_spool],
             resources={"home": LogAssetsHome(root=str(home.root)), "aperture": ApertureApi(retries=0)},

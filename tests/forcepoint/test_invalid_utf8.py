@@ -206,10 +206,17 @@ def _corrupting(monkeypatch):
 @pytest.mark.parametrize(
     "log_type,fmt", [("access", "json"), ("access", "csv"), ("swgweb", "csv"), ("cloudaudit", "json")]
 )
-def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(tmp_path, clean_env, monkeypatch, log_type, fmt):
+def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(
+    tmp_path, clean_env, monkeypatch, log_type, fmt
+):
     _corrupting(monkeypatch)
     cfg = SimConfig(
-        seed=21, days=3, forcepoint_events_per_day=90, page_size=PAGE, duplicate_rate=0.0, aperture_backlog_per_type=0
+        seed=21,
+        days=3,
+        forcepoint_events_per_day=90,
+        page_size=PAGE,
+        duplicate_rate=0.0,
+        aperture_backlog_per_type=0,
     )
     days = [day_str(-2), day_str(-1)]
     with Simulator(cfg, port=0) as sim:

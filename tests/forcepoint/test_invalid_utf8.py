@@ -25,6 +25,9 @@ from tests.lakeview import lake_table
 
 from .conftest import day_str, lake_ids, materialize, metadata, truth_ids
 
+# a module-scoped fixture (a simulator's records): under xdist the module's tests run on one worker
+pytestmark = [pytest.mark.xdist_group("forcepoint.test_invalid_utf8")]
+
 ACCESS = FORCEPOINT_TYPES["access"]
 BYTE = b"\xff"  # never valid in UTF-8
 LONE = b"\\ud800"  # a high surrogate escape with no low one after it

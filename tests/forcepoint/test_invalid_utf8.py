@@ -254,3 +254,17 @@ def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(
         again = materialize(log_type, days[0], days[-1], tmp_path)
         assert again.success and sim.forcepoint.requests(log_type) == spent
         assert metadata(again, log_type)["requests_spent"] == 0
+
+
+def test_a_day_rebuilt_from_raw_repairs_the_value_again():
+    """A catalog change rebuilds a day's typed columns from `raw`, which keeps the lone surrogate."""
+    from log_assets.lake.daymerge import rebuilt_from_raw
+    from log_assets.lake.iceberg import with_event_day
+    from log_assets.lake.schema import build_table
+
+    records = _records(2)
+    records[1]["user"] = "x\udcffy"
+    table = with_event_day(build_table(ACCESS, parse_records(ACCESS, records, 0).rows, Coercer()))
+    rebuilt = rebuilt_from_raw(ACCESS, table)
+    assert rebuilt.column("user").to_pylist() == ["good-0", "x\ufffdy"]
+    assert rebuilt.column("raw").to_pylist() == table.column("raw").to_pylist()

@@ -5,7 +5,13 @@ The API has no event id and bodies are not always valid JSON (api-facts.md), so:
   events never do;
 - a body that cannot be read as JSON is rejected as a whole (the caller quarantines it byte for byte);
 - inside a good body, an event without a usable `log_type` or `timestamp` is rejected on its own and
-  the rest of the body still lands.
+  the rest of the body still lands;
+- a value that is not valid UTF-8 (raw invalid bytes, or a lone surrogate escape like `"\\ud800"`)
+  costs neither its body nor its event: the body is read all the same (`jsonsafe.loads_lenient`) and
+  the event LANDS, as Forcepoint's records do (log_assets/jsonsafe.py has the rule): its columns hold
+  the value made valid (U+FFFD), `raw` the exact original (lone surrogates as `\\uXXXX` escapes), and
+  `event_id` is computed from the original, so two events differing only there stay two. The values
+  so repaired are counted (`ParsedBody.repaired`, with the values that did not fit their column).
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ class ParsedEvent:
     event_id: str
     raw: str
     fields: dict
+    repaired: int = 0  # values that were not valid UTF-8, made valid in `fields` (raw keeps them)
 
     @property
     def day(self) -> str:
@@ -67,10 +74,10 @@ class ParsedBody:
     events: list[ParsedEvent] = field(default_factory=list)
     rejected: list[RejectedEvent] = field(default_factory=list)
 
-
-def _reject_constant(name: str):
-    # NaN / Infinity are not JSON; accepting them would put invalid JSON text into `raw`.
-    raise ValueError(f"non-JSON constant {name}")
+    @property
+    def repaired(self) -> int:
+        """Values of the landing events that were not valid UTF-8 (see the module's docstring)."""
+        return sum(e.repaired for e in self.events)
 
 
 def load_events(body: bytes) -> list:
@@ -80,7 +87,10 @@ def load_events(body: bytes) -> list:
     list. `{"events": []}` and `{"events": null}` are empty.
     """
     try:
-        doc = json.loads(body, parse_constant=_reject_constant)
+        try:
+            doc = json.loads(body, parse_constant=jsonsafe.reject_constant)
+        except UnicodeDecodeError:  # an invalid byte inside a string: that event's value is repaired
+            doc = jsonsafe.loads_lenient(body)
     except RecursionError:
         # Nested beyond Python's recursion limit: orjson reads up to 1024 levels (and, like the line
         # above, refuses NaN); the deep event is then quarantined alone, the others land.
@@ -88,7 +98,7 @@ def load_events(body: bytes) -> list:
             doc = orjson.loads(body)
         except orjson.JSONDecodeError as e:
             raise BodyError(f"not valid JSON: {e}") from None
-    except (ValueError, UnicodeDecodeError) as e:
+    except ValueError as e:
         raise BodyError(f"not valid JSON: {e}") from None
     if isinstance(doc, list):
         return doc
@@ -121,14 +131,11 @@ def raw_json(event: Any) -> str:
 
 
 def _raw_json(event: Any) -> tuple[str, bool]:
-    """(text, True) or, when the event holds lone surrogates (from \\ud800-style escapes), an
-    ASCII-escaped text and False."""
+    """(text, True) or, when the event holds lone surrogates (from `\\ud800`-style escapes or invalid
+    bytes), the text with those written as `\\uXXXX` escapes and False."""
     text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return json.dumps(event, separators=(",", ":"), ensure_ascii=True), False
-    return text, True
+    escaped = jsonsafe.escape_surrogates(text)
+    return escaped, len(escaped) == len(text)
 
 
 # A log type name is a folder and a table name: at most this long, starting with a letter.
@@ -212,16 +219,6 @@ def _from_epoch(value: float) -> datetime | None:
         return None
 
 
-def _strip_surrogates(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.encode("utf-8", "replace").decode("utf-8")
-    if isinstance(value, dict):
-        return {k: _strip_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_strip_surrogates(v) for v in value]
-    return value
-
-
 # Event times the lake accepts (a UTC day folder), as for Forcepoint.
 _FIRST_DAY = datetime(1970, 1, 1, tzinfo=UTC)
 _PAST_LAST_DAY = datetime(2200, 1, 1, tzinfo=UTC)
@@ -244,8 +241,8 @@ def parse_event(index: int, event: Any) -> ParsedEvent | RejectedEvent:
     if not _FIRST_DAY <= when < _PAST_LAST_DAY:
         return RejectedEvent(index, f"timestamp out of range {str(event[TIME_FIELD])[:64]!r}", raw)
     # Typed columns must be valid UTF-8; `raw` keeps the escaped original.
-    fields = event if utf8_clean else _strip_surrogates(event)
-    return ParsedEvent(name, when, event_id(event), raw, fields)
+    fields, repaired = (event, 0) if utf8_clean else jsonsafe.valid(event)
+    return ParsedEvent(name, when, event_id(event), raw, fields, repaired)
 
 
 def parse_body(body: bytes) -> ParsedBody:

@@ -329,6 +329,7 @@ def _sort_chunk(spool: Spool, chunk: list[ObjectInfo], report: SortReport) -> No
             report.bodies_partly_quarantined += 1
             report.events_quarantined += len(parsed.rejected)
         received = Spool.received_at(body)
+        report.coercion_failures += parsed.repaired  # values not valid UTF-8: landed made valid, raw exact
         for ev in parsed.events:
             rows[(ev.log_type, ev.day)].append(lake_row(ev, received))
             report.per_partition[(ev.log_type, ev.day)] += 1

@@ -9,6 +9,10 @@ refused (credentials go to FORCEPOINT_API_URL only). Every attempt written to an
 retries included — is charged to the quota budget just before it is sent; one that never reached a
 server (refused connection, failed lookup or TLS handshake) is not. Each request has a total
 deadline and a maximum answer size; the body is streamed, never held beyond that size.
+
+A page whose JSON is valid but one of its values is not valid UTF-8 (raw invalid bytes, or a lone
+surrogate escape such as `"\\ud800"`) is read all the same (`_loads`): that value costs its record
+nothing but the repair described in log_assets/jsonsafe.py, never the page.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from datetime import UTC
 import orjson
 import requests
 
-from log_assets import http
+from log_assets import http, jsonsafe
 from log_assets.catalog import LogType, cv_tuple
 
 log = logging.getLogger(__name__)
@@ -395,7 +399,7 @@ class ForcepointClient:
                 token = envelope.get("nextpagetoken") or None
                 return Page(found, token, 200, len(body), rate_remaining, rate_reset, body, [])
         try:
-            doc = orjson.loads(body)
+            doc = _loads(body)
             response = doc["response"]
             data = response["data"]
         except (orjson.JSONDecodeError, KeyError, TypeError) as e:
@@ -403,6 +407,8 @@ class ForcepointClient:
                 self.redact(f"page is not the documented JSON envelope ({type(e).__name__}: {e})"), body
             ) from None
         token = doc.get("nextpagetoken") or None
+        if isinstance(token, str) and jsonsafe.has_surrogates(token):
+            raise MalformedPage("page's nextpagetoken is not valid UTF-8: it cannot be sent back", body)
         bad: list = []
         records: Sequence
         fmt = (response.get("dataformat") or self.response_format).lower()
@@ -428,6 +434,21 @@ class MalformedPage(ForcepointError):
     def __init__(self, message: str, body: bytes):
         super().__init__(message)
         self.body = body
+
+
+def _loads(body: bytes):
+    """The answer's JSON. A string value holding invalid UTF-8 bytes or a lone surrogate escape
+    (`"\\ud800"`, valid JSON syntax) makes orjson refuse the whole text; such a body is read again
+    by `jsonsafe.loads_lenient`, so that the one value costs neither its page nor the walk: its
+    record lands with the value made valid and `raw` keeping it exactly (parse.py). A body that is
+    not JSON at all raises orjson's error, as before."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as strict:
+        try:
+            return jsonsafe.loads_lenient(body)
+        except (ValueError, RecursionError):
+            raise strict from None
 
 
 def format_reset(value: str | None) -> str | None:

@@ -121,7 +121,10 @@ def read_csv(text: str) -> CsvRecords | None:
     careful reader then decides, bad rows and all)."""
     if not text or "\x00" in text:
         return None
-    data = text.encode()
+    try:
+        data = text.encode()
+    except UnicodeEncodeError:  # a lone surrogate (an invalid byte in the page): the careful reader repairs it
+        return None
     a = np.frombuffer(data, np.uint8)
     # A carriage return only before a line feed (Python and Arrow end a line at a lone one differently).
     cr = np.flatnonzero(a == 13)

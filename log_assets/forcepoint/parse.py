@@ -2,6 +2,16 @@
 
 A record that cannot become a row (not an object, no parseable time, no id) is returned as a
 rejection with its raw text and reason; the caller quarantines it. The rest of the page lands.
+
+A value that is not valid UTF-8 (raw invalid bytes in the page, or a lone surrogate escape like
+`"\\ud800"`; the client reads both into a str holding lone surrogates) does not make its record a
+rejection: the record LANDS, as Aperture's events do (log_assets/jsonsafe.py has the rule). Its typed
+columns hold the value made valid (U+FFFD for each lone surrogate); `raw` holds the exact original, the
+lone surrogates written as `\\uXXXX` escapes; its id keeps the difference (`jsonsafe.text_id`), so two
+records differing only in an invalid byte stay two records. Landing rather than quarantining keeps the
+record queryable by time, user, ... with nothing lost; the repaired values are counted with the
+values that did not fit their column (`coercion_failures`, metadata `values_not_typed`) and logged.
+A record rejected for another reason is quarantined with its text escaped the same way.
 """
 
 from __future__ import annotations
@@ -59,24 +69,30 @@ class IdStrategy:
         for k in self.key_fields:
             v = rec.get(k)
             if v not in (None, ""):
-                return v if isinstance(v, str) else _canon(v)
+                return jsonsafe.text_id(v if isinstance(v, str) else _canon(v))
         if self.key_fields:
             return None
         # No natural key: a hash of the identifying fields. True re-deliveries are identical, so they
         # merge; two scans of one file differ in time (syslogheader has microseconds) or content.
         # Empty and missing values hash the same, and numbers as their text, so JSON and CSV agree.
         items = [(k, _canon(rec[k])) for k in self.identity_fields if rec.get(k) not in (None, "")]
-        digest = hashlib.sha256(json.dumps(items, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest()[
-            :32
-        ]
+        # (A lone surrogate, from an invalid byte, is hashed as itself: "surrogatepass" changes no valid text.)
+        text = json.dumps(items, separators=(",", ":"), ensure_ascii=False)
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
         prefix = rec.get(self.prefix) if self.prefix else None
-        return f"{_canon(prefix)}:{digest}" if prefix not in (None, "") else digest
+        return f"{jsonsafe.text_id(_canon(prefix))}:{digest}" if prefix not in (None, "") else digest
 
 
 @dataclass
 class ParsedPage:
     rows: list = field(default_factory=list)  # dicts: common columns + "fields" (the record)
     rejected: list = field(default_factory=list)  # (raw_text, reason)
+    repaired: int = 0  # values that were not valid UTF-8, landed made valid (see the module's docstring)
+
+
+def _not_object(rec) -> tuple[str, str]:
+    text = jsonsafe.escape_surrogates(json.dumps(rec, ensure_ascii=False))
+    return text, f"record is a {type(rec).__name__}, not an object"
 
 
 def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy | None = None) -> ParsedPage:
@@ -85,15 +101,17 @@ def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy 
     time_field = lt.time_field
     for rec in records:
         if not isinstance(rec, dict):
-            out.rejected.append(
-                (json.dumps(rec, ensure_ascii=False), f"record is a {type(rec).__name__}, not an object")
-            )
+            out.rejected.append(_not_object(rec))
             continue
         try:
-            raw = _raw(rec).decode()
+            raw_bytes, invalid = _raw_checked(rec)
         except TooDeep as e:
             out.rejected.append((e.text, str(e)))
             continue
+        raw = raw_bytes.decode()
+        original, repaired = rec, 0
+        if invalid:
+            rec, repaired = jsonsafe.valid(rec)
         t = parse_time_us(rec.get(time_field))
         if t is None:
             out.rejected.append((raw, f"missing or unreadable {time_field!r}: {str(rec.get(time_field))[:60]!r}"))
@@ -101,10 +119,11 @@ def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy 
         if not MIN_US <= t < MAX_US:
             out.rejected.append((raw, f"{time_field!r} out of range: {str(rec.get(time_field))[:60]!r}"))
             continue
-        eid = ids(rec)
+        eid = ids(original)
         if eid is None:
             out.rejected.append((raw, f"missing id field {' / '.join(lt.key_fields)}"))
             continue
+        out.repaired += repaired
         out.rows.append(
             {
                 "event_id": eid,
@@ -135,17 +154,25 @@ class TooDeep(ValueError):
 
     def __init__(self, text: str):
         super().__init__(f"record nested more than {MAX_DEPTH} levels deep")
-        self.text = text
+        self.text = jsonsafe.escape_surrogates(text)
 
 
 def _raw(rec: dict) -> bytes:
+    return _raw_checked(rec)[0]
+
+
+def _raw_checked(rec: dict) -> tuple[bytes, bool]:
+    """The record's JSON text, and whether it holds a value that is not valid UTF-8 (written as
+    `\\uXXXX` escapes in the text; the record's columns need `jsonsafe.valid`)."""
     try:
-        return orjson.dumps(rec)
-    except TypeError:  # orjson cannot encode it: an integer beyond 64 bits, or nesting beyond 254 levels
+        return orjson.dumps(rec), False
+    except TypeError:  # orjson cannot encode it: an integer beyond 64 bits, deep nesting, a lone surrogate
         pass
     if depth(rec) > MAX_DEPTH:
         raise TooDeep(jsonsafe.dumps(rec))
-    return json.dumps(rec, ensure_ascii=False, separators=(",", ":")).encode()
+    text = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
+    escaped = jsonsafe.escape_surrogates(text)
+    return escaped.encode(), len(escaped) != len(text)
 
 
 def parse_page(lt: LogType, records: Sequence, ingested_us: int, ids: IdStrategy, coercer: Coercer) -> PageTable:
@@ -185,25 +212,35 @@ def parse_page_columnar(
             if isinstance(r, dict):
                 recs.append(r)
             else:
-                rejected.append(
-                    (json.dumps(r, ensure_ascii=False), f"record is a {type(r).__name__}, not an object")
-                )
+                rejected.append(_not_object(r))
+    raws: list = []
+    invalid: list[int] = []  # records holding a value that is not valid UTF-8
+    for i, r in enumerate(recs):
+        try:
+            raw, bad_text = _raw_checked(r)
+        except TooDeep as too_deep:
+            raws.append(too_deep)
+            continue
+        raws.append(raw)
+        if bad_text:
+            invalid.append(i)
+    originals = recs  # ids from the values as received (jsonsafe.text_id keeps an invalid byte apart)
+    repaired: dict[int, int] = {}
+    if invalid:
+        recs = list(recs)
+        for i in invalid:
+            recs[i], repaired[i] = jsonsafe.valid(recs[i])
     time_field = lt.time_field
     tvals = [r.get(time_field) for r in recs]
     times = _times(tvals)
-    if len(lt.key_fields) == 1:
+    if len(lt.key_fields) == 1 and not invalid:
         key = lt.key_fields[0]
         eids = [r.get(key) for r in recs]
         if not all(type(e) is str and e for e in eids):
             eids = [ids(r) for r in recs]
     else:
-        eids = [ids(r) for r in recs]
-    raws: list = []
-    for r in recs:
-        try:
-            raws.append(_raw(r))
-        except TooDeep as too_deep:
-            raws.append(too_deep)
+        eids = [ids(r) for r in originals]
+    kept: Sequence[int] = range(len(recs))
     out_of_range = [t is not None and not MIN_US <= t < MAX_US for t in times]
     if None in times or None in eids or True in out_of_range or any(type(r) is TooDeep for r in raws):
         keep = []
@@ -224,7 +261,18 @@ def parse_page_columnar(
         times = [times[i] for i in keep]
         eids = [eids[i] for i in keep]
         raws = [raws[i] for i in keep]
+        kept = keep
     n = len(recs)
+    fixed = sum(repaired.get(i, 0) for i in kept) if repaired else 0
+    if fixed:
+        log.warning(
+            "forcepoint/%s: %d value(s) in %d record(s) of a page were not valid UTF-8 (an invalid byte or a "
+            "lone surrogate escape): the records land with U+FFFD in those columns, `raw` keeps the exact text "
+            "(as \\uXXXX escapes); counted in values_not_typed",
+            lt.name,
+            fixed,
+            sum(1 for i in kept if i in repaired),
+        )
     columns = {
         "event_id": pa.array(eids, pa.string()),
         "event_time": pa.array(times, pa.int64()).cast(UTC_TS),
@@ -234,6 +282,7 @@ def parse_page_columnar(
         "ingested_at": pa.array([ingested_us] * n, pa.int64()).cast(UTC_TS),
     }
     before = coercer.failures
+    coercer.failures += fixed
     columns.update(typed_columns(lt, recs, coercer))
     table = with_new_fields(pa.Table.from_pydict(columns, schema=arrow_schema(lt)), lt, recs, coercer)
     return PageTable(table, rejected, coercer.failures - before)
@@ -249,7 +298,7 @@ def parse_csv(text: str) -> tuple[list[dict], list]:
     try:
         header = next(reader)
     except (csv.Error, StopIteration) as e:
-        return records, [(text, f"unreadable CSV header: {e}")]
+        return records, [(jsonsafe.escape_surrogates(text), f"unreadable CSV header: {e}")]
     header = [h.strip().lstrip("\ufeff") for h in header]
     while True:
         try:
@@ -260,7 +309,7 @@ def parse_csv(text: str) -> tuple[list[dict], list]:
             # The rest of the page cannot be split into rows reliably: keep the whole page text.
             bad.append(
                 (
-                    text,
+                    jsonsafe.escape_surrogates(text),
                     f"CSV error at line {reader.line_num}: {e} (whole page text kept; {len(records)} rows before "
                     "it landed)",
                 )
@@ -271,7 +320,12 @@ def parse_csv(text: str) -> tuple[list[dict], list]:
         if len(row) != len(header):
             out = io.StringIO()
             csv.writer(out).writerow(row)
-            bad.append((out.getvalue(), f"CSV row has {len(row)} fields, header has {len(header)}"))
+            bad.append(
+                (
+                    jsonsafe.escape_surrogates(out.getvalue()),
+                    f"CSV row has {len(row)} fields, header has {len(header)}",
+                )
+            )
             continue
         records.append(dict(zip(header, row, strict=True)))
     return records, bad

@@ -38,6 +38,7 @@ import numpy as np
 import pyarrow as pa
 from pyiceberg.types import ListType, MapType, NestedField, StructType
 
+from log_assets import jsonsafe
 from log_assets.catalog import COMMON_COLUMNS, LogType
 from log_assets.lake.iceberg import COMPACT_OVER_FILES, Lake, _day_files, with_event_day
 from log_assets.lake.schema import Coercer, arrow_schema, build_table
@@ -270,4 +271,6 @@ def _loads(raw: str) -> dict:
         value = json.loads(raw)
     except ValueError:
         return {}
-    return value if isinstance(value, dict) else {}
+    # A value that arrived as invalid UTF-8 is kept in raw as a lone surrogate escape: its column
+    # holds it made valid, as when it landed (log_assets/jsonsafe.py).
+    return jsonsafe.valid(value)[0] if isinstance(value, dict) else {}

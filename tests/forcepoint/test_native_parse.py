@@ -576,9 +576,13 @@ def test_json_bodies_read_from_their_text_or_decoded_alike(case):
     assert_body_same(FORCEPOINT_TYPES["access"], body, native_expected, case)
 
 
+# (Invalid UTF-8 and a lone surrogate escape inside a string are read, their records repaired:
+# test_invalid_utf8.py.)
 INVALID = {
-    "invalid UTF-8": envelope(_one(OK + b'"\xff\xfe"}')),
-    "a lone surrogate escape": envelope(_one(OK + b'"\\ud800"}')),
+    "an invalid byte outside a string": envelope(_one(OK + b'"a"\xff}')),
+    "a NaN beside an invalid byte": envelope(_one(OK + b'"\xff","n":NaN}')),
+    # (a token that cannot be sent back: the walk could not go on from it)
+    "an invalid byte in the token": envelope(_one(OK + b'"a"}')).replace(b'AyfQ=="', b'AyfQ=\xff"'),
     "a raw control character in a string": envelope(_one(OK + b'"a\x01b"}')),
     "a bad escape": envelope(_one(OK + b'"a\\qb"}')),
     "a truncated record": envelope(b'[{"time":"23 Dec 2021 17:13:42","transactionid":"t1","user":"a"') + b"]}}",

@@ -67,3 +67,13 @@ def dumps(value, ensure_ascii: bool = False) -> str:
         else:
             out.append(enc(v) if isinstance(v, str) else json.dumps(v))
     return "".join(out)
+
+
+def json_text(value) -> str:
+    """A value received in JSON, not a string, as JSON text: `true`, `false`, numbers as JSON writes
+    them (`1.5`, `1e+20`), objects and arrays compact; never Python's `True` (`str(True)`)."""
+    if isinstance(value, dict | list | tuple):
+        return dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return str(value)

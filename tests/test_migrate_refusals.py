@@ -88,6 +88,9 @@ def test_folders_that_are_not_real_days_are_named_and_nothing_moves_until_they_a
     _write(home.root, "date=2026-11-01.bak", _day_table(date(2026, 11, 1), ["c1"]))
     before = _fingerprint(home.root)
 
+    with pytest.raises(MigrationRefused, match="date=2026-11-31"):
+        migrate(home, dry_run=True)  # --dry-run says it would refuse, and writes nothing
+    assert not (home.lake / REFUSED_NOTE).exists()
     with pytest.raises(MigrationRefused) as refused:
         migrate(home)
     message = str(refused.value)

@@ -30,6 +30,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NoReturn
 
 from log_assets.fsutil import StateFileError, atomic_write_bytes
 from log_assets.oldlake import VENDORS, Problem, day_table, survey
@@ -207,9 +208,12 @@ def migrate(
     return report
 
 
-def _refuse(home: Home, refused: MigrationRefused, dry_run: bool) -> None:
+def _refuse(home: Home, refused: MigrationRefused, dry_run: bool) -> NoReturn:
     if not dry_run:
-        _note_refusal(home, refused)
+        try:
+            _note_refusal(home, refused)
+        except OSError as e:  # the refusal itself still reaches the caller
+            log.warning("could not keep the refusal in %s (%s)", home.lake / REFUSED_NOTE, e)
     raise refused
 
 

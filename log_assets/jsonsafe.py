@@ -146,3 +146,13 @@ def loads_lenient(body: bytes) -> Any:
     not JSON at all (a syntax error, NaN) raises ValueError; nesting beyond Python's recursion limit
     RecursionError."""
     return json.loads(body.decode("utf-8", "surrogateescape"), parse_constant=reject_constant)
+
+
+def json_text(value) -> str:
+    """A value received in JSON, not a string, as JSON text: `true`, `false`, numbers as JSON writes
+    them (`1.5`, `1e+20`), objects and arrays compact; never Python's `True` (`str(True)`)."""
+    if isinstance(value, dict | list | tuple):
+        return dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, bool | int | float):
+        return json.dumps(value)
+    return str(value)

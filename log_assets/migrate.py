@@ -9,31 +9,34 @@
   Iceberg table `<vendor>.<type>` under `LOG_ASSETS_STORAGE_URL`, one commit per day, its rows as they
   are (already deduplicated by the day merges).
 
-It can be run again: a day the table already holds with the folder's row count is left alone, a state
-file already imported was renamed `*.json.imported`. The old folders stay where they are until you
-delete them (after `--dry-run` shows nothing left to move); `lake/.migrated-to-iceberg` marks the move
-done. Until then a run refuses a home that holds such folders (`unmigrated_lake`), rather than
-starting an empty lake beside them.
+It moves every folder or refuses: whatever under `lake/<vendor>/` it cannot move (a folder that is not
+`<type>/date=YYYY-MM-DD` of a real day, a file that is not Parquet or not readable, rows of another
+day) is named with what to do, and the move is not marked done; it looks at every folder and every
+file's footer before it changes anything. It can be run again: a day the table already holds with the
+folder's row count is left alone, a state file already imported was renamed `*.json.imported`. Only
+when everything moved does `lake/.migrated-to-iceberg` mark the move done; the old folders stay
+where they are until you delete them. Until then a run refuses a home that holds such folders
+(`unmigrated_lake`), naming the command and, after a refusal, what it refused
+(`lake/.migration-refused`), rather than starting an empty lake beside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import shlex
 import sys
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NoReturn
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from log_assets.lake.schema import conform, widen
+from log_assets.fsutil import StateFileError, atomic_write_bytes
+from log_assets.oldlake import VENDORS, Problem, day_table, survey
 from log_assets.paths import Home
 
 log = logging.getLogger("log_assets.migrate")
-
-VENDORS = ("forcepoint", "aperture")
 
 
 @dataclass
@@ -50,6 +53,9 @@ class MigrationReport:
     state_imported: list[str] = field(default_factory=list)
     state_skipped: list[str] = field(default_factory=list)
     days: list[DayMove] = field(default_factory=list)
+    # Temporary files of the old version's writes that never finished (`.<name>.<random>.tmp`, never
+    # renamed into the lake, so never part of it): left where they are, not moved.
+    unfinished_writes: list[str] = field(default_factory=list)
 
     @property
     def days_moved(self) -> int:
@@ -64,94 +70,151 @@ class MigrationReport:
         return (
             f"state files imported: {len(self.state_imported)} (already in the database: "
             f"{len(self.state_skipped)}); lake days moved: {self.days_moved} ({self.rows_moved} rows), "
-            f"already there: {kept}"
+            f"already there: {kept}; unfinished writes of the old version left in place (never part of "
+            f"its lake): {len(self.unfinished_writes)}"
         )
 
 
 MIGRATED_MARKER = ".migrated-to-iceberg"
+# What the last refused migration named (JSON), so that a run refused meanwhile can say it too.
+REFUSED_NOTE = ".migration-refused"
+
+
+class MigrationRefused(RuntimeError):
+    """The old lake holds what cannot be moved: the migration is not marked done, the old folders must
+    stay, and runs of the home stay refused until it is fixed and the migration run again."""
+
+    def __init__(self, home: Home, problems: list[Problem], moved: int):
+        self.home = home
+        self.problems = problems
+        self.moved = moved
+        done = (
+            "Nothing was moved."
+            if not moved
+            else f"{moved} day folder(s) were moved (they are not moved again); the ones named here were not."
+        )
+        lines = [
+            f"python -m log_assets.migrate refused to finish: {len(problems)} thing(s) in the old lake "
+            f"{home.lake} cannot be moved, so the move is not marked done ({MIGRATED_MARKER} not written) "
+            f"and the old folders must stay. {done}",
+            *(f"- {p}" for p in problems),
+            f"Then run python -m log_assets.migrate --home {shlex.quote(str(home.root))} again.",
+        ]
+        super().__init__("\n".join(lines))
 
 
 def unmigrated_lake(home: Home) -> str | None:
     """Why this home cannot be used before `python -m log_assets.migrate` (None when it can): it holds
-    day folders of the Parquet lake of earlier versions and the migration has not been completed."""
+    day folders of the Parquet lake of earlier versions and the migration has not been completed.
+    After a migration that refused, the message says what it named."""
     if (home.lake / MIGRATED_MARKER).exists():
         return None
     for vendor in VENDORS:
         root = home.lake / vendor
         if root.is_dir() and next(root.glob("*/date=*/*.parquet"), None) is not None:
+            command = f"python -m log_assets.migrate --home {shlex.quote(str(home.root))}"
+            old = f"{home.lake} holds the Parquet lake of an earlier version (lake/{vendor}/<type>/date=*/)"
+            refused = _last_refusal(home)
+            if refused:
+                return (
+                    f"{old}, and {command} refused to move it: {refused}. Fix or move out of the lake what "
+                    f"it names (each with what to do in {home.lake / REFUSED_NOTE}), then run {command} again"
+                )
             return (
-                f"{home.lake} holds the Parquet lake of an earlier version (lake/{vendor}/<type>/date=*/); "
-                "move it into the Iceberg tables first, without fetching anything: python -m log_assets.migrate "
-                f"--home {home.root} (its --dry-run says what would move)"
+                f"{old}; move it into the Iceberg tables first, without fetching anything: {command} "
+                "(its --dry-run says what would move)"
             )
     return None
 
 
+def _last_refusal(home: Home, shown: int = 3) -> str | None:
+    note = home.lake / REFUSED_NOTE
+    try:
+        doc = json.loads(note.read_text())
+        problems = [f"{p['path']}: {p['what']}" for p in doc["problems"]]
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return f"see {note}"
+    more = f"; and {len(problems) - shown} more" if len(problems) > shown else ""
+    return "; ".join(problems[:shown]) + more
+
+
+def _note_refusal(home: Home, refused: MigrationRefused) -> None:
+    doc = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "problems": [{"path": str(p.path), "what": p.what, "fix": p.fix} for p in refused.problems],
+        "message": str(refused),
+    }
+    atomic_write_bytes(home.lake / REFUSED_NOTE, (json.dumps(doc, indent=1) + "\n").encode())
+
+
 def lake_day_folders(home: Home) -> list[tuple[str, str, date, Path]]:
-    """Every `lake/<vendor>/<type>/date=YYYY-MM-DD/` folder holding Parquet files, in order."""
-    out = []
-    for vendor in VENDORS:
-        root = home.lake / vendor
-        if not root.is_dir():
-            continue
-        for folder in sorted(root.glob("*/date=*")):
-            try:
-                day = date.fromisoformat(folder.name.removeprefix("date="))
-            except ValueError:
-                continue
-            if folder.is_dir() and any(folder.glob("*.parquet")):
-                out.append((vendor, folder.parent.name, day, folder))
-    return out
-
-
-def read_day_folder(folder: Path) -> pa.Table:
-    """A day's files as one table, their schemas united by name (a day can hold files written before
-    and after a new field arrived)."""
-    files = sorted(folder.glob("*.parquet"))
-    tables = [pq.read_table(f) for f in files]
-    schema = tables[0].schema
-    for t in tables[1:]:
-        schema = widen(schema, t.schema)
-    return pa.concat_tables([conform(t, schema) for t in tables])
+    """Every `lake/<vendor>/<type>/date=YYYY-MM-DD/` folder holding Parquet files to move, in order
+    (what cannot be moved: `survey(home).problems`)."""
+    return [(d.vendor, d.log_type, d.day, d.folder) for d in survey(home).days]
 
 
 def migrate(
     home: Home, *, database_url: str | None = None, storage=None, dry_run: bool = False
 ) -> MigrationReport:
-    from log_assets.lake.iceberg import Lake, database_url_from_env, with_event_day
+    """Move the home's JSON state files and old lake folders (see the module). Raises MigrationRefused
+    naming everything it cannot move, and what to do, before changing anything when the folders
+    and footers show it, else after moving every day it can; the move is then not marked done."""
+    from log_assets.lake.iceberg import Lake, database_url_from_env
     from log_assets.state.migrate import import_state_files
     from log_assets.state.store import StateStore
     from log_assets.storage import Storage
 
     report = MigrationReport()
+    old = survey(home)
+    report.unfinished_writes = [str(p) for p in old.unfinished_writes]
+    if old.problems:
+        _refuse(home, MigrationRefused(home, old.problems, moved=0), dry_run)
     url = database_url or database_url_from_env(home=home.root)
     storage = storage or Storage.from_env(home=home.root)
     if not dry_run:
         with StateStore.open(home.root, url=url) as store:
             imported = import_state_files(store, home.state)
         report.state_imported, report.state_skipped = imported.imported, imported.skipped
+    problems: list[Problem] = []
     with Lake.open(url, storage) as lake:
         held: dict[tuple[str, str], dict] = {}
-        for vendor, log_type, day, folder in lake_day_folders(home):
+        for d in old.days:
+            vendor, log_type, day = d.vendor, d.log_type, d.day
             if (vendor, log_type) not in held:
                 held[(vendor, log_type)] = lake.days(vendor, log_type) if lake.table(vendor, log_type) else {}
-            rows = sum(pq.ParquetFile(f).metadata.num_rows for f in folder.glob("*.parquet"))
             there = held[(vendor, log_type)].get(day)
-            if there is not None and there.rows == rows:
-                report.days.append(DayMove(vendor, log_type, day, rows, moved=False))
+            if there is not None and there.rows == d.rows:
+                report.days.append(DayMove(vendor, log_type, day, d.rows, moved=False))
                 continue
             if not dry_run:
-                table = with_event_day(read_day_folder(folder))
+                table = day_table(home, d)
+                if isinstance(table, Problem):
+                    problems.append(table)
+                    continue
                 lake.ensure_table(vendor, log_type, table.schema)
                 lake.replace_days(vendor, log_type, table, days=[day])
                 log.info("%s.%s %s: %d rows", vendor, log_type, day, table.num_rows)
-            report.days.append(DayMove(vendor, log_type, day, rows, moved=True))
+            report.days.append(DayMove(vendor, log_type, day, d.rows, moved=True))
+    if problems:
+        _refuse(home, MigrationRefused(home, problems, moved=report.days_moved), dry_run)
     if not dry_run and home.lake.is_dir():
         (home.lake / MIGRATED_MARKER).write_text(
-            "The Parquet day folders beside this file were moved into the Iceberg tables (python -m "
+            "Every Parquet day folder beside this file was moved into the Iceberg tables (python -m "
             "log_assets.migrate); they are no longer read and may be deleted.\n"
         )
+        (home.lake / REFUSED_NOTE).unlink(missing_ok=True)
     return report
+
+
+def _refuse(home: Home, refused: MigrationRefused, dry_run: bool) -> NoReturn:
+    if not dry_run:
+        try:
+            _note_refusal(home, refused)
+        except OSError as e:  # the refusal itself still reaches the caller
+            log.warning("could not keep the refusal in %s (%s)", home.lake / REFUSED_NOTE, e)
+    raise refused
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,7 +227,16 @@ def main(argv: list[str] | None = None) -> int:
     if not home.root.is_dir():
         print(f"no home at {home.root}: nothing to move", file=sys.stderr)
         return 1
-    report = migrate(home, dry_run=args.dry_run)
+    from log_assets.lake.iceberg import LakeError
+
+    try:
+        report = migrate(home, dry_run=args.dry_run)
+    except (MigrationRefused, StateFileError, LakeError) as e:
+        print(
+            ("would refuse: " if args.dry_run and isinstance(e, MigrationRefused) else "") + str(e),
+            file=sys.stderr,
+        )
+        return 1
     print(("would move: " if args.dry_run else "") + report.summary())
     return 0
 

@@ -24,6 +24,7 @@ from log_assets.catalog import (
     Field,
     LogType,
 )
+from log_assets.jsonsafe import json_text
 from log_assets.lake.times import parse_time_us
 
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -98,7 +99,7 @@ class Coercer:
                 return None if value.strip() in EMPTY_TEXT else value
             if isinstance(value, (dict, list)):
                 return json.dumps(value, ensure_ascii=False, separators=(",", ":")) if value else None
-            return str(value)
+            return json_text(value)
         if type_ == LIST:
             return parse_list(value)
         if type_ == TIMESTAMP:

@@ -71,7 +71,7 @@ def run_sql(query: str, home: str | None, max_rows: int = DEFAULT_MAX_ROWS) -> i
     try:
         conn = connect_readonly(home)  # read-only, session time zone UTC
     except FileNotFoundError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {shown(str(e))}", file=sys.stderr)
         return 1
     try:
         cur = conn.execute(query)
@@ -93,7 +93,28 @@ def run_sql(query: str, home: str | None, max_rows: int = DEFAULT_MAX_ROWS) -> i
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return shown(" ".join(text.split()))
+
+
+_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
+def _escape(ch: str) -> str:
+    if ch in _ESCAPES:
+        return _ESCAPES[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def shown(text: str) -> str:
+    """`text` safe to write to a terminal on one line: every character that is not printable (ESC,
+    NUL and the other control characters, tabs and line breaks, Unicode's line separators, format
+    characters) written as its escape (`\\x1b`, `\\x00`, `\\t`, `\\n`, `\\u2028`); printable
+    Unicode as it is. Values come from the vendors: an ESC sequence in one must not drive the
+    analyst's terminal."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else _escape(ch) for ch in text)
 
 
 def _cell(value: object) -> str:
@@ -101,8 +122,7 @@ def _cell(value: object) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
+    return shown(str(value))
 
 
 def _is_numeric(values: list) -> bool:
@@ -115,6 +135,7 @@ def _is_numeric(values: list) -> bool:
 def format_table(columns: list[str], rows: list[tuple]) -> str:
     """Columns left-aligned, numbers right-aligned, `|` between them; cells over 60 characters cut."""
     limit = 60
+    columns = [shown(c) for c in columns]
     cells = [[_cell(v) for v in row] for row in rows]
     cells = [[c if len(c) <= limit else c[: limit - 1] + "…" for c in row] for row in cells]
     numeric = [_is_numeric([r[i] for r in rows]) for i in range(len(columns))]

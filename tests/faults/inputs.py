@@ -310,7 +310,7 @@ def burst(trial: h.Trial, rng: random.Random) -> None:
 
     with FP(trial, rng, allow_today=False) as fp:
         baseline = fp.baseline()
-        rewrite = Burst(fp.lt, rng.choice([9, 17]), rng.choice([200, 400]))
+        rewrite = Burst(fp.lt, rng.choice([17, 29]), rng.choice([100, 300]))  # some thousand names
         fp.sim.forcepoint.rewrite = rewrite
         trial.fault("column_burst")
         start = fp.tap.count("forcepoint", fp.lt)

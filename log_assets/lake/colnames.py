@@ -142,3 +142,12 @@ def with_kept_in_raw(table: pa.Table, kept: Mapping[str, str]) -> pa.Table:
 def describe(kept: Mapping[str, str]) -> str:
     """`name (why); ...` for a warning or the run's metadata."""
     return "; ".join(f"{shown(n)} ({why})" for n, why in sorted(kept.items()))
+
+
+def add_described(entries: list[str], kept: Mapping[str, str]) -> list[str]:
+    """The `"name" (why)` entries of `kept` for names `entries` (such entries) does not name yet."""
+    return [
+        f"{shown(n)} ({why})"
+        for n, why in sorted(kept.items())
+        if not any(e.startswith(f"{shown(n)} (") for e in entries)
+    ]

@@ -172,6 +172,8 @@ class Walk:
     dropped_after_end: int = 0
     counters: WalkCounters = field(default_factory=WalkCounters)
     new_fields: list[str] = field(default_factory=list)
+    # Fields that stayed in raw only, each as `"name" (why)` (see log_assets.lake.colnames).
+    kept_in_raw: list[str] = field(default_factory=list)
     floor_us: int | None = None  # window tokens: no event before this is still to come
 
     def to_dict(self) -> dict:
@@ -196,6 +198,7 @@ class Walk:
             dropped_after_end=d.count("dropped_after_end"),
             counters=WalkCounters.from_doc(d.obj("counters")),
             new_fields=d.strs("new_fields", required=False),
+            kept_in_raw=d.strs("kept_in_raw", required=False),
             floor_us=d.opt_number("floor_us", required=False),
         )
 

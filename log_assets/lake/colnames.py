@@ -123,6 +123,17 @@ def colliding_fields(names: Iterable[str]) -> dict[str, str]:
     return out
 
 
+def own_names(names: Iterable[str]) -> dict[str, str]:
+    """Parquet name -> column name, for a table's columns (oldest first) whose Parquet names differ
+    from their own (`a_x2Eb` -> `a.b`); of two of one Parquet name, the older."""
+    out: dict[str, str] = {}
+    for name in names:
+        stored = parquet_name(name)
+        if stored != name:
+            out.setdefault(stored, name)
+    return out
+
+
 def kept_in_raw(table: pa.Table | pa.Schema) -> dict[str, str]:
     """The fields a table's records carry that are not columns of it (name -> why)."""
     schema = table if isinstance(table, pa.Schema) else table.schema

@@ -177,7 +177,10 @@ class Walk:
     floor_us: int | None = None  # window tokens: no event before this is still to come
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not d["kept_in_raw"]:
+            del d["kept_in_raw"]  # the document of a walk that kept none is the one earlier versions read
+        return d
 
     @classmethod
     def from_dict(cls, doc: Any, where: str = "walk") -> Walk:

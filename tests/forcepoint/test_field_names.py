@@ -110,3 +110,12 @@ def test_the_walk_reports_what_stayed_in_raw_also_when_the_lake_table_refuses_it
     assert "a_x2Eb" not in table.column_names and "foo" not in table.column_names
     assert table.column("a.b").to_pylist() == ["dotted", None, None]
     assert json.loads(table.column("raw")[1].as_py())["a_x2Eb"] == "escaped"
+
+
+def test_a_walk_keeps_its_report_of_fields_kept_in_raw_across_runs():
+    from log_assets.state import Walk
+
+    walk = Walk(id="w", stage_from="2026-11-10", end="2026-11-11", token=None, started_from="start")
+    assert "kept_in_raw" not in walk.to_dict()  # as earlier versions wrote it
+    walk.kept_in_raw = ['"a_x2Eb" (written to Parquet as "a_x2Eb", like the column "a.b")']
+    assert Walk.from_dict(json.loads(json.dumps(walk.to_dict()))).kept_in_raw == walk.kept_in_raw

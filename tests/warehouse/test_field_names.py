@@ -4,10 +4,14 @@ views and in the tables published to the catalog."""
 
 from __future__ import annotations
 
+import pytest
+
 from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, sync
 from log_assets.warehouse.sources import lake_of
 from tests.warehouse.lakegen import event, write
+
+pytestmark = [pytest.mark.slow]
 
 ODD = {"a.b": "dotted", "sp ace": "spaced", "emoji😀": "smile", "1st": "digit"}
 

@@ -118,7 +118,7 @@ def land_day(
         report.fields_kept_in_raw = tuple(add_described([], kept))
         if kept:
             log.warning(
-                "aperture/%s %s: fields not made columns, their values stay in raw only: %s",
+                "aperture/%s %s: fields not made columns, their values stay in raw only (read them from raw): %s",
                 log_type,
                 day,
                 "; ".join(report.fields_kept_in_raw),

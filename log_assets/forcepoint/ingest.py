@@ -514,7 +514,7 @@ class ForcepointIngest:
         if added:
             walk.kept_in_raw += added
             self.log.warning(
-                "forcepoint/%s: fields not made columns, their values stay in raw only: %s",
+                "forcepoint/%s: fields not made columns, their values stay in raw only (read them from raw): %s",
                 self.lt.name,
                 "; ".join(added),
             )

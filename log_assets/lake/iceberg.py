@@ -1343,7 +1343,11 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 def _warn_refused(table: str, refused: dict[str, str]) -> None:
     if refused:
-        log.warning("%s: not made columns, their values stay in raw: %s", table, describe(refused))
+        log.warning(
+            "%s: not made columns, their values stay in raw only (read them from raw): %s",
+            table,
+            describe(refused),
+        )
 
 
 def _unite(a: pa.Schema, b: pa.Schema) -> pa.Schema:

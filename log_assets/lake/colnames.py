@@ -52,7 +52,7 @@ def field_name_problem(name: object) -> str | None:
     if name.startswith(("_", ".")):
         return "begins with '_' or '.'"
     if name.lower() in RESERVED:
-        return f"the lake's own column {name.lower()} (names are case-insensitive in the warehouse)"
+        return f"a name reserved for the lake's own columns ({name.lower()}, in any case)"
     return None
 
 
@@ -85,9 +85,6 @@ class ColumnNames:
     def add(self, name: str) -> None:
         for key in {name.lower(), parquet_name(name).lower()}:
             self._keys.setdefault(key, name)
-
-    def __contains__(self, name: str) -> bool:
-        return name.lower() in self._keys or parquet_name(name).lower() in self._keys
 
 
 def admit(existing: Iterable[str], new: Iterable[str], *, fields: bool = True) -> tuple[list[str], dict[str, str]]:

@@ -353,7 +353,8 @@ def new_field_columns(
 def new_column_names(lt: LogType, found: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     """Of received field names the catalog does not know: those that become columns (in name order)
     and why each of the others stays in `raw` only."""
-    return admit(known_columns(lt), sorted(found, key=str))
+    names = sorted(found, key=str)
+    return admit(known_columns(lt), names) if names else ([], {})
 
 
 def build_table(lt: LogType, rows: list[dict], coercer: Coercer) -> pa.Table:

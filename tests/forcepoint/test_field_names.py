@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from log_assets.catalog import FORCEPOINT_TYPES
+from log_assets.defs.forcepoint.assets import report_metadata
 from log_assets.forcepoint.parse import IdStrategy, parse_page, parse_page_columnar
 from log_assets.lake.colnames import kept_in_raw
 from log_assets.lake.schema import Coercer, build_table, new_fields
@@ -39,9 +40,9 @@ COLUMNS = ["FOO", "a.b", "emoji😀", "sp ace"]  # in name order, the first of c
 KEPT = {
     "a_x2Eb": 'like the column "a.b"',
     "Email": '"email"',
-    "EVENT_ID": "event_id",
-    "Raw": "own column raw",
-    "date": "own column date",
+    "EVENT_ID": "reserved for the lake's own columns (event_id",
+    "Raw": "reserved for the lake's own columns (raw",
+    "date": "reserved for the lake's own columns (date",
     "": "empty",
     LONG: "longer than 128",
     "Foo": '"FOO"',
@@ -105,6 +106,9 @@ def test_the_walk_reports_what_stayed_in_raw_also_when_the_lake_table_refuses_it
     assert [e.split(" (")[0] for e in report.fields_kept_in_raw] == ['"Email"', '"a_x2Eb"', '"foo"']
     assert any('like the column "a.b"' in e for e in report.fields_kept_in_raw)
     assert "a_x2Eb" in caplog.text and "Email" in caplog.text
+    meta = report_metadata(report)
+    assert meta["new_fields"].value == "Foo, a.b, sp ace"
+    assert meta["fields_kept_in_raw"].value == "; ".join(report.fields_kept_in_raw)
     table = lake_table(tmp_path, "forcepoint", "access", "2026-11-10").sort_by("event_id")
     assert table.num_rows == 3
     assert "a_x2Eb" not in table.column_names and "foo" not in table.column_names

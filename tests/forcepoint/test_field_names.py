@@ -8,15 +8,18 @@ import json
 import logging
 from datetime import timedelta
 
+import orjson
 import pytest
 
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.defs.forcepoint.assets import report_metadata
+from log_assets.forcepoint import native
 from log_assets.forcepoint.parse import IdStrategy, parse_page, parse_page_columnar
 from log_assets.lake.colnames import kept_in_raw
 from log_assets.lake.schema import Coercer, build_table, new_fields
 from tests.lakeview import lake_table
 
+from .test_native_parse import _JSON_CLIENT, envelope
 from .test_walk_unit import DAY, ScriptedClient, ingest, page, rec
 
 LT = FORCEPOINT_TYPES["access"]
@@ -65,10 +68,16 @@ def _check(table) -> None:
     assert json.loads(row["raw"])["a_x2Eb"] == "escape of a.b"  # kept: in raw
 
 
-@pytest.mark.parametrize("how", ["native", "columnar", "build_table"])
+@pytest.mark.parametrize("how", ["body", "native", "columnar", "build_table"])
 def test_each_name_is_a_column_or_kept_in_raw_with_its_reason(how):
     recs = records()
-    if how == "native":
+    if how == "body":  # the page read from the response's text (compiled code)
+        body = _JSON_CLIENT.page_from_body(envelope(orjson.dumps(recs)), LT).records
+        assert isinstance(body, native.JsonRecords)
+        got = parse_page(LT, body, 0, IdStrategy(LT), Coercer())
+        assert not got.rejected
+        table = got.table
+    elif how == "native":
         got = parse_page(LT, recs, 0, IdStrategy(LT), Coercer())
         assert not got.rejected
         table = got.table

@@ -493,6 +493,7 @@ class Lake:
         if DAY_COLUMN not in schema.names:
             raise ValueError(f"a lake table's schema needs the {DAY_COLUMN} column")
         name = f"{vendor}.{log_type}"
+        catalog = set(lake_schema(log_type_of(vendor, log_type)).names)  # never refused
         for _ in range(COMMIT_ATTEMPTS):
             tbl = self.table(vendor, log_type)
             if tbl is None:
@@ -500,8 +501,9 @@ class Lake:
                     f"creating the namespace {vendor}",
                     lambda: ensure_namespace(self.catalog, self.storage, vendor),
                 )
-                ok, refused = admit((), schema.names, fields=False)
-                first = pa.schema([schema.field(n) for n in ok])
+                typed = [n for n in schema.names if n in catalog]
+                _, refused = admit(typed, [n for n in schema.names if n not in catalog], fields=False)
+                first = pa.schema([f for f in schema if f.name not in refused])
 
                 def create(first: pa.Schema = first) -> Table:
                     with self._store_errors("creating", vendor, log_type):
@@ -521,23 +523,32 @@ class Lake:
                     continue  # created by a concurrent writer (or by this one, its answer lost): load it
                 _warn_refused(name, refused)
                 return tbl, refused
-            evolved = self._evolve(tbl, schema)
+            evolved = self._evolve(tbl, schema, catalog)
             if evolved is not None:
                 return evolved
         raise LakeError(f"{name}: could not create or evolve the table in {COMMIT_ATTEMPTS} attempts")
 
-    def _evolve(self, tbl: Table, schema: pa.Schema) -> tuple[Table, dict[str, str]] | None:
+    def _evolve(self, tbl: Table, schema: pa.Schema, catalog: set[str]) -> tuple[Table, dict[str, str]] | None:
         """Add the columns of `schema` that `tbl` lacks and can take, promote the ones Iceberg can
-        widen (and drop the later of two columns written to Parquet under one name). Returns the
-        evolved table and the refused columns, or None when a concurrent change won the race (load
-        and try again)."""
+        widen, and drop a column written to Parquet under the name of another that comes first: the
+        columns the `catalog` gives the type (never refused), then the others, oldest first. Returns
+        the evolved table and the refused columns, or None when a concurrent change won the race
+        (load and try again)."""
         name = ".".join(tbl.name())
         current = tbl.schema()
         fields = sorted(current.fields, key=lambda f: f.field_id)
-        broken = colliding_fields(f.name for f in fields)
+        existing = {f.name for f in fields}
+        typed = [f.name for f in schema if f.name in catalog and f.name not in existing]
+        first = [f.name for f in fields if f.name in catalog] + typed
+        broken = {
+            gone: kept
+            for gone, kept in colliding_fields(first + [f.name for f in fields if f.name not in catalog]).items()
+            if gone in existing
+        }
         have = {f.name: f for f in fields if f.name not in broken}
-        ok, refused = admit(have, [f.name for f in schema if f.name not in have], fields=False)
-        new = [schema.field(n).with_nullable(True) for n in ok]
+        others = [f.name for f in schema if f.name not in have and f.name not in catalog]
+        ok, refused = admit([*have, *typed], others, fields=False)
+        new = [schema.field(n).with_nullable(True) for n in typed + ok]
         promote = []
         for f in schema:
             if f.name in have:

@@ -95,3 +95,14 @@ def test_a_table_whose_schema_already_holds_both_is_repaired_by_the_next_write(l
     assert ids(got) == ["a", "b"] and got.column("a.b").to_pylist() == [None, "dotted"]
     _write(lake, rows(D3, ["c"]))
     assert ids(lake.read_days("forcepoint", "access")) == ["a", "b", "c"]
+
+
+def test_a_column_the_catalog_gives_the_type_is_never_refused(lake):
+    # A table from before the catalog typed `orgid`, holding a new field `OrgID` (its case twin).
+    full = rows(D1, ["a"])
+    older = full.drop_columns(["orgid"]).append_column(pa.field("OrgID", pa.string()), pa.array(["o"]))
+    assert _write(lake, older) == {}
+    assert _write(lake, rows(D2, ["b"])) == {}
+    cols = _columns(lake)
+    assert "orgid" in cols and "OrgID" in cols
+    assert ids(lake.read_days("forcepoint", "access")) == ["a", "b"]

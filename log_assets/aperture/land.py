@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, LogType
+from log_assets.lake.colnames import add_described, kept_in_raw
 from log_assets.lake.daymerge import DayMerge, rebuilt_from_raw
 from log_assets.lake.iceberg import DaysChanged, Lake
 from log_assets.lake.schema import Coercer, arrow_schema, is_current, new_fields
@@ -44,6 +45,7 @@ class LandReport:
     compacted: bool = False
     coercion_failures: int = 0
     new_fields: tuple[str, ...] = ()  # fields the catalog does not know, landed as text columns
+    fields_kept_in_raw: tuple[str, ...] = ()  # `"name" (why)`: fields that could not be columns
     first_event: datetime | None = None
     last_event: datetime | None = None
 
@@ -83,6 +85,9 @@ def land_day(
         inbox_files = spool.inbox_files(log_type, day)
         report.inbox_files = len(inbox_files)
         incoming = [_read_conformed(spool, f, lt, coercer) for f in inbox_files]
+        kept: dict[str, str] = {}
+        for t in incoming:
+            kept.update(kept_in_raw(t))
         # Files may differ by the new fields they carry: columns missing from one are NULL there.
         new = pa.concat_tables(incoming, promote_options="default") if incoming else arrow_schema(lt).empty_table()
         report.inbox_rows = new.num_rows
@@ -108,6 +113,16 @@ def land_day(
                 merge.abort()
                 raise
         report.landed = result.added
+        kept.update(result.kept_in_raw)
+        report.new_fields = tuple(n for n in report.new_fields if n not in kept)
+        report.fields_kept_in_raw = tuple(add_described([], kept))
+        if kept:
+            log.warning(
+                "aperture/%s %s: fields not made columns, their values stay in raw only (read them from raw): %s",
+                log_type,
+                day,
+                "; ".join(report.fields_kept_in_raw),
+            )
         report.duplicates = result.duplicates
         report.compacted = result.compacted or result.rebuilt
 

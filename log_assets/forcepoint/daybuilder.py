@@ -76,6 +76,8 @@ class DayBuilder:
         self.storage = storage if storage is not None else lake.storage
         self.prefix = (prefix if prefix is not None else staging_prefix(lt)).strip("/")
         self._merges: dict[str, DayMerge] = {}  # day -> its merge in progress (this process)
+        # Fields the lake table did not take as columns in this process's commits (name -> why).
+        self.kept_in_raw: dict[str, str] = {}
 
     def walk_prefix(self, walk_id: str) -> str:
         """The key prefix of everything staged for a walk (its parts, and its kept answers)."""
@@ -129,6 +131,7 @@ class DayBuilder:
                 log.info("forcepoint/%s: %s; merging %s again from its staged pages", self.lt.name, e, day)
                 continue
             del self._merges[day]
+            self.kept_in_raw.update(result.kept_in_raw)
             return result.added, result.duplicates
         raise AssertionError("unreachable")
 

@@ -61,6 +61,7 @@ from log_assets.forcepoint.utcdays import (
     next_day,
 )
 from log_assets.forcepoint.walkstate import DatabaseWalkStateStore, WalkStateStore
+from log_assets.lake.colnames import add_described, kept_in_raw
 from log_assets.lake.iceberg import Lake
 from log_assets.lake.schema import Coercer, new_fields
 from log_assets.paths import Home
@@ -89,6 +90,7 @@ class WalkReport:
     quarantined: int = 0
     coercion_failures: int = 0
     new_fields: list = field(default_factory=list)  # fields the catalog does not know, landed as columns
+    fields_kept_in_raw: list = field(default_factory=list)  # `"name" (why)`: fields that could not be columns
     outside_window: int = 0
     future_dated: int = 0  # dated after now + FUTURE_ALLOWANCE: landed in their day, no evidence of position
     late: int = 0  # received for days an earlier walk had completed (merged into them, deduplicated)
@@ -288,6 +290,7 @@ class ForcepointIngest:
         report.quarantined = c.quarantined
         report.coercion_failures = c.coercion_failures
         report.new_fields = sorted(walk.new_fields)
+        report.fields_kept_in_raw = list(walk.kept_in_raw)
         report.outside_window = c.outside_window
         report.future_dated = c.future_dated
         report.rows_landed = c.landed
@@ -422,6 +425,7 @@ class ForcepointIngest:
                 self.lt.name,
                 ", ".join(extra),
             )
+        self._keep_in_raw(walk, kept_in_raw(table))
         if table.num_rows == 0:
             return
         times = table.column("event_time").cast(pa.int64())
@@ -534,8 +538,22 @@ class ForcepointIngest:
             walk.counters.landed - before,
         )
 
+    def _keep_in_raw(self, walk: Walk, kept: dict[str, str]) -> None:
+        """Name the fields that could not be columns (once a walk), in a warning and the walk's report."""
+        if set(kept) & set(walk.new_fields):  # refused by the lake table (a column it has collides)
+            walk.new_fields = [n for n in walk.new_fields if n not in kept]
+        added = add_described(walk.kept_in_raw, kept)
+        if added:
+            walk.kept_in_raw += added
+            self.log.warning(
+                "forcepoint/%s: fields not made columns, their values stay in raw only (read them from raw): %s",
+                self.lt.name,
+                "; ".join(added),
+            )
+
     def _commit_day(self, state: WalkState, walk: Walk, day: str, complete: bool) -> None:
         added, dups = self.builder.commit(walk, day)
+        self._keep_in_raw(walk, self.builder.kept_in_raw)
         walk.counters.duplicates += dups
         walk.counters.landed += added
         if day in walk.staged:

@@ -29,7 +29,8 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from log_assets.catalog import COMMON_COLUMNS, FORCEPOINT, LIST, LOCATION, STRING, TIMESTAMP, LogType
+from log_assets.catalog import FORCEPOINT, LIST, LOCATION, STRING, TIMESTAMP, LogType
+from log_assets.lake.colnames import with_kept_in_raw
 from log_assets.lake.schema import (
     STRING_LIST,
     UTC_TS,
@@ -39,12 +40,12 @@ from log_assets.lake.schema import (
     empty_as_null,
     known_columns,
     location_parts,
+    new_column_names,
     parse_distinct,
     parse_list,
     part_columns,
     text_column,
     typed_fields,
-    usable_column_name,
 )
 from log_assets.lake.times import MAX_US, MIN_US, parse_time_us
 
@@ -828,10 +829,9 @@ def _page_table(
     schema = arrow_schema(lt)
     table = pa.Table.from_arrays([out[f.name] for f in schema], schema=schema)
     known = known_columns(lt)
-    lowered = {k.lower() for k in known}
-    for name in sorted(k for k in columns if k not in known and k not in COMMON_COLUMNS):
-        if usable_column_name(name) and name.lower() not in lowered:
-            col = columns[name]
-            new = column_array(col, STRING, coercer) if isinstance(col, list) else blank(col)
-            table = table.append_column(pa.field(name, pa.string()), new)
-    return PageTable(table, [], coercer.failures - before)
+    usable, kept = new_column_names(lt, (k for k in columns if k not in known))
+    for name in usable:
+        col = columns[name]
+        new = column_array(col, STRING, coercer) if isinstance(col, list) else blank(col)
+        table = table.append_column(pa.field(name, pa.string()), new)
+    return PageTable(with_kept_in_raw(table, kept), [], coercer.failures - before)

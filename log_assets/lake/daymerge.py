@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -59,6 +59,8 @@ class MergeResult:
     files: int = 0  # data files of the day afterwards
     rebuilt: bool = False  # the day's older rows were rebuilt from raw (a catalog change)
     compacted: bool = False
+    # Fields of the rows that the table did not take as columns (name -> why): their values are in raw.
+    kept_in_raw: dict[str, str] = field(default_factory=dict)
 
 
 class DayMerge:
@@ -135,6 +137,7 @@ class DayMerge:
             commit = self.writer.commit("append", base_snapshot_id=self.base)
         result.added = commit.rows.get(self.day, 0)
         result.added -= self.old_rows  # a rebuild wrote the day's old rows again: only the rest is new
+        result.kept_in_raw = dict(self.writer.kept_in_raw)
         result.snapshot_id = commit.snapshot_id
         result.files = commit.day_files.get(self.day, 0)
         # What the day gathered from other writes, and this one's last (partial) file: this write's

@@ -81,6 +81,7 @@ from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType, PrimitiveType
 
 from log_assets.catalog import CATALOG, COMMON_COLUMNS, LogType, generic_log_type
+from log_assets.lake.colnames import admit, colliding_fields, describe, parquet_name, shown
 from log_assets.lake.schema import arrow_schema
 from log_assets.state.db import RetryPolicy
 from log_assets.storage import Storage, StorageError
@@ -477,9 +478,22 @@ class Lake:
 
     def ensure_table(self, vendor: str, log_type: str, schema: pa.Schema) -> Table:
         """The table, created on first use from `schema` (which must hold `event_day`), with any column
-        of `schema` it lacks added (schema evolution)."""
+        of `schema` it lacks added (schema evolution); see `ensure_columns`."""
+        return self.ensure_columns(vendor, log_type, schema)[0]
+
+    def ensure_columns(self, vendor: str, log_type: str, schema: pa.Schema) -> tuple[Table, dict[str, str]]:
+        """The table, created on first use from `schema` (which must hold `event_day`), with any column
+        of `schema` it lacks added (schema evolution), and the columns of `schema` it refused, each
+        with the reason: a name that would collide, in Iceberg, Parquet or DuckDB, with a column the
+        table has or an earlier one of `schema` (`colnames.admit`); their values stay in `raw`.
+
+        A table whose schema already holds two columns written to Parquet under one name (which
+        pyiceberg cannot write a file of, as earlier versions could make) loses the later of the two
+        first: no file can hold it, and its values are in `raw`."""
         if DAY_COLUMN not in schema.names:
             raise ValueError(f"a lake table's schema needs the {DAY_COLUMN} column")
+        name = f"{vendor}.{log_type}"
+        catalog = set(lake_schema(log_type_of(vendor, log_type)).names)  # never refused
         for _ in range(COMMIT_ATTEMPTS):
             tbl = self.table(vendor, log_type)
             if tbl is None:
@@ -487,12 +501,15 @@ class Lake:
                     f"creating the namespace {vendor}",
                     lambda: ensure_namespace(self.catalog, self.storage, vendor),
                 )
+                typed = [n for n in schema.names if n in catalog]
+                _, refused = admit(typed, [n for n in schema.names if n not in catalog], fields=False)
+                first = pa.schema([f for f in schema if f.name not in refused])
 
-                def create() -> Table:
+                def create(first: pa.Schema = first) -> Table:
                     with self._store_errors("creating", vendor, log_type):
                         tx = self.catalog.create_table_transaction(
                             (vendor, log_type),
-                            schema=schema,
+                            schema=first,
                             location=table_location(self.storage, vendor, log_type),
                             properties=TABLE_PROPERTIES,
                         )
@@ -501,48 +518,81 @@ class Lake:
                         return tx.commit_transaction()
 
                 try:
-                    tbl = self._catalog(f"creating the table {vendor}.{log_type}", create)
+                    tbl = self._catalog(f"creating the table {name}", create)
                 except (TableAlreadyExistsError, CommitFailedException, sqlalchemy.exc.IntegrityError):
                     continue  # created by a concurrent writer (or by this one, its answer lost): load it
-            evolved = self._evolve(tbl, schema)
+                _warn_refused(name, refused)
+                return tbl, refused
+            evolved = self._evolve(tbl, schema, catalog)
             if evolved is not None:
                 return evolved
-        raise LakeError(f"{vendor}.{log_type}: could not create or evolve the table in {COMMIT_ATTEMPTS} attempts")
+        raise LakeError(f"{name}: could not create or evolve the table in {COMMIT_ATTEMPTS} attempts")
 
-    def _evolve(self, tbl: Table, schema: pa.Schema) -> Table | None:
-        """Add the columns of `schema` that `tbl` lacks, promote the ones Iceberg can widen. Returns
-        the evolved table, or None when a concurrent change won the race (load and try again)."""
+    def _evolve(self, tbl: Table, schema: pa.Schema, catalog: set[str]) -> tuple[Table, dict[str, str]] | None:
+        """Add the columns of `schema` that `tbl` lacks and can take, promote the ones Iceberg can
+        widen, and drop a column written to Parquet under the name of another that comes first: the
+        columns the `catalog` gives the type (never refused), then the others, oldest first. Returns
+        the evolved table and the refused columns, or None when a concurrent change won the race
+        (load and try again)."""
+        name = ".".join(tbl.name())
         current = tbl.schema()
-        have = {f.name: f for f in current.fields}
-        new = [f.with_nullable(True) for f in schema if f.name not in have]
+        fields = sorted(current.fields, key=lambda f: f.field_id)
+        existing = {f.name for f in fields}
+        typed = [f.name for f in schema if f.name in catalog and f.name not in existing]
+        first = [f.name for f in fields if f.name in catalog] + typed
+        broken = {
+            gone: kept
+            for gone, kept in colliding_fields(first + [f.name for f in fields if f.name not in catalog]).items()
+            if gone in existing
+        }
+        have = {f.name: f for f in fields if f.name not in broken}
+        others = [f.name for f in schema if f.name not in have and f.name not in catalog]
+        ok, refused = admit([*have, *typed], others, fields=False)
+        new = [schema.field(n).with_nullable(True) for n in typed + ok]
         promote = []
         for f in schema:
             if f.name in have:
                 wider = _PROMOTIONS.get((have[f.name].field_type, _norm_type(f.type)))
                 if wider is not None:
                     promote.append((f.name, wider))
-        if not new and not promote:
-            return tbl
+        if not new and not promote and not broken:
+            _warn_refused(name, refused)
+            return tbl, refused
 
         def change() -> None:
             with self._store_errors("changing the schema of", *tbl.name()), tbl.update_schema() as upd:
+                for gone in broken:
+                    upd.delete_column(gone)
                 if new:
                     upd.union_by_name(pa.schema(new))
-                for name, wider in promote:
-                    upd.update_column(name, field_type=wider)
+                for column, wider in promote:
+                    upd.update_column(column, field_type=wider)
 
         try:
             # Tried again after a lost answer: a change that landed makes the next try fail as stale.
-            self._catalog(f"changing the schema of {'.'.join(tbl.name())}", change)
+            self._catalog(f"changing the schema of {name}", change)
         except CommitFailedException:
             return None
+        for gone, kept in broken.items():
+            log.warning(
+                "%s: dropped the column %s: it is written to Parquet as %s, like the column %s, and no file "
+                "of the table could be written while it had both (its values are in raw)",
+                name,
+                shown(gone),
+                shown(parquet_name(gone)),
+                shown(kept),
+            )
+            refused.setdefault(
+                gone, f"written to Parquet as {shown(parquet_name(gone))}, like the column {shown(kept)}"
+            )
         log.info(
             "%s: new column(s) %s%s",
-            ".".join(tbl.name()),
+            name,
             ", ".join(f.name for f in new) or "none",
             f"; widened {', '.join(n for n, _ in promote)}" if promote else "",
         )
-        return tbl
+        _warn_refused(name, refused)
+        return tbl, refused
 
     # ------------------------------------------------------------------------------- writes
 
@@ -876,6 +926,8 @@ class DayWriter:
         self._files: list[DataFile] = []
         self._committed = False
         self._outcome_unknown = False
+        # Columns of the rows added that the table refused (name -> why): their values are in raw.
+        self.kept_in_raw: dict[str, str] = {}
 
     def __enter__(self) -> DayWriter:
         return self
@@ -933,7 +985,11 @@ class DayWriter:
         schema = buffered[0].schema
         for t in buffered[1:]:
             schema = _unite(schema, t.schema)
-        tbl = self.lake.ensure_table(self.vendor, self.log_type, schema)
+        tbl, refused = self.lake.ensure_columns(self.vendor, self.log_type, schema)
+        if refused:
+            # Not columns of the table (their values are in raw): the rows are written without them.
+            self.kept_in_raw.update(refused)
+            buffered = [t.drop_columns([n for n in refused if n in t.column_names]) for t in buffered]
         target = plain_schema(tbl.schema().as_arrow())
         chunk = _sorted_by_day(pa.concat_tables([_conform(t, target, self.name) for t in buffered]))
         with self.lake._store_errors("writing", self.vendor, self.log_type):
@@ -1294,6 +1350,15 @@ def _day_data_files(tbl: Table, chunk: pa.Table, write_uuid: uuid.UUID, counter:
 
 
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def _warn_refused(table: str, refused: dict[str, str]) -> None:
+    if refused:
+        log.warning(
+            "%s: not made columns, their values stay in raw only (read them from raw): %s",
+            table,
+            describe(refused),
+        )
 
 
 def _unite(a: pa.Schema, b: pa.Schema) -> pa.Schema:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import cache
 
 import orjson
@@ -25,6 +25,7 @@ from log_assets.catalog import (
     LogType,
 )
 from log_assets.jsonsafe import json_text
+from log_assets.lake.colnames import admit, with_kept_in_raw
 from log_assets.lake.times import parse_time_us
 
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -335,33 +336,26 @@ def typed_columns(lt: LogType, records: list[dict], coercer: Coercer) -> dict[st
     return out
 
 
-def new_field_columns(lt: LogType, records: list[dict], coercer: Coercer) -> dict[str, pa.Array]:
+def new_field_columns(
+    lt: LogType, records: list[dict], coercer: Coercer
+) -> tuple[dict[str, pa.Array], dict[str, str]]:
     """Columns for the top-level fields the catalog does not know (schema evolution): text, under the
-    field's own name, beside the catalog's columns. A name that cannot be a column (empty, too long,
-    a control character, the name of another column) is not one: the value stays in `raw`."""
+    field's own name, beside the catalog's columns; and the fields that cannot be columns (see
+    `colnames.admit`: their values stay in `raw`), each with the reason."""
     known = known_columns(lt)
     found: set[str] = set()
     for r in records:
         if not r.keys() <= known:
             found.update(k for k in r if k not in known)
-    # Column names are case-insensitive in the warehouse: `User` beside `user` stays in raw only.
-    lowered = {n.lower() for n in known}
-    return {
-        name: column_array([r.get(name) for r in records], STRING, coercer)
-        for name in sorted(found)
-        if usable_column_name(name) and name.lower() not in lowered
-    }
+    usable, kept = new_column_names(lt, found)
+    return {name: column_array([r.get(name) for r in records], STRING, coercer) for name in usable}, kept
 
 
-def usable_column_name(name: object) -> bool:
-    return (
-        isinstance(name, str)
-        and 0 < len(name) <= 128
-        and name.isprintable()
-        and name.strip() == name
-        and not name.startswith(("_", "."))
-        and name.lower() not in ("date", "event_day")
-    )
+def new_column_names(lt: LogType, found: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """Of received field names the catalog does not know: those that become columns (in name order)
+    and why each of the others stays in `raw` only."""
+    names = sorted(found, key=str)
+    return admit(known_columns(lt), names) if names else ([], {})
 
 
 def build_table(lt: LogType, rows: list[dict], coercer: Coercer) -> pa.Table:
@@ -373,10 +367,12 @@ def build_table(lt: LogType, rows: list[dict], coercer: Coercer) -> pa.Table:
 
 
 def with_new_fields(table: pa.Table, lt: LogType, records: list[dict], coercer: Coercer) -> pa.Table:
-    """The table with a text column appended for each field the catalog does not know."""
-    for name, column in new_field_columns(lt, records, coercer).items():
+    """The table with a text column appended for each field the catalog does not know (the fields
+    that cannot be columns are named in its `kept_in_raw`)."""
+    columns, kept = new_field_columns(lt, records, coercer)
+    for name, column in columns.items():
         table = table.append_column(pa.field(name, pa.string()), column)
-    return table
+    return with_kept_in_raw(table, kept)
 
 
 def is_current(schema: pa.Schema, lt: LogType) -> bool:

@@ -173,10 +173,15 @@ class Walk:
     dropped_after_end: int = 0
     counters: WalkCounters = field(default_factory=WalkCounters)
     new_fields: list[str] = field(default_factory=list)
+    # Fields that stayed in raw only, each as `"name" (why)` (see log_assets.lake.colnames).
+    kept_in_raw: list[str] = field(default_factory=list)
     floor_us: int | None = None  # window tokens: no event before this is still to come
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        if not d["kept_in_raw"]:
+            del d["kept_in_raw"]  # the document of a walk that kept none is the one earlier versions read
+        return d
 
     @classmethod
     def from_dict(cls, doc: Any, where: str = "walk") -> Walk:
@@ -197,6 +202,7 @@ class Walk:
             dropped_after_end=d.count("dropped_after_end"),
             counters=WalkCounters.from_doc(d.obj("counters")),
             new_fields=d.strs("new_fields", required=False),
+            kept_in_raw=d.strs("kept_in_raw", required=False),
             floor_us=d.opt_number("floor_us", required=False),
         )
 

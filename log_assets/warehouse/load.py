@@ -19,6 +19,7 @@ from log_assets.warehouse.sources import (
     LakeDay,
     Source,
     lake_changes,
+    lake_column_names,
     lake_days,
     lake_head,
     prune_cached_days,
@@ -234,16 +235,26 @@ def _load(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
 
 
 def _kept_columns(w, src: Source) -> str:
-    """The lake columns the table keeps: a file may lack a newer field, and one that carries a field
-    the table lacks (a new field, landed as its own column) adds that column to the table first."""
-    in_files = {r[0]: r[1] for r in w.run("load", "lake_columns").fetchall() if r[0] != "event_day"}
+    """The select list of the lake columns the table keeps, under their own names (the files hold
+    `a.b` as `a_x2Eb`: pyiceberg's Parquet name): a file may lack a newer field, and one that
+    carries a field the table lacks (a new field, landed as its own column) adds that column to the
+    table first."""
+    own = lake_column_names(w.home, src.lt.vendor, src.lt.name)
+    in_files: dict[str, tuple[str, str]] = {}  # own name -> (Parquet name, type)
+    for stored, type_, *_ in w.run("load", "lake_columns").fetchall():
+        if stored != "event_day":
+            in_files[own.get(stored, stored)] = (stored, type_)
     have = dict(w.columns(src.ref))
-    for name, type_ in in_files.items():
+    for name, (_, type_) in in_files.items():
         if name not in have:
             w.log.info("%s: new column %s (%s) from the lake", src.ref.key, name, type_)
             w.run("tables", "add_column", table=src.ref.sql, column=ident(name), type=type_)
             have[name] = type_
-    return ", ".join(ident(n) for n in have if n in in_files)
+    return ", ".join(_as(in_files[n][0], n) for n in have if n in in_files)
+
+
+def _as(stored: str, name: str) -> str:
+    return ident(name) if stored == name else f"{ident(stored)} AS {ident(name)}"
 
 
 def _recover(w, src: Source, days: list[date], columns: str, logged: dict, pin: Pin) -> int:

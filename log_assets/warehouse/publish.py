@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 
 from log_assets.fsutil import ensure_dir, fsync_dir, fsync_file
+from log_assets.lake.colnames import parquet_name
 from log_assets.lake.iceberg import Lake, table_location
 from log_assets.warehouse.catalog import CatalogReport, iceberg_name, publish_to_catalog, published_columns
 from log_assets.warehouse.layout import TableRef
@@ -129,10 +130,13 @@ def _view_columns(snap: duckdb.DuckDBPyConnection, columns: list[tuple[str, str]
     )
     out = []
     for (name, type_), (published, _) in zip(columns, published_columns(columns), strict=True):
+        in_file = ident(parquet_name(published))  # `a.b` is `a_x2Eb` in the files pyiceberg writes
         if type_.upper() == "INTERVAL":
-            out.append(f"to_seconds({ident(published)}) AS {ident(name)}")
-        elif stored.get(published) != type_:
-            out.append(f"CAST({ident(published)} AS {type_}) AS {ident(name)}")
+            out.append(f"to_seconds({in_file}) AS {ident(name)}")
+        elif stored.get(parquet_name(published)) != type_:
+            out.append(f"CAST({in_file} AS {type_}) AS {ident(name)}")
+        elif parquet_name(published) != name:
+            out.append(f"{in_file} AS {ident(name)}")
         else:
             out.append(ident(name))
     return ", ".join(out)

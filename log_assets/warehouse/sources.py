@@ -17,6 +17,7 @@ import pyarrow as pa
 
 from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
 from log_assets.fsutil import ensure_dir
+from log_assets.lake.colnames import own_names
 from log_assets.lake.schema import arrow_schema
 from log_assets.paths import Home
 from log_assets.storage import Storage
@@ -134,6 +135,16 @@ def lake_changes(home: Home, vendor: str, log_type: str, since_snapshot_id: int 
     """The days of a lake table changed after a snapshot, from the snapshots' metadata (see
     `Lake.changed_days`); nothing beyond the table's metadata file is read when it is still current."""
     return _lake(home).changed_days(vendor, log_type, since_snapshot_id)
+
+
+def lake_column_names(home: Home, vendor: str, log_type: str) -> dict[str, str]:
+    """Parquet name -> the lake table's own column name, for the columns pyiceberg writes under
+    another name (`a.b` as `a_x2Eb`, `sp ace` as `sp_x20ace`): the warehouse reads the files by
+    their Parquet names and keeps the columns under their own."""
+    tbl = _lake(home).table(vendor, log_type)
+    if tbl is None:
+        return {}
+    return own_names(f.name for f in sorted(tbl.schema().fields, key=lambda f: f.field_id))
 
 
 def lake_head(home: Home, vendor: str, log_type: str) -> int | None:

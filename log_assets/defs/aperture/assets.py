@@ -144,6 +144,8 @@ def land_figures(reports: list["LandReport"]) -> dict:
         "compacted": sum(1 for r in reports if r.compacted),
         "coercion_failures": sum(r.coercion_failures for r in reports),
         "new_fields": ", ".join(sorted({f for r in reports for f in r.new_fields})) or "-",
+        # Fields that could not be columns (their values are in raw only), each with the reason.
+        "fields_kept_in_raw": "; ".join(sorted({f for r in reports for f in r.fields_kept_in_raw})) or "-",
         "events_landed_per_day": dg.MetadataValue.json({d: n for d, n in per_day.items() if n}),
         "log_types": dg.MetadataValue.json(sorted({r.log_type for r in reports})),
         "first_event": _ts(min(firsts) if firsts else None),

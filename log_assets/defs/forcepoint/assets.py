@@ -43,6 +43,9 @@ def report_metadata(report: "WalkReport") -> dict:
         "quarantined_to": dg.MetadataValue.json(report.quarantine_paths),
         "values_not_typed": dg.MetadataValue.int(report.coercion_failures),
         "new_fields": dg.MetadataValue.text(", ".join(report.new_fields) or "-"),
+        # Fields that could not be columns (a name that would collide, empty, too long, reserved):
+        # their values are in raw only.
+        "fields_kept_in_raw": dg.MetadataValue.text("; ".join(report.fields_kept_in_raw) or "-"),
         "outside_window": dg.MetadataValue.int(report.outside_window),
         # Dated after this machine's clock (plus an allowance): landed, but no evidence of the walk's position.
         "future_dated": dg.MetadataValue.int(report.future_dated),

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from log_assets.warehouse.columns import follow_lake
 from log_assets.warehouse.derive import CHANGE_KEYS
 from log_assets.warehouse.sources import (
     LakeDay,
@@ -40,6 +41,8 @@ class LoadReport:
     rows: int = 0  # rows the table holds for those days afterwards
     moved_from_neighbours: int = 0  # copies on a neighbouring day that gave way to a preferred copy
     recovered: int = 0  # copies restored from a neighbouring day's lake files
+    new_columns: list[str] = field(default_factory=list)  # new fields the table gained as columns
+    new_columns_beyond_limit: list[str] = field(default_factory=list)  # new fields kept in raw only
 
     @property
     def duplicates(self) -> int:
@@ -51,6 +54,8 @@ class LoadReport:
         self.rows += other.rows
         self.moved_from_neighbours += other.moved_from_neighbours
         self.recovered += other.recovered
+        self.new_columns += [n for n in other.new_columns if n not in self.new_columns]
+        self.new_columns_beyond_limit = sorted({*self.new_columns_beyond_limit, *other.new_columns_beyond_limit})
 
 
 class Pin:
@@ -235,15 +240,10 @@ def _load(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
 
 def _kept_columns(w, src: Source) -> str:
     """The lake columns the table keeps: a file may lack a newer field, and one that carries a field
-    the table lacks (a new field, landed as its own column) adds that column to the table first."""
+    the table lacks (a new field, landed as its own column) adds that column to the table first,
+    within the bound on new columns (columns.py)."""
     in_files = {r[0]: r[1] for r in w.run("load", "lake_columns").fetchall() if r[0] != "event_day"}
-    have = dict(w.columns(src.ref))
-    for name, type_ in in_files.items():
-        if name not in have:
-            w.log.info("%s: new column %s (%s) from the lake", src.ref.key, name, type_)
-            w.run("tables", "add_column", table=src.ref.sql, column=ident(name), type=type_)
-            have[name] = type_
-    return ", ".join(ident(n) for n in have if n in in_files)
+    return ", ".join(ident(n) for n in follow_lake(w, src, in_files))
 
 
 def _recover(w, src: Source, days: list[date], columns: str, logged: dict, pin: Pin) -> int:

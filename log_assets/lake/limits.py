@@ -1,0 +1,33 @@
+"""Bounds on what records can make of a table's schema.
+
+A field the catalog does not know becomes a text column of its log type (schema evolution), in the
+lake and in the warehouse. A log type gains at most `MAX_NEW_COLUMNS` such columns: a tenant or a
+vendor bug that sends thousands of distinct field names (ids used as keys) would otherwise make
+tables thousands of columns wide, and every statement over them slower and hungrier. The fields
+beyond the bound are not columns; their values stay in `raw`, and their names are reported.
+
+The lake and the warehouse apply the same rule (`bound_new_columns`), so that they agree on which
+fields are columns: the columns a table already has stay, then the new ones in name order until the
+bound is reached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+# New-field columns per log type (the catalog's columns not counted). A real log type carries a few
+# dozen fields beyond its catalog entry at most; a thousand leaves room for vendors' additions while
+# a table stays a size DuckDB and Iceberg handle in seconds.
+MAX_NEW_COLUMNS = 1000
+
+
+def bound_new_columns(
+    existing: Collection[str], incoming: Iterable[str], limit: int = MAX_NEW_COLUMNS
+) -> tuple[list[str], list[str]]:
+    """Of the new-field columns `incoming`, those a table that already has the new-field columns
+    `existing` takes (name order), and those beyond the bound (name order). Names in `existing` are
+    neither: they are columns already, even past the bound (a table made before it stays as it is)."""
+    have = set(existing)
+    fresh = sorted({n for n in incoming if n not in have})
+    room = max(0, limit - len(have))
+    return fresh[:room], fresh[room:]

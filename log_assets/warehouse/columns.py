@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from log_assets.lake.limits import MAX_NEW_COLUMNS, bound_new_columns
+from log_assets.lake import limits
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sqlfiles import ident
 
@@ -57,7 +57,9 @@ def follow_lake(w, src, in_files: dict[str, str]) -> list[str]:
     catalog = {n for n, _ in src.columns}
     incoming = [n for n in in_files if n.lower() not in have_lower]
     if incoming:
-        taken, beyond = bound_new_columns([n for n in have if n not in catalog], incoming)
+        taken, beyond = limits.bound_new_columns(
+            [n for n in have if n not in catalog], incoming, limits.MAX_NEW_COLUMNS
+        )
         new = [(n, in_files[n]) for n in taken]
         add_columns(w, src.ref, new)
         have.update(new)
@@ -73,7 +75,7 @@ def follow_lake(w, src, in_files: dict[str, str]) -> list[str]:
                 "their values stay in the raw column",
                 src.ref.key,
                 len(beyond),
-                MAX_NEW_COLUMNS,
+                limits.MAX_NEW_COLUMNS,
                 shown(beyond),
             )
     return [n for n in have if n in in_files]

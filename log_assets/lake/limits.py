@@ -6,9 +6,11 @@ vendor bug that sends thousands of distinct field names (ids used as keys) would
 tables thousands of columns wide, and every statement over them slower and hungrier. The fields
 beyond the bound are not columns; their values stay in `raw`, and their names are reported.
 
-The lake and the warehouse apply the same rule (`bound_new_columns`), so that they agree on which
-fields are columns: the columns a table already has stay, then the new ones in name order until the
-bound is reached.
+`bound_new_columns` is the rule: the columns a table already has stay, then the new ones in name
+order until the bound is reached. The warehouse applies it to the columns it takes from the lake's
+files (`log_assets/warehouse/columns.py`); the lake's schema evolution (`lake/schema.py`
+`new_field_columns`, with the lake table's columns as `existing`) is to apply it too, so that a
+field past the bound is a column of neither.
 """
 
 from __future__ import annotations

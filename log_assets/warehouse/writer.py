@@ -165,7 +165,7 @@ class Writer:
         reports = {}
         for src in self.sources() if sources is None else sources:
             report = reports[src.ref.key] = sync_source(self, src)
-            noted = self.new_columns.get(src.ref.key)
+            noted = self.new_columns.pop(src.ref.key, None)
             if noted is not None:
                 report.new_columns, report.new_columns_beyond_limit = list(noted.added), list(noted.beyond_limit)
         return reports

@@ -155,3 +155,23 @@ def test_the_runs_metadata_counts_and_names_new_fields(tmp_path, monkeypatch):
     assert (got["new_columns"].value, got["new_fields_beyond_limit"].value) == (2, 1)
     assert got["new_fields_beyond_limit_names"].value == {"forcepoint.cloudsummary": ["zeta"]}
     assert meta["forcepoint_access"]["new_fields_beyond_limit"].value == 0
+
+
+def test_a_build_stopped_between_load_and_refresh_is_followed_not_rebuilt(home):
+    from log_assets.warehouse.writer import open_writer
+
+    sync(home)
+    c4 = _with(cloudsummary("F3-c4", "2026-03-02 11:00", "F3", "Public", "gus", "Alert"), ipaddress="10.9.9.9")
+    write(home, [C3, c4], "p0")
+    with open_writer(home) as w:
+        w.sync()  # the per-type table has the column now; the run ends before the refresh
+    result = sync(home)
+    assert result["derived"]["forcepoint.cloudsummary_current"].full is False
+    con = connect_readonly(home)
+    try:
+        current = con.execute(
+            "SELECT fileid, ipaddress FROM forcepoint.cloudsummary_current ORDER BY 1"
+        ).fetchall()
+    finally:
+        con.close()
+    assert current == [("F1", None), ("F2", None), ("F3", "10.9.9.9")]

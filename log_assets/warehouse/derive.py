@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from log_assets.warehouse.columns import follow_source
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sqlfiles import ident, sections, sql
 
@@ -98,8 +99,13 @@ class Derived:
         """The tables (or view) it is computed from."""
         raise NotImplementedError
 
+    def follow(self, w) -> None:
+        """Give the table the columns its sources gained (a table of named columns has nothing to do)."""
+
     def ensure(self, w) -> None:
         """Create the table; one whose columns no longer match its statement is rebuilt in full."""
+        if w.table_exists(self.ref):
+            self.follow(w)
         probe = TableRef("_warehouse", f"_probe_{self.ref.name}")
         w.run("tables", "drop", table=probe.sql)
         w.run("tables", self.ref.key, table=probe.sql)
@@ -126,6 +132,7 @@ class Derived:
         full = cur is None or cur[1] != version
         with w.transaction():
             seq = w.new_batch(f"refresh {self.ref.key}")
+            self.follow(w)
             report = RefreshReport(self.ref.key, full)
             if full:
                 self.replace(w, seq, "true", self.select_all())
@@ -175,6 +182,12 @@ class LatestPerKey(Derived):
     @property
     def reads(self) -> tuple[TableRef, ...]:
         return (self.source,)
+
+    def follow(self, w) -> None:
+        """The source's columns, new fields included: a column the source gained is added here in the
+        same transaction as the rows that carry it (NULL in the rows already here, as in the source's
+        rows that came before it)."""
+        follow_source(w, self.ref, self.source)
 
     def select(self, key_filter: str) -> str:
         return sql(

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import duckdb
 
+from log_assets.warehouse.columns import follow_lake
 from log_assets.warehouse.derive import CHANGE_KEYS
 from log_assets.warehouse.sources import (
     LakeDay,
@@ -41,6 +42,8 @@ class LoadReport:
     rows: int = 0  # rows the table holds for those days afterwards
     moved_from_neighbours: int = 0  # copies on a neighbouring day that gave way to a preferred copy
     recovered: int = 0  # copies restored from a neighbouring day's lake files
+    new_columns: list[str] = field(default_factory=list)  # new fields the table gained as columns
+    new_columns_beyond_limit: list[str] = field(default_factory=list)  # new fields kept in raw only
 
     @property
     def duplicates(self) -> int:
@@ -52,6 +55,8 @@ class LoadReport:
         self.rows += other.rows
         self.moved_from_neighbours += other.moved_from_neighbours
         self.recovered += other.recovered
+        self.new_columns += [n for n in other.new_columns if n not in self.new_columns]
+        self.new_columns_beyond_limit = sorted({*self.new_columns_beyond_limit, *other.new_columns_beyond_limit})
 
 
 class Pin:
@@ -238,19 +243,15 @@ def _kept_columns(w, src: Source) -> str:
     """The select list of the lake columns the table keeps, under their own names (the files hold
     `a.b` as `a_x2Eb`: pyiceberg's Parquet name): a file may lack a newer field, and one that
     carries a field the table lacks (a new field, landed as its own column) adds that column to the
-    table first."""
+    table first, within the bound on new columns (columns.py)."""
     own = lake_column_names(w.home, src.lt.vendor, src.lt.name)
-    in_files: dict[str, tuple[str, str]] = {}  # own name -> (Parquet name, type)
-    for stored, type_, *_ in w.run("load", "lake_columns").fetchall():
-        if stored != "event_day":
-            in_files[own.get(stored, stored)] = (stored, type_)
-    have = dict(w.columns(src.ref))
-    for name, (_, type_) in in_files.items():
-        if name not in have:
-            w.log.info("%s: new column %s (%s) from the lake", src.ref.key, name, type_)
-            w.run("tables", "add_column", table=src.ref.sql, column=ident(name), type=type_)
-            have[name] = type_
-    return ", ".join(_as(in_files[n][0], n) for n in have if n in in_files)
+    stored: dict[str, str] = {}  # own name -> Parquet name
+    types: dict[str, str] = {}  # own name -> DuckDB type
+    for name, type_, *_ in w.run("load", "lake_columns").fetchall():
+        if name != "event_day":
+            mine = own.get(name, name)
+            stored[mine], types[mine] = name, type_
+    return ", ".join(_as(stored[n], n) for n in follow_lake(w, src, types))
 
 
 def _as(stored: str, name: str) -> str:

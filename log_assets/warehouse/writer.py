@@ -21,6 +21,7 @@ from log_assets.catalog import CATALOG
 from log_assets.fsutil import fsync_dir, shared_umask
 from log_assets.paths import Home
 from log_assets.warehouse import derive, publish
+from log_assets.warehouse.columns import NewColumns, add_columns
 from log_assets.warehouse.derive import RefreshReport
 from log_assets.warehouse.layout import Layout, TableRef
 from log_assets.warehouse.load import LoadReport, sync_source
@@ -64,6 +65,8 @@ class Writer:
         self.log = log or logging.getLogger("log_assets.warehouse")
         self.now = now or (lambda: datetime.now(UTC))
         self._sources: list[Source] | None = None
+        # Per-type table -> the new fields the lake brought it in this run (columns.follow_lake).
+        self.new_columns: dict[str, NewColumns] = {}
 
     @property
     def home(self) -> Home:
@@ -152,15 +155,20 @@ class Writer:
             self.run("load", "forget_table", {"table_name": src.ref.key})
             self.run("tables", "per_type", table=src.ref.sql, column_defs=column_defs(wanted))
             return
-        for n, t in wanted:
-            if n not in have:  # a catalog entry gained a field: older rows read NULL there
-                self.run("tables", "add_column", table=src.ref.sql, column=ident(n), type=t)
+        # A catalog entry gained fields: older rows read NULL there.
+        add_columns(self, src.ref, [(n, t) for n, t in wanted if n not in have])
 
     # -- the work -----------------------------------------------------------------------------
 
     def sync(self, sources: Iterable[Source] | None = None) -> dict[str, LoadReport]:
         """Load the lake days changed since each table last loaded (from the lake's snapshots; see load.py)."""
-        return {src.ref.key: sync_source(self, src) for src in (self.sources() if sources is None else sources)}
+        reports = {}
+        for src in self.sources() if sources is None else sources:
+            report = reports[src.ref.key] = sync_source(self, src)
+            noted = self.new_columns.pop(src.ref.key, None)
+            if noted is not None:
+                report.new_columns, report.new_columns_beyond_limit = list(noted.added), list(noted.beyond_limit)
+        return reports
 
     def refresh(self, names: Iterable[str] | None = None) -> dict[str, RefreshReport]:
         """Bring derived tables up to date with the changes logged since each last ran."""

@@ -13,6 +13,7 @@ import dagster as dg
 from log_assets.catalog import APERTURE, CATALOG, LogType
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.defs.warehouse.resources import WarehouseDuckDB
+from log_assets.lake.limits import MAX_NEW_COLUMNS
 from log_assets.warehouse.derive import DERIVED, EVENTS
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sources import cataloged_sources
@@ -20,6 +21,8 @@ from log_assets.warehouse.sources import cataloged_sources
 GROUP = "warehouse"
 POOL = "duckdb_warehouse"  # limit 1 in dagster.yaml: one DuckDB writer at a time
 UNCATALOGED = dg.AssetKey([GROUP, "uncataloged"])
+# Names of new fields past the bound on new columns reported per table (their count is whole).
+NAMES_REPORTED = MAX_NEW_COLUMNS
 
 
 def table_key(ref: TableRef) -> dg.AssetKey:
@@ -109,6 +112,7 @@ def build_warehouse_assets(
                     "days_loaded": dg.MetadataValue.json(
                         {t: len(loads[t].days) for t in uncataloged if t in loads}
                     ),
+                    **_new_columns([loads[t] for t in uncataloged if t in loads]),
                 }
             else:
                 meta = {
@@ -120,6 +124,21 @@ def build_warehouse_assets(
     return warehouse
 
 
+def _new_columns(loads: list) -> dict:
+    """New fields that became columns, and those past the bound on them (their values are in raw):
+    counted, and the latter named (the first NAMES_REPORTED of each table)."""
+    beyond = {r.table: r.new_columns_beyond_limit for r in loads if r.new_columns_beyond_limit}
+    meta: dict = {
+        "new_columns": sum(len(r.new_columns) for r in loads),
+        "new_fields_beyond_limit": sum(len(names) for names in beyond.values()),
+    }
+    if beyond:
+        meta["new_fields_beyond_limit_names"] = dg.MetadataValue.json(
+            {t: names[:NAMES_REPORTED] for t, names in beyond.items()}
+        )
+    return meta
+
+
 def _work_done(load, refresh) -> dict:
     if load is not None:
         return {
@@ -129,6 +148,7 @@ def _work_done(load, refresh) -> dict:
             "lake_rows": load.lake_rows,
             "rows_for_those_days": load.rows,
             "duplicates_dropped": load.duplicates,
+            **_new_columns([load]),
         }
     if refresh is not None:
         return {

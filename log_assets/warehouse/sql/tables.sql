@@ -59,6 +59,11 @@ CREATE TABLE @{table} (@{column_defs});
 -- name: add_column
 ALTER TABLE @{table} ADD COLUMN @{column} @{type};
 
+-- name: add_columns
+-- Many columns at once (columns.py add_columns): the table made again with them, NULL, after its own
+-- columns, its rows in their order; one pass over the table instead of an ALTER TABLE per column.
+CREATE OR REPLACE TABLE @{table} AS SELECT *, @{columns} FROM @{table};
+
 -- name: row_count
 SELECT count(*) FROM @{table};
 

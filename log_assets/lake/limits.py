@@ -1,0 +1,35 @@
+"""Bounds on what records can make of a table's schema.
+
+A field the catalog does not know becomes a text column of its log type (schema evolution), in the
+lake and in the warehouse. A log type gains at most `MAX_NEW_COLUMNS` such columns: a tenant or a
+vendor bug that sends thousands of distinct field names (ids used as keys) would otherwise make
+tables thousands of columns wide, and every statement over them slower and hungrier. The fields
+beyond the bound are not columns; their values stay in `raw`, and their names are reported.
+
+`bound_new_columns` is the rule: the columns a table already has stay, then the new ones in name
+order until the bound is reached. The warehouse applies it to the columns it takes from the lake's
+files (`log_assets/warehouse/columns.py`); the lake's schema evolution (`lake/schema.py`
+`new_field_columns`, with the lake table's columns as `existing`) is to apply it too, so that a
+field past the bound is a column of neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+
+# New-field columns per log type (the catalog's columns not counted). A real log type carries a few
+# dozen fields beyond its catalog entry at most; a thousand leaves room for vendors' additions while
+# a table stays a size DuckDB and Iceberg handle in seconds.
+MAX_NEW_COLUMNS = 1000
+
+
+def bound_new_columns(
+    existing: Collection[str], incoming: Iterable[str], limit: int = MAX_NEW_COLUMNS
+) -> tuple[list[str], list[str]]:
+    """Of the new-field columns `incoming`, those a table that already has the new-field columns
+    `existing` takes (name order), and those beyond the bound (name order). Names in `existing` are
+    neither: they are columns already, even past the bound (a table made before it stays as it is)."""
+    have = set(existing)
+    fresh = sorted({n for n in incoming if n not in have})
+    room = max(0, limit - len(have))
+    return fresh[:room], fresh[room:]

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, LogType
-from log_assets.lake.colnames import add_described, kept_in_raw
+from log_assets.lake.colnames import add_described, kept_in_raw, summary
 from log_assets.lake.daymerge import DayMerge, rebuilt_from_raw
 from log_assets.lake.iceberg import DaysChanged, Lake
 from log_assets.lake.schema import Coercer, arrow_schema, is_current, new_fields
@@ -121,7 +121,7 @@ def land_day(
                 "aperture/%s %s: fields not made columns, their values stay in raw only (read them from raw): %s",
                 log_type,
                 day,
-                "; ".join(report.fields_kept_in_raw),
+                summary(kept),
             )
         report.duplicates = result.duplicates
         report.compacted = result.compacted or result.rebuilt

@@ -61,7 +61,7 @@ from log_assets.forcepoint.utcdays import (
     next_day,
 )
 from log_assets.forcepoint.walkstate import DatabaseWalkStateStore, WalkStateStore
-from log_assets.lake.colnames import add_described, kept_in_raw
+from log_assets.lake.colnames import add_described, kept_in_raw, summary
 from log_assets.lake.iceberg import Lake
 from log_assets.lake.schema import Coercer, new_fields
 from log_assets.paths import Home
@@ -75,6 +75,9 @@ log = logging.getLogger(__name__)
 # this lands in its own day, and is counted (`future_dated`), but completes no day, stops no walk
 # and moves no position: a device with a wrong clock must not end today's fetch.
 FUTURE_ALLOWANCE = timedelta(minutes=10)
+# Fields kept in raw only that a walk's report names (a burst of new names may be thousands; the
+# rest are counted, `fields_kept_in_raw_count`).
+KEPT_LISTED = 200
 
 
 @dataclass
@@ -91,6 +94,7 @@ class WalkReport:
     coercion_failures: int = 0
     new_fields: list = field(default_factory=list)  # fields the catalog does not know, landed as columns
     fields_kept_in_raw: list = field(default_factory=list)  # `"name" (why)`: fields that could not be columns
+    fields_kept_in_raw_count: int = 0  # all of them: those named above and those past KEPT_LISTED
     outside_window: int = 0
     future_dated: int = 0  # dated after now + FUTURE_ALLOWANCE: landed in their day, no evidence of position
     late: int = 0  # received for days an earlier walk had completed (merged into them, deduplicated)
@@ -143,6 +147,7 @@ class ForcepointIngest:
         # By default the walk state is kept where the budget counts: one StateStore for the run.
         self.store = store or DatabaseWalkStateStore(budget.store, lt, lock_timeout=lock_timeout, log=self.log)
         self.cursor = cursor_for(lt)
+        self._kept_seen: dict[str, str] = {}  # fields kept in raw this run has named
         self._own_lake = lake is None
         self.lake = lake if lake is not None else Lake.for_home(home)
         # Staged parts, kept answers and quarantine: on the lake's storage root, shared like the state.
@@ -291,6 +296,7 @@ class ForcepointIngest:
         report.coercion_failures = c.coercion_failures
         report.new_fields = sorted(walk.new_fields)
         report.fields_kept_in_raw = list(walk.kept_in_raw)
+        report.fields_kept_in_raw_count = len(walk.kept_in_raw) + c.kept_in_raw_unlisted
         report.outside_window = c.outside_window
         report.future_dated = c.future_dated
         report.rows_landed = c.landed
@@ -542,13 +548,22 @@ class ForcepointIngest:
         """Name the fields that could not be columns (once a walk), in a warning and the walk's report."""
         if set(kept) & set(walk.new_fields):  # refused by the lake table (a column it has collides)
             walk.new_fields = [n for n in walk.new_fields if n not in kept]
-        added = add_described(walk.kept_in_raw, kept)
+        fresh = {n: why for n, why in kept.items() if n not in self._kept_seen}
+        if not fresh:
+            return
+        self._kept_seen.update(fresh)
+        added = add_described(walk.kept_in_raw, fresh)
+        # The walk's state names at most KEPT_LISTED of them (it is saved at every page); the rest are counted.
+        room = max(0, KEPT_LISTED - len(walk.kept_in_raw))
+        walk.kept_in_raw += added[:room]
+        walk.counters.kept_in_raw_unlisted += len(added[room:])
         if added:
-            walk.kept_in_raw += added
             self.log.warning(
-                "forcepoint/%s: fields not made columns, their values stay in raw only (read them from raw): %s",
+                "forcepoint/%s: %d field(s) not made columns, their values stay in raw only (read them from raw): "
+                "%s",
                 self.lt.name,
-                "; ".join(added),
+                len(added),
+                summary(fresh),
             )
 
     def _commit_day(self, state: WalkState, walk: Walk, day: str, complete: bool) -> None:

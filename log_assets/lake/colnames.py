@@ -154,8 +154,17 @@ def describe(kept: Mapping[str, str]) -> str:
 
 def add_described(entries: list[str], kept: Mapping[str, str]) -> list[str]:
     """The `"name" (why)` entries of `kept` for names `entries` (such entries) does not name yet."""
-    return [
-        f"{shown(n)} ({why})"
-        for n, why in sorted(kept.items())
-        if not any(e.startswith(f"{shown(n)} (") for e in entries)
-    ]
+    named = {e[: e.rfind(" (")] for e in entries if " (" in e}
+    return [f"{shown(n)} ({why})" for n, why in sorted(kept.items()) if shown(n) not in named]
+
+
+def summary(kept: Mapping[str, str], per_reason: int = 20) -> str:
+    """`kept` for a log line: grouped by reason, at most `per_reason` names each and how many more."""
+    by_reason: dict[str, list[str]] = {}
+    for n, why in sorted(kept.items()):
+        by_reason.setdefault(why, []).append(shown(n))
+    parts = []
+    for why, names in by_reason.items():
+        more = f" and {len(names) - per_reason} more" if len(names) > per_reason else ""
+        parts.append(f"{', '.join(names[:per_reason])}{more} ({why})")
+    return "; ".join(parts)

@@ -81,7 +81,8 @@ from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType, PrimitiveType
 
 from log_assets.catalog import CATALOG, COMMON_COLUMNS, LogType, generic_log_type
-from log_assets.lake.colnames import admit, colliding_fields, describe, parquet_name, shown
+from log_assets.lake.colnames import admit, colliding_fields, parquet_name, shown, summary
+from log_assets.lake.limits import BEYOND_LIMIT, bound_new_columns
 from log_assets.lake.schema import arrow_schema
 from log_assets.state.db import RetryPolicy
 from log_assets.storage import Storage, StorageError
@@ -502,7 +503,8 @@ class Lake:
                     lambda: ensure_namespace(self.catalog, self.storage, vendor),
                 )
                 typed = [n for n in schema.names if n in catalog]
-                _, refused = admit(typed, [n for n in schema.names if n not in catalog], fields=False)
+                ok, refused = admit(typed, [n for n in schema.names if n not in catalog], fields=False)
+                refused.update(dict.fromkeys(bound_new_columns([], ok)[1], BEYOND_LIMIT))
                 first = pa.schema([f for f in schema if f.name not in refused])
 
                 def create(first: pa.Schema = first) -> Table:
@@ -548,6 +550,8 @@ class Lake:
         have = {f.name: f for f in fields if f.name not in broken}
         others = [f.name for f in schema if f.name not in have and f.name not in catalog]
         ok, refused = admit([*have, *typed], others, fields=False)
+        ok, beyond = bound_new_columns([n for n in have if n not in catalog], ok)
+        refused.update(dict.fromkeys(beyond, BEYOND_LIMIT))
         new = [schema.field(n).with_nullable(True) for n in typed + ok]
         promote = []
         for f in schema:
@@ -1357,7 +1361,7 @@ def _warn_refused(table: str, refused: dict[str, str]) -> None:
         log.warning(
             "%s: not made columns, their values stay in raw only (read them from raw): %s",
             table,
-            describe(refused),
+            summary(refused),
         )
 
 

@@ -7,9 +7,9 @@ tables thousands of columns wide, and every statement over them slower and hungr
 beyond the bound are not columns; their values stay in `raw`, and their names are reported.
 
 `bound_new_columns` is the rule: the columns a table already has stay, then the new ones in name
-order until the bound is reached. The warehouse applies it to the columns it takes from the lake's
-files (`log_assets/warehouse/columns.py`); the lake's schema evolution (`lake/schema.py`
-`new_field_columns`, with the lake table's columns as `existing`) is to apply it too, so that a
+order until the bound is reached. The lake applies it before any schema change of a table
+(`Lake.ensure_columns`: a field past it is reported as kept in raw, `fields_kept_in_raw`), and the
+warehouse to the columns it takes from the lake's files (`log_assets/warehouse/columns.py`), so a
 field past the bound is a column of neither.
 """
 
@@ -21,6 +21,8 @@ from collections.abc import Collection, Iterable
 # dozen fields beyond its catalog entry at most; a thousand leaves room for vendors' additions while
 # a table stays a size DuckDB and Iceberg handle in seconds.
 MAX_NEW_COLUMNS = 1000
+# Why a field past the bound is not a column (as the run's metadata names it).
+BEYOND_LIMIT = f"past the bound of {MAX_NEW_COLUMNS:,} new-field columns per log type (MAX_NEW_COLUMNS)"
 
 
 def bound_new_columns(

@@ -145,6 +145,7 @@ class WalkCounters:
     coercion_failures: int = 0
     outside_window: int = 0
     future_dated: int = 0
+    kept_in_raw_unlisted: int = 0  # fields kept in raw only beyond those `Walk.kept_in_raw` names
     landed: int = 0
     late: int = 0
 

@@ -106,3 +106,20 @@ def test_a_column_the_catalog_gives_the_type_is_never_refused(lake):
     cols = _columns(lake)
     assert "orgid" in cols and "OrgID" in cols
     assert ids(lake.read_days("forcepoint", "access")) == ["a", "b"]
+
+
+def test_new_columns_past_the_bound_are_kept_in_raw_and_named(lake, caplog):
+    """A burst of new field names: the table takes MAX_NEW_COLUMNS of them (name order, the ones it has
+    first), the rest are refused before the schema changes, named with the reason, and their rows land."""
+    from log_assets.lake.limits import BEYOND_LIMIT, MAX_NEW_COLUMNS
+
+    first = {f"f{i:05d}": "x" for i in range(MAX_NEW_COLUMNS - 2)}
+    assert _write(lake, _with(rows(D1, ["a"]), **first)) == {}
+    caplog.set_level(logging.WARNING)
+    burst = {f"g{i:05d}": "y" for i in range(5)}
+    kept = _write(lake, _with(rows(D2, ["b"]), **burst))
+    assert kept == {f"g{i:05d}": BEYOND_LIMIT for i in (2, 3, 4)}
+    columns = _columns(lake)
+    assert {"g00000", "g00001"} <= set(columns) and not {"g00002", "g00003", "g00004"} & set(columns)
+    assert ids(lake.read_days("forcepoint", "access")) == ["a", "b"]
+    assert '"g00002", "g00003", "g00004" (past the bound' in caplog.text

@@ -43,6 +43,7 @@ FILE_DOC = {
             "coercion_failures": 2,
             "outside_window": 3,
             "future_dated": 0,
+            "kept_in_raw_unlisted": 0,
             "landed": 1190,
             "late": 5,
         },

@@ -45,7 +45,8 @@ def report_metadata(report: "WalkReport") -> dict:
         "new_fields": dg.MetadataValue.text(", ".join(report.new_fields) or "-"),
         # Fields that could not be columns (a name that would collide, empty, too long, reserved):
         # their values are in raw only.
-        "fields_kept_in_raw": dg.MetadataValue.text("; ".join(report.fields_kept_in_raw) or "-"),
+        "fields_kept_in_raw": dg.MetadataValue.text(_kept_in_raw(report)),
+        "fields_kept_in_raw_count": dg.MetadataValue.int(report.fields_kept_in_raw_count),
         "outside_window": dg.MetadataValue.int(report.outside_window),
         # Dated after this machine's clock (plus an allowance): landed, but no evidence of the walk's position.
         "future_dated": dg.MetadataValue.int(report.future_dated),
@@ -55,6 +56,12 @@ def report_metadata(report: "WalkReport") -> dict:
         "started_from": dg.MetadataValue.text(report.started_from),
         "stopped_because": dg.MetadataValue.text(report.stopped_because),
     }
+
+
+def _kept_in_raw(report: "WalkReport") -> str:
+    """The fields kept in raw only, as named (a burst of names is cut, and counted)."""
+    unlisted = report.fields_kept_in_raw_count - len(report.fields_kept_in_raw)
+    return "; ".join(report.fields_kept_in_raw + ([f"and {unlisted} more"] if unlisted > 0 else [])) or "-"
 
 
 def day_metadata(info: dict) -> dict:

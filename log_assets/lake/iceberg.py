@@ -80,7 +80,7 @@ from pyiceberg.table import Table, TableProperties, WriteTask
 from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType, PrimitiveType
 
-from log_assets.catalog import CATALOG, COMMON_COLUMNS, LogType, generic_log_type
+from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
 from log_assets.lake.colnames import admit, colliding_fields, parquet_name, shown, summary
 from log_assets.lake.limits import BEYOND_LIMIT, bound_new_columns
 from log_assets.lake.schema import arrow_schema
@@ -182,6 +182,10 @@ def with_event_day(table: pa.Table) -> pa.Table:
     names = table.column_names
     at = names.index(COMMON_COLUMNS[-1]) + 1 if COMMON_COLUMNS[-1] in names else len(names)
     return table.add_column(at, pa.field(DAY_COLUMN, pa.date32(), nullable=False), day)
+
+
+# The namespaces of the sources' tables, whose new-field columns are bounded (lake/limits.py).
+SOURCES = (FORCEPOINT, APERTURE)
 
 
 def log_type_of(vendor: str, log_type: str) -> LogType:
@@ -504,7 +508,8 @@ class Lake:
                 )
                 typed = [n for n in schema.names if n in catalog]
                 ok, refused = admit(typed, [n for n in schema.names if n not in catalog], fields=False)
-                refused.update(dict.fromkeys(bound_new_columns([], ok)[1], BEYOND_LIMIT))
+                if vendor in SOURCES:
+                    refused.update(dict.fromkeys(bound_new_columns([], ok)[1], BEYOND_LIMIT))
                 first = pa.schema([f for f in schema if f.name not in refused])
 
                 def create(first: pa.Schema = first) -> Table:
@@ -550,8 +555,9 @@ class Lake:
         have = {f.name: f for f in fields if f.name not in broken}
         others = [f.name for f in schema if f.name not in have and f.name not in catalog]
         ok, refused = admit([*have, *typed], others, fields=False)
-        ok, beyond = bound_new_columns([n for n in have if n not in catalog], ok)
-        refused.update(dict.fromkeys(beyond, BEYOND_LIMIT))
+        if tbl.name()[0] in SOURCES:  # the warehouse's tables take what the warehouse made of them
+            ok, beyond = bound_new_columns([n for n in have if n not in catalog], ok)
+            refused.update(dict.fromkeys(beyond, BEYOND_LIMIT))
         new = [schema.field(n).with_nullable(True) for n in typed + ok]
         promote = []
         for f in schema:

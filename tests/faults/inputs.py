@@ -162,13 +162,14 @@ def check_days(fp, rewrite: Rewrite, days: list[str], skip: Callable[[dict], boo
     """Every event of each day once, by content (`raw`), as the rewritten pages served it, and nothing
     else; records `skip` picks are left to the caller (they may be quarantined)."""
     t = fp.trial
+    # A page spans days: its CSV header holds the new names of every record on it, whatever its day.
+    names = {k for r in rewrite.records(fp.sim.forcepoint.distinct_events(fp.lt, fmt=fp.fmt)) for k in r}
     for day in days:
         rows = h.lake_rows(fp.home, "forcepoint", fp.lt, day)
         where = f"forcepoint/{fp.lt} {day}"
         ids = Counter(r["event_id"] for r in rows)
         t.check(all(n == 1 for n in ids.values()), f"{where}: event_id duplicated in the lake")
         truth = rewrite.records(fp.sim.forcepoint.distinct_events(fp.lt, day=day, fmt=fp.fmt))
-        names = {k for r in truth for k in r}
         time_field = FORCEPOINT_TYPES[fp.lt].time_field
         truth = [r for r in truth if day_of(parse_time_us(r[time_field]) or 0) == day]
         got_recs = [_strip_empty(json.loads(r["raw"]), names) for r in rows]

@@ -14,6 +14,7 @@ import pytest
 from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, sync
 from tests.warehouse.conftest import C1, C2, C3, IN1, IN2, IN3, cloudsummary, incident
+from tests.lakeview import lake_table
 from tests.warehouse.lakegen import event, write
 
 FP = "forcepoint"
@@ -102,14 +103,19 @@ def test_thousands_of_new_fields_are_bounded_and_reported(tmp_path):
     write(home, day1)
     first = sync(home)["loads"]["forcepoint.cloudsummary"]
     assert first.new_columns == names[:1000]
-    assert first.new_columns_beyond_limit == names[1000:1500]
+    # The lake's table took the same 1,000 (lake/limits.py), the rest are in raw only: the warehouse
+    # finds no more in the files (its own bound is for lakes that earlier versions left wider).
+    assert first.new_columns_beyond_limit == []
+    assert (
+        sorted(n for n in lake_table(home, "forcepoint", "cloudsummary").column_names if n[:2] == "nf")
+        == (names[:1000])
+    )
     # Day 2: a field that is a column already, and 1,000 more that are not: no column is added.
     day2 = [_carrying("G0", "2026-03-02 09:00", "F0", ["nf0001", *names[1500:]])]
     write(home, day2)
     second = sync(home)["loads"]["forcepoint.cloudsummary"]
     assert second.new_columns == []
-    # The lake's table has every field as a column (its files of day 2 too): all are named again.
-    assert second.new_columns_beyond_limit == names[1000:]
+    assert second.new_columns_beyond_limit == []
 
     con = connect_readonly(home)
     try:

@@ -12,7 +12,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     adopt_cmd = sub.add_parser(
         "adopt",
-        help="register the tables found on the storage root in the database (LOG_ASSETS_DATABASE_URL) and bind the two",
+        help="register the tables found on the storage root in the database (LOG_ASSETS_DATABASE_URL) "
+        "and bind the two",
     )
     adopt_cmd.add_argument(
         "--table",

@@ -47,8 +47,8 @@ class AdoptReport:
             for t in self.broken
         ]
         out += [
-            f"NOT registered {t}: several metadata files of its newest version ({', '.join(c)}); register the right "
-            f"one with pyiceberg's Catalog.register_table('{t}', <location>)"
+            f"NOT registered {t}: several metadata files of its newest version ({', '.join(c)}); register "
+            f"the right one with pyiceberg's Catalog.register_table('{t}', <location>)"
             for t, c in sorted(self.ambiguous.items())
         ]
         if self.home_id:

@@ -63,7 +63,8 @@ def recovery(table: str, day: date | None) -> str:
         return (
             f"For {table} {when}: {restore}; or fetch the day again, replacing it whole: materialize the asset "
             f"forcepoint/{log_type} for the partition {when} with the run config "
-            f"`ops: {{forcepoint__{log_type}: {{config: {{refetch: true}}}}}}` (it spends that day's requests again)."
+            f"`ops: {{forcepoint__{log_type}: {{config: {{refetch: true}}}}}}` "
+            "(it spends that day's requests again)."
         )
     return (
         f"For {table} {when}: {restore} (Aperture events cannot be fetched again: the API hands each out once); "
@@ -92,7 +93,8 @@ def damaged_files(lake: Lake, vendor: str, log_type: str, days: Iterable[date] |
         if size is None and lake.storage.stat(key) is None:  # listed names skip dot files only
             reason = "is missing from the storage root"
         elif size is not None and size != f.file_size_in_bytes:
-            reason = f"holds {size} bytes where the table's manifest records {f.file_size_in_bytes} (cut off or replaced)"
+            recorded = f.file_size_in_bytes
+            reason = f"holds {size} bytes where the table's manifest records {recorded} (cut off or replaced)"
         else:
             continue
         out.append(DamagedFile(name, _day_of(f.partition[0]), f.file_path, reason))

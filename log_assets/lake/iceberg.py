@@ -559,10 +559,10 @@ class Lake:
                 found = table_metadata(self.storage, f"{key}/metadata")
             if not found:
                 return False
-            if attempt:
-                if self.table(vendor, log_type) is not None:
-                    return True
-            time.sleep(CREATE_RACE_WAIT)
+            if attempt and self.table(vendor, log_type) is not None:
+                return True
+            if attempt < CREATE_RACE_CHECKS - 1:
+                time.sleep(CREATE_RACE_WAIT)
         raise LakeError(
             f"{vendor}.{log_type}: the catalog in {self._database()} has no such table, but its location "
             f"{self.storage.uri(key)} holds {len(found)} table-metadata file(s) (e.g. {found[-1]}): a table "

@@ -79,15 +79,17 @@ def bind_home(db: Database, storage: Storage, *, logger: logging.Logger | None =
             if stored["home_id"] == db_id:
                 return HomeBinding(db_id, "same")
             raise HomeMismatch(
-                f"the database {db.url} belongs to home {db_id}, but the storage root {storage.describe()} to home "
-                f"{stored['home_id']} (its {HOME_KEY}, written beside the database {stored.get('database', '?')}): "
-                f"they are not one home, and a run on them would count requests again and write one lake's "
-                f"tables from another's catalog. Nothing was changed. {_fix(db, storage)}"
+                f"the database {db.url} belongs to home {db_id}, but the storage root {storage.describe()} to "
+                f"home {stored['home_id']} (its {HOME_KEY}, written beside the database "
+                f"{stored.get('database', '?')}): they are not one home, and a run on them would count "
+                "requests again and write one lake's tables from another's catalog. Nothing was changed. "
+                f"{_fix(db, storage)}"
             )
         if db_storage == storage.url:
             _write_storage_id(storage, db_id, db)
             logger.warning(
-                "the storage root %s had lost its home id %s (%s; the database %s records this root): written again",
+                "the storage root %s had lost its home id %s (%s; the database %s records this root): "
+                "written again",
                 storage.describe(),
                 db_id,
                 HOME_KEY,
@@ -275,9 +277,9 @@ def missing_metadata_message(table: str, location: str, storage: Storage) -> str
                 "lost from the table: fetch those days again)."
             )
     return (
-        f"the lake table {table} cannot be opened: its current metadata file {location} is missing from the storage "
-        f"root {storage.describe()} (deleted or lost). Nothing was fetched or written. Restore that file from the "
-        f"storage root's backup or object versioning (same name, same place).{earlier}"
+        f"the lake table {table} cannot be opened: its current metadata file {location} is missing from the "
+        f"storage root {storage.describe()} (deleted or lost). Nothing was fetched or written. Restore that file "
+        f"from the storage root's backup or object versioning (same name, same place).{earlier}"
     )
 
 

@@ -88,8 +88,8 @@ def check_sqlite_folder(url: str | URL) -> None:
     folder = Path(parsed.database).expanduser().absolute().parent
     if not folder.is_dir():
         raise DatabaseConfigError(
-            f"{DATABASE_URL_ENV}={redact_url(parsed)} names a SQLite file in {folder}, a folder that does not exist: "
-            "no new database is made there. Check the URL for a typing error (an absolute path takes four "
+            f"{DATABASE_URL_ENV}={redact_url(parsed)} names a SQLite file in {folder}, a folder that does not "
+            "exist: no new database is made there. Check the URL for a typing error (an absolute path takes four "
             "slashes: sqlite:////path/to/log_assets.db), or make the folder if a new database there is meant"
         )
 

@@ -57,9 +57,9 @@ class DatabaseFileCorrupt(StateError):
         super().__init__(
             f"the pipeline-state database file {path} is damaged ({reason}): it is not a transient outage, and "
             "running again will not repair it. Nothing was fetched or changed. Restore the file from its backup "
-            "(stop the runs, then replace the file and remove its -wal and -shm files beside it, unless the backup "
-            f"holds them too), or point LOG_ASSETS_DATABASE_URL at the right database. Keep the damaged file: "
-            f"`sqlite3 {path} .recover` may still read part of it."
+            "(stop the runs, then replace the file and remove its -wal and -shm files beside it, unless the "
+            "backup holds them too), or point LOG_ASSETS_DATABASE_URL at the right database. Keep the damaged "
+            f"file: `sqlite3 {path} .recover` may still read part of it."
         )
 
 

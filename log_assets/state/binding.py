@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from log_assets.state import tables as t
@@ -220,16 +221,16 @@ def _read_row(db: Database) -> tuple[str, str] | None:
 def _insert_row(db: Database, home_id: str, storage: Storage) -> str:
     """Insert the home row unless one is there; the id in the database afterwards."""
 
+    dialect_insert = postgresql.insert if db.backend == "postgresql" else sqlite.insert
+
     def insert(conn: Connection) -> str:
-        found = conn.execute(sa.select(t.home.c.home_id).where(t.home.c.slot == _ROW)).scalar_one_or_none()
-        if found is not None:
-            return found
+        # Two first runs at once: one row wins, both go on with its id.
         conn.execute(
-            sa.insert(t.home).values(
-                slot=_ROW, home_id=home_id, storage_url=storage.url, bound_at=datetime.now(UTC)
-            )
+            dialect_insert(t.home)
+            .values(slot=_ROW, home_id=home_id, storage_url=storage.url, bound_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=["slot"])
         )
-        return home_id
+        return conn.execute(sa.select(t.home.c.home_id).where(t.home.c.slot == _ROW)).scalar_one()
 
     return db.run(
         insert,

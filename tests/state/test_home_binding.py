@@ -168,3 +168,17 @@ def test_a_damaged_sqlite_file_is_named_with_its_backup(tmp_path, damage):
         store.quota("forcepoint/t7", DAY)
     message = str(refused.value)
     assert str(db) in message and "backup" in message and "run again when" not in message
+
+
+def test_the_aperture_spool_refuses_a_new_database_beside_an_existing_lake(tmp_path, monkeypatch):
+    from log_assets.aperture.spool import Spool
+
+    for var in ("LOG_ASSETS_DATABASE_URL", "LOG_ASSETS_STORAGE_URL", "LOG_ASSETS_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    home = Home(tmp_path / "home")
+    home.ensure_layout()
+    with Lake.for_home(home) as lake:
+        lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["a"]))
+    monkeypatch.setenv("LOG_ASSETS_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
+    with Spool(home) as spool, pytest.raises(HomeMismatch, match="has no home id"), spool.lock("sort"):
+        pass

@@ -69,18 +69,23 @@ def test_a_lost_database_is_refused_before_any_request_and_adopt_brings_the_home
     _refused_without_a_request(sim, home, "storage root", "backup", "log_assets.lake adopt")
     assert _metadata_files(home) == metadata, "no table made anew over the lake"
 
+    proc = _adopt(home)
+    assert f"registered forcepoint.{LT}" in proc.stdout
+    # The walk state went with the database: the day is fetched again, and lands once.
+    assert materialize(LT, day, day, home).success
+    assert_lake_matches_truth_once(sim, home, LT, day)
+
+
+def _adopt(home: Path, *args: str) -> subprocess.CompletedProcess:
     proc = subprocess.run(
-        [sys.executable, "-m", "log_assets.lake", "adopt"],
+        [sys.executable, "-m", "log_assets.lake", "adopt", *args],
         env={**os.environ, "LOG_ASSETS_HOME": str(home), "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
         timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert f"registered forcepoint.{LT}" in proc.stdout
-    # The walk state went with the database: the day is fetched again, and lands once.
-    assert materialize(LT, day, day, home).success
-    assert_lake_matches_truth_once(sim, home, LT, day)
+    return proc
 
 
 def test_a_mistyped_database_url_is_refused_before_any_request(sim, env, tmp_path):
@@ -109,3 +114,9 @@ def test_a_missing_current_metadata_file_is_refused_before_any_request(sim, env,
     current.unlink()
     text = _refused_without_a_request(sim, home, current.name, "backup", refetch=True)
     assert f"adopt --table forcepoint.{LT}" in text
+
+    # No copy of the file left: the table goes back to the version before, and the day is fetched again.
+    proc = _adopt(home, "--table", f"forcepoint.{LT}")
+    assert f"pointed forcepoint.{LT} at" in proc.stdout, proc.stdout
+    assert materialize(LT, day, day, home, refetch=True).success
+    assert_lake_matches_truth_once(sim, home, LT, day)

@@ -504,11 +504,16 @@ class Lake:
 
     def drop_table(self, vendor: str, log_type: str) -> None:
         """Remove the table from the catalog (its files stay where they are). A table already gone
-        (dropped by another writer, or by this drop whose answer was lost) is left so."""
+        (dropped by another writer, or by this drop whose answer was lost) is left so. Its metadata
+        files are recorded as dropped, so that the table may be made again at the same place."""
+        from log_assets.state.binding import record_dropped
+
         with contextlib.suppress(NoSuchTableError):
             self._catalog(
                 f"dropping the table {vendor}.{log_type}", lambda: self.catalog.drop_table((vendor, log_type))
             )
+        with self._store_errors("recording the metadata of the dropped", vendor, log_type):
+            record_dropped(self.storage, f"{LAKE_PREFIX}/{vendor}.db/{log_type}/metadata")
 
     def ensure_table(self, vendor: str, log_type: str, schema: pa.Schema) -> Table:
         """The table, created on first use from `schema` (which must hold `event_day`), with any column
@@ -551,12 +556,13 @@ class Lake:
         (or never had) a table whose files are there, and a new empty table would hide them. Metadata
         a concurrent writer is creating right now shows up in the catalog within moments: True then
         (load the table). Otherwise LakeError naming the table, its location and the ways back."""
-        from log_assets.state.binding import ADOPT_COMMAND, table_metadata
+        from log_assets.state.binding import ADOPT_COMMAND, dropped_metadata, table_metadata
 
         key = f"{LAKE_PREFIX}/{vendor}.db/{log_type}"
         for attempt in range(CREATE_RACE_CHECKS):
             with self._store_errors("looking for the metadata of", vendor, log_type):
-                found = table_metadata(self.storage, f"{key}/metadata")
+                dropped = dropped_metadata(self.storage, f"{key}/metadata")
+                found = [k for k in table_metadata(self.storage, f"{key}/metadata") if k not in dropped]
             if not found:
                 return False
             if attempt and self.table(vendor, log_type) is not None:

@@ -195,6 +195,31 @@ def table_metadata(storage: Storage, prefix: str = "lake") -> list[str]:
     return [o.key for o in storage.list(prefix) if _METADATA.match(o.key)]
 
 
+# In a table's metadata folder: the metadata files of a table this lake dropped on purpose (the
+# warehouse's publish drops a table whose column changed type and makes it again at the same place).
+DROPPED_NAME = ".dropped.json"
+
+
+def dropped_metadata(storage: Storage, folder: str) -> set[str]:
+    """The metadata keys recorded under `folder` as those of a table dropped on purpose."""
+    try:
+        doc = json.loads(storage.read_bytes(f"{folder}/{DROPPED_NAME}"))
+    except FileNotFoundError:
+        return set()
+    except ValueError:
+        return set()  # unreadable: nothing counts as dropped, so a create stays refused
+    return {k for k in doc.get("metadata", []) if isinstance(k, str)} if isinstance(doc, dict) else set()
+
+
+def record_dropped(storage: Storage, folder: str) -> None:
+    """Record the metadata files now under `folder` as those of a table dropped on purpose, so that
+    making the table again there is not taken for a table made over a lost catalog's files."""
+    keys = set(table_metadata(storage, folder)) | dropped_metadata(storage, folder)
+    if keys:
+        doc = {"metadata": sorted(keys), "dropped_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        storage.write_bytes(f"{folder}/{DROPPED_NAME}", (json.dumps(doc, indent=1) + "\n").encode())
+
+
 def _tables_of(keys: list[str]) -> str:
     names = sorted({k.split("/")[1].removesuffix(".db") + "." + k.split("/")[2] for k in keys})
     return ", ".join(names)

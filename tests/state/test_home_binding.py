@@ -182,3 +182,12 @@ def test_the_aperture_spool_refuses_a_new_database_beside_an_existing_lake(tmp_p
     monkeypatch.setenv("LOG_ASSETS_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     with Spool(home) as spool, pytest.raises(HomeMismatch, match="has no home id"), spool.lock("sort"):
         pass
+
+
+def test_a_table_dropped_on_purpose_may_be_made_again_at_its_place(tmp_path):
+    storage = Storage.from_url(tmp_path / "root")
+    with Lake.open(f"sqlite:///{tmp_path / 'la.db'}", storage) as lake:
+        lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["a"]))
+        lake.drop_table("forcepoint", "access")  # as the warehouse's publish does when a column changes type
+        lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["b"]))
+        assert lake.read_days("forcepoint", "access").column("event_id").to_pylist() == ["b"]

@@ -88,9 +88,9 @@ def bind_home(db: Database, storage: Storage, *, logger: logging.Logger | None =
             )
         if db_storage == storage.url:
             _write_storage_id(storage, db_id, db)
-            logger.warning(
-                "the storage root %s had lost its home id %s (%s; the database %s records this root): "
-                "written again",
+            logger.info(
+                "the storage root %s had not the home id %s yet (%s: a binding cut short, or under way in "
+                "another run); the database %s records this root as its own: written",
                 storage.describe(),
                 db_id,
                 HOME_KEY,

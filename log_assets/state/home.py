@@ -49,7 +49,7 @@ def open_state(
     store = StateStore.open(home.root, environ=environ)
     try:
         storage = Storage.from_env(environ, home=home.root)
-        bind_home(store.db, storage, logger=logger)
+        bind_home(store.db, storage)  # its one line, on the first run, goes to its own logger
         check_table_metadata(store.db, storage, "forcepoint", log_types)
         import_old_state(store, home, logger or log, log_types)
     except BaseException:

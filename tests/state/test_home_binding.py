@@ -191,3 +191,17 @@ def test_a_table_dropped_on_purpose_may_be_made_again_at_its_place(tmp_path):
         lake.drop_table("forcepoint", "access")  # as the warehouse's publish does when a column changes type
         lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["b"]))
         assert lake.read_days("forcepoint", "access").column("event_id").to_pylist() == ["b"]
+
+
+def test_on_s3_a_new_database_beside_an_existing_lake_is_refused(postgres, s3, tmp_path):
+    env = s3.env()
+    storage = Storage.from_url(f"s3://{s3.create_bucket()}/lake-root", env)
+    url = postgres.create_database()
+    with _store(url) as store:
+        assert bind_home(store.db, storage).how == "new"
+    assert json.loads(storage.read_bytes(HOME_KEY))["home_id"]
+    with _store(f"sqlite:///{tmp_path / 'new.db'}") as fresh, pytest.raises(HomeMismatch) as refused:
+        bind_home(fresh.db, storage)
+    assert storage.url in str(refused.value) and "has no home id" in str(refused.value)
+    with _store(url) as store:
+        assert bind_home(store.db, storage).how == "same"

@@ -261,9 +261,16 @@ class Spool:
         """Hold the spool's lock `name` (waiting for it) across processes and machines: a named lock
         of the state database, released by the server (or the kernel) when its holder dies."""
         if self._state is None:
+            from log_assets.state.binding import bind_home
             from log_assets.state.store import StateStore
 
-            self._state = StateStore.open(self.home.root)
+            state = StateStore.open(self.home.root)
+            try:  # the drain's first lock: a database of another home is refused before any read
+                bind_home(state.db, self.storage)
+            except BaseException:
+                state.close()
+                raise
+            self._state = state
         assert self._state is not None
         with self._state.lock(f"{APERTURE}/spool {name}", wait=None):
             yield

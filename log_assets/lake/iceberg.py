@@ -100,6 +100,10 @@ MIN_ORPHAN_AGE = timedelta(days=1)
 # a file each).
 COMPACT_OVER_FILES = 16
 COMMIT_ATTEMPTS = 8
+# A table's metadata found with no catalog row is looked at again this many times, this far apart,
+# before a create is refused: a concurrent writer's create writes the file first, then the row.
+CREATE_RACE_CHECKS = 4
+CREATE_RACE_WAIT = 0.5
 # Compaction rewrites a day's small data files (appends of a few pages, Aperture landings) as files
 # cut every COMPACT_FLUSH_BYTES of Arrow rows, as a large write (the walk's day merge) cuts its own. A
 # file is small when it is under SMALL_FILE_BYTES of Parquet *and* holds fewer rows than such a flush
@@ -150,6 +154,10 @@ Mode = Literal["replace", "append"]
 
 class LakeError(RuntimeError):
     """A lake operation that cannot be done as asked (the message says why and what to do)."""
+
+
+class TableMetadataMissing(LakeError):
+    """A table's catalog row points at a metadata file the storage root no longer holds."""
 
 
 class DaysChanged(LakeError):
@@ -387,15 +395,20 @@ class Lake:
         """The lake of a home (a `paths.Home` or its root): `LOG_ASSETS_DATABASE_URL` and
         `LOG_ASSETS_STORAGE_URL` (or `storage`, that root opened already) when set, else the SQLite
         file and the folder of that home. A home that still holds the Parquet lake of an earlier
-        version is refused until it is migrated."""
+        version is refused until it is migrated. A database that is not the one of the storage root
+        (another home's, or a new one beside an existing lake) is refused (state.binding.HomeMismatch),
+        before any table is opened."""
         from log_assets.migrate import unmigrated_lake
         from log_assets.paths import Home
+        from log_assets.state.home import check_home
 
         h = home if isinstance(home, Home) else Home.from_env(home)
         refused = unmigrated_lake(h)
         if refused:
             raise LakeError(refused)
-        return cls.open(database_url_from_env(home=h.root), storage or Storage.from_env(home=h.root))
+        storage = storage or Storage.from_env(home=h.root)
+        check_home(h, storage)
+        return cls.open(database_url_from_env(home=h.root), storage)
 
     def close(self) -> None:
         self.catalog.close()
@@ -424,6 +437,28 @@ class Lake:
             return self._catalog(f"loading the table {vendor}.{log_type}", load)
         except NoSuchTableError:
             return None
+        except FileNotFoundError:
+            raise self._metadata_missing(vendor, log_type) from None
+
+    def _metadata_missing(self, vendor: str, log_type: str) -> LakeError:
+        """The table's catalog row points at a metadata file the storage root no longer holds."""
+        from log_assets.state.binding import ICEBERG_TABLES, missing_metadata_message
+
+        catalog = sqlalchemy.table(
+            ICEBERG_TABLES,
+            sqlalchemy.column("catalog_name"),
+            sqlalchemy.column("table_namespace"),
+            sqlalchemy.column("table_name"),
+            sqlalchemy.column("metadata_location"),
+        )
+        query = sqlalchemy.select(catalog.c.metadata_location).where(
+            catalog.c.catalog_name == CATALOG_NAME,
+            catalog.c.table_namespace == vendor,
+            catalog.c.table_name == log_type,
+        )
+        with self.catalog.engine.connect() as conn:
+            location = conn.execute(query).scalar_one_or_none() or "(unknown)"
+        return TableMetadataMissing(missing_metadata_message(f"{vendor}.{log_type}", location, self.storage))
 
     def _catalog(self, doing: str, call: Callable[[], T]) -> T:
         """`call()`, which asks the catalog database: one that is restarting or unreachable is tried
@@ -475,11 +510,16 @@ class Lake:
 
     def drop_table(self, vendor: str, log_type: str) -> None:
         """Remove the table from the catalog (its files stay where they are). A table already gone
-        (dropped by another writer, or by this drop whose answer was lost) is left so."""
+        (dropped by another writer, or by this drop whose answer was lost) is left so. Its metadata
+        files are recorded as dropped, so that the table may be made again at the same place."""
+        from log_assets.state.binding import record_dropped
+
         with contextlib.suppress(NoSuchTableError):
             self._catalog(
                 f"dropping the table {vendor}.{log_type}", lambda: self.catalog.drop_table((vendor, log_type))
             )
+        with self._store_errors("recording the metadata of the dropped", vendor, log_type):
+            record_dropped(self.storage, f"{LAKE_PREFIX}/{vendor}.db/{log_type}/metadata")
 
     def ensure_table(self, vendor: str, log_type: str, schema: pa.Schema) -> Table:
         """The table, created on first use from `schema` (which must hold `event_day`), with any column
@@ -501,6 +541,8 @@ class Lake:
         catalog = set(lake_schema(log_type_of(vendor, log_type)).names)  # never refused
         for _ in range(COMMIT_ATTEMPTS):
             tbl = self.table(vendor, log_type)
+            if tbl is None and self._files_without_catalog_row(vendor, log_type):
+                continue  # made meanwhile by a concurrent writer: load it
             if tbl is None:
                 self._catalog(
                     f"creating the namespace {vendor}",
@@ -534,6 +576,38 @@ class Lake:
             if evolved is not None:
                 return evolved
         raise LakeError(f"{name}: could not create or evolve the table in {COMMIT_ATTEMPTS} attempts")
+
+    def _files_without_catalog_row(self, vendor: str, log_type: str) -> bool:
+        """Before a table is created: its location must hold no table metadata, or the catalog has lost
+        (or never had) a table whose files are there, and a new empty table would hide them. Metadata
+        a concurrent writer is creating right now shows up in the catalog within moments: True then
+        (load the table). Otherwise LakeError naming the table, its location and the ways back."""
+        from log_assets.state.binding import ADOPT_COMMAND, dropped_metadata, table_metadata
+
+        key = f"{LAKE_PREFIX}/{vendor}.db/{log_type}"
+        for attempt in range(CREATE_RACE_CHECKS):
+            with self._store_errors("looking for the metadata of", vendor, log_type):
+                dropped = dropped_metadata(self.storage, f"{key}/metadata")
+                found = [k for k in table_metadata(self.storage, f"{key}/metadata") if k not in dropped]
+            if not found:
+                return False
+            if attempt and self.table(vendor, log_type) is not None:
+                return True
+            if attempt < CREATE_RACE_CHECKS - 1:
+                time.sleep(CREATE_RACE_WAIT)
+        raise LakeError(
+            f"{vendor}.{log_type}: the catalog in {self._database()} has no such table, but its location "
+            f"{self.storage.uri(key)} holds {len(found)} table-metadata file(s) (e.g. {found[-1]}): a table "
+            "is not made anew over them (that would hide the days they hold, and maintenance would then delete "
+            "them). Restore the database from its backup, or point LOG_ASSETS_DATABASE_URL at the database of "
+            f"this storage root; if the database is truly lost, `{ADOPT_COMMAND}` re-registers the table from "
+            "its newest metadata file (pyiceberg's Catalog.register_table). Nothing was written"
+        )
+
+    def _database(self) -> str:
+        from log_assets.state.db import redact_url
+
+        return redact_url(self.catalog.engine.url)
 
     def _evolve(self, tbl: Table, schema: pa.Schema, catalog: set[str]) -> tuple[Table, dict[str, str]] | None:
         """Add the columns of `schema` that `tbl` lacks and can take, promote the ones Iceberg can

@@ -12,7 +12,10 @@ from log_assets.state.db import DATABASE_URL_ENV, Database, RetryPolicy, databas
 from log_assets.state.documents import DayRecord, QuotaCounter, Tail, Walk, WalkCounters, WalkState
 from log_assets.state.errors import (
     DatabaseConfigError,
+    DatabaseFileCorrupt,
     DatabaseUnavailable,
+    HomeMismatch,
+    LakeMetadataMissing,
     LockHeld,
     LockLost,
     QuotaRefused,
@@ -29,9 +32,12 @@ __all__ = [
     "DATABASE_URL_ENV",
     "Database",
     "DatabaseConfigError",
+    "DatabaseFileCorrupt",
     "DatabaseUnavailable",
     "DayRecord",
     "HeldLock",
+    "HomeMismatch",
+    "LakeMetadataMissing",
     "LockHeld",
     "LockLost",
     "QuotaCounter",

@@ -40,7 +40,13 @@ from sqlalchemy.pool import NullPool
 
 from log_assets.fsutil import PRIVATE_FILE, ensure_dir
 from log_assets.http import Secrets
-from log_assets.state.errors import DatabaseConfigError, DatabaseUnavailable, StateDatabaseError, StateError
+from log_assets.state.errors import (
+    DatabaseConfigError,
+    DatabaseFileCorrupt,
+    DatabaseUnavailable,
+    StateDatabaseError,
+    StateError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +72,26 @@ def database_url(home: str | os.PathLike[str], environ: Mapping[str, str] | None
     env = os.environ if environ is None else environ
     url = (env.get(DATABASE_URL_ENV) or "").strip()
     if url:
+        check_sqlite_folder(url)
         return url
     path = Path(home).resolve() / DEFAULT_FILE_NAME
     return URL.create("sqlite", database=str(path)).render_as_string()
+
+
+def check_sqlite_folder(url: str | URL) -> None:
+    """A SQLite URL given in LOG_ASSETS_DATABASE_URL must name a file in a folder that exists: a
+    mistyped one would otherwise make a new, empty database (its quota count at zero, its catalog
+    knowing no table) and run on it."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    folder = Path(parsed.database).expanduser().absolute().parent
+    if not folder.is_dir():
+        raise DatabaseConfigError(
+            f"{DATABASE_URL_ENV}={redact_url(parsed)} names a SQLite file in {folder}, a folder that does not "
+            "exist: no new database is made there. Check the URL for a typing error (an absolute path takes four "
+            "slashes: sqlite:////path/to/log_assets.db), or make the folder if a new database there is meant"
+        )
 
 
 def parse_url(url: str | URL) -> URL:
@@ -301,9 +324,9 @@ class Database:
             return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
         return isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError)
 
-    def error(
-        self, exc: BaseException, doing: str, consequence: str, attempts: int, seconds: float
-    ) -> StateDatabaseError:
+    def error(self, exc: BaseException, doing: str, consequence: str, attempts: int, seconds: float) -> StateError:
+        if self.sqlite_path is not None and sqlite_damaged(exc):
+            return DatabaseFileCorrupt(str(self.sqlite_path), self.reason(exc))
         cls = DatabaseUnavailable if self.is_transient(exc) else StateDatabaseError
         return cls(self.url, doing, self.reason(exc), attempts, seconds, consequence)
 
@@ -358,10 +381,32 @@ class Database:
                 time.sleep(wait)
 
 
+# What SQLite says of a file that is not a database (any more): overwritten, truncated, damaged.
+_DAMAGED = ("file is not a database", "database disk image is malformed", "file is encrypted or is not a database")
+
+
+def sqlite_damaged(exc: BaseException) -> bool:
+    """True when `exc` (sqlite3's, or SQLAlchemy's around it) says the file itself is damaged: no
+    retry or wait helps, only its backup."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.orig is not None:
+        exc = exc.orig
+    return isinstance(exc, sqlite3.DatabaseError) and any(m in str(exc).lower() for m in _DAMAGED)
+
+
 def use_wal(path: Path, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
     """Put a SQLite file in WAL mode (once: the mode is kept in the file), processes that open a new
     file at the same time taking turns: connections switching the journal mode together can fail at
-    once with "database is locked", which the busy timeout does not cover."""
+    once with "database is locked", which the busy timeout does not cover. A damaged file raises
+    DatabaseFileCorrupt naming it and its backup."""
+    try:
+        _use_wal(path, busy_timeout)
+    except sqlite3.DatabaseError as e:
+        if sqlite_damaged(e):
+            raise DatabaseFileCorrupt(str(path), str(e)) from None
+        raise
+
+
+def _use_wal(path: Path, busy_timeout: float) -> None:
     with contextlib.suppress(FileExistsError):  # a new file is owner-only (it holds the state)
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
     con = sqlite3.connect(path, timeout=busy_timeout)

@@ -47,6 +47,31 @@ class DatabaseUnavailable(StateDatabaseError):
     what = "is unavailable"
 
 
+class DatabaseFileCorrupt(StateError):
+    """The SQLite file of the database is not a database any more (overwritten, truncated, damaged):
+    running again does not help; it must be restored from its backup."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"the pipeline-state database file {path} is damaged ({reason}): it is not a transient outage, and "
+            "running again will not repair it. Nothing was fetched or changed. Restore the file from its backup "
+            "(stop the runs, then replace the file and remove its -wal and -shm files beside it, unless the "
+            "backup holds them too), or point LOG_ASSETS_DATABASE_URL at the right database. Keep the damaged "
+            f"file: `sqlite3 {path} .recover` may still read part of it."
+        )
+
+
+class HomeMismatch(StateError):
+    """The database and the storage root are not the two halves of one home (binding.py): the run is
+    refused before anything is fetched or written."""
+
+
+class LakeMetadataMissing(StateError):
+    """A lake table's current metadata file is gone from the storage root: found before a request is sent."""
+
+
 class SchemaMismatch(StateError):
     """The state tables were made by a newer log-assets (or are not ours)."""
 

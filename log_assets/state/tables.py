@@ -10,7 +10,9 @@
 - `quota`: per key (`forcepoint/<type>`) and UTC day, the requests charged and the server's last
   reported remaining;
 - `quota_charges`: one row per charged request, by the caller's request id, in the transaction that
-  counted it: a charge retried after a lost answer finds its row and is not counted twice.
+  counted it: a charge retried after a lost answer finds its row and is not counted twice;
+- `home`: one row, the id of the home this database belongs to (the storage root holds the same id,
+  binding.py) and the storage root it was bound to.
 """
 
 from __future__ import annotations
@@ -73,6 +75,15 @@ quota_charges = sa.Table(
     sa.Column("server_remaining", sa.Integer, nullable=True),
     sa.Column("charged_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index(f"{PREFIX}quota_charges_day", "day"),
+)
+
+home = sa.Table(
+    f"{PREFIX}home",
+    metadata,
+    sa.Column("slot", sa.String(16), primary_key=True),  # always "home": one row
+    sa.Column("home_id", sa.String(64), nullable=False),
+    sa.Column("storage_url", sa.Text, nullable=False),
+    sa.Column("bound_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # Charge rows are needed only while a retry may still ask about them; these days are kept.

@@ -23,6 +23,7 @@ from log_assets.warehouse.sources import (
     lake_column_names,
     lake_days,
     lake_head,
+    lake_of,
     prune_cached_days,
     some_lake_days,
 )
@@ -146,12 +147,17 @@ def load_days(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
     for attempt in range(READ_ATTEMPTS):
         try:
             return _load(w, src, days, pin)
+        except duckdb.InvalidInputException as e:
+            _raise_if_damaged(w, src, days, pin, e)  # a file that is not Parquet: reading again will not help
+            raise
         except (duckdb.IOException, HistoryExpired) as e:
             # The pinned snapshot's files stay for the lake's retention, but a short one (or a lake
             # check pruning the cached copies) can take them mid-read: read the days as the lake
             # holds them now. The sync still records its first snapshot, so what changed after that
             # is loaded next time.
             if attempt == READ_ATTEMPTS - 1:
+                if isinstance(e, duckdb.IOException):
+                    _raise_if_damaged(w, src, days, pin, e)
                 raise
             head = lake_head(w.home, src.lt.vendor, src.lt.name)
             w.log.info(
@@ -164,6 +170,17 @@ def load_days(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
             pin.move(head)
             time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def _raise_if_damaged(w, src: Source, days: list[date], pin: Pin, cause: BaseException) -> None:
+    """LakeDamaged naming the table, day, file and recovery when a file of these days is missing,
+    cut off or not Parquet (DuckDB's own error names only a path, often of a cached copy)."""
+    from log_assets.lake.damage import LakeDamaged, unreadable_files
+
+    files = {d: list(part.locations) for d, part in pin.days(w, days).items()}
+    found = unreadable_files(lake_of(w.home), src.lt.vendor, src.lt.name, files)
+    if found:
+        raise LakeDamaged(found, f"loading {src.ref.key} into the warehouse") from cause
 
 
 def _load(w, src: Source, days: list[date], pin: Pin) -> LoadReport:

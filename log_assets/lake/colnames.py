@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 import pyarrow as pa
-from pyiceberg.schema import make_compatible_name
 
 from log_assets.catalog import COMMON_COLUMNS
 
@@ -26,8 +26,12 @@ RESERVED = frozenset({*COMMON_COLUMNS, "date", "event_day"})
 KEPT_KEY = b"log_assets.kept_in_raw"
 
 
+@lru_cache(maxsize=65536)
 def parquet_name(name: str) -> str:
-    """The name pyiceberg gives the column in the Parquet files it writes."""
+    """The name pyiceberg gives the column in the Parquet files it writes (pyiceberg imported on first
+    use: loading the definitions leaves it to the runs that write)."""
+    from pyiceberg.schema import make_compatible_name
+
     return make_compatible_name(name) if name else name
 
 

@@ -13,8 +13,8 @@ import pytest
 
 from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, sync
-from tests.warehouse.conftest import C1, C2, C3, IN1, IN2, IN3, cloudsummary, incident
 from tests.lakeview import lake_table
+from tests.warehouse.conftest import C1, C2, C3, IN1, IN2, IN3, cloudsummary, incident
 from tests.warehouse.lakegen import event, write
 
 FP = "forcepoint"

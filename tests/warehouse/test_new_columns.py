@@ -181,3 +181,31 @@ def test_a_build_stopped_between_load_and_refresh_is_followed_not_rebuilt(home):
     finally:
         con.close()
     assert current == [("F1", None), ("F2", None), ("F3", "10.9.9.9")]
+
+
+@pytest.mark.slow
+def test_every_log_type_builds_with_fields_the_catalog_does_not_know(tmp_path):
+    """Records of every log type of both vendors carrying fields the catalog does not know (among them
+    names the derived tables use for their own columns): the warehouse builds, and builds again when a
+    second day brings another new field, each a column of its type's table."""
+    from log_assets.catalog import CATALOG
+
+    home = Home(tmp_path)
+    extra = {"zz_first": "one", "user_key": "u", "violations": "v", "ipaddress": "10.1.2.3"}
+    for vendor, log_type in sorted(CATALOG):
+        write(home, [event(vendor, log_type, f"{log_type}-1", "2026-03-01 10:00", **extra)])
+    sync(home)
+    for vendor, log_type in sorted(CATALOG):
+        write(home, [event(vendor, log_type, f"{log_type}-2", "2026-03-02 10:00", zz_second="two")])
+    sync(home)
+    con = connect_readonly(home)
+    try:
+        for vendor, log_type in sorted(CATALOG):
+            columns = _columns(con, vendor, log_type)
+            assert {"zz_first", "zz_second", "user_key", "violations"} <= set(columns), (vendor, log_type)
+            assert con.execute(f'SELECT count(*) FROM {vendor}."{log_type}"').fetchone()[0] == 2, (
+                vendor,
+                log_type,
+            )
+    finally:
+        con.close()

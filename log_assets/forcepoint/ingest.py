@@ -331,7 +331,8 @@ class ForcepointIngest:
                     if e.status == 400 and sent_token is not None and "token" in e.server_message.lower():
                         # A token the server no longer accepts: restart from the start of the day we
                         # were in; what is already staged is deduplicated against as it lands.
-                        restart = day_of(walk.max_time_us) if walk.max_time_us else walk.stage_from
+                        seen = min(walk.max_time_us, self._horizon_us()) if walk.max_time_us else None
+                        restart = day_of(seen) if seen else walk.stage_from
                         restart = max(restart, walk.stage_from)
                         self.log.warning(
                             "forcepoint/%s: token refused (%s); restarting from %s",
@@ -423,13 +424,15 @@ class ForcepointIngest:
             c.quarantined += len(rejected)
         c.coercion_failures += parsed.coercion_failures
         table = parsed.table
-        extra = new_fields(table, self.lt)
+        extra = [n for n in new_fields(table, self.lt) if n not in self._kept_seen]  # a column refused stays so
         if extra and not set(extra) <= set(walk.new_fields):
+            fresh = sorted(set(extra) - set(walk.new_fields))
             walk.new_fields = sorted(set(walk.new_fields) | set(extra))
             self.log.warning(
-                "forcepoint/%s: new fields the catalog does not know, landed as text columns: %s",
+                "forcepoint/%s: new fields the catalog does not know, landed as text columns: %s%s",
                 self.lt.name,
-                ", ".join(extra),
+                ", ".join(fresh[:20]),
+                f" and {len(fresh) - 20} more" if len(fresh) > 20 else "",
             )
         self._keep_in_raw(walk, kept_in_raw(table))
         if table.num_rows == 0:
@@ -482,6 +485,7 @@ class ForcepointIngest:
         passed = self.cursor.passed_us(walk)
         if passed is None:
             return
+        passed = min(passed, self._horizon_us())  # a position saved before the horizon was kept
         for day in sorted(walk.staged):
             # Only the window's days: a day outside it holds what this walk happened to see of it.
             if walk.stage_from <= day < walk.end and day_start_us(day) + US_PER_DAY <= passed:
@@ -494,7 +498,7 @@ class ForcepointIngest:
     def _finish(self, state: WalkState, walk: Walk, caught_up: bool, report: WalkReport) -> None:
         now_us = int(self.clock().timestamp() * 1e6)
         grace_us = int(self.close_grace.total_seconds() * 1e6)
-        max_us = self.cursor.passed_us(walk) or 0
+        max_us = min(self.cursor.passed_us(walk) or 0, self._horizon_us())
         open_days = []
         for day in days_between(midnight(walk.stage_from), midnight(walk.end)):
             day_end = day_start_us(day) + US_PER_DAY

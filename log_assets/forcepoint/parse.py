@@ -157,10 +157,6 @@ class TooDeep(ValueError):
         self.text = jsonsafe.escape_surrogates(text)
 
 
-def _raw(rec: dict) -> bytes:
-    return _raw_checked(rec)[0]
-
-
 def _raw_checked(rec: dict) -> tuple[bytes, bool]:
     """The record's JSON text, and whether it holds a value that is not valid UTF-8 (written as
     `\\uXXXX` escapes in the text; the record's columns need `jsonsafe.valid`)."""

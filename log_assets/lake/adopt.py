@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from log_assets.lake.iceberg import LAKE_PREFIX, Lake, LakeError, TableMetadataMissing, ensure_namespace
-from log_assets.state.binding import _metadata_order, adopt_binding, table_metadata
+from log_assets.state.binding import _metadata_order, adopt_binding, dropped_metadata, table_metadata
 
 
 @dataclass
@@ -65,6 +65,11 @@ def newest_metadata(lake: Lake) -> dict[str, list[str]]:
         by_table.setdefault(f"{parts[1].removesuffix('.db')}.{parts[2]}", []).append(key)
     out = {}
     for table, keys in by_table.items():
+        # Not those of a table dropped on purpose (the table made again at its place starts anew at 0).
+        dropped = dropped_metadata(lake.storage, keys[0].rsplit("/", 1)[0])
+        keys = [k for k in keys if k not in dropped]
+        if not keys:
+            continue
         keys.sort(key=_metadata_order)
         top = _metadata_order(keys[-1])[0]
         out[table] = [k for k in keys if _metadata_order(k)[0] == top]

@@ -158,7 +158,7 @@ def describe(kept: Mapping[str, str]) -> str:
 
 def add_described(entries: list[str], kept: Mapping[str, str]) -> list[str]:
     """The `"name" (why)` entries of `kept` for names `entries` (such entries) does not name yet."""
-    named = {e[: e.rfind(" (")] for e in entries if " (" in e}
+    named = {e[: e.find('" (') + 1] for e in entries if '" (' in e}  # `"name"`: shown() quotes it
     return [f"{shown(n)} ({why})" for n, why in sorted(kept.items()) if shown(n) not in named]
 
 

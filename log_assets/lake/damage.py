@@ -66,9 +66,14 @@ def recovery(table: str, day: date | None) -> str:
             f"`ops: {{forcepoint__{log_type}: {{config: {{refetch: true}}}}}}` "
             "(it spends that day's requests again)."
         )
-    return (
-        f"For {table} {when}: {restore} (Aperture events cannot be fetched again: the API hands each out once); "
-        "if no copy is left, the day's other files still hold their events."
+    if vendor == "aperture":
+        return (
+            f"For {table} {when}: {restore} (Aperture events cannot be fetched again: the API hands each out "
+            "once); if no copy is left, the day's other files still hold their events."
+        )
+    return (  # a table the warehouse publishes: made again from the lake
+        f"For {table}: rebuild the warehouse from the lake (`python -m log_assets.warehouse rebuild`, or "
+        "materialize warehouse_rebuild), which publishes the table again."
     )
 
 

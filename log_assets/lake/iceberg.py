@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import logging
 import os
 import random
@@ -514,12 +515,14 @@ class Lake:
         files are recorded as dropped, so that the table may be made again at the same place."""
         from log_assets.state.binding import record_dropped
 
+        # Recorded first: a drop whose record could not be written would leave files that every later
+        # create of the table refuses as a lost catalog's.
+        with self._store_errors("recording the metadata of the dropped", vendor, log_type):
+            record_dropped(self.storage, f"{LAKE_PREFIX}/{vendor}.db/{log_type}/metadata")
         with contextlib.suppress(NoSuchTableError):
             self._catalog(
                 f"dropping the table {vendor}.{log_type}", lambda: self.catalog.drop_table((vendor, log_type))
             )
-        with self._store_errors("recording the metadata of the dropped", vendor, log_type):
-            record_dropped(self.storage, f"{LAKE_PREFIX}/{vendor}.db/{log_type}/metadata")
 
     def ensure_table(self, vendor: str, log_type: str, schema: pa.Schema) -> Table:
         """The table, created on first use from `schema` (which must hold `event_day`), with any column
@@ -589,8 +592,10 @@ class Lake:
             with self._store_errors("looking for the metadata of", vendor, log_type):
                 dropped = dropped_metadata(self.storage, f"{key}/metadata")
                 found = [k for k in table_metadata(self.storage, f"{key}/metadata") if k not in dropped]
-            if not found:
-                return False
+                # Metadata of a table that never held a snapshot hides nothing: a create whose catalog row
+                # was never written (killed, the database away), or a concurrent writer's create under way.
+                if not any(self._holds_snapshot(k) for k in found):
+                    return False
             if attempt and self.table(vendor, log_type) is not None:
                 return True
             if attempt < CREATE_RACE_CHECKS - 1:
@@ -603,6 +608,16 @@ class Lake:
             f"this storage root; if the database is truly lost, `{ADOPT_COMMAND}` re-registers the table from "
             "its newest metadata file (pyiceberg's Catalog.register_table). Nothing was written"
         )
+
+    def _holds_snapshot(self, key: str) -> bool:
+        """Whether the table-metadata file `key` names a current snapshot (an unreadable one: yes)."""
+        try:
+            doc = json.loads(self.storage.read_bytes(key))
+        except (ValueError, UnicodeDecodeError):
+            return True  # compressed or damaged: taken as holding data, so nothing is made over it
+        except FileNotFoundError:
+            return False
+        return doc.get("current-snapshot-id") not in (None, -1)
 
     def _database(self) -> str:
         from log_assets.state.db import redact_url

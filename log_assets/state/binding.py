@@ -295,7 +295,8 @@ def missing_metadata_message(table: str, location: str, storage: Storage) -> str
     earlier = ""
     if key is not None:
         folder = key.rsplit("/", 1)[0]
-        left = sorted(table_metadata(storage, folder), key=_metadata_order)
+        dropped = dropped_metadata(storage, folder)
+        left = sorted((k for k in table_metadata(storage, folder) if k not in dropped), key=_metadata_order)
         if left:
             earlier = (
                 f" The newest metadata file still there is {storage.uri(left[-1])}: if no copy of the lost one is "

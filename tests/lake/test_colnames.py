@@ -123,3 +123,15 @@ def test_new_columns_past_the_bound_are_kept_in_raw_and_named(lake, caplog):
     assert {"g00000", "g00001"} <= set(columns) and not {"g00002", "g00003", "g00004"} & set(columns)
     assert ids(lake.read_days("forcepoint", "access")) == ["a", "b"]
     assert '"g00002", "g00003", "g00004" (past the bound' in caplog.text
+
+
+def test_a_field_already_named_is_not_named_again_whatever_its_reason_says():
+    """A walk resumed in another run names each field kept in raw once: reasons hold ' (' themselves."""
+    from log_assets.lake.colnames import add_described
+    from log_assets.lake.limits import BEYOND_LIMIT
+
+    kept = {"g00002": BEYOND_LIMIT, "RAW": "a name reserved for the lake's own columns (raw, in any case)"}
+    entries = add_described([], kept)
+    assert len(entries) == 2
+    assert add_described(entries, kept) == []
+    assert add_described(entries, {**kept, "fresh": "an empty name"}) == ['"fresh" (an empty name)']

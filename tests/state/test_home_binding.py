@@ -10,7 +10,8 @@ from datetime import date
 
 import pytest
 
-from log_assets.lake.iceberg import Lake, LakeError
+from log_assets.catalog import FORCEPOINT_TYPES
+from log_assets.lake.iceberg import Lake, LakeError, lake_schema
 from log_assets.paths import Home
 from log_assets.state import Database, DatabaseConfigError, DatabaseFileCorrupt, HomeMismatch, StateStore
 from log_assets.state.binding import HOME_KEY, bind_home
@@ -135,6 +136,18 @@ def test_no_table_is_created_over_metadata_the_catalog_does_not_know(tmp_path):
         assert "backup" in message and "log_assets.lake adopt" in message
         assert lake.tables() == []
     assert _metadata_files(storage) == before
+
+
+def test_metadata_of_a_table_that_never_held_data_does_not_block_its_create(tmp_path):
+    """A first create whose catalog row was never written (killed between pyiceberg's metadata file and
+    its insert) leaves metadata with no snapshot: it hides nothing, and the table is made."""
+    storage = Storage.from_url(tmp_path / "root")
+    with Lake.open(f"sqlite:///{tmp_path / 'first.db'}", storage) as lake:
+        lake.ensure_table("forcepoint", "access", lake_schema(FORCEPOINT_TYPES["access"]))
+    assert _metadata_files(storage)
+    with Lake.open(f"sqlite:///{tmp_path / 'again.db'}", storage) as lake:
+        lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["z"]))
+        assert lake.tables() == [("forcepoint", "access")]
 
 
 def test_a_mistyped_sqlite_url_is_refused_naming_it(tmp_path):

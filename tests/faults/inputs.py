@@ -234,6 +234,7 @@ def in_future(trial: h.Trial, rng: random.Random) -> None:
 
     with FP(trial, rng) as fp:
         fp.last = h.day_str(0)  # today is what a wrong clock ends
+        trial.note(f"window {fp.first}..{fp.last}: to today")
         baseline = fp.baseline()
         rewrite = FutureDated(fp.lt, rng.choice([5, 9, 17]))
         fp.sim.forcepoint.rewrite = rewrite

@@ -34,6 +34,17 @@ def _lake_with_a_table(url: str, storage: Storage) -> None:
         lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["a", "b"]))
 
 
+def _home_with_a_lake(tmp_path, monkeypatch) -> Home:
+    """A home of the default layout (no variables set) whose lake holds a day of forcepoint.access."""
+    for var in ("LOG_ASSETS_DATABASE_URL", "LOG_ASSETS_STORAGE_URL", "LOG_ASSETS_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    home = Home(tmp_path / "home")
+    home.ensure_layout()
+    with Lake.for_home(home) as lake:
+        lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["a"]))
+    return home
+
+
 def _metadata_files(storage: Storage) -> list[str]:
     return [o.key for o in storage.list("lake") if o.key.endswith(".metadata.json")]
 
@@ -110,12 +121,7 @@ def test_a_binding_cut_short_after_the_database_is_completed(db_url, tmp_path):
 
 
 def test_the_lake_of_a_lost_database_is_refused_by_every_run_and_no_table_is_made_anew(tmp_path, monkeypatch):
-    for var in ("LOG_ASSETS_DATABASE_URL", "LOG_ASSETS_STORAGE_URL", "LOG_ASSETS_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    home = Home(tmp_path / "home")
-    home.ensure_layout()
-    with Lake.for_home(home) as lake:
-        lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["a"]))
+    home = _home_with_a_lake(tmp_path, monkeypatch)
     for f in ("log_assets.db", "log_assets.db-wal", "log_assets.db-shm"):
         (home.root / f).unlink(missing_ok=True)
     with pytest.raises(HomeMismatch, match="storage root"):
@@ -186,12 +192,7 @@ def test_a_damaged_sqlite_file_is_named_with_its_backup(tmp_path, damage):
 def test_the_aperture_spool_refuses_a_new_database_beside_an_existing_lake(tmp_path, monkeypatch):
     from log_assets.aperture.spool import Spool
 
-    for var in ("LOG_ASSETS_DATABASE_URL", "LOG_ASSETS_STORAGE_URL", "LOG_ASSETS_HOME"):
-        monkeypatch.delenv(var, raising=False)
-    home = Home(tmp_path / "home")
-    home.ensure_layout()
-    with Lake.for_home(home) as lake:
-        lake.replace_days("forcepoint", "access", rows(date(2026, 11, 19), ["a"]))
+    home = _home_with_a_lake(tmp_path, monkeypatch)
     monkeypatch.setenv("LOG_ASSETS_DATABASE_URL", f"sqlite:///{tmp_path / 'new.db'}")
     with Spool(home) as spool, pytest.raises(HomeMismatch, match="has no home id"), spool.lock("sort"):
         pass

@@ -13,6 +13,7 @@ the demo refuses it, naming the folder.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import sys
@@ -45,7 +46,12 @@ def prepare_home(root: Path) -> None:
     shutil.copy(ROOT / "dagster.yaml", dh / "dagster.yaml")
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(
+        prog="python -m log_assets.demo",
+        description=__doc__.split("\n\n")[0],
+        epilog=f"Its home: ${DEMO_HOME_ENV} (default ./data-demo), started afresh on each run.",
+    ).parse_args(argv)  # --help answers before anything is touched
     root = Home.demo().root
     prepare_home(root)
     os.environ[DEMO_ENV] = "1"  # this process and the runs it starts are the demo's
@@ -197,4 +203,4 @@ def _summary(root: Path) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -9,6 +9,7 @@ home that real runs wrote to is refused.
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -45,6 +46,13 @@ def prepare_env(environ: dict[str, str]) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m log_assets.ui",
+        description=__doc__.split("\n\n")[0],
+        epilog="Other arguments are passed to `dagster dev` (e.g. --port 3001).",
+        allow_abbrev=False,
+    )
+    _, rest = parser.parse_known_args(argv)  # --help answers before any folder or file is made
     env = prepare_env(dict(os.environ))
     sim = None
     if env.get(DEMO_ENV) == "1":
@@ -58,7 +66,7 @@ def main(argv: list[str]) -> int:
             f"{env['LOG_ASSETS_HOME']}",
             flush=True,
         )
-    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), *argv]
+    cmd = [sys.executable, "-m", "dagster", "dev", "-w", str(ROOT / "workspace.yaml"), *rest]
     try:
         return subprocess.call(cmd, cwd=ROOT, env=env)
     except KeyboardInterrupt:

@@ -33,7 +33,8 @@ from log_assets.catalog import LogType, cv_tuple
 
 log = logging.getLogger(__name__)
 
-DEFAULT_URL = "https://portal.bitglass.com/api/bitglassapi/logs/v1/"
+API_PATH = "/api/bitglassapi/logs/v1/"
+DEFAULT_URL = f"https://portal.bitglass.com{API_PATH}"
 DEFAULT_CV = "1.1.5"
 # A real page is a few MiB at most; a much larger answer is a broken or hostile server.
 DEFAULT_MAX_RESPONSE_BYTES = 64 * http.MiB
@@ -380,6 +381,8 @@ class ForcepointClient:
             hint = {
                 401: " — check FORCEPOINT_API_TOKEN or FORCEPOINT_USERNAME/FORCEPOINT_PASSWORD",
                 403: " — the user must be a sysadmin and the API live setting enabled for the company",
+                404: f" — nothing is served at {self.url} (FORCEPOINT_API_URL): the Log Export API is the path "
+                f"{API_PATH} of the tenant's portal (e.g. {DEFAULT_URL})",
             }.get(resp.status_code, "")
             raise ApiError(resp.status_code, message + hint)
         return self.page_from_body(body, lt, remaining, format_reset(reset))

@@ -99,6 +99,14 @@ def escape_surrogates(text: str) -> str:
     return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
+def utf8_json(value: Any) -> tuple[str, bool]:
+    """`value` as compact JSON text that is valid UTF-8 (`escape_surrogates`), and whether it held a
+    lone surrogate (a value that arrived as invalid UTF-8: its columns need `valid`)."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    escaped = escape_surrogates(text)
+    return escaped, len(escaped) != len(text)
+
+
 def valid(value: Any) -> tuple[Any, int]:
     """`value` (a record: dicts, lists, scalars) with every lone surrogate in its strings and keys
     replaced by U+FFFD, and how many strings had to change. The value itself is not modified; parts

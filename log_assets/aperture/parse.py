@@ -133,9 +133,8 @@ def raw_json(event: Any) -> str:
 def _raw_json(event: Any) -> tuple[str, bool]:
     """(text, True) or, when the event holds lone surrogates (from `\\ud800`-style escapes or invalid
     bytes), the text with those written as `\\uXXXX` escapes and False."""
-    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-    escaped = jsonsafe.escape_surrogates(text)
-    return escaped, len(escaped) == len(text)
+    text, invalid = jsonsafe.utf8_json(event)
+    return text, not invalid
 
 
 # A log type name is a folder and a table name: at most this long, starting with a letter.

@@ -166,9 +166,8 @@ def _raw_checked(rec: dict) -> tuple[bytes, bool]:
         pass
     if depth(rec) > MAX_DEPTH:
         raise TooDeep(jsonsafe.dumps(rec))
-    text = json.dumps(rec, ensure_ascii=False, separators=(",", ":"))
-    escaped = jsonsafe.escape_surrogates(text)
-    return escaped.encode(), len(escaped) != len(text)
+    text, invalid = jsonsafe.utf8_json(rec)
+    return text.encode(), invalid
 
 
 def parse_page(lt: LogType, records: Sequence, ingested_us: int, ids: IdStrategy, coercer: Coercer) -> PageTable:

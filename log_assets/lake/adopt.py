@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from log_assets.lake.iceberg import LAKE_PREFIX, Lake, LakeError, TableMetadataMissing, ensure_namespace
-from log_assets.state.binding import _metadata_order, adopt_binding, dropped_metadata, table_metadata
+from log_assets.state.binding import adopt_binding, live_metadata, metadata_order, table_metadata
 
 
 @dataclass
@@ -59,20 +59,16 @@ class AdoptReport:
 def newest_metadata(lake: Lake) -> dict[str, list[str]]:
     """Per table found on the storage root (`ns.name`), the keys of its metadata files of the
     newest version (one, unless a lost commit race left another)."""
-    by_table: dict[str, list[str]] = {}
-    for key in table_metadata(lake.storage, LAKE_PREFIX):
-        parts = key.split("/")
-        by_table.setdefault(f"{parts[1].removesuffix('.db')}.{parts[2]}", []).append(key)
+    folders = {key.rsplit("/", 1)[0] for key in table_metadata(lake.storage, LAKE_PREFIX)}
     out = {}
-    for table, keys in by_table.items():
+    for folder in folders:
         # Not those of a table dropped on purpose (the table made again at its place starts anew at 0).
-        dropped = dropped_metadata(lake.storage, keys[0].rsplit("/", 1)[0])
-        keys = [k for k in keys if k not in dropped]
+        keys = live_metadata(lake.storage, folder)
         if not keys:
             continue
-        keys.sort(key=_metadata_order)
-        top = _metadata_order(keys[-1])[0]
-        out[table] = [k for k in keys if _metadata_order(k)[0] == top]
+        parts = folder.split("/")
+        top = metadata_order(keys[-1])[0]
+        out[f"{parts[1].removesuffix('.db')}.{parts[2]}"] = [k for k in keys if metadata_order(k)[0] == top]
     return out
 
 

@@ -60,6 +60,11 @@ def field_name_problem(name: object) -> str | None:
     return None
 
 
+def parquet_clash(name: str, other: str) -> str:
+    """Why `name` cannot be a column beside `other`: pyiceberg writes both under one Parquet name."""
+    return f"written to Parquet as {shown(parquet_name(name))}, like the column {shown(other)}"
+
+
 class ColumnNames:
     """The names a table's columns take in Iceberg, Parquet and DuckDB, to tell whether one more
     name would collide with any of them."""
@@ -77,7 +82,7 @@ class ColumnNames:
             if other is None:
                 continue
             if parquet_name(other) == parquet:
-                return f"written to Parquet as {shown(parquet)}, like the column {shown(other)}"
+                return parquet_clash(name, other)
             if other.lower() == name.lower():
                 return f"the same name as the column {shown(other)} in the warehouse (case-insensitive there)"
             return (
@@ -149,11 +154,6 @@ def with_kept_in_raw(table: pa.Table, kept: Mapping[str, str]) -> pa.Table:
     meta = dict(table.schema.metadata or {})
     meta[KEPT_KEY] = json.dumps({**kept_in_raw(table), **kept}, ensure_ascii=False, sort_keys=True).encode()
     return table.replace_schema_metadata(meta)
-
-
-def describe(kept: Mapping[str, str]) -> str:
-    """`name (why); ...` for a warning or the run's metadata."""
-    return "; ".join(f"{shown(n)} ({why})" for n, why in sorted(kept.items()))
 
 
 def add_described(entries: list[str], kept: Mapping[str, str]) -> list[str]:

@@ -82,8 +82,8 @@ from pyiceberg.table.snapshots import Snapshot
 from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType, PrimitiveType
 
 from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
-from log_assets.lake.colnames import admit, colliding_fields, parquet_name, shown, summary
-from log_assets.lake.limits import BEYOND_LIMIT, bound_new_columns
+from log_assets.lake.colnames import admit, colliding_fields, parquet_clash, parquet_name, shown, summary
+from log_assets.lake.limits import beyond_bound
 from log_assets.lake.schema import arrow_schema
 from log_assets.state.db import RetryPolicy
 from log_assets.storage import Storage, StorageError
@@ -443,22 +443,11 @@ class Lake:
 
     def _metadata_missing(self, vendor: str, log_type: str) -> LakeError:
         """The table's catalog row points at a metadata file the storage root no longer holds."""
-        from log_assets.state.binding import ICEBERG_TABLES, missing_metadata_message
+        from log_assets.state.binding import metadata_locations, missing_metadata_message
 
-        catalog = sqlalchemy.table(
-            ICEBERG_TABLES,
-            sqlalchemy.column("catalog_name"),
-            sqlalchemy.column("table_namespace"),
-            sqlalchemy.column("table_name"),
-            sqlalchemy.column("metadata_location"),
-        )
-        query = sqlalchemy.select(catalog.c.metadata_location).where(
-            catalog.c.catalog_name == CATALOG_NAME,
-            catalog.c.table_namespace == vendor,
-            catalog.c.table_name == log_type,
-        )
         with self.catalog.engine.connect() as conn:
-            location = conn.execute(query).scalar_one_or_none() or "(unknown)"
+            rows = metadata_locations(conn, vendor, {log_type})
+        location = rows[0][1] if rows else "(unknown)"
         return TableMetadataMissing(missing_metadata_message(f"{vendor}.{log_type}", location, self.storage))
 
     def _catalog(self, doing: str, call: Callable[[], T]) -> T:
@@ -554,7 +543,7 @@ class Lake:
                 typed = [n for n in schema.names if n in catalog]
                 ok, refused = admit(typed, [n for n in schema.names if n not in catalog], fields=False)
                 if vendor in SOURCES:
-                    refused.update(dict.fromkeys(bound_new_columns([], ok)[1], BEYOND_LIMIT))
+                    refused.update(beyond_bound((), ok)[1])
                 first = pa.schema([f for f in schema if f.name not in refused])
 
                 def create(first: pa.Schema = first) -> Table:
@@ -585,13 +574,12 @@ class Lake:
         (or never had) a table whose files are there, and a new empty table would hide them. Metadata
         a concurrent writer is creating right now shows up in the catalog within moments: True then
         (load the table). Otherwise LakeError naming the table, its location and the ways back."""
-        from log_assets.state.binding import ADOPT_COMMAND, dropped_metadata, table_metadata
+        from log_assets.state.binding import ADOPT_COMMAND, live_metadata
 
         key = f"{LAKE_PREFIX}/{vendor}.db/{log_type}"
         for attempt in range(CREATE_RACE_CHECKS):
             with self._store_errors("looking for the metadata of", vendor, log_type):
-                dropped = dropped_metadata(self.storage, f"{key}/metadata")
-                found = [k for k in table_metadata(self.storage, f"{key}/metadata") if k not in dropped]
+                found = live_metadata(self.storage, f"{key}/metadata")
                 # Metadata of a table that never held a snapshot hides nothing: a create whose catalog row
                 # was never written (killed, the database away), or a concurrent writer's create under way.
                 if not any(self._holds_snapshot(k) for k in found):
@@ -645,8 +633,8 @@ class Lake:
         others = [f.name for f in schema if f.name not in have and f.name not in catalog]
         ok, refused = admit([*have, *typed], others, fields=False)
         if tbl.name()[0] in SOURCES:  # the warehouse's tables take what the warehouse made of them
-            ok, beyond = bound_new_columns([n for n in have if n not in catalog], ok)
-            refused.update(dict.fromkeys(beyond, BEYOND_LIMIT))
+            ok, beyond = beyond_bound([n for n in have if n not in catalog], ok)
+            refused.update(beyond)
         new = [schema.field(n).with_nullable(True) for n in typed + ok]
         promote = []
         for f in schema:
@@ -681,9 +669,7 @@ class Lake:
                 shown(parquet_name(gone)),
                 shown(kept),
             )
-            refused.setdefault(
-                gone, f"written to Parquet as {shown(parquet_name(gone))}, like the column {shown(kept)}"
-            )
+            refused.setdefault(gone, parquet_clash(gone, kept))
         log.info(
             "%s: new column(s) %s%s",
             name,

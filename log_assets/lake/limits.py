@@ -35,3 +35,10 @@ def bound_new_columns(
     fresh = sorted({n for n in incoming if n not in have})
     room = max(0, limit - len(have))
     return fresh[:room], fresh[room:]
+
+
+def beyond_bound(existing: Collection[str], incoming: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """`bound_new_columns` at MAX_NEW_COLUMNS, the names past the bound each with its reason (BEYOND_LIMIT),
+    as the names kept in raw are reported."""
+    taken, beyond = bound_new_columns(existing, incoming)
+    return taken, dict.fromkeys(beyond, BEYOND_LIMIT)

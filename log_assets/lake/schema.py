@@ -26,7 +26,7 @@ from log_assets.catalog import (
 )
 from log_assets.jsonsafe import json_text
 from log_assets.lake.colnames import admit, with_kept_in_raw
-from log_assets.lake.limits import BEYOND_LIMIT, MAX_NEW_COLUMNS
+from log_assets.lake.limits import beyond_bound
 from log_assets.lake.times import parse_time_us
 
 UTC_TS = pa.timestamp("us", tz="UTC")
@@ -361,9 +361,8 @@ def new_column_names(lt: LogType, found: Iterable[str]) -> tuple[list[str], dict
     usable, kept = admit(known_columns(lt), names)
     # No table takes more new-field columns than the bound (lake/limits.py), so a page need not build
     # more: a burst of thousands of names costs a column each on every page otherwise.
-    for name in usable[MAX_NEW_COLUMNS:]:
-        kept[name] = BEYOND_LIMIT
-    return usable[:MAX_NEW_COLUMNS], kept
+    usable, beyond = beyond_bound((), usable)
+    return usable, {**kept, **beyond}
 
 
 def build_table(lt: LogType, rows: list[dict], coercer: Coercer) -> pa.Table:

@@ -26,7 +26,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -220,6 +220,13 @@ def record_dropped(storage: Storage, folder: str) -> None:
         storage.write_bytes(f"{folder}/{DROPPED_NAME}", (json.dumps(doc, indent=1) + "\n").encode())
 
 
+def live_metadata(storage: Storage, folder: str) -> list[str]:
+    """The table-metadata files under a table's metadata `folder`, oldest version first, without those
+    of a table dropped on purpose there (`record_dropped`)."""
+    dropped = dropped_metadata(storage, folder)
+    return sorted((k for k in table_metadata(storage, folder) if k not in dropped), key=metadata_order)
+
+
 def _tables_of(keys: list[str]) -> str:
     names = sorted({k.split("/")[1].removesuffix(".db") + "." + k.split("/")[2] for k in keys})
     return ", ".join(names)
@@ -274,8 +281,7 @@ def _database_contents(db: Database) -> tuple[int, list[str]]:
         )
         locations: list[str] = []
         if sa.inspect(conn).has_table(ICEBERG_TABLES):
-            catalog = sa.table(ICEBERG_TABLES, sa.column("metadata_location"))
-            locations = [loc for (loc,) in conn.execute(sa.select(catalog.c.metadata_location)) if loc]
+            locations = [loc for (loc,) in conn.execute(sa.select(_CATALOG.c.metadata_location)) if loc]
         return rows, locations
 
     return db.run(
@@ -295,8 +301,7 @@ def missing_metadata_message(table: str, location: str, storage: Storage) -> str
     earlier = ""
     if key is not None:
         folder = key.rsplit("/", 1)[0]
-        dropped = dropped_metadata(storage, folder)
-        left = sorted((k for k in table_metadata(storage, folder) if k not in dropped), key=_metadata_order)
+        left = live_metadata(storage, folder)
         if left:
             earlier = (
                 f" The newest metadata file still there is {storage.uri(left[-1])}: if no copy of the lost one is "
@@ -310,11 +315,34 @@ def missing_metadata_message(table: str, location: str, storage: Storage) -> str
     )
 
 
-def _metadata_order(key: str) -> tuple[int, str]:
+def metadata_order(key: str) -> tuple[int, str]:
     """pyiceberg names metadata files `<version>-<uuid>.metadata.json`: newest last."""
     name = key.rsplit("/", 1)[-1]
     head = name.split("-", 1)[0]
     return (int(head) if head.isdigit() else -1, name)
+
+
+# pyiceberg's SQL catalog table (its columns this module reads): the state needs no pyiceberg.
+_CATALOG = sa.table(
+    ICEBERG_TABLES,
+    sa.column("catalog_name"),
+    sa.column("table_namespace"),
+    sa.column("table_name"),
+    sa.column("metadata_location"),
+)
+
+
+def metadata_locations(
+    conn: Connection, namespace: str, names: Collection[str] | None = None
+) -> list[tuple[str, str]]:
+    """(table, current metadata location) of the lake catalog's tables of `namespace` (of `names` only
+    when given), read from the catalog's own table (one whose metadata file is gone cannot be loaded)."""
+    if not sa.inspect(conn).has_table(ICEBERG_TABLES):
+        return []
+    query = sa.select(_CATALOG.c.table_name, _CATALOG.c.metadata_location).where(
+        _CATALOG.c.catalog_name == CATALOG_NAME, _CATALOG.c.table_namespace == namespace
+    )
+    return [(n, loc) for n, loc in conn.execute(query) if loc and (names is None or n in names)]
 
 
 def check_table_metadata(db: Database, storage: Storage, namespace: str, names: Iterable[str] | None) -> None:
@@ -324,23 +352,8 @@ def check_table_metadata(db: Database, storage: Storage, namespace: str, names: 
     fail it after the requests were spent."""
     wanted = None if names is None else set(names)
 
-    def read(conn: Connection) -> list[tuple[str, str]]:
-        if not sa.inspect(conn).has_table(ICEBERG_TABLES):
-            return []
-        catalog = sa.table(
-            ICEBERG_TABLES,
-            sa.column("catalog_name"),
-            sa.column("table_namespace"),
-            sa.column("table_name"),
-            sa.column("metadata_location"),
-        )
-        query = sa.select(catalog.c.table_name, catalog.c.metadata_location).where(
-            catalog.c.catalog_name == CATALOG_NAME, catalog.c.table_namespace == namespace
-        )
-        return [(n, loc) for n, loc in conn.execute(query) if loc and (wanted is None or n in wanted)]
-
     rows = db.run(
-        read,
+        lambda conn: metadata_locations(conn, namespace, wanted),
         doing=f"reading the lake catalog's {namespace} tables",
         write=False,
         consequence="Nothing was fetched or changed: run again when the database is back.",

@@ -11,7 +11,8 @@ Parquet footers, and described with the recovery:
 - Forcepoint: the day fetched again, replacing it whole (its asset's partition with the run config
   `refetch: true`), or the file restored from the storage's backup or versioning;
 - Aperture: the file restored from the backup or versioning (its events cannot be fetched again: the
-  API hands each out once).
+  API hands each out once);
+- a table the warehouse publishes: the warehouse rebuilt from the lake, which publishes it again.
 """
 
 from __future__ import annotations

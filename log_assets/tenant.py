@@ -1,0 +1,169 @@
+"""A tenant: one customer's account at the vendors, with everything of its own.
+
+The default tenant (`Tenant()`, name None) is the one-tenant deployment of earlier versions: its
+settings come from the environment variables documented in INTERFACE.md (`LOG_ASSETS_HOME`,
+`LOG_ASSETS_DATABASE_URL`, `LOG_ASSETS_STORAGE_URL`, `FORCEPOINT_API_TOKEN`, ...), its asset keys have
+no prefix and its Iceberg catalog is `log_assets`.
+
+A named tenant `acme` has keys `acme/forcepoint/<type>`, ..., the catalog `log_assets_acme`, its own
+home (by default `$LOG_ASSETS_HOME/tenants/acme`), and its state rows, quota counters and locks
+apart from any other tenant's even in one shared database (`state_prefix`).
+
+A Tenant holds names of variables, never their values: secrets are read from the environment when
+a run needs them (`secret`), so a Tenant can be shown, logged and kept in definitions.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+# The variable names of the default tenant (today's environment).
+HOME_ENV = "LOG_ASSETS_HOME"
+DATABASE_URL_ENV = "LOG_ASSETS_DATABASE_URL"
+STORAGE_URL_ENV = "LOG_ASSETS_STORAGE_URL"
+DEFAULT_HOME = "./data"
+TENANTS_FOLDER = "tenants"
+DEFAULT_CATALOG = "log_assets"
+
+
+class TenantConfigError(ValueError):
+    """A tenant's settings cannot be used (a bad name, a variable name that is not one)."""
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_name(name: str | None) -> str | None:
+    if name is None:
+        return None
+    if not NAME_PATTERN.match(name):
+        raise TenantConfigError(
+            f"tenant name {name!r}: use 1 to 32 lower-case letters, digits or '_', starting with a letter "
+            "(it becomes part of asset keys, job names and the Iceberg catalog's name)"
+        )
+    return name
+
+
+def check_env_name(what: str, name: str | None) -> str | None:
+    """A `*_env` setting must be the NAME of a variable: a value that looks like a secret is refused
+    without being repeated."""
+    if name is None:
+        return None
+    if not _ENV_NAME.match(name):
+        raise TenantConfigError(
+            f"{what} must name an environment variable (letters, digits and '_'), not hold a value: the "
+            "value given is not shown, in case it is a secret"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class ForcepointAccess:
+    """Where a tenant's Forcepoint Log Export API is and which variables hold its credentials."""
+
+    api_url: str | None = None  # None: $FORCEPOINT_API_URL, else the vendor's default
+    token_env: str | None = "FORCEPOINT_API_TOKEN"
+    username_env: str | None = "FORCEPOINT_USERNAME"
+    password_env: str | None = "FORCEPOINT_PASSWORD"
+    log_types: tuple[str, ...] | None = None  # None: all ten
+
+    def __post_init__(self) -> None:
+        for what in ("token_env", "username_env", "password_env"):
+            check_env_name(what, getattr(self, what))
+
+
+@dataclass(frozen=True)
+class ApertureAccess:
+    """Where a tenant's Aperture Log Events API is and which variables hold its client credentials."""
+
+    api_url: str | None = None  # None: $APERTURE_API_URL, else the US host
+    client_id_env: str = "APERTURE_CLIENT_ID"
+    client_secret_env: str = "APERTURE_CLIENT_SECRET"
+    log_types: tuple[str, ...] | None = None  # None: all five
+
+    def __post_init__(self) -> None:
+        for what in ("client_id_env", "client_secret_env"):
+            check_env_name(what, getattr(self, what))
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """One tenant's settings (see the module's docstring). `home`, `storage_url`: None means the
+    default (for the default tenant, the environment's; for a named one, its folder under
+    $LOG_ASSETS_HOME/tenants/). `database_url_env`: the variable holding the SQLAlchemy URL; None
+    means the SQLite file in the tenant's home."""
+
+    name: str | None = None
+    home: str | None = None
+    database_url_env: str | None = DATABASE_URL_ENV
+    storage_url: str | None = None
+    forcepoint: ForcepointAccess | None = field(default_factory=ForcepointAccess)
+    aperture: ApertureAccess | None = field(default_factory=ApertureAccess)
+
+    def __post_init__(self) -> None:
+        check_name(self.name)
+        check_env_name("database_url_env", self.database_url_env)
+
+    # ------------------------------------------------------------------------------- names
+
+    @property
+    def is_default(self) -> bool:
+        return self.name is None
+
+    @property
+    def key_prefix(self) -> list[str]:
+        """The asset key prefix: [] for the default tenant, [name] for a named one."""
+        return [] if self.name is None else [self.name]
+
+    def qualified(self, name: str) -> str:
+        """A job, schedule, sensor or pool name of this tenant: `acme__forcepoint_fetch`."""
+        return name if self.name is None else f"{self.name}__{name}"
+
+    @property
+    def catalog_name(self) -> str:
+        return DEFAULT_CATALOG if self.name is None else f"{DEFAULT_CATALOG}_{self.name}"
+
+    @property
+    def state_prefix(self) -> str:
+        """Prefix of this tenant's state keys (streams, quota counters, lock names) in a database
+        that other tenants may share: "" for the default tenant (the keys of earlier versions)."""
+        return "" if self.name is None else f"{self.name}/"
+
+    # ------------------------------------------------------------------- resolved at run time
+
+    def home_root(self, environ: Mapping[str, str] | None = None) -> Path:
+        env = os.environ if environ is None else environ
+        if self.home:
+            return Path(self.home).expanduser().resolve()
+        base = Path(env.get(HOME_ENV) or DEFAULT_HOME)
+        if self.name is not None:
+            base = base / TENANTS_FOLDER / self.name
+        return base.expanduser().resolve()
+
+    def database_url_from(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The database URL's value (None: the SQLite file in the home). It may hold a password:
+        never show it unmasked."""
+        env = os.environ if environ is None else environ
+        if self.database_url_env is None:
+            return None
+        return (env.get(self.database_url_env) or "").strip() or None
+
+    def storage_url_from(self, environ: Mapping[str, str] | None = None) -> str | None:
+        """The storage root (None: the home). The default tenant's comes from $LOG_ASSETS_STORAGE_URL."""
+        env = os.environ if environ is None else environ
+        if self.storage_url:
+            return self.storage_url.strip()
+        if self.name is None:
+            return (env.get(STORAGE_URL_ENV) or "").strip() or None
+        return None
+
+    def describe(self) -> str:
+        return "the default tenant" if self.name is None else f"tenant {self.name!r}"
+
+
+DEFAULT_TENANT = Tenant()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from log_assets.fsutil import atomic_write_bytes, ensure_dir
+from log_assets.tenant import DEFAULT_TENANT, Tenant
 
 DEFAULT_HOME = "./data"
 DEFAULT_DEMO_HOME = "./data-demo"
@@ -39,16 +40,21 @@ class HomeKindError(RuntimeError):
 @dataclass(frozen=True)
 class Home:
     root: Path
+    # Whose home it is: its database, storage root, catalog and state keys (tenant.py).
+    tenant: Tenant = field(default=DEFAULT_TENANT)
 
     @classmethod
-    def from_env(cls, root: str | os.PathLike | None = None) -> Home:
-        """`root`, else $LOG_ASSETS_HOME, else ./data. In demo mode (LOG_ASSETS_DEMO=1): `root`, else
-        $LOG_ASSETS_DEMO_HOME, else ./data-demo (LOG_ASSETS_HOME is then ignored: it names real data)."""
+    def from_env(cls, root: str | os.PathLike | None = None, tenant: Tenant | None = None) -> Home:
+        """`root`, else the tenant's home ($LOG_ASSETS_HOME, else ./data; a named tenant's:
+        `tenant.home`, else $LOG_ASSETS_HOME/tenants/<name>). In demo mode (LOG_ASSETS_DEMO=1), the
+        default tenant's: `root`, else $LOG_ASSETS_DEMO_HOME, else ./data-demo (LOG_ASSETS_HOME is then
+        ignored: it names real data)."""
+        tenant = tenant or DEFAULT_TENANT
         if root:
-            return cls(Path(root).resolve())
-        if demo_mode():
+            return cls(Path(root).resolve(), tenant)
+        if demo_mode() and tenant.is_default:
             return cls.demo()
-        return cls(Path(os.environ.get("LOG_ASSETS_HOME") or DEFAULT_HOME).resolve())
+        return cls(tenant.home_root(), tenant)
 
     @classmethod
     def demo(cls) -> Home:
@@ -56,12 +62,12 @@ class Home:
         return cls(Path(os.environ.get(DEMO_HOME_ENV) or DEFAULT_DEMO_HOME).resolve())
 
     @classmethod
-    def for_run(cls, root: str | os.PathLike | None = None) -> Home:
+    def for_run(cls, root: str | os.PathLike | None = None, tenant: Tenant | None = None) -> Home:
         """The home a run (an asset or job run) writes to, after checking it is of the run's kind.
 
         A real run refuses a home that holds the demo's marker and marks its own (`.log-assets-home`);
         a demo run refuses a home real runs wrote to, and marks a fresh one as the demo's."""
-        home = cls.from_env(root)
+        home = cls.from_env(root, tenant)
         if demo_mode():
             home.claim_for_demo()
         else:

@@ -9,7 +9,7 @@ export DAGSTER_HOME ?= $(LOG_ASSETS_HOME)/dagster_home
 # The demo's own home (`make demo`, `LOG_ASSETS_DEMO=1 make ui`): demo data is never real data.
 export LOG_ASSETS_DEMO_HOME ?= $(CURDIR)/data-demo
 
-.PHONY: install lock lint format typecheck test test-fast test-long ui demo bench notebook clean
+.PHONY: install lock lint format typecheck test test-fast test-long ui demo bench notebook example clean
 
 install: $(STAMP)
 
@@ -65,6 +65,12 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
+
+# The example project (examples/two-tenants: the Component for two tenants) end to end from the built
+# wheel, installed into a fresh virtual environment: `dg check defs`, then each tenant's assets against
+# its own simulator.
+example: $(STAMP)
+	PYTHON=$(PYTHON) examples/run
 
 # The analyst notebook in JupyterLab on http://127.0.0.1:$(NOTEBOOK_PORT) (the [notebook] extra installed
 # first), reading the warehouse of $(LOG_ASSETS_HOME); LOG_ASSETS_DEMO=1 reads the demo's home instead.

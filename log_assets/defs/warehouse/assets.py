@@ -105,7 +105,14 @@ def warehouse_specs(
         add(_name(d.ref), f"{d.ref.key}: {(d.__doc__ or '').strip()}", d.ref, [_name(r) for r in d.reads])
     return WarehouseSpecs(
         [
-            spec.replace_attributes(deps=[own[d].key if isinstance(d, str) else d for d in deps[name]])
+            # A table of a log type the tenant's definitions do not name has no asset: not a dependency.
+            spec.replace_attributes(
+                deps=[
+                    own[d].key if isinstance(d, str) else d
+                    for d in deps[name]
+                    if d in own or not isinstance(d, str)
+                ]
+            )
             for name, spec in own.items()
         ],
         {name: spec.key for name, spec in own.items()},

@@ -175,7 +175,9 @@ def test_a_named_tenants_api_url_is_the_definitions_not_the_environment_nor_run_
     )
     fp, ap = defs.resources["acme__forcepoint"], defs.resources["acme__aperture"]
     assert fp.deployment_url() == "https://acme.example/api/"
-    assert ap.deployment_url() == "https://api.aperture-uk.paloaltonetworks.com"  # the preset, not $APERTURE_API_URL
+    assert (
+        ap.deployment_url() == "https://api.aperture-uk.paloaltonetworks.com"
+    )  # the preset, not $APERTURE_API_URL
     # Dagster rebuilds a resource from its config when a run starts: the tenant's settings stay
     rebuilt = type(fp)(api_url="https://elsewhere.example")
     with pytest.raises(ConfigError, match="tenant 'acme'"):

@@ -60,10 +60,8 @@ class ApertureError(RuntimeError):
 
 
 class MissingCredentialsError(ApertureError):
-    def __init__(self, variable: str):
-        super().__init__(
-            f"{variable} is not set: Aperture needs {ENV_CLIENT_ID} and {ENV_CLIENT_SECRET} in the environment"
-        )
+    def __init__(self, variable: str, both: tuple[str, str] = (ENV_CLIENT_ID, ENV_CLIENT_SECRET)):
+        super().__init__(f"{variable} is not set: Aperture needs {both[0]} and {both[1]} in the environment")
         self.variable = variable
 
 
@@ -133,20 +131,28 @@ class Credentials:
         return f"Credentials(client_id={self.client_id!r}, client_secret=***)"
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
-        """Both values from the environment, stripped of surrounding whitespace; a value with a
-        control character inside is refused naming the variable (never showing the value)."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        client_id_env: str = ENV_CLIENT_ID,
+        client_secret_env: str = ENV_CLIENT_SECRET,
+    ) -> Credentials:
+        """Both values from the environment variables named (by default the default tenant's), stripped
+        of surrounding whitespace; a value with a control character inside is refused naming the
+        variable (never showing the value)."""
         env = os.environ if environ is None else environ
-        values = {}
-        for name in (ENV_CLIENT_ID, ENV_CLIENT_SECRET):
+        names = (client_id_env, client_secret_env)
+        values = []
+        for name in names:
             try:
                 value = http.secret_from_env(env, name)
             except http.CredentialError as e:
                 raise CredentialFormatError(str(e)) from None
             if not value:
-                raise MissingCredentialsError(name)
-            values[name] = value
-        return cls(values[ENV_CLIENT_ID], values[ENV_CLIENT_SECRET])
+                raise MissingCredentialsError(name, names)
+            values.append(value)
+        return cls(values[0], values[1])
 
     def check(self) -> None:
         try:
@@ -244,12 +250,18 @@ class ApertureClient:
 
     @classmethod
     def from_env(
-        cls, api_url: str | None = None, environ: Mapping[str, str] | None = None, **kw
+        cls,
+        api_url: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        *,
+        client_id_env: str = ENV_CLIENT_ID,
+        client_secret_env: str = ENV_CLIENT_SECRET,
+        **kw,
     ) -> ApertureClient:
-        """Credentials (and, unless given, the URL) from the environment; raises before any request
-        when a credential is missing."""
+        """Credentials from the variables named (and, unless given, the URL from $APERTURE_API_URL);
+        raises before any request when a credential is missing."""
         env = os.environ if environ is None else environ
-        credentials = Credentials.from_env(env)
+        credentials = Credentials.from_env(env, client_id_env=client_id_env, client_secret_env=client_secret_env)
         return cls(api_url or env.get(ENV_URL), credentials, **kw)
 
     def redact(self, text: str) -> str:

@@ -7,6 +7,8 @@ the files no kept snapshot needs: replaced data files, old metadata, and the dat
 that were interrupted before their commit. Writers go on meanwhile: a day compacted under a merge
 makes that merge's commit refused and merged again, and an unreferenced file is removed only once
 it is older than the retention (and at least a day: a write in progress has not committed its files).
+
+`build_defs(scope)` builds one tenant's job and schedule (its own lake, its own run-in-progress check).
 """
 
 from datetime import timedelta
@@ -16,6 +18,7 @@ from pydantic import Field
 
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.defs.runs import run_in_progress
+from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 
 DEFAULT_RETENTION_DAYS = 7
 # Every table but the days of many files; a few minutes on a large lake.
@@ -33,11 +36,7 @@ class MaintenanceConfig(dg.Config):
     )
 
 
-@dg.op(
-    name="maintain_lake",
-    description="Compact days of many files, expire old snapshots, remove files no snapshot needs.",
-)
-def lake_maintenance_op(context: dg.OpExecutionContext, config: MaintenanceConfig, home: LogAssetsHome):
+def maintain(context: dg.OpExecutionContext, config: MaintenanceConfig, home: LogAssetsHome) -> dg.Output:
     from log_assets.lake.damage import LakeDamaged, damaged_files
     from log_assets.lake.iceberg import Lake  # here, not at import: only this step needs pyiceberg
 
@@ -89,23 +88,42 @@ def lake_maintenance_op(context: dg.OpExecutionContext, config: MaintenanceConfi
     return dg.Output(None, metadata=metadata)
 
 
-@dg.job(name="lake_maintenance", description=__doc__.splitlines()[0])
-def lake_maintenance_job():
-    lake_maintenance_op()
+def build_job_and_schedule(scope: Scope = DEFAULT_SCOPE) -> tuple[dg.JobDefinition, dg.ScheduleDefinition]:
+    home_key = scope.home_key
+
+    @dg.op(
+        name=scope.name("maintain_lake"),
+        description="Compact days of many files, expire old snapshots, remove files no snapshot needs.",
+        required_resource_keys={home_key},
+    )
+    def lake_maintenance_op(context: dg.OpExecutionContext, config: MaintenanceConfig):
+        return maintain(context, config, getattr(context.resources, home_key))
+
+    @dg.job(name=scope.name("lake_maintenance"), description=__doc__.splitlines()[0])
+    def lake_maintenance_job():
+        lake_maintenance_op()
+
+    @dg.schedule(
+        name=scope.name("lake_maintenance_schedule"),
+        cron_schedule="17 3 * * *",
+        job=lake_maintenance_job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+    def lake_maintenance_schedule(context: dg.ScheduleEvaluationContext):
+        running = run_in_progress(context.instance, lake_maintenance_job.name)
+        if running:
+            return dg.SkipReason(f"maintenance run {running.dagster_run.run_id} is still in progress")
+        return dg.RunRequest()
+
+    return lake_maintenance_job, lake_maintenance_schedule
 
 
-@dg.schedule(
-    name="lake_maintenance_schedule",
-    cron_schedule="17 3 * * *",
-    job=lake_maintenance_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-def lake_maintenance_schedule(context: dg.ScheduleEvaluationContext):
-    running = run_in_progress(context.instance, lake_maintenance_job.name)
-    if running:
-        return dg.SkipReason(f"maintenance run {running.dagster_run.run_id} is still in progress")
-    return dg.RunRequest()
+def build_defs(scope: Scope = DEFAULT_SCOPE, automation: bool = True) -> dg.Definitions:
+    job, schedule = build_job_and_schedule(scope)
+    return dg.Definitions(jobs=[job], schedules=[schedule] if automation else [])
 
 
+# The default tenant's.
+lake_maintenance_job, lake_maintenance_schedule = build_job_and_schedule()
 defs = dg.Definitions(jobs=[lake_maintenance_job], schedules=[lake_maintenance_schedule])

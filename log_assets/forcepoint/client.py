@@ -95,27 +95,38 @@ class Credentials:
     password: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Credentials:
-        """Credentials from the environment, stripped of surrounding whitespace; a value with a
-        control character inside is refused naming the variable (never showing the value)."""
+    def from_env(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        *,
+        token_env: str | None = ENV_TOKEN,
+        username_env: str | None = ENV_USERNAME,
+        password_env: str | None = ENV_PASSWORD,
+    ) -> Credentials:
+        """Credentials from the environment variables named (by default the default tenant's:
+        FORCEPOINT_API_TOKEN, or FORCEPOINT_USERNAME and FORCEPOINT_PASSWORD), stripped of surrounding
+        whitespace; a value with a control character inside is refused naming the variable (never
+        showing the value). A name given as None is not read."""
         env = os.environ if environ is None else environ
         try:
-            token = http.secret_from_env(env, ENV_TOKEN)
+            token = http.secret_from_env(env, token_env) if token_env else None
             if token:
                 return cls(token=token)
-            username = http.secret_from_env(env, ENV_USERNAME)
-            password = http.secret_from_env(env, ENV_PASSWORD)
+            username = http.secret_from_env(env, username_env) if username_env else None
+            password = http.secret_from_env(env, password_env) if password_env else None
         except http.CredentialError as e:
             raise ConfigError(str(e)) from None
         if username and password:
             return cls(username=username, password=password)
         if username and not password:
-            raise ConfigError(f"{ENV_USERNAME} is set but {ENV_PASSWORD} is not; set both for HTTP Basic auth")
+            raise ConfigError(f"{username_env} is set but {password_env} is not; set both for HTTP Basic auth")
         if password and not username:
-            raise ConfigError(f"{ENV_PASSWORD} is set but {ENV_USERNAME} is not; set both for HTTP Basic auth")
+            raise ConfigError(f"{password_env} is set but {username_env} is not; set both for HTTP Basic auth")
+        ways = [f"{token_env} (OAuth token, preferred)"] if token_env else []
+        if username_env and password_env:
+            ways.append(f"{username_env} and {password_env}")
         raise ConfigError(
-            f"no Forcepoint credentials: set {ENV_TOKEN} (OAuth token, preferred) or "
-            f"{ENV_USERNAME} and {ENV_PASSWORD}; no request was sent"
+            f"no Forcepoint credentials: set {' or '.join(ways) or 'a token variable'}; no request was sent"
         )
 
     def check(self) -> None:

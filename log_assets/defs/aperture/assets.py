@@ -4,9 +4,14 @@ The spool asset is what the `aperture_drain` job materializes: each materializat
 the vendor queue into the durable spool, so its history is the drain history (and its freshness
 check is the "last successful drain" alarm). The log type assets are deliberately not declared
 downstream of it: every minute's drain would otherwise mark every day partition as stale.
+
+`build_aperture_assets(scope, log_types)` builds them for one tenant; the module's `aperture_spool`
+and `aperture_landing` are the default tenant's. A tenant that takes only some log types still
+lands every event the drain reads (the queue holds every type): the others go to other_log_types.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -16,22 +21,20 @@ from pydantic import Field
 
 from log_assets.aperture.client import ApertureError
 from log_assets.aperture.drain import DEFAULT_BUDGET_SECONDS, DEFAULT_READERS, DrainError, DrainReport, drain
-from log_assets.aperture.spool import Spool, log_type_entry
+from log_assets.aperture.spool import Spool
 from log_assets.catalog import APERTURE, APERTURE_TYPES, LogType
 from log_assets.defs.aperture.partitions import aperture_daily_partitions
 from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
 from log_assets.defs.resources import LogAssetsHome
-from log_assets.lake.schema import arrow_schema
+from log_assets.defs.scope import APERTURE as RESOURCE
+from log_assets.defs.scope import DEFAULT_SCOPE, Scope
+from log_assets.defs.translator import LOG_TYPE, OTHER_LOG_TYPES, SPOOL
 from log_assets.storage import StorageError
 
 if TYPE_CHECKING:  # loaded by the steps that land, not at definitions import
     from log_assets.aperture.land import LandReport
     from log_assets.lake.iceberg import Lake
-
-GROUP = "aperture"
-SPOOL_KEY = dg.AssetKey([APERTURE, "spool"])
-OTHER_TYPES_KEY = dg.AssetKey([APERTURE, "other_log_types"])
 
 
 class DrainConfig(dg.Config):
@@ -76,23 +79,36 @@ def drain_metadata(report: DrainReport, spool: Spool) -> dict:
     }
 
 
-@dg.asset(
-    key=SPOOL_KEY,
-    group_name=GROUP,
-    kinds={"python"},
-    description=(
-        "Durable spool of Aperture response bodies. Materializing it drains the vendor queue (reads are "
-        "destructive): every body is stored in the spool (spool/aperture/ under LOG_ASSETS_STORAGE_URL, "
-        "by default $LOG_ASSETS_HOME) before it is parsed or the next read is made, then sorted into "
-        "per-day inbox files for the aperture/<log_type> partitions; "
-        "unparseable bodies go byte for byte to quarantine/aperture/."
-    ),
+SPOOL_DESCRIPTION = (
+    "Durable spool of Aperture response bodies. Materializing it drains the vendor queue (reads are "
+    "destructive): every body is stored in the spool (spool/aperture/ under LOG_ASSETS_STORAGE_URL, "
+    "by default $LOG_ASSETS_HOME) before it is parsed or the next read is made, then sorted into "
+    "per-day inbox files for the aperture/<log_type> partitions; "
+    "unparseable bodies go byte for byte to quarantine/aperture/."
 )
-def aperture_spool(
-    context: dg.AssetExecutionContext, config: DrainConfig, home: LogAssetsHome, aperture: ApertureApi
-) -> dg.MaterializeResult:
-    with Spool(home.get()) as spool:
-        return _drain(context, config, aperture, spool)
+
+
+def build_spool_asset(scope: Scope = DEFAULT_SCOPE) -> dg.AssetsDefinition:
+    spec = scope.spec(APERTURE, SPOOL, "spool", SPOOL_DESCRIPTION)
+    home_key, aperture_key = scope.home_key, scope.resource_key(RESOURCE)
+
+    @dg.asset(
+        key=spec.key,
+        group_name=spec.group_name,
+        kinds=set(spec.kinds),
+        description=spec.description,
+        metadata=spec.metadata,
+        tags=spec.tags,
+        owners=spec.owners,
+        required_resource_keys={home_key, aperture_key},
+    )
+    def aperture_spool(context: dg.AssetExecutionContext, config: DrainConfig) -> dg.MaterializeResult:
+        home: LogAssetsHome = getattr(context.resources, home_key)
+        aperture: ApertureApi = getattr(context.resources, aperture_key)
+        with Spool(home.get()) as spool:
+            return _drain(context, config, aperture, spool)
+
+    return aperture_spool
 
 
 def _drain(
@@ -116,12 +132,6 @@ def _drain(
         f"quarantined {report.sort.bodies_quarantined + report.bodies_truncated} bodies"
     )
     return dg.MaterializeResult(metadata=drain_metadata(report, spool))
-
-
-def _column_schema(lt: LogType) -> dg.TableSchema:
-    return dg.TableSchema(
-        columns=[dg.TableColumn(f.name, str(f.type)) for f in arrow_schema(log_type_entry(lt.name))]
-    )
 
 
 def land_metadata(reports: list["LandReport"], spool: Spool) -> dict:
@@ -168,63 +178,101 @@ def _land_days(
     return reports
 
 
-def _other_types(spool: Spool, day: str) -> list[str]:
-    return sorted(t for t, d in spool.pending_partitions() if d == day and t not in APERTURE_TYPES)
+def _other_types(known: Collection[str]) -> Callable[[Spool, str], list[str]]:
+    """The spooled log types of a day that have no asset of their own (`known`: those that do)."""
+    return lambda spool, day: sorted(t for t, d in spool.pending_partitions() if d == day and t not in known)
 
 
 def _only_type(name: str) -> Callable[[Spool, str], list[str]]:
     return lambda _spool, _day: [name]
 
 
-def _log_type_spec(lt: LogType) -> dg.AssetSpec:
-    return dg.AssetSpec(
-        key=lt.asset_key,
-        group_name=GROUP,
-        kinds={"iceberg"},
-        description=(
-            f"{lt.description} Lake: the Iceberg table aperture.{lt.name}, one row per distinct event "
-            "(event_id = sha256 of its canonical JSON), partitioned by the UTC day of `timestamp`. "
-            "Materializing a day merges the events the drain spooled for it."
-        ),
-        metadata={"dagster/column_schema": _column_schema(lt)},
+def _log_type_spec(lt: LogType, scope: Scope) -> dg.AssetSpec:
+    return scope.spec(
+        APERTURE,
+        LOG_TYPE,
+        lt.name,
+        f"{lt.description} Lake: the Iceberg table aperture.{lt.name}, one row per distinct event "
+        "(event_id = sha256 of its canonical JSON), partitioned by the UTC day of `timestamp`. "
+        "Materializing a day merges the events the drain spooled for it.",
+        log_type=lt,
     )
 
 
-OTHER_TYPES_SPEC = dg.AssetSpec(
-    key=OTHER_TYPES_KEY,
-    group_name=GROUP,
-    kinds={"iceberg"},
-    description=(
-        "Events of log types the catalog does not know yet, kept (common columns + raw) in their own "
-        "Iceberg tables, aperture.<log_type>, never dropped."
-    ),
-)
-LOG_TYPE_KEYS = [dg.AssetKey(lt.asset_key) for lt in APERTURE_TYPES.values()]
-LANDING_KEYS = [*LOG_TYPE_KEYS, OTHER_TYPES_KEY]
+def _other_types_spec(scope: Scope) -> dg.AssetSpec:
+    return scope.spec(
+        APERTURE,
+        OTHER_LOG_TYPES,
+        "other_log_types",
+        "Events of log types the catalog does not know yet (or that this tenant's definitions do not "
+        "name), kept (common columns + raw) in their own Iceberg tables, aperture.<log_type>, never dropped.",
+    )
 
 
-# One subsettable multi-asset rather than one asset per type: a landing run for several types is
-# then one step (one process) instead of one per type, which matters at a run every minute.
-@dg.multi_asset(
-    name="aperture_landing",
-    specs=[*(_log_type_spec(lt) for lt in APERTURE_TYPES.values()), OTHER_TYPES_SPEC],
-    check_specs=[spec for key in LANDING_KEYS for spec in lake_check_specs(key)],
-    can_subset=True,
-    partitions_def=aperture_daily_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
-)
-def aperture_landing(context: dg.AssetExecutionContext, home: LogAssetsHome):
-    h = home.get()
-    from log_assets.lake.iceberg import Lake  # here, not at import: the step that lands loads it
+@dataclass(frozen=True)
+class LandingKeys:
+    """The keys of one tenant's landing assets: a log type's own, or other_log_types for the rest."""
 
-    with Spool(h) as spool, Lake.for_home(h, storage=spool.storage) as lake:
-        yield from _land_selected(context, spool, lake)
+    by_type: dict[str, dg.AssetKey]
+    other: dg.AssetKey
+
+    def of(self, log_type: str) -> dg.AssetKey:
+        return self.by_type.get(log_type, self.other)
+
+    @property
+    def all(self) -> list[dg.AssetKey]:
+        return [*self.by_type.values(), self.other]
 
 
-def _land_selected(context: dg.AssetExecutionContext, spool: Spool, lake: "Lake"):
+def landing_keys(scope: Scope = DEFAULT_SCOPE, log_types: Iterable[str] | None = None) -> LandingKeys:
+    chosen = APERTURE_TYPES if log_types is None else set(log_types)
+    return LandingKeys(
+        {name: _log_type_spec(lt, scope).key for name, lt in APERTURE_TYPES.items() if name in chosen},
+        _other_types_spec(scope).key,
+    )
+
+
+def build_landing_asset(
+    scope: Scope = DEFAULT_SCOPE, log_types: Iterable[str] | None = None
+) -> dg.AssetsDefinition:
+    chosen = APERTURE_TYPES if log_types is None else set(log_types)
+    specs = {name: _log_type_spec(lt, scope) for name, lt in APERTURE_TYPES.items() if name in chosen}
+    other = _other_types_spec(scope)
+    names: dict[dg.AssetKey, Callable[[Spool, str], Iterable[str]]] = {
+        spec.key: _only_type(name) for name, spec in specs.items()
+    }
+    names[other.key] = _other_types(set(specs))
+    home_key = scope.home_key
+
+    # One subsettable multi-asset rather than one asset per type: a landing run for several types is
+    # then one step (one process) instead of one per type, which matters at a run every minute.
+    @dg.multi_asset(
+        name=scope.name("aperture_landing"),
+        specs=[*specs.values(), other],
+        check_specs=[spec for key in names for spec in lake_check_specs(key)],
+        can_subset=True,
+        partitions_def=aperture_daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        required_resource_keys={home_key},
+    )
+    def aperture_landing(context: dg.AssetExecutionContext):
+        h = getattr(context.resources, home_key).get()
+        from log_assets.lake.iceberg import Lake  # here, not at import: the step that lands loads it
+
+        with Spool(h) as spool, Lake.for_home(h, storage=spool.storage) as lake:
+            yield from _land_selected(context, spool, lake, names)
+
+    return aperture_landing
+
+
+def _land_selected(
+    context: dg.AssetExecutionContext,
+    spool: Spool,
+    lake: "Lake",
+    names_of: dict[dg.AssetKey, Callable[[Spool, str], Iterable[str]]],
+):
     for key in sorted(context.selected_asset_keys, key=lambda k: k.path):
-        names = _other_types if key == OTHER_TYPES_KEY else _only_type(key.path[-1])
-        reports = _land_days(context, spool, lake, names)
+        reports = _land_days(context, spool, lake, names_of[key])
         by_day: dict[str, list] = {day: [] for day in context.partition_keys}
         for r in reports:
             by_day.setdefault(r.day, []).append(r)
@@ -246,3 +294,13 @@ def _land_selected(context: dg.AssetExecutionContext, spool: Spool, lake: "Lake"
             {day: sum(r.rows for r in rs) for day, rs in by_day.items()},
         )
         yield dg.MaterializeResult(asset_key=key, metadata=land_metadata(reports, spool), check_results=checks)
+
+
+# The default tenant's, every log type.
+aperture_spool = build_spool_asset()
+aperture_landing = build_landing_asset()
+SPOOL_KEY = aperture_spool.key
+DEFAULT_LANDING_KEYS = landing_keys()
+OTHER_TYPES_KEY = DEFAULT_LANDING_KEYS.other
+LOG_TYPE_KEYS = list(DEFAULT_LANDING_KEYS.by_type.values())
+LANDING_KEYS = DEFAULT_LANDING_KEYS.all

@@ -1,22 +1,39 @@
-"""Aperture domain definitions, merged into `log_assets.definitions`.
-
-The shared "home" resource (LogAssetsHome) is provided there, once for every domain.
-"""
+"""The Aperture domain of one tenant: its assets, checks, jobs, schedule, sensors and resource."""
 
 import dagster as dg
 
-from log_assets.defs.aperture.assets import aperture_landing, aperture_spool
-from log_assets.defs.aperture.checks import aperture_token_check, drain_freshness_checks
-from log_assets.defs.aperture.jobs import aperture_connectivity_job, aperture_drain_job
+from log_assets.defs.aperture.assets import build_landing_asset, build_spool_asset, landing_keys
+from log_assets.defs.aperture.checks import build_drain_freshness_checks, build_token_check
+from log_assets.defs.aperture.jobs import build_connectivity_job, build_drain_job
 from log_assets.defs.aperture.resources import ApertureApi
-from log_assets.defs.aperture.schedules import aperture_drain_schedule
-from log_assets.defs.aperture.sensors import aperture_drain_freshness_sensor, aperture_inbox_sensor
+from log_assets.defs.aperture.schedules import build_drain_schedule
+from log_assets.defs.aperture.sensors import build_drain_freshness_sensor, build_inbox_sensor
+from log_assets.defs.scope import APERTURE, DEFAULT_SCOPE, Scope
+from log_assets.tenant import ApertureAccess
 
-defs = dg.Definitions(
-    assets=[aperture_spool, aperture_landing],
-    asset_checks=[aperture_token_check, *drain_freshness_checks],
-    jobs=[aperture_drain_job, aperture_connectivity_job],
-    schedules=[aperture_drain_schedule],
-    sensors=[aperture_inbox_sensor, aperture_drain_freshness_sensor],
-    resources={"aperture": ApertureApi()},
-)
+
+def build_defs(
+    scope: Scope = DEFAULT_SCOPE, access: ApertureAccess | None = None, automation: bool = True
+) -> dg.Definitions:
+    access = access or ApertureAccess()
+    resource_key = scope.resource_key(APERTURE)
+    spool = build_spool_asset(scope)
+    freshness = build_drain_freshness_checks(spool.key)
+    token = build_token_check(spool.key, resource_key)
+    drain_job = build_drain_job(scope, spool.key, freshness)
+    return dg.Definitions(
+        assets=[spool, build_landing_asset(scope, access.log_types)],
+        asset_checks=[token, *freshness],
+        jobs=[drain_job, build_connectivity_job(scope, token)],
+        schedules=[build_drain_schedule(scope, drain_job, access)] if automation else [],
+        sensors=[
+            build_inbox_sensor(scope, landing_keys(scope, access.log_types)),
+            build_drain_freshness_sensor(scope, freshness),
+        ]
+        if automation
+        else [],
+        resources={resource_key: ApertureApi.for_tenant(scope.tenant, access)},
+    )
+
+
+defs = build_defs()

@@ -1,8 +1,12 @@
 """Aperture resource: how patient to be with the API. Never holds a credential; where the API is
 (and whether plain http is allowed) is read from the environment only: a run config cannot send
-the deployment's credentials elsewhere."""
+the deployment's credentials elsewhere. A named tenant's resource (`for_tenant`) reads the variables
+its tenant names and sends them only to the API URL its definitions fix."""
+
+from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 import dagster as dg
 from pydantic import Field
@@ -18,8 +22,10 @@ from log_assets.aperture.client import (
     READ_TIMEOUT,
     ApertureClient,
     ApertureError,
+    Credentials,
     resolve_api_url,
 )
+from log_assets.tenant import DEFAULT_TENANT, ApertureAccess, Tenant
 
 
 def _bool(s: str) -> bool:
@@ -69,17 +75,44 @@ class ApertureApi(dg.ConfigurableResource):
         description="Use proxy variables (HTTPS_PROXY, ...) and ~/.netrc from the environment",
     )
 
+    # Fixed by the definitions (for_tenant), never by run config: the tenant, and where its API is and
+    # which variables hold its client credentials (the default tenant's: APERTURE_* as documented above).
+    tenant: ClassVar[Tenant] = DEFAULT_TENANT
+    access: ClassVar[ApertureAccess] = ApertureAccess()
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant, access: ApertureAccess) -> ApertureApi:
+        if tenant.is_default and access == ApertureAccess():
+            return cls()
+        from log_assets.defs.resources import tenant_class
+
+        return tenant_class(cls, tenant, access=access)()
+
+    def credentials(self) -> Credentials:
+        """The client credentials from the variables the tenant names; raises naming the one missing."""
+        a = type(self).access
+        return Credentials.from_env(client_id_env=a.client_id_env, client_secret_env=a.client_secret_env)
+
+    def _url_setting(self) -> tuple[str | None, str]:
+        """The URL setting in force and where it comes from: the definitions (a named tenant's, or
+        an `api_url` given to them), else for the default tenant $APERTURE_API_URL."""
+        fixed, tenant = type(self).access.api_url, type(self).tenant
+        if fixed or not tenant.is_default:
+            return fixed, f"the definitions of {tenant.describe()}"
+        return os.environ.get(ENV_URL), ENV_URL
+
     def resolved_url(self) -> str:
-        """The API URL of the deployment ($APERTURE_API_URL, a preset or the US host); for messages
-        it never raises (an unusable value is returned as is)."""
-        raw = os.environ.get(ENV_URL)
+        """The API URL of the deployment ($APERTURE_API_URL or the definitions', a preset or the US
+        host); for messages it never raises (an unusable value is returned as is)."""
+        raw, _ = self._url_setting()
         try:
             return resolve_api_url(raw)
         except ApertureError:
             return (raw or "").strip()
 
     def deployment_url(self) -> str:
-        url = resolve_api_url(os.environ.get(ENV_URL))
+        raw, source = self._url_setting()
+        url = resolve_api_url(raw)
         if self.api_url is not None:
             try:
                 mine = resolve_api_url(self.api_url)
@@ -88,8 +121,8 @@ class ApertureApi(dg.ConfigurableResource):
             if mine != url:
                 raise ApertureError(
                     f"api_url in the resource config (host {http.host_of(mine or self.api_url)}) differs from "
-                    f"{ENV_URL} (host {http.host_of(url)}): the API URL is a deployment setting, read from "
-                    f"{ENV_URL} only, so that no run can send this deployment's credentials elsewhere; nothing "
+                    f"{source} (host {http.host_of(url)}): the API URL is a deployment setting, read from "
+                    f"{source} only, so that no run can send this deployment's credentials elsewhere; nothing "
                     "was sent"
                 )
         return url
@@ -107,8 +140,11 @@ class ApertureApi(dg.ConfigurableResource):
         """A client with credentials from the environment; raises naming the missing variable."""
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
+        a = type(self).access
         return ApertureClient.from_env(
             url,
+            client_id_env=a.client_id_env,
+            client_secret_env=a.client_secret_env,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             retries=self.retries,

@@ -6,25 +6,39 @@ use Aperture sees skipped ticks, not failed runs; it is also skipped while a dra
 """
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from log_assets.aperture.client import Credentials, MissingCredentialsError
 from log_assets.defs.aperture.jobs import aperture_drain_job
 from log_assets.defs.runs import run_in_progress
+from log_assets.defs.scope import DEFAULT_SCOPE, Scope
+from log_assets.tenant import ApertureAccess
 
 
-@dg.schedule(
-    name="aperture_drain_schedule",
-    cron_schedule="* * * * *",
-    job=aperture_drain_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-def aperture_drain_schedule(context: dg.ScheduleEvaluationContext):
-    try:
-        Credentials.from_env()
-    except MissingCredentialsError as e:
-        return dg.SkipReason(str(e))
-    running = run_in_progress(context.instance, aperture_drain_job.name)
-    if running:
-        return dg.SkipReason(f"drain run {running.dagster_run.run_id} is still in progress")
-    return dg.RunRequest()
+def build_drain_schedule(
+    scope: Scope, job: UnresolvedAssetJobDefinition, access: ApertureAccess
+) -> dg.ScheduleDefinition:
+    """Every minute, unless the tenant's credentials are not set or its own drain is still running."""
+
+    @dg.schedule(
+        name=scope.name("aperture_drain_schedule"),
+        cron_schedule="* * * * *",
+        job=job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+    )
+    def aperture_drain_schedule(context: dg.ScheduleEvaluationContext):
+        try:
+            Credentials.from_env(client_id_env=access.client_id_env, client_secret_env=access.client_secret_env)
+        except MissingCredentialsError as e:
+            return dg.SkipReason(str(e))
+        running = run_in_progress(context.instance, job.name)
+        if running:
+            return dg.SkipReason(f"drain run {running.dagster_run.run_id} is still in progress")
+        return dg.RunRequest()
+
+    return aperture_drain_schedule
+
+
+# The default tenant's.
+aperture_drain_schedule = build_drain_schedule(DEFAULT_SCOPE, aperture_drain_job, ApertureAccess())

@@ -1,6 +1,11 @@
-"""`forcepoint/<log_type>` assets, one per catalog entry, daily UTC partitions, single-run backfills."""
+"""`forcepoint/<log_type>` assets, one per catalog entry, daily UTC partitions, single-run backfills.
+
+`build_forcepoint_assets(scope, log_types)` builds them for one tenant (keys, group and resource keys
+from the Scope); FORCEPOINT_ASSETS are the default tenant's, every type.
+"""
 
 import warnings
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -11,6 +16,9 @@ from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
 from log_assets.defs.partitions import DAILY_PARTITIONS
 from log_assets.defs.resources import LogAssetsHome
+from log_assets.defs.scope import DEFAULT_SCOPE, Scope
+from log_assets.defs.scope import FORCEPOINT as RESOURCE
+from log_assets.defs.translator import LOG_TYPE
 from log_assets.forcepoint.client import ForcepointError
 
 if TYPE_CHECKING:
@@ -75,26 +83,37 @@ def day_metadata(info: dict) -> dict:
     }
 
 
-def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
-    key = dg.AssetKey(lt.asset_key)
+def asset_spec(lt: LogType, scope: Scope = DEFAULT_SCOPE) -> dg.AssetSpec:
+    return scope.spec(
+        FORCEPOINT,
+        LOG_TYPE,
+        lt.name,
+        f"{lt.description} Lake: the Iceberg table forcepoint.{lt.name}, one partition per event_day.",
+        log_type=lt,
+    )
+
+
+def build_forcepoint_asset(lt: LogType, scope: Scope = DEFAULT_SCOPE) -> dg.AssetsDefinition:
+    spec = asset_spec(lt, scope)
+    key = spec.key
+    home_key, forcepoint_key = scope.home_key, scope.resource_key(RESOURCE)
 
     @dg.asset(
         key=key,
         check_specs=lake_check_specs(key),
         partitions_def=DAILY_PARTITIONS,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name="forcepoint",
-        kinds={"iceberg"},
-        description=f"{lt.description} Lake: the Iceberg table forcepoint.{lt.name}, one partition per event_day.",
-        metadata={
-            "dedup_key": " / ".join(lt.key_fields)
-            or f"hash of identifying fields (prefixed by {lt.key_prefix_field})"
-        },
-        tags={"vendor": "forcepoint"},
+        group_name=spec.group_name,
+        kinds=set(spec.kinds),
+        description=spec.description,
+        metadata=spec.metadata,
+        tags=spec.tags,
+        owners=spec.owners,
+        required_resource_keys={home_key, forcepoint_key},
     )
-    def _fetch(
-        context: dg.AssetExecutionContext, config: FetchConfig, forcepoint: ForcepointResource, home: LogAssetsHome
-    ):
+    def _fetch(context: dg.AssetExecutionContext, config: FetchConfig):
+        forcepoint: ForcepointResource = getattr(context.resources, forcepoint_key)
+        home: LogAssetsHome = getattr(context.resources, home_key)
         # Here, not at import: the walk (pyarrow's Parquet, the parser) and the state database
         # (SQLAlchemy) are loaded by the step that runs it.
         from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
@@ -152,7 +171,15 @@ def build_forcepoint_asset(lt: LogType) -> dg.AssetsDefinition:
     return _fetch
 
 
-with warnings.catch_warnings():
-    # backfill_policy is marked beta in Dagster 1.x; single-run backfills are what this asset needs.
-    warnings.simplefilter("ignore", dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
-    FORCEPOINT_ASSETS = [build_forcepoint_asset(lt) for lt in FORCEPOINT_TYPES.values()]
+def build_forcepoint_assets(
+    scope: Scope = DEFAULT_SCOPE, log_types: Iterable[str] | None = None
+) -> list[dg.AssetsDefinition]:
+    """The assets of the log types named (None: every one), in the catalog's order."""
+    chosen = FORCEPOINT_TYPES if log_types is None else set(log_types)
+    with warnings.catch_warnings():
+        # backfill_policy is marked beta in Dagster 1.x; single-run backfills are what this asset needs.
+        warnings.simplefilter("ignore", dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
+        return [build_forcepoint_asset(lt, scope) for name, lt in FORCEPOINT_TYPES.items() if name in chosen]
+
+
+FORCEPOINT_ASSETS = build_forcepoint_assets()

@@ -1,10 +1,12 @@
 """The Forcepoint resource: settings in config; credentials, the API URL and the plain-http
-override only from the environment (deployment settings a run config cannot change)."""
+override only from the environment or the definitions (deployment settings a run config cannot
+change). A named tenant's resource (`for_tenant`) reads the variables its tenant names and sends
+them only to the API URL its definitions fix."""
 
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import dagster as dg
 from pydantic import Field
@@ -24,6 +26,7 @@ from log_assets.forcepoint.client import (
     ForcepointClient,
 )
 from log_assets.forcepoint.quota import API_DAILY_LIMIT, DatabaseQuotaBudget
+from log_assets.tenant import DEFAULT_TENANT, ForcepointAccess, Tenant
 
 if TYPE_CHECKING:  # the database layer is loaded by the run, not when Dagster loads the definitions
     from log_assets.state.store import StateStore
@@ -104,6 +107,26 @@ class ForcepointResource(dg.ConfigurableResource):
     close_grace_minutes: int = Field(
         default=15, description="A caught-up day is complete only this long after it ends (late records)"
     )
+    # Fixed by the definitions (for_tenant), never by run config: the tenant, and where its API is and
+    # which variables hold its credentials (the default tenant's: FORCEPOINT_* as documented above).
+    tenant: ClassVar[Tenant] = DEFAULT_TENANT
+    access: ClassVar[ForcepointAccess] = ForcepointAccess()
+
+    @classmethod
+    def for_tenant(cls, tenant: Tenant, access: ForcepointAccess) -> ForcepointResource:
+        if tenant.is_default and access == ForcepointAccess():
+            return cls()
+        from log_assets.defs.resources import tenant_class
+
+        return tenant_class(cls, tenant, access=access)()
+
+    def credentials(self) -> Credentials:
+        """The credentials from the variables the tenant names; raises ConfigError naming them (never
+        a value) when they are not set."""
+        a = type(self).access
+        return Credentials.from_env(
+            token_env=a.token_env, username_env=a.username_env, password_env=a.password_env
+        )
 
     def budget(self, store: StateStore, lt: LogType) -> DatabaseQuotaBudget:
         """The log type's daily request budget, counted in the pipeline state `store`
@@ -116,13 +139,18 @@ class ForcepointResource(dg.ConfigurableResource):
         )
 
     def deployment_url(self) -> str:
-        """$FORCEPOINT_API_URL (or the default); a different `api_url` in config is refused."""
-        url = (os.environ.get(ENV_URL) or "").strip() or DEFAULT_URL
+        """The URL the definitions fix (a named tenant's `api_url`, else the vendor's default), or for
+        the default tenant $FORCEPOINT_API_URL (or the default); a different `api_url` in config is refused."""
+        fixed, tenant = type(self).access.api_url, type(self).tenant
+        if fixed or not tenant.is_default:
+            url, source = (fixed or DEFAULT_URL).strip(), f"the definitions of {tenant.describe()}"
+        else:
+            url, source = (os.environ.get(ENV_URL) or "").strip() or DEFAULT_URL, ENV_URL
         if self.api_url is not None and self.api_url.strip().rstrip("/") != url.rstrip("/"):
             raise ConfigError(
                 f"api_url in the resource config (host {http.host_of(self.api_url.strip())}) differs from "
-                f"{ENV_URL} (host {http.host_of(url)}): the API URL is a deployment setting, read from "
-                f"{ENV_URL} only, so that no run can send this deployment's credentials elsewhere; nothing sent"
+                f"{source} (host {http.host_of(url)}): the API URL is a deployment setting, read from "
+                f"{source} only, so that no run can send this deployment's credentials elsewhere; nothing sent"
             )
         return url
 
@@ -138,7 +166,7 @@ class ForcepointResource(dg.ConfigurableResource):
     def client(self, budget: DatabaseQuotaBudget) -> ForcepointClient:
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
-        credentials = Credentials.from_env()  # raises, naming the variable, before anything is sent
+        credentials = self.credentials()  # raises, naming the variable, before anything is sent
         return ForcepointClient(
             url,
             credentials,

@@ -7,58 +7,79 @@ costs the new pages plus one request, so every 30 minutes is ~100 of the 300 req
 """
 
 import os
+from collections.abc import Sequence
 from datetime import timedelta
 
 import dagster as dg
+from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
+from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
+from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.forcepoint.client import ConfigError, Credentials
+from log_assets.tenant import ForcepointAccess
 
 OPEN_DAY_CRON = os.environ.get("FORCEPOINT_OPEN_DAY_CRON", "*/30 * * * *")
 # After midnight, yesterday's late records get this long to arrive before the day is closed.
 CLOSE_DAY_CRON = os.environ.get("FORCEPOINT_CLOSE_DAY_CRON", "30 0 * * *")
 
-forcepoint_job = dg.define_asset_job(
-    "forcepoint_fetch",
-    selection=dg.AssetSelection.groups("forcepoint"),
-    description="Fetch every Forcepoint log type for a day (or, as a backfill, a range of days in one walk).",
-)
+
+def build_forcepoint_job(scope: Scope, assets: Sequence[dg.AssetsDefinition]) -> UnresolvedAssetJobDefinition:
+    return dg.define_asset_job(
+        scope.name("forcepoint_fetch"),
+        selection=dg.AssetSelection.assets(*assets),
+        description="Fetch every Forcepoint log type for a day (or, as a backfill, a range of days in one walk).",
+    )
 
 
-def _skip_without_credentials():
+def skip_without_credentials(access: ForcepointAccess) -> dg.SkipReason | None:
+    """A skip naming the tenant's variables while its credentials are not set."""
     try:
-        Credentials.from_env()
+        Credentials.from_env(
+            token_env=access.token_env, username_env=access.username_env, password_env=access.password_env
+        )
     except ConfigError as e:
         return dg.SkipReason(str(e))
     return None
 
 
-@dg.schedule(
-    name="forcepoint_open_day_schedule",
-    cron_schedule=OPEN_DAY_CRON,
-    job=forcepoint_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Today's partitions, continuing from the saved tokens (only new events are fetched).",
-)
-def forcepoint_open_day_schedule(context: dg.ScheduleEvaluationContext):
-    skip = _skip_without_credentials()
-    if skip:
-        return skip
-    day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-    return dg.RunRequest(run_key=f"open-{context.scheduled_execution_time.isoformat()}", partition_key=day)
+def build_forcepoint_schedules(
+    scope: Scope, job: UnresolvedAssetJobDefinition, access: ForcepointAccess
+) -> list[dg.ScheduleDefinition]:
+    @dg.schedule(
+        name=scope.name("forcepoint_open_day_schedule"),
+        cron_schedule=OPEN_DAY_CRON,
+        job=job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Today's partitions, continuing from the saved tokens (only new events are fetched).",
+    )
+    def forcepoint_open_day_schedule(context: dg.ScheduleEvaluationContext):
+        skip = skip_without_credentials(access)
+        if skip:
+            return skip
+        day = context.scheduled_execution_time.strftime("%Y-%m-%d")
+        return dg.RunRequest(run_key=f"open-{context.scheduled_execution_time.isoformat()}", partition_key=day)
+
+    @dg.schedule(
+        name=scope.name("forcepoint_close_day_schedule"),
+        cron_schedule=CLOSE_DAY_CRON,
+        job=job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Yesterday's partitions after a grace period for late records (free when already complete).",
+    )
+    def forcepoint_close_day_schedule(context: dg.ScheduleEvaluationContext):
+        skip = skip_without_credentials(access)
+        if skip:
+            return skip
+        day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
+        return dg.RunRequest(run_key=f"close-{day}", partition_key=day)
+
+    return [forcepoint_open_day_schedule, forcepoint_close_day_schedule]
 
 
-@dg.schedule(
-    name="forcepoint_close_day_schedule",
-    cron_schedule=CLOSE_DAY_CRON,
-    job=forcepoint_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Yesterday's partitions after a grace period for late records (free when already complete).",
+# The default tenant's, every log type.
+forcepoint_job = build_forcepoint_job(DEFAULT_SCOPE, FORCEPOINT_ASSETS)
+forcepoint_open_day_schedule, forcepoint_close_day_schedule = build_forcepoint_schedules(
+    DEFAULT_SCOPE, forcepoint_job, ForcepointAccess()
 )
-def forcepoint_close_day_schedule(context: dg.ScheduleEvaluationContext):
-    skip = _skip_without_credentials()
-    if skip:
-        return skip
-    day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
-    return dg.RunRequest(run_key=f"close-{day}", partition_key=day)

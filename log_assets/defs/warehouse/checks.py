@@ -9,7 +9,8 @@ import duckdb
 
 from log_assets.catalog import APERTURE, CATALOG, FORCEPOINT
 from log_assets.defs.resources import LogAssetsHome
-from log_assets.defs.warehouse.assets import UNCATALOGED, table_key
+from log_assets.defs.scope import DEFAULT_SCOPE, Scope
+from log_assets.defs.warehouse.assets import warehouse_specs
 from log_assets.paths import Home
 from log_assets.warehouse import checks, connect_readonly
 from log_assets.warehouse.checks import Outcome
@@ -56,7 +57,10 @@ def build_warehouse_checks(
     catalog: dict = CATALOG,
     freshness_lag: timedelta = FRESHNESS_LAG,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    scope: Scope = DEFAULT_SCOPE,
 ) -> dg.AssetChecksDefinition:
+    ws = warehouse_specs(catalog, scope=scope)
+    table_key, uncataloged_key = ws.key, ws.uncataloged
     plan: dict[dg.AssetCheckKey, tuple[Check, dg.AssetCheckSeverity]] = {}
     specs: list[dg.AssetCheckSpec] = []
 
@@ -90,19 +94,19 @@ def build_warehouse_checks(
         return lambda c, h, n: _all([check(c, h, n, s) for s in lake_sources(h, catalog)], "them")
 
     add(
-        UNCATALOGED,
+        uncataloged_key,
         "event_id_unique",
         "One row per event_id in each uncataloged table.",
         uncataloged(lambda c, h, n, s: checks.unique_key(c, s.ref)),
     )
     add(
-        UNCATALOGED,
+        uncataloged_key,
         "matches_lake",
         "Each uncataloged table equals its lake's distinct events.",
         uncataloged(lambda c, h, n, s: checks.matches_lake(c, h, s)),
     )
     add(
-        UNCATALOGED,
+        uncataloged_key,
         "no_future_events",
         f"No event time later than now + {checks.FUTURE_SKEW}.",
         uncataloged(lambda c, h, n, s: checks.no_future_events(c, s.ref, n)),
@@ -139,7 +143,7 @@ def build_warehouse_checks(
         "One row per row of the per-type tables.",
         lambda c, h, n: checks.events_match_tables(c),
     )
-    for vendor in (FORCEPOINT, APERTURE):
+    for vendor in sorted({lt.vendor for lt in catalog.values()}, key=(FORCEPOINT, APERTURE).index):
         add(
             events,
             f"{vendor}_fresh",
@@ -148,8 +152,13 @@ def build_warehouse_checks(
             dg.AssetCheckSeverity.WARN,
         )
 
-    @dg.multi_asset_check(name="warehouse_checks", specs=specs, can_subset=True)
-    def warehouse_checks(context: dg.AssetCheckExecutionContext, home: LogAssetsHome):
+    home_key = scope.home_key
+
+    @dg.multi_asset_check(
+        name=scope.name("warehouse_checks"), specs=specs, can_subset=True, required_resource_keys={home_key}
+    )
+    def warehouse_checks(context: dg.AssetCheckExecutionContext):
+        home: LogAssetsHome = getattr(context.resources, home_key)
         h = home.get()
         try:
             conn = connect_readonly(h)

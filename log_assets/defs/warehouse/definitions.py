@@ -1,42 +1,48 @@
-"""The warehouse domain: merged into `log_assets.definitions` (which provides the `home` resource)."""
+"""The warehouse domain of one tenant (its `home` resource is provided by log_assets.factory)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import dagster as dg
 
 from log_assets.catalog import CATALOG, LogType
-from log_assets.defs.warehouse.assets import GROUP, build_warehouse_assets, upstream_key
+from log_assets.defs.scope import DEFAULT_SCOPE, WAREHOUSE_DUCKDB, Scope
+from log_assets.defs.warehouse.assets import build_warehouse_assets, upstream_key
 from log_assets.defs.warehouse.checks import build_warehouse_checks
 from log_assets.defs.warehouse.resources import WarehouseDuckDB
-from log_assets.defs.warehouse.sensors import warehouse_after_sources_sensor
-
-_ALL = dg.AssetSelection.groups(GROUP)
+from log_assets.defs.warehouse.sensors import SOURCE_KEYS, UPDATE_JOB, build_warehouse_sensor
 
 
 def build_defs(
-    catalog: dict = CATALOG, upstream: Callable[[LogType], dg.AssetKey] = upstream_key
+    catalog: dict = CATALOG,
+    upstream: Callable[[LogType], dg.AssetKey] = upstream_key,
+    scope: Scope = DEFAULT_SCOPE,
+    source_keys: Sequence[dg.AssetKey] = SOURCE_KEYS,
+    automation: bool = True,
 ) -> dg.Definitions:
+    """`source_keys`: the assets whose materializations the sensor follows (the tenant's sources)."""
+    assets = build_warehouse_assets(catalog, upstream, scope)
+    everything = dg.AssetSelection.assets(assets)
     return dg.Definitions(
-        assets=[build_warehouse_assets(catalog, upstream)],
-        asset_checks=[build_warehouse_checks(catalog)],
+        assets=[assets],
+        asset_checks=[build_warehouse_checks(catalog, scope=scope)],
         jobs=[
             dg.define_asset_job(
-                "warehouse_update",
-                selection=_ALL,
+                scope.name(UPDATE_JOB),
+                selection=everything,
                 description="Load the lake days that changed, refresh the derived tables, publish.",
             ),
             dg.define_asset_job(
-                "warehouse_rebuild",
-                selection=_ALL,
+                scope.name("warehouse_rebuild"),
+                selection=everything,
                 description="Build the whole warehouse again from the lake (readers keep the old snapshot "
                 "meanwhile).",
-                config={"ops": {"warehouse": {"config": {"full_rebuild": True}}}},
+                config={"ops": {scope.name("warehouse"): {"config": {"full_rebuild": True}}}},
             ),
         ],
-        sensors=[warehouse_after_sources_sensor],
-        resources={"warehouse_duckdb": WarehouseDuckDB()},
+        sensors=[build_warehouse_sensor(scope, source_keys)] if automation else [],
+        resources={scope.resource_key(WAREHOUSE_DUCKDB): WarehouseDuckDB()},
     )
 
 

@@ -6,39 +6,55 @@ sources are daily-partitioned with many never-materialized days, which eager con
 newest materialization of any source asset with the one the last requested run covered.
 """
 
+from collections.abc import Sequence
+
 import dagster as dg
 
 from log_assets.catalog import CATALOG
 from log_assets.defs.aperture.assets import OTHER_TYPES_KEY
 from log_assets.defs.runs import run_in_progress
+from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 
 UPDATE_JOB = "warehouse_update"
 SOURCE_KEYS = [dg.AssetKey([vendor, name]) for vendor, name in CATALOG] + [OTHER_TYPES_KEY]
 
 
-def newest_source_storage_id(instance: dg.DagsterInstance) -> int:
+def newest_source_storage_id(
+    instance: dg.DagsterInstance, source_keys: Sequence[dg.AssetKey] = SOURCE_KEYS
+) -> int:
     newest = 0
-    for record in instance.get_asset_records(SOURCE_KEYS):  # one query for every source asset
+    for record in instance.get_asset_records(list(source_keys)):  # one query for every source asset
         last = record.asset_entry.last_materialization_record
         if last is not None and last.storage_id > newest:
             newest = last.storage_id
     return newest
 
 
-@dg.sensor(
-    name="warehouse_after_sources_sensor",
-    job_name=UPDATE_JOB,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests a warehouse_update run when any forcepoint/* or aperture/* partition was materialized "
-    "since the last one.",
-)
-def warehouse_after_sources_sensor(context: dg.SensorEvaluationContext):
-    newest = newest_source_storage_id(context.instance)
-    covered = int(context.cursor or 0)
-    if newest <= covered:
-        return dg.SkipReason("no source materialization since the last warehouse update")
-    if run_in_progress(context.instance, UPDATE_JOB):
-        return dg.SkipReason("a warehouse update is in progress; the next tick picks up what it misses")
-    context.update_cursor(str(newest))
-    return dg.RunRequest(run_key=f"sources-{newest}")
+def build_warehouse_sensor(scope: Scope, source_keys: Sequence[dg.AssetKey]) -> dg.SensorDefinition:
+    """Requests the tenant's warehouse_update after its own sources' materializations."""
+    update_job = scope.name(UPDATE_JOB)
+    source_keys = list(source_keys)
+
+    @dg.sensor(
+        name=scope.name("warehouse_after_sources_sensor"),
+        job_name=update_job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Requests a warehouse_update run when any forcepoint/* or aperture/* partition was "
+        "materialized since the last one.",
+    )
+    def warehouse_after_sources_sensor(context: dg.SensorEvaluationContext):
+        newest = newest_source_storage_id(context.instance, source_keys)
+        covered = int(context.cursor or 0)
+        if newest <= covered:
+            return dg.SkipReason("no source materialization since the last warehouse update")
+        if run_in_progress(context.instance, update_job):
+            return dg.SkipReason("a warehouse update is in progress; the next tick picks up what it misses")
+        context.update_cursor(str(newest))
+        return dg.RunRequest(run_key=f"sources-{newest}")
+
+    return warehouse_after_sources_sensor
+
+
+# The default tenant's.
+warehouse_after_sources_sensor = build_warehouse_sensor(DEFAULT_SCOPE, SOURCE_KEYS)

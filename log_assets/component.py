@@ -1,0 +1,114 @@
+"""`LogAssetsComponent`: one tenant of log-assets as a Dagster component.
+
+One YAML document is one tenant; several documents in one defs.yaml are several tenants::
+
+    type: log_assets.LogAssetsComponent
+    attributes:
+      tenant: acme
+      forcepoint:
+        token_env: ACME_FORCEPOINT_API_TOKEN
+        log_types: [access, admin]
+    ---
+    type: log_assets.LogAssetsComponent
+    attributes:
+      tenant: beta
+      aperture:
+        client_id_env: BETA_APERTURE_CLIENT_ID
+        client_secret_env: BETA_APERTURE_CLIENT_SECRET
+
+The attributes are `log_assets.build_defs`'s settings (docs/INTERFACE.md): a vendor omitted has no
+assets; a `*_env` attribute names a variable, read when a run starts. `detections` is accepted and
+reserved: no detection assets exist yet, so it changes nothing today. To change the asset specs,
+subclass the component and override `get_translator`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+from dagster.components.component.component_scaffolder import DefaultComponentScaffolder
+from dagster.components.component_scaffolding import scaffold_component
+from dagster.components.scaffold.scaffold import ScaffoldRequest, scaffold_with
+
+from log_assets.defs.translator import LogAssetsTranslator
+from log_assets.factory import build_defs
+
+
+class ForcepointModel(dg.Model):
+    """A tenant's Forcepoint ONE SSE Log Export API."""
+
+    api_url: str | None = None
+    token_env: str | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+    log_types: list[str] | None = None
+
+
+class ApertureModel(dg.Model):
+    """A tenant's Palo Alto Data Security (Aperture) Log Events API."""
+
+    api_url: str | None = None
+    client_id_env: str | None = None
+    client_secret_env: str | None = None
+    log_types: list[str] | None = None
+
+
+class LogAssetsScaffolder(DefaultComponentScaffolder):
+    """`dg scaffold defs log_assets.LogAssetsComponent <path>`: a tenant named after the folder (when
+    the name can be one), with Forcepoint and Aperture credentials named after it."""
+
+    def scaffold(self, request: ScaffoldRequest) -> None:
+        import re
+
+        name = re.sub(r"[^a-z0-9_]", "_", request.target_path.name.lower())
+        tenant = name if re.match(r"^[a-z][a-z0-9_]{0,31}$", name) else "tenant1"
+        up = tenant.upper()
+        scaffold_component(
+            request,
+            {
+                "tenant": tenant,
+                "forcepoint": {"token_env": f"{up}_FORCEPOINT_API_TOKEN"},
+                "aperture": {
+                    "client_id_env": f"{up}_APERTURE_CLIENT_ID",
+                    "client_secret_env": f"{up}_APERTURE_CLIENT_SECRET",
+                },
+                "warehouse": True,
+                "automation": True,
+            },
+        )
+
+
+@scaffold_with(LogAssetsScaffolder)
+class LogAssetsComponent(dg.Component, dg.Model, dg.Resolvable):
+    """One tenant of log-assets: Forcepoint and Aperture logs as daily-partitioned Iceberg assets, with
+    a DuckDB warehouse on top (see log_assets.build_defs)."""
+
+    tenant: str | None = None
+    home: str | None = None
+    database_url_env: str | None = None
+    storage_url: str | None = None
+    forcepoint: ForcepointModel | None = None
+    aperture: ApertureModel | None = None
+    warehouse: bool = True
+    detections: bool = False  # reserved: no detection assets exist yet
+    automation: bool = True
+
+    def get_translator(self) -> LogAssetsTranslator:
+        return LogAssetsTranslator()
+
+    def build_defs(self, context: dg.ComponentLoadContext) -> dg.Definitions:
+        settings: dict[str, Any] = {}
+        if self.database_url_env is not None:
+            settings["database_url_env"] = self.database_url_env
+        return build_defs(
+            tenant=self.tenant,
+            home=self.home,
+            storage_url=self.storage_url,
+            forcepoint=self.forcepoint.model_dump(exclude_none=True) if self.forcepoint else None,
+            aperture=self.aperture.model_dump(exclude_none=True) if self.aperture else None,
+            warehouse=self.warehouse,
+            automation=self.automation,
+            translator=self.get_translator(),
+            **settings,
+        )

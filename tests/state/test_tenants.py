@@ -63,7 +63,7 @@ def _rows(url: str, table: str, column: str) -> list[str]:
 
 def test_tenants_on_one_database_charge_separate_budgets(shared_url, tmp_path):
     acme, globex, default = (_tenant(n, tmp_path) for n in ("acme", "globex", None))
-    with open_state(acme) as a, open_state(globex) as g, open_state(default) as d:
+    with StateStore.open(acme) as a, StateStore.open(globex) as g, StateStore.open(default) as d:
         spent_a = DatabaseQuotaBudget(a, "access", limit=3)
         for _ in range(3):
             spent_a.charge()
@@ -84,7 +84,7 @@ def test_tenants_on_one_database_charge_separate_budgets(shared_url, tmp_path):
 def test_a_tenants_walk_lock_does_not_block_another_tenants(shared_url, tmp_path):
     log = logging.getLogger("test")
     acme, globex = _tenant("acme", tmp_path), _tenant("globex", tmp_path)
-    with open_state(acme) as a, open_state(acme) as a2, open_state(globex) as g:
+    with StateStore.open(acme) as a, StateStore.open(acme) as a2, StateStore.open(globex) as g:
         walk_a = DatabaseWalkStateStore(a, LT, lock_timeout=0.0, log=log)
         again_a = DatabaseWalkStateStore(a2, LT, lock_timeout=0.0, log=log)
         walk_g = DatabaseWalkStateStore(g, LT, lock_timeout=0.0, log=log)
@@ -97,7 +97,7 @@ def test_a_tenants_walk_lock_does_not_block_another_tenants(shared_url, tmp_path
 
 def test_tenants_walk_state_is_their_own(shared_url, tmp_path):
     acme, globex, default = (_tenant(n, tmp_path) for n in ("acme", "globex", None))
-    with open_state(acme) as a, open_state(globex) as g, open_state(default) as d:
+    with StateStore.open(acme) as a, StateStore.open(globex) as g, StateStore.open(default) as d:
         state = a.load_walk("forcepoint/access")
         state.days["2026-11-10"] = DayRecord(True, None)
         a.save_walk(state)

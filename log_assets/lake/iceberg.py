@@ -87,7 +87,7 @@ from log_assets.lake.limits import beyond_bound
 from log_assets.lake.schema import arrow_schema
 from log_assets.state.db import RetryPolicy
 from log_assets.storage import Storage, StorageError
-from log_assets.tenant import DEFAULT_CATALOG
+from log_assets.tenant import DATABASE_URL_ENV, DEFAULT_CATALOG
 
 log = logging.getLogger(__name__)
 
@@ -393,16 +393,22 @@ class MaintenanceReport:
 class Lake:
     """The lake's tables in a catalog, and the storage that holds their files."""
 
-    def __init__(self, catalog: SqlCatalog, storage: Storage):
+    def __init__(self, catalog: SqlCatalog, storage: Storage, *, database_setting: str = DATABASE_URL_ENV):
         self.catalog = catalog
         self.storage = storage
+        self.database_setting = database_setting  # where the catalog's database is set, for the messages
 
     @classmethod
     def open(
-        cls, database_url: str | None = None, storage: Storage | None = None, *, catalog: str = CATALOG_NAME
+        cls,
+        database_url: str | None = None,
+        storage: Storage | None = None,
+        *,
+        catalog: str = CATALOG_NAME,
+        database_setting: str = DATABASE_URL_ENV,
     ) -> Lake:
         storage = storage or Storage.from_env()
-        return cls(open_catalog(database_url, storage, name=catalog), storage)
+        return cls(open_catalog(database_url, storage, name=catalog), storage, database_setting=database_setting)
 
     @classmethod
     def for_home(cls, home: Any, storage: Storage | None = None) -> Lake:
@@ -423,7 +429,9 @@ class Lake:
             raise LakeError(refused)
         storage = storage or Storage.for_home(h)
         check_home(h, storage)
-        return cls.open(database_url_of(h), storage, catalog=h.tenant.catalog_name)
+        return cls.open(
+            database_url_of(h), storage, catalog=h.tenant.catalog_name, database_setting=h.tenant.database_setting
+        )
 
     def close(self) -> None:
         self.catalog.close()
@@ -606,7 +614,7 @@ class Lake:
             f"{vendor}.{log_type}: the catalog in {self._database()} has no such table, but its location "
             f"{self.storage.uri(key)} holds {len(found)} table-metadata file(s) (e.g. {found[-1]}): a table "
             "is not made anew over them (that would hide the days they hold, and maintenance would then delete "
-            "them). Restore the database from its backup, or point LOG_ASSETS_DATABASE_URL at the database of "
+            f"them). Restore the database from its backup, or point {self.database_setting} at the database of "
             f"this storage root; if the database is truly lost, `{ADOPT_COMMAND}` re-registers the table from "
             "its newest metadata file (pyiceberg's Catalog.register_table). Nothing was written"
         )

@@ -209,6 +209,7 @@ class Database:
         variable: str | None = DATABASE_URL_ENV,
     ):
         self._url = parse_url(url, variable)
+        self.variable = variable  # where the URL came from, for the messages
         self.url = redact_url(self._url)
         self.backend = self._url.get_backend_name()
         self.retry = retry
@@ -351,7 +352,7 @@ class Database:
 
     def error(self, exc: BaseException, doing: str, consequence: str, attempts: int, seconds: float) -> StateError:
         if self.sqlite_path is not None and sqlite_damaged(exc):
-            return DatabaseFileCorrupt(str(self.sqlite_path), self.reason(exc))
+            return DatabaseFileCorrupt(str(self.sqlite_path), self.reason(exc), self.variable)
         cls = DatabaseUnavailable if self.is_transient(exc) else StateDatabaseError
         return cls(self.url, doing, self.reason(exc), attempts, seconds, consequence)
 

@@ -121,8 +121,11 @@ def test_each_tenant_binds_its_own_storage_root_in_a_shared_database(shared_url,
     # the refusal of another home's database still holds, per tenant: acme's database beside a new,
     # empty storage root of acme is not acme's home
     moved = Home(acme.root, Tenant("acme", database_url_env=SHARED, storage_url=str(tmp_path / "elsewhere")))
-    with pytest.raises(HomeMismatch, match="belongs to home"):
+    with pytest.raises(HomeMismatch, match="belongs to home") as refused:
         open_state(moved)
+    text = str(refused.value)  # the fix names acme's settings, not the default tenant's variables
+    assert f"or {SHARED} at the database of" in text and "the storage_url of tenant 'acme'" in text
+    assert "LOG_ASSETS_DATABASE_URL" not in text and "LOG_ASSETS_STORAGE_URL" not in text
     # ... and the storage root of acme, with a database that never saw acme, is refused too
     monkeypatch.setenv("OTHER_URL", f"sqlite:///{tmp_path / 'other.db'}")
     other_db = Home(acme.root, Tenant("acme", database_url_env="OTHER_URL"))

@@ -161,7 +161,7 @@ def migrate(
     """Move the home's JSON state files and old lake folders (see the module). Raises MigrationRefused
     naming everything it cannot move, and what to do, before changing anything when the folders
     and footers show it, else after moving every day it can; the move is then not marked done."""
-    from log_assets.lake.iceberg import Lake, database_url_from_env
+    from log_assets.lake.iceberg import Lake, database_url_of
     from log_assets.state.migrate import import_state_files
     from log_assets.state.store import StateStore
     from log_assets.storage import Storage
@@ -171,14 +171,14 @@ def migrate(
     report.unfinished_writes = [str(p) for p in old.unfinished_writes]
     if old.problems:
         _refuse(home, MigrationRefused(home, old.problems, moved=0), dry_run)
-    url = database_url or database_url_from_env(home=home.root)
-    storage = storage or Storage.from_env(home=home.root)
+    url = database_url or database_url_of(home)
+    storage = storage or Storage.for_home(home)
     if not dry_run:
-        with StateStore.open(home.root, url=url) as store:
+        with StateStore.open(home, url=url) as store:
             imported = import_state_files(store, home.state)
         report.state_imported, report.state_skipped = imported.imported, imported.skipped
     problems: list[Problem] = []
-    with Lake.open(url, storage) as lake:
+    with Lake.open(url, storage, catalog=home.tenant.catalog_name) as lake:
         held: dict[tuple[str, str], dict] = {}
         for d in old.days:
             vendor, log_type, day = d.vendor, d.log_type, d.day

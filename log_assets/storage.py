@@ -21,15 +21,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 
 from log_assets.fsutil import atomic_write_bytes
+from log_assets.tenant import STORAGE_URL_ENV
 
-STORAGE_URL_ENV = "LOG_ASSETS_STORAGE_URL"
+if TYPE_CHECKING:
+    from log_assets.paths import Home
+
 DEFAULT_REGION = "us-east-1"
 # Seconds to wait for the store to accept a connection; a request waits at most REQUEST_TIMEOUT for
 # an answer, and the SDK tries a request RETRY_ATTEMPTS times before the error reaches us.
@@ -115,14 +118,20 @@ class Storage:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, home: str | os.PathLike | None = None) -> Storage:
-        """`LOG_ASSETS_STORAGE_URL`, else the home (`home`, else `$LOG_ASSETS_HOME`, else ./data)."""
-        env = os.environ if env is None else env
-        url = (env.get(STORAGE_URL_ENV) or "").strip()
-        if not url:
-            from log_assets.paths import Home
+        """The default tenant's: `LOG_ASSETS_STORAGE_URL`, else the home (`home`, else `$LOG_ASSETS_HOME`,
+        else ./data). A run's storage is `for_home` of its home."""
+        from log_assets.paths import Home
 
-            url = str(Home.from_env(home).root)
-        return cls.from_url(url, env)
+        return cls.for_home(Home.from_env(home), env)
+
+    @classmethod
+    def for_home(cls, home: Home, env: Mapping[str, str] | None = None) -> Storage:
+        """The storage root of `home`: its tenant's (`Tenant.storage_url_from`: for the default tenant
+        `LOG_ASSETS_STORAGE_URL`, for a named one its `storage_url`), else the home's folder."""
+        url = home.tenant.storage_url_from(env)
+        if not url:
+            return cls.from_url(str(home.root), env)
+        return cls.from_url(url, env, setting=home.tenant.storage_setting)
 
     @classmethod
     def from_url(
@@ -133,15 +142,17 @@ class Storage:
         connect_timeout: float = CONNECT_TIMEOUT,
         request_timeout: float = REQUEST_TIMEOUT,
         retry_attempts: int = RETRY_ATTEMPTS,
+        setting: str = STORAGE_URL_ENV,
     ) -> Storage:
-        """A local path (or `file://` URL), or `s3://bucket/prefix` configured from `env`'s AWS_* variables."""
+        """A local path (or `file://` URL), or `s3://bucket/prefix` configured from `env`'s AWS_* variables.
+        `setting` names where the URL was given, for the error messages."""
         env = os.environ if env is None else env
         text = os.fspath(url).strip()
         if text.startswith("s3://") or text.startswith("s3a://"):
             parts = urlsplit(text)
             bucket, prefix = parts.netloc, parts.path.strip("/")
             if not bucket:
-                raise ValueError(f"{STORAGE_URL_ENV}={text!r} names no bucket: use s3://bucket/prefix")
+                raise ValueError(f"{setting}={text!r} names no bucket: use s3://bucket/prefix")
             s3 = S3Settings.from_env(env)
             fs = pafs.S3FileSystem(
                 access_key=s3.access_key_id,
@@ -162,7 +173,7 @@ class Storage:
             base = f"{bucket}/{prefix}" if prefix else bucket
             return cls(f"s3://{base}", fs, base, s3, connect_timeout, request_timeout)
         if "://" in text and not text.startswith("file://"):
-            raise ValueError(f"{STORAGE_URL_ENV}={text!r}: use a local path or s3://bucket/prefix")
+            raise ValueError(f"{setting}={text!r}: use a local path or s3://bucket/prefix")
         path = Path(urlsplit(text).path if text.startswith("file://") else text).expanduser().resolve()
         return cls(path.as_uri(), pafs.LocalFileSystem(), str(path))
 

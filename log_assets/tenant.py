@@ -162,6 +162,20 @@ class Tenant:
             return (env.get(STORAGE_URL_ENV) or "").strip() or None
         return None
 
+    @property
+    def database_setting(self) -> str:
+        """How a message names where this tenant's database URL is set (the variable, never its value)."""
+        if self.database_url_env:
+            return self.database_url_env
+        return f"the database_url_env of {self.describe()} (unset: the SQLite file log_assets.db in its home)"
+
+    @property
+    def storage_setting(self) -> str:
+        """How a message names where this tenant's storage root is set."""
+        if self.name is None and not self.storage_url:
+            return STORAGE_URL_ENV
+        return f"the storage_url of {self.describe()}"
+
     def describe(self) -> str:
         return "the default tenant" if self.name is None else f"tenant {self.name!r}"
 

@@ -1,6 +1,7 @@
 """The lake as tests see it: rows and days of a lake table, read through the Iceberg catalog of a home
 (`Lake.for_home`: LOG_ASSETS_DATABASE_URL and LOG_ASSETS_STORAGE_URL when set, else the home's SQLite
-file and folder), and days written for test data the same way."""
+file and folder; a `Home` of a named tenant: that tenant's database, storage root and catalog), and
+days written for test data the same way."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from log_assets.lake.iceberg import DAY_COLUMN, Lake
 from log_assets.paths import Home
 
 
-def _root(home: Home | str | os.PathLike) -> str:
-    return str(home.root if isinstance(home, Home) else home)
+def _root(home: Home | str | os.PathLike) -> Home | str:
+    """The home as Lake.for_home takes it: a Home as it is (with its tenant), else the folder."""
+    return home if isinstance(home, Home) else str(home)
 
 
 def _day(d: str | date) -> date:

@@ -96,7 +96,7 @@ class Spool:
 
     def __init__(self, home: Home, storage: Storage | None = None) -> None:
         self.home = home
-        self.storage = storage if storage is not None else Storage.from_env(home=home.root)
+        self.storage = storage if storage is not None else Storage.for_home(home)
         self.root = f"spool/{APERTURE}"
         self.bodies = f"{self.root}/bodies"
         self.inbox = f"{self.root}/inbox"
@@ -264,9 +264,9 @@ class Spool:
             from log_assets.state.binding import bind_home
             from log_assets.state.store import StateStore
 
-            state = StateStore.open(self.home.root)
+            state = StateStore.open(self.home)  # the tenant's database; its locks are the tenant's own
             try:  # the drain's first lock: a database of another home is refused before any read
-                bind_home(state.db, self.storage)
+                bind_home(state.db, self.storage, tenant=self.home.tenant)
             except BaseException:
                 state.close()
                 raise

@@ -21,9 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from log_assets.lake.iceberg import LAKE_PREFIX, Lake, LakeError, TableMetadataMissing, ensure_namespace
 from log_assets.state.binding import adopt_binding, live_metadata, metadata_order, table_metadata
+
+if TYPE_CHECKING:
+    from log_assets.paths import Home
 
 
 @dataclass
@@ -110,19 +114,20 @@ def adopt_tables(lake: Lake, tables: Iterable[str] | None = None) -> AdoptReport
     return report
 
 
-def adopt(tables: Iterable[str] | None = None) -> AdoptReport:
-    """`adopt_tables` on the home of the environment, then the binding of its database to its storage root."""
-    from log_assets.lake.iceberg import database_url_from_env
-    from log_assets.paths import Home
+def adopt(tables: Iterable[str] | None = None, home: Home | None = None) -> AdoptReport:
+    """`adopt_tables` on `home` (default: the home of the environment) in its tenant's catalog, then the
+    binding of its database to its storage root."""
+    from log_assets.lake.iceberg import database_url_of
+    from log_assets.paths import Home  # noqa: F811 - at run time
     from log_assets.state import StateStore
     from log_assets.storage import Storage
 
-    home = Home.from_env()
-    storage = Storage.from_env(home=home.root)
-    with Lake.open(database_url_from_env(home=home.root), storage) as lake:
+    home = home or Home.from_env()
+    storage = Storage.for_home(home)
+    with Lake.open(database_url_of(home), storage, catalog=home.tenant.catalog_name) as lake:
         report = adopt_tables(lake, tables)
-    with StateStore.open(home.root) as store:
-        report.home_id = adopt_binding(store.db, storage)
+    with StateStore.open(home) as store:
+        report.home_id = adopt_binding(store.db, storage, home.tenant)
     return report
 
 

@@ -87,10 +87,12 @@ from log_assets.lake.limits import beyond_bound
 from log_assets.lake.schema import arrow_schema
 from log_assets.state.db import RetryPolicy
 from log_assets.storage import Storage, StorageError
+from log_assets.tenant import DATABASE_URL_ENV, DEFAULT_CATALOG
 
 log = logging.getLogger(__name__)
 
-CATALOG_NAME = "log_assets"
+# The default tenant's catalog; a named tenant's is `log_assets_<name>` (Tenant.catalog_name).
+CATALOG_NAME = DEFAULT_CATALOG
 DAY_COLUMN = "event_day"
 LAKE_PREFIX = "lake"  # under the storage root
 DEFAULT_RETENTION = timedelta(days=7)
@@ -243,13 +245,19 @@ _PROMOTIONS: dict[tuple[Any, pa.DataType], Any] = {
 
 
 def database_url_from_env(env: Mapping[str, str] | None = None, home: str | os.PathLike | None = None) -> str:
-    """`LOG_ASSETS_DATABASE_URL`, else the SQLite file `$LOG_ASSETS_HOME/log_assets.db` (the pipeline
-    state's database: one database holds both), as this package connects to it."""
+    """The default tenant's: `LOG_ASSETS_DATABASE_URL`, else the SQLite file `$LOG_ASSETS_HOME/log_assets.db`
+    (the pipeline state's database: one database holds both), as this package connects to it."""
     from log_assets.paths import Home
-    from log_assets.state.db import database_url, normalized_url
 
-    env = os.environ if env is None else env
-    return normalized_url(database_url(Home.from_env(home).root, env))
+    return database_url_of(Home.from_env(home), env)
+
+
+def database_url_of(home: Any, env: Mapping[str, str] | None = None) -> str:
+    """The database of `home` (a `paths.Home`: its tenant's variable, else `<home>/log_assets.db`), as
+    this package connects to it."""
+    from log_assets.state.db import database_url, normalized_url, url_variable
+
+    return normalized_url(database_url(home, env), url_variable(home))
 
 
 def _sqlite_path(url: str) -> str | None:
@@ -259,8 +267,11 @@ def _sqlite_path(url: str) -> str | None:
     return path if path and path != ":memory:" else None
 
 
-def open_catalog(database_url: str | None = None, storage: Storage | None = None) -> SqlCatalog:
-    """The SQL catalog `log_assets` (its tables are created on first use), its warehouse under
+def open_catalog(
+    database_url: str | None = None, storage: Storage | None = None, *, name: str = CATALOG_NAME
+) -> SqlCatalog:
+    """The SQL catalog `name` (`log_assets`; a named tenant's `log_assets_<tenant>`: tenants sharing
+    one database have their own rows of the catalog's tables), created on first use, its warehouse under
     `<storage root>/lake`. A SQLite database runs in WAL mode with a 30 s busy timeout, so that
     readers never block the writers and concurrent commits wait for each other."""
     storage = storage or Storage.from_env()
@@ -284,7 +295,7 @@ def open_catalog(database_url: str | None = None, storage: Storage | None = None
     }
     for attempt in range(3):
         try:
-            catalog = SqlCatalog(CATALOG_NAME, **props)
+            catalog = SqlCatalog(name, **props)
             break
         except sqlalchemy.exc.DBAPIError:
             # Two processes creating the catalog's tables at once: the loser finds them made.
@@ -382,23 +393,32 @@ class MaintenanceReport:
 class Lake:
     """The lake's tables in a catalog, and the storage that holds their files."""
 
-    def __init__(self, catalog: SqlCatalog, storage: Storage):
+    def __init__(self, catalog: SqlCatalog, storage: Storage, *, database_setting: str = DATABASE_URL_ENV):
         self.catalog = catalog
         self.storage = storage
+        self.database_setting = database_setting  # where the catalog's database is set, for the messages
 
     @classmethod
-    def open(cls, database_url: str | None = None, storage: Storage | None = None) -> Lake:
+    def open(
+        cls,
+        database_url: str | None = None,
+        storage: Storage | None = None,
+        *,
+        catalog: str = CATALOG_NAME,
+        database_setting: str = DATABASE_URL_ENV,
+    ) -> Lake:
         storage = storage or Storage.from_env()
-        return cls(open_catalog(database_url, storage), storage)
+        return cls(open_catalog(database_url, storage, name=catalog), storage, database_setting=database_setting)
 
     @classmethod
     def for_home(cls, home: Any, storage: Storage | None = None) -> Lake:
-        """The lake of a home (a `paths.Home` or its root): `LOG_ASSETS_DATABASE_URL` and
-        `LOG_ASSETS_STORAGE_URL` (or `storage`, that root opened already) when set, else the SQLite
-        file and the folder of that home. A home that still holds the Parquet lake of an earlier
-        version is refused until it is migrated. A database that is not the one of the storage root
-        (another home's, or a new one beside an existing lake) is refused (state.binding.HomeMismatch),
-        before any table is opened."""
+        """The lake of a home (a `paths.Home`, or the root of a default tenant's home): its tenant's
+        database and storage root (the default tenant's: `LOG_ASSETS_DATABASE_URL` and
+        `LOG_ASSETS_STORAGE_URL`; `storage`: that root opened already) when set, else the SQLite file
+        and the folder of that home, and its tenant's catalog (`Tenant.catalog_name`). A home that
+        still holds the Parquet lake of an earlier version is refused until it is migrated. A database
+        that is not the one of the storage root (another home's, or a new one beside an existing lake)
+        is refused (state.binding.HomeMismatch), before any table is opened."""
         from log_assets.migrate import unmigrated_lake
         from log_assets.paths import Home
         from log_assets.state.home import check_home
@@ -407,9 +427,11 @@ class Lake:
         refused = unmigrated_lake(h)
         if refused:
             raise LakeError(refused)
-        storage = storage or Storage.from_env(home=h.root)
+        storage = storage or Storage.for_home(h)
         check_home(h, storage)
-        return cls.open(database_url_from_env(home=h.root), storage)
+        return cls.open(
+            database_url_of(h), storage, catalog=h.tenant.catalog_name, database_setting=h.tenant.database_setting
+        )
 
     def close(self) -> None:
         self.catalog.close()
@@ -421,7 +443,7 @@ class Lake:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Lake(catalog {CATALOG_NAME!r}, storage {self.storage!r})"
+        return f"Lake(catalog {self.catalog.name!r}, storage {self.storage!r})"
 
     # ------------------------------------------------------------------------------- tables
 
@@ -446,7 +468,7 @@ class Lake:
         from log_assets.state.binding import metadata_locations, missing_metadata_message
 
         with self.catalog.engine.connect() as conn:
-            rows = metadata_locations(conn, vendor, {log_type})
+            rows = metadata_locations(conn, vendor, {log_type}, catalog=self.catalog.name)
         location = rows[0][1] if rows else "(unknown)"
         return TableMetadataMissing(missing_metadata_message(f"{vendor}.{log_type}", location, self.storage))
 
@@ -592,7 +614,7 @@ class Lake:
             f"{vendor}.{log_type}: the catalog in {self._database()} has no such table, but its location "
             f"{self.storage.uri(key)} holds {len(found)} table-metadata file(s) (e.g. {found[-1]}): a table "
             "is not made anew over them (that would hide the days they hold, and maintenance would then delete "
-            "them). Restore the database from its backup, or point LOG_ASSETS_DATABASE_URL at the database of "
+            f"them). Restore the database from its backup, or point {self.database_setting} at the database of "
             f"this storage root; if the database is truly lost, `{ADOPT_COMMAND}` re-registers the table from "
             "its newest metadata file (pyiceberg's Catalog.register_table). Nothing was written"
         )

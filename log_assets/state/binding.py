@@ -1,10 +1,12 @@
 """The storage root and its database know each other: one home id, written in both.
 
 A home is a pair: the database (`LOG_ASSETS_DATABASE_URL`: pipeline state and the lake's Iceberg
-catalog) and the storage root (`LOG_ASSETS_STORAGE_URL`: the lake's files). Paired wrongly, a run
+catalog) and the storage root (`LOG_ASSETS_STORAGE_URL`: the lake's files); a named tenant's come from
+its own settings. Paired wrongly, a run
 would start a new quota count, or make a new empty table over a lake whose catalog is elsewhere. So
-the pair carries an id: a row of `log_assets_state_home` in the database and the object
-`lake/.log-assets-home.json` on the storage root. Every run that opens a home checks it
+the pair carries an id: a row of `log_assets_state_home` in the database (a named tenant's: its row of
+`log_assets_state_tenant_homes`, so that tenants share a database, each with its own storage root)
+and the object `lake/.log-assets-home.json` on the storage root. Every run that opens a home checks it
 (`bind_home`, from `open_state` and `Lake.for_home`), before any request is sent:
 
 - the same id in both: go;
@@ -35,16 +37,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from log_assets.state import tables as t
-from log_assets.state.db import DATABASE_URL_ENV, Database
+from log_assets.state.db import Database
 from log_assets.state.errors import HomeMismatch, LakeMetadataMissing
-from log_assets.storage import STORAGE_URL_ENV, Storage
+from log_assets.storage import Storage
+from log_assets.tenant import DEFAULT_CATALOG, DEFAULT_TENANT, Tenant
 
 log = logging.getLogger(__name__)
 
 HOME_KEY = "lake/.log-assets-home.json"
 _ROW = "home"
 ICEBERG_TABLES = "iceberg_tables"
-CATALOG_NAME = "log_assets"  # lake.iceberg.CATALOG_NAME (not imported here: the state needs no pyiceberg)
+CATALOG_NAME = DEFAULT_CATALOG  # the default tenant's; a tenant's is Tenant.catalog_name
 # `lake/<namespace>.db/<table>/metadata/<version>-<uuid>.metadata.json`, as pyiceberg names them.
 _METADATA = re.compile(r"^lake/[^/]+\.db/[^/]+/metadata/[^/]+\.metadata\.json$")
 
@@ -57,23 +60,28 @@ class HomeBinding:
     how: str  # "same", "new", "adopted", "completed"
 
 
-def _fix(db: Database, storage: Storage) -> str:
+def _fix(tenant: Tenant) -> str:
     return (
         f"Restore the database from its backup (for the SQLite default, the file and its -wal file), or point "
-        f"{DATABASE_URL_ENV} at the database of this storage root (or {STORAGE_URL_ENV} at the storage root of "
-        f"this database). Only if the database is truly lost: `{ADOPT_COMMAND}` with both variables set as for "
-        "a run re-registers the lake's tables found on the storage root in this database (pyiceberg's "
-        "Catalog.register_table) and binds the two; the walk positions and the request counts of the lost "
-        "database are not recovered (today's quota may already be partly spent, and days are fetched again)."
+        f"{tenant.database_setting} at the database of this storage root (or {tenant.storage_setting} at the "
+        f"storage root of this database). Only if the database is truly lost: `{ADOPT_COMMAND}` with both "
+        "variables set as for a run re-registers the lake's tables found on the storage root in this "
+        "database (pyiceberg's Catalog.register_table) and binds the two; the walk positions and the request "
+        "counts of the lost database are not recovered (today's quota may already be partly spent, and days are "
+        "fetched again)."
     )
 
 
-def bind_home(db: Database, storage: Storage, *, logger: logging.Logger | None = None) -> HomeBinding:
-    """Check that `db` and `storage` are the two halves of one home, binding them the first time.
-    Raises HomeMismatch (nothing changed) when they are not. The state tables must exist."""
+def bind_home(
+    db: Database, storage: Storage, *, tenant: Tenant = DEFAULT_TENANT, logger: logging.Logger | None = None
+) -> HomeBinding:
+    """Check that `db` and `storage` are the two halves of `tenant`'s home, binding them the first time.
+    Raises HomeMismatch (nothing changed) when they are not. The state tables must exist. Tenants
+    sharing one database each have their own binding (and storage root), and a tenant looks only at
+    its own state rows and catalog: another tenant's never make its first run refused."""
     logger = logger or log
     stored = read_storage_id(storage)
-    row = _read_row(db)
+    row = _read_row(db, tenant)
     if row is not None:
         db_id, db_storage = row
         if stored is not None:
@@ -84,7 +92,7 @@ def bind_home(db: Database, storage: Storage, *, logger: logging.Logger | None =
                 f"home {stored['home_id']} (its {HOME_KEY}, written beside the database "
                 f"{stored.get('database', '?')}): they are not one home, and a run on them would count "
                 "requests again and write one lake's tables from another's catalog. Nothing was changed. "
-                f"{_fix(db, storage)}"
+                f"{_fix(tenant)}"
             )
         if db_storage == storage.url:
             _write_storage_id(storage, db_id, db)
@@ -100,24 +108,24 @@ def bind_home(db: Database, storage: Storage, *, logger: logging.Logger | None =
         raise HomeMismatch(
             f"the database {db.url} belongs to home {db_id}, whose storage root is {db_storage}, but this run's "
             f"storage root is {storage.describe()} (it has no {HOME_KEY}): they are not one home. Nothing was "
-            f"changed. Point {STORAGE_URL_ENV} at {db_storage}, or {DATABASE_URL_ENV} at the database of "
-            f"{storage.url}."
+            f"changed. Point {tenant.storage_setting} at {db_storage}, or {tenant.database_setting} at the "
+            f"database of {storage.url}."
         )
     if stored is not None:
         raise HomeMismatch(
             f"the storage root {storage.describe()} belongs to home {stored['home_id']} (its {HOME_KEY}, written "
             f"beside the database {stored.get('database', '?')}), but the database {db.url} has no home id: it is "
             f"a new or another database beside an existing lake, and a run would start the request count again "
-            f"and make the lake's tables anew over their files. Nothing was changed. {_fix(db, storage)}"
+            f"and make the lake's tables anew over their files. Nothing was changed. {_fix(tenant)}"
         )
-    state_rows, catalog_locations = _database_contents(db)
+    state_rows, catalog_locations = _database_contents(db, tenant)
     if not state_rows and not catalog_locations:
         found = table_metadata(storage)
         if found:
             raise HomeMismatch(
                 f"the storage root {storage.describe()} holds the lake's tables ({_tables_of(found)}) but the "
                 f"database {db.url} is empty: its database was lost or is another one, and a run would make "
-                f"the tables anew over their files. Nothing was changed. {_fix(db, storage)}"
+                f"the tables anew over their files. Nothing was changed. {_fix(tenant)}"
             )
         how = "new"
     else:
@@ -126,14 +134,15 @@ def bind_home(db: Database, storage: Storage, *, logger: logging.Logger | None =
             raise HomeMismatch(
                 f"the database {db.url} holds lake tables whose files are not on this run's storage root "
                 f"{storage.describe()} (e.g. {foreign[0]}): they are not one home. Nothing was changed. Point "
-                f"{STORAGE_URL_ENV} at the storage root of those tables."
+                f"{tenant.storage_setting} at the storage root of those tables."
             )
         how = "adopted"
-    home_id = _insert_row(db, uuid.uuid4().hex, storage)
+    home_id = _insert_row(db, uuid.uuid4().hex, storage, tenant)
     _write_storage_id(storage, home_id, db)
     logger.info(
-        "home %s: the database %s and the storage root %s bound to each other (%s)",
+        "home %s of %s: the database %s and the storage root %s bound to each other (%s)",
         home_id,
+        tenant.describe(),
         db.url,
         storage.describe(),
         "a new home" if how == "new" else "a home of an earlier version, adopted",
@@ -141,11 +150,11 @@ def bind_home(db: Database, storage: Storage, *, logger: logging.Logger | None =
     return HomeBinding(home_id, how)
 
 
-def adopt_binding(db: Database, storage: Storage) -> str:
-    """Bind `db` to the home id of `storage` (after its tables were re-registered in `db`): what
-    `python -m log_assets.lake adopt` does last. A database bound to another home is refused."""
+def adopt_binding(db: Database, storage: Storage, tenant: Tenant = DEFAULT_TENANT) -> str:
+    """Bind `db` to the home id of `storage` (after its tables were re-registered in `db`) for `tenant`:
+    what `python -m log_assets.lake adopt` does last. A database bound to another home is refused."""
     stored = read_storage_id(storage)
-    row = _read_row(db)
+    row = _read_row(db, tenant)
     if row is not None:
         if stored is not None and stored["home_id"] != row[0]:
             raise HomeMismatch(
@@ -154,7 +163,7 @@ def adopt_binding(db: Database, storage: Storage) -> str:
             )
         home_id = row[0]
     else:
-        home_id = _insert_row(db, stored["home_id"] if stored else uuid.uuid4().hex, storage)
+        home_id = _insert_row(db, stored["home_id"] if stored else uuid.uuid4().hex, storage, tenant)
     _write_storage_id(storage, home_id, db)
     return home_id
 
@@ -235,11 +244,19 @@ def _tables_of(keys: list[str]) -> str:
 # ----------------------------------------------------------------------------------- database
 
 
-def _read_row(db: Database) -> tuple[str, str] | None:
+def _binding_row(tenant: Tenant) -> tuple[sa.Table, sa.ColumnElement[bool], dict[str, str]]:
+    """Where `tenant`'s binding is: the default tenant's, the one row of `home` (as before tenants);
+    a named tenant's, its row of `tenant_homes`."""
+    if tenant.name is None:
+        return t.home, t.home.c.slot == _ROW, {"slot": _ROW}
+    return t.tenant_homes, t.tenant_homes.c.tenant == tenant.name, {"tenant": tenant.name}
+
+
+def _read_row(db: Database, tenant: Tenant) -> tuple[str, str] | None:
+    table, where, _ = _binding_row(tenant)
+
     def read(conn: Connection) -> tuple[str, str] | None:
-        r = conn.execute(
-            sa.select(t.home.c.home_id, t.home.c.storage_url).where(t.home.c.slot == _ROW)
-        ).one_or_none()
+        r = conn.execute(sa.select(table.c.home_id, table.c.storage_url).where(where)).one_or_none()
         return None if r is None else (r.home_id, r.storage_url)
 
     return db.run(
@@ -250,19 +267,20 @@ def _read_row(db: Database) -> tuple[str, str] | None:
     )
 
 
-def _insert_row(db: Database, home_id: str, storage: Storage) -> str:
-    """Insert the home row unless one is there; the id in the database afterwards."""
+def _insert_row(db: Database, home_id: str, storage: Storage, tenant: Tenant) -> str:
+    """Insert the tenant's home row unless one is there; the id in the database afterwards."""
 
     dialect_insert = postgresql.insert if db.backend == "postgresql" else sqlite.insert
+    table, where, slot = _binding_row(tenant)
 
     def insert(conn: Connection) -> str:
         # Two first runs at once: one row wins, both go on with its id.
         conn.execute(
-            dialect_insert(t.home)
-            .values(slot=_ROW, home_id=home_id, storage_url=storage.url, bound_at=datetime.now(UTC))
-            .on_conflict_do_nothing(index_elements=["slot"])
+            dialect_insert(table)
+            .values(**slot, home_id=home_id, storage_url=storage.url, bound_at=datetime.now(UTC))
+            .on_conflict_do_nothing(index_elements=list(slot))
         )
-        return conn.execute(sa.select(t.home.c.home_id).where(t.home.c.slot == _ROW)).scalar_one()
+        return conn.execute(sa.select(table.c.home_id).where(where)).scalar_one()
 
     return db.run(
         insert,
@@ -271,17 +289,26 @@ def _insert_row(db: Database, home_id: str, storage: Storage) -> str:
     )
 
 
-def _database_contents(db: Database) -> tuple[int, list[str]]:
-    """The state rows (walks, days, quota) and the catalog's table metadata locations in `db`."""
+def _own_keys(column: sa.ColumnElement[str], tenant: Tenant) -> sa.ColumnElement[bool]:
+    """The rows of `tenant`'s state keys: a named tenant's start with its prefix (`acme/`); the
+    default tenant's are `<vendor>/<type>`, with no prefix (one '/': a log type has none)."""
+    if tenant.state_prefix:
+        return column.startswith(tenant.state_prefix, autoescape=True)
+    return ~column.like("%/%/%")
+
+
+def _database_contents(db: Database, tenant: Tenant) -> tuple[int, list[str]]:
+    """`tenant`'s state rows (walks, days, quota) and its catalog's table metadata locations in `db`."""
 
     def read(conn: Connection) -> tuple[int, list[str]]:
         rows = sum(
-            conn.execute(sa.select(sa.func.count()).select_from(tbl)).scalar_one()
-            for tbl in (t.walks, t.days, t.quota)
+            conn.execute(sa.select(sa.func.count()).select_from(tbl).where(_own_keys(col, tenant))).scalar_one()
+            for tbl, col in ((t.walks, t.walks.c.stream), (t.days, t.days.c.stream), (t.quota, t.quota.c.key))
         )
         locations: list[str] = []
         if sa.inspect(conn).has_table(ICEBERG_TABLES):
-            locations = [loc for (loc,) in conn.execute(sa.select(_CATALOG.c.metadata_location)) if loc]
+            query = sa.select(_CATALOG.c.metadata_location).where(_CATALOG.c.catalog_name == tenant.catalog_name)
+            locations = [loc for (loc,) in conn.execute(query) if loc]
         return rows, locations
 
     return db.run(
@@ -333,27 +360,30 @@ _CATALOG = sa.table(
 
 
 def metadata_locations(
-    conn: Connection, namespace: str, names: Collection[str] | None = None
+    conn: Connection, namespace: str, names: Collection[str] | None = None, *, catalog: str = CATALOG_NAME
 ) -> list[tuple[str, str]]:
-    """(table, current metadata location) of the lake catalog's tables of `namespace` (of `names` only
-    when given), read from the catalog's own table (one whose metadata file is gone cannot be loaded)."""
+    """(table, current metadata location) of the lake catalog `catalog`'s tables of `namespace` (of
+    `names` only when given), read from the catalog's own table (one whose metadata file is gone
+    cannot be loaded)."""
     if not sa.inspect(conn).has_table(ICEBERG_TABLES):
         return []
     query = sa.select(_CATALOG.c.table_name, _CATALOG.c.metadata_location).where(
-        _CATALOG.c.catalog_name == CATALOG_NAME, _CATALOG.c.table_namespace == namespace
+        _CATALOG.c.catalog_name == catalog, _CATALOG.c.table_namespace == namespace
     )
     return [(n, loc) for n, loc in conn.execute(query) if loc and (names is None or n in names)]
 
 
-def check_table_metadata(db: Database, storage: Storage, namespace: str, names: Iterable[str] | None) -> None:
-    """Every catalog row of `namespace` (of `names` only when given) points at a metadata file the
-    storage root holds; LakeMetadataMissing naming the table, the file and the recovery otherwise.
-    A run checks this before it sends its first request: a table it could not open would otherwise
-    fail it after the requests were spent."""
+def check_table_metadata(
+    db: Database, storage: Storage, namespace: str, names: Iterable[str] | None, *, catalog: str = CATALOG_NAME
+) -> None:
+    """Every row of the lake catalog `catalog` (a tenant's `catalog_name`) of `namespace` (of `names`
+    only when given) points at a metadata file the storage root holds; LakeMetadataMissing naming the
+    table, the file and the recovery otherwise. A run checks this before it sends its first request: a
+    table it could not open would otherwise fail it after the requests were spent."""
     wanted = None if names is None else set(names)
 
     rows = db.run(
-        lambda conn: metadata_locations(conn, namespace, wanted),
+        lambda conn: metadata_locations(conn, namespace, wanted, catalog=catalog),
         doing=f"reading the lake catalog's {namespace} tables",
         write=False,
         consequence="Nothing was fetched or changed: run again when the database is back.",

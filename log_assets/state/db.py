@@ -1,8 +1,9 @@
 """The one database of the pipeline: where it is, how to connect, and how a failure is reported.
 
-`LOG_ASSETS_DATABASE_URL` is a SQLAlchemy URL; unset, it is a SQLite file `$LOG_ASSETS_HOME/log_assets.db`
-(one machine needs nothing installed). On a cluster it is PostgreSQL. The same database holds the
-lake's Iceberg catalog (its own tables) and the pipeline state (tables prefixed `log_assets_state_`).
+`LOG_ASSETS_DATABASE_URL` (a named tenant: the variable it names) is a SQLAlchemy URL; unset, it is a
+SQLite file `<home>/log_assets.db` (one machine needs nothing installed). On a cluster it is PostgreSQL.
+The same database holds the lake's Iceberg catalog (its own tables) and the pipeline state (tables
+prefixed `log_assets_state_`).
 
 - SQLite: WAL (readers never wait for the writer), `synchronous=FULL` (a committed charge survives a
   power cut), a busy timeout, and every write transaction starts with `BEGIN IMMEDIATE`: it takes the
@@ -30,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -47,10 +48,13 @@ from log_assets.state.errors import (
     StateDatabaseError,
     StateError,
 )
+from log_assets.tenant import DATABASE_URL_ENV, DEFAULT_TENANT, Tenant
+
+if TYPE_CHECKING:
+    from log_assets.paths import Home
 
 log = logging.getLogger(__name__)
 
-DATABASE_URL_ENV = "LOG_ASSETS_DATABASE_URL"
 DEFAULT_FILE_NAME = "log_assets.db"
 EXAMPLE_URL = "postgresql://user:password@host:5432/dbname"
 
@@ -67,52 +71,72 @@ _PG_DRIVERS_WITH_LIBPQ_ARGS = frozenset({"psycopg2", "psycopg"})
 T = TypeVar("T")
 
 
-def database_url(home: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> str:
-    """`$LOG_ASSETS_DATABASE_URL`, else the SQLite file `<home>/log_assets.db` (as a URL)."""
-    env = os.environ if environ is None else environ
-    url = (env.get(DATABASE_URL_ENV) or "").strip()
+def database_url(home: Home | str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> str:
+    """The database of `home` (a `paths.Home`, or the root of the default tenant's home): the URL in
+    the variable its tenant names (the default tenant's: `$LOG_ASSETS_DATABASE_URL`), else the
+    SQLite file `<home>/log_assets.db` (as a URL)."""
+    root, tenant = _home_parts(home)
+    url = tenant.database_url_from(environ)
     if url:
-        check_sqlite_folder(url)
+        check_sqlite_folder(url, tenant.database_url_env)
         return url
-    path = Path(home).resolve() / DEFAULT_FILE_NAME
+    path = root / DEFAULT_FILE_NAME
     return URL.create("sqlite", database=str(path)).render_as_string()
 
 
-def check_sqlite_folder(url: str | URL) -> None:
-    """A SQLite URL given in LOG_ASSETS_DATABASE_URL must name a file in a folder that exists: a
-    mistyped one would otherwise make a new, empty database (its quota count at zero, its catalog
-    knowing no table) and run on it."""
-    parsed = parse_url(url)
+def url_variable(home: Home | str | os.PathLike[str]) -> str | None:
+    """The variable that names the database of `home` (None: its tenant has none, the SQLite file)."""
+    return _home_parts(home)[1].database_url_env
+
+
+def _home_parts(home: Home | str | os.PathLike[str]) -> tuple[Path, Tenant]:
+    from log_assets.paths import Home
+
+    if isinstance(home, Home):
+        return home.root.resolve(), home.tenant
+    return Path(home).resolve(), DEFAULT_TENANT
+
+
+def _named(variable: str | None) -> str:
+    """How a message names where the URL came from (the variable, never its value)."""
+    return variable or "the database URL"
+
+
+def check_sqlite_folder(url: str | URL, variable: str | None = DATABASE_URL_ENV) -> None:
+    """A SQLite URL given in the database variable (LOG_ASSETS_DATABASE_URL, or the one a tenant
+    names) must name a file in a folder that exists: a mistyped one would otherwise make a new, empty
+    database (its quota count at zero, its catalog knowing no table) and run on it."""
+    parsed = parse_url(url, variable)
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return
     folder = Path(parsed.database).expanduser().absolute().parent
     if not folder.is_dir():
         raise DatabaseConfigError(
-            f"{DATABASE_URL_ENV}={redact_url(parsed)} names a SQLite file in {folder}, a folder that does not "
+            f"{_named(variable)}={redact_url(parsed)} names a SQLite file in {folder}, a folder that does not "
             "exist: no new database is made there. Check the URL for a typing error (an absolute path takes four "
             "slashes: sqlite:////path/to/log_assets.db), or make the folder if a new database there is meant"
         )
 
 
-def parse_url(url: str | URL) -> URL:
-    """The URL, parsed; an unusable one raises DatabaseConfigError without repeating it (it may hold
-    a password)."""
+def parse_url(url: str | URL, variable: str | None = DATABASE_URL_ENV) -> URL:
+    """The URL, parsed; an unusable one raises DatabaseConfigError naming `variable` (where the URL
+    came from) without repeating it (it may hold a password)."""
     try:
         parsed = make_url(url) if isinstance(url, str) else url
     except (sa_exc.ArgumentError, ValueError):
         raise DatabaseConfigError(
-            f"{DATABASE_URL_ENV} is not a SQLAlchemy URL (its value is not shown: it may hold a password); "
-            f"expected e.g. {EXAMPLE_URL}, or leave it unset for a SQLite file in LOG_ASSETS_HOME"
+            f"{_named(variable)} is not a SQLAlchemy URL (its value is not shown: it may hold a password); "
+            f"expected e.g. {EXAMPLE_URL}, or leave it unset for a SQLite file in the home"
         ) from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise DatabaseConfigError(
-            f"{DATABASE_URL_ENV} names a {backend} database ({redact_url(parsed)}): the pipeline state needs "
+            f"{_named(variable)} names a {backend} database ({redact_url(parsed)}): the pipeline state needs "
             f"PostgreSQL (e.g. {EXAMPLE_URL}) or SQLite (the default)"
         )
     if backend == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise DatabaseConfigError(
-            f"{DATABASE_URL_ENV} names an in-memory SQLite database ({redact_url(parsed)}): the pipeline state "
+            f"{_named(variable)} names an in-memory SQLite database ({redact_url(parsed)}): the pipeline state "
             "must outlive the process; give a file (sqlite:////path/to/log_assets.db)"
         )
     if backend == "postgresql" and parsed.drivername == "postgresql" and not _importable("psycopg"):
@@ -124,10 +148,10 @@ def _importable(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def normalized_url(url: str | URL) -> str:
+def normalized_url(url: str | URL, variable: str | None = DATABASE_URL_ENV) -> str:
     """The URL as this package connects to it (with the password: for another library's engine on the
     same database, never for showing). `postgresql://` names the installed driver."""
-    return parse_url(url).render_as_string(hide_password=False)
+    return parse_url(url, variable).render_as_string(hide_password=False)
 
 
 def redact_url(url: str | URL) -> str:
@@ -182,8 +206,10 @@ class Database:
         statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
         pool_size: int = 5,
+        variable: str | None = DATABASE_URL_ENV,
     ):
-        self._url = parse_url(url)
+        self._url = parse_url(url, variable)
+        self.variable = variable  # where the URL came from, for the messages
         self.url = redact_url(self._url)
         self.backend = self._url.get_backend_name()
         self.retry = retry
@@ -326,7 +352,7 @@ class Database:
 
     def error(self, exc: BaseException, doing: str, consequence: str, attempts: int, seconds: float) -> StateError:
         if self.sqlite_path is not None and sqlite_damaged(exc):
-            return DatabaseFileCorrupt(str(self.sqlite_path), self.reason(exc))
+            return DatabaseFileCorrupt(str(self.sqlite_path), self.reason(exc), self.variable)
         cls = DatabaseUnavailable if self.is_transient(exc) else StateDatabaseError
         return cls(self.url, doing, self.reason(exc), attempts, seconds, consequence)
 

@@ -51,15 +51,15 @@ class DatabaseFileCorrupt(StateError):
     """The SQLite file of the database is not a database any more (overwritten, truncated, damaged):
     running again does not help; it must be restored from its backup."""
 
-    def __init__(self, path: str, reason: str):
+    def __init__(self, path: str, reason: str, variable: str | None = "LOG_ASSETS_DATABASE_URL"):
         self.path = path
         self.reason = reason
         super().__init__(
             f"the pipeline-state database file {path} is damaged ({reason}): it is not a transient outage, and "
             "running again will not repair it. Nothing was fetched or changed. Restore the file from its backup "
             "(stop the runs, then replace the file and remove its -wal and -shm files beside it, unless the "
-            "backup holds them too), or point LOG_ASSETS_DATABASE_URL at the right database. Keep the damaged "
-            f"file: `sqlite3 {path} .recover` may still read part of it."
+            f"backup holds them too), or point {variable or 'the database URL'} at the right database. Keep the "
+            f"damaged file: `sqlite3 {path} .recover` may still read part of it."
         )
 
 

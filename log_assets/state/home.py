@@ -4,7 +4,8 @@
         budget = DatabaseQuotaBudget(store, "access")
         ...
 
-The database is `LOG_ASSETS_DATABASE_URL`, else the SQLite file `<home>/log_assets.db`. A home written
+The database is the one the home's tenant names (`LOG_ASSETS_DATABASE_URL` for the default tenant),
+else the SQLite file `<home>/log_assets.db`; the store carries the tenant's key prefix. A home written
 by a version that kept its state in JSON files (`state/forcepoint/<type>.json`,
 `state/quota/forcepoint/<type>.json`) has them imported the first time a run opens it (migrate.py:
 once, under a lock, each file renamed `*.json.imported`), so that the upgrade fetches nothing again
@@ -46,11 +47,11 @@ def open_state(
     from log_assets.state.binding import bind_home, check_table_metadata
     from log_assets.storage import Storage
 
-    store = StateStore.open(home.root, environ=environ)
+    store = StateStore.open(home, environ=environ)  # the tenant's database, keys prefixed by its prefix
     try:
-        storage = Storage.from_env(environ, home=home.root)
-        bind_home(store.db, storage)  # its one line, on the first run, goes to its own logger
-        check_table_metadata(store.db, storage, "forcepoint", log_types)
+        storage = Storage.for_home(home, environ)
+        bind_home(store.db, storage, tenant=home.tenant)  # its one line, on the first run, goes to its own logger
+        check_table_metadata(store.db, storage, "forcepoint", log_types, catalog=home.tenant.catalog_name)
         import_old_state(store, home, logger or log, log_types)
     except BaseException:
         store.close()
@@ -65,13 +66,13 @@ def check_home(
     environ: Mapping[str, str] | None = None,
     logger: logging.Logger | None = None,
 ) -> None:
-    """Check that the home's database (LOG_ASSETS_DATABASE_URL, else `<home>/log_assets.db`) and
+    """Check that the home's database (its tenant's, else `<home>/log_assets.db`) and
     `storage` are the two halves of one home, binding them the first time (binding.py); HomeMismatch
     when they are not."""
     from log_assets.state.binding import bind_home
 
-    with StateStore.open(home.root, environ=environ) as store:
-        bind_home(store.db, storage, logger=logger)
+    with StateStore.open(home, environ=environ) as store:
+        bind_home(store.db, storage, tenant=home.tenant, logger=logger)
 
 
 def import_old_state(

@@ -96,8 +96,9 @@ def _import(store: StateStore, state_dir: Path, vendor: str, log_types: Collecti
     return report
 
 
-def _import_counter(store: StateStore, key: str, doc: dict) -> bool:
+def _import_counter(store: StateStore, name: str, doc: dict) -> bool:
     day = date.fromisoformat(doc["day"])
+    key = store.key(name)  # the tenant's own counter
 
     def insert(conn: Connection) -> bool:
         done = conn.execute(

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 
 from log_assets.state import locks
 from log_assets.state import tables as t
-from log_assets.state.db import Database, RetryPolicy, database_url
+from log_assets.state.db import Database, RetryPolicy, database_url, url_variable
 from log_assets.state.documents import (
     DayRecord,
     DocumentError,
@@ -63,10 +63,15 @@ def _now() -> datetime:
 
 
 class StateStore:
-    """The typed pipeline state on one Database (see db.py for where it is and how it connects)."""
+    """The typed pipeline state on one Database (see db.py for where it is and how it connects).
 
-    def __init__(self, db: Database, *, create: bool = True):
+    `prefix` is the tenant's (`Tenant.state_prefix`: "" for the default tenant, `acme/` for tenant
+    acme): every stream, quota key and lock name given to the store is stored and locked as
+    `prefix + name`, so that tenants sharing one database never read, charge or lock each other's."""
+
+    def __init__(self, db: Database, *, create: bool = True, prefix: str = ""):
         self.db = db
+        self.prefix = prefix
         if create:
             self.ensure_schema()
 
@@ -80,15 +85,24 @@ class StateStore:
         retry: RetryPolicy | None = None,
         **settings: Any,
     ) -> StateStore:
-        """The store on `url`, else $LOG_ASSETS_DATABASE_URL, else `<home>/log_assets.db`."""
+        """The store on `url`, else the database of `home` (a `paths.Home`: its tenant's database
+        variable, else `<home>/log_assets.db`; a folder: the default tenant's home there), with the
+        home's tenant's key prefix."""
+        from log_assets.paths import Home
+
         if retry is not None:
             settings["retry"] = retry
-        db = Database(url or database_url(home, environ), **settings)
+        prefix = home.tenant.state_prefix if isinstance(home, Home) else ""
+        db = Database(url or database_url(home, environ), variable=url_variable(home), **settings)
         try:
-            return cls(db)
+            return cls(db, prefix=prefix)
         except BaseException:
             db.dispose()
             raise
+
+    def key(self, name: str) -> str:
+        """The stored name of a stream, quota key or lock `name` (with the tenant's prefix)."""
+        return self.prefix + name
 
     def close(self) -> None:
         self.db.dispose()
@@ -143,6 +157,7 @@ class StateStore:
 
     def load_walk(self, stream: str) -> WalkState:
         """The stream's walk state (an empty one at version 0 when none is stored)."""
+        name, stream = stream, self.key(stream)
 
         def load(conn: Connection) -> WalkState:
             row = conn.execute(
@@ -152,7 +167,7 @@ class StateStore:
                 sa.select(t.days.c.day, t.days.c.complete, t.days.c.walk_id).where(t.days.c.stream == stream)
             ).all()
             days = {d.isoformat(): DayRecord(bool(complete), walk_id) for d, complete, walk_id in day_rows}
-            state = WalkState(stream, days=days, saved_days=dict(days))
+            state = WalkState(name, days=days, saved_days=dict(days))
             if row is not None:
                 state.version = row.version
                 try:
@@ -174,7 +189,7 @@ class StateStore:
         transaction, if the stored version is still `state.version`; else StaleState, nothing saved.
         On success `state.version` is the new version."""
         write_id = uuid.uuid4().hex
-        stream = state.stream
+        stream = self.key(state.stream)
         days = dict(state.days)
         changed = [(d, r) for d, r in sorted(days.items()) if state.saved_days.get(d) != r]
         removed = [_as_date(d) for d in state.saved_days if d not in days]
@@ -249,6 +264,7 @@ class StateStore:
 
     def days(self, stream: str) -> dict[str, DayRecord]:
         """The stream's days in the lake, by UTC day."""
+        stream = self.key(stream)
 
         def read(conn: Connection) -> dict[str, DayRecord]:
             rows = conn.execute(
@@ -265,6 +281,7 @@ class StateStore:
 
     def quota(self, key: str, day: str) -> QuotaCounter:
         """The counter of `key` on `day` (zero, server figure unknown, when nothing was charged)."""
+        key = self.key(key)
         d = _as_date(day)
 
         def read(conn: Connection) -> QuotaCounter:
@@ -292,6 +309,7 @@ class StateStore:
         if limit < 1 or reserve < 0 or reserve >= limit:
             raise ValueError(f"need 0 <= reserve < limit, got limit={limit} reserve={reserve}")
         rid = request_id or uuid.uuid4().hex
+        key = self.key(key)
         d = _as_date(day)
         q = self._quota_statements
         at = {"p_key": key, "p_day": d}
@@ -353,6 +371,7 @@ class StateStore:
         figure equal to the stored one writes nothing."""
         if remaining is None:
             return
+        key = self.key(key)
         d = _as_date(day)
         value = int(remaining)
 
@@ -380,8 +399,9 @@ class StateStore:
         on_wait: Callable[[str | None], None] | None = None,
     ) -> Iterator[locks.HeldLock]:
         """Hold the named lock (e.g. `forcepoint/access`: one walk per log type) across processes and
-        machines for the block; a killed holder's lock frees itself. See locks.hold."""
-        with locks.hold(self.db, name, wait=wait, poll=poll, on_wait=on_wait) as held:
+        machines for the block; a killed holder's lock frees itself. See locks.hold. The lock is the
+        tenant's own (`key`): another tenant's lock of the same name does not block it."""
+        with locks.hold(self.db, self.key(name), wait=wait, poll=poll, on_wait=on_wait) as held:
             yield held
 
 

@@ -11,8 +11,13 @@
   reported remaining;
 - `quota_charges`: one row per charged request, by the caller's request id, in the transaction that
   counted it: a charge retried after a lost answer finds its row and is not counted twice;
-- `home`: one row, the id of the home this database belongs to (the storage root holds the same id,
-  binding.py) and the storage root it was bound to.
+- `home`: one row, the id of the default tenant's home this database belongs to (the storage root
+  holds the same id, binding.py) and the storage root it was bound to;
+- `tenant_homes`: the same, one row per named tenant whose home uses this database (made by
+  `create_all` on a database of an earlier version: no migration).
+
+A named tenant's streams, quota keys and lock names carry its prefix (`acme/forcepoint/access`,
+`Tenant.state_prefix`); the default tenant's have none (`forcepoint/access`).
 """
 
 from __future__ import annotations
@@ -81,6 +86,17 @@ home = sa.Table(
     f"{PREFIX}home",
     metadata,
     sa.Column("slot", sa.String(16), primary_key=True),  # always "home": one row
+    sa.Column("home_id", sa.String(64), nullable=False),
+    sa.Column("storage_url", sa.Text, nullable=False),
+    sa.Column("bound_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+tenant_homes = sa.Table(
+    f"{PREFIX}tenant_homes",
+    metadata,
+    # A named tenant's binding (binding.py), one row per tenant sharing this database; the default
+    # tenant's is the row of `home`, as before tenants.
+    sa.Column("tenant", sa.String(64), primary_key=True),
     sa.Column("home_id", sa.String(64), nullable=False),
     sa.Column("storage_url", sa.Text, nullable=False),
     sa.Column("bound_at", sa.DateTime(timezone=True), nullable=False),

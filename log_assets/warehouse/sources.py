@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     # The lake's Iceberg code is imported by the functions that open the lake, not with the
     # package's Dagster definitions (which list the sources).
     from log_assets.lake.iceberg import Changes, Lake
+    from log_assets.tenant import Tenant
 
 VENDORS = (FORCEPOINT, APERTURE)
 DAY_COLUMN = "event_day"
@@ -243,8 +244,9 @@ def lake_file_cache(lake: Lake, home: Home) -> LakeFileCache:
     return LakeFileCache(lake.storage, home.root / CACHE_DIR)
 
 
-# The lake of the homes this process works on, opened once each (the last few kept).
-_LAKES: OrderedDict[tuple[str, str, str], Lake] = OrderedDict()
+# The lake of the homes this process works on, opened once each (the last few kept), by the home
+# (root and tenant) and the database and storage root its tenant's settings name now.
+_LAKES: OrderedDict[tuple[str, Tenant, str, str], Lake] = OrderedDict()
 _KEEP = 4
 
 
@@ -254,10 +256,8 @@ def lake_of(home: Home) -> Lake:
 
 
 def _lake(home: Home) -> Lake:
-    from log_assets.state.db import DATABASE_URL_ENV
-    from log_assets.storage import STORAGE_URL_ENV
-
-    key = (str(home.root), os.environ.get(DATABASE_URL_ENV, ""), os.environ.get(STORAGE_URL_ENV, ""))
+    tenant = home.tenant
+    key = (str(home.root), tenant, tenant.database_url_from() or "", tenant.storage_url_from() or "")
     lake = _LAKES.get(key)
     if lake is None:
         from log_assets.lake.iceberg import Lake

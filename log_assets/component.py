@@ -35,7 +35,7 @@ from log_assets.defs.translator import LogAssetsTranslator
 from log_assets.factory import build_defs
 
 
-class ForcepointModel(dg.Model):
+class ForcepointModel(dg.Model, dg.Resolvable):
     """A tenant's Forcepoint ONE SSE Log Export API."""
 
     api_url: str | None = None
@@ -45,7 +45,7 @@ class ForcepointModel(dg.Model):
     log_types: list[str] | None = None
 
 
-class ApertureModel(dg.Model):
+class ApertureModel(dg.Model, dg.Resolvable):
     """A tenant's Palo Alto Data Security (Aperture) Log Events API."""
 
     api_url: str | None = None

@@ -80,7 +80,7 @@ def aperture_truth(sim) -> set[str]:
 def lake_ids(home: Path, tenant: str, namespace: str, table: str | None = None, day: str | None = None) -> list:
     """Event ids in a tenant's own Iceberg catalog (`log_assets_<tenant>`), read with pyiceberg."""
     from pyiceberg.catalog.sql import SqlCatalog
-    from pyiceberg.expressions import EqualTo
+    from pyiceberg.expressions import AlwaysTrue, EqualTo
 
     catalog = SqlCatalog(
         f"log_assets_{tenant}", uri=f"sqlite:///{home / 'log_assets.db'}", warehouse=(home / "lake").as_uri()
@@ -89,7 +89,7 @@ def lake_ids(home: Path, tenant: str, namespace: str, table: str | None = None, 
     ids: list[str] = []
     for name in names:
         t = catalog.load_table(f"{namespace}.{name}")
-        scan = t.scan(selected_fields=("event_id",), row_filter=EqualTo("event_day", day) if day else None)
+        scan = t.scan(selected_fields=("event_id",), row_filter=EqualTo("event_day", day) if day else AlwaysTrue())
         ids += scan.to_arrow().column("event_id").to_pylist()
     return ids
 
@@ -153,7 +153,7 @@ def main() -> int:
     # 1. The definitions load with no credentials and no network.
     runner.dg_run("check", "defs")
     listed = runner.dg_run("list", "defs", "--json")
-    keys = {a["key"] for a in json.loads(listed).get("assets", [])}
+    keys = {a["asset_key"] for a in json.loads(listed)["assets"]}
     for tenant in TENANTS:
         _require(f"{tenant}/forcepoint/{FORCEPOINT_TYPE}" in keys, f"{tenant}/forcepoint/access not listed")
         _require(f"{tenant}/aperture/incident" in keys, f"{tenant}/aperture/incident not listed")

@@ -157,7 +157,7 @@ def test_make_notebook_installs_the_extra_and_binds_to_loopback(tmp_path):
     assert re.search(r"pip install .*-e '\.\[notebook\]'", out) or ".notebook-stamp" not in out
     (cmd,) = [line for line in out.replace("\\\n", " ").splitlines() if "jupyter lab" in line]
     assert f"LOG_ASSETS_HOME='{tmp_path / 'real'}'" in cmd
-    assert "--ip=127.0.0.1" in cmd and "notebooks/security_analyst.ipynb" in cmd
+    assert "--ip=127.0.0.1" in cmd and "log_assets/data/security_analyst.ipynb" in cmd
     # the demo's home with LOG_ASSETS_DEMO=1, as for `make ui`
     demo = _make_notebook(LOG_ASSETS_DEMO="1", LOG_ASSETS_DEMO_HOME=str(tmp_path / "demo"))
     assert f"LOG_ASSETS_HOME='{tmp_path / 'demo'}'" in demo

@@ -4,7 +4,6 @@ and the Aperture partitions' start."""
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import shlex
@@ -15,7 +14,6 @@ import sys
 import time
 import tomllib
 import urllib.request
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -429,51 +427,3 @@ def test_make_ui_serves_on_ui_port():
 
     assert ui().endswith("-m log_assets.ui --port 3000")
     assert ui("UI_PORT=3111").endswith("-m log_assets.ui --port 3111")
-
-
-@pytest.mark.e2e
-@pytest.mark.slow
-def test_demo_ui_serves_on_ui_port_with_the_demos_days(tmp_path):
-    """`LOG_ASSETS_DEMO=1 python -m log_assets.ui` with UI_PORT: the UI answers on that port, and its
-    partitions start on the simulator's first day (six days before today: SimConfig's 7 days)."""
-    port = _free_port()
-    env = _clean_env(
-        LOG_ASSETS_DEMO="1", LOG_ASSETS_DEMO_HOME=str(tmp_path / "demo"), UI_PORT=str(port), DAGSTER_HOME=""
-    )
-    proc = subprocess.Popen(
-        [PY, "-m", "log_assets.ui"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    query = (
-        '{ assetNodeOrError(assetKey: {path: ["forcepoint", "access"]}) { ... on AssetNode { partitionKeys } } }'
-    )
-    keys = None
-    try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline and proc.poll() is None and keys is None:
-            try:
-                req = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/graphql",
-                    data=json.dumps({"query": query}).encode(),
-                    headers={"Content-Type": "application/json"},
-                )
-                with urllib.request.urlopen(req, timeout=5) as r:
-                    node = json.loads(r.read())["data"]["assetNodeOrError"]
-                    keys = node.get("partitionKeys")
-            except (OSError, KeyError, TypeError, ValueError):
-                time.sleep(1)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, 15)
-        try:
-            output = proc.communicate(timeout=60)[0].decode(errors="replace")
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
-            output = proc.communicate()[0].decode(errors="replace")
-    assert keys, output[-3000:]
-    today = datetime.now(UTC).date()
-    assert keys[0] == (today - timedelta(days=6)).isoformat()

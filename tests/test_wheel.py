@@ -6,13 +6,18 @@ package installs."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
 import textwrap
+import time
+import urllib.request
 import zipfile
+from datetime import UTC, datetime, timedelta
 from email.parser import Parser
 from pathlib import Path
 
@@ -47,6 +52,12 @@ def _clean_env(**extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _setuptools_builds_it() -> bool:
@@ -121,9 +132,12 @@ def test_the_wheel_holds_what_the_commands_read(wheel):
         (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         scripts = z.read(entry_points).decode()
         packaged_instance = z.read("log_assets/data/dagster.yaml")
+        packaged_workspace = z.read("log_assets/data/workspace.yaml")
     assert sorted(set(PACKAGED) - names) == []
     assert "log-assets = log_assets.cli:main" in scripts
     assert packaged_instance == (ROOT / "log_assets" / "data" / "dagster.yaml").read_bytes()
+    # `make ui` and `log-assets ui` serve the code location of the checkout's workspace.yaml
+    assert packaged_workspace == (ROOT / "workspace.yaml").read_bytes()
     # The plain install: what runs the pipeline, psycopg 3 among it; test servers and notebook libraries
     # only in extras.
     plain = [r for r in meta.get_all("Requires-Dist") or [] if "extra ==" not in r]
@@ -166,6 +180,55 @@ def test_installed_demo_runs_from_an_empty_folder(venv, tmp_path):
     )
     assert query.returncode == 0, query.stderr
     assert int(query.stdout.splitlines()[2]) > 0  # the data landed in the demo's home
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_installed_demo_ui_serves_on_ui_port_with_the_demos_days(venv, tmp_path):
+    """`LOG_ASSETS_DEMO=1 python -m log_assets.ui` from the wheel, in an empty folder, with UI_PORT: the
+    UI answers on that port, and its partitions start on the simulator's first day (six days before
+    today: SimConfig's 7 days)."""
+    port = _free_port()
+    env = _clean_env(LOG_ASSETS_DEMO="1", UI_PORT=str(port))
+    proc = subprocess.Popen(
+        [str(venv / "bin" / "python"), "-m", "log_assets.ui"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    query = (
+        '{ assetNodeOrError(assetKey: {path: ["forcepoint", "access"]}) { ... on AssetNode { partitionKeys } } }'
+    )
+    keys = None
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and proc.poll() is None and keys is None:
+            try:
+                req = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/graphql",
+                    data=json.dumps({"query": query}).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    node = json.loads(r.read())["data"]["assetNodeOrError"]
+                    keys = node.get("partitionKeys")
+            except (OSError, KeyError, TypeError, ValueError):
+                time.sleep(1)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, 15)
+        try:
+            output = proc.communicate(timeout=60)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            output = proc.communicate()[0].decode(errors="replace")
+    assert keys, output[-3000:]
+    today = datetime.now(UTC).date()
+    assert keys[0] == (today - timedelta(days=6)).isoformat()
+    # the demo's home and instance in the folder it was started from
+    assert (tmp_path / "data-demo" / "dagster_home" / "dagster.yaml").exists()
 
 
 # ------------------------------------------------------------------------------ Dagster on PostgreSQL

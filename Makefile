@@ -54,10 +54,12 @@ test-fast: $(STAMP)
 test-long: $(STAMP)
 	LOG_ASSETS_FAULT_TRIALS=$${LOG_ASSETS_FAULT_TRIALS:-60} $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup tests/faults
 
-# The UI on $(LOG_ASSETS_HOME) (instance in $(DAGSTER_HOME), dagster.yaml copied there when missing or
-# older); with LOG_ASSETS_DEMO=1 on the demo's home $(LOG_ASSETS_DEMO_HOME) and a simulator it starts.
+# The UI on http://127.0.0.1:$(UI_PORT), on $(LOG_ASSETS_HOME) (instance in $(DAGSTER_HOME), the packaged
+# log_assets/data/dagster.yaml copied there when missing or older); with LOG_ASSETS_DEMO=1 on the demo's
+# home $(LOG_ASSETS_DEMO_HOME) and a simulator it starts.
+UI_PORT ?= 3000
 ui: $(STAMP)
-	$(PY) -m log_assets.ui
+	$(PY) -m log_assets.ui --port $(UI_PORT)
 
 # Into $(LOG_ASSETS_DEMO_HOME), never $(LOG_ASSETS_HOME); refuses a folder real runs wrote to.
 demo: $(STAMP)
@@ -72,7 +74,8 @@ bench: $(STAMP)
 example: $(STAMP)
 	PYTHON=$(PYTHON) examples/run
 
-# The analyst notebook in JupyterLab on http://127.0.0.1:$(NOTEBOOK_PORT) (the [notebook] extra installed
+# The analyst notebook (log_assets/data/, written by notebooks/build_notebook.py) in JupyterLab on
+# http://127.0.0.1:$(NOTEBOOK_PORT) (the [notebook] extra installed
 # first), reading the warehouse of $(LOG_ASSETS_HOME); LOG_ASSETS_DEMO=1 reads the demo's home instead.
 # NOTEBOOK_ARGS: more options for `jupyter lab` (e.g. --allow-root in a container that runs as root).
 NOTEBOOK_PORT ?= 8888
@@ -85,7 +88,7 @@ $(NOTEBOOK_STAMP): $(STAMP) pyproject.toml requirements.lock
 
 notebook: $(NOTEBOOK_STAMP)
 	LOG_ASSETS_HOME='$(NOTEBOOK_HOME)' $(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) $(NOTEBOOK_ARGS) \
-		notebooks/security_analyst.ipynb
+		log_assets/data/security_analyst.ipynb
 
 clean:
 	rm -rf data .pytest_cache

@@ -99,7 +99,7 @@ def dagster_env(home: Path, sim_env: dict[str, str], **extra: str) -> dict[str, 
     dh = home / "dagster_home"
     dh.mkdir(parents=True, exist_ok=True)
     # The project's instance settings (telemetry off, run limits), as `make ui` installs them.
-    shutil.copy(ROOT / "dagster.yaml", dh / "dagster.yaml")
+    shutil.copy(ROOT / "log_assets" / "data" / "dagster.yaml", dh / "dagster.yaml")
     return clean_env(LOG_ASSETS_HOME=str(home), DAGSTER_HOME=str(dh), **sim_env, **extra)
 
 

@@ -15,15 +15,24 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from log_assets import data
 from log_assets.paths import DEMO_ENV, DEMO_HOME_ENV, Home
 
-ROOT = Path(__file__).resolve().parents[1]
+if TYPE_CHECKING:
+    from log_assets.simulator import Simulator
+
+# The variables that set where the partitions start (log_assets/defs/partitions.py and
+# defs/aperture/partitions.py read them when the definitions are imported).
+START_ENV = "LOG_ASSETS_START_DATE"
+APERTURE_START_ENV = "APERTURE_PARTITIONS_START"
 
 
 def say(msg: str) -> None:
@@ -43,7 +52,19 @@ def prepare_home(root: Path) -> None:
         home.claim_for_demo()
     dh = root / "dagster_home"
     dh.mkdir(exist_ok=True)
-    shutil.copy(ROOT / "dagster.yaml", dh / "dagster.yaml")
+    data.install(data.INSTANCE, dh / "dagster.yaml")
+
+
+def first_day(sim: Simulator) -> date:
+    """The first UTC day the simulator has events for."""
+    return datetime.fromtimestamp(sim.forcepoint.start_ms / 1000, UTC).date()
+
+
+def partition_env(sim: Simulator) -> dict[str, str]:
+    """The demo's partitions start on the simulator's first day, not on the default start of real
+    runs: the UI then offers the days the demo has data for, not a year and more of empty ones."""
+    day = first_day(sim).isoformat()
+    return {START_ENV: day, APERTURE_START_ENV: day}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +92,6 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore")
     import dagster as dg
 
-    from log_assets.definitions import defs
     from log_assets.simulator import SimConfig, Simulator
 
     started = time.monotonic()
@@ -85,7 +105,11 @@ def main(argv: list[str] | None = None) -> int:
         aperture_broken_rate=0.02,
         long_poll=0.3,
     )
-    with Simulator(cfg, port=0) as sim:
+    sim = Simulator(cfg, port=0)
+    os.environ.update(partition_env(sim))  # before the definitions are imported: they read it
+    from log_assets.definitions import defs
+
+    with sim:
         os.environ.update(sim.env())
         say(
             f"simulator of both APIs at {sim.base_url} (Forcepoint {sim.forcepoint_url}, Aperture "
@@ -98,9 +122,8 @@ def main(argv: list[str] | None = None) -> int:
             }
         }
 
-        today = datetime.now(UTC).date()
-        first = (today - timedelta(days=6)).isoformat()
-        last = today.isoformat()
+        first = first_day(sim).isoformat()
+        last = datetime.now(UTC).date().isoformat()
         say(f"Forcepoint: all ten log types, partitions {first}...{last} in one walk per type")
         fp = defs.resolve_job_def("forcepoint_fetch").execute_in_process(
             instance=instance,
@@ -168,7 +191,7 @@ def _summary(root: Path) -> None:
     con = connect_readonly(root)
     print()
     print("=" * 72)
-    print(f"warehouse: {root / 'warehouse.duckdb'}  (read-only: duckdb -readonly {root / 'warehouse.duckdb'})")
+    print(f"warehouse: {root / 'warehouse.duckdb'}")
     rows = con.sql(
         "SELECT table_schema || '.' || table_name FROM information_schema.tables "
         "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics') ORDER BY table_schema <> 'analytics', 1"
@@ -189,17 +212,38 @@ def _summary(root: Path) -> None:
         "GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
     ).fetchall():
         print(f"  {row[0]:<40} {row[1]:>9,}")
-    print(
-        f"\nthis is demo data, in its own home ({root}); real runs use LOG_ASSETS_HOME (default ./data).\n"
-        "next:\n"
-        "  LOG_ASSETS_DEMO=1 make ui                     # the Dagster UI on the demo's home, pointed at a "
-        "simulator it starts\n"
-        "  notebooks/security_analyst.ipynb              # the analyst notebook (Jupyter / VS Code; reads the "
-        f"warehouse read-only): start it with LOG_ASSETS_HOME={root}\n"
-        f'  .venv/bin/python -c \'from log_assets.warehouse import connect_readonly as c; c("{root}").sql("FROM '
-        "analytics.incidents LIMIT 5\").show()'\n"
-    )
+    print(f"\nthis is demo data, in its own home ({root}); real runs use LOG_ASSETS_HOME (default ./data).\nnext:")
+    for command, what in next_steps(root):
+        print(f"  {command}\n      # {what}")
     print("=" * 72)
+
+
+def next_steps(root: Path) -> list[tuple[str, str]]:
+    """The commands the summary suggests, each runnable as printed from the folder the demo ran in
+    (tests/test_first_steps.py runs them)."""
+    py = _python()
+    home = shlex.quote(str(root))
+    return [
+        (
+            f'{py} -m log_assets.warehouse sql --home {home} "FROM analytics.incidents LIMIT 5"',
+            "a query on the warehouse (read-only; any SQL DuckDB reads)",
+        ),
+        (
+            f"LOG_ASSETS_DEMO=1 LOG_ASSETS_DEMO_HOME={home} {py} -m log_assets.ui",
+            "the Dagster UI on the demo's home, pointed at a simulator it starts",
+        ),
+        (
+            f"LOG_ASSETS_HOME={home} {py} -m log_assets notebook",
+            "the analyst notebook in JupyterLab (the [notebook] extra), reading this warehouse",
+        ),
+    ]
+
+
+def _python() -> str:
+    """This interpreter as a command: relative when it lies below the current folder (.venv/bin/python)."""
+    exe = sys.executable
+    rel = os.path.relpath(exe)
+    return shlex.quote(exe if rel.startswith("..") else rel)
 
 
 if __name__ == "__main__":

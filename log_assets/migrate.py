@@ -222,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", help="the home to move (default: $LOG_ASSETS_HOME, else ./data)")
     ap.add_argument("--dry-run", action="store_true", help="say what would move; change nothing")
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from log_assets.cli import console_logging
+
+    console_logging()
     home = Home.from_env(args.home)
     if not home.root.is_dir():
         print(f"no home at {home.root}: nothing to move", file=sys.stderr)

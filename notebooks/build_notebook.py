@@ -18,7 +18,8 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
-NOTEBOOK = HERE / "security_analyst.ipynb"
+# Shipped inside the package (`log-assets notebook` opens a copy of it).
+NOTEBOOK = HERE.parent / "log_assets" / "data" / "security_analyst.ipynb"
 
 
 def md(text: str):
@@ -68,9 +69,10 @@ CELLS = [
 
         from log_assets.warehouse import connect_readonly
 
-        # $LOG_ASSETS_HOME, or ./data at the repository root (this notebook runs in notebooks/).
+        # $LOG_ASSETS_HOME (`make notebook` and `log-assets notebook` set it), else ./data beside the
+        # notebook; in a checkout (the notebook in log_assets/data/), ./data at the repository root.
         _cwd = Path.cwd()
-        _default_home = (_cwd.parent if _cwd.name == "notebooks" else _cwd) / "data"
+        _default_home = (_cwd.parents[1] if _cwd.parts[-2:] == ("log_assets", "data") else _cwd) / "data"
         HOME = Path(os.environ.get("LOG_ASSETS_HOME") or _default_home).resolve()
         con = connect_readonly(HOME)
 

@@ -3,8 +3,10 @@ and the Aperture partitions' start."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -157,7 +159,7 @@ def test_make_notebook_installs_the_extra_and_binds_to_loopback(tmp_path):
     assert re.search(r"pip install .*-e '\.\[notebook\]'", out) or ".notebook-stamp" not in out
     (cmd,) = [line for line in out.replace("\\\n", " ").splitlines() if "jupyter lab" in line]
     assert f"LOG_ASSETS_HOME='{tmp_path / 'real'}'" in cmd
-    assert "--ip=127.0.0.1" in cmd and "notebooks/security_analyst.ipynb" in cmd
+    assert "--ip=127.0.0.1" in cmd and "log_assets/data/security_analyst.ipynb" in cmd
     # the demo's home with LOG_ASSETS_DEMO=1, as for `make ui`
     demo = _make_notebook(LOG_ASSETS_DEMO="1", LOG_ASSETS_DEMO_HOME=str(tmp_path / "demo"))
     assert f"LOG_ASSETS_HOME='{tmp_path / 'demo'}'" in demo
@@ -290,3 +292,138 @@ def _aperture_start(**env: str) -> str:
 def test_aperture_partitions_start_where_data_can_exist():
     assert _aperture_start() == "2025-01-01"
     assert _aperture_start(APERTURE_PARTITIONS_START="2024-06-01") == "2024-06-01"
+
+
+# ------------------------------------------------------------------------------------ the demo's
+
+
+def test_demo_partitions_start_on_the_simulators_first_day():
+    """The demo's processes (the demo, `LOG_ASSETS_DEMO=1` ui) offer the days the simulator has data
+    for, not every day since the default start of real runs."""
+    code = (
+        "import os\n"
+        "import dagster as dg\n"
+        "from log_assets.demo import first_day, partition_env\n"
+        "from log_assets.simulator import SimConfig, Simulator\n"
+        "sim = Simulator(SimConfig(days=3, end='2026-03-10T12:00:00Z'))\n"
+        "os.environ.update(partition_env(sim))\n"
+        "from log_assets.definitions import defs\n"
+        "keys = [dg.AssetKey(['forcepoint', 'access']), dg.AssetKey(['aperture', 'incident'])]\n"
+        "firsts = [defs.resolve_assets_def(k).partitions_def.get_first_partition_key() for k in keys]\n"
+        "print(first_day(sim), *firsts)\n"
+    )
+    proc = subprocess.run(
+        [PY, "-c", code], cwd=ROOT, env=_clean_env(), capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["2026-03-08"] * 3
+
+
+def test_demo_summary_names_commands_that_run(warehouse_home, capsys):
+    """Every command the demo's summary suggests runs as printed (those that start a server are asked
+    for --help); the query runs for real."""
+    from log_assets.demo import _summary
+
+    _summary(warehouse_home)
+    out = capsys.readouterr().out
+    assert "duckdb -readonly" not in out
+    steps = out.split("\nnext:\n")[1].split("=" * 72)[0]
+    commands = [s.strip() for s in steps.splitlines() if s.strip() and not s.strip().startswith("#")]
+    assert len(commands) == 3, steps
+    for command in commands:
+        words = shlex.split(command)
+        assigned = list(itertools.takewhile(lambda w: re.match(r"^[A-Z_]+=", w), words))
+        argv = words[len(assigned) :]
+        assert shutil.which(argv[0]), f"{argv[0]} is not a command: {command}"
+        serves = argv[-1] in ("log_assets.ui", "notebook")
+        env = _clean_env(**dict(a.split("=", 1) for a in assigned))
+        proc = subprocess.run(
+            argv + (["--help"] if serves else []), env=env, capture_output=True, text=True, timeout=120
+        )
+        assert proc.returncode == 0, (command, proc.stderr[-2000:])
+        if serves:
+            assert "usage:" in proc.stdout
+        else:
+            assert "(5 rows)" in proc.stdout, proc.stdout
+
+
+# ------------------------------------------------------------------------- warehouse without a lake
+
+
+@pytest.mark.parametrize("command", ["sync", "rebuild", "status"])
+def test_warehouse_commands_without_a_lake_say_what_to_run_first(tmp_path, command):
+    home = tmp_path / "nothing-here"
+    proc = subprocess.run(
+        [PY, "-m", "log_assets.warehouse", command, "--home", str(home)],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("error: ") and str(home) in line
+    assert ("log-assets demo" in line) if command != "status" else ("warehouse sync" in line)
+    assert not home.exists()  # asking made no home, database or warehouse
+
+
+def test_warehouse_sync_on_a_lake_without_tables_says_so(tmp_path):
+    home = tmp_path / "home"
+    env = _clean_env(LOG_ASSETS_HOME=str(home))
+    make_catalog = (
+        "from log_assets.lake.iceberg import Lake; from log_assets.paths import Home; "
+        "Lake.for_home(Home.from_env()).close()"
+    )
+    subprocess.run([PY, "-c", make_catalog], cwd=ROOT, env=env, check=True, timeout=120)
+    proc = subprocess.run(
+        [PY, "-m", "log_assets.warehouse", "sync"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stdout
+    (line,) = proc.stderr.strip().splitlines()
+    assert f"the lake of {home} has no tables" in line and "log-assets demo" in line
+    assert not (home / "warehouse.duckdb").exists()
+
+
+def test_warehouse_sync_keeps_pyiceberg_chatter_off_the_console(tmp_path):
+    from log_assets.paths import Home
+    from tests.warehouse.conftest import write_lake
+
+    home = Home.from_env(tmp_path / "home")
+    write_lake(home)
+    proc = subprocess.run(
+        [PY, "-m", "log_assets.warehouse", "sync", "--home", str(home.root)],
+        cwd=tmp_path,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "published" in proc.stdout
+    assert "Loaded FileIO" not in proc.stderr  # pyiceberg's INFO line, once per table opened
+
+
+# ------------------------------------------------------------------------------------------ the UI
+
+
+def test_make_ui_serves_on_ui_port():
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+
+    def ui(*args: str) -> str:
+        proc = subprocess.run(
+            [make, "-n", "ui", *args], cwd=ROOT, env=_clean_env(), capture_output=True, text=True
+        )
+        assert proc.returncode == 0, proc.stderr
+        (line,) = [x for x in proc.stdout.splitlines() if "log_assets.ui" in x]
+        return line
+
+    assert ui().endswith("-m log_assets.ui --port 3000")
+    assert ui("UI_PORT=3111").endswith("-m log_assets.ui --port 3111")

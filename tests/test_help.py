@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from log_assets.cli import COMMANDS
 from log_assets.paths import DEMO_MARKER
 
 MODULES = [
+    "log_assets",  # `log-assets`, the console script
+    "log_assets.cli",
+    "log_assets.notebook",
     "log_assets.demo",
     "log_assets.ui",
     "log_assets.warehouse",
@@ -26,8 +30,12 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("module", MODULES)
-def test_help_answers_and_touches_nothing(module, tmp_path):
+@pytest.mark.parametrize(
+    "args",
+    [[m, "--help"] for m in MODULES] + [["log_assets", command, "--help"] for command in COMMANDS],
+    ids=lambda args: " ".join(args[:-1]),
+)
+def test_help_answers_and_touches_nothing(args, tmp_path):
     demo = tmp_path / "data-demo"
     demo.mkdir()
     (demo / DEMO_MARKER).write_text("")
@@ -41,7 +49,7 @@ def test_help_answers_and_touches_nothing(module, tmp_path):
     }
     env.pop("LOG_ASSETS_DATABASE_URL", None)
     env.pop("LOG_ASSETS_STORAGE_URL", None)
-    cmd = [sys.executable, "-m", module, "--help"]
+    cmd = [sys.executable, "-m", *args]
     done = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "usage:" in done.stdout

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import argparse
 import decimal
-import logging
 import sys
 import time
+from pathlib import Path
 
 import duckdb
 
+from log_assets.cli import console_logging
+from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, rebuild, sync
 from log_assets.warehouse.checks import count
 from log_assets.warehouse.layout import TableRef
@@ -46,15 +48,23 @@ def main(argv: list[str] | None = None) -> int:
         return run_sql(args.query, args.home, args.max_rows)
     if args.query is not None:
         parser.error(f"{args.command} takes no statement")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    console_logging("%(asctime)s %(message)s")
 
     if args.command == "status":
-        conn = connect_readonly(args.home)
+        try:
+            conn = connect_readonly(args.home)
+        except FileNotFoundError as e:
+            print(f"error: {shown(str(e))}", file=sys.stderr)
+            return 1
         for schema, name in conn.execute(sql("checks", "public_relations")).fetchall():
             t = TableRef(schema, name)
             print(f"{t.key:40} {count(conn, t):>12,}")
         return 0
 
+    missing = no_lake(args.home)
+    if missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 1
     started = time.monotonic()
     result = (sync if args.command == "sync" else rebuild)(args.home)
     loaded = {t: r for t, r in result["loads"].items() if r.days}
@@ -64,6 +74,32 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{table:40} {'full' if r.full else 'incremental':>11} {r.rows:>10,} rows")
     print(f"published {result['published'].snapshot} in {time.monotonic() - started:.1f} s")
     return 0
+
+
+# What to run first, where there is no lake to load.
+FIRST_RUN = (
+    "run the pipeline first (materialize the forcepoint/... and aperture/... assets: `log-assets ui`), "
+    "or `log-assets demo` for demo data in its own home"
+)
+
+
+def no_lake(home_arg: str | None) -> str | None:
+    """Why the home has no lake to load (one line naming it and what to run first), or None. Makes
+    nothing: a home, a database or a warehouse is not created by asking."""
+    from sqlalchemy.engine import make_url
+
+    from log_assets.lake.iceberg import database_url_from_env
+    from log_assets.state.db import redact_url
+    from log_assets.warehouse.sources import lake_of
+
+    home = Home.from_env(home_arg)
+    url = database_url_from_env(home=home.root)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
+        return f"no lake at {home.root} (no database {parsed.database}): {FIRST_RUN}"
+    if not lake_of(home).tables():
+        return f"the lake of {home.root} has no tables (database {redact_url(url)}): {FIRST_RUN}"
+    return None
 
 
 def run_sql(query: str, home: str | None, max_rows: int = DEFAULT_MAX_ROWS) -> int:

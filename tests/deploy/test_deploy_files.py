@@ -152,7 +152,7 @@ def test_launcher_variants_are_the_shared_instance_plus_a_launcher():
 def test_concurrency_keeps_the_repository_rules():
     """The Aperture drain tag and the pools of the one-machine dagster.yaml, with room for every log type."""
     ours = load(BASE)["concurrency"]
-    local = load(ROOT / "dagster.yaml")["concurrency"]
+    local = load(ROOT / "log_assets" / "data" / "dagster.yaml")["concurrency"]
     assert ours["pools"] == local["pools"] == {"default_limit": 1, "granularity": "op"}
     assert ours["runs"]["tag_concurrency_limits"] == local["runs"]["tag_concurrency_limits"]
     from log_assets.catalog import FORCEPOINT_TYPES

@@ -17,7 +17,7 @@ from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
-NOTEBOOK = NOTEBOOKS / "security_analyst.ipynb"
+NOTEBOOK = ROOT / "log_assets" / "data" / "security_analyst.ipynb"
 
 sys.path.insert(0, str(NOTEBOOKS))
 import build_notebook  # noqa: E402
@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 def test_notebook_matches_its_generator():
     assert NOTEBOOK.read_text(encoding="utf-8") == build_notebook.render(), (
-        "notebooks/security_analyst.ipynb is out of date: run python notebooks/build_notebook.py"
+        "log_assets/data/security_analyst.ipynb is out of date: run python notebooks/build_notebook.py"
     )
 
 

@@ -98,9 +98,13 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+# Keys Dagster's instance config spells in camel case itself (a tag limit's `value`).
+CAMEL_IN_DAGSTER = frozenset({"applyLimitPerUniqueValue"})
+
+
 def snake_keys(value: Any) -> Any:
     if isinstance(value, dict):
-        return {snake(k): snake_keys(v) for k, v in value.items()}
+        return {k if k in CAMEL_IN_DAGSTER else snake(k): snake_keys(v) for k, v in value.items()}
     if isinstance(value, list):
         return [snake_keys(v) for v in value]
     return value
@@ -158,7 +162,9 @@ def test_concurrency_keeps_the_repository_rules():
     from log_assets.catalog import FORCEPOINT_TYPES
     from log_assets.defs.aperture.jobs import DRAIN_TAG
 
-    assert {"key": DRAIN_TAG, "limit": 1} in ours["runs"]["tag_concurrency_limits"]
+    # one drain at a time per tenant (the tag's value), tenants apart
+    per_tenant = {"key": DRAIN_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1}
+    assert per_tenant in ours["runs"]["tag_concurrency_limits"]
     assert ours["runs"]["max_concurrent_runs"] >= len(FORCEPOINT_TYPES) + 2
 
 

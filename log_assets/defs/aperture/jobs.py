@@ -1,8 +1,9 @@
 """Aperture jobs.
 
-The drain job carries a tag of its tenant's own (`log_assets/aperture_drain` for the default tenant,
-`log_assets/<tenant>__aperture_drain` for a named one), so that an instance's tag concurrency limit
-keeps one drain of a tenant at a time without making another tenant's drain wait.
+The drain job carries the tag `log_assets/aperture_drain`, its value the tenant (`true` for the default
+tenant, as in earlier versions; the name for a named one): the instance's tag concurrency limit on that
+key, applied per unique value, keeps one drain of a tenant at a time without making another tenant's
+drain wait.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 DRAIN_TAG = "log_assets/aperture_drain"
 
 
-def drain_tag(scope: Scope) -> str:
-    return f"log_assets/{scope.name('aperture_drain')}"
+def drain_tags(scope: Scope) -> dict[str, str]:
+    return {DRAIN_TAG: "true" if scope.tenant.name is None else scope.tenant.name}
 
 
 def build_drain_job(
@@ -31,7 +32,7 @@ def build_drain_job(
         selection=dg.AssetSelection.assets(spool_key).without_checks()
         | dg.AssetSelection.checks(*freshness_checks),
         description="Drain the Aperture queue into the durable spool (see asset aperture/spool).",
-        tags={drain_tag(scope): "true"},
+        tags=drain_tags(scope),
     )
 
 

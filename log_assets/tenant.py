@@ -181,3 +181,35 @@ class Tenant:
 
 
 DEFAULT_TENANT = Tenant()
+
+
+# ------------------------------------------------------------------------- the commands' options
+
+
+def add_tenant_arguments(parser) -> None:
+    """`--tenant`, `--database-url-env`, `--storage-url` for a command that works on a home (an
+    argparse parser): a named tenant's home, database and catalog as its definitions give them."""
+    parser.add_argument(
+        "--tenant",
+        help="a named tenant (as in its Component or build_defs): its home ($LOG_ASSETS_HOME/tenants/<name> "
+        "unless --home), its catalog log_assets_<name>, its state; default: the default tenant",
+    )
+    parser.add_argument(
+        "--database-url-env",
+        help="the NAME of the variable holding the tenant's database URL (its `database_url_env`); default: "
+        f"{DATABASE_URL_ENV} for the default tenant, the SQLite file in the home for a named one",
+    )
+    parser.add_argument(
+        "--storage-url", help="the tenant's storage root (its `storage_url`); default: as its definitions say"
+    )
+
+
+def tenant_from_args(args) -> Tenant:
+    """The Tenant the options of `add_tenant_arguments` name (a bad name raises TenantConfigError)."""
+    name = check_name(getattr(args, "tenant", None) or None)
+    env_name = getattr(args, "database_url_env", None)
+    return Tenant(
+        name=name,
+        database_url_env=env_name if env_name else (DATABASE_URL_ENV if name is None else None),
+        storage_url=getattr(args, "storage_url", None) or None,
+    )

@@ -81,6 +81,7 @@ def bind_home(
     its own state rows and catalog: another tenant's never make its first run refused."""
     logger = logger or log
     stored = read_storage_id(storage)
+    _check_tenant(stored, storage, tenant)
     row = _read_row(db, tenant)
     if row is not None:
         db_id, db_storage = row
@@ -95,7 +96,7 @@ def bind_home(
                 f"{_fix(tenant)}"
             )
         if db_storage == storage.url:
-            _write_storage_id(storage, db_id, db)
+            _write_storage_id(storage, db_id, db, tenant)
             logger.info(
                 "the storage root %s had not the home id %s yet (%s: a binding cut short, or under way in "
                 "another run); the database %s records this root as its own: written",
@@ -138,7 +139,7 @@ def bind_home(
             )
         how = "adopted"
     home_id = _insert_row(db, uuid.uuid4().hex, storage, tenant)
-    _write_storage_id(storage, home_id, db)
+    _write_storage_id(storage, home_id, db, tenant)
     logger.info(
         "home %s of %s: the database %s and the storage root %s bound to each other (%s)",
         home_id,
@@ -150,10 +151,28 @@ def bind_home(
     return HomeBinding(home_id, how)
 
 
+def _check_tenant(stored: dict | None, storage: Storage, tenant: Tenant) -> None:
+    """A storage root is one tenant's: a run of another tenant pointed at it (a mistyped name, a
+    missing `tenant:` or --tenant) is refused, naming the tenant it belongs to. Documents written
+    before tenants existed name none and belong to the default tenant."""
+    if stored is None:
+        return
+    owner = stored.get("tenant")
+    if owner != tenant.name:
+        whose = f"tenant {owner!r}" if owner else "the default tenant"
+        how = f"--tenant {owner} (its Component's or build_defs' `tenant: {owner}`)" if owner else "no --tenant"
+        raise HomeMismatch(
+            f"the storage root {storage.describe()} is the home of {whose}, not of {tenant.describe()}: a run "
+            f"or command of one tenant never reads or writes another's lake. Nothing was changed. Use {how}, "
+            f"or point {tenant.describe()} at its own home and storage root."
+        )
+
+
 def adopt_binding(db: Database, storage: Storage, tenant: Tenant = DEFAULT_TENANT) -> str:
     """Bind `db` to the home id of `storage` (after its tables were re-registered in `db`) for `tenant`:
     what `python -m log_assets.lake adopt` does last. A database bound to another home is refused."""
     stored = read_storage_id(storage)
+    _check_tenant(stored, storage, tenant)
     row = _read_row(db, tenant)
     if row is not None:
         if stored is not None and stored["home_id"] != row[0]:
@@ -164,7 +183,7 @@ def adopt_binding(db: Database, storage: Storage, tenant: Tenant = DEFAULT_TENAN
         home_id = row[0]
     else:
         home_id = _insert_row(db, stored["home_id"] if stored else uuid.uuid4().hex, storage, tenant)
-    _write_storage_id(storage, home_id, db)
+    _write_storage_id(storage, home_id, db, tenant)
     return home_id
 
 
@@ -189,9 +208,10 @@ def read_storage_id(storage: Storage) -> dict | None:
     return doc
 
 
-def _write_storage_id(storage: Storage, home_id: str, db: Database) -> None:
+def _write_storage_id(storage: Storage, home_id: str, db: Database, tenant: Tenant = DEFAULT_TENANT) -> None:
     doc = {
         "home_id": home_id,
+        "tenant": tenant.name,  # None: the default tenant
         "database": db.url,  # masked: the document names the database, never its password
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "about": "the log-assets home this storage root belongs to; its database holds the same id",

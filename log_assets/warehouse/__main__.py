@@ -19,6 +19,7 @@ import duckdb
 
 from log_assets.cli import console_logging
 from log_assets.paths import Home
+from log_assets.tenant import TenantConfigError, add_tenant_arguments, tenant_from_args
 from log_assets.warehouse import connect_readonly, rebuild, sync
 from log_assets.warehouse.checks import count
 from log_assets.warehouse.layout import TableRef
@@ -33,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["sync", "rebuild", "status", "sql"])
     parser.add_argument("query", nargs="?", help="for `sql`: the statement to run (read-only)")
     parser.add_argument("--home", help="data root (default: $LOG_ASSETS_HOME, else ./data)")
+    add_tenant_arguments(parser)
     parser.add_argument(
         "--max-rows",
         type=int,
@@ -40,19 +42,23 @@ def main(argv: list[str] | None = None) -> int:
         help=f"for `sql`: rows printed at most (default {DEFAULT_MAX_ROWS})",
     )
     args = parser.parse_intermixed_args(argv)
+    try:
+        home = Home.from_env(args.home, tenant_from_args(args))
+    except TenantConfigError as e:
+        parser.error(str(e))
     if args.command == "sql":
         if not args.query:
             parser.error('sql needs a statement, e.g. sql "FROM analytics.events LIMIT 10"')
         if args.max_rows < 0:
             parser.error("--max-rows must be 0 or more")
-        return run_sql(args.query, args.home, args.max_rows)
+        return run_sql(args.query, home, args.max_rows)
     if args.query is not None:
         parser.error(f"{args.command} takes no statement")
     console_logging("%(asctime)s %(message)s")
 
     if args.command == "status":
         try:
-            conn = connect_readonly(args.home)
+            conn = connect_readonly(home)
         except FileNotFoundError as e:
             print(f"error: {shown(str(e))}", file=sys.stderr)
             return 1
@@ -61,12 +67,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{t.key:40} {count(conn, t):>12,}")
         return 0
 
-    missing = no_lake(args.home)
-    if missing:
-        print(f"error: {missing}", file=sys.stderr)
+    from log_assets.state.errors import StateError
+
+    try:
+        missing = no_lake(home)
+        if missing:
+            print(f"error: {missing}", file=sys.stderr)
+            return 1
+        started = time.monotonic()
+        result = (sync if args.command == "sync" else rebuild)(home)
+    except StateError as e:  # a database or storage root that is not this home's (or tenant's): named
+        print(f"error: {shown(str(e))}", file=sys.stderr)
         return 1
-    started = time.monotonic()
-    result = (sync if args.command == "sync" else rebuild)(args.home)
     loaded = {t: r for t, r in result["loads"].items() if r.days}
     for table, r in sorted(loaded.items()):
         print(f"{table:40} {len(r.days):>4} day(s) {r.lake_rows:>10,} lake rows {r.rows:>10,} rows")
@@ -83,17 +95,16 @@ FIRST_RUN = (
 )
 
 
-def no_lake(home_arg: str | None) -> str | None:
+def no_lake(home_arg: Home | str | None) -> str | None:
     """Why the home has no lake to load (one line naming it and what to run first), or None. Makes
     nothing: a home, a database or a warehouse is not created by asking."""
     from sqlalchemy.engine import make_url
 
-    from log_assets.lake.iceberg import database_url_from_env
-    from log_assets.state.db import redact_url
+    from log_assets.state.db import database_url, normalized_url, redact_url
     from log_assets.warehouse.sources import lake_of
 
-    home = Home.from_env(home_arg)
-    url = database_url_from_env(home=home.root)
+    home = home_arg if isinstance(home_arg, Home) else Home.from_env(home_arg)
+    url = normalized_url(database_url(home), home.tenant.database_url_env)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").exists():
         return f"no lake at {home.root} (no database {parsed.database}): {FIRST_RUN}"
@@ -102,7 +113,7 @@ def no_lake(home_arg: str | None) -> str | None:
     return None
 
 
-def run_sql(query: str, home: str | None, max_rows: int = DEFAULT_MAX_ROWS) -> int:
+def run_sql(query: str, home: Home | str | None, max_rows: int = DEFAULT_MAX_ROWS) -> int:
     """Print the result of `query` as an aligned text table; 1 and a one-line error on failure."""
     try:
         conn = connect_readonly(home)  # read-only, session time zone UTC

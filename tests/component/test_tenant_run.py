@@ -45,7 +45,7 @@ def _materialize(defs: dg.Definitions, day: str):
     return dg.materialize([asset], resources=defs.resources, partition_key=day, raise_on_error=False)
 
 
-def test_a_named_tenants_run_uses_its_own_variables_and_home(sim, tmp_path, monkeypatch):
+def test_a_named_tenants_run_uses_its_own_variables_and_home(sim, tmp_path, monkeypatch, capsys):
     for k in VARIABLES:
         monkeypatch.delenv(k, raising=False)
     token = sim.env()["FORCEPOINT_API_TOKEN"]
@@ -75,3 +75,26 @@ def test_a_named_tenants_run_uses_its_own_variables_and_home(sim, tmp_path, monk
     assert sim.forcepoint.requests("admin") > before  # the simulator took acme's token
     assert acme_home.is_dir() and any(acme_home.iterdir())
     assert not default_home.exists()  # nothing of acme's in the default tenant's home
+
+    # The warehouse command finds acme's lake in its own catalog only when told the tenant.
+    from log_assets.warehouse.__main__ import main as warehouse_main
+
+    # without --tenant: refused, naming whose home it is (the default tenant never reads acme's lake)
+    assert warehouse_main(["sync", "--home", str(acme_home)]) == 1
+    assert "home of tenant 'acme'" in capsys.readouterr().err
+    assert warehouse_main(["sync", "--home", str(acme_home), "--tenant", "acme"]) == 0
+    assert warehouse_main(["sql", "--tenant", "acme", "--home", str(acme_home), "FROM forcepoint.admin"]) == 0
+    import duckdb
+
+    from log_assets.paths import Home
+    from log_assets.tenant import Tenant
+    from log_assets.warehouse import connect_readonly
+
+    conn = connect_readonly(Home(acme_home.resolve(), Tenant("acme", database_url_env=None)))
+    try:
+        got = conn.execute("SELECT count(*) FROM forcepoint.admin WHERE event_day = ?::DATE", [day]).fetchone()
+        assert got == (want,)
+    except duckdb.Error as e:
+        raise AssertionError(f"acme's warehouse: {e}") from None
+    finally:
+        conn.close()

@@ -9,6 +9,7 @@ S3 bucket, are in tests/lake/test_tenant_catalogs.py."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -174,3 +175,28 @@ def test_database_errors_name_the_tenants_variable_never_the_value(tmp_path, mon
     with pytest.raises(DatabaseConfigError, match="^ACME_DATABASE_URL=") as refused:
         StateStore.open(home)
     assert SECRET not in str(refused.value)
+
+
+def test_a_storage_root_is_one_tenants_a_mixed_up_tenant_is_refused(shared_url, tmp_path):
+    """A storage root records whose home it is: another tenant pointed at it (a missing or mistyped
+    `tenant:`) is refused before anything, naming the tenant it belongs to."""
+    acme = _tenant("acme", tmp_path)
+    with open_state(acme):
+        pass
+    for wrong in (
+        Home(acme.root, Tenant(database_url_env=SHARED)),
+        Home(acme.root, Tenant("acne", database_url_env=SHARED)),
+    ):
+        with pytest.raises(HomeMismatch, match="is the home of tenant 'acme'"):
+            open_state(wrong)
+    default = _tenant(None, tmp_path)
+    with open_state(default):
+        pass
+    with pytest.raises(HomeMismatch, match="is the home of the default tenant"):
+        open_state(Home(default.root, Tenant("acme", database_url_env=SHARED)))
+    # a storage root bound before tenants existed names none: the default tenant's, as it was
+    doc = Storage.for_home(default).read_bytes("lake/.log-assets-home.json")
+    old = {k: v for k, v in json.loads(doc).items() if k != "tenant"}
+    Storage.for_home(default).write_bytes("lake/.log-assets-home.json", json.dumps(old).encode())
+    with open_state(default):
+        pass

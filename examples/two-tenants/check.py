@@ -150,7 +150,13 @@ def main() -> int:
     base_env.update(LOG_ASSETS_HOME=str(work / "data"), DAGSTER_HOME=str(dagster_home))
     runner = Runner(base_env)
 
-    # 1. The definitions load with no credentials and no network.
+    # 1. The Component is registered by the installed package; the definitions load with no
+    # credentials and no network.
+    components = json.loads(runner.dg_run("list", "components", "--json"))["items"]
+    _require(
+        any(c["key"] == "log_assets.LogAssetsComponent" for c in components),
+        "dg list components does not show log_assets.LogAssetsComponent",
+    )
     runner.dg_run("check", "defs")
     listed = runner.dg_run("list", "defs", "--json")
     keys = {a["asset_key"] for a in json.loads(listed)["assets"]}

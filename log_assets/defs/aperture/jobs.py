@@ -9,13 +9,16 @@ drain wait.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from log_assets.defs.aperture.assets import SPOOL_KEY
 from log_assets.defs.aperture.checks import aperture_token_check, drain_freshness_checks
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
+
+if TYPE_CHECKING:  # no public name for what define_asset_job returns
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 DRAIN_TAG = "log_assets/aperture_drain"
 

@@ -5,14 +5,20 @@ reason shown in the UI) while the Aperture credentials are not set, so a deploym
 use Aperture sees skipped ticks, not failed runs; it is also skipped while a drain is still running.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from log_assets.aperture.client import Credentials, MissingCredentialsError
 from log_assets.defs.aperture.jobs import aperture_drain_job
 from log_assets.defs.runs import run_in_progress
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.tenant import ApertureAccess
+
+if TYPE_CHECKING:  # no public name for what define_asset_job returns
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 
 def build_drain_schedule(

@@ -6,17 +6,22 @@ The open-day cadence is what spends the daily quota: each run continues from the
 costs the new pages plus one request, so every 30 minutes is ~100 of the 300 requests a day.
 """
 
+from __future__ import annotations
+
 import os
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.forcepoint.client import ConfigError, Credentials
 from log_assets.tenant import ForcepointAccess
+
+if TYPE_CHECKING:  # no public name for what define_asset_job returns
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 OPEN_DAY_CRON = os.environ.get("FORCEPOINT_OPEN_DAY_CRON", "*/30 * * * *")
 # After midnight, yesterday's late records get this long to arrive before the day is closed.

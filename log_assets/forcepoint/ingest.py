@@ -62,7 +62,7 @@ from log_assets.forcepoint.utcdays import (
 )
 from log_assets.forcepoint.walkstate import DatabaseWalkStateStore, WalkStateStore
 from log_assets.lake.colnames import add_described, kept_in_raw, summary
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.lake.schema import Coercer, new_fields
 from log_assets.paths import Home
 from log_assets.state import DayRecord, Tail, Walk, WalkState

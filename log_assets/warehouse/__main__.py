@@ -88,7 +88,7 @@ def no_lake(home_arg: str | None) -> str | None:
     nothing: a home, a database or a warehouse is not created by asking."""
     from sqlalchemy.engine import make_url
 
-    from log_assets.lake.iceberg import database_url_from_env
+    from log_assets.lake.catalog import database_url_from_env
     from log_assets.state.db import redact_url
     from log_assets.warehouse.sources import lake_of
 

@@ -263,7 +263,7 @@ def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(
 def test_a_day_rebuilt_from_raw_repairs_the_value_again():
     """A catalog change rebuilds a day's typed columns from `raw`, which keeps the lone surrogate."""
     from log_assets.lake.daymerge import rebuilt_from_raw
-    from log_assets.lake.iceberg import with_event_day
+    from log_assets.lake.layout import with_event_day
     from log_assets.lake.schema import build_table
 
     records = _records(2)

@@ -48,7 +48,8 @@ from log_assets.forcepoint.client import (
 from log_assets.forcepoint.cursor import cursor_for
 from log_assets.forcepoint.daybuilder import DayBuilder, split_days, staging_prefix
 from log_assets.forcepoint.keptanswers import KeptAnswers
-from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page
+from log_assets.forcepoint.pagetable import PageTable
+from log_assets.forcepoint.parse import IdStrategy, parse_page
 from log_assets.forcepoint.quarantine import Quarantine
 from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.forcepoint.utcdays import (

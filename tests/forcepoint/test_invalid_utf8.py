@@ -17,7 +17,8 @@ import pytest
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.forcepoint import native
 from log_assets.forcepoint.client import Credentials, ForcepointClient
-from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page, parse_records
+from log_assets.forcepoint.pagetable import PageTable
+from log_assets.forcepoint.parse import IdStrategy, parse_page, parse_records
 from log_assets.lake.schema import Coercer
 from log_assets.simulator import SimConfig, Simulator
 from log_assets.simulator.forcepoint.service import ForcepointService

@@ -415,7 +415,7 @@ def say(msg: str) -> None:
 
 def lake_days(home, vendor: str, log_type: str) -> dict[str, int]:
     """Day ('YYYY-MM-DD') -> the rows it holds, for the days that hold rows (from the manifests)."""
-    from log_assets.lake.iceberg import Lake
+    from log_assets.lake.lake import Lake
 
     with Lake.for_home(home) as lake:
         return {d.isoformat(): s.rows for d, s in lake.days(vendor, log_type).items() if s.rows}
@@ -425,7 +425,7 @@ def lake_event_ids(home, vendor: str, log_type: str, day: str | None = None) -> 
     """The event ids of a day (of every day when None)."""
     from datetime import date
 
-    from log_assets.lake.iceberg import Lake
+    from log_assets.lake.lake import Lake
 
     with Lake.for_home(home) as lake:
         days = None if day is None else [date.fromisoformat(day)]
@@ -436,7 +436,7 @@ def write_lake_day(home, vendor: str, log_type: str, day: str, table) -> None:
     """Make `day` hold exactly `table`'s rows (`table`: the lake's columns), in one commit."""
     from datetime import date
 
-    from log_assets.lake.iceberg import Lake
+    from log_assets.lake.lake import Lake
 
     with Lake.for_home(home) as lake:
         lake.replace_days(vendor, log_type, table, [date.fromisoformat(day)])

@@ -54,7 +54,7 @@ def page(log_type: str, p: int, fields: list[str], records: int) -> list[dict]:
 
 
 def write_lake(home: Path, log_type: str, fields: int, pages: int, records: int) -> None:
-    from log_assets.lake.iceberg import Lake
+    from log_assets.lake.lake import Lake
 
     lt = CATALOG[(FORCEPOINT, log_type)]
     names = [f"newfield_{k:05d}" for k in range(fields)]

@@ -621,7 +621,7 @@ def build_report(con) -> tuple[str, list[str], list[str]]:
         "Log types the catalog does not know yet land in their own table with the common columns only.",
         "",
         "Read a table as of its current snapshot (or an earlier one) with pyiceberg, e.g.",
-        '`Lake.open().read_days("forcepoint", "access", [date(2026, 11, 19)])` (`log_assets.lake.iceberg`),',
+        '`Lake.open().read_days("forcepoint", "access", [date(2026, 11, 19)])` (`log_assets.lake.lake`),',
         "or any engine with an Iceberg catalog. Do not glob the data folders: they also hold files of",
         "replaced snapshots until maintenance removes them.",
         "",

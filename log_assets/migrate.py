@@ -33,7 +33,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from log_assets.fsutil import StateFileError, atomic_write_bytes
-from log_assets.oldlake import VENDORS, Problem, day_table, survey
+from log_assets.oldlake import Problem, day_table, survey
+from log_assets.oldlayout import MIGRATED_MARKER, REFUSED_NOTE
 from log_assets.paths import Home
 
 log = logging.getLogger("log_assets.migrate")
@@ -75,11 +76,6 @@ class MigrationReport:
         )
 
 
-MIGRATED_MARKER = ".migrated-to-iceberg"
-# What the last refused migration named (JSON), so that a run refused meanwhile can say it too.
-REFUSED_NOTE = ".migration-refused"
-
-
 class MigrationRefused(RuntimeError):
     """The old lake holds what cannot be moved: the migration is not marked done, the old folders must
     stay, and runs of the home stay refused until it is fixed and the migration run again."""
@@ -103,43 +99,6 @@ class MigrationRefused(RuntimeError):
         super().__init__("\n".join(lines))
 
 
-def unmigrated_lake(home: Home) -> str | None:
-    """Why this home cannot be used before `python -m log_assets.migrate` (None when it can): it holds
-    day folders of the Parquet lake of earlier versions and the migration has not been completed.
-    After a migration that refused, the message says what it named."""
-    if (home.lake / MIGRATED_MARKER).exists():
-        return None
-    for vendor in VENDORS:
-        root = home.lake / vendor
-        if root.is_dir() and next(root.glob("*/date=*/*.parquet"), None) is not None:
-            command = f"python -m log_assets.migrate --home {shlex.quote(str(home.root))}"
-            old = f"{home.lake} holds the Parquet lake of an earlier version (lake/{vendor}/<type>/date=*/)"
-            refused = _last_refusal(home)
-            if refused:
-                return (
-                    f"{old}, and {command} refused to move it: {refused}. Fix or move out of the lake what "
-                    f"it names (each with what to do in {home.lake / REFUSED_NOTE}), then run {command} again"
-                )
-            return (
-                f"{old}; move it into the Iceberg tables first, without fetching anything: {command} "
-                "(its --dry-run says what would move)"
-            )
-    return None
-
-
-def _last_refusal(home: Home, shown: int = 3) -> str | None:
-    note = home.lake / REFUSED_NOTE
-    try:
-        doc = json.loads(note.read_text())
-        problems = [f"{p['path']}: {p['what']}" for p in doc["problems"]]
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return f"see {note}"
-    more = f"; and {len(problems) - shown} more" if len(problems) > shown else ""
-    return "; ".join(problems[:shown]) + more
-
-
 def _note_refusal(home: Home, refused: MigrationRefused) -> None:
     doc = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -161,7 +120,8 @@ def migrate(
     """Move the home's JSON state files and old lake folders (see the module). Raises MigrationRefused
     naming everything it cannot move, and what to do, before changing anything when the folders
     and footers show it, else after moving every day it can; the move is then not marked done."""
-    from log_assets.lake.iceberg import Lake, database_url_of
+    from log_assets.lake.catalog import database_url_of
+    from log_assets.lake.lake import Lake
     from log_assets.state.migrate import import_state_files
     from log_assets.state.store import StateStore
     from log_assets.storage import Storage
@@ -229,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     if not home.root.is_dir():
         print(f"no home at {home.root}: nothing to move", file=sys.stderr)
         return 1
-    from log_assets.lake.iceberg import LakeError
+    from log_assets.lake.errors import LakeError
 
     try:
         report = migrate(home, dry_run=args.dry_run)

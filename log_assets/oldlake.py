@@ -15,9 +15,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from log_assets.lake.schema import conform, widen
+from log_assets.oldlayout import VENDORS
 from log_assets.paths import Home
-
-VENDORS = ("forcepoint", "aperture")
 
 # Where the refusal suggests moving what it cannot move: outside `lake/`, so nothing reads it again.
 SET_ASIDE = "set-aside"
@@ -192,7 +191,7 @@ def _unreadable(home: Home, f: Path, e: BaseException) -> Problem:
 
 def day_table(home: Home, d: OldDay) -> pa.Table | Problem:
     """The day folder's rows with their `event_day`, or what stops them moving."""
-    from log_assets.lake.iceberg import DAY_COLUMN, with_event_day
+    from log_assets.lake.layout import DAY_COLUMN, with_event_day
 
     tables = []
     for f in d.files:

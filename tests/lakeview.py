@@ -11,7 +11,8 @@ from datetime import date
 
 import pyarrow as pa
 
-from log_assets.lake.iceberg import DAY_COLUMN, Lake
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import DAY_COLUMN
 from log_assets.paths import Home
 
 

@@ -98,7 +98,8 @@ def test_loading_the_definitions_leaves_the_heavy_libraries_for_the_runs_that_us
     probe = (
         "import sys, log_assets.definitions; "
         "print(' '.join(m for m in ('pyiceberg', 'sqlalchemy', 'pandas', 'pyarrow.dataset', "
-        "'log_assets.lake.iceberg', 'log_assets.warehouse.writer') if m in sys.modules))"
+        "'log_assets.lake.lake', 'log_assets.lake._pyiceberg', 'log_assets.warehouse.writer') "
+        "if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.split() == []

@@ -372,7 +372,7 @@ def test_warehouse_sync_on_a_lake_without_tables_says_so(tmp_path):
     home = tmp_path / "home"
     env = _clean_env(LOG_ASSETS_HOME=str(home))
     make_catalog = (
-        "from log_assets.lake.iceberg import Lake; from log_assets.paths import Home; "
+        "from log_assets.lake.lake import Lake; from log_assets.paths import Home; "
         "Lake.for_home(Home.from_env()).close()"
     )
     subprocess.run([PY, "-c", make_catalog], cwd=ROOT, env=env, check=True, timeout=120)

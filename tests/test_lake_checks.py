@@ -20,7 +20,7 @@ from log_assets.defs.lake_checks import (
     lake_check_results,
     read_partition,
 )
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 
 KEY = dg.AssetKey(["forcepoint", "access"])
 T = ("forcepoint", "access")

@@ -20,7 +20,8 @@ from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, LogType
 from log_assets.lake.colnames import add_described, kept_in_raw, summary
 from log_assets.lake.daymerge import DayMerge, rebuilt_from_raw
-from log_assets.lake.iceberg import DaysChanged, Lake
+from log_assets.lake.errors import DaysChanged
+from log_assets.lake.lake import Lake
 from log_assets.lake.schema import Coercer, arrow_schema, is_current, new_fields
 from log_assets.storage import ObjectInfo
 

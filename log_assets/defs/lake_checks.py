@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # loaded by the step that runs the checks, not at definitions
     import numpy as np
     import pyarrow as pa
 
-    from log_assets.lake.iceberg import Lake
+    from log_assets.lake.lake import Lake
 
 UNIQUE_IDS = "event_ids_unique"
 ROWS_AS_REPORTED = "rows_as_reported"
@@ -131,33 +131,14 @@ def _id_reader(lake: Lake, vendor: str, log_type: str, day: date) -> Callable[[]
 
     pyiceberg's own batch reader (`to_arrow_batch_reader`) starts every file's read at once and keeps
     what it has read until it is taken, which is the whole column when the reader is slower than the
-    disk; here each file is read (as the scan would: its deletes and the table's schema applied) when
-    the one before it is done."""
-    from pyiceberg.io.pyarrow import ArrowScan
-
-    from log_assets.lake.iceberg import _days_filter
-
-    tbl = lake.table(vendor, log_type)
-    snap = tbl.current_snapshot() if tbl is not None else None
-    if tbl is None or snap is None:
+    disk; here each file is read when the one before it is done (`Lake.file_reader`)."""
+    files = lake.file_reader(vendor, log_type, [day], ("event_id",))
+    if files is None:
         return None
-    with lake._store_errors("reading", vendor, log_type):
-        scan = tbl.scan(
-            row_filter=_days_filter([day]), selected_fields=("event_id",), snapshot_id=snap.snapshot_id
-        )
-        tasks = list(scan.plan_files())
-    projection = scan.projection()
 
     def read() -> Iterator[pa.Array]:
-        for task in tasks:
-            with lake._store_errors("reading", vendor, log_type):
-                batches = list(
-                    ArrowScan(
-                        tbl.metadata, tbl.io, projection, scan.row_filter, scan.case_sensitive
-                    ).to_record_batches([task])
-                )
-            for batch in batches:
-                yield batch.column("event_id")
+        for batch in files():
+            yield batch.column("event_id")
 
     return read
 

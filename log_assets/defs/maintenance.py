@@ -38,7 +38,7 @@ class MaintenanceConfig(dg.Config):
 
 def maintain(context: dg.OpExecutionContext, config: MaintenanceConfig, home: LogAssetsHome) -> dg.Output:
     from log_assets.lake.damage import LakeDamaged, damaged_files
-    from log_assets.lake.iceberg import Lake  # here, not at import: only this step needs pyiceberg
+    from log_assets.lake.lake import Lake  # here, not at import: only this step needs pyiceberg
 
     with Lake.for_home(home.get()) as lake:
         reports = lake.maintain(timedelta(days=config.retention_days), compact_over=config.compact_over_files)

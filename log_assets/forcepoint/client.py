@@ -427,7 +427,7 @@ class ForcepointClient:
         records: Sequence
         fmt = (response.get("dataformat") or self.response_format).lower()
         if fmt == "csv" or isinstance(data, str):
-            from log_assets.forcepoint.parse import parse_csv  # local: keep import cheap for JSON
+            from log_assets.forcepoint.csvpage import parse_csv  # local: keep import cheap for JSON
 
             # Arrow's reader where the page reads alike in both; else the careful reader, bad rows and all.
             by_arrow = native.read_csv(data) if isinstance(data, str) else None

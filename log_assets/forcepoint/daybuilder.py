@@ -27,7 +27,9 @@ import pyarrow.parquet as pq
 from log_assets.catalog import FORCEPOINT, LogType
 from log_assets.forcepoint.utcdays import US_PER_DAY, day_of
 from log_assets.lake.daymerge import DayMerge
-from log_assets.lake.iceberg import DayFigures, DaysChanged, Lake
+from log_assets.lake.errors import DaysChanged
+from log_assets.lake.lake import Lake
+from log_assets.lake.results import DayFigures
 from log_assets.lake.writer import arrow_ipc_bytes, read_arrow_bytes
 from log_assets.state import Walk
 from log_assets.storage import Storage

@@ -48,7 +48,8 @@ from log_assets.forcepoint.client import (
 from log_assets.forcepoint.cursor import cursor_for
 from log_assets.forcepoint.daybuilder import DayBuilder, split_days, staging_prefix
 from log_assets.forcepoint.keptanswers import KeptAnswers
-from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page
+from log_assets.forcepoint.pagetable import PageTable
+from log_assets.forcepoint.parse import IdStrategy, parse_page
 from log_assets.forcepoint.quarantine import Quarantine
 from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.forcepoint.utcdays import (
@@ -62,7 +63,7 @@ from log_assets.forcepoint.utcdays import (
 )
 from log_assets.forcepoint.walkstate import DatabaseWalkStateStore, WalkStateStore
 from log_assets.lake.colnames import add_described, kept_in_raw, summary
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.lake.schema import Coercer, new_fields
 from log_assets.paths import Home
 from log_assets.state import DayRecord, Tail, Walk, WalkState

@@ -30,6 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from log_assets.catalog import FORCEPOINT, LIST, LOCATION, STRING, TIMESTAMP, LogType
+from log_assets.forcepoint.csvpage import parse_csv
+from log_assets.forcepoint.pagetable import PageTable
 from log_assets.lake.colnames import with_kept_in_raw
 from log_assets.lake.schema import (
     STRING_LIST,
@@ -97,8 +99,6 @@ class CsvRecords(Sequence):
 
     def _list(self) -> list[dict]:
         if self._records is None:
-            from log_assets.forcepoint.parse import parse_csv
-
             self._records = parse_csv(self.text)[0]
         return self._records
 
@@ -765,8 +765,6 @@ def _page_table(
     big: pa.Array | None = None,
 ):
     """The page's table from its columns (Arrow string arrays, slices of `big`, or Python values)."""
-    from log_assets.forcepoint.parse import PageTable
-
     # Every record lands, or the careful path decides which are quarantined and why.
     tcol = columns.get(lt.time_field)
     if not isinstance(tcol, pa.Array):

@@ -16,9 +16,7 @@ A record rejected for another reason is quarantined with its text escaped the sa
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import logging
 from collections.abc import Sequence
@@ -30,13 +28,13 @@ import pyarrow as pa
 from log_assets import jsonsafe
 from log_assets.catalog import FORCEPOINT, LogType, cv_tuple
 from log_assets.forcepoint import native
+from log_assets.forcepoint.pagetable import PageTable
 from log_assets.jsonsafe import MAX_DEPTH, depth
 from log_assets.lake.schema import UTC_TS, Coercer, arrow_schema, parse_distinct, typed_columns, with_new_fields
 from log_assets.lake.times import MAX_US, MIN_US, parse_time_us
 
 log = logging.getLogger(__name__)
 
-csv.field_size_limit(64 * 1024 * 1024)  # DLP fields can be long; the default 128 KiB would reject them
 
 # Fields every collector version receives: the identity of a hash-keyed record (cloudaudit,
 # cloudsummary) is computed from these only, so that changing `cv` does not change event ids.
@@ -136,13 +134,6 @@ def parse_records(lt: LogType, records: list, ingested_us: int, ids: IdStrategy 
             }
         )
     return out
-
-
-@dataclass
-class PageTable:
-    table: pa.Table  # the lake schema of the log type; one row per readable record
-    rejected: list = field(default_factory=list)  # (raw_text, reason)
-    coercion_failures: int = 0  # values that did not fit their column (NULL there, kept in raw)
 
 
 def _times(values: list) -> list:
@@ -281,46 +272,3 @@ def parse_page_columnar(
     columns.update(typed_columns(lt, recs, coercer))
     table = with_new_fields(pa.Table.from_pydict(columns, schema=arrow_schema(lt)), lt, recs, coercer)
     return PageTable(table, rejected, coercer.failures - before)
-
-
-def parse_csv(text: str) -> tuple[list[dict], list]:
-    """CSV page data -> (records, bad rows). Quoted commas, quotes and newlines are handled by csv."""
-    records: list[dict] = []
-    bad: list = []
-    if not text.strip():
-        return records, bad
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except (csv.Error, StopIteration) as e:
-        return records, [(jsonsafe.escape_surrogates(text), f"unreadable CSV header: {e}")]
-    header = [h.strip().lstrip("\ufeff") for h in header]
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as e:
-            # The rest of the page cannot be split into rows reliably: keep the whole page text.
-            bad.append(
-                (
-                    jsonsafe.escape_surrogates(text),
-                    f"CSV error at line {reader.line_num}: {e} (whole page text kept; {len(records)} rows before "
-                    "it landed)",
-                )
-            )
-            break
-        if not row:
-            continue
-        if len(row) != len(header):
-            out = io.StringIO()
-            csv.writer(out).writerow(row)
-            bad.append(
-                (
-                    jsonsafe.escape_surrogates(out.getvalue()),
-                    f"CSV row has {len(row)} fields, header has {len(header)}",
-                )
-            )
-            continue
-        records.append(dict(zip(header, row, strict=True)))
-    return records, bad

@@ -23,7 +23,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from log_assets.lake.iceberg import LAKE_PREFIX, Lake, LakeError, TableMetadataMissing, ensure_namespace
+from log_assets.lake.catalog import ensure_namespace
+from log_assets.lake.errors import LakeError, TableMetadataMissing
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import LAKE_PREFIX
 from log_assets.state.binding import adopt_binding, live_metadata, metadata_order, table_metadata
 
 if TYPE_CHECKING:
@@ -117,7 +120,7 @@ def adopt_tables(lake: Lake, tables: Iterable[str] | None = None) -> AdoptReport
 def adopt(tables: Iterable[str] | None = None, home: Home | None = None) -> AdoptReport:
     """`adopt_tables` on `home` (default: the home of the environment) in its tenant's catalog, then the
     binding of its database to its storage root."""
-    from log_assets.lake.iceberg import database_url_of
+    from log_assets.lake.catalog import database_url_of
     from log_assets.paths import Home  # noqa: F811 - at run time
     from log_assets.state import StateStore
     from log_assets.storage import Storage

@@ -23,7 +23,10 @@ from datetime import date
 
 import pyarrow.parquet as pq
 
-from log_assets.lake.iceberg import LAKE_PREFIX, Lake, LakeError, _day_of
+from log_assets.lake.errors import LakeError
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import LAKE_PREFIX
+from log_assets.lake.snapshots import day_of
 from log_assets.storage import StorageError
 
 
@@ -84,11 +87,11 @@ def damaged_files(lake: Lake, vendor: str, log_type: str, days: Iterable[date] |
     tbl = lake.table(vendor, log_type)
     if tbl is None or tbl.current_snapshot() is None:
         return []
-    from log_assets.lake.iceberg import _days_filter
+    from log_assets.lake.snapshots import days_filter
 
     name = f"{vendor}.{log_type}"
     wanted = None if days is None else set(days)
-    files = [t.file for t in tbl.scan(row_filter=_days_filter(wanted)).plan_files()]
+    files = [t.file for t in tbl.scan(row_filter=days_filter(wanted)).plan_files()]
     listed = {o.key: o.size for o in lake.storage.list(f"{LAKE_PREFIX}/{vendor}.db/{log_type}/data")}
     out = []
     for f in files:
@@ -103,7 +106,7 @@ def damaged_files(lake: Lake, vendor: str, log_type: str, days: Iterable[date] |
             reason = f"holds {size} bytes where the table's manifest records {recorded} (cut off or replaced)"
         else:
             continue
-        out.append(DamagedFile(name, _day_of(f.partition[0]), f.file_path, reason))
+        out.append(DamagedFile(name, day_of(f.partition[0]), f.file_path, reason))
     return out
 
 

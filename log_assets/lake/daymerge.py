@@ -40,8 +40,10 @@ from pyiceberg.types import ListType, MapType, NestedField, StructType
 
 from log_assets import jsonsafe
 from log_assets.catalog import COMMON_COLUMNS, LogType
-from log_assets.lake.iceberg import COMPACT_OVER_FILES, Lake, _day_files, with_event_day
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import COMPACT_OVER_FILES, with_event_day
 from log_assets.lake.schema import Coercer, arrow_schema, build_table
+from log_assets.lake.snapshots import day_files
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +222,7 @@ def _predates_catalog(tbl, lt: LogType, day: date) -> bool:
     existed in the table (a file written since has its statistics, NULLs counted)."""
     schema = tbl.schema()
     typed = [f.name for f in arrow_schema(lt) if f.name not in COMMON_COLUMNS]
-    files = _day_files(tbl, [day])
+    files = day_files(tbl, [day])
     if not files:
         return False
     columns = []

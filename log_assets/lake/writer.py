@@ -1,6 +1,6 @@
 """Durable writes of local Parquet files (the Aperture inbox): temp name, fsync, rename. Nothing
 half-written is ever visible. The lake itself is written through its Iceberg catalog
-(log_assets.lake.iceberg); the walk's staged pages are Arrow IPC bytes (`arrow_ipc_bytes`) that it
+(log_assets.lake.lake); the walk's staged pages are Arrow IPC bytes (`arrow_ipc_bytes`) that it
 stores on the storage root (log_assets.storage).
 
 Shared files get the shared file mode (`LOG_ASSETS_FILE_MODE`: owner and group by default, never

@@ -27,7 +27,8 @@ from datetime import date
 
 import pyarrow as pa
 
-from log_assets.lake.iceberg import Lake, _norm_type, plain_schema
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import norm_type, plain_schema
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sources import RESERVED
 from log_assets.warehouse.sqlfiles import ident
@@ -127,9 +128,9 @@ def _types_changed(lake: Lake, ns: str, name: str, w, t: TableRef) -> bool:
     tbl = lake.table(ns, name)
     if tbl is None:
         return False
-    have = {f.name: _norm_type(f.type) for f in tbl.schema().as_arrow()}
+    have = {f.name: norm_type(f.type) for f in tbl.schema().as_arrow()}
     for f in _published_schema(w, t, w.columns(t)):
-        old, new = have.get(f.name), _norm_type(f.type)
+        old, new = have.get(f.name), norm_type(f.type)
         if old is not None and old != new and not _widens(old, new):
             return True
     return False

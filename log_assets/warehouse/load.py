@@ -140,7 +140,7 @@ def sync_source(w, src: Source) -> LoadReport:
 
 
 def load_days(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
-    from log_assets.lake.iceberg import HistoryExpired  # the lake's Iceberg code: when a load runs
+    from log_assets.lake.errors import HistoryExpired  # the lake's Iceberg code: when a load runs
 
     if not days:
         return LoadReport(src.ref.key)

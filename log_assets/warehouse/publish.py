@@ -22,7 +22,8 @@ import duckdb
 
 from log_assets.fsutil import ensure_dir, fsync_dir, fsync_file
 from log_assets.lake.colnames import parquet_name
-from log_assets.lake.iceberg import Lake, table_location
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import table_location
 from log_assets.warehouse.catalog import CatalogReport, iceberg_name, publish_to_catalog, published_columns
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sources import lake_file_cache, lake_of

@@ -26,7 +26,8 @@ from log_assets.warehouse.layout import TableRef, is_table_name
 if TYPE_CHECKING:
     # The lake's Iceberg code is imported by the functions that open the lake, not with the
     # package's Dagster definitions (which list the sources).
-    from log_assets.lake.iceberg import Changes, Lake
+    from log_assets.lake.lake import Lake
+    from log_assets.lake.results import Changes
     from log_assets.tenant import Tenant
 
 VENDORS = (FORCEPOINT, APERTURE)
@@ -108,7 +109,7 @@ def lake_days(home: Home, vendor: str, log_type: str, snapshot_id: int | None = 
     lake = _lake(home)
     cache = lake_file_cache(lake, home)
     day_files = lake.day_files(vendor, log_type, snapshot_id)
-    from log_assets.lake.iceberg import table_location
+    from log_assets.lake.layout import table_location
 
     cache.prune(table_location(lake.storage, vendor, log_type), {f for fs in day_files.values() for f in fs})
     return _lake_days(day_files, cache)
@@ -162,7 +163,7 @@ def prune_cached_days(
     load of only the changed days can tell is stale, without listing the whole table."""
     lake = _lake(home)
     locations = {loc for part in keep.values() for loc in part.locations}
-    from log_assets.lake.iceberg import table_location
+    from log_assets.lake.layout import table_location
 
     return lake_file_cache(lake, home).prune(table_location(lake.storage, vendor, log_type), locations, days=days)
 
@@ -185,7 +186,7 @@ class LakeFileCache:
     def local(self, location: str) -> str:
         key = self.storage.key_of(location)
         if key is None:
-            from log_assets.lake.iceberg import LakeError
+            from log_assets.lake.errors import LakeError
 
             raise LakeError(f"the lake's data file {location} lies outside its storage {self.storage.describe()}")
         if self.storage.is_local:
@@ -260,7 +261,7 @@ def _lake(home: Home) -> Lake:
     key = (str(home.root), tenant, tenant.database_url_from() or "", tenant.storage_url_from() or "")
     lake = _LAKES.get(key)
     if lake is None:
-        from log_assets.lake.iceberg import Lake
+        from log_assets.lake.lake import Lake
 
         lake = _LAKES[key] = Lake.for_home(home)
         while len(_LAKES) > _KEEP:

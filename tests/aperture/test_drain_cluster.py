@@ -17,7 +17,7 @@ import pytest
 
 from log_assets.defs.aperture.assets import aperture_landing
 from log_assets.defs.resources import LogAssetsHome
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.paths import Home
 from log_assets.simulator import Simulator
 from log_assets.storage import Storage

@@ -7,7 +7,7 @@ import pytest
 
 from log_assets.aperture.land import land_day
 from log_assets.aperture.spool import Spool, is_empty_body, sort_bodies
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.storage import Storage
 from tests.lakeview import lake_days, lake_table, write_lake_day
 

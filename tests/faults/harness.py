@@ -340,7 +340,7 @@ def visible_lake_problems(home: Path) -> list[str]:
     """Anything a reader of the lake's current snapshots would trip on: a data file a table's snapshot
     names that is missing, unreadable, or holds other rows than its manifest entry says (a commit that
     pointed at a file not yet whole). Looks at the files the catalog names, not through tests.lakeview."""
-    from log_assets.lake.iceberg import Lake
+    from log_assets.lake.lake import Lake
 
     problems = []
     with Lake.for_home(home) as lake:

@@ -11,7 +11,8 @@ import pyarrow as pa
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.forcepoint.daybuilder import DayBuilder, split_days
 from log_assets.forcepoint.parse import IdStrategy, parse_page
-from log_assets.lake.iceberg import COMPACT_OVER_FILES, Lake
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import COMPACT_OVER_FILES
 from log_assets.lake.schema import Coercer
 from log_assets.paths import Home
 from log_assets.state import Walk

@@ -17,7 +17,8 @@ import pytest
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.forcepoint import native
 from log_assets.forcepoint.client import Credentials, ForcepointClient
-from log_assets.forcepoint.parse import IdStrategy, PageTable, parse_page, parse_records
+from log_assets.forcepoint.pagetable import PageTable
+from log_assets.forcepoint.parse import IdStrategy, parse_page, parse_records
 from log_assets.lake.schema import Coercer
 from log_assets.simulator import SimConfig, Simulator
 from log_assets.simulator.forcepoint.service import ForcepointService
@@ -263,7 +264,7 @@ def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(
 def test_a_day_rebuilt_from_raw_repairs_the_value_again():
     """A catalog change rebuilds a day's typed columns from `raw`, which keeps the lone surrogate."""
     from log_assets.lake.daymerge import rebuilt_from_raw
-    from log_assets.lake.iceberg import with_event_day
+    from log_assets.lake.layout import with_event_day
     from log_assets.lake.schema import build_table
 
     records = _records(2)

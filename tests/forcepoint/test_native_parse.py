@@ -18,7 +18,8 @@ import requests
 from log_assets.catalog import FORCEPOINT_TYPES, INT, LIST, LOCATION, STRING, TIMESTAMP
 from log_assets.forcepoint import native
 from log_assets.forcepoint.client import Credentials, ForcepointClient
-from log_assets.forcepoint.parse import IdStrategy, parse_csv, parse_page, parse_records
+from log_assets.forcepoint.csvpage import parse_csv
+from log_assets.forcepoint.parse import IdStrategy, parse_page, parse_records
 from log_assets.lake.schema import Coercer, build_table, typed_fields
 from log_assets.simulator.testing import forcepoint_headers, simulator
 

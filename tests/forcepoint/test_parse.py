@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 import pytest
 
 from log_assets.catalog import FORCEPOINT_TYPES, INT, STRING
-from log_assets.forcepoint.parse import IdStrategy, parse_csv, parse_page, parse_records, parse_time_us
+from log_assets.forcepoint.csvpage import parse_csv
+from log_assets.forcepoint.parse import IdStrategy, parse_page, parse_records, parse_time_us
 from log_assets.lake.schema import Coercer, build_table, typed_fields
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.simulator import SimConfig, Simulator
 from tests.lakeview import lake_table
 

@@ -12,7 +12,7 @@ from log_assets.aperture.parse import lake_row, parse_body
 from log_assets.catalog import APERTURE_TYPES, FORCEPOINT_TYPES
 from log_assets.forcepoint.parse import IdStrategy, parse_page
 from log_assets.lake.daymerge import DayMerge
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.lake.schema import Coercer, build_table, parse_list
 from tests.lakeview import lake_table
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 from pyiceberg.types import StringType
 
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.storage import Storage
 from tests.lake.test_iceberg import D1, D2, D3, ids, rows
 

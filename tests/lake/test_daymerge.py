@@ -9,7 +9,7 @@ import pyarrow as pa
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.forcepoint.parse import IdStrategy, parse_page
 from log_assets.lake.daymerge import DayMerge, SeenIds, _rows
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.lake.schema import Coercer
 from log_assets.paths import Home
 

@@ -15,9 +15,14 @@ import pyarrow.compute as pc
 import pytest
 
 from log_assets.catalog import CATALOG
-from log_assets.lake import iceberg
-from log_assets.lake.iceberg import DaysChanged, HistoryExpired, Lake, lake_schema
+from log_assets.lake import catalog as lake_catalog
+from log_assets.lake import daywriter, layout, maintenance, snapshots
+from log_assets.lake.errors import DaysChanged, HistoryExpired, LakeError
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import lake_schema
+from log_assets.lake.results import DayStats
 from log_assets.lake.schema import Coercer, build_table
+from log_assets.state.db import RetryPolicy
 from log_assets.storage import Storage, StorageError
 
 LT = CATALOG[("forcepoint", "access")]
@@ -101,7 +106,7 @@ def test_re_replacing_a_day_is_idempotent(local_lake):
     local_lake.replace_days("forcepoint", "access", day)
     again = local_lake.replace_days("forcepoint", "access", day)
     assert again.rows == {D1: 2}
-    assert local_lake.days("forcepoint", "access") == {D1: iceberg.DayStats(2, 1, again_bytes(local_lake))}
+    assert local_lake.days("forcepoint", "access") == {D1: DayStats(2, 1, again_bytes(local_lake))}
     assert ids(local_lake.read_day("forcepoint", "access", D1)) == ["a", "b"]
 
 
@@ -164,7 +169,7 @@ def test_changed_days_between_snapshots(local_lake, monkeypatch):
     unknown = local_lake.changed_days("forcepoint", "access", 12345)
     assert unknown.everything and "not in the table's history" in unknown.reason
     # Without per-day summaries (more days in one commit than the summary lists), from the manifests.
-    monkeypatch.setattr(iceberg, "_summary_days", lambda snap: None)
+    monkeypatch.setattr(snapshots, "_summary_days", lambda snap: None)
     assert local_lake.changed_days("forcepoint", "access", s1.snapshot_id).days == {D2, D3}
 
 
@@ -212,7 +217,7 @@ def test_maintenance_removes_what_no_kept_snapshot_needs(local_lake, tmp_path):
     assert needed == left
     assert str(orphan) not in left
     assert report.deleted_files >= 2  # the replaced day's file and the orphan, plus old metadata
-    assert all(os.path.exists(p.removeprefix("file://")) for p in iceberg.referenced_files(tbl))
+    assert all(os.path.exists(p.removeprefix("file://")) for p in maintenance.referenced_files(tbl))
     assert ids(local_lake.read_days("forcepoint", "access")) == ["b", "c"]
     # A loader that last saw an expired snapshot is told to reload everything.
     ch = local_lake.changed_days("forcepoint", "access", old.snapshot_id)
@@ -244,11 +249,11 @@ def test_compaction_rewrites_the_small_files_only(local_lake):
     """A day written large and then appended to: the appends' small files become one; the large
     file is kept as it is (never read), so compacting a big day does not hold it in memory."""
     local_lake.replace_days("forcepoint", "access", rows(D1, [f"big{i:05d}" for i in range(20_000)]))
-    (big,) = [f.file_path for f in iceberg._day_files(local_lake.table("forcepoint", "access"), [D1])]
+    (big,) = [f.file_path for f in snapshots.day_files(local_lake.table("forcepoint", "access"), [D1])]
     for i in range(4):
         local_lake.append("forcepoint", "access", rows(D1, [f"e{i}"]))
     sizes = sorted(
-        f.file_size_in_bytes for f in iceberg._day_files(local_lake.table("forcepoint", "access"), [D1])
+        f.file_size_in_bytes for f in snapshots.day_files(local_lake.table("forcepoint", "access"), [D1])
     )
     threshold = sizes[-1] // 2  # between the appends' files and the large one
     assert sizes[-2] < threshold
@@ -257,7 +262,7 @@ def test_compaction_rewrites_the_small_files_only(local_lake):
     )  # 4 small
     commit = local_lake.compact_day("forcepoint", "access", D1, min_files=3, small_bytes=threshold)
     assert commit is not None and commit.day_files == {D1: 2}
-    files = [f.file_path for f in iceberg._day_files(local_lake.table("forcepoint", "access"), [D1])]
+    files = [f.file_path for f in snapshots.day_files(local_lake.table("forcepoint", "access"), [D1])]
     assert big in files and len(files) == 2
     got = ids(local_lake.read_day("forcepoint", "access", D1))
     assert sorted(got) == sorted([f"big{i:05d}" for i in range(20_000)] + [f"e{i}" for i in range(4)])
@@ -311,7 +316,7 @@ def _write_large(lake: Lake, day: date, files: int) -> list[str]:
 
 
 def _paths(lake: Lake, day: date) -> set[str]:
-    return {f.file_path for f in iceberg._day_files(lake.table("forcepoint", "access"), [day])}
+    return {f.file_path for f in snapshots.day_files(lake.table("forcepoint", "access"), [day])}
 
 
 def _content(lake: Lake, day: date) -> list[dict]:
@@ -326,7 +331,7 @@ def _head(lake: Lake) -> int:
 
 @pytest.fixture
 def scaled_flush(monkeypatch):
-    monkeypatch.setattr(iceberg, "COMPACT_FLUSH_BYTES", FLUSH)
+    monkeypatch.setattr(maintenance, "COMPACT_FLUSH_BYTES", FLUSH)
 
 
 def test_a_day_written_large_of_compressible_rows_is_not_compacted(local_lake, scaled_flush):
@@ -335,7 +340,7 @@ def test_a_day_written_large_of_compressible_rows_is_not_compacted(local_lake, s
     _write_large(local_lake, D1, 20)
     files = _paths(local_lake, D1)
     day = local_lake.days("forcepoint", "access")[D1]
-    assert day.files == 21 > iceberg.COMPACT_OVER_FILES and day.bytes < iceberg.SMALL_FILE_BYTES
+    assert day.files == 21 > layout.COMPACT_OVER_FILES and day.bytes < layout.SMALL_FILE_BYTES
     head = _head(local_lake)
     assert local_lake.compact_day("forcepoint", "access", D1) is None
     (report,) = local_lake.maintain()
@@ -378,7 +383,7 @@ def test_a_compaction_that_would_not_reduce_the_files_is_not_done(local_lake, mo
     files. Nothing is committed, and the files the attempt wrote are removed."""
     for k in range(4):
         local_lake.append("forcepoint", "access", logs(D1, k * 10, 10))
-    monkeypatch.setattr(iceberg, "COMPACT_FLUSH_BYTES", 1)  # a file for every row group read
+    monkeypatch.setattr(maintenance, "COMPACT_FLUSH_BYTES", 1)  # a file for every row group read
     head, written = _head(local_lake), sorted((tmp_path / "root").rglob("*.parquet"))
     assert local_lake.compact_day("forcepoint", "access", D1, small_rows=10**9) is None
     assert _head(local_lake) == head and local_lake.days("forcepoint", "access")[D1].files == 4
@@ -398,15 +403,15 @@ def test_a_writer_fed_page_by_page_writes_few_record_batches_and_keeps_every_row
     pages = [page(p) for p in range(12)]
     pages[7] = page(7, extra={"newfield": "x"})  # a new field, mid-way
     # (raising=False: on a writer without consolidation the test fails on the batches, not here)
-    monkeypatch.setattr(iceberg, "CONSOLIDATE_BYTES", 3 * pages[0].nbytes, raising=False)
+    monkeypatch.setattr(daywriter, "CONSOLIDATE_BYTES", 3 * pages[0].nbytes, raising=False)
     chunks: list[int] = []
-    real = iceberg._day_data_files
+    real = daywriter.write_day_files
 
     def spy(tbl, chunk, *a):
         chunks.append(chunk.column("event_id").num_chunks)
         return real(tbl, chunk, *a)
 
-    monkeypatch.setattr(iceberg, "_day_data_files", spy)
+    monkeypatch.setattr(daywriter, "write_day_files", spy)
     with local_lake.writer("forcepoint", "access", [D1]) as w:
         for page in pages:
             w.add(page)
@@ -483,14 +488,14 @@ def _race_on_different_days(make_lake) -> None:
 def test_two_writers_on_different_days_both_land(tmp_path):
     storage = Storage.from_url(tmp_path / "root")
     _race_on_different_days(
-        lambda cls: cls(iceberg.open_catalog(f"sqlite:///{tmp_path / 'c.db'}", storage), storage)
+        lambda cls: cls(lake_catalog.open_catalog(f"sqlite:///{tmp_path / 'c.db'}", storage), storage)
     )
 
 
 def test_catalog_on_postgresql(postgres, tmp_path):
     url = postgres.create_database()
     storage = Storage.from_url(tmp_path / "root")
-    _race_on_different_days(lambda cls: cls(iceberg.open_catalog(url, storage), storage))
+    _race_on_different_days(lambda cls: cls(lake_catalog.open_catalog(url, storage), storage))
     with Lake.open(url, storage) as lake:
         assert lake.tables() == [("forcepoint", "access")]
 
@@ -510,10 +515,10 @@ def test_a_catalog_database_restart_is_ridden_through_and_a_long_outage_named(po
             back.join()
         assert tbl is not None and ids(tbl.scan().to_arrow()) == ["a"]
 
-        monkeypatch.setattr(iceberg, "CATALOG_RETRY", iceberg.RetryPolicy(attempts=3, first_wait=0.1, deadline=2))
+        monkeypatch.setattr(lake_catalog, "CATALOG_RETRY", RetryPolicy(attempts=3, first_wait=0.1, deadline=2))
         postgres.stop("immediate")
         try:
-            with pytest.raises(iceberg.LakeError, match="catalog database postgresql.*did not answer.*run again"):
+            with pytest.raises(LakeError, match="catalog database postgresql.*did not answer.*run again"):
                 lake.table("forcepoint", "access")
         finally:
             postgres.start()
@@ -552,11 +557,11 @@ def test_a_catalog_database_restart_while_a_table_is_created_is_ridden_through_a
                 t.join()
         assert restarts and ids(lake.read_day("forcepoint", "access", D1)) == ["a"]
 
-        monkeypatch.setattr(iceberg, "CATALOG_RETRY", iceberg.RetryPolicy(attempts=3, first_wait=0.1, deadline=2))
+        monkeypatch.setattr(lake_catalog, "CATALOG_RETRY", RetryPolicy(attempts=3, first_wait=0.1, deadline=2))
         outage_after_lookup(back_after=None)
         named = "creating the namespace aperture failed: the lake's catalog database postgresql.*did not answer"
         try:
-            with pytest.raises(iceberg.LakeError, match=named):
+            with pytest.raises(LakeError, match=named):
                 lake.replace_days("aperture", "incident", rows(D1, ["b"]))
         finally:
             postgres.start()

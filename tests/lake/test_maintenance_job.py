@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.paths import Home
 
 from .test_iceberg import D1, D2, ids, rows

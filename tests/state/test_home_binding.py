@@ -11,7 +11,9 @@ from datetime import date
 import pytest
 
 from log_assets.catalog import FORCEPOINT_TYPES
-from log_assets.lake.iceberg import Lake, LakeError, lake_schema
+from log_assets.lake.errors import LakeError
+from log_assets.lake.lake import Lake
+from log_assets.lake.layout import lake_schema
 from log_assets.paths import Home
 from log_assets.state import Database, DatabaseConfigError, DatabaseFileCorrupt, HomeMismatch, StateStore
 from log_assets.state.binding import HOME_KEY, bind_home

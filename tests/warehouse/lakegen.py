@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from log_assets.catalog import CATALOG, generic_log_type
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.lake.schema import Coercer, build_table
 from log_assets.paths import Home
 

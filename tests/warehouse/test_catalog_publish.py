@@ -10,7 +10,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.warehouse import connect_readonly, derive, sync
 from log_assets.warehouse.catalog import _select_list, iceberg_name
 from log_assets.warehouse.layout import Layout, TableRef

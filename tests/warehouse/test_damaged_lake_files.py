@@ -12,7 +12,7 @@ import pytest
 from log_assets.defs.maintenance import lake_maintenance_job
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.lake.damage import LakeDamaged
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.warehouse import rebuild, sync
 
 

@@ -14,7 +14,7 @@ import pytest
 from pyiceberg.table import DataScan
 from pyiceberg.table.snapshots import Snapshot
 
-from log_assets.lake.iceberg import Lake
+from log_assets.lake.lake import Lake
 from log_assets.warehouse import checks, load, open_writer
 from log_assets.warehouse.layout import Layout
 from log_assets.warehouse.sources import cataloged_sources

@@ -34,7 +34,7 @@ from log_assets.storage import StorageError
 
 if TYPE_CHECKING:  # loaded by the steps that land, not at definitions import
     from log_assets.aperture.land import LandReport
-    from log_assets.lake.iceberg import Lake
+    from log_assets.lake.lake import Lake
 
 
 class DrainConfig(dg.Config):
@@ -257,7 +257,7 @@ def build_landing_asset(
     )
     def aperture_landing(context: dg.AssetExecutionContext):
         h = getattr(context.resources, home_key).get()
-        from log_assets.lake.iceberg import Lake  # here, not at import: the step that lands loads it
+        from log_assets.lake.lake import Lake  # here, not at import: the step that lands loads it
 
         with Spool(h) as spool, Lake.for_home(h, storage=spool.storage) as lake:
             yield from _land_selected(context, spool, lake, names)

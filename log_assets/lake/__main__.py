@@ -1,10 +1,14 @@
-"""`python -m log_assets.lake adopt [--table ns.name ...]`: re-attach the lake's tables found on the
-storage root to the database (see log_assets/lake/adopt.py), with the environment of a run."""
+"""`python -m log_assets.lake adopt [--table ns.name ...] [--home PATH] [--tenant NAME]`: re-attach the
+lake's tables found on the storage root to the database (see log_assets/lake/adopt.py), with the
+environment of a run (of a named tenant: its home, database variable and storage root as its
+definitions give them)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from log_assets.tenant import TenantConfigError, add_tenant_arguments, tenant_from_args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,11 +26,18 @@ def main(argv: list[str] | None = None) -> int:
         help="only this table (repeatable); a named table whose current metadata file is gone is pointed at the "
         "newest one left",
     )
+    adopt_cmd.add_argument("--home", help="the home (default: $LOG_ASSETS_HOME, else ./data)")
+    add_tenant_arguments(adopt_cmd)
     args = parser.parse_args(argv)
     from log_assets.lake.adopt import adopt
+    from log_assets.paths import Home
 
     try:
-        report = adopt(args.table)
+        home = Home.from_env(args.home, tenant_from_args(args))
+    except TenantConfigError as e:
+        parser.error(str(e))
+    try:
+        report = adopt(args.table, home)
     except Exception as e:  # one line, no trace: the messages name what to do
         print(f"adopt failed: {e}", file=sys.stderr)
         return 1

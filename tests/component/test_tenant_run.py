@@ -98,3 +98,17 @@ def test_a_named_tenants_run_uses_its_own_variables_and_home(sim, tmp_path, monk
         raise AssertionError(f"acme's warehouse: {e}") from None
     finally:
         conn.close()
+
+    # acme's database lost: `lake adopt --tenant acme` registers its tables again in acme's catalog
+    from log_assets.lake.__main__ import main as lake_main
+    from log_assets.lake.catalog import open_catalog
+    from log_assets.storage import Storage
+
+    for f in acme_home.glob("log_assets.db*"):
+        f.unlink() if f.is_file() else None
+    acme = Home(acme_home.resolve(), Tenant("acme", database_url_env=None))
+    assert lake_main(["adopt", "--home", str(acme_home), "--tenant", "acme"]) == 0
+    catalog = open_catalog(
+        f"sqlite:///{acme_home.resolve() / 'log_assets.db'}", Storage.for_home(acme), name="log_assets_acme"
+    )
+    assert ("forcepoint", "admin") in catalog.list_tables("forcepoint")

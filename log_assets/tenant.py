@@ -38,6 +38,10 @@ class TenantConfigError(ValueError):
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
+# Names a tenant cannot take: the default tenant's value of the Aperture drain's tag is "true".
+RESERVED_NAMES = frozenset({"true", "default"})
+
+
 def check_name(name: str | None) -> str | None:
     if name is None:
         return None
@@ -46,12 +50,18 @@ def check_name(name: str | None) -> str | None:
             f"tenant name {name!r}: use 1 to 32 lower-case letters, digits or '_', starting with a letter "
             "(it becomes part of asset keys, job names and the Iceberg catalog's name)"
         )
+    if name in RESERVED_NAMES:
+        raise TenantConfigError(
+            f"tenant name {name!r} is reserved (the default tenant's tag value, or its word): choose another"
+        )
     return name
 
 
-def check_env_name(what: str, name: str | None) -> str | None:
+def check_env_name(what: str, name: str | None, environ: Mapping[str, str] | None = None) -> str | None:
     """A `*_env` setting must be the NAME of a variable: a value that looks like a secret is refused
-    without being repeated."""
+    without being repeated. So is the VALUE of a variable given where its name belongs (a template
+    such as `token_env: "{{ env.ACME_TOKEN }}"` resolves to the token itself): a name that is not set
+    while some variable holds it as its value."""
     if name is None:
         return None
     if not _ENV_NAME.match(name):
@@ -59,6 +69,15 @@ def check_env_name(what: str, name: str | None) -> str | None:
             f"{what} must name an environment variable (letters, digits and '_'), not hold a value: the "
             "value given is not shown, in case it is a secret"
         )
+    env = os.environ if environ is None else environ
+    if name not in env:
+        holders = sorted(k for k, v in env.items() if v == name)
+        if holders:
+            raise TenantConfigError(
+                f"{what} holds the value of the variable {holders[0]}, not a variable's name (a template such "
+                f"as {{{{ env.{holders[0]} }}}} in a *_env attribute?): write the name, {what}: {holders[0]}. "
+                "The value is not shown"
+            )
     return name
 
 

@@ -20,8 +20,10 @@ R = TypeVar("R")
 
 def tenant_class(base: type[R], tenant: Tenant, **attributes: Any) -> type[R]:
     """A subclass of the resource class `base` for `tenant`, with `attributes` as class attributes
-    (`tenant` among them); `base` itself for the default tenant when nothing else is given."""
-    if tenant.is_default and not attributes:
+    (`tenant` among them); `base` itself for the default tenant with today's settings (its
+    environment variables) when nothing else is given: a default tenant given its own home, database
+    variable or storage root gets a subclass too, carrying them."""
+    if tenant == DEFAULT_TENANT and not attributes:
         return base
     name = f"{base.__name__}_{tenant.name}" if tenant.name else base.__name__
     made: type[R] = type(

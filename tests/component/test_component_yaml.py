@@ -22,3 +22,43 @@ aperture:
     assert c.forcepoint.api_url == "http://127.0.0.1:9/api/bitglassapi/logs/v1/"
     assert c.forcepoint.token_env == "ACME_FORCEPOINT_API_TOKEN"  # a name, left as written
     assert c.aperture.api_url == "eu"
+
+
+def test_a_template_in_a_variables_name_is_refused_without_showing_the_secret(monkeypatch):
+    import pytest
+
+    from log_assets.tenant import TenantConfigError
+
+    monkeypatch.setenv("ACME_FORCEPOINT_API_TOKEN", "Zq8sK2pLx9TOKENVALUE")
+    monkeypatch.delenv("Zq8sK2pLx9TOKENVALUE", raising=False)
+    c = LogAssetsComponent.resolve_from_yaml(
+        """
+tenant: acme
+forcepoint:
+  token_env: "{{ env.ACME_FORCEPOINT_API_TOKEN }}"
+"""
+    )
+    with pytest.raises(TenantConfigError) as refused:
+        c.build_defs(None)  # type: ignore[arg-type]
+    message = str(refused.value)
+    assert "ACME_FORCEPOINT_API_TOKEN" in message and "Zq8sK2pLx9TOKENVALUE" not in message
+
+
+def test_reserved_tenant_names_are_refused():
+    import pytest
+
+    import log_assets
+    from log_assets.tenant import TenantConfigError
+
+    for name in ("true", "default"):
+        with pytest.raises(TenantConfigError, match="reserved"):
+            log_assets.build_defs(tenant=name)
+
+
+def test_the_default_tenant_keeps_its_own_home_and_storage_when_given(tmp_path):
+    import log_assets
+
+    defs = log_assets.build_defs(home=str(tmp_path / "h"), storage_url=str(tmp_path / "s"), aperture=None)
+    home = defs.resources["home"].get()
+    assert home.root == (tmp_path / "h").resolve()
+    assert home.tenant.storage_url == str(tmp_path / "s") and home.tenant.name is None

@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml requirements.lock
 # Resolve the newest versions pyproject.toml allows into requirements.lock (then run `make test`).
 lock: $(STAMP)
 	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile --upgrade --quiet pyproject.toml --extra dev --extra notebook --extra deploy \
+	$(VENV)/bin/uv pip compile --upgrade --quiet pyproject.toml --extra dev --extra dg --extra notebook --extra deploy \
 		--python-version 3.11 -o requirements.lock
 
 lint: $(STAMP)

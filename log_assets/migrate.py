@@ -94,7 +94,9 @@ class MigrationRefused(RuntimeError):
             f"{home.lake} cannot be moved, so the move is not marked done ({MIGRATED_MARKER} not written) "
             f"and the old folders must stay. {done}",
             *(f"- {p}" for p in problems),
-            f"Then run python -m log_assets.migrate --home {shlex.quote(str(home.root))} again.",
+            f"Then run python -m log_assets.migrate --home {shlex.quote(str(home.root))}"
+            + (f" {home.tenant.command_options()}" if home.tenant.command_options() else "")
+            + " again.",
         ]
         super().__init__("\n".join(lines))
 
@@ -181,11 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m log_assets.migrate", description=__doc__.split("\n\n")[0])
     ap.add_argument("--home", help="the home to move (default: $LOG_ASSETS_HOME, else ./data)")
     ap.add_argument("--dry-run", action="store_true", help="say what would move; change nothing")
+    from log_assets.tenant import TenantConfigError, add_tenant_arguments, tenant_from_args
+
+    add_tenant_arguments(ap)
     args = ap.parse_args(argv)
     from log_assets.cli import console_logging
 
     console_logging()
-    home = Home.from_env(args.home)
+    try:
+        home = Home.from_env(args.home, tenant_from_args(args))
+    except TenantConfigError as e:
+        ap.error(str(e))
     if not home.root.is_dir():
         print(f"no home at {home.root}: nothing to move", file=sys.stderr)
         return 1

@@ -27,7 +27,10 @@ def unmigrated_lake(home: Home) -> str | None:
     for vendor in VENDORS:
         root = home.lake / vendor
         if root.is_dir() and next(root.glob("*/date=*/*.parquet"), None) is not None:
-            command = f"python -m log_assets.migrate --home {shlex.quote(str(home.root))}"
+            options = home.tenant.command_options()
+            command = f"python -m log_assets.migrate --home {shlex.quote(str(home.root))}" + (
+                f" {options}" if options else ""
+            )
             old = f"{home.lake} holds the Parquet lake of an earlier version (lake/{vendor}/<type>/date=*/)"
             refused = _last_refusal(home)
             if refused:

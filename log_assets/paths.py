@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from log_assets.fsutil import atomic_write_bytes, ensure_dir
-from log_assets.tenant import DEFAULT_TENANT, Tenant
+from log_assets.tenant import DEFAULT_TENANT, TENANTS_FOLDER, Tenant
 
 DEFAULT_HOME = "./data"
 DEFAULT_DEMO_HOME = "./data-demo"
@@ -46,14 +46,16 @@ class Home:
     @classmethod
     def from_env(cls, root: str | os.PathLike | None = None, tenant: Tenant | None = None) -> Home:
         """`root`, else the tenant's home ($LOG_ASSETS_HOME, else ./data; a named tenant's:
-        `tenant.home`, else $LOG_ASSETS_HOME/tenants/<name>). In demo mode (LOG_ASSETS_DEMO=1), the
-        default tenant's: `root`, else $LOG_ASSETS_DEMO_HOME, else ./data-demo (LOG_ASSETS_HOME is then
-        ignored: it names real data)."""
+        `tenant.home`, else $LOG_ASSETS_HOME/tenants/<name>). In demo mode (LOG_ASSETS_DEMO=1): `root`,
+        else $LOG_ASSETS_DEMO_HOME, else ./data-demo (a named tenant's: its `home`, else
+        tenants/<name> in the demo's home): LOG_ASSETS_HOME is then ignored, it names real data."""
         tenant = tenant or DEFAULT_TENANT
         if root:
             return cls(Path(root).resolve(), tenant)
         if demo_mode() and tenant.is_default:
             return cls.demo()
+        if demo_mode() and not tenant.home:  # a named tenant's demo data is the demo's too
+            return cls(cls.demo().root / TENANTS_FOLDER / str(tenant.name), tenant)
         return cls(tenant.home_root(), tenant)
 
     @classmethod

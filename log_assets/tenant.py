@@ -195,6 +195,21 @@ class Tenant:
             return STORAGE_URL_ENV
         return f"the storage_url of {self.describe()}"
 
+    def command_options(self) -> str:
+        """The options of the package's commands that name this tenant (`--tenant acme ...`), for the
+        commands a message suggests; "" for the default tenant with today's settings."""
+        import shlex
+
+        parts: list[str] = []
+        if self.name is not None:
+            parts += ["--tenant", self.name]
+        default_db = DATABASE_URL_ENV if self.name is None else None
+        if self.database_url_env != default_db and self.database_url_env:
+            parts += ["--database-url-env", self.database_url_env]
+        if self.storage_url:
+            parts += ["--storage-url", self.storage_url]
+        return " ".join(shlex.quote(p) for p in parts)
+
     def describe(self) -> str:
         return "the default tenant" if self.name is None else f"tenant {self.name!r}"
 

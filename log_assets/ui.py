@@ -43,8 +43,11 @@ def prepare_env(environ: dict[str, str]) -> dict[str, str]:
     dagster_home = Path(env["DAGSTER_HOME"])
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
+    # A user's own instance (DAGSTER_HOME of real runs) is theirs: written only when missing. The
+    # demo's instance under its own home is the package's, refreshed when the package's is newer.
+    demo = env.get(DEMO_ENV) == "1"
     with resources.as_file(data.resource(data.INSTANCE)) as packaged:
-        if not config.exists() or config.stat().st_mtime < packaged.stat().st_mtime:
+        if not config.exists() or (demo and config.stat().st_mtime < packaged.stat().st_mtime):
             data.install(data.INSTANCE, config)
     return env
 

@@ -166,6 +166,13 @@ def test_demo_ui_uses_the_demo_home_not_the_one_make_exports(env, tmp_path):
     assert real["LOG_ASSETS_HOME"] == str(tmp_path / "data") and real["DAGSTER_HOME"] == made["DAGSTER_HOME"]
     assert (tmp_path / "data" / "dagster_home" / "dagster.yaml").exists()
 
+    # a user's own instance settings (older than the package's files) are never replaced
+    mine = tmp_path / "data" / "dagster_home" / "dagster.yaml"
+    mine.write_text("storage:\n  postgres: {}  # the user's own\n")
+    os.utime(mine, (0, 0))
+    ui.prepare_env(made)
+    assert "the user's own" in mine.read_text()
+
     (tmp_path / "d2").mkdir()
     (tmp_path / "d2" / REAL_MARKER).write_text("{}")
     with pytest.raises(SystemExit, match="d2"):
@@ -226,3 +233,15 @@ def test_make_demo_then_a_real_run_on_the_default_home(env, tmp_path):
         assert quota.spent == sent, f"quota counter {quota} is not the real run's {sent} requests"
     assert (real / REAL_MARKER).exists() and not (real / DEMO_MARKER).exists()
     assert snapshot(demo) == demo_before, "the real run touched the demo's home"
+
+
+def test_a_named_tenant_in_demo_mode_lives_in_the_demos_home(tmp_path, monkeypatch):
+    from log_assets.paths import Home
+    from log_assets.tenant import Tenant
+
+    monkeypatch.setenv("LOG_ASSETS_DEMO", "1")
+    monkeypatch.setenv("LOG_ASSETS_DEMO_HOME", str(tmp_path / "demo"))
+    monkeypatch.setenv("LOG_ASSETS_HOME", str(tmp_path / "real"))
+    home = Home.for_run(tenant=Tenant("acme", database_url_env=None))
+    assert home.root == (tmp_path / "demo" / "tenants" / "acme").resolve()
+    assert not (tmp_path / "real").exists()

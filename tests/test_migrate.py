@@ -107,3 +107,19 @@ def test_a_home_with_the_old_folders_is_refused_until_migrated(tmp_path):
         Lake.for_home(Home(tmp_path))
     (tmp_path / "lake" / MIGRATED_MARKER).write_text("done\n")
     Lake.for_home(Home(tmp_path)).close()
+
+
+def test_a_named_tenants_old_folders_name_the_command_with_its_tenant(tmp_path, capsys):
+    """The refusal names the command that migrates into the tenant's own catalog and binding."""
+    from log_assets.migrate import main
+    from log_assets.tenant import Tenant
+
+    folder = tmp_path / "lake" / "forcepoint" / "access" / "date=2026-11-20"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"event_id": ["a"]}), folder / "part-0.parquet")
+    with pytest.raises(LakeError, match=r"python -m log_assets.migrate --home \S+ --tenant acme"):
+        Lake.for_home(Home(tmp_path, Tenant("acme", database_url_env=None)))
+    # and the command takes it (a dry run, which changes nothing: this file is not a day file, refused)
+    assert main(["--home", str(tmp_path), "--tenant", "acme", "--dry-run"]) == 1
+    assert "would refuse" in (err := capsys.readouterr().err) and "--tenant acme again" in err
+    assert not (tmp_path / "log_assets.db").exists()

@@ -430,8 +430,9 @@ ANALYTICS = {
         "`user` when it is not an address, a remediation without `item_owner_email`) is keyed on the e-mail "
         "that name went with, in `analytics.events`, `analytics.incidents` and `analytics.activity_daily`, when "
         "it went with exactly one; a name seen with two or more addresses is ambiguous: its records keep "
-        "`lower(user_name)` as key, it is listed in `ambiguous_names` of each address, and the warehouse "
-        "asset reports their number (`ambiguous_names`). A pair learned on a later day keys the earlier days' "
+        "`lower(user_name)` as key, it is listed in `ambiguous_names` of each address, and the build "
+        "counts them (`ambiguous_names` in the refresh report, printed by `python -m log_assets.warehouse "
+        "sync`). A pair learned on a later day keys the earlier days' "
         "records too (they are recomputed and published again). Neither vendor sends a user id in its "
         "records, so there is no vendor id column.",
         "columns": {

@@ -30,6 +30,7 @@ EVENTS = TableRef("analytics", "events")
 # changed because a display name resolves to another address (identities.py). The tables that
 # follow user_key recompute them; the catalog publishes analytics.events of those days again.
 USER_KEYS = TableRef("_warehouse", "user_keys")
+IDENTITIES = TableRef("analytics", "identities")
 
 # The columns a log type's mapping in sql/events.sql may provide (a column it leaves out is NULL),
 # with their types. Text columns are trimmed and an empty value is NULL (tables.sql events_text_column).
@@ -242,7 +243,7 @@ class Incidents(Derived):
 
     @property
     def reads(self) -> tuple[TableRef, ...]:
-        return (*self.keyed_sources, *FORCEPOINT_DLP_SOURCES)
+        return (*self.keyed_sources, *FORCEPOINT_DLP_SOURCES, IDENTITIES)
 
     def shape(self) -> str:
         email = "coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END)"
@@ -294,7 +295,7 @@ class ActivityDaily(Derived):
 
     @property
     def reads(self) -> tuple[TableRef, ...]:
-        return (EVENTS,)
+        return (EVENTS, IDENTITIES)
 
     def select(self, day_filter: str) -> str:
         return sql("activity", "select", day_filter=day_filter)
@@ -316,7 +317,7 @@ class Identities(Derived):
     """analytics.identities: one row per person (an e-mail address) with the display names, vendors and
     events keyed on it; display names seen with one address resolve to it in analytics.events."""
 
-    ref = TableRef("analytics", "identities")
+    ref = IDENTITIES
 
     @property
     def reads(self) -> tuple[TableRef, ...]:

@@ -436,7 +436,8 @@ ANALYTICS = {
         "records too (they are recomputed and published again). Neither vendor sends a user id in its "
         "records, so there is no vendor id column.",
         "columns": {
-            "event_day": "UTC day of `first_seen` (the table's partition).",
+            "event_day": "UTC day of `last_seen` (the table's partition: a sync rewrites the few days its "
+            "active people were last seen on).",
             "user_key": "The person: the lower-cased e-mail address, as `user_key` everywhere.",
             "display_name": "The display name most of the person's records carry (then the smallest).",
             "display_names": "Every display name seen with the address (sorted), ambiguous names apart.",

@@ -71,7 +71,9 @@ SELECT count(*) FROM _warehouse.identity_names WHERE emails > 1;
 -- analytics.identities: one row per person (user_key, an address), from every record keyed on it:
 -- those with the address and those with only a name that resolves to it. display_name is the name
 -- most of them carry (then the smallest); ambiguous_names the names seen with this address that went
--- with another one too (their records are not keyed on it).
+-- with another one too (their records are not keyed on it). event_day, the table's partition, is the
+-- day of last_seen: a sync rewrites the few days its active people were last seen on, not the days
+-- they were first seen on, spread over the whole history.
 WITH keyed AS (
     SELECT d.*, coalesce(d.email_key, n.user_key) AS user_key
     FROM _warehouse.identity_days d
@@ -97,7 +99,7 @@ named AS (
     FROM names
     GROUP BY user_key
 )
-SELECT utc_day(p.first_seen) AS event_day, p.user_key,
+SELECT utc_day(p.last_seen) AS event_day, p.user_key,
        m.display_names[1] AS display_name,
        list_sort(coalesce(m.display_names, [])) AS display_names,
        p.email, p.vendors, p.first_seen, p.last_seen, p.events,

@@ -40,7 +40,7 @@ CREATE TABLE @{table} (
 
 -- name: analytics.identities
 CREATE TABLE @{table} (
-    event_day DATE NOT NULL,            -- UTC day of first_seen
+    event_day DATE NOT NULL,            -- UTC day of last_seen (the partition)
     user_key VARCHAR NOT NULL,          -- the person: the lower-cased e-mail address
     display_name VARCHAR,               -- the name most of the person's records carry
     display_names VARCHAR[] NOT NULL,   -- every name seen with the address (sorted), ambiguous ones apart

@@ -27,7 +27,7 @@ FORCEPOINT_DLP_SOURCES = (
 
 EVENTS = TableRef("analytics", "events")
 # Not a table: the change log's name for the days (and Aperture incident ids) whose records' user_key
-# changed because a display name resolves to another address (identities.py). The tables that
+# changed because a display name resolves to another address (Identities below). The tables that
 # follow user_key recompute them; the catalog publishes analytics.events of those days again.
 USER_KEYS = TableRef("_warehouse", "user_keys")
 IDENTITIES = TableRef("analytics", "identities")

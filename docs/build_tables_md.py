@@ -321,8 +321,11 @@ ANALYTICS = {
             "user_email": "The user's e-mail address: Forcepoint `email` (cloudaudit: else an e-mail `actor`, "
             "else `owner`; cloudsummary: else `owner`), Aperture `item_owner_email`; else `user_name` when that "
             "is an e-mail address (contains `@`; Aperture's `user` often is).",
-            "user_key": "One key per person across both vendors: `lower(user_email)`, else `lower(user_name)`. "
-            "Forcepoint `Upper@Case.com` and Aperture `upper@case.com` are one key.",
+            "user_key": "One key per person across both vendors: `lower(user_email)`; else, for a record with "
+            "only a display name, the e-mail that name resolves to (`analytics.identities`: learned from the "
+            "records that carry both, when the name went with exactly one address); else `lower(user_name)` "
+            "(an unknown or ambiguous name). Forcepoint `Upper@Case.com`, Aperture `upper@case.com` and an "
+            "Aperture record naming only `Upper Case` are one key.",
             "src_ip": "The user's IP address: Forcepoint `ipaddress` / `actoripaddress`; Aperture `source_ip` / "
             "`ip`.",
             "app_name": "Application: Forcepoint `application`; Aperture `cloud_app_instance`.",
@@ -365,8 +368,9 @@ ANALYTICS = {
         "(`aperture.incident_current`), "
         "its policy violations (the last one's action, their count) and its first remediation; an id seen only "
         "in violations or remediations is an incident too. Forcepoint: every `swgwebdlp` record and every "
-        "`access` / `cloudaudit` record with a DLP pattern is one DLP hit (`status` = `detected`). Text columns "
-        "are trimmed and never `''` (an empty value is NULL).",
+        "`access` / `cloudaudit` record with a DLP pattern is one DLP hit (`status` = `detected`), except a "
+        "`swgwebdlp` record that matched no pattern and was allowed (a scanned transfer, no policy: it stays in "
+        "`analytics.events`). Text columns are trimmed and never `''` (an empty value is NULL).",
         "columns": {
             "vendor": "`forcepoint` or `aperture`.",
             "log_type": "The type whose records define the incident: Aperture `incident` (or `policy_violation` / "
@@ -387,7 +391,8 @@ ANALYTICS = {
             "`lastname`; cloudaudit: else `actor`).",
             "user_email": "The user's email: Aperture `item_owner_email`; Forcepoint `email` (cloudaudit: else an "
             "e-mail `actor`, else `owner`); else `user_name` when it is an e-mail address.",
-            "user_key": "As in `analytics.events`: `lower(user_email)`, else `lower(user_name)`.",
+            "user_key": "As in `analytics.events`: `lower(user_email)`, else the e-mail the name resolves to "
+            "(`analytics.identities`), else `lower(user_name)`.",
             "app_name": "Aperture `cloud_app_instance`; Forcepoint `application` (for swgwebdlp often empty or "
             'just "Web Browsing": see `domain`).',
             "object_name": "The item at risk, never `''` or `[]`: Aperture `item_name`; Forcepoint swgwebdlp the "
@@ -404,7 +409,9 @@ ANALYTICS = {
             "`action`) (Forcepoint).",
             "exposure": "Aperture exposure of the latest incident record in lower case: public, external, company "
             "or internal (the API mixes case).",
-            "violations": "Number of Aperture policy violations of the incident (0 for Forcepoint).",
+            "violations": "Number of Aperture policy violations of the incident (0: none arrived). NULL for "
+            "Forcepoint: it sends no violation records (as for `severity`, nothing is made up; 0 would read as "
+            "'no violation' on a DLP hit).",
             "remediation_action": "`action_taken` of the first remediation.",
             "remediated_by": "`action_taken_by` of the first remediation (`Aperture` when automated).",
             "remediated_at": "Time of the first remediation.",
@@ -412,6 +419,35 @@ ANALYTICS = {
             "unknown (the first remediation is earlier than every incident / violation record, or there is none "
             "of those).",
             "event_id": "The record the row's attributes come from.",
+        },
+    },
+    "identities": {
+        "grain": "person: an e-mail address (`user_key`)",
+        "key": "`user_key`",
+        "about": "The people of both vendors, one row per e-mail address, learned from the records that carry "
+        "both a display name and an e-mail: Forcepoint `user` (swgweb, swgwebdlp: `firstname` + `lastname`) "
+        "with `email`, Aperture `item_owner` with `item_owner_email`. A record with only a display name (Aperture "
+        "`user` when it is not an address, a remediation without `item_owner_email`) is keyed on the e-mail "
+        "that name went with, in `analytics.events`, `analytics.incidents` and `analytics.activity_daily`, when "
+        "it went with exactly one; a name seen with two or more addresses is ambiguous: its records keep "
+        "`lower(user_name)` as key, it is listed in `ambiguous_names` of each address, and the build "
+        "counts them (`ambiguous_names` in the refresh report, printed by `python -m log_assets.warehouse "
+        "sync`). A pair learned on a later day keys the earlier days' "
+        "records too (they are recomputed and published again). Neither vendor sends a user id in its "
+        "records, so there is no vendor id column.",
+        "columns": {
+            "event_day": "UTC day of `last_seen` (the table's partition: a sync rewrites the few days its "
+            "active people were last seen on).",
+            "user_key": "The person: the lower-cased e-mail address, as `user_key` everywhere.",
+            "display_name": "The display name most of the person's records carry (then the smallest).",
+            "display_names": "Every display name seen with the address (sorted), ambiguous names apart.",
+            "email": "The address as the records spell it (the smallest spelling).",
+            "vendors": "The vendors whose records are keyed on the person, sorted.",
+            "first_seen": "The person's earliest record (by address or by resolved name).",
+            "last_seen": "The person's latest record.",
+            "events": "Number of records keyed on the person (in `analytics.events`).",
+            "ambiguous_names": "Display names seen with this address that went with another address too: their "
+            "name-only records are not keyed on it.",
         },
     },
     "activity_daily": {

@@ -83,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     for table, r in sorted(loaded.items()):
         print(f"{table:40} {len(r.days):>4} day(s) {r.lake_rows:>10,} lake rows {r.rows:>10,} rows")
     for table, r in result["derived"].items():
-        print(f"{table:40} {'full' if r.full else 'incremental':>11} {r.rows:>10,} rows")
+        figures = "".join(f", {v:,} {k.replace('_', ' ')}" for k, v in r.figures.items())
+        print(f"{table:40} {'full' if r.full else 'incremental':>11} {r.rows:>10,} rows{figures}")
     print(f"published {result['published'].snapshot} in {time.monotonic() - started:.1f} s")
     return 0
 

@@ -1,4 +1,4 @@
-"""Derived tables: the latest-state tables, analytics.events, analytics.incidents, activity_daily.
+"""Derived tables: the latest-state tables, analytics.events, identities, incidents, activity_daily.
 
 Each derived table is a consumer of the change log the loads write (`_warehouse.changes`: which
 days of which table were rewritten; `_warehouse.changed_keys`: which fileid / incident_id values
@@ -9,7 +9,7 @@ cursor; a table that has no cursor yet (new, or its SQL changed) is computed in 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from log_assets.warehouse.columns import follow_source
 from log_assets.warehouse.layout import TableRef
@@ -26,6 +26,11 @@ FORCEPOINT_DLP_SOURCES = (
 )
 
 EVENTS = TableRef("analytics", "events")
+# Not a table: the change log's name for the days (and Aperture incident ids) whose records' user_key
+# changed because a display name resolves to another address (Identities below). The tables that
+# follow user_key recompute them; the catalog publishes analytics.events of those days again.
+USER_KEYS = TableRef("_warehouse", "user_keys")
+IDENTITIES = TableRef("analytics", "identities")
 
 # The columns a log type's mapping in sql/events.sql may provide (a column it leaves out is NULL),
 # with their types. Text columns are trimmed and an empty value is NULL (tables.sql events_text_column).
@@ -87,6 +92,7 @@ class RefreshReport:
     keys: int = 0  # keys recomputed (keyed tables)
     days: int = 0  # days recomputed (day-based tables)
     rows: int = 0  # rows in the table afterwards
+    figures: dict[str, int] = field(default_factory=dict)  # what else the table reports (e.g. ambiguous names)
 
 
 class Derived:
@@ -135,7 +141,7 @@ class Derived:
             self.follow(w)
             report = RefreshReport(self.ref.key, full)
             if full:
-                self.replace(w, seq, "true", self.select_all())
+                self.full(w, seq, report)
             else:
                 self.update(w, seq, cur[0], report)
             w.set_cursor(self.ref.key, seq, version)
@@ -149,6 +155,9 @@ class Derived:
             report.rows,
         )
         return report
+
+    def full(self, w, seq: int, report: RefreshReport) -> None:
+        self.replace(w, seq, "true", self.select_all())
 
     def replace(self, w, seq: int, where: str, select: str) -> None:
         logged = {"seq": seq, "table_name": self.ref.key}
@@ -234,7 +243,11 @@ class Incidents(Derived):
 
     @property
     def reads(self) -> tuple[TableRef, ...]:
-        return (*self.keyed_sources, *FORCEPOINT_DLP_SOURCES)
+        return (*self.keyed_sources, *FORCEPOINT_DLP_SOURCES, IDENTITIES)
+
+    def shape(self) -> str:
+        email = "coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END)"
+        return sql("incidents", "shape", user_key=sql("identities", "resolve", email=email, name="user_name"))
 
     def aperture(self, key_filter: str) -> str:
         return sql(
@@ -242,11 +255,17 @@ class Incidents(Derived):
             "aperture",
             key_filter=key_filter,
             incident_order=sql("latest", "incident_order"),
-            shape=sql("incidents", "shape"),
+            shape=self.shape(),
         )
 
     def forcepoint(self, day_filter: str) -> str:
-        return sql("incidents", "forcepoint", day_filter=day_filter, shape=sql("incidents", "shape"))
+        return sql(
+            "incidents",
+            "forcepoint",
+            day_filter=day_filter,
+            shape=self.shape(),
+            disposition=sql("tables", "disposition", value='"action"'),
+        )
 
     def statements(self) -> list[str]:
         return [self.aperture("true"), self.forcepoint("true")]
@@ -255,13 +274,13 @@ class Incidents(Derived):
         return sql("incidents", "all", aperture=self.aperture("true"), forcepoint=self.forcepoint("true"))
 
     def update(self, w, seq, since, report) -> None:
-        report.keys = self.pending_keys(w, since, self.keyed_sources)
+        report.keys = self.pending_keys(w, since, [*self.keyed_sources, USER_KEYS])
         if report.keys:
             key_filter = sql("derive", "key_filter", column="incident_id", keys="_keys")
             self.replace(
                 w, seq, sql("incidents", "aperture_rows", key_filter=key_filter), self.aperture(key_filter)
             )
-        report.days = self.pending_days(w, since, FORCEPOINT_DLP_SOURCES)
+        report.days = self.pending_days(w, since, [*FORCEPOINT_DLP_SOURCES, USER_KEYS])
         if report.days:
             day_filter = sql("derive", "day_filter")
             self.replace(
@@ -276,7 +295,7 @@ class ActivityDaily(Derived):
 
     @property
     def reads(self) -> tuple[TableRef, ...]:
-        return (EVENTS,)
+        return (EVENTS, IDENTITIES)
 
     def select(self, day_filter: str) -> str:
         return sql("activity", "select", day_filter=day_filter)
@@ -288,10 +307,57 @@ class ActivityDaily(Derived):
         return self.select("true")
 
     def update(self, w, seq, since, report) -> None:
-        report.days = self.pending_days(w, since, [s.ref for s in w.sources()])
+        report.days = self.pending_days(w, since, [*(s.ref for s in w.sources()), USER_KEYS])
         if report.days:
             day_filter = sql("derive", "day_filter")
             self.replace(w, seq, day_filter, self.select(day_filter))
+
+
+class Identities(Derived):
+    """analytics.identities: one row per person (an e-mail address) with the display names, vendors and
+    events keyed on it; display names seen with one address resolve to it in analytics.events."""
+
+    ref = IDENTITIES
+
+    @property
+    def reads(self) -> tuple[TableRef, ...]:
+        return (EVENTS,)
+
+    def days(self, day_filter: str) -> str:
+        return sql("identities", "days", day_filter=day_filter)
+
+    def statements(self) -> list[str]:
+        return [self.days("true"), sql("identities", "select")]
+
+    def full(self, w, seq: int, report: RefreshReport) -> None:
+        self.learn(w, seq, "true", report)
+
+    def update(self, w, seq, since, report) -> None:
+        report.days = self.pending_days(w, since, [s.ref for s in w.sources()])
+        if report.days:
+            self.learn(w, seq, sql("derive", "day_filter"), report)
+        report.figures["ambiguous_names"] = w.run("identities", "ambiguous").fetchone()[0]
+
+    def learn(self, w, seq: int, day_filter: str, report: RefreshReport) -> None:
+        """Recount the days, then the name map; the days and incidents whose user_key the new map
+        changes are logged (USER_KEYS) for the tables that follow user_key; then the people whose row
+        changed are replaced."""
+        w.run("identities", "delete_days", day_filter=day_filter)
+        w.run("identities", "insert_days", select=self.days(day_filter))
+        w.run("identities", "names")
+        w.run("identities", "renamed")
+        w.run("identities", "clear_names")
+        w.run("identities", "store_names")
+        logged = {"seq": seq, "table_name": USER_KEYS.key}
+        if w.count("_renamed"):
+            w.run("identities", "log_renamed_days", logged)
+            w.run("identities", "log_renamed_incidents", logged)
+        report.keys = w.count("_renamed")
+        report.figures["ambiguous_names"] = w.run("identities", "ambiguous").fetchone()[0]
+        w.run("identities", "compute", select=sql("identities", "select"))
+        w.run("identities", "changed")
+        rows = sql("derive", "key_filter", column="user_key", keys="_people")
+        self.replace(w, seq, rows, sql("identities", "changed_rows"))
 
 
 DERIVED: tuple[Derived, ...] = (
@@ -299,6 +365,8 @@ DERIVED: tuple[Derived, ...] = (
         TableRef("forcepoint", "cloudsummary_current"), FORCEPOINT_CLOUDSUMMARY, "fileid", "cloudsummary_order"
     ),
     LatestPerKey(TableRef("aperture", "incident_current"), APERTURE_INCIDENT, "incident_id", "incident_order"),
+    # Before the tables that follow user_key: they recompute what its new name map changed.
+    Identities(),
     Incidents(),
     ActivityDaily(),
 )
@@ -314,7 +382,7 @@ del _d, _source, _key
 def define_events_view(w) -> None:
     """analytics.events: one SELECT per per-type table, mapped by sql/events.sql."""
     mappings = sections("events")
-    shape = sql("tables", "events_shape")
+    shape = sql("tables", "events_shape", disposition=sql("tables", "disposition", value='"action"'))
     branches = []
     for src in w.sources():
         fragment = mappings.get(src.ref.key if src.cataloged else f"{src.ref.schema}.*")

@@ -33,7 +33,7 @@ def test_definitions_merge_with_the_sources_and_load():
     merged.resolve_all_job_defs()
     graph = merged.resolve_asset_graph()
     warehouse = {k for k in graph.get_all_asset_keys() if k.path[0] == "warehouse"}
-    assert len(warehouse) == len(CATALOG) + 1 + 1 + 4  # per type, uncataloged, events, 4 derived
+    assert len(warehouse) == len(CATALOG) + 1 + 1 + 5  # per type, uncataloged, events, 5 derived
     for key in warehouse:
         assert graph.get(key).group_name == "warehouse"
     assert graph.get(dg.AssetKey(["warehouse", "forcepoint_access"])).parent_keys == {
@@ -48,6 +48,7 @@ def test_definitions_merge_with_the_sources_and_load():
             "forcepoint_swgwebdlp",
             "forcepoint_access",
             "forcepoint_cloudaudit",
+            "analytics_identities",  # user_key of a record with only a name
         )
     }
     (op,) = [a for a in merged.assets if isinstance(a, dg.AssetsDefinition) and a.node_def.name == "warehouse"]
@@ -114,4 +115,4 @@ def test_rebuild_job(home):
     result = merged.resolve_job_def("warehouse_rebuild").execute_in_process()
     assert result.success
     mats = result.asset_materializations_for_node("warehouse")
-    assert len(mats) == len(CATALOG) + 1 + 1 + 4
+    assert len(mats) == len(CATALOG) + 1 + 1 + 5

@@ -64,6 +64,7 @@ def test_a_new_file_on_one_day_rewrites_only_that_day(home):
         ("analytics.incidents", D2),
         ("analytics.activity_daily", D2),
         ("analytics.events", D2),  # a view in DuckDB, published as a table of its rows
+        ("analytics.identities", D2),  # carol's row (one more event), on the day she was last seen
     }
     assert query(home, "SELECT count(*) FROM forcepoint.access") == [(7,)]
     assert query(
@@ -113,6 +114,7 @@ def test_a_day_leaving_the_lake_leaves_the_warehouse(home):
         ("forcepoint.cloudsummary_current", D2),
         ("analytics.activity_daily", D2),
         ("analytics.events", D2),
+        ("analytics.identities", D3),  # the owner's row (fewer events), on the day last seen
     }
 
 
@@ -215,6 +217,8 @@ def test_a_new_status_moves_only_that_files_current_row(home):
         ("forcepoint.cloudsummary_current", D3),
         ("analytics.activity_daily", D3),
         ("analytics.events", D3),
+        ("analytics.identities", D1),  # frank's row: last seen on D1, now on D3
+        ("analytics.identities", D3),
     }
 
 

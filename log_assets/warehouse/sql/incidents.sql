@@ -102,12 +102,15 @@ FROM joined
 -- record, and access / cloudaudit records that matched a DLP pattern. policy_names holds the
 -- pattern(s): swgwebdlp's dlppattern list; access's dlppattern and cloudaudit's patterns (text) as one
 -- element. object_name is the file (swgwebdlp: the first of its filename list), else the URL.
--- severity is NULL: Forcepoint records carry none and the vendor documents no mapping.
+-- severity is NULL: Forcepoint records carry none and the vendor documents no mapping. violations is
+-- NULL too: Forcepoint sends no violation records (0 would read as "no violation" on a DLP hit).
 -- domain: requestdomain, else the host of the URL.
+-- A hit that matched no pattern and was let through (no policy_names, disposition allowed: a
+-- swgwebdlp record of a scanned transfer) is no incident: it stays in analytics.events only.
 WITH hits AS (
     SELECT 'forcepoint' AS vendor, log_type, event_id AS incident_id, event_day,
            event_time AS first_seen, event_time AS last_seen, 'detected' AS status,
-           CAST(NULL AS DOUBLE) AS severity,
+           CAST(NULL AS DOUBLE) AS severity, CAST(NULL AS BIGINT) AS violations,
            coalesce(CASE WHEN has_text("user") THEN trim("user") END,
                     nullif(trim(concat_ws(' ', trim(firstname), trim(lastname))), '')) AS user_name,
            CASE WHEN has_text(email) THEN trim(email) END AS user_email,
@@ -168,13 +171,15 @@ FROM (
         )) AS domain
     )
     FROM hits
+    WHERE policy_names IS NOT NULL OR (@{disposition}) IS DISTINCT FROM 'allowed'
 )
 
 -- name: shape
 -- The same for both vendors: user_email from user_name when that is an e-mail address; user_key
--- as in analytics.events (lower-cased e-mail, else lower-cased name); policy as text.
+-- as in analytics.events (the lower-cased e-mail, else the address the name resolves to, else the
+-- lower-cased name: identities.sql resolve); policy as text.
 SELECT * REPLACE (coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END) AS user_email),
-       lower(coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END, user_name)) AS user_key,
+       @{user_key} AS user_key,
        nullif(array_to_string(policy_names, ', '), '') AS policy
 
 -- name: aperture_rows

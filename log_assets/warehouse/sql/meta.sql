@@ -55,6 +55,27 @@ CREATE TABLE IF NOT EXISTS _warehouse.loads (
     seq BIGINT NOT NULL
 );
 
+-- Who the records of each day x vendor name (sql/identities.sql days): for analytics.identities.
+CREATE TABLE IF NOT EXISTS _warehouse.identity_days (
+    event_day DATE NOT NULL,
+    vendor VARCHAR NOT NULL,
+    name_key VARCHAR,                   -- lower-cased display name (NULL: none, or an e-mail address)
+    email_key VARCHAR,                  -- lower-cased e-mail
+    display_name VARCHAR,
+    email VARCHAR,
+    events BIGINT NOT NULL,
+    first_seen TIMESTAMPTZ NOT NULL,
+    last_seen TIMESTAMPTZ NOT NULL
+);
+
+-- The display names seen with an e-mail, and the address each resolves to (NULL: seen with several).
+-- analytics.events and analytics.incidents key a record with only a name on it.
+CREATE TABLE IF NOT EXISTS _warehouse.identity_names (
+    name_key VARCHAR NOT NULL,
+    user_key VARCHAR,
+    emails BIGINT NOT NULL
+);
+
 -- The export bookkeeping of earlier versions (readers now get views over the published Iceberg
 -- tables), and its cursor into the change log, which would keep every change forever.
 DROP TABLE IF EXISTS _warehouse.exported;

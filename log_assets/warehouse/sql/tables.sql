@@ -38,6 +38,20 @@ CREATE TABLE @{table} (
     event_id VARCHAR NOT NULL           -- the record the row's attributes come from
 );
 
+-- name: analytics.identities
+CREATE TABLE @{table} (
+    event_day DATE NOT NULL,            -- UTC day of last_seen (the partition)
+    user_key VARCHAR NOT NULL,          -- the person: the lower-cased e-mail address
+    display_name VARCHAR,               -- the name most of the person's records carry
+    display_names VARCHAR[] NOT NULL,   -- every name seen with the address (sorted), ambiguous ones apart
+    email VARCHAR,                      -- the address as records spell it (the smallest spelling)
+    vendors VARCHAR[] NOT NULL,         -- the vendors whose records name the person
+    first_seen TIMESTAMPTZ NOT NULL,
+    last_seen TIMESTAMPTZ NOT NULL,
+    events BIGINT NOT NULL,             -- records keyed on the person (by address or by resolved name)
+    ambiguous_names VARCHAR[] NOT NULL  -- names seen with this address and another: not keyed on it
+);
+
 -- name: analytics.activity_daily
 CREATE TABLE @{table} (
     event_day DATE NOT NULL,            -- UTC day
@@ -94,9 +108,15 @@ DROP TABLE IF EXISTS @{table};
 
 -- name: events_view
 -- analytics.events is a view over the per-type tables: a row per row of them by construction, and
--- no second copy of raw.
+-- no second copy of raw. user_key of a record with a name and no e-mail is the address the name
+-- resolves to (_warehouse.identity_names, learned from the records that carry both: sql/identities.sql),
+-- read when the view is read, so a pair learned later keys the earlier days' records too.
 CREATE OR REPLACE VIEW @{table} AS
-@{body};
+SELECT e.* REPLACE (coalesce(n.user_key, e.user_key) AS user_key)
+FROM (
+@{body}
+) e
+LEFT JOIN _warehouse.identity_names n ON n.name_key = CASE WHEN e.user_email IS NULL THEN e.user_key END;
 
 -- name: events_source
 -- One per-type table in the events shape, with only the columns its mapping provides.
@@ -129,7 +149,8 @@ CASE WHEN trim(CAST(@{value} AS VARCHAR)) IN ('', '[]', '{}')
 -- name: events_shape
 -- The same for every log type, after its mapping (sql/events.sql):
 -- user_email: the mapped address, else user_name when that is an e-mail address (contains '@').
--- user_key: lower-cased user_email, else lower-cased user_name: one person is one key across vendors.
+-- user_key: lower-cased user_email, else lower-cased user_name: one person is one key across vendors
+--   (events_view then keys a name without an e-mail on the address it resolves to).
 -- disposition, from the action's words (a comma list is read whole): blocked if any says block /
 --   deny / reject / drop / quarantine; else alerted if any says alert / notify / warn / coach /
 --   challenge; else allowed if any says allow / permit / pass / accept; else other; NULL without
@@ -140,16 +161,7 @@ user_name,
 coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END) AS user_email,
 lower(coalesce(user_email, CASE WHEN user_name LIKE '%_@_%' THEN user_name END, user_name)) AS user_key,
 src_ip, app_name, "action", activity_name,
-CASE WHEN "action" IS NULL THEN NULL
-     WHEN regexp_matches(lower("action"),
-          '\b(block|blocked|blocking|deny|denied|reject|rejected|drop|dropped|quarantine|quarantined)\b')
-          THEN 'blocked'
-     WHEN regexp_matches(lower("action"),
-          '\b(alert|alerted|notify|notified|notifyadmin|notifyowner|notification|warn|warned|coach|coached|challenge|challenged)\b')
-          THEN 'alerted'
-     WHEN regexp_matches(lower("action"), '\b(allow|allowed|permit|permitted|pass|passed|accept|accepted)\b')
-          THEN 'allowed'
-     ELSE 'other' END AS disposition,
+@{disposition} AS disposition,
 object_name, url,
 lower(coalesce(
     domain,
@@ -157,3 +169,16 @@ lower(coalesce(
     nullif(regexp_extract(url, '^([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?:[:/?#]|$)', 1), '')
 )) AS domain,
 category, upper(http_method) AS http_method, response_code, severity, bytes_out, bytes_in, event_id, raw
+
+-- name: disposition
+-- The outcome of an action, for analytics.events and the incidents' filter alike.
+CASE WHEN @{value} IS NULL THEN NULL
+     WHEN regexp_matches(lower(@{value}),
+          '\b(block|blocked|blocking|deny|denied|reject|rejected|drop|dropped|quarantine|quarantined)\b')
+          THEN 'blocked'
+     WHEN regexp_matches(lower(@{value}),
+          '\b(alert|alerted|notify|notified|notifyadmin|notifyowner|notification|warn|warned|coach|coached|challenge|challenged)\b')
+          THEN 'alerted'
+     WHEN regexp_matches(lower(@{value}), '\b(allow|allowed|permit|permitted|pass|passed|accept|accepted)\b')
+          THEN 'allowed'
+     ELSE 'other' END

@@ -70,6 +70,7 @@ def test_materialize_all_and_every_check_passes(home):
     assert meta["forcepoint_access"]["duplicates_dropped"].value == 2  # 8 lake rows: A1 twice, A6 twice
     assert meta["analytics_events"]["dagster/row_count"].value == 24
     assert meta["analytics_incidents"]["dagster/row_count"].value == 7
+    assert meta["analytics_identities"]["ambiguous_names"].value == 0  # counted in the run's metadata
     failed = {k: e.description for k, e in _checks(result).items() if not e.passed}
     assert failed == {}
     assert len(_checks(result)) == 3 * len(CATALOG) + 3 + 2 + 1 + 1 + 3

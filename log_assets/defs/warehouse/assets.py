@@ -209,5 +209,6 @@ def _work_done(load, refresh) -> dict:
             "refresh": "full" if refresh.full else "incremental",
             "keys_recomputed": refresh.keys,
             "days_recomputed": refresh.days,
+            **refresh.figures,  # e.g. identities' ambiguous_names: one name seen with two e-mails
         }
     return {}

@@ -115,6 +115,11 @@ class ForcepointAccess:
             check_env_name(what, getattr(self, what))
         _check_count("forcepoint.daily_budget", self.daily_budget, 1)
         _check_count("forcepoint.reserve", self.reserve, 0)
+        if self.daily_budget is not None and self.reserve is not None and self.reserve >= self.daily_budget:
+            raise TenantConfigError(
+                f"forcepoint.reserve {self.reserve} must be below its daily_budget {self.daily_budget} (the "
+                "reserve is what is left of the budget for other tools)"
+            )
         if self.response_format is not None and self.response_format.lower() not in RESPONSE_FORMATS:
             raise TenantConfigError(
                 f"forcepoint.response_format {self.response_format!r}: use {' or '.join(RESPONSE_FORMATS)}"

@@ -130,6 +130,22 @@ class ApertureApi(dg.ConfigurableResource):
                 )
         return url
 
+    def _check_plain_http(self, url: str, allowed: bool) -> None:
+        """Where the definitions decide about plain http, a refusal names their setting (the client's
+        own names the default tenant's variable)."""
+        tenant = type(self).tenant
+        if allowed or (type(self).access.allow_insecure_http is None and tenant.is_default):
+            return
+        try:
+            http.check_url(
+                url,
+                f"the aperture api_url of {tenant.describe()}",
+                False,
+                f"allow_insecure_http: true in the aperture settings of {tenant.describe()} (its definitions)",
+            )
+        except http.InsecureUrlError as e:
+            raise ApertureError(str(e)) from None
+
     def insecure_http_allowed(self) -> bool:
         """Whether plain http to a non-loopback host is allowed (to loopback it always is): the
         definitions' `allow_insecure_http`, else for the default tenant $APERTURE_ALLOW_INSECURE_HTTP;
@@ -161,6 +177,7 @@ class ApertureApi(dg.ConfigurableResource):
         """A client with credentials from the environment; raises naming the missing variable."""
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
+        self._check_plain_http(url, allow_insecure_http)
         a = type(self).access
         return ApertureClient.from_env(
             url,

@@ -173,6 +173,22 @@ class ForcepointResource(dg.ConfigurableResource):
             )
         return url
 
+    def _check_plain_http(self, url: str, allowed: bool) -> None:
+        """Where the definitions decide about plain http, a refusal names their setting (the client's
+        own names the default tenant's variable)."""
+        tenant = type(self).tenant
+        if allowed or (type(self).access.allow_insecure_http is None and tenant.is_default):
+            return
+        try:
+            http.check_url(
+                url,
+                f"the forcepoint api_url of {tenant.describe()}",
+                False,
+                f"allow_insecure_http: true in the forcepoint settings of {tenant.describe()} (its definitions)",
+            )
+        except http.InsecureUrlError as e:
+            raise ConfigError(str(e)) from None
+
     def insecure_http_allowed(self) -> bool:
         """Whether plain http to a non-loopback host is allowed (to loopback it always is): the
         definitions' `allow_insecure_http`, else for the default tenant $FORCEPOINT_ALLOW_INSECURE_HTTP;
@@ -195,6 +211,7 @@ class ForcepointResource(dg.ConfigurableResource):
     def client(self, budget: DatabaseQuotaBudget) -> ForcepointClient:
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
+        self._check_plain_http(url, allow_insecure_http)
         credentials = self.credentials()  # raises, naming the variable, before anything is sent
         a = type(self).access
         return ForcepointClient(

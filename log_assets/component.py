@@ -15,6 +15,10 @@ One YAML document is one tenant; several documents in one defs.yaml are several 
       aperture:
         client_id_env: BETA_APERTURE_CLIENT_ID
         client_secret_env: BETA_APERTURE_CLIENT_SECRET
+        allow_insecure_http: false
+      s3:
+        access_key_id_env: BETA_AWS_ACCESS_KEY_ID
+        secret_access_key_env: BETA_AWS_SECRET_ACCESS_KEY
 
 The attributes are `log_assets.build_defs`'s settings (docs/INTERFACE.md): a vendor omitted has no
 assets; a `*_env` attribute names a variable, read when a run starts. `detections` is accepted and
@@ -43,6 +47,12 @@ class ForcepointModel(dg.Model, dg.Resolvable):
     username_env: str | None = None
     password_env: str | None = None
     log_types: list[str] | None = None
+    daily_budget: int | None = None
+    reserve: int | None = None
+    cv: str | None = None
+    response_format: str | None = None
+    ca_bundle: str | None = None
+    allow_insecure_http: bool | None = None
 
 
 class ApertureModel(dg.Model, dg.Resolvable):
@@ -52,6 +62,19 @@ class ApertureModel(dg.Model, dg.Resolvable):
     client_id_env: str | None = None
     client_secret_env: str | None = None
     log_types: list[str] | None = None
+    ca_bundle: str | None = None
+    allow_insecure_http: bool | None = None
+
+
+class S3Model(dg.Model, dg.Resolvable):
+    """How the tenant's `s3://` storage root is reached; the credentials are variables' NAMES
+    (unset: the standard AWS_* variables)."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id_env: str | None = None
+    secret_access_key_env: str | None = None
+    session_token_env: str | None = None
 
 
 class LogAssetsScaffolder(DefaultComponentScaffolder):
@@ -90,6 +113,7 @@ class LogAssetsComponent(dg.Component, dg.Model, dg.Resolvable):
     storage_url: str | None = None
     forcepoint: ForcepointModel | None = None
     aperture: ApertureModel | None = None
+    s3: S3Model | None = None
     warehouse: bool = True
     detections: bool = False  # reserved: no detection assets exist yet
     automation: bool = True
@@ -107,6 +131,7 @@ class LogAssetsComponent(dg.Component, dg.Model, dg.Resolvable):
             storage_url=self.storage_url,
             forcepoint=self.forcepoint.model_dump(exclude_none=True) if self.forcepoint else None,
             aperture=self.aperture.model_dump(exclude_none=True) if self.aperture else None,
+            s3=self.s3.model_dump(exclude_none=True) if self.s3 else None,
             warehouse=self.warehouse,
             automation=self.automation,
             translator=self.get_translator(),

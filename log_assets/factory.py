@@ -14,7 +14,8 @@ variables documented in INTERFACE.md. A named tenant `acme` gets keys `acme/forc
 `acme__home`, `acme__forcepoint`, ...: nothing collides with another tenant's or a project's own.
 
 Secrets are named, never given: `token_env`, `username_env`, `password_env`, `client_id_env`,
-`client_secret_env` and `database_url_env` name environment variables that are read when a run starts.
+`client_secret_env`, `database_url_env` and `s3`'s `access_key_id_env`, `secret_access_key_env`,
+`session_token_env` name environment variables that are read when a run starts.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from log_assets.tenant import (
     DATABASE_URL_ENV,
     ApertureAccess,
     ForcepointAccess,
+    S3Access,
     Tenant,
     TenantConfigError,
     check_name,
@@ -47,6 +49,12 @@ variables named after it (`ACME_FORCEPOINT_API_TOKEN`, ...) or nothing (`databas
 
 ForcepointSettings = ForcepointAccess | Mapping[str, Any] | None
 ApertureSettings = ApertureAccess | Mapping[str, Any] | None
+S3Options = S3Access | Mapping[str, Any] | None
+# The deployment settings given as values (the default tenant's environment variables of the same
+# meaning are FORCEPOINT_DAILY_BUDGET, ..., APERTURE_CA_BUNDLE, ...).
+FORCEPOINT_VALUES = ("daily_budget", "reserve", "cv", "response_format", "ca_bundle", "allow_insecure_http")
+APERTURE_VALUES = ("ca_bundle", "allow_insecure_http")
+S3_SETTINGS = ("endpoint_url", "region", "access_key_id_env", "secret_access_key_env", "session_token_env")
 
 
 def _own(name: str | None, variable: str) -> str:
@@ -96,7 +104,14 @@ def forcepoint_access(name: str | None, settings: ForcepointSettings) -> Forcepo
         access = settings
     else:
         s = dict(settings)
-        unknown = set(s) - {"api_url", "token_env", "username_env", "password_env", "log_types"}
+        unknown = set(s) - {
+            "api_url",
+            "token_env",
+            "username_env",
+            "password_env",
+            "log_types",
+            *FORCEPOINT_VALUES,
+        }
         if unknown:
             raise TenantConfigError(f"forcepoint: unknown setting(s) {', '.join(sorted(unknown))}")
         named = {k: s.get(k) for k in ("token_env", "username_env", "password_env")}
@@ -112,6 +127,7 @@ def forcepoint_access(name: str | None, settings: ForcepointSettings) -> Forcepo
             api_url=s.get("api_url"),
             log_types=_log_types(FORCEPOINT, s.get("log_types"), FORCEPOINT_TYPES),
             **named,
+            **{k: s[k] for k in FORCEPOINT_VALUES if s.get(k) is not None},
         )
     _check_url(FORCEPOINT, access.api_url)
     _log_types(FORCEPOINT, access.log_types, FORCEPOINT_TYPES)
@@ -127,7 +143,7 @@ def aperture_access(name: str | None, settings: ApertureSettings) -> ApertureAcc
         access = settings
     else:
         s = dict(settings)
-        unknown = set(s) - {"api_url", "client_id_env", "client_secret_env", "log_types"}
+        unknown = set(s) - {"api_url", "client_id_env", "client_secret_env", "log_types", *APERTURE_VALUES}
         if unknown:
             raise TenantConfigError(f"aperture: unknown setting(s) {', '.join(sorted(unknown))}")
         access = ApertureAccess(
@@ -135,9 +151,26 @@ def aperture_access(name: str | None, settings: ApertureSettings) -> ApertureAcc
             client_id_env=s.get("client_id_env") or _own(name, "APERTURE_CLIENT_ID"),
             client_secret_env=s.get("client_secret_env") or _own(name, "APERTURE_CLIENT_SECRET"),
             log_types=_log_types("aperture", s.get("log_types"), APERTURE_TYPES),
+            **{k: s[k] for k in APERTURE_VALUES if s.get(k) is not None},
         )
     _check_url("aperture", access.api_url)
     _log_types("aperture", access.log_types, APERTURE_TYPES)
+    return access
+
+
+def s3_access(settings: S3Options) -> S3Access:
+    """S3Access from keyword settings (None or empty: the standard AWS_* variables)."""
+    if isinstance(settings, S3Access):
+        return settings
+    s = dict(settings or {})
+    unknown = set(s) - set(S3_SETTINGS)
+    if unknown:
+        raise TenantConfigError(f"s3: unknown setting(s) {', '.join(sorted(unknown))}")
+    access = S3Access(**{k: v for k, v in s.items() if v is not None})
+    if access.endpoint_url is not None and not access.endpoint_url.strip().startswith(("http://", "https://")):
+        raise TenantConfigError(
+            f"s3.endpoint_url (host {http.host_of(access.endpoint_url)}) is not an http(s) URL"
+        )
     return access
 
 
@@ -149,6 +182,7 @@ def make_tenant(
     storage_url: str | None = None,
     forcepoint: ForcepointSettings = DEFAULT,
     aperture: ApertureSettings = DEFAULT,
+    s3: S3Options = None,
 ) -> Tenant:
     """A Tenant from keyword settings (the defaults: see DEFAULT)."""
     name = check_name(tenant)
@@ -161,6 +195,7 @@ def make_tenant(
         storage_url=storage_url,
         forcepoint=forcepoint_access(name, {} if forcepoint is DEFAULT else forcepoint),
         aperture=aperture_access(name, {} if aperture is DEFAULT else aperture),
+        s3=s3_access(s3),
     )
 
 
@@ -172,6 +207,7 @@ def build_defs(
     storage_url: str | None = None,
     forcepoint: ForcepointSettings = DEFAULT,
     aperture: ApertureSettings = DEFAULT,
+    s3: S3Options = None,
     warehouse: bool = True,
     automation: bool = True,
     translator: Any = None,
@@ -180,8 +216,15 @@ def build_defs(
 
     `forcepoint` / `aperture`: settings (a ForcepointAccess / ApertureAccess, or a mapping of
     `api_url`, `token_env` | `username_env` + `password_env` / `client_id_env` + `client_secret_env`,
-    `log_types`), None for no assets of that vendor, omitted for the tenant's defaults (every log
-    type, the tenant's own variables). `warehouse`: the DuckDB warehouse of the tenant's lake.
+    `log_types`, and the deployment settings `daily_budget`, `reserve`, `cv`, `response_format`,
+    `ca_bundle`, `allow_insecure_http` / `ca_bundle`, `allow_insecure_http`), None for no assets of
+    that vendor, omitted for the tenant's defaults (every log type, the tenant's own variables). A
+    deployment setting left unset is, for the default tenant, its environment variable
+    (FORCEPOINT_DAILY_BUDGET, ...) then the default; for a named tenant the default alone.
+    `allow_insecure_http: true` allows plain http to a non-loopback host (loopback always is).
+    `s3`: how an `s3://` storage root is reached (an S3Access, or a mapping of `endpoint_url`,
+    `region`, `access_key_id_env` + `secret_access_key_env`, `session_token_env`); unset: the
+    standard AWS_* variables. `warehouse`: the DuckDB warehouse of the tenant's lake.
     `automation`: its schedules and sensors. `translator`: a LogAssetsTranslator for asset specs.
     """
     from log_assets.defs import maintenance
@@ -192,7 +235,7 @@ def build_defs(
     from log_assets.defs.translator import LogAssetsTranslator
 
     if isinstance(tenant, Tenant):
-        given = {"home": home, "storage_url": storage_url}
+        given = {"home": home, "storage_url": storage_url, "s3": s3}
         extra = [k for k, v in given.items() if v is not None] + [
             k
             for k, v in (
@@ -217,6 +260,7 @@ def build_defs(
             storage_url=storage_url,
             forcepoint=forcepoint,
             aperture=aperture,
+            s3=s3,
         )
     scope = Scope(t, translator if translator is not None else LogAssetsTranslator())
     parts = [dg.Definitions(resources={scope.home_key: LogAssetsHome.for_tenant(t)})]

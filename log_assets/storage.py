@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 
 from log_assets.fsutil import atomic_write_bytes
-from log_assets.tenant import STORAGE_URL_ENV
+from log_assets.tenant import STORAGE_URL_ENV, S3Access
 
 if TYPE_CHECKING:
     from log_assets.paths import Home
@@ -56,35 +56,58 @@ class ObjectInfo:
 
 @dataclass(frozen=True)
 class S3Settings:
-    """How to reach an S3-compatible store, from the standard AWS variables."""
+    """How to reach an S3-compatible store, from the standard AWS variables or those a tenant names."""
 
     endpoint: str | None  # `http://host:port`, as given in AWS_ENDPOINT_URL; None for AWS itself
     region: str
     access_key_id: str | None = field(default=None, repr=False)
     secret_access_key: str | None = field(default=None, repr=False)
     session_token: str | None = field(default=None, repr=False)
+    key_setting: str = "AWS_ACCESS_KEY_ID"  # the variable the access key id came from, for messages
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> S3Settings:
-        endpoint = (env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "").strip() or None
+    def from_env(
+        cls, env: Mapping[str, str], access: S3Access | None = None, owner: str = "the default tenant"
+    ) -> S3Settings:
+        """The settings from `env`: the standard variables, or what `access` (a tenant's `s3`) gives
+        and names. A variable `access` names that is not set is an error naming it (never a value);
+        `owner` says whose setting it is."""
+        access = access or S3Access()
+        endpoint: str | None
+        if access.endpoint_url:
+            endpoint, where = access.endpoint_url.strip(), f"the s3.endpoint_url of {owner}"
+        else:
+            endpoint = (env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "").strip() or None
+            where = "AWS_ENDPOINT_URL"
         if endpoint is not None:
             parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
             if parts.scheme not in ("http", "https") or not parts.netloc:
-                raise ValueError(
-                    f"AWS_ENDPOINT_URL={endpoint!r} is not an http(s) URL such as http://127.0.0.1:9000"
-                )
+                raise ValueError(f"{where}={endpoint!r} is not an http(s) URL such as http://127.0.0.1:9000")
             endpoint = f"{parts.scheme}://{parts.netloc}"
+        key_env, secret_env, token_env = access.credential_variables
+        values = {name: env.get(name) or None for name in (key_env, secret_env, token_env) if name}
+        if access.names_credentials:
+            missing = [name for name, value in values.items() if value is None]
+            if missing:
+                raise ValueError(
+                    f"{' and '.join(missing)} (named by the s3 settings of {owner}) "
+                    f"{'is' if len(missing) == 1 else 'are'} not set: set {'it' if len(missing) == 1 else 'them'} "
+                    "to the tenant's S3 credentials, or leave the tenant's s3 credentials unnamed to use the "
+                    "standard AWS_* variables"
+                )
+        region = access.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
         return cls(
             endpoint=endpoint,
             # Always a region: without one pyarrow and pyiceberg ask AWS where the bucket lives.
-            region=(env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION).strip(),
-            access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
-            secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
-            session_token=env.get("AWS_SESSION_TOKEN") or None,
+            region=region.strip(),
+            access_key_id=values[key_env],
+            secret_access_key=values[secret_env],
+            session_token=values[token_env] if token_env else None,
+            key_setting=key_env,
         )
 
     def __repr__(self) -> str:
-        creds = "from AWS_ACCESS_KEY_ID" if self.access_key_id else "from the SDK's default chain"
+        creds = f"from {self.key_setting}" if self.access_key_id else "from the SDK's default chain"
         return f"S3Settings(endpoint={self.endpoint!r}, region={self.region!r}, credentials {creds})"
 
     @property
@@ -131,7 +154,9 @@ class Storage:
         url = home.tenant.storage_url_from(env)
         if not url:
             return cls.from_url(str(home.root), env)
-        return cls.from_url(url, env, setting=home.tenant.storage_setting)
+        return cls.from_url(
+            url, env, setting=home.tenant.storage_setting, access=home.tenant.s3, owner=home.tenant.describe()
+        )
 
     @classmethod
     def from_url(
@@ -143,9 +168,12 @@ class Storage:
         request_timeout: float = REQUEST_TIMEOUT,
         retry_attempts: int = RETRY_ATTEMPTS,
         setting: str = STORAGE_URL_ENV,
+        access: S3Access | None = None,
+        owner: str = "the default tenant",
     ) -> Storage:
-        """A local path (or `file://` URL), or `s3://bucket/prefix` configured from `env`'s AWS_* variables.
-        `setting` names where the URL was given, for the error messages."""
+        """A local path (or `file://` URL), or `s3://bucket/prefix` configured from `env`'s AWS_* variables,
+        or from those `access` (a tenant's S3Access) gives and names. `setting` names where the URL was
+        given, `owner` whose settings they are, for the error messages."""
         env = os.environ if env is None else env
         text = os.fspath(url).strip()
         if text.startswith("s3://") or text.startswith("s3a://"):
@@ -153,7 +181,7 @@ class Storage:
             bucket, prefix = parts.netloc, parts.path.strip("/")
             if not bucket:
                 raise ValueError(f"{setting}={text!r} names no bucket: use s3://bucket/prefix")
-            s3 = S3Settings.from_env(env)
+            s3 = S3Settings.from_env(env, access, owner)
             fs = pafs.S3FileSystem(
                 access_key=s3.access_key_id,
                 secret_key=s3.secret_access_key,

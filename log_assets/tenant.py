@@ -81,33 +81,114 @@ def check_env_name(what: str, name: str | None, environ: Mapping[str, str] | Non
     return name
 
 
+RESPONSE_FORMATS = ("json", "csv")
+
+
+def _check_count(what: str, value: int | None, least: int) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < least):
+        raise TenantConfigError(f"{what} must be a whole number of at least {least}, not {value!r}")
+
+
 @dataclass(frozen=True)
 class ForcepointAccess:
-    """Where a tenant's Forcepoint Log Export API is and which variables hold its credentials."""
+    """Where a tenant's Forcepoint Log Export API is, which variables hold its credentials, and its
+    deployment settings. A setting left None means, for the default tenant, its environment variable
+    (FORCEPOINT_DAILY_BUDGET, FORCEPOINT_BUDGET_RESERVE, FORCEPOINT_CV, FORCEPOINT_RESPONSE_FORMAT,
+    FORCEPOINT_CA_BUNDLE, FORCEPOINT_ALLOW_INSECURE_HTTP) and then the package's default; for a named
+    tenant the package's default alone. `allow_insecure_http`: plain http to a non-loopback host (http
+    to loopback is always allowed)."""
 
     api_url: str | None = None  # None: $FORCEPOINT_API_URL, else the vendor's default
     token_env: str | None = "FORCEPOINT_API_TOKEN"
     username_env: str | None = "FORCEPOINT_USERNAME"
     password_env: str | None = "FORCEPOINT_PASSWORD"
     log_types: tuple[str, ...] | None = None  # None: all ten
+    daily_budget: int | None = None  # requests per log type per UTC day
+    reserve: int | None = None  # requests per log type per day left for other tools
+    cv: str | None = None  # the collector version sent
+    response_format: str | None = None  # json or csv
+    ca_bundle: str | None = None  # CA bundle path for TLS verification
+    allow_insecure_http: bool | None = None
 
     def __post_init__(self) -> None:
         for what in ("token_env", "username_env", "password_env"):
             check_env_name(what, getattr(self, what))
+        _check_count("forcepoint.daily_budget", self.daily_budget, 1)
+        _check_count("forcepoint.reserve", self.reserve, 0)
+        if self.daily_budget is not None and self.reserve is not None and self.reserve >= self.daily_budget:
+            raise TenantConfigError(
+                f"forcepoint.reserve {self.reserve} must be below its daily_budget {self.daily_budget} (the "
+                "reserve is what is left of the budget for other tools)"
+            )
+        if self.response_format is not None and self.response_format.lower() not in RESPONSE_FORMATS:
+            raise TenantConfigError(
+                f"forcepoint.response_format {self.response_format!r}: use {' or '.join(RESPONSE_FORMATS)}"
+            )
+        if self.cv is not None and not re.match(r"^[0-9]+(\.[0-9]+)*$", self.cv):
+            raise TenantConfigError(f"forcepoint.cv {self.cv!r}: a collector version such as 1.1.5")
 
 
 @dataclass(frozen=True)
 class ApertureAccess:
-    """Where a tenant's Aperture Log Events API is and which variables hold its client credentials."""
+    """Where a tenant's Aperture Log Events API is, which variables hold its client credentials, and
+    its TLS settings. `ca_bundle` / `allow_insecure_http` left None mean, for the default tenant,
+    APERTURE_CA_BUNDLE / APERTURE_ALLOW_INSECURE_HTTP and then the defaults (the system's CAs, no plain
+    http but to loopback); for a named tenant the defaults alone."""
 
     api_url: str | None = None  # None: $APERTURE_API_URL, else the US host
     client_id_env: str = "APERTURE_CLIENT_ID"
     client_secret_env: str = "APERTURE_CLIENT_SECRET"
     log_types: tuple[str, ...] | None = None  # None: all five
+    ca_bundle: str | None = None
+    allow_insecure_http: bool | None = None
 
     def __post_init__(self) -> None:
         for what in ("client_id_env", "client_secret_env"):
             check_env_name(what, getattr(self, what))
+
+
+# The standard variables an S3 client reads (the default tenant's, and any tenant's unset ones).
+AWS_ACCESS_KEY_ID_ENV = "AWS_ACCESS_KEY_ID"
+AWS_SECRET_ACCESS_KEY_ENV = "AWS_SECRET_ACCESS_KEY"
+AWS_SESSION_TOKEN_ENV = "AWS_SESSION_TOKEN"
+
+
+@dataclass(frozen=True)
+class S3Access:
+    """How a tenant reaches an `s3://` storage root. `endpoint_url` / `region` None: the standard
+    variables (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL; AWS_REGION or AWS_DEFAULT_REGION; else
+    us-east-1). The credentials are NAMED variables, read when a run starts and never stored: with
+    none named, the standard ones (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, else
+    the SDK's default chain); with `access_key_id_env` and `secret_access_key_env` named, those two
+    and `session_token_env` if named, never the standard ones."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    access_key_id_env: str | None = None
+    secret_access_key_env: str | None = None
+    session_token_env: str | None = None
+
+    def __post_init__(self) -> None:
+        for what in ("access_key_id_env", "secret_access_key_env", "session_token_env"):
+            check_env_name(f"s3.{what}", getattr(self, what))
+        if bool(self.access_key_id_env) != bool(self.secret_access_key_env):
+            raise TenantConfigError("s3: give access_key_id_env and secret_access_key_env together")
+        if self.session_token_env and not self.access_key_id_env:
+            raise TenantConfigError(
+                "s3.session_token_env needs access_key_id_env and secret_access_key_env (the token's key pair)"
+            )
+
+    @property
+    def names_credentials(self) -> bool:
+        return bool(self.access_key_id_env)
+
+    @property
+    def credential_variables(self) -> tuple[str, str, str | None]:
+        """The variables holding the access key id, the secret key and the session token."""
+        if self.names_credentials:
+            assert self.access_key_id_env and self.secret_access_key_env
+            return self.access_key_id_env, self.secret_access_key_env, self.session_token_env
+        return AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV, AWS_SESSION_TOKEN_ENV
 
 
 @dataclass(frozen=True)
@@ -115,7 +196,8 @@ class Tenant:
     """One tenant's settings (see the module's docstring). `home`, `storage_url`: None means the
     default (for the default tenant, the environment's; for a named one, its folder under
     $LOG_ASSETS_HOME/tenants/). `database_url_env`: the variable holding the SQLAlchemy URL; None
-    means the SQLite file in the tenant's home."""
+    means the SQLite file in the tenant's home. `s3`: how an `s3://` storage root is reached (the
+    standard AWS_* variables unless named otherwise)."""
 
     name: str | None = None
     home: str | None = None
@@ -123,6 +205,7 @@ class Tenant:
     storage_url: str | None = None
     forcepoint: ForcepointAccess | None = field(default_factory=ForcepointAccess)
     aperture: ApertureAccess | None = field(default_factory=ApertureAccess)
+    s3: S3Access = field(default_factory=S3Access)
 
     def __post_init__(self) -> None:
         check_name(self.name)

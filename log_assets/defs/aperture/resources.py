@@ -38,6 +38,9 @@ class ApertureApi(dg.ConfigurableResource):
     The client id and secret are read from $APERTURE_CLIENT_ID / $APERTURE_CLIENT_SECRET when a run
     needs them, so they never appear in run config, metadata or the UI; the API URL from
     $APERTURE_API_URL and the plain-http override from $APERTURE_ALLOW_INSECURE_HTTP, likewise.
+    A resource made by the definitions (`for_tenant`) takes `ca_bundle` and `allow_insecure_http`
+    from its tenant's ApertureAccess where set, in place of the variables; a named tenant's never
+    reads the APERTURE_* variables.
     """
 
     api_url: str | None = Field(
@@ -127,19 +130,54 @@ class ApertureApi(dg.ConfigurableResource):
                 )
         return url
 
+    def _check_plain_http(self, url: str, allowed: bool) -> None:
+        """Where the definitions decide about plain http, a refusal names their setting (the client's
+        own names the default tenant's variable)."""
+        tenant = type(self).tenant
+        if allowed or (type(self).access.allow_insecure_http is None and tenant.is_default):
+            return
+        try:
+            http.check_url(
+                url,
+                f"the aperture api_url of {tenant.describe()}",
+                False,
+                f"allow_insecure_http: true in the aperture settings of {tenant.describe()} (its definitions)",
+            )
+        except http.InsecureUrlError as e:
+            raise ApertureError(str(e)) from None
+
     def insecure_http_allowed(self) -> bool:
-        allowed = _bool(os.environ.get(ENV_ALLOW_INSECURE_HTTP, ""))
+        """Whether plain http to a non-loopback host is allowed (to loopback it always is): the
+        definitions' `allow_insecure_http`, else for the default tenant $APERTURE_ALLOW_INSECURE_HTTP;
+        `allow_insecure_http: true` in run config without that is refused."""
+        fixed, tenant = type(self).access.allow_insecure_http, type(self).tenant
+        if fixed is not None or not tenant.is_default:
+            allowed = bool(fixed)
+            source = f"the allow_insecure_http of {tenant.describe()} in its definitions"
+        else:
+            allowed = _bool(os.environ.get(ENV_ALLOW_INSECURE_HTTP, ""))
+            source = f"{ENV_ALLOW_INSECURE_HTTP}=1"
         if self.allow_insecure_http and not allowed:
+            where = ENV_ALLOW_INSECURE_HTTP if fixed is None and tenant.is_default else source
             raise ApertureError(
-                f"allow_insecure_http is set in the resource config but {ENV_ALLOW_INSECURE_HTTP} is not: plain "
-                f"http is a deployment setting, allowed only by {ENV_ALLOW_INSECURE_HTTP}=1; nothing was sent"
+                f"allow_insecure_http is set in the resource config but {where} is not: plain "
+                f"http is a deployment setting, allowed only by {source}; nothing was sent"
             )
         return allowed
+
+    def verify(self) -> bool | str:
+        """TLS verification: the run config's `ca_bundle`, else the definitions' (the tenant's), else
+        for the default tenant $APERTURE_CA_BUNDLE, else the system's CAs (True)."""
+        fixed, tenant = type(self).access.ca_bundle, type(self).tenant
+        if self.ca_bundle or fixed:
+            return self.ca_bundle or fixed or True
+        return (os.environ.get("APERTURE_CA_BUNDLE") if tenant.is_default else None) or True
 
     def client(self) -> ApertureClient:
         """A client with credentials from the environment; raises naming the missing variable."""
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
+        self._check_plain_http(url, allow_insecure_http)
         a = type(self).access
         return ApertureClient.from_env(
             url,
@@ -148,7 +186,7 @@ class ApertureApi(dg.ConfigurableResource):
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             retries=self.retries,
-            verify=self.ca_bundle or os.environ.get("APERTURE_CA_BUNDLE") or True,
+            verify=self.verify(),
             allow_insecure_http=allow_insecure_http,
             max_response_bytes=self.max_response_bytes,
             request_deadline=self.request_deadline,

@@ -51,6 +51,10 @@ class ForcepointResource(dg.ConfigurableResource):
     (FORCEPOINT_API_URL) and the plain-http override (FORCEPOINT_ALLOW_INSECURE_HTTP): where the
     credentials may go is the deployment's decision, not a run's. Other unset settings fall back to
     environment variables (named in each description), then to the defaults.
+
+    A resource made by the definitions (`for_tenant`) takes each of these from its tenant's
+    ForcepointAccess where set, in place of the variable; a named tenant's never reads the
+    FORCEPOINT_* variables (its unset settings are the defaults).
     """
 
     api_url: str | None = Field(
@@ -128,14 +132,29 @@ class ForcepointResource(dg.ConfigurableResource):
             token_env=a.token_env, username_env=a.username_env, password_env=a.password_env
         )
 
+    def _setting(self, config, fixed, env_name: str, default, cast=str):
+        """A setting: the run config's value, else the definitions' (the tenant's `access`), else for
+        the default tenant its environment variable, else the default. A named tenant never reads the
+        default tenant's variable."""
+        if config is not None:
+            return config
+        if fixed is not None:
+            return fixed
+        if type(self).tenant.is_default:
+            return _env(env_name, None, default, cast)
+        return default
+
     def budget(self, store: StateStore, lt: LogType) -> DatabaseQuotaBudget:
         """The log type's daily request budget, counted in the pipeline state `store`
         (log_assets.state.home.open_state)."""
+        a = type(self).access
         return DatabaseQuotaBudget(
             store,
             lt.name,
-            limit=_env("FORCEPOINT_DAILY_BUDGET", self.daily_budget, API_DAILY_LIMIT, int),
-            reserve=_env("FORCEPOINT_BUDGET_RESERVE", self.reserve, 0, int),
+            limit=self._setting(
+                self.daily_budget, a.daily_budget, "FORCEPOINT_DAILY_BUDGET", API_DAILY_LIMIT, int
+            ),
+            reserve=self._setting(self.reserve, a.reserve, "FORCEPOINT_BUDGET_RESERVE", 0, int),
         )
 
     def deployment_url(self) -> str:
@@ -154,30 +173,60 @@ class ForcepointResource(dg.ConfigurableResource):
             )
         return url
 
+    def _check_plain_http(self, url: str, allowed: bool) -> None:
+        """Where the definitions decide about plain http, a refusal names their setting (the client's
+        own names the default tenant's variable)."""
+        tenant = type(self).tenant
+        if allowed or (type(self).access.allow_insecure_http is None and tenant.is_default):
+            return
+        try:
+            http.check_url(
+                url,
+                f"the forcepoint api_url of {tenant.describe()}",
+                False,
+                f"allow_insecure_http: true in the forcepoint settings of {tenant.describe()} (its definitions)",
+            )
+        except http.InsecureUrlError as e:
+            raise ConfigError(str(e)) from None
+
     def insecure_http_allowed(self) -> bool:
-        allowed = _bool(os.environ.get(ENV_ALLOW_INSECURE_HTTP, ""))
+        """Whether plain http to a non-loopback host is allowed (to loopback it always is): the
+        definitions' `allow_insecure_http`, else for the default tenant $FORCEPOINT_ALLOW_INSECURE_HTTP;
+        `allow_insecure_http: true` in run config without that is refused."""
+        fixed, tenant = type(self).access.allow_insecure_http, type(self).tenant
+        if fixed is not None or not tenant.is_default:
+            allowed = bool(fixed)
+            source = f"the allow_insecure_http of {tenant.describe()} in its definitions"
+        else:
+            allowed = _bool(os.environ.get(ENV_ALLOW_INSECURE_HTTP, ""))
+            source = f"{ENV_ALLOW_INSECURE_HTTP}=1"
         if self.allow_insecure_http and not allowed:
+            where = ENV_ALLOW_INSECURE_HTTP if fixed is None and tenant.is_default else source
             raise ConfigError(
-                f"allow_insecure_http is set in the resource config but {ENV_ALLOW_INSECURE_HTTP} is not: plain "
-                f"http is a deployment setting, allowed only by {ENV_ALLOW_INSECURE_HTTP}=1; nothing was sent"
+                f"allow_insecure_http is set in the resource config but {where} is not: plain "
+                f"http is a deployment setting, allowed only by {source}; nothing was sent"
             )
         return allowed
 
     def client(self, budget: DatabaseQuotaBudget) -> ForcepointClient:
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
+        self._check_plain_http(url, allow_insecure_http)
         credentials = self.credentials()  # raises, naming the variable, before anything is sent
+        a = type(self).access
         return ForcepointClient(
             url,
             credentials,
-            cv=_env("FORCEPOINT_CV", self.cv, DEFAULT_CV),
-            response_format=_env("FORCEPOINT_RESPONSE_FORMAT", self.response_format, "json").lower(),
+            cv=self._setting(self.cv, a.cv, "FORCEPOINT_CV", DEFAULT_CV),
+            response_format=self._setting(
+                self.response_format, a.response_format, "FORCEPOINT_RESPONSE_FORMAT", "json"
+            ).lower(),
             method=self.method,
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
             retries=self.retries,
             backoff=self.backoff,
-            verify=_env("FORCEPOINT_CA_BUNDLE", self.ca_bundle, True),
+            verify=self._setting(self.ca_bundle, a.ca_bundle, "FORCEPOINT_CA_BUNDLE", True),
             allow_insecure_http=allow_insecure_http,
             charge=budget.charge,
             observe=budget.observe,

@@ -291,6 +291,10 @@ class Tenant:
             parts += ["--database-url-env", self.database_url_env]
         if self.storage_url:
             parts += ["--storage-url", self.storage_url]
+        for option, attribute in _S3_OPTIONS.items():
+            value = getattr(self.s3, attribute, None) if self.s3 is not None else None
+            if value:
+                parts += [option, value]
         return " ".join(shlex.quote(p) for p in parts)
 
     def describe(self) -> str:
@@ -319,14 +323,29 @@ def add_tenant_arguments(parser) -> None:
     parser.add_argument(
         "--storage-url", help="the tenant's storage root (its `storage_url`); default: as its definitions say"
     )
+    for option, attribute in _S3_OPTIONS.items():
+        parser.add_argument(
+            option, help=f"its `s3.{attribute}` (an s3:// storage root); default: the AWS_* variables"
+        )
+
+
+_S3_OPTIONS = {
+    "--s3-endpoint-url": "endpoint_url",
+    "--s3-region": "region",
+    "--s3-access-key-id-env": "access_key_id_env",
+    "--s3-secret-access-key-env": "secret_access_key_env",
+    "--s3-session-token-env": "session_token_env",
+}
 
 
 def tenant_from_args(args) -> Tenant:
-    """The Tenant the options of `add_tenant_arguments` name (a bad name raises TenantConfigError)."""
+    """The Tenant the options of `add_tenant_arguments` name (bad settings raise TenantConfigError)."""
     name = check_name(getattr(args, "tenant", None) or None)
     env_name = getattr(args, "database_url_env", None)
+    s3 = {a: getattr(args, o[2:].replace("-", "_"), None) or None for o, a in _S3_OPTIONS.items()}
     return Tenant(
         name=name,
         database_url_env=env_name if env_name else (DATABASE_URL_ENV if name is None else None),
         storage_url=getattr(args, "storage_url", None) or None,
+        s3=S3Access(**s3),
     )

@@ -62,3 +62,25 @@ def test_the_default_tenant_keeps_its_own_home_and_storage_when_given(tmp_path):
     home = defs.resources["home"].get()
     assert home.root == (tmp_path / "h").resolve()
     assert home.tenant.storage_url == str(tmp_path / "s") and home.tenant.name is None
+
+
+def test_the_commands_tenant_options_give_the_tenant_its_definitions_give():
+    import argparse
+
+    from log_assets.tenant import S3Access, Tenant, add_tenant_arguments, tenant_from_args
+
+    parser = argparse.ArgumentParser()
+    add_tenant_arguments(parser)
+    args = ["--tenant", "acme", "--storage-url", "s3://lake/acme"]
+    args += ["--s3-access-key-id-env", "ACME_AWS_KEY", "--s3-secret-access-key-env", "ACME_AWS_SECRET"]
+    tenant = tenant_from_args(parser.parse_args(args))
+    assert tenant == Tenant(
+        "acme",
+        database_url_env=None,
+        storage_url="s3://lake/acme",
+        s3=S3Access(access_key_id_env="ACME_AWS_KEY", secret_access_key_env="ACME_AWS_SECRET"),
+    )
+    # the options a message suggests give the same tenant back
+    again = tenant_from_args(parser.parse_args(tenant.command_options().split()))
+    assert again == tenant
+    assert tenant_from_args(parser.parse_args([])) == Tenant()

@@ -28,15 +28,19 @@ subclass the component and override `get_translator`.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import dagster as dg
-from dagster.components.component.component_scaffolder import DefaultComponentScaffolder
-from dagster.components.component_scaffolding import scaffold_component
-from dagster.components.scaffold.scaffold import ScaffoldRequest, scaffold_with
+from pydantic import field_validator
 
 from log_assets.defs.translator import LogAssetsTranslator
 from log_assets.factory import build_defs
+
+
+def _day_text(value: Any) -> Any:
+    """YAML reads an unquoted day (2026-01-01) as a date: the attribute takes it as its text."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 class ForcepointModel(dg.Model, dg.Resolvable):
@@ -53,6 +57,11 @@ class ForcepointModel(dg.Model, dg.Resolvable):
     response_format: str | None = None
     ca_bundle: str | None = None
     allow_insecure_http: bool | None = None
+    partitions_start: str | None = None  # YYYY-MM-DD
+    open_day_cron: str | None = None
+    close_day_cron: str | None = None
+
+    _day = field_validator("partitions_start", mode="before")(lambda v: _day_text(v))
 
 
 class ApertureModel(dg.Model, dg.Resolvable):
@@ -64,6 +73,9 @@ class ApertureModel(dg.Model, dg.Resolvable):
     log_types: list[str] | None = None
     ca_bundle: str | None = None
     allow_insecure_http: bool | None = None
+    partitions_start: str | None = None  # YYYY-MM-DD
+
+    _day = field_validator("partitions_start", mode="before")(lambda v: _day_text(v))
 
 
 class S3Model(dg.Model, dg.Resolvable):
@@ -77,17 +89,17 @@ class S3Model(dg.Model, dg.Resolvable):
     session_token_env: str | None = None
 
 
-class LogAssetsScaffolder(DefaultComponentScaffolder):
+class LogAssetsScaffolder(dg.Scaffolder):
     """`dg scaffold defs log_assets.LogAssetsComponent <path>`: a tenant named after the folder (when
     the name can be one), with Forcepoint and Aperture credentials named after it."""
 
-    def scaffold(self, request: ScaffoldRequest) -> None:
+    def scaffold(self, request: dg.ScaffoldRequest) -> None:
         import re
 
         name = re.sub(r"[^a-z0-9_]", "_", request.target_path.name.lower())
         tenant = name if re.match(r"^[a-z][a-z0-9_]{0,31}$", name) else "tenant1"
         up = tenant.upper()
-        scaffold_component(
+        dg.scaffold_component(
             request,
             {
                 "tenant": tenant,
@@ -102,7 +114,7 @@ class LogAssetsScaffolder(DefaultComponentScaffolder):
         )
 
 
-@scaffold_with(LogAssetsScaffolder)
+@dg.scaffold_with(LogAssetsScaffolder)
 class LogAssetsComponent(dg.Component, dg.Model, dg.Resolvable):
     """One tenant of log-assets: Forcepoint and Aperture logs as daily-partitioned Iceberg assets, with
     a DuckDB warehouse on top (see log_assets.build_defs)."""

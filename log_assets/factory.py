@@ -52,14 +52,29 @@ ApertureSettings = ApertureAccess | Mapping[str, Any] | None
 S3Options = S3Access | Mapping[str, Any] | None
 # The deployment settings given as values (the default tenant's environment variables of the same
 # meaning are FORCEPOINT_DAILY_BUDGET, ..., APERTURE_CA_BUNDLE, ...).
-FORCEPOINT_VALUES = ("daily_budget", "reserve", "cv", "response_format", "ca_bundle", "allow_insecure_http")
-APERTURE_VALUES = ("ca_bundle", "allow_insecure_http")
+FORCEPOINT_VALUES = (
+    "daily_budget",
+    "reserve",
+    "cv",
+    "response_format",
+    "ca_bundle",
+    "allow_insecure_http",
+    "partitions_start",
+    "open_day_cron",
+    "close_day_cron",
+)
+APERTURE_VALUES = ("ca_bundle", "allow_insecure_http", "partitions_start")
 S3_SETTINGS = ("endpoint_url", "region", "access_key_id_env", "secret_access_key_env", "session_token_env")
 
 
 def _own(name: str | None, variable: str) -> str:
     """A named tenant's variable of the same meaning as a default tenant's: ACME_FORCEPOINT_API_TOKEN."""
     return variable if name is None else f"{name.upper()}_{variable}"
+
+
+def _value(key: str, value: Any) -> Any:
+    """A setting as the Tenant keeps it: a day (YAML gives an unquoted one as a date) as YYYY-MM-DD."""
+    return value.isoformat() if key == "partitions_start" and hasattr(value, "isoformat") else value
 
 
 def _log_types(vendor: str, given: Iterable[str] | None, known: Mapping[str, Any]) -> tuple[str, ...] | None:
@@ -127,7 +142,7 @@ def forcepoint_access(name: str | None, settings: ForcepointSettings) -> Forcepo
             api_url=s.get("api_url"),
             log_types=_log_types(FORCEPOINT, s.get("log_types"), FORCEPOINT_TYPES),
             **named,
-            **{k: s[k] for k in FORCEPOINT_VALUES if s.get(k) is not None},
+            **{k: _value(k, s[k]) for k in FORCEPOINT_VALUES if s.get(k) is not None},
         )
     _check_url(FORCEPOINT, access.api_url)
     _log_types(FORCEPOINT, access.log_types, FORCEPOINT_TYPES)
@@ -151,7 +166,7 @@ def aperture_access(name: str | None, settings: ApertureSettings) -> ApertureAcc
             client_id_env=s.get("client_id_env") or _own(name, "APERTURE_CLIENT_ID"),
             client_secret_env=s.get("client_secret_env") or _own(name, "APERTURE_CLIENT_SECRET"),
             log_types=_log_types("aperture", s.get("log_types"), APERTURE_TYPES),
-            **{k: s[k] for k in APERTURE_VALUES if s.get(k) is not None},
+            **{k: _value(k, s[k]) for k in APERTURE_VALUES if s.get(k) is not None},
         )
     _check_url("aperture", access.api_url)
     _log_types("aperture", access.log_types, APERTURE_TYPES)

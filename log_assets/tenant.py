@@ -109,10 +109,16 @@ class ForcepointAccess:
     response_format: str | None = None  # json or csv
     ca_bundle: str | None = None  # CA bundle path for TLS verification
     allow_insecure_http: bool | None = None
+    partitions_start: str | None = None  # the first partition (LOG_ASSETS_START_DATE)
+    open_day_cron: str | None = None  # FORCEPOINT_OPEN_DAY_CRON
+    close_day_cron: str | None = None  # FORCEPOINT_CLOSE_DAY_CRON
 
     def __post_init__(self) -> None:
         for what in ("token_env", "username_env", "password_env"):
             check_env_name(what, getattr(self, what))
+        _check_day("forcepoint.partitions_start", self.partitions_start)
+        for what in ("open_day_cron", "close_day_cron"):
+            _check_cron(f"forcepoint.{what}", getattr(self, what))
         _check_count("forcepoint.daily_budget", self.daily_budget, 1)
         _check_count("forcepoint.reserve", self.reserve, 0)
         if self.daily_budget is not None and self.reserve is not None and self.reserve >= self.daily_budget:
@@ -141,10 +147,28 @@ class ApertureAccess:
     log_types: tuple[str, ...] | None = None  # None: all five
     ca_bundle: str | None = None
     allow_insecure_http: bool | None = None
+    partitions_start: str | None = None  # the first partition (APERTURE_PARTITIONS_START)
 
     def __post_init__(self) -> None:
         for what in ("client_id_env", "client_secret_env"):
             check_env_name(what, getattr(self, what))
+        _check_day("aperture.partitions_start", self.partitions_start)
+
+
+def _check_day(what: str, value: str | None) -> None:
+    if value is None:
+        return
+    from datetime import date
+
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        raise TenantConfigError(f"{what} {value!r}: a UTC day, YYYY-MM-DD") from None
+
+
+def _check_cron(what: str, value: str | None) -> None:
+    if value is not None and len(str(value).split()) != 5:
+        raise TenantConfigError(f"{what} {value!r}: a cron schedule of five fields (minute hour day month dow)")
 
 
 # The standard variables an S3 client reads (the default tenant's, and any tenant's unset ones).

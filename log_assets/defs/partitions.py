@@ -10,8 +10,23 @@ import dagster as dg
 # history, so an earlier start only adds empty partitions; override with LOG_ASSETS_START_DATE.
 DEFAULT_START_DATE = "2025-01-01"
 
-DAILY_PARTITIONS = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get("LOG_ASSETS_START_DATE", DEFAULT_START_DATE),
-    timezone="UTC",
-    end_offset=1,  # today's (open) partition can be materialized while the day is running
-)
+START_ENV = "LOG_ASSETS_START_DATE"
+
+
+def daily_partitions(start: str) -> dg.DailyPartitionsDefinition:
+    return dg.DailyPartitionsDefinition(
+        start_date=start,
+        timezone="UTC",
+        end_offset=1,  # today's (open) partition can be materialized while the day is running
+    )
+
+
+def start_of(given: str | None, is_default_tenant: bool, variable: str) -> str:
+    """A tenant's first partition: its own setting; else, for the default tenant, `variable`; else
+    the package's default (a named tenant never reads the default tenant's variable)."""
+    if given:
+        return given
+    return (os.environ.get(variable) if is_default_tenant else None) or DEFAULT_START_DATE
+
+
+DAILY_PARTITIONS = daily_partitions(start_of(None, True, START_ENV))

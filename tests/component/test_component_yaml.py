@@ -84,3 +84,42 @@ def test_the_commands_tenant_options_give_the_tenant_its_definitions_give():
     again = tenant_from_args(parser.parse_args(tenant.command_options().split()))
     assert again == tenant
     assert tenant_from_args(parser.parse_args([])) == Tenant()
+
+
+def test_a_tenants_partitions_and_schedules_are_its_own(monkeypatch):
+    """A named tenant's partitions start and schedules come from its definitions, never from the
+    default tenant's LOG_ASSETS_START_DATE / APERTURE_PARTITIONS_START / FORCEPOINT_*_CRON."""
+    import dagster as dg
+
+    monkeypatch.setenv("LOG_ASSETS_START_DATE", "2020-01-01")
+    monkeypatch.setenv("APERTURE_PARTITIONS_START", "2020-01-01")
+    monkeypatch.setenv("FORCEPOINT_OPEN_DAY_CRON", "0 * * * *")
+    c = LogAssetsComponent.resolve_from_yaml(
+        """
+tenant: acme
+forcepoint:
+  log_types: [access]
+  partitions_start: 2026-06-01
+  open_day_cron: "*/15 * * * *"
+aperture:
+  partitions_start: "2026-07-01"
+warehouse: false
+"""
+    )
+    defs = c.build_defs(None)  # type: ignore[arg-type]
+    graph = defs.resolve_asset_graph()
+    fp = graph.get(dg.AssetKey(["acme", "forcepoint", "access"])).partitions_def
+    ap = graph.get(dg.AssetKey(["acme", "aperture", "incident"])).partitions_def
+    assert fp.get_first_partition_key() == "2026-06-01"
+    assert ap.get_first_partition_key() == "2026-07-01"
+    schedules = {s.name: s.cron_schedule for s in defs.schedules or []}
+    assert schedules["acme__forcepoint_open_day_schedule"] == "*/15 * * * *"
+    assert schedules["acme__forcepoint_close_day_schedule"] == "30 0 * * *"  # the package's, not the variable's
+
+    # a tenant that sets none: the package's defaults, not the default tenant's variables
+    import log_assets
+
+    beta = log_assets.build_defs(tenant="beta", warehouse=False).resolve_asset_graph()
+    assert beta.get(dg.AssetKey(["beta", "forcepoint", "access"])).partitions_def.get_first_partition_key() == (
+        "2025-01-01"
+    )

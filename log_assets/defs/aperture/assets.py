@@ -233,7 +233,9 @@ def landing_keys(scope: Scope = DEFAULT_SCOPE, log_types: Iterable[str] | None =
 
 
 def build_landing_asset(
-    scope: Scope = DEFAULT_SCOPE, log_types: Iterable[str] | None = None
+    scope: Scope = DEFAULT_SCOPE,
+    log_types: Iterable[str] | None = None,
+    partitions: dg.PartitionsDefinition = aperture_daily_partitions,
 ) -> dg.AssetsDefinition:
     chosen = APERTURE_TYPES if log_types is None else set(log_types)
     specs = {name: _log_type_spec(lt, scope) for name, lt in APERTURE_TYPES.items() if name in chosen}
@@ -251,7 +253,7 @@ def build_landing_asset(
         specs=[*specs.values(), other],
         check_specs=[spec for key in names for spec in lake_check_specs(key)],
         can_subset=True,
-        partitions_def=aperture_daily_partitions,
+        partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         required_resource_keys={home_key},
     )

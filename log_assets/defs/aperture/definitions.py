@@ -5,6 +5,7 @@ import dagster as dg
 from log_assets.defs.aperture.assets import build_landing_asset, build_spool_asset, landing_keys
 from log_assets.defs.aperture.checks import build_drain_freshness_checks, build_token_check
 from log_assets.defs.aperture.jobs import build_connectivity_job, build_drain_job
+from log_assets.defs.aperture.partitions import aperture_partitions
 from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.aperture.schedules import build_drain_schedule
 from log_assets.defs.aperture.sensors import build_drain_freshness_sensor, build_inbox_sensor
@@ -16,18 +17,19 @@ def build_defs(
     scope: Scope = DEFAULT_SCOPE, access: ApertureAccess | None = None, automation: bool = True
 ) -> dg.Definitions:
     access = access or ApertureAccess()
+    partitions = aperture_partitions(scope.tenant.is_default, access.partitions_start)
     resource_key = scope.resource_key(APERTURE)
     spool = build_spool_asset(scope)
     freshness = build_drain_freshness_checks(spool.key)
     token = build_token_check(spool.key, resource_key)
     drain_job = build_drain_job(scope, spool.key, freshness)
     return dg.Definitions(
-        assets=[spool, build_landing_asset(scope, access.log_types)],
+        assets=[spool, build_landing_asset(scope, access.log_types, partitions)],
         asset_checks=[token, *freshness],
         jobs=[drain_job, build_connectivity_job(scope, token)],
         schedules=[build_drain_schedule(scope, drain_job, access)] if automation else [],
         sensors=[
-            build_inbox_sensor(scope, landing_keys(scope, access.log_types)),
+            build_inbox_sensor(scope, landing_keys(scope, access.log_types), partitions),
             build_drain_freshness_sensor(scope, freshness),
         ]
         if automation

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
-import dagster as dg
-
-from log_assets.defs.partitions import DEFAULT_START_DATE
+from log_assets.defs.partitions import DEFAULT_START_DATE, daily_partitions, start_of
 
 START_ENV = "APERTURE_PARTITIONS_START"
 # Unread events expire from the queue after about an hour, so the lake only ever receives days from
@@ -15,8 +11,12 @@ START_ENV = "APERTURE_PARTITIONS_START"
 # inbox (the inbox sensor warns about it) until APERTURE_PARTITIONS_START is set to an earlier day.
 DEFAULT_START = DEFAULT_START_DATE
 
-aperture_daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=os.environ.get(START_ENV) or DEFAULT_START,
-    timezone="UTC",
-    end_offset=1,  # today is a partition: events arrive within minutes, not after the day closes
-)
+# Today is a partition: events arrive within minutes, not after the day closes.
+aperture_daily_partitions = daily_partitions(start_of(None, True, START_ENV))
+
+
+def aperture_partitions(is_default_tenant: bool, start: str | None = None):
+    """A tenant's Aperture partitions: its `partitions_start`; the default tenant's else as today."""
+    if start is None and is_default_tenant:
+        return aperture_daily_partitions
+    return daily_partitions(start_of(start, is_default_tenant, START_ENV))

@@ -19,7 +19,10 @@ RETRY_STALE_SECONDS = 600
 
 
 def inbox_run_requests(
-    spool: Spool, now: float | None = None, keys: LandingKeys = DEFAULT_LANDING_KEYS
+    spool: Spool,
+    now: float | None = None,
+    keys: LandingKeys = DEFAULT_LANDING_KEYS,
+    partitions: dg.PartitionsDefinition = aperture_daily_partitions,
 ) -> tuple[list[dg.RunRequest], list[str]]:
     """One run per day with inbox data, selecting the log type assets (of `keys`) that have some.
 
@@ -31,7 +34,7 @@ def inbox_run_requests(
         by_day.setdefault(day, {})[log_type] = files
     requests, waiting = [], []
     for day, types in sorted(by_day.items()):
-        if not aperture_daily_partitions.has_partition_key(day):
+        if not partitions.has_partition_key(day):
             waiting.append(day)
             continue
         selected = set()
@@ -54,7 +57,9 @@ def inbox_run_requests(
     return requests, waiting
 
 
-def build_inbox_sensor(scope: Scope, keys: LandingKeys) -> dg.SensorDefinition:
+def build_inbox_sensor(
+    scope: Scope, keys: LandingKeys, partitions: dg.PartitionsDefinition = aperture_daily_partitions
+) -> dg.SensorDefinition:
     home_key = scope.home_key
 
     @dg.sensor(
@@ -70,11 +75,16 @@ def build_inbox_sensor(scope: Scope, keys: LandingKeys) -> dg.SensorDefinition:
         home = resources[home_key]
         assert isinstance(home, LogAssetsHome)
         with Spool(home.get()) as spool:
-            requests, waiting = inbox_run_requests(spool, keys=keys)
+            requests, waiting = inbox_run_requests(spool, keys=keys, partitions=partitions)
         if waiting:
             context.log.warning(
                 f"spooled events for days outside the partitions ({', '.join(waiting)}) wait in the inbox; "
-                "set APERTURE_PARTITIONS_START earlier to land days before the start"
+                + (
+                    "set APERTURE_PARTITIONS_START earlier to land days before the start"
+                    if scope.tenant.is_default
+                    else f"set aperture.partitions_start of {scope.tenant.describe()} earlier to land days "
+                    "before the start"
+                )
             )
         if not requests:
             return dg.SkipReason(

@@ -14,7 +14,7 @@ import dagster as dg
 from log_assets.catalog import FORCEPOINT, FORCEPOINT_TYPES, LogType
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
-from log_assets.defs.partitions import DAILY_PARTITIONS
+from log_assets.defs.partitions import DAILY_PARTITIONS, START_ENV, daily_partitions, start_of
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.defs.scope import FORCEPOINT as RESOURCE
@@ -93,7 +93,16 @@ def asset_spec(lt: LogType, scope: Scope = DEFAULT_SCOPE) -> dg.AssetSpec:
     )
 
 
-def build_forcepoint_asset(lt: LogType, scope: Scope = DEFAULT_SCOPE) -> dg.AssetsDefinition:
+def forcepoint_partitions(scope: Scope, start: str | None = None) -> dg.DailyPartitionsDefinition:
+    """The tenant's daily partitions: its `partitions_start`; the default tenant's else as today."""
+    if start is None and scope.tenant.is_default:
+        return DAILY_PARTITIONS
+    return daily_partitions(start_of(start, scope.tenant.is_default, START_ENV))
+
+
+def build_forcepoint_asset(
+    lt: LogType, scope: Scope = DEFAULT_SCOPE, partitions: dg.PartitionsDefinition = DAILY_PARTITIONS
+) -> dg.AssetsDefinition:
     spec = asset_spec(lt, scope)
     key = spec.key
     home_key, forcepoint_key = scope.home_key, scope.resource_key(RESOURCE)
@@ -101,7 +110,7 @@ def build_forcepoint_asset(lt: LogType, scope: Scope = DEFAULT_SCOPE) -> dg.Asse
     @dg.asset(
         key=key,
         check_specs=lake_check_specs(key),
-        partitions_def=DAILY_PARTITIONS,
+        partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name=spec.group_name,
         kinds=set(spec.kinds),
@@ -172,14 +181,16 @@ def build_forcepoint_asset(lt: LogType, scope: Scope = DEFAULT_SCOPE) -> dg.Asse
 
 
 def build_forcepoint_assets(
-    scope: Scope = DEFAULT_SCOPE, log_types: Iterable[str] | None = None
+    scope: Scope = DEFAULT_SCOPE, log_types: Iterable[str] | None = None, partitions_start: str | None = None
 ) -> list[dg.AssetsDefinition]:
-    """The assets of the log types named (None: every one), in the catalog's order."""
+    """The assets of the log types named (None: every one), in the catalog's order, partitioned from
+    `partitions_start` (None: the tenant's default)."""
     chosen = FORCEPOINT_TYPES if log_types is None else set(log_types)
+    partitions = forcepoint_partitions(scope, partitions_start)
     with warnings.catch_warnings():
         # backfill_policy is marked beta in Dagster 1.x; single-run backfills are what this asset needs.
         warnings.simplefilter("ignore", dg.BetaWarning) if hasattr(dg, "BetaWarning") else None
-        return [build_forcepoint_asset(lt, scope) for name, lt in FORCEPOINT_TYPES.items() if name in chosen]
+        return [build_forcepoint_asset(lt, scope, partitions) for n, lt in FORCEPOINT_TYPES.items() if n in chosen]
 
 
 FORCEPOINT_ASSETS = build_forcepoint_assets()

@@ -13,7 +13,7 @@ def build_defs(
     scope: Scope = DEFAULT_SCOPE, access: ForcepointAccess | None = None, automation: bool = True
 ) -> dg.Definitions:
     access = access or ForcepointAccess()
-    assets = build_forcepoint_assets(scope, access.log_types)
+    assets = build_forcepoint_assets(scope, access.log_types, access.partitions_start)
     job = build_forcepoint_job(scope, assets)
     return dg.Definitions(
         assets=assets,

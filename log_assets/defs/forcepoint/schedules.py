@@ -23,9 +23,19 @@ from log_assets.tenant import ForcepointAccess
 if TYPE_CHECKING:  # no public name for what define_asset_job returns
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-OPEN_DAY_CRON = os.environ.get("FORCEPOINT_OPEN_DAY_CRON", "*/30 * * * *")
+DEFAULT_OPEN_DAY_CRON = "*/30 * * * *"
 # After midnight, yesterday's late records get this long to arrive before the day is closed.
-CLOSE_DAY_CRON = os.environ.get("FORCEPOINT_CLOSE_DAY_CRON", "30 0 * * *")
+DEFAULT_CLOSE_DAY_CRON = "30 0 * * *"
+OPEN_DAY_CRON = os.environ.get("FORCEPOINT_OPEN_DAY_CRON", DEFAULT_OPEN_DAY_CRON)
+CLOSE_DAY_CRON = os.environ.get("FORCEPOINT_CLOSE_DAY_CRON", DEFAULT_CLOSE_DAY_CRON)
+
+
+def crons(scope: Scope, access: ForcepointAccess) -> tuple[str, str]:
+    """The open-day and close-day schedules of the tenant: its own; else the default tenant's
+    variables (read at import, as before); else the package's."""
+    if scope.tenant.is_default:
+        return access.open_day_cron or OPEN_DAY_CRON, access.close_day_cron or CLOSE_DAY_CRON
+    return access.open_day_cron or DEFAULT_OPEN_DAY_CRON, access.close_day_cron or DEFAULT_CLOSE_DAY_CRON
 
 
 def build_forcepoint_job(scope: Scope, assets: Sequence[dg.AssetsDefinition]) -> UnresolvedAssetJobDefinition:
@@ -50,9 +60,11 @@ def skip_without_credentials(access: ForcepointAccess) -> dg.SkipReason | None:
 def build_forcepoint_schedules(
     scope: Scope, job: UnresolvedAssetJobDefinition, access: ForcepointAccess
 ) -> list[dg.ScheduleDefinition]:
+    open_cron, close_cron = crons(scope, access)
+
     @dg.schedule(
         name=scope.name("forcepoint_open_day_schedule"),
-        cron_schedule=OPEN_DAY_CRON,
+        cron_schedule=open_cron,
         job=job,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -67,7 +79,7 @@ def build_forcepoint_schedules(
 
     @dg.schedule(
         name=scope.name("forcepoint_close_day_schedule"),
-        cron_schedule=CLOSE_DAY_CRON,
+        cron_schedule=close_cron,
         job=job,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,

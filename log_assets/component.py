@@ -74,6 +74,7 @@ class ApertureModel(dg.Model, dg.Resolvable):
     ca_bundle: str | None = None
     allow_insecure_http: bool | None = None
     partitions_start: str | None = None  # YYYY-MM-DD
+    drain_max_age_minutes: float | None = None
 
     _day = field_validator("partitions_start", mode="before")(lambda v: _day_text(v))
 

@@ -35,6 +35,7 @@ from log_assets.tenant import (
     Tenant,
     TenantConfigError,
     check_name,
+    own_variable,
 )
 
 
@@ -63,13 +64,11 @@ FORCEPOINT_VALUES = (
     "open_day_cron",
     "close_day_cron",
 )
-APERTURE_VALUES = ("ca_bundle", "allow_insecure_http", "partitions_start")
+APERTURE_VALUES = ("ca_bundle", "allow_insecure_http", "partitions_start", "drain_max_age_minutes")
 S3_SETTINGS = ("endpoint_url", "region", "access_key_id_env", "secret_access_key_env", "session_token_env")
 
 
-def _own(name: str | None, variable: str) -> str:
-    """A named tenant's variable of the same meaning as a default tenant's: ACME_FORCEPOINT_API_TOKEN."""
-    return variable if name is None else f"{name.upper()}_{variable}"
+_own = own_variable
 
 
 def _value(key: str, value: Any) -> Any:

@@ -54,7 +54,24 @@ class Home:
             return cls(Path(root).resolve(), tenant)
         if demo_mode() and tenant.is_default:
             return cls.demo()
-        if demo_mode() and not tenant.home:  # a named tenant's demo data is the demo's too
+        if demo_mode():  # a named tenant's demo data is the demo's too, never anything real of it
+            real = [
+                what
+                for what, given in (
+                    ("home", tenant.home),
+                    ("storage_url", tenant.storage_url),
+                    ("database_url_env", tenant.database_url_env),
+                    ("forcepoint.api_url", tenant.forcepoint and tenant.forcepoint.api_url),
+                    ("aperture.api_url", tenant.aperture and tenant.aperture.api_url),
+                )
+                if given
+            ]
+            if real:
+                raise HomeKindError(
+                    f"{DEMO_ENV}=1 (the demo) with {tenant.describe()}, whose definitions name its real "
+                    f"{', '.join(real)}: the demo never reads or writes a tenant's real data or API. Run the "
+                    f"demo without {DEMO_ENV}'s tenants, or this tenant without {DEMO_ENV}=1."
+                )
             return cls(cls.demo().root / TENANTS_FOLDER / str(tenant.name), tenant)
         return cls(tenant.home_root(), tenant)
 

@@ -74,10 +74,14 @@ class S3Settings:
         `owner` says whose setting it is."""
         access = access or S3Access()
         endpoint: str | None
+        # A tenant that names its own credentials has its own store: the standard variables' endpoint
+        # and region (another store's, perhaps) are not its (unset here: AWS itself, us-east-1).
+        standard = not access.names_credentials
         if access.endpoint_url:
             endpoint, where = access.endpoint_url.strip(), f"the s3.endpoint_url of {owner}"
         else:
-            endpoint = (env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "").strip() or None
+            given = (env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or "") if standard else ""
+            endpoint = given.strip() or None
             where = "AWS_ENDPOINT_URL"
         if endpoint is not None:
             parts = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
@@ -95,7 +99,11 @@ class S3Settings:
                     "to the tenant's S3 credentials, or leave the tenant's s3 credentials unnamed to use the "
                     "standard AWS_* variables"
                 )
-        region = access.region or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+        region = (
+            access.region
+            or (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") if standard else None)
+            or DEFAULT_REGION
+        )
         return cls(
             endpoint=endpoint,
             # Always a region: without one pyarrow and pyiceberg ask AWS where the bucket lives.

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
@@ -116,6 +116,7 @@ class ForcepointAccess:
     def __post_init__(self) -> None:
         for what in ("token_env", "username_env", "password_env"):
             check_env_name(what, getattr(self, what))
+        _check_flag("forcepoint.allow_insecure_http", self.allow_insecure_http)
         _check_day("forcepoint.partitions_start", self.partitions_start)
         for what in ("open_day_cron", "close_day_cron"):
             _check_cron(f"forcepoint.{what}", getattr(self, what))
@@ -148,11 +149,25 @@ class ApertureAccess:
     ca_bundle: str | None = None
     allow_insecure_http: bool | None = None
     partitions_start: str | None = None  # the first partition (APERTURE_PARTITIONS_START)
+    drain_max_age_minutes: float | None = None  # APERTURE_DRAIN_MAX_AGE_MINUTES
 
     def __post_init__(self) -> None:
         for what in ("client_id_env", "client_secret_env"):
             check_env_name(what, getattr(self, what))
+        _check_flag("aperture.allow_insecure_http", self.allow_insecure_http)
         _check_day("aperture.partitions_start", self.partitions_start)
+        if self.drain_max_age_minutes is not None and not (
+            isinstance(self.drain_max_age_minutes, int | float) and self.drain_max_age_minutes > 0
+        ):
+            raise TenantConfigError(
+                f"aperture.drain_max_age_minutes {self.drain_max_age_minutes!r}: a number of minutes above 0"
+            )
+
+
+def _check_flag(what: str, value: object) -> None:
+    """A yes/no setting must be one: the text "false" is not False (bool("false") is True)."""
+    if value is not None and not isinstance(value, bool):
+        raise TenantConfigError(f"{what} {value!r}: true or false")
 
 
 def _check_day(what: str, value: str | None) -> None:
@@ -215,6 +230,15 @@ class S3Access:
         return AWS_ACCESS_KEY_ID_ENV, AWS_SECRET_ACCESS_KEY_ENV, AWS_SESSION_TOKEN_ENV
 
 
+_DEFAULT_FORCEPOINT_NAMES = ("FORCEPOINT_API_TOKEN", "FORCEPOINT_USERNAME", "FORCEPOINT_PASSWORD")
+_DEFAULT_APERTURE_NAMES = ("APERTURE_CLIENT_ID", "APERTURE_CLIENT_SECRET")
+
+
+def own_variable(name: str | None, variable: str) -> str:
+    """A named tenant's variable of the same meaning as a default tenant's: ACME_FORCEPOINT_API_TOKEN."""
+    return variable if name is None else f"{name.upper()}_{variable}"
+
+
 @dataclass(frozen=True)
 class Tenant:
     """One tenant's settings (see the module's docstring). `home`, `storage_url`: None means the
@@ -234,6 +258,15 @@ class Tenant:
     def __post_init__(self) -> None:
         check_name(self.name)
         check_env_name("database_url_env", self.database_url_env)
+        if self.name is not None:  # never the default tenant's credentials: its own variables instead
+            fp, ap = self.forcepoint, self.aperture
+            if fp is not None and (fp.token_env, fp.username_env, fp.password_env) == _DEFAULT_FORCEPOINT_NAMES:
+                own = tuple(own_variable(self.name, v) for v in _DEFAULT_FORCEPOINT_NAMES)
+                fp = replace(fp, token_env=own[0], username_env=own[1], password_env=own[2])
+                object.__setattr__(self, "forcepoint", fp)
+            if ap is not None and (ap.client_id_env, ap.client_secret_env) == _DEFAULT_APERTURE_NAMES:
+                own = tuple(own_variable(self.name, v) for v in _DEFAULT_APERTURE_NAMES)
+                object.__setattr__(self, "aperture", replace(ap, client_id_env=own[0], client_secret_env=own[1]))
 
     # ------------------------------------------------------------------------------- names
 

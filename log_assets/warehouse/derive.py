@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from log_assets.catalog import APERTURE, APERTURE_TYPES, FORCEPOINT, FORCEPOINT_TYPES
 from log_assets.warehouse.columns import follow_source
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sqlfiles import ident, sections, sql
@@ -313,6 +314,24 @@ class ActivityDaily(Derived):
             self.replace(w, seq, day_filter, self.select(day_filter))
 
 
+# Forcepoint types whose e-mail column may be another person's (a file's owner beside the actor).
+OWNER_EMAIL_TYPES = frozenset({"cloudaudit", "cloudsummary"})
+
+
+def one_person_types() -> str:
+    """The SQL condition on analytics.events' vendor and log_type: the records whose user_name and
+    user_email are one person's (every cataloged type but those that fall back to an owner)."""
+
+    def listed(names) -> str:
+        return ", ".join(f"'{n}'" for n in sorted(names))
+
+    fp = listed(set(FORCEPOINT_TYPES) - OWNER_EMAIL_TYPES)
+    return (
+        f"((vendor = '{FORCEPOINT}' AND log_type IN ({fp})) OR (vendor = '{APERTURE}' AND log_type IN "
+        f"({listed(APERTURE_TYPES)})))"
+    )
+
+
 class Identities(Derived):
     """analytics.identities: one row per person (an e-mail address) with the display names, vendors and
     events keyed on it; display names seen with one address resolve to it in analytics.events."""
@@ -324,7 +343,7 @@ class Identities(Derived):
         return (EVENTS,)
 
     def days(self, day_filter: str) -> str:
-        return sql("identities", "days", day_filter=day_filter)
+        return sql("identities", "days", day_filter=day_filter, one_person=one_person_types())
 
     def statements(self) -> list[str]:
         return [self.days("true"), sql("identities", "select")]

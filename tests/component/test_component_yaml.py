@@ -123,3 +123,80 @@ warehouse: false
     assert beta.get(dg.AssetKey(["beta", "forcepoint", "access"])).partitions_def.get_first_partition_key() == (
         "2025-01-01"
     )
+
+
+def test_a_named_tenant_given_as_a_tenant_object_never_reads_the_default_tenants_credentials():
+    from log_assets.tenant import Tenant
+
+    acme = Tenant("acme")
+    assert acme.forcepoint is not None and acme.aperture is not None
+    assert (acme.forcepoint.token_env, acme.forcepoint.username_env, acme.forcepoint.password_env) == (
+        "ACME_FORCEPOINT_API_TOKEN",
+        "ACME_FORCEPOINT_USERNAME",
+        "ACME_FORCEPOINT_PASSWORD",
+    )
+    assert (acme.aperture.client_id_env, acme.aperture.client_secret_env) == (
+        "ACME_APERTURE_CLIENT_ID",
+        "ACME_APERTURE_CLIENT_SECRET",
+    )
+    assert Tenant().forcepoint.token_env == "FORCEPOINT_API_TOKEN"  # type: ignore[union-attr]
+
+
+def test_a_yes_no_setting_given_as_text_is_refused():
+    import pytest
+
+    import log_assets
+    from log_assets.tenant import TenantConfigError
+
+    with pytest.raises(TenantConfigError, match="allow_insecure_http 'false': true or false"):
+        log_assets.build_defs(tenant="acme", forcepoint={"allow_insecure_http": "false"})
+
+
+def test_a_tenant_with_its_own_s3_credentials_does_not_take_the_standard_endpoint(monkeypatch):
+    from log_assets.storage import S3Settings
+    from log_assets.tenant import S3Access
+
+    env = {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "AWS_REGION": "eu-west-3",
+        "ACME_KEY": "k",
+        "ACME_SECRET": "s",
+    }
+    own = S3Settings.from_env(env, S3Access(access_key_id_env="ACME_KEY", secret_access_key_env="ACME_SECRET"))
+    assert own.endpoint is None and own.region == "us-east-1"
+    standard = S3Settings.from_env(env, S3Access())
+    assert standard.endpoint == "http://127.0.0.1:9" and standard.region == "eu-west-3"
+
+
+def test_the_demo_never_runs_a_tenant_with_real_settings(tmp_path, monkeypatch):
+    import pytest
+
+    from log_assets.paths import Home, HomeKindError
+    from log_assets.tenant import Tenant
+
+    monkeypatch.setenv("LOG_ASSETS_DEMO", "1")
+    monkeypatch.setenv("LOG_ASSETS_DEMO_HOME", str(tmp_path / "demo"))
+    with pytest.raises(HomeKindError, match="storage_url"):
+        Home.from_env(tenant=Tenant("acme", database_url_env=None, storage_url="s3://real/acme"))
+
+
+def test_a_tenants_drain_age_warning_is_its_own(monkeypatch):
+    import log_assets
+
+    monkeypatch.setenv("APERTURE_DRAIN_MAX_AGE_MINUTES", "5")
+
+    def seconds(defs) -> float:
+        (found,) = [
+            spec.metadata["dagster/freshness_params"].data["lower_bound_delta_seconds"]
+            for checks in defs.asset_checks or []
+            for spec in checks.check_specs
+            if spec.name == "freshness_check"
+        ]
+        return found
+
+    settings = dict(forcepoint=None, warehouse=False)
+    assert (
+        seconds(log_assets.build_defs(tenant="acme", aperture={"drain_max_age_minutes": 45}, **settings)) == 2700
+    )
+    assert seconds(log_assets.build_defs(tenant="beta", **settings)) == 1800  # not the default tenant's 5
+    assert seconds(log_assets.build_defs(**settings)) == 300  # the default tenant: its variable

@@ -123,7 +123,8 @@ def remediation(eid, time, incident_id, owner):
     )
 
 
-def dlp(eid, time, action, patterns):
+def dlp(eid, time, action, patterns, **extra):
+    fields = {"keyword": "[]", "threatindicator": "[]", **extra}
     return event(
         FP,
         "swgwebdlp",
@@ -139,8 +140,7 @@ def dlp(eid, time, action, patterns):
         activity="[]",
         filename='["q1.xlsx"]',
         dlppattern=patterns,
-        keyword="[]",
-        threatindicator="[]",
+        **fields,
         requestdomain="upload.example.com",
         uri="/put",
         url="",
@@ -304,3 +304,50 @@ def _contents(home) -> dict:
                 for t in ("analytics.activity_daily", "analytics.incidents", "analytics.identities")
             },
         }
+
+
+def test_an_owners_email_beside_another_persons_name_teaches_nothing(tmp_path):
+    """cloudsummary's e-mail falls back to the file's `owner`: "Dana Ray" beside bob's address is
+    not Dana's address (review: her name-only records were keyed to Bob)."""
+    home = Home.from_env(tmp_path / "home")
+    bob = "bob.stone@acme-corp.example"
+    write(
+        home,
+        [
+            event(
+                FP,
+                "cloudsummary",
+                "CS1",
+                "2026-05-01 08:00",
+                user="Dana Ray",
+                email="",
+                owner=bob,
+                fileid="f-1",
+                filename="plan.docx",
+                application="Box",
+                status="Internal",
+            )
+        ],
+    )
+    write(home, [activity("AMD", "2026-05-01 09:00", "Dana Ray")])
+    sync(home)
+    with closing(connect_readonly(home)) as conn:
+        (key,) = one(conn, "SELECT user_key FROM analytics.events WHERE event_id = 'AMD'")
+        assert key == "dana ray"
+        assert conn.execute(
+            "SELECT count(*) FROM analytics.identities WHERE display_name = 'Dana Ray'"
+        ).fetchone() == (0,)
+
+
+def test_a_dlp_hit_allowed_through_on_a_keyword_or_threat_indicator_is_an_incident(tmp_path):
+    """A monitor-only rule that matched a keyword or threat indicator (not a dlppattern) is a finding,
+    even allowed; an empty pattern element ('') is no pattern."""
+    home = Home.from_env(tmp_path / "home")
+    keyword = dlp("SK1", "2026-05-01 14:00", "Allowed", "[]", keyword='["confidential"]')
+    threat = dlp("ST1", "2026-05-01 14:05", "Allowed", "[]", threatindicator='["exfil-domain"]')
+    empty = dlp("SE1", "2026-05-01 14:10", "Allowed", '[""]')
+    write(home, [keyword, threat, empty])
+    sync(home)
+    with closing(connect_readonly(home)) as conn:
+        got = {r[0] for r in conn.execute("SELECT incident_id FROM analytics.incidents").fetchall()}
+    assert got == {"SK1", "ST1"}

@@ -17,7 +17,18 @@ MAX_DRAIN_AGE_ENV = "APERTURE_DRAIN_MAX_AGE_MINUTES"
 DEFAULT_MAX_DRAIN_AGE_MINUTES = 30.0
 
 
-def build_drain_freshness_checks(spool_key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
+def max_drain_age_minutes(is_default_tenant: bool, given: float | None = None) -> float:
+    """The tenant's own setting; else, for the default tenant, APERTURE_DRAIN_MAX_AGE_MINUTES; else 30."""
+    if given is not None:
+        return float(given)
+    return float(
+        (os.environ.get(MAX_DRAIN_AGE_ENV) if is_default_tenant else None) or DEFAULT_MAX_DRAIN_AGE_MINUTES
+    )
+
+
+def build_drain_freshness_checks(
+    spool_key: dg.AssetKey, max_age_minutes: float | None = None
+) -> list[dg.AssetChecksDefinition]:
     # A check (plus the sensor in sensors.py) rather than a FreshnessPolicy: the policy needs the
     # instance's freshness daemon, which the shipped dagster.yaml does not enable.
     with warnings.catch_warnings():
@@ -26,7 +37,7 @@ def build_drain_freshness_checks(spool_key: dg.AssetKey) -> list[dg.AssetChecksD
             dg.build_last_update_freshness_checks(
                 assets=[spool_key],
                 lower_bound_delta=timedelta(
-                    minutes=float(os.environ.get(MAX_DRAIN_AGE_ENV) or DEFAULT_MAX_DRAIN_AGE_MINUTES)
+                    minutes=max_age_minutes if max_age_minutes is not None else max_drain_age_minutes(True)
                 ),
                 severity=dg.AssetCheckSeverity.WARN,
             )

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from log_assets.defs.aperture.assets import build_landing_asset, build_spool_asset, landing_keys
-from log_assets.defs.aperture.checks import build_drain_freshness_checks, build_token_check
+from log_assets.defs.aperture.checks import build_drain_freshness_checks, build_token_check, max_drain_age_minutes
 from log_assets.defs.aperture.jobs import build_connectivity_job, build_drain_job
 from log_assets.defs.aperture.partitions import aperture_partitions
 from log_assets.defs.aperture.resources import ApertureApi
@@ -20,7 +20,9 @@ def build_defs(
     partitions = aperture_partitions(scope.tenant.is_default, access.partitions_start)
     resource_key = scope.resource_key(APERTURE)
     spool = build_spool_asset(scope)
-    freshness = build_drain_freshness_checks(spool.key)
+    freshness = build_drain_freshness_checks(
+        spool.key, max_drain_age_minutes(scope.tenant.is_default, access.drain_max_age_minutes)
+    )
     token = build_token_check(spool.key, resource_key)
     drain_job = build_drain_job(scope, spool.key, freshness)
     return dg.Definitions(

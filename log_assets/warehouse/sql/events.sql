@@ -13,7 +13,8 @@
 --
 -- event_class: activity (what a user did: access, swgweb, ztna, Aperture activity_monitoring),
 -- dlp (a Forcepoint DLP hit: swgwebdlp, access with a dlppattern, cloudaudit with patterns: the
--- rows of analytics.incidents), file (cloud API scans and file status: cloudaudit without a
+-- rows of analytics.incidents, but for swgwebdlp hits allowed through with no pattern, keyword or
+-- threat indicator matched), file (cloud API scans and file status: cloudaudit without a
 -- pattern, cloudsummary), incident (Aperture incident, policy_violation, remediation), admin
 -- (Forcepoint admin, Aperture admin_audit), health (healthproxy, healthapi, healthsystem
 -- telemetry), other (log types the catalog does not know).

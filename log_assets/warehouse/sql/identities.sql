@@ -8,12 +8,15 @@
 
 -- name: days
 -- _warehouse.identity_days for the days of the filter: who the records of each day x
--- vendor name, as they name them (a name that is an e-mail address is no display name).
+-- vendor name, as they name them (a name that is an e-mail address is no display name). Only the
+-- log types whose name and e-mail are one person's teach: cloudaudit's and cloudsummary's e-mail
+-- may be the file's `owner` while the name is the actor, and a type the catalog does not know
+-- takes its e-mail from whatever field it has (analytics.events); their e-mail is not learned.
 SELECT event_day, vendor,
        CASE WHEN user_name NOT LIKE '%_@_%' THEN lower(user_name) END AS name_key,
-       lower(user_email) AS email_key,
+       CASE WHEN @{one_person} THEN lower(user_email) END AS email_key,
        min(user_name) FILTER (WHERE user_name NOT LIKE '%_@_%') AS display_name,
-       min(user_email) AS email,
+       min(user_email) FILTER (WHERE @{one_person}) AS email,
        count(*) AS events,
        min(event_time) AS first_seen,
        max(event_time) AS last_seen

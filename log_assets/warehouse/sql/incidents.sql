@@ -120,7 +120,11 @@ WITH hits AS (
                     CASE WHEN has_text(requestdomain) THEN trim(requestdomain) || coalesce(trim(uri), '') END)
                AS object_name,
            CASE WHEN has_text(requestdomain) THEN trim(requestdomain) END AS domain, url,
-           CASE WHEN len(dlppattern) > 0 THEN dlppattern END AS policy_names,
+           CASE WHEN len(list_filter(dlppattern, lambda p: has_text(p))) > 0
+                THEN list_filter(dlppattern, lambda p: has_text(p)) END AS policy_names,
+           -- a keyword or threat indicator the DLP rule matched: a finding, even one allowed through
+           len(list_filter(keyword, lambda k: has_text(k))) > 0
+               OR len(list_filter(threatindicator, lambda k: has_text(k))) > 0 AS matched,
            coalesce(CASE WHEN has_text(dlpaction) THEN trim(dlpaction) END,
                     CASE WHEN has_text("action") THEN trim("action") END) AS action,
            event_id
@@ -163,7 +167,7 @@ WITH hits AS (
 )
 @{shape}
 FROM (
-    SELECT * EXCLUDE (url) REPLACE (
+    SELECT * EXCLUDE (url, matched) REPLACE (
         lower(coalesce(
             domain,
             nullif(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1), ''),
@@ -171,7 +175,7 @@ FROM (
         )) AS domain
     )
     FROM hits
-    WHERE policy_names IS NOT NULL OR (@{disposition}) IS DISTINCT FROM 'allowed'
+    WHERE policy_names IS NOT NULL OR matched IS TRUE OR (@{disposition}) IS DISTINCT FROM 'allowed'
 )
 
 -- name: shape

@@ -8,10 +8,12 @@ config). The default tenant's resources are the plain classes, with today's conf
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar, TypeVar
 
 import dagster as dg
 
+from log_assets import http
 from log_assets.paths import Home
 from log_assets.tenant import DEFAULT_TENANT, Tenant
 
@@ -46,3 +48,49 @@ class LogAssetsHome(dg.ConfigurableResource):
 
     def get(self) -> Home:
         return Home.for_run(self.root, tenant=type(self).tenant)
+
+
+# --------------------------------------------------------------------------- plain http, both vendors
+
+
+def _yes(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def insecure_http_decision(
+    tenant: Tenant, fixed: bool | None, asked: bool, variable: str, error: type[Exception]
+) -> bool:
+    """Whether plain http to a non-loopback host is allowed (to loopback it always is): the
+    definitions' `allow_insecure_http` (`fixed`), else for the default tenant `$variable`=1. `asked`
+    (the run config's `allow_insecure_http: true`) without that is refused with `error`."""
+    if fixed is not None or not tenant.is_default:
+        allowed = bool(fixed)
+        source = f"the allow_insecure_http of {tenant.describe()} in its definitions"
+    else:
+        allowed = _yes(os.environ.get(variable, ""))
+        source = f"{variable}=1"
+    if asked and not allowed:
+        where = variable if fixed is None and tenant.is_default else source
+        raise error(
+            f"allow_insecure_http is set in the resource config but {where} is not: plain "
+            f"http is a deployment setting, allowed only by {source}; nothing was sent"
+        )
+    return allowed
+
+
+def check_plain_http(
+    tenant: Tenant, fixed: bool | None, vendor: str, url: str, allowed: bool, error: type[Exception]
+) -> None:
+    """Where the definitions decide about plain http, a refusal names their setting (the client's
+    own names the default tenant's variable)."""
+    if allowed or (fixed is None and tenant.is_default):
+        return
+    try:
+        http.check_url(
+            url,
+            f"the {vendor} api_url of {tenant.describe()}",
+            False,
+            f"allow_insecure_http: true in the {vendor} settings of {tenant.describe()} (its definitions)",
+        )
+    except http.InsecureUrlError as e:
+        raise error(str(e)) from None

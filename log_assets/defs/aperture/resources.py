@@ -25,11 +25,8 @@ from log_assets.aperture.client import (
     Credentials,
     resolve_api_url,
 )
+from log_assets.defs.resources import check_plain_http, insecure_http_decision
 from log_assets.tenant import DEFAULT_TENANT, ApertureAccess, Tenant
-
-
-def _bool(s: str) -> bool:
-    return s.strip().lower() in ("1", "true", "yes", "on")
 
 
 class ApertureApi(dg.ConfigurableResource):
@@ -131,39 +128,19 @@ class ApertureApi(dg.ConfigurableResource):
         return url
 
     def _check_plain_http(self, url: str, allowed: bool) -> None:
-        """Where the definitions decide about plain http, a refusal names their setting (the client's
-        own names the default tenant's variable)."""
-        tenant = type(self).tenant
-        if allowed or (type(self).access.allow_insecure_http is None and tenant.is_default):
-            return
-        try:
-            http.check_url(
-                url,
-                f"the aperture api_url of {tenant.describe()}",
-                False,
-                f"allow_insecure_http: true in the aperture settings of {tenant.describe()} (its definitions)",
-            )
-        except http.InsecureUrlError as e:
-            raise ApertureError(str(e)) from None
+        check_plain_http(
+            type(self).tenant, type(self).access.allow_insecure_http, "aperture", url, allowed, ApertureError
+        )
 
     def insecure_http_allowed(self) -> bool:
-        """Whether plain http to a non-loopback host is allowed (to loopback it always is): the
-        definitions' `allow_insecure_http`, else for the default tenant $APERTURE_ALLOW_INSECURE_HTTP;
-        `allow_insecure_http: true` in run config without that is refused."""
-        fixed, tenant = type(self).access.allow_insecure_http, type(self).tenant
-        if fixed is not None or not tenant.is_default:
-            allowed = bool(fixed)
-            source = f"the allow_insecure_http of {tenant.describe()} in its definitions"
-        else:
-            allowed = _bool(os.environ.get(ENV_ALLOW_INSECURE_HTTP, ""))
-            source = f"{ENV_ALLOW_INSECURE_HTTP}=1"
-        if self.allow_insecure_http and not allowed:
-            where = ENV_ALLOW_INSECURE_HTTP if fixed is None and tenant.is_default else source
-            raise ApertureError(
-                f"allow_insecure_http is set in the resource config but {where} is not: plain "
-                f"http is a deployment setting, allowed only by {source}; nothing was sent"
-            )
-        return allowed
+        """Whether plain http to a non-loopback host is allowed (defs/resources.py)."""
+        return insecure_http_decision(
+            type(self).tenant,
+            type(self).access.allow_insecure_http,
+            self.allow_insecure_http,
+            ENV_ALLOW_INSECURE_HTTP,
+            ApertureError,
+        )
 
     def verify(self) -> bool | str:
         """TLS verification: the run config's `ca_bundle`, else the definitions' (the tenant's), else

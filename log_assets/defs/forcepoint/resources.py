@@ -13,6 +13,7 @@ from pydantic import Field
 
 from log_assets import http
 from log_assets.catalog import LogType
+from log_assets.defs.resources import check_plain_http, insecure_http_decision
 from log_assets.forcepoint.client import (
     DEFAULT_CV,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -37,10 +38,6 @@ def _env(name: str, value, default, cast=str):
         return value
     raw = os.environ.get(name)
     return cast(raw) if raw not in (None, "") else default
-
-
-def _bool(s: str) -> bool:
-    return s.strip().lower() in ("1", "true", "yes", "on")
 
 
 class ForcepointResource(dg.ConfigurableResource):
@@ -174,39 +171,19 @@ class ForcepointResource(dg.ConfigurableResource):
         return url
 
     def _check_plain_http(self, url: str, allowed: bool) -> None:
-        """Where the definitions decide about plain http, a refusal names their setting (the client's
-        own names the default tenant's variable)."""
-        tenant = type(self).tenant
-        if allowed or (type(self).access.allow_insecure_http is None and tenant.is_default):
-            return
-        try:
-            http.check_url(
-                url,
-                f"the forcepoint api_url of {tenant.describe()}",
-                False,
-                f"allow_insecure_http: true in the forcepoint settings of {tenant.describe()} (its definitions)",
-            )
-        except http.InsecureUrlError as e:
-            raise ConfigError(str(e)) from None
+        check_plain_http(
+            type(self).tenant, type(self).access.allow_insecure_http, "forcepoint", url, allowed, ConfigError
+        )
 
     def insecure_http_allowed(self) -> bool:
-        """Whether plain http to a non-loopback host is allowed (to loopback it always is): the
-        definitions' `allow_insecure_http`, else for the default tenant $FORCEPOINT_ALLOW_INSECURE_HTTP;
-        `allow_insecure_http: true` in run config without that is refused."""
-        fixed, tenant = type(self).access.allow_insecure_http, type(self).tenant
-        if fixed is not None or not tenant.is_default:
-            allowed = bool(fixed)
-            source = f"the allow_insecure_http of {tenant.describe()} in its definitions"
-        else:
-            allowed = _bool(os.environ.get(ENV_ALLOW_INSECURE_HTTP, ""))
-            source = f"{ENV_ALLOW_INSECURE_HTTP}=1"
-        if self.allow_insecure_http and not allowed:
-            where = ENV_ALLOW_INSECURE_HTTP if fixed is None and tenant.is_default else source
-            raise ConfigError(
-                f"allow_insecure_http is set in the resource config but {where} is not: plain "
-                f"http is a deployment setting, allowed only by {source}; nothing was sent"
-            )
-        return allowed
+        """Whether plain http to a non-loopback host is allowed (defs/resources.py)."""
+        return insecure_http_decision(
+            type(self).tenant,
+            type(self).access.allow_insecure_http,
+            self.allow_insecure_http,
+            ENV_ALLOW_INSECURE_HTTP,
+            ConfigError,
+        )
 
     def client(self, budget: DatabaseQuotaBudget) -> ForcepointClient:
         url = self.deployment_url()

@@ -18,7 +18,7 @@ import os
 import posixpath
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -64,6 +64,11 @@ class S3Settings:
     secret_access_key: str | None = field(default=None, repr=False)
     session_token: str | None = field(default=None, repr=False)
     key_setting: str = "AWS_ACCESS_KEY_ID"  # the variable the access key id came from, for messages
+    # What to check when the store fails an access: where these settings came from.
+    check: str = (
+        "that the store answers at AWS_ENDPOINT_URL, that the bucket exists and that "
+        "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION are right for it"
+    )
 
     @classmethod
     def from_env(
@@ -104,7 +109,7 @@ class S3Settings:
             or (env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") if standard else None)
             or DEFAULT_REGION
         )
-        return cls(
+        settings = cls(
             endpoint=endpoint,
             # Always a region: without one pyarrow and pyiceberg ask AWS where the bucket lives.
             region=region.strip(),
@@ -112,6 +117,14 @@ class S3Settings:
             secret_access_key=values[secret_env],
             session_token=values[token_env] if token_env else None,
             key_setting=key_env,
+        )
+        if standard and not access.endpoint_url and not access.region:
+            return settings
+        store = f"{endpoint} ({where})" if endpoint else "AWS itself (no endpoint_url)"
+        return replace(
+            settings,
+            check=f"that the store answers at {store}, that the bucket exists and that {key_env} / {secret_env} "
+            f"and the region {settings.region} are right for it (the s3 settings of {owner})",
         )
 
     def __repr__(self) -> str:
@@ -376,10 +389,7 @@ class Storage:
         reason = self.scrub(" ".join(str(cause).split())) or type(cause).__name__
         hint = ""
         if self.s3 is not None:
-            hint = (
-                "; check that the store answers at AWS_ENDPOINT_URL, that the bucket exists and that "
-                "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION are right for it"
-            )
+            hint = f"; check {self.s3.check}"
         return StorageError(f"{doing} {self._where(key)} failed: {reason}{hint}")
 
     @contextmanager

@@ -200,3 +200,21 @@ def test_a_tenants_drain_age_warning_is_its_own(monkeypatch):
     )
     assert seconds(log_assets.build_defs(tenant="beta", **settings)) == 1800  # not the default tenant's 5
     assert seconds(log_assets.build_defs(**settings)) == 300  # the default tenant: its variable
+
+
+def test_a_storage_failure_names_the_tenants_own_s3_settings():
+    from log_assets.storage import Storage
+    from log_assets.tenant import S3Access
+
+    env = {"ACME_KEY": "AKIAEXAMPLEKEY", "ACME_SECRET": "s3cr3t-value", "AWS_ACCESS_KEY_ID": "other"}
+    access = S3Access(
+        endpoint_url="http://127.0.0.1:9", access_key_id_env="ACME_KEY", secret_access_key_env="ACME_SECRET"
+    )
+    acme = Storage.from_url("s3://lake/acme", env, access=access, owner="tenant 'acme'")
+    message = str(acme.error("reading", "lake/x", OSError("refused")))
+    assert "ACME_KEY / ACME_SECRET" in message and "tenant 'acme'" in message and "127.0.0.1:9" in message
+    assert "AWS_ACCESS_KEY_ID" not in message and "s3cr3t-value" not in message
+    standard = Storage.from_url("s3://lake/default", {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+    assert "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_REGION" in str(
+        standard.error("reading", "k", OSError("x"))
+    )

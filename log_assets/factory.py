@@ -68,9 +68,6 @@ APERTURE_VALUES = ("ca_bundle", "allow_insecure_http", "partitions_start", "drai
 S3_SETTINGS = ("endpoint_url", "region", "access_key_id_env", "secret_access_key_env", "session_token_env")
 
 
-_own = own_variable
-
-
 def _value(key: str, value: Any) -> Any:
     """A setting as the Tenant keeps it: a day (YAML gives an unquoted one as a date) as YYYY-MM-DD."""
     return value.isoformat() if key == "partitions_start" and hasattr(value, "isoformat") else value
@@ -131,9 +128,9 @@ def forcepoint_access(name: str | None, settings: ForcepointSettings) -> Forcepo
         named = {k: s.get(k) for k in ("token_env", "username_env", "password_env")}
         if not any(named.values()):
             named = {
-                "token_env": _own(name, "FORCEPOINT_API_TOKEN"),
-                "username_env": _own(name, "FORCEPOINT_USERNAME"),
-                "password_env": _own(name, "FORCEPOINT_PASSWORD"),
+                "token_env": own_variable(name, "FORCEPOINT_API_TOKEN"),
+                "username_env": own_variable(name, "FORCEPOINT_USERNAME"),
+                "password_env": own_variable(name, "FORCEPOINT_PASSWORD"),
             }
         elif bool(named["username_env"]) != bool(named["password_env"]):
             raise TenantConfigError("forcepoint: give username_env and password_env together (or token_env)")
@@ -162,8 +159,8 @@ def aperture_access(name: str | None, settings: ApertureSettings) -> ApertureAcc
             raise TenantConfigError(f"aperture: unknown setting(s) {', '.join(sorted(unknown))}")
         access = ApertureAccess(
             api_url=s.get("api_url"),
-            client_id_env=s.get("client_id_env") or _own(name, "APERTURE_CLIENT_ID"),
-            client_secret_env=s.get("client_secret_env") or _own(name, "APERTURE_CLIENT_SECRET"),
+            client_id_env=s.get("client_id_env") or own_variable(name, "APERTURE_CLIENT_ID"),
+            client_secret_env=s.get("client_secret_env") or own_variable(name, "APERTURE_CLIENT_SECRET"),
             log_types=_log_types("aperture", s.get("log_types"), APERTURE_TYPES),
             **{k: _value(k, s[k]) for k in APERTURE_VALUES if s.get(k) is not None},
         )

@@ -29,4 +29,14 @@ def start_of(given: str | None, is_default_tenant: bool, variable: str) -> str:
     return (os.environ.get(variable) if is_default_tenant else None) or DEFAULT_START_DATE
 
 
+def tenant_partitions(
+    default: dg.DailyPartitionsDefinition, variable: str, is_default_tenant: bool, start: str | None
+) -> dg.DailyPartitionsDefinition:
+    """A tenant's partitions: from its own `partitions_start`; the default tenant's, when it sets
+    none, are `default` (made at import from `variable`, as before tenants)."""
+    if start is None and is_default_tenant:
+        return default
+    return daily_partitions(start_of(start, is_default_tenant, variable))
+
+
 DAILY_PARTITIONS = daily_partitions(start_of(None, True, START_ENV))

@@ -5,10 +5,11 @@ import dagster as dg
 from log_assets.defs.aperture.assets import build_landing_asset, build_spool_asset, landing_keys
 from log_assets.defs.aperture.checks import build_drain_freshness_checks, build_token_check, max_drain_age_minutes
 from log_assets.defs.aperture.jobs import build_connectivity_job, build_drain_job
-from log_assets.defs.aperture.partitions import aperture_partitions
+from log_assets.defs.aperture.partitions import START_ENV, aperture_daily_partitions
 from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.aperture.schedules import build_drain_schedule
 from log_assets.defs.aperture.sensors import build_drain_freshness_sensor, build_inbox_sensor
+from log_assets.defs.partitions import tenant_partitions
 from log_assets.defs.scope import APERTURE, DEFAULT_SCOPE, Scope
 from log_assets.tenant import ApertureAccess
 
@@ -17,7 +18,9 @@ def build_defs(
     scope: Scope = DEFAULT_SCOPE, access: ApertureAccess | None = None, automation: bool = True
 ) -> dg.Definitions:
     access = access or ApertureAccess()
-    partitions = aperture_partitions(scope.tenant.is_default, access.partitions_start)
+    partitions = tenant_partitions(
+        aperture_daily_partitions, START_ENV, scope.tenant.is_default, access.partitions_start
+    )
     resource_key = scope.resource_key(APERTURE)
     spool = build_spool_asset(scope)
     freshness = build_drain_freshness_checks(

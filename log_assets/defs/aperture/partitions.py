@@ -13,10 +13,3 @@ DEFAULT_START = DEFAULT_START_DATE
 
 # Today is a partition: events arrive within minutes, not after the day closes.
 aperture_daily_partitions = daily_partitions(start_of(None, True, START_ENV))
-
-
-def aperture_partitions(is_default_tenant: bool, start: str | None = None):
-    """A tenant's Aperture partitions: its `partitions_start`; the default tenant's else as today."""
-    if start is None and is_default_tenant:
-        return aperture_daily_partitions
-    return daily_partitions(start_of(start, is_default_tenant, START_ENV))

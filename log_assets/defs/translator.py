@@ -50,6 +50,19 @@ class LogAssetData:
         return [self.domain, self.name]
 
 
+def asset_arguments(spec: dg.AssetSpec) -> dict[str, Any]:
+    """The arguments of `@dg.asset` an AssetSpec gives (the decorator takes no spec)."""
+    return {
+        "key": spec.key,
+        "group_name": spec.group_name,
+        "kinds": set(spec.kinds),
+        "description": spec.description,
+        "metadata": spec.metadata,
+        "tags": spec.tags,
+        "owners": spec.owners,
+    }
+
+
 class LogAssetsTranslator:
     """The default asset specs (see the module's docstring)."""
 

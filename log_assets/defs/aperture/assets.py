@@ -29,7 +29,7 @@ from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.defs.scope import APERTURE as RESOURCE
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
-from log_assets.defs.translator import LOG_TYPE, OTHER_LOG_TYPES, SPOOL
+from log_assets.defs.translator import LOG_TYPE, OTHER_LOG_TYPES, SPOOL, asset_arguments
 from log_assets.storage import StorageError
 
 if TYPE_CHECKING:  # loaded by the steps that land, not at definitions import
@@ -92,16 +92,7 @@ def build_spool_asset(scope: Scope = DEFAULT_SCOPE) -> dg.AssetsDefinition:
     spec = scope.spec(APERTURE, SPOOL, "spool", SPOOL_DESCRIPTION)
     home_key, aperture_key = scope.home_key, scope.resource_key(RESOURCE)
 
-    @dg.asset(
-        key=spec.key,
-        group_name=spec.group_name,
-        kinds=set(spec.kinds),
-        description=spec.description,
-        metadata=spec.metadata,
-        tags=spec.tags,
-        owners=spec.owners,
-        required_resource_keys={home_key, aperture_key},
-    )
+    @dg.asset(**asset_arguments(spec), required_resource_keys={home_key, aperture_key})
     def aperture_spool(context: dg.AssetExecutionContext, config: DrainConfig) -> dg.MaterializeResult:
         home: LogAssetsHome = getattr(context.resources, home_key)
         aperture: ApertureApi = getattr(context.resources, aperture_key)

@@ -14,11 +14,11 @@ import dagster as dg
 from log_assets.catalog import FORCEPOINT, FORCEPOINT_TYPES, LogType
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.lake_checks import lake_check_results, lake_check_specs
-from log_assets.defs.partitions import DAILY_PARTITIONS, START_ENV, daily_partitions, start_of
+from log_assets.defs.partitions import DAILY_PARTITIONS, START_ENV, tenant_partitions
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.defs.scope import FORCEPOINT as RESOURCE
-from log_assets.defs.translator import LOG_TYPE
+from log_assets.defs.translator import LOG_TYPE, asset_arguments
 from log_assets.forcepoint.client import ForcepointError
 
 if TYPE_CHECKING:
@@ -93,13 +93,6 @@ def asset_spec(lt: LogType, scope: Scope = DEFAULT_SCOPE) -> dg.AssetSpec:
     )
 
 
-def forcepoint_partitions(scope: Scope, start: str | None = None) -> dg.DailyPartitionsDefinition:
-    """The tenant's daily partitions: its `partitions_start`; the default tenant's else as today."""
-    if start is None and scope.tenant.is_default:
-        return DAILY_PARTITIONS
-    return daily_partitions(start_of(start, scope.tenant.is_default, START_ENV))
-
-
 def build_forcepoint_asset(
     lt: LogType, scope: Scope = DEFAULT_SCOPE, partitions: dg.PartitionsDefinition = DAILY_PARTITIONS
 ) -> dg.AssetsDefinition:
@@ -108,16 +101,10 @@ def build_forcepoint_asset(
     home_key, forcepoint_key = scope.home_key, scope.resource_key(RESOURCE)
 
     @dg.asset(
-        key=key,
+        **asset_arguments(spec),
         check_specs=lake_check_specs(key),
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        group_name=spec.group_name,
-        kinds=set(spec.kinds),
-        description=spec.description,
-        metadata=spec.metadata,
-        tags=spec.tags,
-        owners=spec.owners,
         required_resource_keys={home_key, forcepoint_key},
     )
     def _fetch(context: dg.AssetExecutionContext, config: FetchConfig):
@@ -186,7 +173,7 @@ def build_forcepoint_assets(
     """The assets of the log types named (None: every one), in the catalog's order, partitioned from
     `partitions_start` (None: the tenant's default)."""
     chosen = FORCEPOINT_TYPES if log_types is None else set(log_types)
-    partitions = forcepoint_partitions(scope, partitions_start)
+    partitions = tenant_partitions(DAILY_PARTITIONS, START_ENV, scope.tenant.is_default, partitions_start)
     with warnings.catch_warnings():
         # backfill_policy is marked beta in Dagster 1.x; single-run backfills are what this asset needs.
         warnings.simplefilter("ignore", dg.BetaWarning) if hasattr(dg, "BetaWarning") else None

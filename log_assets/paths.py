@@ -47,8 +47,9 @@ class Home:
     def from_env(cls, root: str | os.PathLike | None = None, tenant: Tenant | None = None) -> Home:
         """`root`, else the tenant's home ($LOG_ASSETS_HOME, else ./data; a named tenant's:
         `tenant.home`, else $LOG_ASSETS_HOME/tenants/<name>). In demo mode (LOG_ASSETS_DEMO=1): `root`,
-        else $LOG_ASSETS_DEMO_HOME, else ./data-demo (a named tenant's: its `home`, else
-        tenants/<name> in the demo's home): LOG_ASSETS_HOME is then ignored, it names real data."""
+        else $LOG_ASSETS_DEMO_HOME, else ./data-demo (a named tenant's: tenants/<name> in the demo's
+        home; one whose definitions name a real home, storage root, database or API URL is refused):
+        LOG_ASSETS_HOME is then ignored, it names real data."""
         tenant = tenant or DEFAULT_TENANT
         if root:
             return cls(Path(root).resolve(), tenant)

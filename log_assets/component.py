@@ -130,6 +130,7 @@ class LogAssetsComponent(dg.Component, dg.Model, dg.Resolvable):
     warehouse: bool = True
     detections: bool = False  # reserved: no detection assets exist yet
     automation: bool = True
+    alerts_webhook_env: str | None = None  # the variable of the alert webhook's URL (see build_defs)
 
     def get_translator(self) -> LogAssetsTranslator:
         return LogAssetsTranslator()
@@ -138,6 +139,8 @@ class LogAssetsComponent(dg.Component, dg.Model, dg.Resolvable):
         settings: dict[str, Any] = {}
         if self.database_url_env is not None:
             settings["database_url_env"] = self.database_url_env
+        if self.alerts_webhook_env is not None:
+            settings["alerts_webhook_env"] = self.alerts_webhook_env
         return build_defs(
             tenant=self.tenant,
             home=self.home,

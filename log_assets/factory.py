@@ -222,6 +222,7 @@ def build_defs(
     warehouse: bool = True,
     automation: bool = True,
     translator: Any = None,
+    alerts_webhook_env: str | None = DEFAULT,
 ) -> dg.Definitions:
     """One tenant's definitions: `tenant` a name (with the other settings as keywords) or a Tenant.
 
@@ -237,6 +238,9 @@ def build_defs(
     `region`, `access_key_id_env` + `secret_access_key_env`, `session_token_env`); unset: the
     standard AWS_* variables. `warehouse`: the DuckDB warehouse of the tenant's lake.
     `automation`: its schedules and sensors. `translator`: a LogAssetsTranslator for asset specs.
+    `alerts_webhook_env`: the variable holding the URL new alerts are posted to (a sensor, with
+    `automation`); omitted: LOG_ASSETS_ALERT_WEBHOOK_URL (ACME_LOG_ASSETS_ALERT_WEBHOOK_URL for
+    `acme`) when it is set; None: no webhook.
     """
     from log_assets.defs import maintenance
     from log_assets.defs.aperture import definitions as aperture_domain
@@ -306,4 +310,8 @@ def build_defs(
             )
         )
     parts.append(maintenance.build_defs(scope, automation))
+    if automation and alerts_webhook_env is not None:
+        from log_assets.defs import alerts
+
+        parts.append(alerts.build_defs(scope, None if alerts_webhook_env is DEFAULT else alerts_webhook_env))
     return dg.Definitions.merge(*parts)

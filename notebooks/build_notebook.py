@@ -104,6 +104,75 @@ CELLS = [
     ),
     md(
         """
+        ## Open alerts and top entities
+
+        What needs a look first: the alerts of the detection rules that are open (`status` = `new`;
+        suppressed ones are left out), newest first, and the entities (for rules about a person, the
+        `user_key`) with the most open alerts. One alert is one rule, entity and window: a late event
+        updates its row (`event_count`, `last_seen`), it never adds a second. `detections.rules` says
+        what each rule looks for. Until the `detections/*` assets have run, this section says so.
+        """
+    ),
+    code(
+        """
+        def has_table(qualified: str) -> bool:
+            schema, name = qualified.split(".")
+            found = q(
+                "SELECT count(*) AS n FROM information_schema.tables "
+                "WHERE table_catalog = current_database() AND table_schema = $schema AND table_name = $name",
+                schema=schema,
+                name=name,
+            )
+            return bool(found["n"].iloc[0])
+
+
+        RULE = "coalesce(r.title, a.rule_id)" if has_table("detections.rules") else "a.rule_id"
+        RULES_JOIN = "LEFT JOIN detections.rules r USING (rule_id)" if has_table("detections.rules") else ""
+        OPEN_ALERTS_SQL = f\"\"\"
+        SELECT a.last_seen, a.severity, {RULE} AS rule, a.entity, a.event_count, a.first_seen, a.alert_id
+        FROM detections.alerts a {RULES_JOIN}
+        WHERE a.status = 'new'
+        ORDER BY a.last_seen DESC, a.alert_id
+        LIMIT 20
+        \"\"\"
+        TOP_ENTITIES_SQL = \"\"\"
+        SELECT entity,
+               count(*) AS open_alerts,
+               count(DISTINCT rule_id) AS rules,
+               sum(event_count) AS events,
+               max(last_seen) AS latest
+        FROM detections.alerts
+        WHERE status = 'new'
+        GROUP BY entity
+        ORDER BY open_alerts DESC, events DESC, entity
+        LIMIT 10
+        \"\"\"
+        fig, ax = plt.subplots(figsize=(9, 3.5))
+        if not has_table("detections.alerts"):
+            print(
+                "No alerts yet: this warehouse has no detections.alerts table. Materialize the detections "
+                "assets after the warehouse: dagster asset materialize -m log_assets.definitions "
+                "--select 'key:detections/*'"
+            )
+            no_data(ax, "detections tables")
+        else:
+            open_alerts, top_entities = q(OPEN_ALERTS_SQL), q(TOP_ENTITIES_SQL)
+            print(f"open alerts (newest {len(open_alerts)}):")
+            display(open_alerts)
+            print("top entities by open alerts:")
+            display(top_entities)
+            if top_entities.empty:
+                no_data(ax, "open alerts")
+            else:
+                ax.barh(top_entities["entity"].fillna("(none)"), top_entities["open_alerts"], color="tab:red")
+                ax.invert_yaxis()
+                ax.set_xlabel("open alerts")
+        ax.set_title("Entities with the most open alerts")
+        plt.show()
+        """
+    ),
+    md(
+        """
         ## What is in the warehouse
 
         Events per source (vendor / log type) and the time span they cover, from `analytics.events`

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 
 import dagster as dg
 import pytest
@@ -11,7 +12,7 @@ import pytest
 import log_assets
 from log_assets.alerts import webhook as webhook_module
 from log_assets.alerts.webhook import WebhookError
-from tests.alerts.conftest import alert, publish
+from tests.alerts.fixtures import alert, publish
 
 VAR = "ACME_ALERT_HOOK"
 SENSOR = "acme__alerts_webhook_sensor"
@@ -22,15 +23,25 @@ def fast_retries(monkeypatch):
     monkeypatch.setattr(webhook_module, "BACKOFF_SECONDS", 0.01)
 
 
-@pytest.fixture
-def tenant(tmp_path, receiver, monkeypatch):
-    """Tenant `acme` with only its home and the webhook sensor; its URL in $ACME_ALERT_HOOK."""
-    monkeypatch.setenv(VAR, receiver.url)
-    home = tmp_path / "acme"
-    home.mkdir()
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """Tenant `acme` with only its home and the webhook sensor (built once: the URL is read at each
+    tick), and one Dagster instance for the module's evaluations."""
+    home = tmp_path_factory.mktemp("acme")
     defs = log_assets.build_defs(
         tenant="acme", home=str(home), forcepoint=None, aperture=None, alerts_webhook_env=VAR
     )
+    with dg.instance_for_test() as instance:
+        yield home, defs, instance
+
+
+@pytest.fixture
+def tenant(built, receiver, monkeypatch):
+    """The tenant's home, emptied, with the receiver's URL in $ACME_ALERT_HOOK."""
+    home, defs, _ = built
+    for f in home.iterdir():
+        shutil.rmtree(f) if f.is_dir() else f.unlink()
+    monkeypatch.setenv(VAR, receiver.url)
     return home, defs
 
 
@@ -55,8 +66,8 @@ class Tick:
 
 
 @pytest.fixture
-def tick(tenant, dagster_instance):
-    return Tick(tenant[1], dagster_instance)
+def tick(tenant, built):
+    return Tick(tenant[1], built[2])
 
 
 def test_each_new_alert_is_posted_once_across_restarts_and_updates(tenant, tick, receiver):

@@ -116,13 +116,14 @@ def missing_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
 def due(conn: duckdb.DuckDBPyConnection, cursor: Cursor) -> list[Alert]:
     """The alerts of status `new` not posted yet, oldest first (created_at, then alert_id)."""
     titles = _has(conn, RULES)
+    join = f"LEFT JOIN (SELECT DISTINCT ON (rule_id) rule_id, title FROM {RULES}) r USING (rule_id)"
     rows = conn.execute(
         f"""
         SELECT a.alert_id, a.rule_id, a.entity, a.first_seen, a.last_seen, a.event_count,
                CAST(a.severity AS VARCHAR), a.created_at,
                {"r.title" if titles else "CAST(NULL AS VARCHAR)"}
         FROM {TABLE} a
-        {f"LEFT JOIN (SELECT DISTINCT ON (rule_id) rule_id, title FROM {RULES}) r USING (rule_id)" if titles else ""}
+        {join if titles else ""}
         WHERE a.status = 'new' AND a.alert_id IS NOT NULL AND a.created_at IS NOT NULL
           AND ($since IS NULL OR a.created_at > $since)
         ORDER BY a.created_at, a.alert_id

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 RETRIES = 3
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 BACKOFF_SECONDS = 0.5
-RETRY_AFTER_MAX = 30.0
+RETRY_AFTER_MAX = 30
 TIMEOUT = (5.0, 20.0)
 # Slack's limit on a section block's text; the plain `text` stays well under its 40,000.
 BLOCK_TEXT_MAX = 3000
@@ -66,8 +66,13 @@ def message(alert: Alert) -> dict:
             {"type": "section", "text": {"type": "mrkdwn", "text": detail[:BLOCK_TEXT_MAX]}},
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": "log-assets: SELECT * FROM detections.alerts "
-                              f"WHERE alert_id = '{_slack_escape(alert.alert_id)}'"[:BLOCK_TEXT_MAX]}],
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": "log-assets: SELECT * FROM detections.alerts "
+                        f"WHERE alert_id = '{_slack_escape(alert.alert_id)}'"[:BLOCK_TEXT_MAX],
+                    }
+                ],
             },
         ],
     }
@@ -120,8 +125,8 @@ class Webhook:
             raise_on_status=False,
             raise_on_redirect=False,
             redirect=0,
+            retry_after_max=RETRY_AFTER_MAX,
         )
-        retry.retry_after_max = RETRY_AFTER_MAX
         retry.configure(f"alert webhook ({variable}, host {self.host})", log, self.secrets)
         self.session = http.new_session(retry)
         self._filter = _Redact(self.secrets)

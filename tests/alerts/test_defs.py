@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 import log_assets
-from log_assets.alerts.pending import LOOKBACK, Cursor, CursorError
+from log_assets.alerts.pending import LOOKBACK, Alert, Cursor, CursorError
 from log_assets.component import LogAssetsComponent
 from log_assets.tenant import TenantConfigError
-from tests.alerts.fixtures import t
+from tests.alerts.fixtures import alert, t
 
 URL = "https://hooks.slack.com/services/T0SECRET/B0SECRET/xoxSecretWebhookPath"
 
@@ -64,8 +62,6 @@ def test_the_component_attribute_names_the_variable(monkeypatch, tmp_path):
 def test_the_cursor_keeps_a_day_of_ids_and_a_broken_one_is_a_clear_error():
     c = Cursor().after_sending([])
     assert c == Cursor() and Cursor.load(c.dump()) == c
-    from tests.alerts.fixtures import alert
-    from log_assets.alerts.pending import Alert
 
     def a(i: str, created: str) -> Alert:
         r = alert(i, created)
@@ -79,4 +75,3 @@ def test_the_cursor_keeps_a_day_of_ids_and_a_broken_one_is_a_clear_error():
     for broken in ("{", '{"version": 7}', '{"version": 1, "newest": "yesterday"}', "[]"):
         with pytest.raises(CursorError, match="cannot be read.*nothing was sent.*Reset the sensor's cursor"):
             Cursor.load(broken)
-    assert timedelta(hours=24) == LOOKBACK

@@ -154,7 +154,9 @@ def test_a_receiver_that_keeps_failing_fails_the_tick_and_keeps_the_alert_due(te
 
 def test_a_failure_after_some_were_sent_records_them_and_says_what_failed(tenant, tick, receiver):
     home, _ = tenant
-    publish(home, [alert("a1", "2026-12-01 10:00"), alert("a2", "2026-12-01 10:05"), alert("a3", "2026-12-01 10:10")])
+    publish(
+        home, [alert("a1", "2026-12-01 10:00"), alert("a2", "2026-12-01 10:05"), alert("a3", "2026-12-01 10:10")]
+    )
     receiver.answers = [200, 404]
     reason = tick()
     assert "posted 1 new alert(s) (a1)" in reason

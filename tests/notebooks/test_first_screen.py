@@ -29,9 +29,7 @@ def first_screen(home: Path, monkeypatch) -> list[str]:
         if cell.cell_type != "code":
             continue
         assert not [o for o in cell.outputs if o.output_type == "error"], cell.source[:80]
-        texts.append(
-            "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
-        )
+        texts.append("".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs))
     assert "image/png" in str(nb.cells[-1].outputs)  # the entities chart (or its "no data" frame)
     return texts
 

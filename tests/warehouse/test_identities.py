@@ -259,6 +259,9 @@ def test_forcepoint_violations_are_what_the_tables_doc_says(wh):
     incidents = doc[doc.index("### analytics.incidents") :]
     line = next(x for x in incidents.splitlines() if x.startswith("| `violations` |"))
     assert re.search(r"NULL for Forcepoint", line), line
+    readme = (Path(__file__).resolve().parents[2] / "log_assets" / "warehouse" / "README.md").read_text()
+    hits = " ".join(readme[readme.index("**analytics.incidents**") :].split("\n\n")[0].split())
+    assert "`violations` NULL" in hits[hits.index("Forcepoint DLP hits") :], hits
 
 
 @pytest.mark.slow

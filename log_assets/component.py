@@ -21,7 +21,8 @@ One YAML document is one tenant; several documents in one defs.yaml are several 
         secret_access_key_env: BETA_AWS_SECRET_ACCESS_KEY
 
 The attributes are `log_assets.build_defs`'s settings (docs/INTERFACE.md): a vendor omitted has no
-assets; a `*_env` attribute names a variable, read when a run starts. `detections` is accepted and
+assets; a `*_env` attribute names a variable, read when a run starts (`alerts_webhook_env`: the
+variable of the URL new alerts are posted to, read at each tick of its sensor). `detections` is accepted and
 reserved: no detection assets exist yet, so it changes nothing today. To change the asset specs,
 subclass the component and override `get_translator`.
 """

@@ -70,7 +70,9 @@ def message(alert: Alert) -> dict:
                     {
                         "type": "mrkdwn",
                         "text": "log-assets: SELECT * FROM detections.alerts "
-                        f"WHERE alert_id = '{_slack_escape(alert.alert_id)}'"[:BLOCK_TEXT_MAX],
+                        f"WHERE alert_id = '{_slack_escape(alert.alert_id.replace(chr(39), chr(39) * 2))}'"[
+                            :BLOCK_TEXT_MAX
+                        ],
                     }
                 ],
             },

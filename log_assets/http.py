@@ -347,10 +347,6 @@ class Guard:
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-def current_guard() -> Guard | None:
-    return _CURRENT.get()
-
-
 _GUARDED: dict[Any, Any] = {}
 _GUARDED_LOCK = threading.Lock()
 

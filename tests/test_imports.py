@@ -187,7 +187,7 @@ def test_the_modules_import_no_cycle():
 
 def test_the_checks_see_what_they_look_for():
     """The checks on code made for the purpose: a private name across packages, and a cycle."""
-    tree = ast.parse("from log_assets.lake.iceberg import _day_files\nfrom log_assets.lake._x import y\n")
+    tree = ast.parse("from log_assets.lake.daywriter import _day_files\nfrom log_assets.lake._x import y\n")
     found = [
         (source, names)
         for _node, source, names in _imports("log_assets.warehouse.catalog", tree)

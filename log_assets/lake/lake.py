@@ -48,7 +48,6 @@ from log_assets.lake.layout import (
 from log_assets.lake.limits import beyond_bound
 from log_assets.lake.results import Changes, Commit, DayFigures, DayStats, MaintenanceReport
 from log_assets.lake.snapshots import day_of, days_filter, oldest_kept
-from log_assets.oldlayout import unmigrated_lake
 from log_assets.storage import Storage, StorageError
 from log_assets.tenant import DATABASE_URL_ENV
 
@@ -85,6 +84,7 @@ class Lake:
         still holds the Parquet lake of an earlier version is refused until it is migrated. A database
         that is not the one of the storage root (another home's, or a new one beside an existing lake)
         is refused (state.binding.HomeMismatch), before any table is opened."""
+        from log_assets.legacy import unmigrated_lake
         from log_assets.paths import Home
         from log_assets.state.home import check_home
 

@@ -1,6 +1,6 @@
 """The Parquet lake of earlier versions (`lake/<vendor>/<type>/date=YYYY-MM-DD/*.parquet`): what it
 holds, what of it can be moved into the Iceberg tables and what cannot, each with what to do
-(`python -m log_assets.migrate` moves it, log_assets.migrate)."""
+(`python -m log_assets.migrate` moves it, legacy.migrate)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from log_assets.lake.schema import conform, widen
-from log_assets.oldlayout import VENDORS
+from log_assets.legacy import VENDORS
 from log_assets.paths import Home
 
 # Where the refusal suggests moving what it cannot move: outside `lake/`, so nothing reads it again.

@@ -19,10 +19,9 @@ from pydantic import Field
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.defs.runs import run_in_progress
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
+from log_assets.lake.limits import COMPACT_OVER_FILES
 
 DEFAULT_RETENTION_DAYS = 7
-# Every table but the days of many files; a few minutes on a large lake.
-COMPACT_OVER_FILES = 16
 
 
 class MaintenanceConfig(dg.Config):

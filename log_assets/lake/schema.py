@@ -396,20 +396,3 @@ def new_fields(table: pa.Table, lt: LogType) -> list[str]:
     """The columns of a lake table that the catalog does not give its type."""
     known = known_columns(lt)
     return [n for n in table.column_names if n not in known]
-
-
-def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """`table` in `schema`: columns in its order, the missing ones NULL (a day's files may differ by
-    the new fields they carry)."""
-    if table.schema.equals(schema, check_metadata=False):
-        return table
-    n = table.num_rows
-    names = set(table.column_names)
-    columns = [table.column(f.name).cast(f.type) if f.name in names else pa.nulls(n, f.type) for f in schema]
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def widen(schema: pa.Schema, other: pa.Schema) -> pa.Schema:
-    """`schema` followed by the fields of `other` that it lacks."""
-    extra = [f for f in other if f.name not in schema.names]
-    return pa.schema(list(schema) + extra) if extra else schema

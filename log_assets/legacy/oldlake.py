@@ -14,7 +14,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from log_assets.lake.schema import conform, widen
 from log_assets.legacy import VENDORS
 from log_assets.paths import Home
 
@@ -211,10 +210,10 @@ def day_table(home: Home, d: OldDay) -> pa.Table | Problem:
         tables.append(t)
     schema = tables[0].schema
     for t in tables[1:]:
-        schema = widen(schema, t.schema)
+        schema = _widen(schema, t.schema)
     try:
         # A day can hold files written before and after a new field arrived: united by name.
-        return pa.concat_tables([conform(t, schema) for t in tables])
+        return pa.concat_tables([_conform(t, schema) for t in tables])
     except (pa.ArrowException, ValueError) as e:
         return Problem(
             d.folder,
@@ -223,3 +222,20 @@ def day_table(home: Home, d: OldDay) -> pa.Table | Problem:
             "Move the file that differs from the others out of the lake (its rows are then not moved): "
             f"{_move_out(home, d.files[-1])} (the last one, say)",
         )
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` in `schema`: columns in its order, the missing ones NULL (a day's files may differ by
+    the new fields they carry)."""
+    if table.schema.equals(schema, check_metadata=False):
+        return table
+    n = table.num_rows
+    names = set(table.column_names)
+    columns = [table.column(f.name).cast(f.type) if f.name in names else pa.nulls(n, f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _widen(schema: pa.Schema, other: pa.Schema) -> pa.Schema:
+    """`schema` followed by the fields of `other` that it lacks."""
+    extra = [f for f in other if f.name not in schema.names]
+    return pa.schema(list(schema) + extra) if extra else schema

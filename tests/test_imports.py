@@ -320,3 +320,74 @@ def test_a_run_loads_nothing_of_earlier_versions_but_the_entry(tmp_path):
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert loaded["imported"] == [], f"importing the run's modules loads {loaded['imported']}"
     assert loaded["started"] == [LEGACY], f"a run's start on a new home loads {loaded['started']}"
+
+
+# ---------------------------------------------------------------------------------- the map
+
+CONTRIBUTING = ROOT / "CONTRIBUTING.md"
+MAP_HEADING = "## Map of the code"
+
+
+def code_map(text: str) -> dict[str, set[str]]:
+    """The table under MAP_HEADING: every package its first column names -> the packages its last
+    column allows (`log_assets.<name>`; `log_assets` for the package itself)."""
+    section = text.split(MAP_HEADING, 1)[1].split("\n## ", 1)[0]
+    allowed: dict[str, set[str]] = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 3 or not cells[0].startswith("`"):
+            continue
+        names = {_unit(n) for n in cells[0].split("`")[1::2]}
+        may = {_unit(n) for n in cells[-1].split("`")[1::2]}
+        for name in names:
+            assert name not in allowed, f"{name} has two lines in the map"
+            allowed[name] = may
+    return allowed
+
+
+def _unit(name: str) -> str:
+    return PACKAGE if name == PACKAGE else f"{PACKAGE}.{name}"
+
+
+def map_offenders(allowed: dict[str, set[str]]) -> list[str]:
+    """Packages without a line in the map, and imports (anywhere in a module) its line does not allow."""
+    units = {_package_of(m) for m in MODULES}
+    offenders = [
+        f"{u}: no line in the map ({CONTRIBUTING.name}, {MAP_HEADING!r})" for u in sorted(units - set(allowed))
+    ]
+    for module, path in MODULES.items():
+        unit = _package_of(module)
+        for node, source, names in _imports(module, ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif source == PACKAGE:
+                targets = [f"{PACKAGE}.{n}" for n in names if f"{PACKAGE}.{n}" in MODULES] or [PACKAGE]
+            else:
+                targets = [source]
+            for target in targets:
+                if target != PACKAGE and not target.startswith(PACKAGE + "."):
+                    continue
+                other = target if target == PACKAGE else _package_of(target)
+                if other != unit and other not in allowed.get(unit, set()):
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    offenders.append(
+                        f"{where}: {module} imports {target}; the map does not let {unit} import {other}"
+                    )
+    return offenders
+
+
+def test_the_packages_import_only_what_the_map_of_the_code_allows():
+    offenders = map_offenders(code_map(CONTRIBUTING.read_text()))
+    assert not offenders, "the code and its map (CONTRIBUTING.md) disagree:\n" + "\n".join(offenders)
+
+
+def test_the_map_check_sees_what_it_looks_for():
+    """A map that leaves out a package, and one that does not allow an import the code makes."""
+    allowed = code_map(CONTRIBUTING.read_text())
+    assert allowed[f"{PACKAGE}.simulator"] == {f"{PACKAGE}.catalog"}
+    assert allowed[f"{PACKAGE}.cli"] == allowed[f"{PACKAGE}.__main__"]  # two packages on one line
+    missing = {u: may for u, may in allowed.items() if u != f"{PACKAGE}.jsonsafe"}
+    assert any(o.startswith(f"{PACKAGE}.jsonsafe: no line") for o in map_offenders(missing))
+    narrower = {**allowed, f"{PACKAGE}.forcepoint": allowed[f"{PACKAGE}.forcepoint"] - {f"{PACKAGE}.lake"}}
+    found = map_offenders(narrower)
+    assert found and all("the map does not let log_assets.forcepoint import log_assets.lake" in o for o in found)

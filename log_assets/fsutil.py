@@ -101,6 +101,7 @@ def ensure_dir(path: Path, private: bool = False) -> Path:
 
 
 def fsync_dir(path: Path) -> None:
+    """fsync of a folder (its entries: a rename into it) or a file (its data), opened read-only."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -130,9 +131,5 @@ def atomic_write_bytes(path: Path, data: bytes, private: bool = False, durable: 
         fsync_dir(path.parent)
 
 
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# A file's data is made durable the same way as a folder's entries.
+fsync_file = fsync_dir

@@ -125,6 +125,15 @@ def check_url(url: str, variable: str, allow_insecure_http: bool = False, overri
     return url
 
 
+def limits_problem(
+    max_response_bytes: int, request_deadline: float, retry_after_max: float, retries: int
+) -> str | None:
+    """What is wrong with a client's limits (each client raises it as its own error), or None."""
+    if max_response_bytes < 1 or request_deadline <= 0 or retry_after_max < 0 or retries < 0:
+        return "max_response_bytes and request_deadline must be positive; retries, retry_after_max not negative"
+    return None
+
+
 # ----------------------------------------------------------------------------------- secrets
 
 

@@ -92,30 +92,24 @@ def _last_refusal(home: Home, shown: int = 3) -> str | None:
 # --------------------------------------------------------------------------------- state files
 
 
-def walk_files(
-    state_dir: Path, vendor: str = "forcepoint", log_types: Collection[str] | None = None
-) -> list[Path]:
-    """The vendor's walk state files under `state_dir` not yet imported (of `log_types` only, if given)."""
-    return _files(state_dir / vendor, log_types)
-
-
-def quota_files(
-    state_dir: Path, vendor: str = "forcepoint", log_types: Collection[str] | None = None
-) -> list[Path]:
-    """The vendor's request-counter files under `state_dir` not yet imported (of `log_types` only)."""
-    return _files(state_dir / "quota" / vendor, log_types)
+# The folders of the state files under `state/`, by kind: a log type's walk, its daily request count.
+STATE_FOLDERS = {"walk": "{vendor}", "quota": "quota/{vendor}"}
 
 
 def state_files(
-    state_dir: Path, vendor: str = "forcepoint", log_types: Collection[str] | None = None
+    state_dir: Path,
+    vendor: str = "forcepoint",
+    log_types: Collection[str] | None = None,
+    kinds: Collection[str] = tuple(STATE_FOLDERS),
 ) -> list[Path]:
-    """The vendor's walk and quota files under `state_dir` not yet imported (of `log_types` only, if
-    given). Cheap: two folder listings."""
-    return walk_files(state_dir, vendor, log_types) + quota_files(state_dir, vendor, log_types)
-
-
-def _files(folder: Path, log_types: Collection[str] | None) -> list[Path]:
-    return sorted(p for p in folder.glob("*.json") if log_types is None or p.stem in log_types)
+    """The vendor's state files of `kinds` (walk, quota) under `state_dir` not yet imported, of
+    `log_types` only if given. Cheap: a folder listing per kind."""
+    return [
+        path
+        for kind in kinds
+        for path in sorted((state_dir / STATE_FOLDERS[kind].format(vendor=vendor)).glob("*.json"))
+        if log_types is None or path.stem in log_types
+    ]
 
 
 def import_old_state(
@@ -129,21 +123,23 @@ def import_old_state(
     from log_assets.legacy.stateimport import import_state_files
 
     report = import_state_files(store, home.state, log_types=log_types)
-    if report.imported:
-        logger.info(
-            "imported the state files of an earlier version into the database %s: %s (each renamed "
-            "*.json%s; nothing is fetched again)",
-            store.db.url,
-            ", ".join(_relative(p, home) for p in report.imported),
-            IMPORTED_SUFFIX,
-        )
-    if report.skipped:
-        logger.warning(
-            "state files not imported, the database %s already holds that state: %s. They are not read; "
-            "move them away once you have checked them",
-            store.db.url,
-            ", ".join(_relative(p, home) for p in report.skipped),
-        )
+    said = (
+        (
+            report.imported,
+            logging.INFO,
+            "imported the state files of an earlier version into the database %s: "
+            f"%s (each renamed *.json{IMPORTED_SUFFIX}; nothing is fetched again)",
+        ),
+        (
+            report.skipped,
+            logging.WARNING,
+            "state files not imported, the database %s already holds that state: "
+            "%s. They are not read; move them away once you have checked them",
+        ),
+    )
+    for files, level, message in said:
+        if files:
+            logger.log(level, message, store.db.url, ", ".join(_relative(p, home) for p in files))
 
 
 def _relative(path: str, home: Home) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from log_assets.fsutil import fsync_dir
-from log_assets.legacy import IMPORTED_SUFFIX, quota_files, walk_files
+from log_assets.legacy import IMPORTED_SUFFIX, state_files
 from log_assets.legacy.statefiles import (
     QUOTA_RECOVERY,
     WALK_RECOVERY,
@@ -64,7 +64,7 @@ def import_state_files(
 
 def _import(store: StateStore, state_dir: Path, vendor: str, log_types: Collection[str] | None) -> ImportReport:
     report = ImportReport()
-    for path in walk_files(state_dir, vendor, log_types):
+    for path in state_files(state_dir, vendor, log_types, kinds=["walk"]):
         stream = stream_name(vendor, path.stem)
         doc = read_state(path, check=check_walk_state, how_to_recover=WALK_RECOVERY)
         if doc is None:
@@ -79,7 +79,7 @@ def _import(store: StateStore, state_dir: Path, vendor: str, log_types: Collecti
             continue
         store.save_walk(incoming)
         _set_aside(path, report)
-    for path in quota_files(state_dir, vendor, log_types):
+    for path in state_files(state_dir, vendor, log_types, kinds=["quota"]):
         doc = read_state(path, check=check_quota_state, how_to_recover=QUOTA_RECOVERY)
         if doc is None:
             continue

@@ -12,8 +12,9 @@ The entry points, the only names the rest of the package uses:
 
 This module is small on purpose (no pyarrow, no pyiceberg, no database): a run imports it when it
 starts, and only when a home holds something of an earlier version does it load the modules that
-read it (`stateimport`, `statefiles`, `oldlake`, `migrate`). Nothing imports this package at module
-level (tests/test_imports.py checks it).
+read it (`stateimport`, `statefiles`, `oldlake`, `migrate`). Outside it, only the command's module
+(`log_assets.migrate`) imports it at module level, and nothing imports its other modules
+(tests/test_imports.py checks both, and that a run loads nothing of it but this module).
 """
 
 from __future__ import annotations

@@ -101,11 +101,6 @@ def _seen(names: str, type_: str = STRING, since: str = REAL_CV) -> tuple[Field,
     return tuple(Field(n, type_, since, documented=False) for n in names.split())
 
 
-def _retype(fields: tuple[Field, ...], **types: str) -> tuple[Field, ...]:
-    """The same fields with some types replaced (a shared block whose field is a list in one type)."""
-    return tuple(Field(f.name, types.get(f.name, f.type), f.since, f.doc, f.documented, f.real) for f in fields)
-
-
 # ---------------------------------------------------------------------------------------------
 # Forcepoint ONE SSE (Bitglass) Log Export API. Field sets follow the vendor page's Data Keys
 # table (API Version column = `since`) and the real samples described in api-facts.md.

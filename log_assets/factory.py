@@ -21,12 +21,12 @@ Secrets are named, never given: `token_env`, `username_env`, `password_env`, `cl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import dagster as dg
 
 from log_assets import http
-from log_assets.catalog import APERTURE_TYPES, CATALOG, FORCEPOINT, FORCEPOINT_TYPES
+from log_assets.catalog import APERTURE, APERTURE_TYPES, CATALOG, FORCEPOINT, FORCEPOINT_TYPES
 from log_assets.tenant import (
     DATABASE_URL_ENV,
     ApertureAccess,
@@ -51,6 +51,7 @@ variables named after it (`ACME_FORCEPOINT_API_TOKEN`, ...) or nothing (`databas
 ForcepointSettings = ForcepointAccess | Mapping[str, Any] | None
 ApertureSettings = ApertureAccess | Mapping[str, Any] | None
 S3Options = S3Access | Mapping[str, Any] | None
+AccessT = TypeVar("AccessT", ForcepointAccess | None, ApertureAccess | None)
 # The deployment settings given as values (the default tenant's environment variables of the same
 # meaning are FORCEPOINT_DAILY_BUDGET, ..., APERTURE_CA_BUNDLE, ...).
 FORCEPOINT_VALUES = (
@@ -105,78 +106,76 @@ def _check_url(vendor: str, url: str | None) -> None:
         raise TenantConfigError(f"{vendor}.api_url (host {http.host_of(url)}) is not an http(s) URL")
 
 
+def _known_settings(vendor: str, settings: Mapping[str, Any], *known: Iterable[str]) -> dict[str, Any]:
+    """The vendor's keyword settings as a dict; TenantConfigError naming any that is not `known`."""
+    s = dict(settings)
+    unknown = set(s).difference(*known)
+    if unknown:
+        raise TenantConfigError(f"{vendor}: unknown setting(s) {', '.join(sorted(unknown))}")
+    return s
+
+
+def _checked(vendor: str, access: AccessT, types: Mapping[str, Any]) -> AccessT:
+    """`access` (None: none) once its URL and log types are checked."""
+    if access is not None:
+        _check_url(vendor, access.api_url)
+        _log_types(vendor, access.log_types, types)
+    return access
+
+
 def forcepoint_access(name: str | None, settings: ForcepointSettings) -> ForcepointAccess | None:
     """ForcepointAccess from keyword settings. Unnamed variables: with `token_env` alone only the token
     is read, with `username_env`/`password_env` alone only those; with none, the tenant's own
     (FORCEPOINT_API_TOKEN, ... for the default tenant, ACME_FORCEPOINT_API_TOKEN, ... for `acme`)."""
-    if settings is None:
-        return None
-    if isinstance(settings, ForcepointAccess):
-        access = settings
-    else:
-        s = dict(settings)
-        unknown = set(s) - {
-            "api_url",
-            "token_env",
-            "username_env",
-            "password_env",
-            "log_types",
-            *FORCEPOINT_VALUES,
+    if settings is None or isinstance(settings, ForcepointAccess):
+        return _checked(FORCEPOINT, settings, FORCEPOINT_TYPES)
+    s = _known_settings(
+        FORCEPOINT,
+        settings,
+        {"api_url", "token_env", "username_env", "password_env", "log_types"},
+        FORCEPOINT_VALUES,
+    )
+    named = {k: s.get(k) for k in ("token_env", "username_env", "password_env")}
+    if not any(named.values()):
+        named = {
+            "token_env": own_variable(name, "FORCEPOINT_API_TOKEN"),
+            "username_env": own_variable(name, "FORCEPOINT_USERNAME"),
+            "password_env": own_variable(name, "FORCEPOINT_PASSWORD"),
         }
-        if unknown:
-            raise TenantConfigError(f"forcepoint: unknown setting(s) {', '.join(sorted(unknown))}")
-        named = {k: s.get(k) for k in ("token_env", "username_env", "password_env")}
-        if not any(named.values()):
-            named = {
-                "token_env": own_variable(name, "FORCEPOINT_API_TOKEN"),
-                "username_env": own_variable(name, "FORCEPOINT_USERNAME"),
-                "password_env": own_variable(name, "FORCEPOINT_PASSWORD"),
-            }
-        elif bool(named["username_env"]) != bool(named["password_env"]):
-            raise TenantConfigError("forcepoint: give username_env and password_env together (or token_env)")
-        access = ForcepointAccess(
-            api_url=s.get("api_url"),
-            log_types=_log_types(FORCEPOINT, s.get("log_types"), FORCEPOINT_TYPES),
-            **named,
-            **{k: _value(k, s[k]) for k in FORCEPOINT_VALUES if s.get(k) is not None},
-        )
-    _check_url(FORCEPOINT, access.api_url)
-    _log_types(FORCEPOINT, access.log_types, FORCEPOINT_TYPES)
-    return access
+    elif bool(named["username_env"]) != bool(named["password_env"]):
+        raise TenantConfigError("forcepoint: give username_env and password_env together (or token_env)")
+    access = ForcepointAccess(
+        api_url=s.get("api_url"),
+        log_types=_log_types(FORCEPOINT, s.get("log_types"), FORCEPOINT_TYPES),
+        **named,
+        **{k: _value(k, s[k]) for k in FORCEPOINT_VALUES if s.get(k) is not None},
+    )
+    return _checked(FORCEPOINT, access, FORCEPOINT_TYPES)
 
 
 def aperture_access(name: str | None, settings: ApertureSettings) -> ApertureAccess | None:
     """ApertureAccess from keyword settings; unnamed variables are the tenant's own (APERTURE_CLIENT_ID,
     ... for the default tenant, ACME_APERTURE_CLIENT_ID, ... for `acme`)."""
-    if settings is None:
-        return None
-    if isinstance(settings, ApertureAccess):
-        access = settings
-    else:
-        s = dict(settings)
-        unknown = set(s) - {"api_url", "client_id_env", "client_secret_env", "log_types", *APERTURE_VALUES}
-        if unknown:
-            raise TenantConfigError(f"aperture: unknown setting(s) {', '.join(sorted(unknown))}")
-        access = ApertureAccess(
-            api_url=s.get("api_url"),
-            client_id_env=s.get("client_id_env") or own_variable(name, "APERTURE_CLIENT_ID"),
-            client_secret_env=s.get("client_secret_env") or own_variable(name, "APERTURE_CLIENT_SECRET"),
-            log_types=_log_types("aperture", s.get("log_types"), APERTURE_TYPES),
-            **{k: _value(k, s[k]) for k in APERTURE_VALUES if s.get(k) is not None},
-        )
-    _check_url("aperture", access.api_url)
-    _log_types("aperture", access.log_types, APERTURE_TYPES)
-    return access
+    if settings is None or isinstance(settings, ApertureAccess):
+        return _checked(APERTURE, settings, APERTURE_TYPES)
+    s = _known_settings(
+        APERTURE, settings, {"api_url", "client_id_env", "client_secret_env", "log_types"}, APERTURE_VALUES
+    )
+    access = ApertureAccess(
+        api_url=s.get("api_url"),
+        client_id_env=s.get("client_id_env") or own_variable(name, "APERTURE_CLIENT_ID"),
+        client_secret_env=s.get("client_secret_env") or own_variable(name, "APERTURE_CLIENT_SECRET"),
+        log_types=_log_types(APERTURE, s.get("log_types"), APERTURE_TYPES),
+        **{k: _value(k, s[k]) for k in APERTURE_VALUES if s.get(k) is not None},
+    )
+    return _checked(APERTURE, access, APERTURE_TYPES)
 
 
 def s3_access(settings: S3Options) -> S3Access:
     """S3Access from keyword settings (None or empty: the standard AWS_* variables)."""
     if isinstance(settings, S3Access):
         return settings
-    s = dict(settings or {})
-    unknown = set(s) - set(S3_SETTINGS)
-    if unknown:
-        raise TenantConfigError(f"s3: unknown setting(s) {', '.join(sorted(unknown))}")
+    s = _known_settings("s3", settings or {}, S3_SETTINGS)
     access = S3Access(**{k: v for k, v in s.items() if v is not None})
     if access.endpoint_url is not None and not access.endpoint_url.strip().startswith(("http://", "https://")):
         raise TenantConfigError(

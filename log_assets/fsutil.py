@@ -1,4 +1,4 @@
-"""Durable, atomic file operations, the modes of what we write, and reading state files.
+"""Durable, atomic file operations and the modes of what we write.
 
 Everything the pipeline promises after a crash rests on three moves: write to a temporary name,
 fsync, rename into place (then fsync the directory). State and quarantine files are private to
@@ -10,13 +10,11 @@ world-writable.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
@@ -103,6 +101,7 @@ def ensure_dir(path: Path, private: bool = False) -> Path:
 
 
 def fsync_dir(path: Path) -> None:
+    """fsync of a folder (its entries: a rename into it) or a file (its data), opened read-only."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -132,79 +131,5 @@ def atomic_write_bytes(path: Path, data: bytes, private: bool = False, durable: 
         fsync_dir(path.parent)
 
 
-def atomic_write_json(path: Path, obj: Any, private: bool = True) -> None:
-    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode(), private=private)
-
-
-# ----------------------------------------------------------------------------------- state files
-
-STATE_RECOVERY = (
-    "Restore the file from a backup if you have one; otherwise move it away (`mv <file> <file>.bad`) "
-    "and run again, which starts this state afresh (see README, 'State files of an earlier version')."
-)
-
-
-class StateFileError(RuntimeError):
-    """A state file exists but cannot be used. The run stops: guessing (an empty state) would
-    re-spend quota or fetch complete days again, silently."""
-
-    def __init__(self, path: Path, reason: str, how_to_recover: str = STATE_RECOVERY):
-        self.path = Path(path)
-        self.reason = reason
-        self.how_to_recover = how_to_recover
-        super().__init__(f"state file {self.path} is unusable: {reason}. The run stopped. {how_to_recover}")
-
-
-_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number"}
-
-
-def json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    return _JSON_NAMES.get(type(value), type(value).__name__)
-
-
-def read_state(
-    path: Path,
-    expect: type = dict,
-    check: Callable[[Any], str | None] | None = None,
-    how_to_recover: str = STATE_RECOVERY,
-) -> Any:
-    """The JSON document in state file `path`, or None when there is no such file.
-
-    Anything else that keeps it from being used raises StateFileError naming the file, what is wrong
-    and how to recover: it cannot be read, it is not JSON, its top level is not `expect`, or
-    `check(doc)` returns a reason (a wrongly shaped document)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        raise StateFileError(path, f"cannot be read ({e.strerror or e})", how_to_recover) from None
-    try:
-        doc = json.loads(data)
-    except UnicodeDecodeError:
-        raise StateFileError(path, "is not text (not UTF-8), so not JSON", how_to_recover) from None
-    except json.JSONDecodeError as e:
-        where = f"{e.msg}: line {e.lineno} column {e.colno}"
-        raise StateFileError(
-            path, "is empty" if not data.strip() else f"is not valid JSON ({where})", how_to_recover
-        ) from None
-    if not isinstance(doc, expect):
-        want = _JSON_NAMES.get(expect, expect.__name__)
-        raise StateFileError(path, f"holds {json_kind(doc)} where {want} belongs", how_to_recover)
-    if check is not None:
-        reason = check(doc)
-        if reason:
-            raise StateFileError(path, f"is wrongly shaped: {reason}", how_to_recover)
-    return doc
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+# A file's data is made durable the same way as a folder's entries.
+fsync_file = fsync_dir

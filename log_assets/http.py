@@ -125,6 +125,15 @@ def check_url(url: str, variable: str, allow_insecure_http: bool = False, overri
     return url
 
 
+def limits_problem(
+    max_response_bytes: int, request_deadline: float, retry_after_max: float, retries: int
+) -> str | None:
+    """What is wrong with a client's limits (each client raises it as its own error), or None."""
+    if max_response_bytes < 1 or request_deadline <= 0 or retry_after_max < 0 or retries < 0:
+        return "max_response_bytes and request_deadline must be positive; retries, retry_after_max not negative"
+    return None
+
+
 # ----------------------------------------------------------------------------------- secrets
 
 
@@ -345,10 +354,6 @@ class Guard:
                 # down its TLS state under a thread still reading it).
                 with contextlib.suppress(OSError):
                     socket.socket.shutdown(sock, socket.SHUT_RDWR)
-
-
-def current_guard() -> Guard | None:
-    return _CURRENT.get()
 
 
 _GUARDED: dict[Any, Any] = {}

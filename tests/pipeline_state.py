@@ -11,7 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from log_assets.forcepoint.quota import utc_today
-from log_assets.fsutil import atomic_write_json
+from log_assets.legacy.statefiles import write_state_file
 from log_assets.state import QuotaCounter, StateStore, WalkState, stream_name
 from log_assets.state import tables as t
 
@@ -55,8 +55,8 @@ def make_old_home(home: Path, log_types: list[str]) -> dict[str, tuple[WalkState
         for lt in log_types:
             key = stream_name("forcepoint", lt)
             walk, counter = store.load_walk(key), store.quota(key, utc_today())
-            atomic_write_json(home / "state" / "forcepoint" / f"{lt}.json", walk.to_file_doc())
-            atomic_write_json(
+            write_state_file(home / "state" / "forcepoint" / f"{lt}.json", walk.to_file_doc())
+            write_state_file(
                 home / "state" / "quota" / "forcepoint" / f"{lt}.json",
                 {"day": counter.day, "spent": counter.spent, "server_remaining": counter.server_remaining},
             )

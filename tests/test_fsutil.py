@@ -10,9 +10,7 @@ import pytest
 from log_assets.fsutil import (
     FILE_MODE_ENV,
     atomic_write_bytes,
-    atomic_write_json,
     ensure_dir,
-    read_state,
     shared_modes,
     shared_umask,
 )
@@ -36,12 +34,12 @@ def test_private_dirs_created_with_their_parents_are_owner_only(tmp_path):
     os.chmod(tmp_path / "home", 0o755)
     note = tmp_path / "home" / "quarantine" / "aperture" / "incident" / "body.note.json"
     with umask(0):
-        atomic_write_json(note, {"reason": "x"})
+        atomic_write_bytes(note, b'{"reason": "x"}', private=True)
     for d in ("quarantine", "quarantine/aperture", "quarantine/aperture/incident"):
         assert mode(tmp_path / "home" / d) == 0o700, d
     assert mode(note) == 0o600
     assert mode(tmp_path / "home") == 0o755  # existing folders are not changed
-    assert read_state(note) == {"reason": "x"}
+    assert note.read_bytes() == b'{"reason": "x"}'
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.lake.catalog import database_url_from_env
 from log_assets.lake.errors import LakeError
 from log_assets.lake.lake import Lake
-from log_assets.migrate import lake_day_folders, migrate
-from log_assets.oldlayout import MIGRATED_MARKER, unmigrated_lake
+from log_assets.legacy import MIGRATED_MARKER, unmigrated_lake
+from log_assets.legacy.migrate import lake_day_folders, migrate
 from log_assets.paths import Home
 from log_assets.state.store import StateStore, stream_name
 from log_assets.storage import Storage

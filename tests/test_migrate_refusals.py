@@ -19,8 +19,8 @@ from log_assets.lake.catalog import database_url_from_env
 from log_assets.lake.errors import LakeError
 from log_assets.lake.lake import Lake
 from log_assets.lake.schema import Coercer, build_table
-from log_assets.migrate import MigrationRefused, migrate
-from log_assets.oldlayout import MIGRATED_MARKER, REFUSED_NOTE, unmigrated_lake
+from log_assets.legacy import MIGRATED_MARKER, REFUSED_NOTE, unmigrated_lake
+from log_assets.legacy.migrate import MigrationRefused, migrate
 from log_assets.paths import Home
 from log_assets.storage import Storage
 from tests.conftest import ROOT

@@ -226,10 +226,9 @@ class ApertureClient:
             http.check_url(self.base_url, ENV_URL, allow_insecure_http, INSECURE_OVERRIDE)
         except http.InsecureUrlError as e:
             raise ApertureError(str(e)) from None
-        if max_response_bytes < 1 or request_deadline <= 0 or retry_after_max < 0 or retries < 0:
-            raise ApertureError(
-                "max_response_bytes and request_deadline must be positive; retries, retry_after_max not negative"
-            )
+        problem = http.limits_problem(max_response_bytes, request_deadline, retry_after_max, retries)
+        if problem:
+            raise ApertureError(problem)
         credentials.check()
         self.verify = verify
         self._credentials = credentials

@@ -19,18 +19,13 @@ import pyarrow.compute as pc
 from log_assets.aperture.spool import Spool, log_type_entry
 from log_assets.catalog import APERTURE, LogType
 from log_assets.lake.colnames import add_described, kept_in_raw, summary
-from log_assets.lake.daymerge import DayMerge, rebuilt_from_raw
-from log_assets.lake.errors import DaysChanged
+from log_assets.lake.daymerge import DayMerge, commit_merging_again, rebuilt_from_raw
 from log_assets.lake.lake import Lake
+from log_assets.lake.layout import COMPACT_OVER_FILES
 from log_assets.lake.schema import Coercer, arrow_schema, is_current, new_fields
 from log_assets.storage import ObjectInfo
 
 log = logging.getLogger(__name__)
-
-COMPACT_AT_FILES = 16
-# A commit refused because the day changed under the merge (maintenance compacted it) is merged
-# again from the inbox this many times.
-MERGE_ATTEMPTS = 3
 
 
 @dataclass
@@ -71,7 +66,7 @@ def _day_bounds(day: str) -> tuple[datetime, datetime]:
 
 
 def land_day(
-    spool: Spool, log_type: str, day: str, compact_at: int = COMPACT_AT_FILES, lake: Lake | None = None
+    spool: Spool, log_type: str, day: str, compact_at: int = COMPACT_OVER_FILES, lake: Lake | None = None
 ) -> LandReport:
     """Merge the inbox files of (log_type, day) into the lake. Serialized per log type by a lock.
     `lake`: the home's lake when None (opened and closed here)."""
@@ -99,20 +94,23 @@ def land_day(
             if pc.min(times).as_py() < lo or pc.max(times).as_py() >= hi:
                 raise MisroutedEventsError(f"inbox for {log_type} {day} holds events of another day")
             new = new.sort_by("event_time")
-        for attempt in range(1, MERGE_ATTEMPTS + 1):
-            merge = DayMerge(lake, lt, day, compact_over=compact_at)
-            try:
-                merge.add(new)
-                result = merge.commit()
-                break
-            except DaysChanged as e:
-                merge.abort()
-                if attempt == MERGE_ATTEMPTS:
-                    raise
-                log.info("aperture/%s: %s; merging %s again from the inbox", log_type, e, day)
-            except BaseException:
-                merge.abort()
-                raise
+        merges: list[DayMerge] = []
+
+        def merge() -> DayMerge:
+            merges.append(DayMerge(lake, lt, day, compact_over=compact_at))
+            merges[-1].add(new)
+            return merges[-1]
+
+        try:
+            result = commit_merging_again(
+                merge,
+                lambda e: log.info("aperture/%s: %s; merging %s again from the inbox", log_type, e, day),
+                drop=DayMerge.abort,
+            )
+        except BaseException:
+            if merges:
+                merges[-1].abort()  # (a merge's files are removed once: aborting again does nothing)
+            raise
         report.landed = result.added
         kept.update(result.kept_in_raw)
         report.new_fields = tuple(n for n in report.new_fields if n not in kept)

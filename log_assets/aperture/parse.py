@@ -125,11 +125,6 @@ def event_id(event: Any) -> str:
     return hashlib.sha256(canonical_json(event).encode("ascii")).hexdigest()
 
 
-def raw_json(event: Any) -> str:
-    """The event as JSON text in the order received; escapes only what UTF-8 cannot hold."""
-    return _raw_json(event)[0]
-
-
 def _raw_json(event: Any) -> tuple[str, bool]:
     """(text, True) or, when the event holds lone surrogates (from `\\ud800`-style escapes or invalid
     bytes), the text with those written as `\\uXXXX` escapes and False."""

@@ -42,7 +42,6 @@ from log_assets import fsutil
 from log_assets.aperture.parse import BodyError, ParsedBody, lake_row, parse_body
 from log_assets.catalog import APERTURE, APERTURE_TYPES, LogType, generic_log_type
 from log_assets.lake.schema import Coercer, build_table
-from log_assets.lake.writer import COMPRESSION, ROW_GROUP_ROWS
 from log_assets.paths import Home
 from log_assets.storage import ObjectInfo, Storage
 
@@ -52,6 +51,10 @@ if TYPE_CHECKING:
 BODY_SUFFIX = ".json"
 NOTE_SUFFIX = ".note.json"
 INBOX_SUFFIX = ".parquet"
+# The inbox's Parquet chunks (private, read back whole by the landing): not the lake's tables, whose
+# files pyiceberg writes with their own row groups (lake.layout.ROW_GROUP_ROWS).
+INBOX_COMPRESSION = "zstd"
+INBOX_ROW_GROUP_ROWS = 64_000
 _NAME_TIME = "%Y%m%dT%H%M%S.%fZ"
 _EMPTY_BODY = re.compile(rb'\s*(\{\s*"events"\s*:\s*(\[\s*\]|null)\s*\}|\[\s*\])\s*')
 # A temp body older than this belongs to a writer that died between write and rename.
@@ -214,7 +217,7 @@ class Spool:
 
     def write_inbox(self, table: pa.Table, log_type: str, day: str, chunk_id: str) -> ObjectInfo:
         out = pa.BufferOutputStream()
-        pq.write_table(table, out, compression=COMPRESSION, row_group_size=ROW_GROUP_ROWS)
+        pq.write_table(table, out, compression=INBOX_COMPRESSION, row_group_size=INBOX_ROW_GROUP_ROWS)
         key = f"{self.inbox_dir(log_type, day)}/{chunk_id}{INBOX_SUFFIX}"
         return self.storage.write_bytes(key, out.getvalue().to_pybytes(), private=True)
 

@@ -168,19 +168,9 @@ def lake_check_results(
             for day, fs in facts.items()
             if any(f.null_ids or f.duplicated_ids for f in fs)
         }
-        results.append(
-            dg.AssetCheckResult(
-                asset_key=key,
-                check_name=UNIQUE_IDS,
-                passed=not bad,
-                description=_describe(bad, "partition(s) with a missing or repeated event_id"),
-                metadata={
-                    "partitions_checked": len(facts),
-                    "rows_checked": sum(f.rows for fs in facts.values() for f in fs),
-                    "failing_partitions": dg.MetadataValue.json(bad),
-                },
-            )
-        )
+        rows = {"rows_checked": sum(f.rows for fs in facts.values() for f in fs)}
+        what = "partition(s) with a missing or repeated event_id"
+        results.append(_result(key, UNIQUE_IDS, bad, what, len(facts), rows, "failing_partitions"))
     if ROWS_AS_REPORTED in selected:
         in_lake = {day: sum(f.rows for f in fs) for day, fs in facts.items()}
         mismatched = {
@@ -188,21 +178,27 @@ def lake_check_results(
             for day, n in in_lake.items()
             if reported_rows.get(day) != n
         }
-        results.append(
-            dg.AssetCheckResult(
-                asset_key=key,
-                check_name=ROWS_AS_REPORTED,
-                passed=not mismatched,
-                description=_describe(mismatched, "partition(s) whose lake rows differ from the reported rows"),
-                metadata={
-                    "partitions_checked": len(facts),
-                    "lake_rows": sum(in_lake.values()),
-                    "reported_rows": sum(v for d, v in reported_rows.items() if d in facts),
-                    "mismatched_partitions": dg.MetadataValue.json(mismatched),
-                },
-            )
-        )
+        rows = {
+            "lake_rows": sum(in_lake.values()),
+            "reported_rows": sum(v for d, v in reported_rows.items() if d in facts),
+        }
+        what = "partition(s) whose lake rows differ from the reported rows"
+        results.append(_result(key, ROWS_AS_REPORTED, mismatched, what, len(facts), rows, "mismatched_partitions"))
     return results
+
+
+def _result(
+    key: dg.AssetKey, check: str, failing: Mapping[str, object], what: str, checked: int, rows: dict, listed: str
+) -> dg.AssetCheckResult:
+    """A check's result: passed when no partition fails; its metadata the partitions checked, the
+    rows, and the failing partitions (under `listed`)."""
+    return dg.AssetCheckResult(
+        asset_key=key,
+        check_name=check,
+        passed=not failing,
+        description=_describe(failing, what),
+        metadata={"partitions_checked": checked, **rows, listed: dg.MetadataValue.json(dict(failing))},
+    )
 
 
 def _describe(bad: Mapping[str, object], what: str) -> str:

@@ -17,12 +17,11 @@ import dagster as dg
 from pydantic import Field
 
 from log_assets.defs.resources import LogAssetsHome
-from log_assets.defs.runs import run_in_progress
+from log_assets.defs.runs import request_unless_running
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
+from log_assets.lake.limits import COMPACT_OVER_FILES
 
 DEFAULT_RETENTION_DAYS = 7
-# Every table but the days of many files; a few minutes on a large lake.
-COMPACT_OVER_FILES = 16
 
 
 class MaintenanceConfig(dg.Config):
@@ -111,10 +110,7 @@ def build_job_and_schedule(scope: Scope = DEFAULT_SCOPE) -> tuple[dg.JobDefiniti
         default_status=dg.DefaultScheduleStatus.RUNNING,
     )
     def lake_maintenance_schedule(context: dg.ScheduleEvaluationContext):
-        running = run_in_progress(context.instance, lake_maintenance_job.name)
-        if running:
-            return dg.SkipReason(f"maintenance run {running.dagster_run.run_id} is still in progress")
-        return dg.RunRequest()
+        return request_unless_running(context.instance, lake_maintenance_job.name, "maintenance")
 
     return lake_maintenance_job, lake_maintenance_schedule
 

@@ -209,10 +209,9 @@ class ForcepointClient:
             raise ConfigError(f"response_format must be json or csv, got {response_format!r}")
         if method not in ("GET", "POST"):
             raise ConfigError(f"method must be GET or POST, got {method!r}")
-        if max_response_bytes < 1 or request_deadline <= 0 or retry_after_max < 0 or retries < 0:
-            raise ConfigError(
-                "max_response_bytes and request_deadline must be positive; retries, retry_after_max not negative"
-            )
+        problem = http.limits_problem(max_response_bytes, request_deadline, retry_after_max, retries)
+        if problem:
+            raise ConfigError(problem)
         credentials.check()
         self.cv = cv
         self.response_format = response_format

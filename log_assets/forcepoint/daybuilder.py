@@ -26,8 +26,7 @@ import pyarrow.parquet as pq
 
 from log_assets.catalog import FORCEPOINT, LogType
 from log_assets.forcepoint.utcdays import US_PER_DAY, day_of
-from log_assets.lake.daymerge import DayMerge
-from log_assets.lake.errors import DaysChanged
+from log_assets.lake.daymerge import DayMerge, commit_merging_again
 from log_assets.lake.lake import Lake
 from log_assets.lake.results import DayFigures
 from log_assets.lake.writer import arrow_ipc_bytes, read_arrow_bytes
@@ -36,9 +35,6 @@ from log_assets.storage import Storage
 
 log = logging.getLogger(__name__)
 
-# A day's commit refused because the day changed under the merge (maintenance compacted it) is
-# merged again from its staged parts this many times.
-MERGE_ATTEMPTS = 3
 # Suffixes of staged parts: Arrow IPC; Parquet from earlier versions, still read.
 PART_SUFFIXES = (".arrow", ".parquet")
 
@@ -122,20 +118,14 @@ class DayBuilder:
         staged is left as it is, unless the walk replaces it."""
         if day not in walk.staged and not self._replaces(walk, day):
             return 0, 0
-        for attempt in range(1, MERGE_ATTEMPTS + 1):
-            merge = self._merge_for(walk, day)
-            try:
-                result = merge.commit()
-            except DaysChanged as e:
-                del self._merges[day]
-                if attempt == MERGE_ATTEMPTS:
-                    raise
-                log.info("forcepoint/%s: %s; merging %s again from its staged pages", self.lt.name, e, day)
-                continue
-            del self._merges[day]
-            self.kept_in_raw.update(result.kept_in_raw)
-            return result.added, result.duplicates
-        raise AssertionError("unreachable")
+        result = commit_merging_again(
+            lambda: self._merge_for(walk, day),
+            lambda e: log.info("forcepoint/%s: %s; merging %s again from its staged pages", self.lt.name, e, day),
+            drop=lambda _merge: self._merges.pop(day),
+        )
+        del self._merges[day]
+        self.kept_in_raw.update(result.kept_in_raw)
+        return result.added, result.duplicates
 
     def forget_parts(self, walk: Walk, day: str) -> None:
         """A committed day's parts (only once the state says the day is merged: a crash before that

@@ -7,7 +7,7 @@ log type for the whole walk (runs of one log type share a token and a quota).
 
 `DatabaseWalkStateStore` keeps it in the pipeline's database (log_assets.state), what every run
 uses. (Versions before it kept a JSON file per log type under `$LOG_ASSETS_HOME/state/forcepoint/`;
-log_assets.state.migrate imports those.)
+log_assets.legacy imports those.)
 """
 
 from __future__ import annotations

@@ -16,9 +16,11 @@ itself imports nothing, so that loading the definitions does not load pyiceberg)
 - `maintenance`: compaction, snapshot expiry, removal of unreferenced files (`Lake.maintain`).
 - `errors` (`LakeError` and its kinds) and `results` (`Commit`, `DayStats`, `Changes`, `DayFigures`,
   `MaintenanceReport`).
-- `daymerge` (the walk's day merge), `schema` (schemas from the catalog), `colnames` (column names
-  a table can take), `damage`/`adopt` (damaged files; re-registering a table), `writer` (durable
-  local writes), `fileio` (pyiceberg's FileIO for a local storage root).
+- `daymerge` (a day's merge, deduplicated, and its commit made again when the day changed under
+  it), `schema` (schemas from the catalog), `colnames` (column names a table can take, `DAY_COLUMN`),
+  `limits` (bounds on new columns, `COMPACT_OVER_FILES`), `damage`/`adopt` (damaged files;
+  re-registering a table), `writer` (the walk's staged pages as Arrow IPC bytes), `fileio`
+  (pyiceberg's FileIO for a local storage root).
 
 `_pyiceberg` is private: the only module that uses pyiceberg beyond its documented public API.
 
@@ -31,8 +33,9 @@ Layout
   with `event_day` (DATE, the UTC day of `event_time`) after the common ones, partitioned by
   `identity(event_day)`.
 - Files: `<storage root>/lake/<namespace>.db/<table>/` (the Hive convention, so that the tables never
-  share a folder with the Parquet lake `lake/<vendor>/<log_type>/date=*/` of single-machine homes),
-  holding `data/event_day=YYYY-MM-DD/*.parquet` (zstd) and `metadata/` (table metadata, manifests).
+  share a folder with the Parquet day folders `lake/<vendor>/<log_type>/date=*/` of earlier
+  versions, which log_assets.legacy moves), holding `data/event_day=YYYY-MM-DD/*.parquet` (zstd)
+  and `metadata/` (table metadata, manifests).
 
 Writing
 -------

@@ -21,7 +21,10 @@ from log_assets.catalog import COMMON_COLUMNS
 
 MAX_NAME = 128
 # Column names of the lake's own (any case): a field of such a name stays in raw.
-RESERVED = frozenset({*COMMON_COLUMNS, "date", "event_day"})
+# The column the lake adds to every table: the UTC day of `event_time`, the tables' partition (also the
+# warehouse's). Here, where nothing heavy is loaded with it.
+DAY_COLUMN = "event_day"
+RESERVED = frozenset({*COMMON_COLUMNS, "date", DAY_COLUMN})
 # The schema metadata key under which a table carries the fields it kept in raw only.
 KEPT_KEY = b"log_assets.kept_in_raw"
 

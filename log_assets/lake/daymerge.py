@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -40,6 +41,7 @@ from pyiceberg.types import ListType, MapType, NestedField, StructType
 
 from log_assets import jsonsafe
 from log_assets.catalog import COMMON_COLUMNS, LogType
+from log_assets.lake.errors import DaysChanged
 from log_assets.lake.lake import Lake
 from log_assets.lake.layout import COMPACT_OVER_FILES, with_event_day
 from log_assets.lake.schema import Coercer, arrow_schema, build_table
@@ -50,6 +52,9 @@ log = logging.getLogger(__name__)
 # A merge writes a data file each time it has buffered this many bytes of Arrow rows (about
 # 50-60 thousand log records): what a walk's memory holds per day it lands at once.
 MERGE_FLUSH_BYTES = 64 * 1024 * 1024
+# A day's commit refused because the day changed under the merge (maintenance compacted it) is
+# merged again (from the walk's staged parts, from the Aperture inbox) this many times.
+MERGE_ATTEMPTS = 3
 
 
 @dataclass
@@ -156,6 +161,28 @@ class DayMerge:
 
     def abort(self) -> None:
         self.writer.abort()
+
+
+def commit_merging_again(
+    merge: Callable[[], DayMerge],
+    again: Callable[[DaysChanged], None],
+    drop: Callable[[DayMerge], object],
+    attempts: int = MERGE_ATTEMPTS,
+) -> MergeResult:
+    """Commit the day's merge that `merge()` gives. When the day changed after the snapshot the merge
+    deduplicated against (DaysChanged), the merge is dropped (`drop`) and made again, `again(e)`
+    saying so, up to `attempts` merges; the last one's DaysChanged is raised. Any other failure is
+    raised with the merge as it is (the caller's to abort)."""
+    for attempt in range(1, attempts + 1):
+        made = merge()
+        try:
+            return made.commit()
+        except DaysChanged as e:
+            drop(made)
+            if attempt == attempts:
+                raise
+            again(e)
+    raise AssertionError("unreachable")
 
 
 def _rows(table: pa.Table, keep: np.ndarray) -> pa.Table:

@@ -9,7 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import pyarrow as pa
@@ -28,11 +28,9 @@ from log_assets.lake.errors import HistoryExpired, LakeError, TableMetadataMissi
 from log_assets.lake.layout import (
     CATALOG_NAME,
     COMMIT_ATTEMPTS,
-    COMPACT_OVER_FILES,
     CREATE_RACE_CHECKS,
     CREATE_RACE_WAIT,
     DAY_COLUMN,
-    DEFAULT_RETENTION,
     LAKE_PREFIX,
     PROMOTIONS,
     SOURCES,
@@ -46,9 +44,8 @@ from log_assets.lake.layout import (
     table_location,
 )
 from log_assets.lake.limits import beyond_bound
-from log_assets.lake.results import Changes, Commit, DayFigures, DayStats, MaintenanceReport
+from log_assets.lake.results import Changes, Commit, DayFigures, DayStats
 from log_assets.lake.snapshots import day_of, days_filter, oldest_kept
-from log_assets.oldlayout import unmigrated_lake
 from log_assets.storage import Storage, StorageError
 from log_assets.tenant import DATABASE_URL_ENV
 
@@ -85,6 +82,7 @@ class Lake:
         still holds the Parquet lake of an earlier version is refused until it is migrated. A database
         that is not the one of the storage root (another home's, or a new one beside an existing lake)
         is refused (state.binding.HomeMismatch), before any table is opened."""
+        from log_assets.legacy import unmigrated_lake
         from log_assets.paths import Home
         from log_assets.state.home import check_home
 
@@ -375,20 +373,8 @@ class Lake:
                 w.add(t)
             return w.commit("append", base_snapshot_id=base_snapshot_id)
 
-    def compact_day(
-        self,
-        vendor: str,
-        log_type: str,
-        day: date,
-        *,
-        min_files: int = 1,
-        small_bytes: int | None = None,
-        small_rows: int | None = None,
-    ) -> Commit | None:
-        """Rewrite the day's small data files as few, in one commit (see `maintenance.compact_day`)."""
-        return maintenance.compact_day(
-            self, vendor, log_type, day, min_files=min_files, small_bytes=small_bytes, small_rows=small_rows
-        )
+    # Rewrite a day's small data files as few, in one commit (maintenance.compact_day says how).
+    compact_day = maintenance.compact_day
 
     # -------------------------------------------------------------------------------- reads
 
@@ -500,19 +486,8 @@ class Lake:
 
     # -------------------------------------------------------------------------- maintenance
 
-    def maintain(
-        self,
-        retention: timedelta = DEFAULT_RETENTION,
-        *,
-        now: datetime | None = None,
-        tables: Iterable[tuple[str, str]] | None = None,
-        compact_over: int | None = COMPACT_OVER_FILES,
-    ) -> list[MaintenanceReport]:
-        """For each table: compact days of more than `compact_over` files, expire the snapshots older
-        than `retention` (keeping the current one and the one that was current `retention` ago, so that
-        the table can be read as of any time within it), then remove the files no kept snapshot needs
-        and that are older than the retention (and at least MIN_ORPHAN_AGE: a write in progress)."""
-        return maintenance.maintain(self, retention, now=now, tables=tables, compact_over=compact_over)
+    # Compaction, snapshot expiry and removal of unreferenced files of each table (maintenance.maintain).
+    maintain = maintenance.maintain
 
     def file_reader(
         self, vendor: str, log_type: str, days: Iterable[date], columns: Iterable[str]

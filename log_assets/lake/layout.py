@@ -11,21 +11,19 @@ import pyarrow.compute as pc
 from pyiceberg.types import DoubleType, FloatType, IntegerType, LongType
 
 from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
+from log_assets.lake.colnames import DAY_COLUMN as DAY_COLUMN  # (defined there: it loads nothing)
+from log_assets.lake.limits import COMPACT_OVER_FILES as COMPACT_OVER_FILES  # (defined there: it loads nothing)
 from log_assets.lake.schema import arrow_schema
 from log_assets.storage import Storage
 from log_assets.tenant import DEFAULT_CATALOG
 
 # The default tenant's catalog; a named tenant's is `log_assets_<name>` (Tenant.catalog_name).
 CATALOG_NAME = DEFAULT_CATALOG
-DAY_COLUMN = "event_day"
 LAKE_PREFIX = "lake"  # under the storage root
 DEFAULT_RETENTION = timedelta(days=7)
 # Unreferenced files younger than this are never removed, whatever the retention: a write in progress
 # has written its data files but not yet committed them.
 MIN_ORPHAN_AGE = timedelta(days=1)
-# A day with more data files than this has its small ones rewritten as few by `maintain` (appends add
-# a file each).
-COMPACT_OVER_FILES = 16
 COMMIT_ATTEMPTS = 8
 # A table's metadata found with no catalog row is looked at again this many times, this far apart,
 # before a create is refused: a concurrent writer's create writes the file first, then the row.

@@ -1,4 +1,4 @@
-"""Bounds on what records can make of a table's schema.
+"""Bounds on what records can make of a table's schema, and on a day's files (`COMPACT_OVER_FILES`).
 
 A field the catalog does not know becomes a text column of its log type (schema evolution), in the
 lake and in the warehouse. A log type gains at most `MAX_NEW_COLUMNS` such columns: a tenant or a
@@ -21,6 +21,10 @@ from collections.abc import Collection, Iterable
 # dozen fields beyond its catalog entry at most; a thousand leaves room for vendors' additions while
 # a table stays a size DuckDB and Iceberg handle in seconds.
 MAX_NEW_COLUMNS = 1000
+# A day with more data files than this has its small ones rewritten as few (`Lake.maintain`, the
+# day merges of both vendors; appends add a file each). Here, where nothing is loaded with it, so that
+# the maintenance job's configuration reads it when the definitions load.
+COMPACT_OVER_FILES = 16
 # Why a field past the bound is not a column (as the run's metadata names it).
 BEYOND_LIMIT = f"past the bound of {MAX_NEW_COLUMNS:,} new-field columns per log type (MAX_NEW_COLUMNS)"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -83,6 +84,12 @@ def known_columns(lt: LogType) -> frozenset[str]:
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
+def _number_text(value: str) -> str | None:
+    """A number column's text, stripped; None for the texts that mean no value (not a failure)."""
+    s = value.strip()
+    return None if s in EMPTY_TEXT or s.lower() in ("null", "none", "n/a", "-") else s
+
+
 class Coercer:
     """Turns received values into column values, counting what could not be converted.
 
@@ -117,29 +124,26 @@ class Coercer:
         if type_ == INT:
             return self._int(value)
         if type_ == FLOAT:
-            if isinstance(value, (int, float)):
-                try:
-                    f = float(value)
-                except OverflowError:  # an integer beyond any double
-                    f = math.inf
-                if math.isfinite(f):
-                    return f
-                self.failures += 1
-                return None
-            if isinstance(value, str):
-                s = value.strip()
-                if s in EMPTY_TEXT or s.lower() in ("null", "none", "n/a", "-"):
-                    return None
-                try:
-                    f = float(s)
-                except ValueError:
-                    self.failures += 1
-                    return None
-                if math.isfinite(f):
-                    return f
-            self.failures += 1
-            return None
+            return self._float(value)
         raise ValueError(f"unknown column type {type_!r}")
+
+    def _float(self, value):
+        f = math.nan  # not a number: a failure
+        if isinstance(value, (int, float)):
+            try:
+                f = float(value)
+            except OverflowError:  # an integer beyond any double
+                f = math.inf
+        elif isinstance(value, str):
+            s = _number_text(value)
+            if s is None:
+                return None
+            with contextlib.suppress(ValueError):
+                f = float(s)
+        if math.isfinite(f):
+            return f
+        self.failures += 1
+        return None
 
     def _int(self, value):
         n = self._int_or_none(value)
@@ -157,8 +161,8 @@ class Coercer:
             self.failures += 1
             return None
         if isinstance(value, str):
-            s = value.strip()
-            if s in EMPTY_TEXT or s.lower() in ("null", "none", "n/a", "-"):
+            s = _number_text(value)
+            if s is None:
                 return None
             try:
                 return int(s)
@@ -396,20 +400,3 @@ def new_fields(table: pa.Table, lt: LogType) -> list[str]:
     """The columns of a lake table that the catalog does not give its type."""
     known = known_columns(lt)
     return [n for n in table.column_names if n not in known]
-
-
-def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
-    """`table` in `schema`: columns in its order, the missing ones NULL (a day's files may differ by
-    the new fields they carry)."""
-    if table.schema.equals(schema, check_metadata=False):
-        return table
-    n = table.num_rows
-    names = set(table.column_names)
-    columns = [table.column(f.name).cast(f.type) if f.name in names else pa.nulls(n, f.type) for f in schema]
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def widen(schema: pa.Schema, other: pa.Schema) -> pa.Schema:
-    """`schema` followed by the fields of `other` that it lacks."""
-    extra = [f for f in other if f.name not in schema.names]
-    return pa.schema(list(schema) + extra) if extra else schema

@@ -190,9 +190,6 @@ class RetryPolicy:
         return min(self.first_wait * 2 ** (attempt - 2), self.max_wait)
 
 
-NO_RETRY = RetryPolicy(attempts=1)
-
-
 class Database:
     """An engine on the pipeline's database, with its redacted name and the retry rule."""
 

@@ -1,5 +1,5 @@
 """The DuckDB warehouse: deduplicated per-type tables, latest-state tables and analytics, built
-from the Parquet lake with SQL (`sql/*.sql`), published for readers as `warehouse.duckdb`.
+from the lake's Iceberg tables with SQL (`sql/*.sql`), published for readers as `warehouse.duckdb`.
 
 Dagster-free; `log_assets.defs.warehouse` puts assets on top. See README.md in this folder.
 """

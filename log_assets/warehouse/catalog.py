@@ -28,7 +28,7 @@ from datetime import date
 import pyarrow as pa
 
 from log_assets.lake.lake import Lake
-from log_assets.lake.layout import norm_type, plain_schema
+from log_assets.lake.layout import DAY_COLUMN, norm_type, plain_schema
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sources import RESERVED
 from log_assets.warehouse.sqlfiles import ident
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "catalog"
 NAMESPACES = ("warehouse", "analytics")
-DAY_COLUMN = "event_day"
 BATCH_ROWS = 65_536
 
 

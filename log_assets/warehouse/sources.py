@@ -17,7 +17,7 @@ import pyarrow as pa
 
 from log_assets.catalog import APERTURE, CATALOG, COMMON_COLUMNS, FORCEPOINT, LogType, generic_log_type
 from log_assets.fsutil import ensure_dir
-from log_assets.lake.colnames import own_names
+from log_assets.lake.colnames import DAY_COLUMN, own_names
 from log_assets.lake.schema import arrow_schema
 from log_assets.paths import Home
 from log_assets.storage import Storage
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from log_assets.tenant import Tenant
 
 VENDORS = (FORCEPOINT, APERTURE)
-DAY_COLUMN = "event_day"
 
 # Names of derived tables in the vendor schemas; an uncataloged log type never takes one of them.
 RESERVED = frozenset({TableRef(FORCEPOINT, "cloudsummary_current"), TableRef(APERTURE, "incident_current")})

@@ -1,4 +1,4 @@
-"""End to end over HTTP: simulator -> client -> walk -> Parquet lake, through Dagster."""
+"""End to end over HTTP: simulator -> client -> walk -> the Iceberg lake, through Dagster."""
 
 from __future__ import annotations
 

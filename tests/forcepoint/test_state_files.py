@@ -21,19 +21,22 @@ import pytest
 import sqlalchemy as sa
 
 from log_assets.forcepoint.quota import utc_today
-from log_assets.forcepoint.statefiles import (
+from log_assets.legacy import IMPORTED_SUFFIX
+from log_assets.legacy.statefiles import (
     QUOTA_RECOVERY,
     WALK_RECOVERY,
+    StateFileError,
     check_quota_state,
     check_walk_state,
+    read_state,
+    write_state_file,
 )
-from log_assets.fsutil import StateFileError, atomic_write_json, read_state
+from log_assets.legacy.stateimport import import_state_files
 from log_assets.paths import Home
 from log_assets.simulator import SimConfig, Simulator
 from log_assets.state import DATABASE_URL_ENV, QuotaCounter, StateStore
 from log_assets.state import tables as t
 from log_assets.state.home import open_state
-from log_assets.state.migrate import IMPORTED_SUFFIX, import_state_files
 from tests.pipeline_state import home_state, make_old_home, todays_count
 from tests.state.test_walks import FILE_DOC
 
@@ -169,9 +172,9 @@ def _old_files(state: Path, counts: dict[str, int]) -> list[Path]:
     files = []
     for lt, spent in counts.items():
         files.append(state / "forcepoint" / f"{lt}.json")
-        atomic_write_json(files[-1], copy.deepcopy(FILE_DOC))
+        write_state_file(files[-1], copy.deepcopy(FILE_DOC))
         files.append(state / "quota" / "forcepoint" / f"{lt}.json")
-        atomic_write_json(files[-1], {"day": utc_today(), "spent": spent, "server_remaining": 300 - spent})
+        write_state_file(files[-1], {"day": utc_today(), "spent": spent, "server_remaining": 300 - spent})
     return files
 
 

@@ -14,13 +14,12 @@ import sqlalchemy as sa
 
 from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.forcepoint.client import ForcepointError
-from log_assets.forcepoint.statefiles import WALK_RECOVERY
 from log_assets.forcepoint.walkstate import DatabaseWalkStateStore
-from log_assets.fsutil import StateFileError
+from log_assets.legacy.statefiles import WALK_RECOVERY, StateFileError
+from log_assets.legacy.stateimport import import_state_files
 from log_assets.state import DayRecord, LockLost, StateCorrupt, StateStore, Tail, Walk, WalkCounters, WalkState
 from log_assets.state import tables as t
 from log_assets.state.locks import lock_file
-from log_assets.state.migrate import import_state_files
 
 LT = FORCEPOINT_TYPES["access"]
 LOG = logging.getLogger("test.walkstate")

@@ -7,16 +7,16 @@ import json
 
 import pytest
 
-from log_assets.fsutil import StateFileError, atomic_write_json
+from log_assets.legacy.statefiles import StateFileError, write_state_file
+from log_assets.legacy.stateimport import import_state_files
 from log_assets.state import QuotaCounter, WalkState
-from log_assets.state.migrate import import_state_files
 from tests.state.test_walks import FILE_DOC
 
 
 def test_state_files_are_imported_once_and_set_aside(store, tmp_path):
     state = tmp_path / "state"
-    atomic_write_json(state / "forcepoint" / "access.json", FILE_DOC)
-    atomic_write_json(
+    write_state_file(state / "forcepoint" / "access.json", FILE_DOC)
+    write_state_file(
         state / "quota" / "forcepoint" / "access.json", {"day": "2026-11-20", "spent": 17, "server_remaining": 280}
     )
     report = import_state_files(store, state)
@@ -37,8 +37,8 @@ def test_what_the_database_already_knows_is_not_overwritten(store, tmp_path):
         WalkState.from_file_doc("forcepoint/access", {"version": 1, "days": {}, "walk": None, "tail": None})
     )
     store.charge("forcepoint/access", "2026-11-20", 300)
-    atomic_write_json(state / "forcepoint" / "access.json", FILE_DOC)
-    atomic_write_json(state / "quota" / "forcepoint" / "access.json", {"day": "2026-11-20", "spent": 17})
+    write_state_file(state / "forcepoint" / "access.json", FILE_DOC)
+    write_state_file(state / "quota" / "forcepoint" / "access.json", {"day": "2026-11-20", "spent": 17})
     report = import_state_files(store, state)
     assert report.imported == [] and len(report.skipped) == 2
     assert store.load_walk("forcepoint/access").walk is None

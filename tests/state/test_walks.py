@@ -8,7 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from log_assets.forcepoint.statefiles import check_walk_state
+from log_assets.legacy.statefiles import check_walk_state
 from log_assets.state import DayRecord, StaleState, StateCorrupt, Tail, Walk, WalkCounters, WalkState
 from log_assets.state import tables as t
 from log_assets.state.documents import DocumentError

@@ -13,7 +13,7 @@ import dagster as dg
 
 from log_assets.aperture.client import Credentials, MissingCredentialsError
 from log_assets.defs.aperture.jobs import aperture_drain_job
-from log_assets.defs.runs import run_in_progress
+from log_assets.defs.runs import request_unless_running
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.tenant import ApertureAccess
 
@@ -38,10 +38,7 @@ def build_drain_schedule(
             Credentials.from_env(client_id_env=access.client_id_env, client_secret_env=access.client_secret_env)
         except MissingCredentialsError as e:
             return dg.SkipReason(str(e))
-        running = run_in_progress(context.instance, job.name)
-        if running:
-            return dg.SkipReason(f"drain run {running.dagster_run.run_id} is still in progress")
-        return dg.RunRequest()
+        return request_unless_running(context.instance, job.name, "drain")
 
     return aperture_drain_schedule
 

@@ -9,8 +9,8 @@ costs the new pages plus one request, so every 30 minutes is ~100 of the 300 req
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -62,37 +62,43 @@ def build_forcepoint_schedules(
 ) -> list[dg.ScheduleDefinition]:
     open_cron, close_cron = crons(scope, access)
 
-    @dg.schedule(
-        name=scope.name("forcepoint_open_day_schedule"),
-        cron_schedule=open_cron,
-        job=job,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Today's partitions, continuing from the saved tokens (only new events are fetched).",
-    )
-    def forcepoint_open_day_schedule(context: dg.ScheduleEvaluationContext):
-        skip = skip_without_credentials(access)
-        if skip:
-            return skip
-        day = context.scheduled_execution_time.strftime("%Y-%m-%d")
-        return dg.RunRequest(run_key=f"open-{context.scheduled_execution_time.isoformat()}", partition_key=day)
+    def day_schedule(name: str, cron: str, description: str, which: Callable[[datetime], tuple[str, str]]):
+        """A schedule of `job` for the day (partition key, run key) = which(scheduled time)."""
 
-    @dg.schedule(
-        name=scope.name("forcepoint_close_day_schedule"),
-        cron_schedule=close_cron,
-        job=job,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Yesterday's partitions after a grace period for late records (free when already complete).",
-    )
-    def forcepoint_close_day_schedule(context: dg.ScheduleEvaluationContext):
-        skip = skip_without_credentials(access)
-        if skip:
-            return skip
-        day = (context.scheduled_execution_time - timedelta(days=1)).strftime("%Y-%m-%d")
-        return dg.RunRequest(run_key=f"close-{day}", partition_key=day)
+        @dg.schedule(
+            name=scope.name(name),
+            cron_schedule=cron,
+            job=job,
+            execution_timezone="UTC",
+            default_status=dg.DefaultScheduleStatus.RUNNING,
+            description=description,
+        )
+        def schedule(context: dg.ScheduleEvaluationContext):
+            skip = skip_without_credentials(access)
+            if skip:
+                return skip
+            day, run_key = which(context.scheduled_execution_time)
+            return dg.RunRequest(run_key=run_key, partition_key=day)
 
-    return [forcepoint_open_day_schedule, forcepoint_close_day_schedule]
+        return schedule
+
+    def yesterday(at: datetime) -> str:
+        return (at - timedelta(days=1)).strftime("%Y-%m-%d")
+
+    return [
+        day_schedule(
+            "forcepoint_open_day_schedule",
+            open_cron,
+            "Today's partitions, continuing from the saved tokens (only new events are fetched).",
+            lambda at: (at.strftime("%Y-%m-%d"), f"open-{at.isoformat()}"),
+        ),
+        day_schedule(
+            "forcepoint_close_day_schedule",
+            close_cron,
+            "Yesterday's partitions after a grace period for late records (free when already complete).",
+            lambda at: (yesterday(at), f"close-{yesterday(at)}"),
+        ),
+    ]
 
 
 # The default tenant's, every log type.

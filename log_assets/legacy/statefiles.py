@@ -1,6 +1,7 @@
-"""The shapes of the Forcepoint state files that versions before the pipeline's database wrote,
-checked when they are imported into it (log_assets.state.migrate, with `fsutil.read_state(path,
-check=..., how_to_recover=...)`).
+"""The Forcepoint state files that versions before the pipeline's database wrote: reading one
+(`read_state`, StateFileError naming the file and how to recover) and the shapes they must have,
+checked when they are imported into the database (legacy.stateimport, with `read_state(path,
+check=..., how_to_recover=...)`). `write_state_file` writes one as those versions did.
 
 A file that does not have its shape stops the run with the file's name and how to recover: treating
 it as empty would forget which days are complete (and fetch them again) or re-spend the day's quota.
@@ -12,10 +13,13 @@ it as empty would forget which days are complete (and fetch them again) or re-sp
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from log_assets.fsutil import json_kind
+from log_assets.fsutil import atomic_write_bytes
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -130,3 +134,74 @@ def check_quota_state(doc: dict) -> str | None:
     if doc["spent"] < 0:
         return f"'spent' is {doc['spent']}, a count cannot be negative"
     return _day(doc["day"], "'day'")
+
+
+def write_state_file(path: Path, obj: Any, private: bool = True) -> None:
+    """`obj` as the JSON state file `path`, written as the versions before the database wrote them."""
+    atomic_write_bytes(path, json.dumps(obj, indent=1, sort_keys=True, default=str).encode(), private=private)
+
+
+# --------------------------------------------------------------------------------- reading one
+
+STATE_RECOVERY = (
+    "Restore the file from a backup if you have one; otherwise move it away (`mv <file> <file>.bad`) "
+    "and run again, which starts this state afresh (see README, 'State files of an earlier version')."
+)
+
+
+class StateFileError(RuntimeError):
+    """A state file exists but cannot be used. The run stops: guessing (an empty state) would
+    re-spend quota or fetch complete days again, silently."""
+
+    def __init__(self, path: Path, reason: str, how_to_recover: str = STATE_RECOVERY):
+        self.path = Path(path)
+        self.reason = reason
+        self.how_to_recover = how_to_recover
+        super().__init__(f"state file {self.path} is unusable: {reason}. The run stopped. {how_to_recover}")
+
+
+_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "a number", float: "a number"}
+
+
+def json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    return _JSON_NAMES.get(type(value), type(value).__name__)
+
+
+def read_state(
+    path: Path,
+    expect: type = dict,
+    check: Callable[[Any], str | None] | None = None,
+    how_to_recover: str = STATE_RECOVERY,
+) -> Any:
+    """The JSON document in state file `path`, or None when there is no such file.
+
+    Anything else that keeps it from being used raises StateFileError naming the file, what is wrong
+    and how to recover: it cannot be read, it is not JSON, its top level is not `expect`, or
+    `check(doc)` returns a reason (a wrongly shaped document)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise StateFileError(path, f"cannot be read ({e.strerror or e})", how_to_recover) from None
+    try:
+        doc = json.loads(data)
+    except UnicodeDecodeError:
+        raise StateFileError(path, "is not text (not UTF-8), so not JSON", how_to_recover) from None
+    except json.JSONDecodeError as e:
+        where = f"{e.msg}: line {e.lineno} column {e.colno}"
+        raise StateFileError(
+            path, "is empty" if not data.strip() else f"is not valid JSON ({where})", how_to_recover
+        ) from None
+    if not isinstance(doc, expect):
+        want = _JSON_NAMES.get(expect, expect.__name__)
+        raise StateFileError(path, f"holds {json_kind(doc)} where {want} belongs", how_to_recover)
+    if check is not None:
+        reason = check(doc)
+        if reason:
+            raise StateFileError(path, f"is wrongly shaped: {reason}", how_to_recover)
+    return doc

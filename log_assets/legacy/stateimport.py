@@ -6,9 +6,9 @@ counter for the file's day), then renamed `<name>.json.imported`: kept for refer
 again. Without this an upgraded home would fetch its complete days again and forget today's count.
 
 A run does this by itself for its log type the first time it opens the state of such a home
-(log_assets.state.home), and `python -m log_assets.migrate` does it for every log type on demand. The
-import holds a lock of its own, so that runs starting at once import each file once: a run waits for
-another's import and then finds its files imported.
+(log_assets.legacy.import_old_state), and `python -m log_assets.migrate` does it for every log type
+on demand. The import holds a lock of its own, so that runs starting at once import each file once: a
+run waits for another's import and then finds its files imported.
 """
 
 from __future__ import annotations
@@ -21,13 +21,20 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from log_assets.forcepoint.statefiles import QUOTA_RECOVERY, WALK_RECOVERY, check_quota_state, check_walk_state
-from log_assets.fsutil import StateFileError, fsync_dir, read_state
+from log_assets.fsutil import fsync_dir
+from log_assets.legacy import IMPORTED_SUFFIX, state_files
+from log_assets.legacy.statefiles import (
+    QUOTA_RECOVERY,
+    WALK_RECOVERY,
+    StateFileError,
+    check_quota_state,
+    check_walk_state,
+    read_state,
+)
 from log_assets.state import tables as t
 from log_assets.state.documents import DocumentError, WalkState
 from log_assets.state.store import StateStore, stream_name
 
-IMPORTED_SUFFIX = ".imported"
 IMPORT_LOCK = "log_assets state files import"
 # How long an import waits for another process's (one takes milliseconds).
 IMPORT_LOCK_WAIT = 300.0
@@ -37,18 +44,6 @@ IMPORT_LOCK_WAIT = 300.0
 class ImportReport:
     imported: list[str] = field(default_factory=list)  # the files brought in
     skipped: list[str] = field(default_factory=list)  # the database already had that state: left as is
-
-
-def _files(folder: Path, log_types: Collection[str] | None) -> list[Path]:
-    return sorted(p for p in folder.glob("*.json") if log_types is None or p.stem in log_types)
-
-
-def state_files(
-    state_dir: Path, vendor: str = "forcepoint", log_types: Collection[str] | None = None
-) -> list[Path]:
-    """The vendor's walk and quota files under `state_dir` not yet imported (of `log_types` only, if
-    given). Cheap: two folder listings."""
-    return _files(state_dir / vendor, log_types) + _files(state_dir / "quota" / vendor, log_types)
 
 
 def import_state_files(
@@ -69,7 +64,7 @@ def import_state_files(
 
 def _import(store: StateStore, state_dir: Path, vendor: str, log_types: Collection[str] | None) -> ImportReport:
     report = ImportReport()
-    for path in _files(state_dir / vendor, log_types):
+    for path in state_files(state_dir, vendor, log_types, kinds=["walk"]):
         stream = stream_name(vendor, path.stem)
         doc = read_state(path, check=check_walk_state, how_to_recover=WALK_RECOVERY)
         if doc is None:
@@ -84,7 +79,7 @@ def _import(store: StateStore, state_dir: Path, vendor: str, log_types: Collecti
             continue
         store.save_walk(incoming)
         _set_aside(path, report)
-    for path in _files(state_dir / "quota" / vendor, log_types):
+    for path in state_files(state_dir, vendor, log_types, kinds=["quota"]):
         doc = read_state(path, check=check_quota_state, how_to_recover=QUOTA_RECOVERY)
         if doc is None:
             continue

@@ -1,6 +1,6 @@
 """The Parquet lake of earlier versions (`lake/<vendor>/<type>/date=YYYY-MM-DD/*.parquet`): what it
 holds, what of it can be moved into the Iceberg tables and what cannot, each with what to do
-(`python -m log_assets.migrate` moves it, log_assets.migrate)."""
+(`python -m log_assets.migrate` moves it, legacy.migrate)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from log_assets.lake.schema import conform, widen
-from log_assets.oldlayout import VENDORS
+from log_assets.legacy import VENDORS
 from log_assets.paths import Home
 
 # Where the refusal suggests moving what it cannot move: outside `lake/`, so nothing reads it again.
@@ -211,10 +210,10 @@ def day_table(home: Home, d: OldDay) -> pa.Table | Problem:
         tables.append(t)
     schema = tables[0].schema
     for t in tables[1:]:
-        schema = widen(schema, t.schema)
+        schema = _widen(schema, t.schema)
     try:
         # A day can hold files written before and after a new field arrived: united by name.
-        return pa.concat_tables([conform(t, schema) for t in tables])
+        return pa.concat_tables([_conform(t, schema) for t in tables])
     except (pa.ArrowException, ValueError) as e:
         return Problem(
             d.folder,
@@ -223,3 +222,20 @@ def day_table(home: Home, d: OldDay) -> pa.Table | Problem:
             "Move the file that differs from the others out of the lake (its rows are then not moved): "
             f"{_move_out(home, d.files[-1])} (the last one, say)",
         )
+
+
+def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
+    """`table` in `schema`: columns in its order, the missing ones NULL (a day's files may differ by
+    the new fields they carry)."""
+    if table.schema.equals(schema, check_metadata=False):
+        return table
+    n = table.num_rows
+    names = set(table.column_names)
+    columns = [table.column(f.name).cast(f.type) if f.name in names else pa.nulls(n, f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _widen(schema: pa.Schema, other: pa.Schema) -> pa.Schema:
+    """`schema` followed by the fields of `other` that it lacks."""
+    extra = [f for f in other if f.name not in schema.names]
+    return pa.schema(list(schema) + extra) if extra else schema

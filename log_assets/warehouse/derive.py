@@ -379,6 +379,8 @@ class Identities(Derived):
         self.replace(w, seq, rows, sql("identities", "changed_rows"))
 
 
+from log_assets.warehouse.opstables import OPS_TABLES  # noqa: E402 - its tables are Derived (above)
+
 DERIVED: tuple[Derived, ...] = (
     LatestPerKey(
         TableRef("forcepoint", "cloudsummary_current"), FORCEPOINT_CLOUDSUMMARY, "fileid", "cloudsummary_order"
@@ -388,6 +390,7 @@ DERIVED: tuple[Derived, ...] = (
     Identities(),
     Incidents(),
     ActivityDaily(),
+    *OPS_TABLES,  # ops.ingest_audit, ops.source_health: from the state database
 )
 
 # Per-type tables whose loads log the key values they touch, for the keyed tables above.

@@ -21,6 +21,7 @@ a default, read from the environment by `Thresholds.from_env`). No Dagster here.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -122,6 +123,31 @@ class SourceHealth:
     def newest_event_age(self) -> timedelta | None:
         return None if self.newest_event is None else max(timedelta(0), self.measured_at - self.newest_event)
 
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> SourceHealth:
+        """The figures of a row of ops.source_health (what `row` wrote)."""
+        lag = row.get("drain_lag_seconds")
+        gaps = row.get("gap_day_list")
+        return cls(
+            row["source"],
+            row["log_type"],
+            row["measured_at"],
+            newest_event=row.get("newest_event"),
+            requests_today=row.get("requests_today"),
+            requests_left_today=row.get("requests_left_today"),
+            gap_days=gaps.split(", ") if gaps else [],
+            drain_lag=None if lag is None else timedelta(seconds=lag),
+            last_request_at=row.get("last_request_at"),
+            active=bool(row.get("active")),
+        )
+
+    def at(self, now: datetime) -> SourceHealth:
+        """The figures as they stand at `now`, later than the measurement: the newest event is older
+        and the drain lag longer by the time since (a warehouse no longer updated hides nothing)."""
+        later = max(timedelta(0), now - self.measured_at)
+        lag = None if self.drain_lag is None else self.drain_lag + later
+        return dataclasses.replace(self, measured_at=max(now, self.measured_at), drain_lag=lag)
+
     def row(self, problems: list[Problem]) -> dict[str, Any]:
         """The row of ops.source_health."""
         age, lag = self.newest_event_age, self.drain_lag
@@ -139,6 +165,7 @@ class SourceHealth:
             "gap_day_list": ", ".join(self.gap_days) or None,
             "drain_lag_seconds": None if lag is None else lag.total_seconds(),
             "last_request_at": self.last_request_at,
+            "active": self.active,
             "status": worst,
             "problems": "; ".join(p.message for p in problems) or None,
         }

@@ -66,6 +66,7 @@ HEALTH_COLUMNS = (
     ("gap_day_list", "VARCHAR"),
     ("drain_lag_seconds", "DOUBLE"),
     ("last_request_at", "TIMESTAMPTZ"),
+    ("active", "BOOLEAN"),
     ("status", "VARCHAR"),
     ("problems", "VARCHAR"),
 )
@@ -97,6 +98,7 @@ _ARROW = {
     "INTEGER": pa.int32(),
     "BIGINT": pa.int64(),
     "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
 }
 
 
@@ -122,7 +124,12 @@ class OpsTable(Derived):
     def ensure(self, w) -> None:
         w.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {ident(SCHEMA)}")
         if w.table_exists(self.ref):
-            if [tuple(c) for c in w.columns(self.ref)] == list(self.columns):
+            probe = TableRef("_warehouse", f"_probe_{self.ref.name}")
+            w.run("tables", "drop", table=probe.sql)
+            w.conn.execute(f"CREATE TABLE {probe.sql} ({column_defs(self.columns)})")
+            wanted = w.columns(probe)  # as DuckDB names the types
+            w.run("tables", "drop", table=probe.sql)
+            if w.columns(self.ref) == wanted:
                 return
             w.log.info("%s: columns changed; rebuilding it", self.ref.key)
             w.run("tables", "drop", table=self.ref.sql)

@@ -175,6 +175,7 @@ def assess(h: SourceHealth, t: Thresholds) -> list[Problem]:
     """The figures of `h` that cross a threshold, each with its severity and a message naming the
     source, the figure and what to do."""
     name = f"{h.source}/{h.log_type}"
+    queue = f"{APERTURE}/* (one queue for every log type)"  # the drain's figures are the queue's
     out: list[Problem] = []
     age = h.newest_event_age
     if h.active and age is not None and age > t.max_event_age:
@@ -215,7 +216,7 @@ def assess(h: SourceHealth, t: Thresholds) -> list[Problem]:
             Problem(
                 "drain_lag",
                 ERROR if past else WARN,
-                f"{name}: the queue was last found empty {_minutes(h.drain_lag)} ago (warn at "
+                f"{queue}: the queue was last found empty {_minutes(h.drain_lag)} ago (warn at "
                 f"{_minutes(t.drain_lag_warn)}, events expire after about {_minutes(t.drain_expiry)})"
                 + (
                     ": events may have expired unread"

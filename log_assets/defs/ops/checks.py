@@ -35,7 +35,8 @@ def judge(rows: list[dict], thresholds: Thresholds, now: datetime) -> dict[str, 
     found: dict[str, list[Problem]] = {name: [] for name in CHECKS}
     for row in rows:
         for p in assess(SourceHealth.from_row(row).at(now), thresholds):
-            found[p.figure].append(p)
+            if p not in found[p.figure]:  # Aperture's queue figures: once, not once per log type
+                found[p.figure].append(p)
     return found
 
 

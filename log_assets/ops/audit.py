@@ -121,8 +121,13 @@ class AuditTrail:
         quota_left: Callable[[], int | None] | None = None,
         logger: logging.Logger | None = None,
         clock: Callable[[], datetime] | None = None,
+        deferred: bool = False,
     ):
         self.store = store
+        # Deferred: rows wait for `flush` (Aperture: a popped body is made durable before anything
+        # else, its audit row included; the drain flushes after each body is in the spool).
+        self.deferred = deferred
+        self._pending: list[RequestAudit] = []
         self.retention_days = retention if retention is not None else retention_days()
         self._quota_left = quota_left
         self.log = logger or log
@@ -134,13 +139,25 @@ class AuditTrail:
         self.pruned = 0
 
     def __call__(self, entry: RequestAudit) -> None:
-        from log_assets.state.errors import StateDatabaseError
-
         if entry.quota_left is None and self._quota_left is not None:
             entry.quota_left = self._quota_left()
+        if self.deferred:
+            with self._lock:
+                self._pending.append(entry)
+            return
+        self._record(entry)
+
+    def flush(self) -> None:
+        """Write the rows waiting (a deferred trail's)."""
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for entry in pending:
+            self._record(entry)
+
+    def _record(self, entry: RequestAudit) -> None:
         try:
             pruned = self._write(entry)
-        except StateDatabaseError as e:
+        except Exception as e:  # noqa: BLE001 - a StateDatabaseError, or worse: never the run's end
             with self._lock:
                 self.not_recorded += 1
             self.log.warning("%s: audit row of a request not recorded (the request stands): %s", entry.stream, e)

@@ -128,3 +128,23 @@ def test_rows_past_the_retention_are_deleted_per_stream_and_tenants_are_apart(tm
     monkeypatch.setenv("LOG_ASSETS_AUDIT_RETENTION_DAYS", "0")
     with pytest.raises(ValueError, match="LOG_ASSETS_AUDIT_RETENTION_DAYS"):
         retention_days()
+
+
+def test_a_row_the_database_refuses_is_counted_and_the_request_stands(state_store):
+    import sqlalchemy as sa
+
+    from log_assets.ops.audit import audited
+    from log_assets.state import tables as t
+
+    with state_store.db.transaction() as conn:
+        conn.execute(sa.text(f"DROP TABLE {t.ingest_audit.name}"))
+    trail = AuditTrail(state_store)
+    with audited(trail, RequestAudit("forcepoint", "access", "logs")) as entry:
+        entry.status = 200  # the page is received; its row cannot be written
+    assert trail.metadata() == {"audit_rows_recorded": 0, "audit_rows_not_recorded": 1, "audit_rows_pruned": 0}
+
+    deferred = AuditTrail(state_store, deferred=True)
+    deferred(RequestAudit("aperture", "*", "events", status=204))
+    assert deferred.metadata()["audit_rows_not_recorded"] == 0  # nothing written before the flush
+    deferred.flush()
+    assert deferred.metadata()["audit_rows_not_recorded"] == 1

@@ -112,7 +112,7 @@ def _drain(
     try:
         # The state database first (the ingest audit's; a database of another home is refused here,
         # before anything is popped), then the credentials: nothing is sent without them.
-        audit = AuditTrail(spool.state(), logger=context.log)
+        audit = AuditTrail(spool.state(), logger=context.log, deferred=True)  # written once a body is spooled
         client = aperture.client(audit)
         report = drain(
             client, spool, budget_seconds=config.budget_seconds, readers=config.readers, log=context.log
@@ -136,7 +136,10 @@ def _drain(
 
 
 def _audited(audit) -> dict:
-    return audit.metadata() if audit is not None else {}
+    if audit is None:
+        return {}
+    audit.flush()  # what the drain left (a token request before any read)
+    return audit.metadata()
 
 
 def land_metadata(reports: list["LandReport"], spool: Spool) -> dict:

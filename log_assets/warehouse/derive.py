@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from log_assets.catalog import APERTURE, APERTURE_TYPES, FORCEPOINT, FORCEPOINT_TYPES
 from log_assets.warehouse.columns import follow_source
 from log_assets.warehouse.layout import TableRef
+from log_assets.warehouse.opstables import OPS_TABLES, OpsTable
 from log_assets.warehouse.sqlfiles import ident, sections, sql
 
 FORCEPOINT_CLOUDSUMMARY = TableRef("forcepoint", "cloudsummary")
@@ -379,9 +380,7 @@ class Identities(Derived):
         self.replace(w, seq, rows, sql("identities", "changed_rows"))
 
 
-from log_assets.warehouse.opstables import OPS_TABLES  # noqa: E402 - its tables are Derived (above)
-
-DERIVED: tuple[Derived, ...] = (
+DERIVED: tuple[Derived | OpsTable, ...] = (
     LatestPerKey(
         TableRef("forcepoint", "cloudsummary_current"), FORCEPOINT_CLOUDSUMMARY, "fileid", "cloudsummary_order"
     ),

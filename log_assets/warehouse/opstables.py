@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from log_assets.warehouse.derive import Derived, RefreshReport
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sqlfiles import column_defs, ident
 
@@ -106,17 +105,17 @@ def _schema(columns: tuple[tuple[str, str], ...]) -> pa.Schema:
     return pa.schema([(n, _ARROW[t]) for n, t in columns])
 
 
-class OpsTable(Derived):
-    """A table of named columns filled from the state database (not from the change log)."""
+class OpsTable:
+    """A table of named columns filled from the state database, not from the change log: it is used
+    like derive.Derived (ensure, refresh, reads), without being one (derive.py lists these tables)."""
 
+    ref: TableRef
     columns: tuple[tuple[str, str], ...] = ()
+    keyed_sources: dict[TableRef, str] = {}
 
     @property
     def reads(self) -> tuple[TableRef, ...]:
         return ()
-
-    def statements(self) -> list[str]:
-        return [column_defs(self.columns)]
 
     def version(self) -> str:
         return hashlib.sha1(column_defs(self.columns).encode()).hexdigest()[:16]
@@ -136,7 +135,9 @@ class OpsTable(Derived):
         w.conn.execute(f"CREATE TABLE {self.ref.sql} ({column_defs(self.columns)})")
         w.drop_cursor(self.ref.key)
 
-    def refresh(self, w) -> RefreshReport:
+    def refresh(self, w):
+        from log_assets.warehouse.derive import RefreshReport  # derive.py imports this module
+
         report = RefreshReport(self.ref.key, full=w.cursor(self.ref.key) is None)
         with state_of(w.home) as store, w.transaction():
             seq = w.new_batch(f"refresh {self.ref.key}")
@@ -147,7 +148,7 @@ class OpsTable(Derived):
         w.log.info("%s: %d days rewritten, %d rows", self.ref.key, report.days, report.rows)
         return report
 
-    def fill(self, w, store: StateStore, seq: int, report: RefreshReport) -> None:
+    def fill(self, w, store: StateStore, seq: int, report) -> None:
         raise NotImplementedError
 
     def log_days(self, w, seq: int, where: str, params: dict | None = None) -> None:
@@ -163,7 +164,7 @@ class IngestAudit(OpsTable):
     ref = INGEST_AUDIT
     columns = AUDIT_COLUMNS
 
-    def fill(self, w, store: StateStore, seq: int, report: RefreshReport) -> None:
+    def fill(self, w, store: StateStore, seq: int, report) -> None:
         from log_assets.ops.audit import read_audit, retention_days
 
         newest = w.conn.execute(f"SELECT max(requested_at) FROM {self.ref.sql}").fetchall()[0][0]
@@ -202,7 +203,7 @@ class SourceHealthTable(OpsTable):
 
         return (*(TableRef(lt.vendor, lt.name) for lt in CATALOG.values()), INGEST_AUDIT)
 
-    def fill(self, w, store: StateStore, seq: int, report: RefreshReport) -> None:
+    def fill(self, w, store: StateStore, seq: int, report) -> None:
         from log_assets.ops.health import Thresholds, assess, measure
 
         thresholds = Thresholds.from_env()
@@ -224,4 +225,4 @@ class SourceHealthTable(OpsTable):
         report.figures["sources_not_ok"] = sum(1 for r in rows if r["status"] != "ok")
 
 
-OPS_TABLES: tuple[Derived, ...] = (IngestAudit(), SourceHealthTable())
+OPS_TABLES: tuple[OpsTable, ...] = (IngestAudit(), SourceHealthTable())

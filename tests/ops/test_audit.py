@@ -110,6 +110,21 @@ def test_a_drain_audits_every_read_and_token_request(sim, env, tmp_path):
     assert {r["log_type"] for r in rows} == {"*"} and md["audit_rows_recorded"] == len(rows)
 
 
+def test_failed_aperture_reads_are_rows_with_their_attempts(sim, env, tmp_path):
+    sim.faults.add("500", count=6, path="aperture")  # three reads, each sent twice (retries=1)
+    res = dg.materialize(
+        [aperture_spool],
+        resources={"home": LogAssetsHome(root=str(tmp_path)), "aperture": ApertureApi(retries=1)},
+        run_config={"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 30}}}},
+        raise_on_error=False,
+    )
+    assert not res.success
+    reads = [r for r in audit_rows(Home.from_env(tmp_path), "aperture") if r["endpoint"] == "events"]
+    assert [(r["status"], r["attempts"], r["records"]) for r in reads] == [(500, 2, None)] * 3
+    assert all("HTTP 500" in r["error"] for r in reads)
+    assert sim.config.aperture_client_secret not in "".join(r["error"] for r in reads)
+
+
 def test_rows_past_the_retention_are_deleted_per_stream_and_tenants_are_apart(tmp_path, monkeypatch):
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     with StateStore.open(tmp_path, environ={}) as store, StateStore(store.db, prefix="acme/") as acme:

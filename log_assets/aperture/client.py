@@ -19,6 +19,8 @@ import orjson
 import requests
 
 from log_assets import http
+from log_assets.catalog import APERTURE
+from log_assets.ops.audit import ALL_TYPES, AuditHook, RequestAudit, audited
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +222,7 @@ class ApertureClient:
         retry_after_max: float = DEFAULT_RETRY_AFTER_MAX,
         trust_env: bool = False,
         logger: logging.Logger | None = None,
+        audit: AuditHook | None = None,
     ) -> None:
         self.base_url = resolve_api_url(api_url)
         try:
@@ -241,6 +244,7 @@ class ApertureClient:
         self.retry_after_max = retry_after_max
         self.trust_env = trust_env
         self.log = logger or log
+        self.audit = audit
         self._retries = retries
         self._backoff = backoff_factor
         self._lock = threading.Lock()
@@ -339,6 +343,16 @@ class ApertureClient:
     def _fetch_token(
         self, session: requests.Session | None, describe: dict | None = None, deadline: float | None = None
     ) -> Token:
+        with audited(self.audit, RequestAudit(APERTURE, ALL_TYPES, "token"), redact=self.redact) as entry:
+            return self._token_exchange(session, entry, describe, deadline)
+
+    def _token_exchange(
+        self,
+        session: requests.Session | None,
+        entry: RequestAudit,
+        describe: dict | None = None,
+        deadline: float | None = None,
+    ) -> Token:
         own = session is None
         s = self.session() if session is None else session
         what = "token request"
@@ -363,11 +377,13 @@ class ApertureClient:
                 except Exception as e:  # noqa: BLE001 - turned into an ApertureError below
                     problem = e
                 failure = self._failed(what, problem, guard) if problem is not None else None
+                entry.attempts = guard.sent
         finally:
             if own:
                 s.close()
         if failure is not None:
             raise failure
+        entry.status, entry.bytes = resp.status_code, len(body)
         detail = self.redact(_error_detail(body))[:200]
         if 300 <= resp.status_code < 400:
             raise self._refused_redirect(what, resp)
@@ -419,67 +435,93 @@ class ApertureClient:
         allowed). A body that does not arrive whole (connection lost, `deadline` or the request
         deadline passed, more than max_response_bytes) raises TruncatedBody with the bytes that did.
         """
-        what = "events read"
         for attempt in (1, 2):
             token = self.token(session, deadline)
-            problem: BaseException | None = None
-            body = b""
-            with http.Guard(self._deadline(deadline)) as guard:
+            with audited(self.audit, RequestAudit(APERTURE, ALL_TYPES, "events"), redact=self.redact) as entry:
+                answer = self._read_once(session, token, deadline, entry)
+            if answer is not None:
+                return answer
+            if attempt == 2:
+                raise AuthError("events read refused (HTTP 401) with a fresh token: check the API client's scope")
+        raise AssertionError("unreachable")
+
+    def _read_once(
+        self, session: requests.Session, token: str, deadline: float | None, entry: RequestAudit
+    ) -> tuple[int, bytes] | None:
+        """One bulk GET with `token` (see read_bulk); None after a 401 (the token is forgotten)."""
+        what = "events read"
+        problem: BaseException | None = None
+        body = b""
+        with http.Guard(self._deadline(deadline)) as guard:
+            try:
+                resp = session.get(
+                    self.base_url + BULK_PATH,
+                    headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+                    timeout=self.timeout,
+                    stream=True,
+                    allow_redirects=False,
+                )
                 try:
-                    resp = session.get(
-                        self.base_url + BULK_PATH,
-                        headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-                        timeout=self.timeout,
-                        stream=True,
-                        allow_redirects=False,
-                    )
-                    try:
-                        if resp.status_code == 200:
-                            body = http.read_body(resp, self.max_response_bytes, guard, keep_start=True)
-                        else:
-                            body = http.read_error_body(resp, guard)
-                    finally:
-                        resp.close()
-                except Exception as e:  # noqa: BLE001 - turned into an ApertureError below
-                    problem = e
-                expired = guard.expired
-            if isinstance(problem, http.BodyError):
-                # The batch is popped: what arrived is all there is of it, and must be kept.
-                if isinstance(problem, http.BodyTooLarge):
-                    raise BodyTooLarge(
-                        problem.partial,
-                        message=f"a 200 body larger than max_response_bytes ({self.max_response_bytes} bytes): "
-                        f"its first {len(problem.partial)} bytes are kept",
-                    )
-                if isinstance(problem, http.BodyDeadline) or expired:
-                    raise TruncatedBody(
-                        problem.partial,
-                        message=f"the read's deadline passed after {len(problem.partial)} bytes of a 200 body",
-                    )
-                cause = problem.cause
+                    if resp.status_code == 200:
+                        body = http.read_body(resp, self.max_response_bytes, guard, keep_start=True)
+                    else:
+                        body = http.read_error_body(resp, guard)
+                finally:
+                    resp.close()
+            except Exception as e:  # noqa: BLE001 - turned into an ApertureError below
+                problem = e
+            expired = guard.expired
+            entry.attempts = guard.sent
+        if isinstance(problem, http.BodyError):
+            # The batch is popped: what arrived is all there is of it, and must be kept.
+            entry.status, entry.bytes = 200, len(problem.partial)
+            if isinstance(problem, http.BodyTooLarge):
+                raise BodyTooLarge(
+                    problem.partial,
+                    message=f"a 200 body larger than max_response_bytes ({self.max_response_bytes} bytes): "
+                    f"its first {len(problem.partial)} bytes are kept",
+                )
+            if isinstance(problem, http.BodyDeadline) or expired:
                 raise TruncatedBody(
                     problem.partial,
-                    message=f"connection lost after {len(problem.partial)} bytes of a 200 body: "
-                    f"{type(cause).__name__ if cause else '?'}",
+                    message=f"the read's deadline passed after {len(problem.partial)} bytes of a 200 body",
                 )
-            if problem is not None:
-                raise self._failed(what, problem, guard)
-            if resp.status_code == 401:
-                self.invalidate(token)
-                if attempt == 1:
-                    continue
-                raise AuthError("events read refused (HTTP 401) with a fresh token: check the API client's scope")
-            if resp.status_code == 204:
-                return 204, b""
-            if 300 <= resp.status_code < 400:
-                raise self._refused_redirect(what, resp)
-            if resp.status_code != 200:
-                detail = self.redact(_error_detail(body))[:200]
-                raise self._retry_later(what, resp, detail) or ApiError(
-                    "events read failed", resp.status_code, detail
-                )
-            return 200, body
-        raise AssertionError("unreachable")
+            cause = problem.cause
+            raise TruncatedBody(
+                problem.partial,
+                message=f"connection lost after {len(problem.partial)} bytes of a 200 body: "
+                f"{type(cause).__name__ if cause else '?'}",
+            )
+        if problem is not None:
+            raise self._failed(what, problem, guard)
+        entry.status, entry.bytes = resp.status_code, len(body)
+        if resp.status_code == 401:
+            self.invalidate(token)
+            entry.error = "AuthError: events read refused (HTTP 401); the token is fetched again"
+            return None
+        if resp.status_code == 204:
+            entry.records = 0
+            return 204, b""
+        if 300 <= resp.status_code < 400:
+            raise self._refused_redirect(what, resp)
+        if resp.status_code != 200:
+            detail = self.redact(_error_detail(body))[:200]
+            raise self._retry_later(what, resp, detail) or ApiError("events read failed", resp.status_code, detail)
+        entry.records = count_events(body)
+        return 200, body
+
+
+def count_events(body: bytes) -> int | None:
+    """The events in a bulk body (`{"events": [...]}` or a list), for the audit; None when it does
+    not read as JSON (the spool keeps it and quarantine says why)."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    events = doc.get("events") if isinstance(doc, dict) else doc
+    if events is None:
+        return 0
+    return len(events) if isinstance(events, list) else None
 
 
 def _seconds(value) -> float | None:

@@ -124,6 +124,7 @@ def drain(
             shared.stop.set()
             _join(threads, join_until)
     finally:
+        _flush_audit(client)
         busy = [t.name for t in threads if t.is_alive()]
         if busy:
             report.readers_abandoned = len(busy)
@@ -158,6 +159,7 @@ def _reader(
     consecutive = 0
     try:
         while True:
+            _flush_audit(client)  # the last read's row, its body now in the spool
             if shared.stop.is_set():
                 outcome = "empty" if shared.fatal is None else "fatal"
                 break
@@ -236,8 +238,17 @@ def _reader(
             shared.stop.wait(min(2.0**consecutive * 0.25, max(0.0, shared.deadline - time.monotonic())))
     finally:
         session.close()
+        _flush_audit(client)
         with shared.lock:
             shared.reader_outcomes.append(outcome)
+
+
+def _flush_audit(client: ApertureClient) -> None:
+    """Write the audit rows a deferred trail holds (`ops.audit.AuditTrail`): after a body is in the
+    spool, never before."""
+    flush = getattr(client.audit, "flush", None)
+    if flush is not None:
+        flush()
 
 
 def _join(threads: list[threading.Thread], until: float) -> None:

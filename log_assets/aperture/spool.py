@@ -259,23 +259,27 @@ class Spool:
                 type_dir.rmdir()
 
     # -- locks ------------------------------------------------------------------------------
-    @contextlib.contextmanager
-    def lock(self, name: str) -> Iterator[None]:
-        """Hold the spool's lock `name` (waiting for it) across processes and machines: a named lock
-        of the state database, released by the server (or the kernel) when its holder dies."""
+    def state(self) -> StateStore:
+        """The home's state database (the tenant's), bound to this spool's storage root on first use:
+        a database of another home is refused before anything is read. Closed with the spool."""
         if self._state is None:
             from log_assets.state.binding import bind_home
             from log_assets.state.store import StateStore
 
             state = StateStore.open(self.home)  # the tenant's database; its locks are the tenant's own
-            try:  # the drain's first lock: a database of another home is refused before any read
+            try:
                 bind_home(state.db, self.storage, tenant=self.home.tenant)
             except BaseException:
                 state.close()
                 raise
             self._state = state
-        assert self._state is not None
-        with self._state.lock(f"{APERTURE}/spool {name}", wait=None):
+        return self._state
+
+    @contextlib.contextmanager
+    def lock(self, name: str) -> Iterator[None]:
+        """Hold the spool's lock `name` (waiting for it) across processes and machines: a named lock
+        of the state database, released by the server (or the kernel) when its holder dies."""
+        with self.state().lock(f"{APERTURE}/spool {name}", wait=None):
             yield
 
 

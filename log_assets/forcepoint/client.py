@@ -29,7 +29,8 @@ import orjson
 import requests
 
 from log_assets import http, jsonsafe
-from log_assets.catalog import LogType, cv_tuple
+from log_assets.catalog import FORCEPOINT, LogType, cv_tuple
+from log_assets.ops.audit import AuditHook, RequestAudit, audited
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,7 @@ class ForcepointClient:
         retry_after_max: float = DEFAULT_RETRY_AFTER_MAX,
         trust_env: bool = False,
         logger: logging.Logger | None = None,
+        audit: AuditHook | None = None,
     ):
         self.url = check_url(url, allow_insecure_http)
         if response_format not in ("json", "csv"):
@@ -225,6 +227,7 @@ class ForcepointClient:
         self.requests_sent = 0
         self._charge = charge
         self._observe = observe
+        self._audit = audit
         self.log = logger or log
         self.secrets = http.Secrets()
         credentials.register(self.secrets)
@@ -277,8 +280,13 @@ class ForcepointClient:
         elif token is not None:
             params["nextpagetoken"] = token
         deadline = time.monotonic() + self.request_deadline
-        resp, body = self._exchange(params, deadline)
-        return self._page(resp, body, lt, deadline)
+        entry = RequestAudit(FORCEPOINT, lt.name, "logs")
+        with audited(self._audit, entry, sent=lambda: self.requests_sent, redact=self.redact):
+            resp, body = self._exchange(params, deadline)
+            entry.status, entry.bytes = resp.status_code, len(body)
+            page = self._page(resp, body, lt, deadline)
+            entry.records = len(page.records) + len(page.bad_records)
+            return page
 
     def _exchange(self, params: dict, deadline: float) -> tuple[requests.Response, bytes]:
         """The answer and its body (200: at most max_response_bytes; others: the start of it).

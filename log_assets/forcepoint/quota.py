@@ -69,6 +69,10 @@ class DatabaseQuotaBudget:
         # (day, server figure) as this budget's last charge left it in the database, until the answer
         # to that request is observed.
         self._stored: tuple[str, int | None] | None = None
+        # Requests left today as the last charge and the server's last figure leave them (None: no
+        # request yet), for the ingest audit's rows.
+        self.last_left: int | None = None
+        self._last_spent = 0
 
     def _counter(self):
         return self.store.quota(self.key, utc_today(self._clock()))
@@ -90,8 +94,11 @@ class DatabaseQuotaBudget:
             counter = self.store.charge(self.key, day, self.limit, reserve=self.reserve)
         except QuotaRefused as e:
             c = e.counter
+            self.last_left = 0
             raise spent_error(self.log_type, day, c.spent, self.limit, self.reserve, c.server_remaining) from None
         self._stored = (day, counter.server_remaining)
+        self._last_spent = counter.spent
+        self.last_left = counter.left(self.limit, self.reserve)
 
     def observe(self, remaining: int | None) -> None:
         """Believe the server's X-RateLimit-Remaining. Only advisory: a database error here is logged,
@@ -100,6 +107,9 @@ class DatabaseQuotaBudget:
 
         day = utc_today(self._clock())
         stored, self._stored = self._stored, None
+        if remaining is not None:
+            ours = self.limit - self.reserve - self._last_spent
+            self.last_left = max(0, min(ours, remaining - self.reserve))
         if remaining is None or (day, remaining) == stored:
             return  # nothing said, or the figure this budget's charge just stored: nothing to write
         try:

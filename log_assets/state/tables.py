@@ -14,7 +14,9 @@
 - `home`: one row, the id of the default tenant's home this database belongs to (the storage root
   holds the same id, binding.py) and the storage root it was bound to;
 - `tenant_homes`: the same, one row per named tenant whose home uses this database (made by
-  `create_all` on a database of an earlier version: no migration).
+  `create_all` on a database of an earlier version: no migration);
+- `ingest_audit`: one row per request to a vendor's API (log_assets/ops/audit.py), kept
+  `LOG_ASSETS_AUDIT_RETENTION_DAYS` days (made by `create_all` too: no migration).
 
 A named tenant's streams, quota keys and lock names carry its prefix (`acme/forcepoint/access`,
 `Tenant.state_prefix`); the default tenant's have none (`forcepoint/access`).
@@ -100,6 +102,23 @@ tenant_homes = sa.Table(
     sa.Column("home_id", sa.String(64), nullable=False),
     sa.Column("storage_url", sa.Text, nullable=False),
     sa.Column("bound_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+ingest_audit = sa.Table(
+    f"{PREFIX}ingest_audit",
+    metadata,
+    sa.Column("audit_id", sa.String(64), primary_key=True),  # a retried insert finds its row
+    sa.Column("stream", sa.String(200), nullable=False),  # `forcepoint/access`, `aperture/*` (tenant-prefixed)
+    sa.Column("endpoint", sa.String(32), nullable=False),  # logs (Forcepoint); events, token (Aperture)
+    sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.Integer, nullable=True),  # the HTTP status; NULL: no answer
+    sa.Column("bytes", sa.BigInteger, nullable=False),
+    sa.Column("records", sa.Integer, nullable=True),  # NULL: the body was not read as records
+    sa.Column("duration_ms", sa.Integer, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),  # written to the wire, retries included
+    sa.Column("quota_left", sa.Integer, nullable=True),
+    sa.Column("error", sa.String(300), nullable=True),
+    sa.Index(f"{PREFIX}ingest_audit_stream_time", "stream", "requested_at"),
 )
 
 # Charge rows are needed only while a retry may still ask about them; these days are kept.

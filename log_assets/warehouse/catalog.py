@@ -3,6 +3,7 @@ cluster's engines (Trino, Spark, Athena, pyiceberg, DuckDB's iceberg extension) 
 
     forcepoint.<type>, forcepoint.cloudsummary_current   ->  warehouse.forcepoint_<name>
     aperture.<type>, aperture.incident_current           ->  warehouse.aperture_<name>
+    ops.ingest_audit, ops.source_health                  ->  warehouse.ops_<name>
     analytics.<name>                                     ->  analytics.<name>
 
 Each is partitioned by `event_day` like the lake, with the columns of the DuckDB table (a view, such
@@ -30,7 +31,7 @@ import pyarrow as pa
 from log_assets.lake.lake import Lake
 from log_assets.lake.layout import DAY_COLUMN, norm_type, plain_schema
 from log_assets.warehouse.layout import TableRef
-from log_assets.warehouse.sources import RESERVED
+from log_assets.warehouse.sources import RESERVED, VENDORS
 from log_assets.warehouse.sqlfiles import ident
 
 log = logging.getLogger(__name__)
@@ -90,9 +91,7 @@ def publish_to_catalog(w, lake: Lake) -> CatalogReport:
         # A view (analytics.events: every vendor table in one shape) is published as a table; a day of
         # it changes when a day of a per-type table does.
         # (the latest-state tables are not part of it).
-        vendor_days = {
-            d for t, days in dirty.items() if t.schema != "analytics" and t not in RESERVED for d in days
-        }
+        vendor_days = {d for t, days in dirty.items() if t.schema in VENDORS and t not in RESERVED for d in days}
         for v in views:
             dirty[v] |= vendor_days
     present = {(ns, name) for ns, name in lake.tables() if ns in NAMESPACES}

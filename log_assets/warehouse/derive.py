@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from log_assets.catalog import APERTURE, APERTURE_TYPES, FORCEPOINT, FORCEPOINT_TYPES
 from log_assets.warehouse.columns import follow_source
 from log_assets.warehouse.layout import TableRef
+from log_assets.warehouse.opstables import OPS_TABLES, OpsTable
 from log_assets.warehouse.sqlfiles import ident, sections, sql
 
 FORCEPOINT_CLOUDSUMMARY = TableRef("forcepoint", "cloudsummary")
@@ -350,7 +351,7 @@ class Identities(Derived):
         self.replace(w, seq, rows, sql("identities", "changed_rows"))
 
 
-DERIVED: tuple[Derived, ...] = (
+DERIVED: tuple[Derived | OpsTable, ...] = (
     LatestPerKey(
         TableRef("forcepoint", "cloudsummary_current"), FORCEPOINT_CLOUDSUMMARY, "fileid", "cloudsummary_order"
     ),
@@ -359,6 +360,7 @@ DERIVED: tuple[Derived, ...] = (
     Identities(),
     Incidents(),
     ActivityDaily(),
+    *OPS_TABLES,  # ops.ingest_audit, ops.source_health: from the state database
 )
 
 # Per-type tables whose loads log the key values they touch, for the keyed tables above.

@@ -27,7 +27,7 @@ def relations(home) -> list[TableRef]:
     with closing(connect_readonly(home)) as c:
         names = c.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics') ORDER BY ALL"
+            "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics', 'ops') ORDER BY ALL"
         ).fetchall()
     return [TableRef(s, n) for s, n in names]
 

@@ -33,7 +33,8 @@ def test_definitions_merge_with_the_sources_and_load():
     merged.resolve_all_job_defs()
     graph = merged.resolve_asset_graph()
     warehouse = {k for k in graph.get_all_asset_keys() if k.path[0] == "warehouse"}
-    assert len(warehouse) == len(CATALOG) + 1 + 1 + 5  # per type, uncataloged, events, 5 derived
+    # per type, uncataloged, events, 5 derived, 2 ops (ingest_audit, source_health)
+    assert len(warehouse) == len(CATALOG) + 1 + 1 + 5 + 2
     for key in warehouse:
         assert graph.get(key).group_name == "warehouse"
     assert graph.get(dg.AssetKey(["warehouse", "forcepoint_access"])).parent_keys == {
@@ -116,4 +117,4 @@ def test_rebuild_job(home):
     result = merged.resolve_job_def("warehouse_rebuild").execute_in_process()
     assert result.success
     mats = result.asset_materializations_for_node("warehouse")
-    assert len(mats) == len(CATALOG) + 1 + 1 + 5
+    assert len(mats) == len(CATALOG) + 1 + 1 + 5 + 2

@@ -105,24 +105,41 @@ def build_spool_asset(scope: Scope = DEFAULT_SCOPE) -> dg.AssetsDefinition:
 def _drain(
     context: dg.AssetExecutionContext, config: DrainConfig, aperture: ApertureApi, spool: Spool
 ) -> dg.MaterializeResult:
+    from log_assets.ops.audit import AuditTrail
+    from log_assets.state.errors import StateError  # the database layer: loaded by the run only
+
+    audit: AuditTrail | None = None
     try:
-        client = aperture.client()  # credentials checked here: nothing is sent without them
+        # The state database first (the ingest audit's; a database of another home is refused here,
+        # before anything is popped), then the credentials: nothing is sent without them.
+        audit = AuditTrail(spool.state(), logger=context.log, deferred=True)  # written once a body is spooled
+        client = aperture.client(audit)
         report = drain(
             client, spool, budget_seconds=config.budget_seconds, readers=config.readers, log=context.log
         )
     except DrainError as e:
-        raise dg.Failure(description=str(e), metadata=drain_metadata(e.report, spool)) from None
-    except (ApertureError, StorageError) as e:
-        raise dg.Failure(description=str(e)) from None
+        raise dg.Failure(
+            description=str(e), metadata={**drain_metadata(e.report, spool), **_audited(audit)}
+        ) from None
+    except (ApertureError, StorageError, StateError) as e:
+        raise dg.Failure(description=str(e), metadata=_audited(audit)) from None
     except requests.RequestException as e:
         raise dg.Failure(
-            description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}"
+            description=f"cannot reach the Aperture API at {aperture.resolved_url()}: {type(e).__name__}: {e}",
+            metadata=_audited(audit),
         ) from None
     context.log.info(
         f"drained {report.events_read} events in {report.bodies_read} bodies ({report.stop_reason}); "
         f"quarantined {report.sort.bodies_quarantined + report.bodies_truncated} bodies"
     )
-    return dg.MaterializeResult(metadata=drain_metadata(report, spool))
+    return dg.MaterializeResult(metadata={**drain_metadata(report, spool), **_audited(audit)})
+
+
+def _audited(audit) -> dict:
+    if audit is None:
+        return {}
+    audit.flush()  # what the drain left (a token request before any read)
+    return audit.metadata()
 
 
 def land_metadata(reports: list["LandReport"], spool: Spool) -> dict:

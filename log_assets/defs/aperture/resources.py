@@ -26,6 +26,7 @@ from log_assets.aperture.client import (
     resolve_api_url,
 )
 from log_assets.defs.resources import check_plain_http, insecure_http_decision
+from log_assets.ops.audit import AuditHook
 from log_assets.tenant import DEFAULT_TENANT, ApertureAccess, Tenant
 
 
@@ -150,8 +151,9 @@ class ApertureApi(dg.ConfigurableResource):
             return self.ca_bundle or fixed or True
         return (os.environ.get("APERTURE_CA_BUNDLE") if tenant.is_default else None) or True
 
-    def client(self) -> ApertureClient:
-        """A client with credentials from the environment; raises naming the missing variable."""
+    def client(self, audit: AuditHook | None = None) -> ApertureClient:
+        """A client with credentials from the environment; raises naming the missing variable. Each
+        request it sends is handed to `audit` (the ingest audit, log_assets/ops/audit.py)."""
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
         self._check_plain_http(url, allow_insecure_http)
@@ -170,4 +172,5 @@ class ApertureApi(dg.ConfigurableResource):
             retry_after_max=self.retry_after_max,
             trust_env=self.trust_env,
             logger=dg.get_dagster_logger("aperture"),
+            audit=audit,
         )

@@ -113,6 +113,7 @@ def build_forcepoint_asset(
         # Here, not at import: the walk (pyarrow's Parquet, the parser) and the state database
         # (SQLAlchemy) are loaded by the step that runs it.
         from log_assets.forcepoint.ingest import ForcepointIngest, WalkInterrupted
+        from log_assets.ops.audit import AuditTrail
         from log_assets.state.home import open_state
 
         h = home.get()
@@ -120,8 +121,9 @@ def build_forcepoint_asset(
         # The walk state and the request budget, in one StateStore closed when the run ends.
         with open_state(h, log_types=[lt.name], logger=context.log) as store:
             budget = forcepoint.budget(store, lt)
+            audit = AuditTrail(store, quota_left=lambda: budget.last_left, logger=context.log)
             try:
-                client = forcepoint.client(budget)
+                client = forcepoint.client(budget, audit)
             except ForcepointError as e:
                 raise dg.Failure(description=str(e)) from None
             with (
@@ -138,9 +140,11 @@ def build_forcepoint_asset(
                 try:
                     report = ingest.run(window.start, window.end, refetch=config.refetch)
                 except WalkInterrupted as e:
-                    raise dg.Failure(description=str(e.cause), metadata=report_metadata(e.report)) from None
+                    raise dg.Failure(
+                        description=str(e.cause), metadata={**report_metadata(e.report), **audit.metadata()}
+                    ) from None
                 except ForcepointError as e:
-                    raise dg.Failure(description=str(e)) from None
+                    raise dg.Failure(description=str(e), metadata=audit.metadata()) from None
                 context.log.info(
                     "forcepoint/%s: %s; %d requests, %d pages, %d events in the window",
                     lt.name,
@@ -162,7 +166,7 @@ def build_forcepoint_asset(
                     {day: [(FORCEPOINT, lt.name)] for day in days},
                     {day: info["events"] for day, info in days.items()},
                 )
-        return dg.MaterializeResult(metadata=report_metadata(report), check_results=checks)
+        return dg.MaterializeResult(metadata={**report_metadata(report), **audit.metadata()}, check_results=checks)
 
     return _fetch
 

@@ -27,6 +27,7 @@ from log_assets.forcepoint.client import (
     ForcepointClient,
 )
 from log_assets.forcepoint.quota import API_DAILY_LIMIT, DatabaseQuotaBudget
+from log_assets.ops.audit import AuditHook
 from log_assets.tenant import DEFAULT_TENANT, ForcepointAccess, Tenant
 
 if TYPE_CHECKING:  # the database layer is loaded by the run, not when Dagster loads the definitions
@@ -185,7 +186,7 @@ class ForcepointResource(dg.ConfigurableResource):
             ConfigError,
         )
 
-    def client(self, budget: DatabaseQuotaBudget) -> ForcepointClient:
+    def client(self, budget: DatabaseQuotaBudget, audit: AuditHook | None = None) -> ForcepointClient:
         url = self.deployment_url()
         allow_insecure_http = self.insecure_http_allowed()
         self._check_plain_http(url, allow_insecure_http)
@@ -212,4 +213,5 @@ class ForcepointResource(dg.ConfigurableResource):
             retry_after_max=self.retry_after_max,
             trust_env=self.trust_env,
             logger=dg.get_dagster_logger("forcepoint"),
+            audit=audit,
         )

@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import dagster as dg
 
 from log_assets.catalog import CATALOG, LogType
+from log_assets.defs.ops.checks import build_health_checks
 from log_assets.defs.scope import DEFAULT_SCOPE, WAREHOUSE_DUCKDB, Scope
 from log_assets.defs.warehouse.assets import build_warehouse_assets, upstream_key
 from log_assets.defs.warehouse.checks import build_warehouse_checks
@@ -26,7 +27,7 @@ def build_defs(
     everything = dg.AssetSelection.assets(assets)
     return dg.Definitions(
         assets=[assets],
-        asset_checks=[build_warehouse_checks(catalog, scope=scope)],
+        asset_checks=[build_warehouse_checks(catalog, scope=scope), build_health_checks(catalog, scope)],
         jobs=[
             dg.define_asset_job(
                 scope.name(UPDATE_JOB),

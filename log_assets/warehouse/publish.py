@@ -37,6 +37,9 @@ READER_GRACE = timedelta(hours=6)
 # earlier versions, are deleted once this old.
 LEFTOVER_AGE = timedelta(hours=6)
 LEGACY_EXPORTS = "export"
+# Schemas whose tables are small and change as a whole (not by day): copied into the views file as
+# tables at each publish instead of published to the catalog by day (detections.alerts, .rules, ...).
+COPIED_SCHEMAS = ("detections",)
 
 
 @dataclass
@@ -105,6 +108,7 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
                     snap.execute(sql("snapshot", "empty", table=t.sql, column_defs=column_defs(columns)))
             snap.register("_loads", loads)
             snap.execute(sql("snapshot", "loads"))
+            _copy_tables(w, snap)
             snap.execute("CHECKPOINT")
         finally:
             snap.close()
@@ -116,6 +120,16 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
             p.unlink(missing_ok=True)
         raise
     return {key: len(fs) for key, fs in files.items()}, pruned
+
+
+def _copy_tables(w, snap: duckdb.DuckDBPyConnection) -> None:
+    """The tables of COPIED_SCHEMAS, whole, into the views file."""
+    for schema, name in w.run("tables", "copied", {"schemas": list(COPIED_SCHEMAS)}).fetchall():
+        t = TableRef(schema, name)
+        snap.execute(sql("snapshot", "schema", schema=ident(schema)))
+        snap.register("_copied", w.conn.sql(f"SELECT * FROM {t.sql}").to_arrow_table())
+        snap.execute(f"CREATE TABLE {t.sql} AS SELECT * FROM _copied")
+        snap.unregister("_copied")
 
 
 def _list(paths: list[str]) -> str:

@@ -218,6 +218,8 @@ def builtin_rules() -> list[Rule]:
     out = []
     base = resources.files("log_assets.detections")
     for folder in ("rules", "sigma"):
+        if not base.joinpath(folder).is_dir():
+            continue
         for entry in sorted(base.joinpath(folder).iterdir(), key=lambda e: e.name):
             if entry.name.endswith(RULE_SUFFIXES):
                 out.append(_load_file(entry, f"log_assets/detections/{folder}/{entry.name}", BUILTIN))

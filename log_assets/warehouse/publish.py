@@ -132,6 +132,24 @@ def _copy_tables(w, snap: duckdb.DuckDBPyConnection) -> None:
         snap.unregister("_copied")
 
 
+def carry_over(conn: duckdb.DuckDBPyConnection, old_build: Path) -> None:
+    """A rebuild keeps the tables of COPIED_SCHEMAS (they are not built from the lake: the alerts
+    keep their ids and created_at): copied from the build file it replaces."""
+    conn.execute(f"ATTACH {literal(str(old_build))} AS _old (READ_ONLY)")
+    try:
+        old = conn.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '_old' "
+            "AND list_contains($schemas, schema_name) ORDER BY ALL",
+            {"schemas": list(COPIED_SCHEMAS)},
+        ).fetchall()
+        for schema, name in old:
+            t = TableRef(schema, name)
+            conn.execute(sql("snapshot", "schema", schema=ident(schema)))
+            conn.execute(f"CREATE OR REPLACE TABLE {t.sql} AS SELECT * FROM _old.{t.sql}")
+    finally:
+        conn.execute("DETACH _old")
+
+
 def _list(paths: list[str]) -> str:
     return "[" + ", ".join(literal(p) for p in paths) + "]"
 

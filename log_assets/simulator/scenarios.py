@@ -150,7 +150,7 @@ def forcepoint_records(day: date) -> dict[str, list[dict]]:
             "action": "Allowed",
             "activity": "Admin",
             "application": "Forcepoint ONE SSE",
-            "details": f"Admin changed saml_issuer_id in the SSO config for {person('newadmin.near')}",
+            "details": f"User {person('newadmin.near')} removed from administrators",
             "email": person("newadmin.near"),
             "user": "Scn Newadmin Near",
             "ipaddress": "198.51.100.41",
@@ -160,6 +160,27 @@ def forcepoint_records(day: date) -> dict[str, list[dict]]:
             "transactionid": f"adm0002 [{forcepoint_time(_at(day, 0, '12:05:00').strftime('%Y-%m-%dT%H:%M:%S'))}]",
         },
     ]
+    # sigma_forcepoint_sso_config_changed: a change of the SSO config / one that failed (Blocked)
+    for n, (who, action, verb) in enumerate(
+        (("ssoadmin", "Allowed", "changed"), ("ssoadmin.near", "Blocked", "changed"))
+    ):
+        when = _at(day, 0, f"12:1{n}:00")
+        admin.append(
+            {
+                **_fp_common(when),
+                "action": action,
+                "activity": "Admin",
+                "application": "Forcepoint ONE SSE",
+                "details": f"Admin {verb} saml_issuer_id in the SSO config for {V.COMPANY}",
+                "email": person(who),
+                "user": "Scn Sso",
+                "ipaddress": "198.51.100.42",
+                "location": LONDON,
+                "url": "/admin/sso",
+                "useragent": UA_WINDOWS,
+                "transactionid": f"adm001{n + 3} [{forcepoint_time(when.strftime('%Y-%m-%dT%H:%M:%S'))}]",
+            }
+        )
 
     def upload(when: datetime, who: str, pattern: str) -> dict:
         return {
@@ -285,6 +306,13 @@ def aperture_events(day: date) -> list[dict]:
         _incident(_at(day, 0, "15:20:00"), "scn-inc-malware", person("owner.malware"), 2, item_verdict="malware"),
         _incident(_at(day, 0, "15:20:00"), "scn-inc-benign", person("owner.malware.near"), 2, item_verdict="not available"),
     ]
+    # sigma_aperture_source_code_exposed: a source-code incident shared externally / internally
+    ev.append(
+        _incident(_at(day, 0, "15:40:00"), "scn-inc-code", person("owner.code"), 2, policy_rule_name="Source Code", exposure="External")
+    )
+    ev.append(
+        _incident(_at(day, 0, "15:40:00"), "scn-inc-code-near", person("owner.code.near"), 2, policy_rule_name="Source Code")
+    )
     # aperture_incident_burst: five incidents in 40 minutes / five records of four incidents
     ev += [
         _incident(_at(day, 0, f"16:{10 * i:02d}:00"), f"scn-burst-{i}", person("owner.burst"), 1) for i in range(5)
@@ -321,6 +349,8 @@ EXPECTED: frozenset[tuple[str, str]] = frozenset(
         ("aperture_incident_burst", person("owner.burst")),
         ("aperture_mass_deletion", person("deleter")),
         ("aperture_mass_download", person("downloader")),
+        ("sigma_forcepoint_sso_config_changed", person("ssoadmin")),
+        ("sigma_aperture_source_code_exposed", person("owner.code")),
     }
 )
 NEAR_MISSES: frozenset[tuple[str, str]] = frozenset(
@@ -342,6 +372,8 @@ NEAR_MISSES: frozenset[tuple[str, str]] = frozenset(
         ("aperture_incident_burst", person("owner.burst.near")),
         ("aperture_mass_deletion", person("deleter.near")),
         ("aperture_mass_download", person("downloader.near")),
+        ("sigma_forcepoint_sso_config_changed", person("ssoadmin.near")),
+        ("sigma_aperture_source_code_exposed", person("owner.code.near")),
     }
 )
 

@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime, timedelta
 import duckdb
 import pyarrow as pa
 
+from log_assets.detections import ocsf
 from log_assets.detections.rules import CANDIDATE_COLUMNS, Rule, RuleError, RuleSet
 
 CONSUMER = "detections"
@@ -110,6 +111,7 @@ class DetectReport:
     alerts: int = 0  # rows in detections.alerts afterwards
     suppressed: int = 0
     rules: int = 0
+    findings: int = 0  # rows of ocsf.detection_finding
     newest: list[Alert] = field(default_factory=list)  # the newest alerts this run created
 
 
@@ -408,6 +410,7 @@ def detect(w, ruleset: RuleSet, now: datetime | None = None) -> DetectReport:
             evaluate(conn, rule, None if full else days, now, report)
         _store_rules(conn, ruleset)
         report.suppressed = _store_suppressions(conn, ruleset, now)
+        report.findings = ocsf.refresh(conn)
         w.set_cursor(CONSUMER, seq)
         report.alerts = conn.execute(f"SELECT count(*) FROM {_table_sql('alerts')}").fetchone()[0]
     report.newest = sorted(report.newest, key=lambda a: a.last_seen, reverse=True)[:NEWEST_REPORTED]

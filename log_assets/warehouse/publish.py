@@ -37,9 +37,9 @@ READER_GRACE = timedelta(hours=6)
 # earlier versions, are deleted once this old.
 LEFTOVER_AGE = timedelta(hours=6)
 LEGACY_EXPORTS = "export"
-# Schemas whose tables are small and change as a whole (not by day): copied into the views file as
-# tables at each publish instead of published to the catalog by day (detections.alerts, .rules, ...).
-COPIED_SCHEMAS = ("detections",)
+# Tables small and changed as a whole (not by day): copied into the views file at each publish
+# instead of published to the catalog by day: every table of a schema (`*`) or one table.
+COPIED_TABLES = (("detections", "*"), ("ocsf", "detection_finding"))
 
 
 @dataclass
@@ -123,8 +123,8 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
 
 
 def _copy_tables(w, snap: duckdb.DuckDBPyConnection) -> None:
-    """The tables of COPIED_SCHEMAS, whole, into the views file."""
-    for schema, name in w.run("tables", "copied", {"schemas": list(COPIED_SCHEMAS)}).fetchall():
+    """The COPIED_TABLES, whole, into the views file."""
+    for schema, name in _copied(w.conn):
         t = TableRef(schema, name)
         snap.execute(sql("snapshot", "schema", schema=ident(schema)))
         snap.register("_copied", w.conn.sql(f"SELECT * FROM {t.sql}").to_arrow_table())
@@ -132,17 +132,20 @@ def _copy_tables(w, snap: duckdb.DuckDBPyConnection) -> None:
         snap.unregister("_copied")
 
 
+def _copied(conn: duckdb.DuckDBPyConnection, database: str | None = None) -> list[tuple[str, str]]:
+    """The COPIED_TABLES the build file (or the attached `database`) has."""
+    have = conn.execute(
+        sql("tables", "copied"), {"database": database, "wanted": [f"{s}.{t}" for s, t in COPIED_TABLES]}
+    ).fetchall()
+    return [(s, t) for s, t in have]
+
+
 def carry_over(conn: duckdb.DuckDBPyConnection, old_build: Path) -> None:
-    """A rebuild keeps the tables of COPIED_SCHEMAS (they are not built from the lake: the alerts
+    """A rebuild keeps the COPIED_TABLES (they are not built from the lake: the alerts
     keep their ids and created_at): copied from the build file it replaces."""
     conn.execute(f"ATTACH {literal(str(old_build))} AS _old (READ_ONLY)")
     try:
-        old = conn.execute(
-            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = '_old' "
-            "AND list_contains($schemas, schema_name) ORDER BY ALL",
-            {"schemas": list(COPIED_SCHEMAS)},
-        ).fetchall()
-        for schema, name in old:
+        for schema, name in _copied(conn, "_old"):
             t = TableRef(schema, name)
             conn.execute(sql("snapshot", "schema", schema=ident(schema)))
             conn.execute(f"CREATE OR REPLACE TABLE {t.sql} AS SELECT * FROM _old.{t.sql}")

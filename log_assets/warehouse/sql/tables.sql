@@ -100,9 +100,10 @@ WHERE database_name = current_database() AND schema_name IN ('forcepoint', 'aper
 ORDER BY ALL;
 
 -- name: copied
--- Tables copied whole into the views file (publish.COPIED_SCHEMAS).
+-- Tables copied whole into the views file (publish.COPIED_TABLES: `schema.table` or `schema.*`).
 SELECT schema_name, table_name FROM duckdb_tables()
-WHERE database_name = current_database() AND list_contains($schemas, schema_name)
+WHERE database_name = coalesce($database, current_database())
+  AND (list_contains($wanted, schema_name || '.' || table_name) OR list_contains($wanted, schema_name || '.*'))
 ORDER BY ALL;
 
 -- name: view_sql

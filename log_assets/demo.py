@@ -222,7 +222,9 @@ def _summary(root: Path) -> None:
 
 def _alerts(con) -> None:
     """Alerts per rule (detections.alerts), when the detections ran."""
-    if not con.sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'detections'").fetchall()[0][0]:
+    if not con.sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'detections'").fetchall()[
+        0
+    ][0]:
         return
     print("\nalerts per rule (detections.alerts):")
     for rule_id, n in con.sql("SELECT rule_id, count(*) FROM detections.alerts GROUP BY 1 ORDER BY 1").fetchall():

@@ -305,8 +305,10 @@ def build_defs(
         if detections:
             from log_assets.defs.detections import definitions as detections_domain
 
-            found = detections_domain.build_defs(scope, catalog, lambda lt: sources[(lt.vendor, lt.name)], rules_folder)
-            followers = list(found.assets or [])
+            found = detections_domain.build_defs(
+                scope, catalog, lambda lt: sources[(lt.vendor, lt.name)], rules_folder
+            )
+            followers = [a for a in found.assets or [] if isinstance(a, dg.AssetsDefinition)]
             parts.append(found)
         parts.append(
             warehouse_domain.build_defs(

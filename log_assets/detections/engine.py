@@ -180,7 +180,7 @@ def group(rule: Rule, entity: str, events: list[tuple[datetime, str, str | None]
     alerts: list[Alert] = []
     current: set[int] = set()
     anchor: datetime | None = None
-    counts: Counter[str] = Counter()
+    counts: Counter[str | None] = Counter()
     j = 0
 
     def close() -> None:
@@ -301,10 +301,13 @@ def evaluate(conn: duckdb.DuckDBPyConnection, rule: Rule, days: list[date] | Non
         "ORDER BY entity, event_time, event_ref",
         {} if entities is None else {"entities": entities},
     ).fetchall()
-    by_entity: dict[str | None, list[tuple[datetime, str, str | None]]] = {}
+    by_entity: dict[str, list[tuple[datetime, str, str | None]]] = {}
+    skipped = 0
     for entity, t, ref, value in rows:
-        by_entity.setdefault(entity, []).append((t, ref, value))
-    skipped = len(by_entity.pop(None, []))
+        if entity is None:
+            skipped += 1
+        else:
+            by_entity.setdefault(entity, []).append((t, ref, value))
     if skipped:
         report.without_entity[rule.rule_id] = skipped
     if entities is None:
@@ -363,7 +366,8 @@ def _store_suppressions(conn: duckdb.DuckDBPyConnection, ruleset: RuleSet, now: 
     conn.execute(f"DELETE FROM {_table_sql('suppressions')}")
     for s in ruleset.suppressions:
         conn.execute(
-            f"INSERT INTO {_table_sql('suppressions')} VALUES (?, ?, ?, ?)", [s.rule_id, s.entity, s.until, s.reason]
+            f"INSERT INTO {_table_sql('suppressions')} VALUES (?, ?, ?, ?)",
+            [s.rule_id, s.entity, s.until, s.reason],
         )
     # An alert is suppressed while a suppression of its rule (or *) and entity lasts past its first event.
     conn.execute(
@@ -379,11 +383,14 @@ def _store_suppressions(conn: duckdb.DuckDBPyConnection, ruleset: RuleSet, now: 
             ) AS hit
             FROM {_table_sql("alerts")} a2
         ) AS s
-        WHERE a.alert_id = s.alert_id AND a.status IS DISTINCT FROM (CASE WHEN s.hit THEN 'suppressed' ELSE 'new' END)
+        WHERE a.alert_id = s.alert_id
+          AND a.status IS DISTINCT FROM (CASE WHEN s.hit THEN 'suppressed' ELSE 'new' END)
         """,
         {"now": now},
     )
-    return conn.execute(f"SELECT count(*) FROM {_table_sql('alerts')} WHERE status = 'suppressed'").fetchone()[0]
+    return conn.execute(f"SELECT count(*) FROM {_table_sql('alerts')} WHERE status = 'suppressed'").fetchall()[0][
+        0
+    ]
 
 
 def detect(w, ruleset: RuleSet, now: datetime | None = None) -> DetectReport:
@@ -412,7 +419,7 @@ def detect(w, ruleset: RuleSet, now: datetime | None = None) -> DetectReport:
         report.suppressed = _store_suppressions(conn, ruleset, now)
         report.findings = ocsf.refresh(conn)
         w.set_cursor(CONSUMER, seq)
-        report.alerts = conn.execute(f"SELECT count(*) FROM {_table_sql('alerts')}").fetchone()[0]
+        report.alerts = conn.execute(f"SELECT count(*) FROM {_table_sql('alerts')}").fetchall()[0][0]
     report.newest = sorted(report.newest, key=lambda a: a.last_seen, reverse=True)[:NEWEST_REPORTED]
     w.log.info(
         "detections: %d rules (%d in full), %d changed days, %d new alerts, %d updated, %d alerts",

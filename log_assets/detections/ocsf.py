@@ -65,4 +65,4 @@ def refresh(conn: duckdb.DuckDBPyConnection) -> int:
     """Make ocsf.detection_finding hold the current alerts; returns its rows."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS ocsf")
     conn.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {SELECT} ORDER BY a.first_seen, a.alert_id")
-    return conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+    return conn.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]

@@ -89,7 +89,7 @@ def rule_from_sigma(doc: dict, source: str, file: str) -> Rule:
         return RuleError(f"Sigma rule file {file}: {problem}; fix the file (docs/detections.md) or remove it")
 
     logsource = doc.get("logsource") or {}
-    key = (logsource.get("product"), logsource.get("service"))
+    key = (str(logsource.get("product")), str(logsource.get("service")))
     m = mapping().get(key)
     if m is None:
         known = ", ".join(f"{p}/{s}" for p, s in mapping())

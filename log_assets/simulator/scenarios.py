@@ -42,7 +42,10 @@ def _at(day: date, offset_days: int, hhmmss: str) -> datetime:
 
 def _fp_common(when: datetime) -> dict:
     iso = when.strftime("%Y-%m-%dT%H:%M:%S.000")
-    return {"time": forcepoint_time(iso), "syslogheader": f"<110>1 {iso}000Z api.bitglass.com NILVALUE NILVALUE access"}
+    return {
+        "time": forcepoint_time(iso),
+        "syslogheader": f"<110>1 {iso}000Z api.bitglass.com NILVALUE NILVALUE access",
+    }
 
 
 def _access(when: datetime, who: str, details: str = "", activity: str = "Access", **fields) -> dict:
@@ -114,7 +117,11 @@ def forcepoint_records(day: date) -> dict[str, list[dict]]:
     )
     # forcepoint_new_device / new_location / new_user_agent: a baseline 3 days before, then one new
     # value each; the near miss's only earlier login is 20 days before (outside the 14 days).
-    for who, change in (("device", {"device": "DESKTOP-0042"}), ("place", {"location": SYDNEY}), ("agentua", {"useragent": UA_CURL})):
+    for who, change in (
+        ("device", {"device": "DESKTOP-0042"}),
+        ("place", {"location": SYDNEY}),
+        ("agentua", {"useragent": UA_CURL}),
+    ):
         access.append(_access(_at(day, -3, "08:00:00"), person(who), activity="Login"))
         access.append(_access(_at(day, 0, "11:00:00"), person(who), activity="Login", **change))
         access.append(_access(_at(day, -20, "08:00:00"), person(f"{who}.near"), activity="Login"))
@@ -301,17 +308,38 @@ def aperture_events(day: date) -> list[dict]:
         _incident(_at(day, 0, "15:00:00"), "scn-inc-medium", person("owner.medium"), 3.0),
         # aperture_public_exposure
         _incident(_at(day, 0, "15:10:00"), "scn-inc-public", person("owner.public"), 2, exposure="PUBLIC"),
-        _incident(_at(day, 0, "15:10:00"), "scn-inc-external", person("owner.public.near"), 2, exposure="External"),
+        _incident(
+            _at(day, 0, "15:10:00"), "scn-inc-external", person("owner.public.near"), 2, exposure="External"
+        ),
         # aperture_malware_item
         _incident(_at(day, 0, "15:20:00"), "scn-inc-malware", person("owner.malware"), 2, item_verdict="malware"),
-        _incident(_at(day, 0, "15:20:00"), "scn-inc-benign", person("owner.malware.near"), 2, item_verdict="not available"),
+        _incident(
+            _at(day, 0, "15:20:00"),
+            "scn-inc-benign",
+            person("owner.malware.near"),
+            2,
+            item_verdict="not available",
+        ),
     ]
     # sigma_aperture_source_code_exposed: a source-code incident shared externally / internally
     ev.append(
-        _incident(_at(day, 0, "15:40:00"), "scn-inc-code", person("owner.code"), 2, policy_rule_name="Source Code", exposure="External")
+        _incident(
+            _at(day, 0, "15:40:00"),
+            "scn-inc-code",
+            person("owner.code"),
+            2,
+            policy_rule_name="Source Code",
+            exposure="External",
+        )
     )
     ev.append(
-        _incident(_at(day, 0, "15:40:00"), "scn-inc-code-near", person("owner.code.near"), 2, policy_rule_name="Source Code")
+        _incident(
+            _at(day, 0, "15:40:00"),
+            "scn-inc-code-near",
+            person("owner.code.near"),
+            2,
+            policy_rule_name="Source Code",
+        )
     )
     # aperture_incident_burst: five incidents in 40 minutes / five records of four incidents
     ev += [
@@ -399,15 +427,15 @@ def overlay_forcepoint(
     for rec in forcepoint_records(day).get(log_type, []):
         when = datetime.strptime(rec["time"], "%d %b %Y %H:%M:%S").replace(tzinfo=UTC)
         by_day.setdefault(to_ms(when) // DAY_MS, []).append(rec)
-    slots = {}
+    slots: dict[int, dict] = {}
     for d, recs in by_day.items():
         first, end = (int(i) for i in np.searchsorted(stream_times, [d * DAY_MS, (d + 1) * DAY_MS]))
         ordered = sorted(recs, key=lambda r: r["syslogheader"])
         slots.update({first + k: rec for k, rec in enumerate(ordered[: end - first])})
     for row, ev in enumerate(np.asarray(events).tolist()):
-        rec = slots.get(ev)
-        if rec is not None:
-            for name, value in rec.items():
+        overlay = slots.get(ev)
+        if overlay is not None:
+            for name, value in overlay.items():
                 if name in cols:
                     cols[name][row] = value
     return cols

@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.slow]
 
 
 def test_named_tenant_keys_and_a_definitions_without_detections():
-    acme = build_defs(tenant="acme", home="/tmp/acme-not-used", forcepoint={"token_env": "ACME_TOKEN"}, aperture=None)
+    acme = build_defs(
+        tenant="acme", home="/tmp/acme-not-used", forcepoint={"token_env": "ACME_TOKEN"}, aperture=None
+    )
     keys = {k.to_user_string() for k in acme.resolve_asset_graph().get_all_asset_keys()}
     assert {"acme/detections/rules", "acme/detections/alerts", "acme/detections/suppressions"} <= keys
     job = acme.resolve_job_def("acme__warehouse_update")

@@ -26,7 +26,8 @@ def failed_logins(start: datetime, n: int, step: timedelta, part: str = "p0") ->
             "access",
             {
                 "time": (start + i * step).strftime("%d %b %Y %H:%M:%S"),
-                "syslogheader": f"<110>1 {(start + i * step).isoformat()} api.bitglass.com NILVALUE NILVALUE access",
+                "syslogheader": f"<110>1 {(start + i * step).isoformat()} api.bitglass.com NILVALUE NILVALUE "
+                "access",
                 "activity": "Login",
                 "details": "Failed login attempt.",
                 "email": WHO.upper(),  # real records: the e-mail in any case
@@ -123,7 +124,8 @@ def test_a_user_rule_from_a_folder(home, tmp_path):
     )
     # a built-in rule turned off by a file of the user's with its id
     (folder / "off.yaml").write_text(
-        f"id: {FAILED}\ntitle: Turned off\ndescription: Not wanted here.\nseverity: low\nenabled: false\nsql: SELECT 1\n"
+        f"id: {FAILED}\ntitle: Turned off\ndescription: Not wanted here.\nseverity: low\nenabled: false\n"
+        "sql: SELECT 1\n"
     )
     write_by_day(home, failed_logins(T0, 3, timedelta(seconds=30)))
     sync(home)

@@ -23,7 +23,8 @@ def alerts(tmp_path_factory) -> list[tuple]:
     run(home)
     with connect_readonly(home) as con:
         return con.sql(
-            "SELECT rule_id, entity, event_count, status, first_seen, last_seen FROM detections.alerts ORDER BY ALL"
+            "SELECT rule_id, entity, event_count, status, first_seen, last_seen FROM detections.alerts "
+            "ORDER BY ALL"
         ).fetchall()
 
 

@@ -42,7 +42,11 @@ def run_rule(sql: str, rows: list[tuple]) -> list[tuple]:
 
 def test_converts_and_runs_case_insensitively():
     rule = rule_from_sigma(yaml.safe_load(RULE), SIGMA, "my.yml")
-    assert (rule.rule_id, rule.severity, rule.mitre_techniques) == ("my_service_failed_login", "low", ("T1110.001",))
+    assert (rule.rule_id, rule.severity, rule.mitre_techniques) == (
+        "my_service_failed_login",
+        "low",
+        ("T1110.001",),
+    )
     assert (rule.threshold, rule.window.total_seconds()) == (2, 300)
     got = run_rule(
         rule.sql,
@@ -58,7 +62,10 @@ def test_converts_and_runs_case_insensitively():
 
 def test_the_builtin_sigma_rules_convert():
     sigma = [r for r in builtin_rules() if r.source == SIGMA]
-    assert {r.rule_id for r in sigma} >= {"sigma_forcepoint_sso_config_changed", "sigma_aperture_source_code_exposed"}
+    assert {r.rule_id for r in sigma} >= {
+        "sigma_forcepoint_sso_config_changed",
+        "sigma_aperture_source_code_exposed",
+    }
     assert all("FROM forcepoint." in r.sql or "FROM aperture." in r.sql for r in sigma)
 
 

@@ -5,7 +5,6 @@ Each run's metadata shows what it found: new alerts per rule, the newest of them
 alerts updated, candidates skipped for want of an entity, rules evaluated in full.
 """
 
-
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
@@ -31,7 +30,8 @@ DESCRIPTIONS = {
 
 def detection_specs(scope: Scope, deps: Sequence[dg.AssetKey]) -> dict[str, dg.AssetSpec]:
     specs = {
-        name: scope.spec(GROUP, TABLE, name, text, table=f"detections.{name}") for name, text in DESCRIPTIONS.items()
+        name: scope.spec(GROUP, TABLE, name, text, table=f"detections.{name}")
+        for name, text in DESCRIPTIONS.items()
     }
     specs[RULES] = specs[RULES].replace_attributes(deps=list(deps))
     specs[SUPPRESSIONS] = specs[SUPPRESSIONS].replace_attributes(deps=[specs[RULES].key])

@@ -1,6 +1,5 @@
 """Asset checks on detections.alerts, read from the published snapshot (no lock, no pool needed)."""
 
-
 import dagster as dg
 
 from log_assets.defs.resources import LogAssetsHome
@@ -36,7 +35,7 @@ def build_detection_checks(scope: Scope, alerts_key: dg.AssetKey) -> dg.AssetChe
         home: LogAssetsHome = getattr(context.resources, home_key)
         with connect_readonly(home.get()) as conn:
             for key in context.selected_asset_check_keys:
-                bad = conn.execute(CHECKS[key.name][1]).fetchone()[0]
+                bad = conn.execute(CHECKS[key.name][1]).fetchall()[0][0]
                 yield dg.AssetCheckResult(
                     asset_key=alerts_key,
                     check_name=key.name,

@@ -357,7 +357,9 @@ def _store_rules(conn: duckdb.DuckDBPyConnection, ruleset: RuleSet) -> None:
                 int(r.window.total_seconds()),
                 int(r.dedup.total_seconds()),
                 r.file,
-                r.version,
+                # A disabled rule has no version: enabled again, it is evaluated in full (what changed
+                # meanwhile was not looked at).
+                r.version if r.enabled else None,
             ],
         )
 

@@ -6,9 +6,11 @@ rule file is refused naming the file, before anything is written."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import log_assets.detections
 from log_assets.detections import RuleError, load_rules
 from log_assets.detections.runner import run
 from log_assets.paths import Home
@@ -159,6 +161,25 @@ def test_a_bad_rule_file_is_refused_naming_it(home, tmp_path, text, named):
     assert str(folder / "bad.yaml") in str(e.value) and named in str(e.value)
     with connect_readonly(home) as con:  # nothing was written
         assert not con.sql("SELECT * FROM information_schema.tables WHERE table_schema = 'detections'").fetchall()
+
+
+def test_a_rule_enabled_again_sees_what_changed_while_it_was_off(home, tmp_path):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    off = folder / "off.yaml"
+    builtin = Path(log_assets.detections.__file__).with_name("rules") / f"{FAILED}.yaml"
+    off.write_text(builtin.read_text() + "enabled: false\n")  # the built-in rule, turned off
+    write_by_day(home, failed_logins(T0, 3, timedelta(seconds=30)))
+    sync(home)
+    run(home)
+    run(home, folder)
+    write_by_day(home, failed_logins(T0 + timedelta(minutes=2), 10, timedelta(seconds=30), "b"), part="p1")
+    sync(home)
+    run(home, folder)  # off: the change is consumed without it
+    assert alerts(home) == []
+    off.unlink()
+    run(home, folder)
+    assert [a["event_count"] for a in alerts(home)] == [13]
 
 
 def test_rebuild_keeps_the_alerts(home):

@@ -134,7 +134,7 @@ def _candidates_sql(rule: Rule) -> str:
     distinct = "CAST(distinct_value AS VARCHAR)" if rule.distinct else "NULL::VARCHAR"
     return (
         "SELECT CAST(event_time AS TIMESTAMPTZ) AS event_time, "
-        "nullif(lower(trim(CAST(entity AS VARCHAR))), '') AS entity, "
+        "nullif(trim(CAST(entity AS VARCHAR)), '') AS entity, "
         "CAST(vendor AS VARCHAR) || '/' || CAST(log_type AS VARCHAR) || '/' || CAST(event_id AS VARCHAR) "
         f"AS event_ref, {distinct} AS distinct_value FROM ({rule.sql}) AS candidates"
     )
@@ -380,7 +380,7 @@ def _store_suppressions(conn: duckdb.DuckDBPyConnection, ruleset: RuleSet, now: 
         FROM (
             SELECT a2.alert_id, EXISTS (
                 SELECT 1 FROM {_table_sql("suppressions")} s
-                WHERE (s.rule_id = a2.rule_id OR s.rule_id = '*') AND s.entity = a2.entity
+                WHERE (s.rule_id = a2.rule_id OR s.rule_id = '*') AND lower(s.entity) = lower(a2.entity)
                   AND s.until > a2.first_seen
             ) AS hit
             FROM {_table_sql("alerts")} a2

@@ -302,7 +302,7 @@ def load_suppressions(path: Path) -> list[Suppression]:
         out.append(
             Suppression(
                 rule_id=item["rule_id"],
-                entity=item["entity"].strip().lower(),
+                entity=item["entity"].strip(),  # matched case-insensitively
                 until=until if until.tzinfo else until.replace(tzinfo=UTC),
                 reason=str(item.get("reason") or ""),
             )

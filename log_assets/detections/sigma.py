@@ -8,7 +8,8 @@ DuckDB condition, and the rule becomes a candidate SELECT over the logsource's t
 
 Besides Sigma's own fields (`name` is the rule id, `level` the severity, `attack.tNNNN` tags the
 techniques), a rule may carry `entity` (a Sigma field; default: the logsource's), and `threshold`,
-`window`, `distinct`, `dedup` as in the engine's own rule files. Text matches are case-insensitive
+`window`, `distinct`, `dedup` as in the engine's own rule files; the entity is lower-cased (the
+user_key of a person). Text matches are case-insensitive
 (Sigma's semantics): plain equality compares lower-cased values, the wildcard forms use ILIKE.
 """
 
@@ -110,7 +111,8 @@ def rule_from_sigma(doc: dict, source: str, file: str) -> Rule:
     prefix = "SELECT * FROM logs WHERE "
     if not queries or not all(q.startswith(prefix) for q in queries):
         raise bad(f"unexpected conversion {queries!r}")
-    entity = f'"{m["fields"][entity_field]}"' if entity_field else m["entity"]
+    # People's e-mails and names are lower-cased (the user_key), like the built-in rules' entities.
+    entity = f'lower("{m["fields"][entity_field]}")' if entity_field else f"lower({m['entity']})"
     selects = [
         f"SELECT event_time, {entity} AS entity, vendor, log_type, event_id FROM {m['table']} "
         f"WHERE {q[len(prefix) :]}"

@@ -109,7 +109,7 @@ def test_suppression_marks_without_deleting(home, tmp_path):
     assert a["status"] == "suppressed" and report.suppressed == 1
     with connect_readonly(home) as con:
         assert con.sql("SELECT rule_id, entity, reason FROM detections.suppressions").fetchall() == [
-            (FAILED, WHO, "pen test")
+            (FAILED, WHO.upper(), "pen test")
         ]
     (folder / "suppressions.yaml").write_text("")
     run(home, folder)
@@ -196,3 +196,14 @@ def test_rebuild_keeps_the_alerts(home):
 def test_builtin_rules_load():
     rules = load_rules().rules
     assert len(rules) >= 16 and all(r.mitre_techniques for r in rules)
+
+
+def test_an_incident_id_keeps_its_case_a_person_is_lower_cased(home):
+    from tests.detections.scenario_lake import aperture_event
+
+    rec = scenarios._incident(T0, "INC-9F2A", scenarios.person("Owner").upper(), 5, exposure="PUBLIC")
+    write_by_day(home, [aperture_event(rec)])
+    sync(home)
+    run(home)
+    assert [a["entity"] for a in alerts(home, "aperture_high_severity_incident")] == ["INC-9F2A"]
+    assert [a["entity"] for a in alerts(home, "aperture_public_exposure")] == [scenarios.person("owner")]

@@ -57,7 +57,7 @@ def test_converts_and_runs_case_insensitively():
             ("2026-04-01 10:03:00+00", "d", "svc-ci@acme.example", "CI", "Failed login attempt. Retrying"),
         ],
     )
-    assert got == [("a", "SVC-backup@acme.example"), ("b", "svc-ci@acme.example")]
+    assert got == [("a", "svc-backup@acme.example"), ("b", "svc-ci@acme.example")]
 
 
 def test_the_builtin_sigma_rules_convert():

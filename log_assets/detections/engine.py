@@ -419,7 +419,7 @@ def detect(w, ruleset: RuleSet, now: datetime | None = None) -> DetectReport:
             evaluate(conn, rule, None if full else days, now, report)
         _store_rules(conn, ruleset)
         report.suppressed = _store_suppressions(conn, ruleset, now)
-        report.findings = ocsf.refresh(conn)
+        report.findings = ocsf.refresh(conn, seq)
         w.set_cursor(CONSUMER, seq)
         report.alerts = conn.execute(f"SELECT count(*) FROM {_table_sql('alerts')}").fetchall()[0][0]
     report.newest = sorted(report.newest, key=lambda a: a.last_seen, reverse=True)[:NEWEST_REPORTED]

@@ -61,8 +61,25 @@ FROM detections.alerts AS a LEFT JOIN detections.rules AS r USING (rule_id)
 """
 
 
-def refresh(conn: duckdb.DuckDBPyConnection) -> int:
-    """Make ocsf.detection_finding hold the current alerts; returns its rows."""
+def refresh(conn: duckdb.DuckDBPyConnection, seq: int) -> int:
+    """Make ocsf.detection_finding hold the current alerts; returns its rows. The days whose rows
+    changed are logged in the warehouse's change log (batch `seq`), as a derived table's are, for a
+    publisher that follows it by day."""
     conn.execute("CREATE SCHEMA IF NOT EXISTS ocsf")
-    conn.execute(f"CREATE OR REPLACE TABLE {TABLE} AS {SELECT} ORDER BY a.first_seen, a.alert_id")
+    conn.execute(f"CREATE TEMP TABLE _finding_new AS {SELECT}")
+    exists = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'ocsf' AND table_name = 'detection_finding'"
+    ).fetchall()[0][0]
+    if exists:
+        changed = f"(SELECT * FROM {TABLE} EXCEPT ALL SELECT * FROM _finding_new) UNION ALL " + (
+            f"(SELECT * FROM _finding_new EXCEPT ALL SELECT * FROM {TABLE})"
+        )
+    else:
+        changed = "SELECT * FROM _finding_new"
+    conn.execute(
+        f"INSERT INTO _warehouse.changes SELECT DISTINCT $seq, '{TABLE}', event_day FROM ({changed})", {"seq": seq}
+    )
+    conn.execute(f'CREATE OR REPLACE TABLE {TABLE} AS SELECT * FROM _finding_new ORDER BY event_day, "time"')
+    conn.execute("DROP TABLE _finding_new")
     return conn.execute(f"SELECT count(*) FROM {TABLE}").fetchall()[0][0]

@@ -108,7 +108,7 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
                     snap.execute(sql("snapshot", "empty", table=t.sql, column_defs=column_defs(columns)))
             snap.register("_loads", loads)
             snap.execute(sql("snapshot", "loads"))
-            _copy_tables(w, snap)
+            _copy_tables(w, snap, {(s, n) for s, n, _ in objects})
             snap.execute("CHECKPOINT")
         finally:
             snap.close()
@@ -122,9 +122,11 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
     return {key: len(fs) for key, fs in files.items()}, pruned
 
 
-def _copy_tables(w, snap: duckdb.DuckDBPyConnection) -> None:
-    """The COPIED_TABLES, whole, into the views file."""
+def _copy_tables(w, snap: duckdb.DuckDBPyConnection, published: set[tuple[str, str]]) -> None:
+    """The COPIED_TABLES, whole, into the views file (those not already published as views)."""
     for schema, name in _copied(w.conn):
+        if (schema, name) in published:
+            continue
         t = TableRef(schema, name)
         snap.execute(sql("snapshot", "schema", schema=ident(schema)))
         snap.register("_copied", w.conn.sql(f"SELECT * FROM {t.sql}").to_arrow_table())

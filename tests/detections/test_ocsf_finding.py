@@ -59,3 +59,24 @@ def test_alerts_as_detection_findings(tmp_path):
     [g] = findings(home)
     assert (g["activity_id"], g["type_uid"], g["count"]) == (2, 200402, 11)
     assert g["finding_info"]["uid"] == info["uid"]
+
+
+def test_the_days_whose_findings_changed_are_in_the_change_log(tmp_path):
+    from log_assets.detections.engine import detect
+    from log_assets.detections.rules import load_rules
+    from log_assets.warehouse.writer import open_writer
+
+    home = Home.from_env(tmp_path / "home")
+    write_by_day(home, failed_logins(T0, 10, timedelta(seconds=30)))
+    sync(home)
+
+    def logged(w) -> list:
+        q = "SELECT DISTINCT event_day FROM _warehouse.changes WHERE table_name = 'ocsf.detection_finding'"
+        return [r[0] for r in w.conn.execute(q).fetchall()]
+
+    with open_writer(home) as w:
+        detect(w, load_rules())
+        assert logged(w) == [T0.date()]
+        w.conn.execute("DELETE FROM _warehouse.changes WHERE table_name = 'ocsf.detection_finding'")
+        detect(w, load_rules())  # nothing changed: nothing logged
+        assert logged(w) == []

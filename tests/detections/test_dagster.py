@@ -52,3 +52,41 @@ def test_warehouse_update_runs_the_detections_and_reports_new_alerts(tmp_path):
         "detections/alerts"
     ].materialization.metadata
     assert meta["new_alerts"].value == 0 and meta["dagster/row_count"].value == len(scenarios.EXPECTED)
+
+
+USER_RULE = (
+    "id: my_scenario_admins\ntitle: Admin records of scenario people\ndescription: Every one.\nseverity: low\n"
+    "sql: |\n  SELECT event_time, lower(email) AS entity, vendor, log_type, event_id FROM forcepoint.admin\n"
+    "  WHERE email ILIKE 'scn.%'\n"
+)
+
+
+def _user_rule_alerts(defs) -> int:
+    result = defs.resolve_job_def("warehouse_update").execute_in_process()
+    mats = {m.asset_key.path[-1]: m for m in result.get_asset_materialization_events()}
+    return mats["alerts"].materialization.metadata["new_alerts_by_rule"].value.get("my_scenario_admins", 0)
+
+
+def test_the_default_tenant_reads_its_rules_folder_when_a_run_starts(tmp_path, monkeypatch):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text(USER_RULE)
+    home = Home.from_env(tmp_path / "home")
+    write_scenarios(home)
+    defs = build_defs(home=str(home.root))  # built before the variable is set: read at run time
+    monkeypatch.setenv("LOG_ASSETS_DETECTIONS_RULES", str(folder))
+    assert _user_rule_alerts(defs) == 4  # the scenario's four admin records, one per person
+
+
+def test_a_components_rules_folder(tmp_path):
+    from log_assets.component import LogAssetsComponent
+
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "mine.yaml").write_text(USER_RULE)
+    home = tmp_path / "home"
+    write_scenarios(Home.from_env(home))
+    c = LogAssetsComponent.resolve_from_yaml(
+        f"home: {home}\nforcepoint:\n  token_env: MY_FORCEPOINT_TOKEN\nrules_folder: {folder}\n"
+    )
+    assert _user_rule_alerts(c.build_defs(None)) == 4  # type: ignore[arg-type]

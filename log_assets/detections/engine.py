@@ -416,7 +416,15 @@ def detect(w, ruleset: RuleSet, now: datetime | None = None) -> DetectReport:
             full = cur is None or known.get(rule.rule_id) != rule.version
             if full:
                 report.full.append(rule.rule_id)
-            evaluate(conn, rule, None if full else days, now, report)
+            try:
+                evaluate(conn, rule, None if full else days, now, report)
+            except duckdb.Error as e:  # the data met a rule's SQL it cannot run on (a cast, a regex)
+                first = str(e).strip().splitlines()[0]
+                raise RuleError(
+                    f"rule {rule.rule_id} ({rule.file}) failed on the warehouse's data: {first}; fix the rule "
+                    "(or disable it: enabled: false in a file of the rules folder with its id); nothing was "
+                    "written, the next run evaluates what changed since the last good one"
+                ) from None
         _store_rules(conn, ruleset)
         report.suppressed = _store_suppressions(conn, ruleset, now)
         report.findings = ocsf.refresh(conn, seq)

@@ -182,6 +182,26 @@ def test_a_rule_enabled_again_sees_what_changed_while_it_was_off(home, tmp_path)
     assert [a["event_count"] for a in alerts(home)] == [13]
 
 
+def test_a_rule_failing_on_the_data_names_its_file_and_writes_nothing(home, tmp_path):
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    (folder / "cast.yaml").write_text(
+        "id: my_casting_rule\ntitle: Casts\ndescription: Casts the user to a number.\nseverity: low\nsql: |\n"
+        "  SELECT event_time, email AS entity, vendor, log_type, event_id FROM forcepoint.access\n"
+        '  WHERE CAST("user" AS INTEGER) > 0\n'
+    )
+    write_by_day(home, failed_logins(T0, 10, timedelta(seconds=30)))
+    sync(home)
+    with pytest.raises(RuleError) as e:
+        run(home, folder)
+    assert "my_casting_rule" in str(e.value) and str(folder / "cast.yaml") in str(e.value)
+    with connect_readonly(home) as con:
+        assert not con.sql("SELECT * FROM information_schema.tables WHERE table_schema = 'detections'").fetchall()
+    (folder / "cast.yaml").unlink()
+    run(home, folder)  # fixed: the changes are evaluated then
+    assert [a["event_count"] for a in alerts(home)] == [10]
+
+
 def test_rebuild_keeps_the_alerts(home):
     write_by_day(home, failed_logins(T0, 10, timedelta(seconds=30)))
     sync(home)

@@ -37,3 +37,10 @@ def wanted_day(sim: Simulator):
 def test_without_scenarios_nothing_changes():
     plain = Simulator(sim_config(forcepoint_events_per_day=100), port=0)
     assert not any("scn." in str(r.get("email")) for r in served(plain, "access"))
+
+
+def test_the_simulator_command_serves_them_when_asked():
+    from log_assets.simulator.cli import config_from, parser
+
+    assert config_from(parser().parse_args(["--scenarios"])).scenarios
+    assert not config_from(parser().parse_args([])).scenarios

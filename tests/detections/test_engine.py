@@ -51,6 +51,13 @@ def alerts(home: Home, rule: str = FAILED) -> list[dict]:
         return [dict(zip(rel.columns, row, strict=True)) for row in rel.fetchall()]
 
 
+def rules_folder(tmp_path: Path) -> Path:
+    """An empty rules folder of the user's."""
+    folder = tmp_path / "rules"
+    folder.mkdir()
+    return folder
+
+
 @pytest.fixture
 def home(tmp_path) -> Home:
     return Home.from_env(tmp_path / "home")
@@ -99,8 +106,7 @@ def test_suppression_marks_without_deleting(home, tmp_path):
     write_by_day(home, failed_logins(T0, 10, timedelta(seconds=30)))
     sync(home)
     run(home)
-    folder = tmp_path / "rules"
-    folder.mkdir()
+    folder = rules_folder(tmp_path)
     (folder / "suppressions.yaml").write_text(
         f"- rule_id: {FAILED}\n  entity: {WHO.upper()}\n  until: {DAY + timedelta(days=30)}\n  reason: pen test\n"
     )
@@ -117,8 +123,7 @@ def test_suppression_marks_without_deleting(home, tmp_path):
 
 
 def test_a_user_rule_from_a_folder(home, tmp_path):
-    folder = tmp_path / "rules"
-    folder.mkdir()
+    folder = rules_folder(tmp_path)
     (folder / "my_failed_login.yaml").write_text(
         "id: my_any_failed_login\ntitle: Any failed login\ndescription: One is enough.\nseverity: low\n"
         "mitre: [T1110]\nsql: |\n  SELECT event_time, email AS entity, vendor, log_type, event_id\n"
@@ -153,8 +158,7 @@ def test_a_user_rule_from_a_folder(home, tmp_path):
 def test_a_bad_rule_file_is_refused_naming_it(home, tmp_path, text, named):
     write_by_day(home, failed_logins(T0, 10, timedelta(seconds=30)))
     sync(home)
-    folder = tmp_path / "rules"
-    folder.mkdir()
+    folder = rules_folder(tmp_path)
     (folder / "bad.yaml").write_text(text)
     with pytest.raises(RuleError) as e:
         run(home, folder)
@@ -164,8 +168,7 @@ def test_a_bad_rule_file_is_refused_naming_it(home, tmp_path, text, named):
 
 
 def test_a_rule_enabled_again_sees_what_changed_while_it_was_off(home, tmp_path):
-    folder = tmp_path / "rules"
-    folder.mkdir()
+    folder = rules_folder(tmp_path)
     off = folder / "off.yaml"
     builtin = Path(log_assets.detections.__file__).with_name("rules") / f"{FAILED}.yaml"
     off.write_text(builtin.read_text() + "enabled: false\n")  # the built-in rule, turned off
@@ -183,8 +186,7 @@ def test_a_rule_enabled_again_sees_what_changed_while_it_was_off(home, tmp_path)
 
 
 def test_a_rule_failing_on_the_data_names_its_file_and_writes_nothing(home, tmp_path):
-    folder = tmp_path / "rules"
-    folder.mkdir()
+    folder = rules_folder(tmp_path)
     (folder / "cast.yaml").write_text(
         "id: my_casting_rule\ntitle: Casts\ndescription: Casts the user to a number.\nseverity: low\nsql: |\n"
         "  SELECT event_time, email AS entity, vendor, log_type, event_id FROM forcepoint.access\n"

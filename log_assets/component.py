@@ -22,9 +22,10 @@ One YAML document is one tenant; several documents in one defs.yaml are several 
 
 The attributes are `log_assets.build_defs`'s settings (docs/INTERFACE.md): a vendor omitted has no
 assets; a `*_env` attribute names a variable, read when a run starts (`alerts_webhook_env`: the
-variable of the URL new alerts are posted to, read at each tick of its sensor). `detections` is accepted and
-reserved: no detection assets exist yet, so it changes nothing today. To change the asset specs,
-subclass the component and override `get_translator`.
+variable of the URL new alerts are posted to, read at each tick of its sensor). `detections`
+(default true) adds the `detections/...` assets after the warehouse; `rules_folder` names a folder
+of the tenant's own rule files and its suppressions.yaml. To change the asset specs, subclass the
+component and override `get_translator`.
 """
 
 from __future__ import annotations
@@ -129,7 +130,8 @@ class LogAssetsComponent(dg.Component, dg.Model, dg.Resolvable):
     aperture: ApertureModel | None = None
     s3: S3Model | None = None
     warehouse: bool = True
-    detections: bool = False  # reserved: no detection assets exist yet
+    detections: bool = True  # the detections/... assets (needs the warehouse)
+    rules_folder: str | None = None  # the tenant's own rule files and suppressions.yaml
     automation: bool = True
     alerts_webhook_env: str | None = None  # the variable of the alert webhook's URL (see build_defs)
 
@@ -150,6 +152,8 @@ class LogAssetsComponent(dg.Component, dg.Model, dg.Resolvable):
             aperture=self.aperture.model_dump(exclude_none=True) if self.aperture else None,
             s3=self.s3.model_dump(exclude_none=True) if self.s3 else None,
             warehouse=self.warehouse,
+            detections=self.detections,
+            rules_folder=self.rules_folder,
             automation=self.automation,
             translator=self.get_translator(),
             **settings,

@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         aperture_backlog_per_type=int(os.environ.get("LOG_ASSETS_DEMO_APERTURE_EVENTS", "400")),
         aperture_broken_rate=0.02,
         long_poll=0.3,
+        scenarios=True,  # records the detection rules alert on (simulator/scenarios.py)
     )
     sim = Simulator(cfg, port=0)
     os.environ.update(partition_env(sim))  # before the definitions are imported: they read it
@@ -212,10 +213,22 @@ def _summary(root: Path) -> None:
         "GROUP BY 1 ORDER BY 2 DESC LIMIT 5"
     ).fetchall():
         print(f"  {row[0]:<40} {row[1]:>9,}")
+    _alerts(con)
     print(f"\nthis is demo data, in its own home ({root}); real runs use LOG_ASSETS_HOME (default ./data).\nnext:")
     for command, what in next_steps(root):
         print(f"  {command}\n      # {what}")
     print("=" * 72)
+
+
+def _alerts(con) -> None:
+    """Alerts per rule (detections.alerts), when the detections ran."""
+    if not con.sql("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'detections'").fetchall()[
+        0
+    ][0]:
+        return
+    print("\nalerts per rule (detections.alerts):")
+    for rule_id, n in con.sql("SELECT rule_id, count(*) FROM detections.alerts GROUP BY 1 ORDER BY 1").fetchall():
+        print(f"  {rule_id:<40} {n:>9,}")
 
 
 def next_steps(root: Path) -> list[tuple[str, str]]:

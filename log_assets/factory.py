@@ -219,6 +219,8 @@ def build_defs(
     aperture: ApertureSettings = DEFAULT,
     s3: S3Options = None,
     warehouse: bool = True,
+    detections: bool = True,
+    rules_folder: str | None = None,
     automation: bool = True,
     translator: Any = None,
     alerts_webhook_env: str | None = DEFAULT,
@@ -236,6 +238,9 @@ def build_defs(
     `s3`: how an `s3://` storage root is reached (an S3Access, or a mapping of `endpoint_url`,
     `region`, `access_key_id_env` + `secret_access_key_env`, `session_token_env`); unset: the
     standard AWS_* variables. `warehouse`: the DuckDB warehouse of the tenant's lake.
+    `detections`: the detection rules' assets after the warehouse (`detections/...`); `rules_folder`:
+    a folder of the user's own rule files and suppressions.yaml (unset: for the default tenant
+    LOG_ASSETS_DETECTIONS_RULES, read when a run starts; for a named tenant none).
     `automation`: its schedules and sensors. `translator`: a LogAssetsTranslator for asset specs.
     `alerts_webhook_env`: the variable holding the URL new alerts are posted to (a sensor, with
     `automation`); omitted: LOG_ASSETS_ALERT_WEBHOOK_URL (ACME_LOG_ASSETS_ALERT_WEBHOOK_URL for
@@ -299,6 +304,15 @@ def build_defs(
         from log_assets.defs.warehouse import definitions as warehouse_domain
 
         catalog = {k: lt for k, lt in CATALOG.items() if k in sources}
+        followers = []
+        if detections:
+            from log_assets.defs.detections import definitions as detections_domain
+
+            found = detections_domain.build_defs(
+                scope, catalog, lambda lt: sources[(lt.vendor, lt.name)], rules_folder
+            )
+            followers = [a for a in found.assets or [] if isinstance(a, dg.AssetsDefinition)]
+            parts.append(found)
         parts.append(
             warehouse_domain.build_defs(
                 catalog,
@@ -306,6 +320,7 @@ def build_defs(
                 scope,
                 [*sources.values(), *followed],
                 automation,
+                followers,
             )
         )
     parts.append(maintenance.build_defs(scope, automation))

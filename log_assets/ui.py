@@ -74,7 +74,7 @@ def main(argv: list[str]) -> int:
         from log_assets.demo import partition_env
         from log_assets.simulator import SimConfig, Simulator
 
-        sim = Simulator(SimConfig(), port=int(env.get("LOG_ASSETS_SIM_PORT", "0")))
+        sim = Simulator(SimConfig(scenarios=True), port=int(env.get("LOG_ASSETS_SIM_PORT", "0")))
         sim.start()
         env.update(sim.env())
         env.update(partition_env(sim))  # the partitions start on the simulator's first day

@@ -28,7 +28,7 @@ from log_assets.tenant import Tenant
 LOG_TYPE = "log_type"  # forcepoint/<type>, aperture/<type>
 SPOOL = "spool"  # aperture/spool
 OTHER_LOG_TYPES = "other_log_types"  # aperture/other_log_types
-TABLE = "table"  # warehouse/<schema>_<table>, warehouse/uncataloged
+TABLE = "table"  # warehouse/<schema>_<table>, warehouse/uncataloged, detections/<table>
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class LogAssetsTranslator:
         return data.domain if data.tenant.is_default else f"{data.tenant.name}_{data.domain}"
 
     def get_kinds(self, data: LogAssetData) -> set[str]:
-        if data.domain == "warehouse":
+        if data.domain in ("warehouse", "detections"):
             return {"duckdb"}
         return {"python"} if data.kind == SPOOL else {"iceberg"}
 
@@ -105,6 +105,6 @@ class LogAssetsTranslator:
             meta["dagster/column_schema"] = dg.TableSchema(
                 columns=[dg.TableColumn(f.name, str(f.type)) for f in arrow_schema(log_type_entry(lt.name))]
             )
-        elif data.domain == "warehouse" and data.table is not None:
+        elif data.domain in ("warehouse", "detections") and data.table is not None:
             meta["dagster/table_name"] = data.table
         return {**meta, **data.extra_metadata}

@@ -103,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
     )
     a("--latency", type=float, default=D.latency, help="seconds added before every answer")
     a(
+        "--scenarios",
+        action="store_true",
+        help="also serve the detection rules' scenarios on the last full day (simulator/scenarios.py)",
+    )
+    a(
         "--fault",
         action="append",
         default=[],
@@ -133,6 +138,7 @@ def config_from(args: argparse.Namespace) -> SimConfig:
         aperture_ttl=args.aperture_ttl,
         aperture_bulk_max=args.aperture_bulk_max,
         aperture_max_concurrent=args.aperture_max_concurrent,
+        scenarios=args.scenarios,
         long_poll=args.long_poll,
         aperture_broken_rate=args.broken_rate,
         latency=args.latency,

@@ -43,6 +43,8 @@ class SimConfig:
     aperture_max_concurrent: int = 8  # readers served at once; more get 429
     # Both
     latency: float = 0.0  # seconds added before every answer
+    # Serve the detection scenarios' records (simulator/scenarios.py) on the last full day: the demo does.
+    scenarios: bool = False
 
     def events_per_day(self, log_type: str) -> int:
         v = self.forcepoint_events_per_day

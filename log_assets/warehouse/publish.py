@@ -37,6 +37,9 @@ READER_GRACE = timedelta(hours=6)
 # earlier versions, are deleted once this old.
 LEFTOVER_AGE = timedelta(hours=6)
 LEGACY_EXPORTS = "export"
+# Tables small and changed as a whole (not by day): copied into the views file at each publish
+# instead of published to the catalog by day: every table of a schema (`*`) or one table.
+COPIED_TABLES = (("detections", "*"), ("ocsf", "detection_finding"))
 
 
 @dataclass
@@ -105,6 +108,7 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
                     snap.execute(sql("snapshot", "empty", table=t.sql, column_defs=column_defs(columns)))
             snap.register("_loads", loads)
             snap.execute(sql("snapshot", "loads"))
+            _copy_tables(w, snap, {(s, n) for s, n, _ in objects})
             snap.execute("CHECKPOINT")
         finally:
             snap.close()
@@ -116,6 +120,39 @@ def write_snapshot(w, lake: Lake) -> tuple[dict[str, int], int]:
             p.unlink(missing_ok=True)
         raise
     return {key: len(fs) for key, fs in files.items()}, pruned
+
+
+def _copy_tables(w, snap: duckdb.DuckDBPyConnection, published: set[tuple[str, str]]) -> None:
+    """The COPIED_TABLES, whole, into the views file (those not already published as views)."""
+    for schema, name in _copied(w.conn):
+        if (schema, name) in published:
+            continue
+        t = TableRef(schema, name)
+        snap.execute(sql("snapshot", "schema", schema=ident(schema)))
+        snap.register("_copied", w.conn.sql(f"SELECT * FROM {t.sql}").to_arrow_table())
+        snap.execute(f"CREATE TABLE {t.sql} AS SELECT * FROM _copied")
+        snap.unregister("_copied")
+
+
+def _copied(conn: duckdb.DuckDBPyConnection, database: str | None = None) -> list[tuple[str, str]]:
+    """The COPIED_TABLES the build file (or the attached `database`) has."""
+    have = conn.execute(
+        sql("tables", "copied"), {"database": database, "wanted": [f"{s}.{t}" for s, t in COPIED_TABLES]}
+    ).fetchall()
+    return [(s, t) for s, t in have]
+
+
+def carry_over(conn: duckdb.DuckDBPyConnection, old_build: Path) -> None:
+    """A rebuild keeps the COPIED_TABLES (they are not built from the lake: the alerts
+    keep their ids and created_at): copied from the build file it replaces."""
+    conn.execute(f"ATTACH {literal(str(old_build))} AS _old (READ_ONLY)")
+    try:
+        for schema, name in _copied(conn, "_old"):
+            t = TableRef(schema, name)
+            conn.execute(sql("snapshot", "schema", schema=ident(schema)))
+            conn.execute(f"CREATE OR REPLACE TABLE {t.sql} AS SELECT * FROM _old.{t.sql}")
+    finally:
+        conn.execute("DETACH _old")
 
 
 def _list(paths: list[str]) -> str:

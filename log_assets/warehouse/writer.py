@@ -230,6 +230,8 @@ def rebuild(home=None, database=None, connect: Connect | None = None, log=None, 
             w = Writer(conn, layout, log=log, **options).init()
             loads = w.sync()
             derived = w.refresh()
+            if layout.build_db.exists():
+                publish.carry_over(conn, layout.build_db)
             conn.execute("CHECKPOINT")
         _wal(layout.build_db).unlink(missing_ok=True)  # the old file's: it must not replay onto the new one
         os.replace(fresh, layout.build_db)

@@ -21,10 +21,12 @@ def build_defs(
     scope: Scope = DEFAULT_SCOPE,
     source_keys: Sequence[dg.AssetKey] = SOURCE_KEYS,
     automation: bool = True,
+    followers: Sequence[dg.AssetsDefinition] = (),
 ) -> dg.Definitions:
-    """`source_keys`: the assets whose materializations the sensor follows (the tenant's sources)."""
+    """`source_keys`: the assets whose materializations the sensor follows (the tenant's sources).
+    `followers`: assets the warehouse's jobs update after it (the detections)."""
     assets = build_warehouse_assets(catalog, upstream, scope)
-    everything = dg.AssetSelection.assets(assets)
+    everything = dg.AssetSelection.assets(assets, *followers)
     return dg.Definitions(
         assets=[assets],
         asset_checks=[build_warehouse_checks(catalog, scope=scope), build_health_checks(catalog, scope)],

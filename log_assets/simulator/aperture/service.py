@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl
 
+from log_assets.simulator import scenarios
 from log_assets.simulator.aperture import bodies
 from log_assets.simulator.aperture.queue import Entry, EventQueue
 from log_assets.simulator.aperture.records import ApertureEvents
@@ -67,6 +68,8 @@ class ApertureService:
         self._signing_key = hashlib.sha256(f"{cfg.seed}:{cfg.aperture_client_secret}".encode()).digest()
         if cfg.aperture_backlog_per_type:
             self.enqueue(n_per_type=cfg.aperture_backlog_per_type, days=2, end=now)
+        if cfg.scenarios:  # the detection scenarios' events (scenarios.py) of the last full day
+            self.enqueue(events=scenarios.aperture_events((now - timedelta(days=1)).date()))
 
     # -- HTTP ----------------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ import numpy as np
 import orjson
 
 from log_assets.catalog import FORCEPOINT_TYPES, LogType, cv_tuple
+from log_assets.simulator import scenarios
 from log_assets.simulator.config import SimConfig
 from log_assets.simulator.forcepoint import records, tokens
 from log_assets.simulator.forcepoint.prefetch import Prefetcher
@@ -63,6 +64,8 @@ class ForcepointService:
         }
         # Cloud types report on a fixed set of files sized by their volume.
         self._files = {name: records.file_count(s.base_count) for name, s in self.streams.items()}
+        # The detection scenarios' records (scenarios.py) on the last full day, when asked for.
+        self.scenario_day = scenarios.activity_day(first_day, end_ms) if cfg.scenarios else None
         self.quota = Quota(cfg.quota)
         self._prefetch = Prefetcher()
         # A test's hook: `rewrite(log_type, fmt, body) -> body` is served instead of every page with
@@ -239,7 +242,8 @@ class ForcepointService:
         return orjson.dumps(body)
 
     def _columns(self, lt: LogType, events: np.ndarray, times: np.ndarray) -> dict[str, list]:
-        return records.columns(lt, self.cfg.seed, events, times, self.start_ms, self._files[lt.name])
+        cols = records.columns(lt, self.cfg.seed, events, times, self.start_ms, self._files[lt.name])
+        return scenarios.overlay_forcepoint(lt.name, cols, events, self.streams[lt.name].times, self.scenario_day)
 
     def rows(self, lt: LogType, events: np.ndarray, times: np.ndarray, cv: str) -> list[dict]:
         return records.records(lt, cv, self._columns(lt, events, times))

@@ -99,6 +99,13 @@ SELECT schema_name, view_name, true FROM duckdb_views()
 WHERE database_name = current_database() AND schema_name IN ('forcepoint', 'aperture', 'analytics') AND NOT internal
 ORDER BY ALL;
 
+-- name: copied
+-- Tables copied whole into the views file (publish.COPIED_TABLES: `schema.table` or `schema.*`).
+SELECT schema_name, table_name FROM duckdb_tables()
+WHERE database_name = coalesce($database, current_database())
+  AND (list_contains($wanted, schema_name || '.' || table_name) OR list_contains($wanted, schema_name || '.*'))
+ORDER BY ALL;
+
 -- name: view_sql
 SELECT sql FROM duckdb_views()
 WHERE database_name = current_database() AND schema_name = $schema AND view_name = $view;

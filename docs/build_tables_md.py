@@ -21,6 +21,7 @@ from pathlib import Path
 from log_assets.catalog import APERTURE, CATALOG, FORCEPOINT, LOCATION_PARTS, LogType, cv_tuple
 from log_assets.lake.schema import known_columns
 from log_assets.warehouse import connect_readonly
+from log_assets.warehouse.eventmap import mapping, section_name
 from log_assets.warehouse.sqlfiles import sections
 
 HERE = Path(__file__).resolve().parent
@@ -553,9 +554,16 @@ def provenance(lt: LogType | None, column: str) -> str:
 
 
 def field_doc(vendor: str, log_type: str, name: str) -> str | None:
+    """A vendor column's meaning: this type's, else the field's across the vendor's types, else the
+    catalog entry's own `Field.doc` (where a new type describes its new fields)."""
     if vendor == FORCEPOINT:
-        return FP_BY_TYPE.get((log_type, name)) or FP_FIELDS.get(name)
-    return AP_BY_TYPE.get((log_type, name)) or AP_FIELDS.get(name)
+        meaning = FP_BY_TYPE.get((log_type, name)) or FP_FIELDS.get(name)
+    else:
+        meaning = AP_BY_TYPE.get((log_type, name)) or AP_FIELDS.get(name)
+    lt = CATALOG.get((vendor, log_type))
+    if meaning or lt is None:
+        return meaning
+    return next((f.doc for f in lt.fields if f.name == name and f.doc), None)
 
 
 def short_type(t: str) -> str:
@@ -581,9 +589,13 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def events_mapping() -> dict[str, list[tuple[str, str]]]:
-    """analytics.events column <- source expression, per log type, from sql/events.sql."""
+    """analytics.events column <- source expression, per log type: what the warehouse maps each
+    cataloged type with (its catalog entry, or its section in sql/events.sql), then the sections
+    for the types the catalog does not know."""
+    bodies = {section_name(lt): mapping(lt) for lt in CATALOG.values()}
+    bodies.update((name, body) for name, body in sections("events").items() if name.endswith(".*"))
     out = {}
-    for name, body in sections("events").items():
+    for name, body in bodies.items():
         text = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
         pairs = []
         for item in _split_top_level(text):
@@ -706,7 +718,8 @@ def build_report(con) -> tuple[str, list[str], list[str]]:
         if table == "events":
             body += [
                 "",
-                "Where each column comes from, per log type (`sql/events.sql`; `event_time`, `event_day`,",
+                "Where each column comes from, per log type (its catalog entry, or its section in",
+                "`sql/events.sql`; `event_time`, `event_day`,",
                 "`vendor`, `log_type`, `event_id` and `raw` come from every table as they are; `user_key`,",
                 "`disposition`, the e-mail fallback and the domain from `url` are derived for all of them as",
                 "described above):",

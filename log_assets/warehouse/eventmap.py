@@ -1,0 +1,78 @@
+"""A log type's rows in analytics.events: the SELECT list that maps its columns to the normalized names.
+
+A cataloged type is mapped from its catalog entry (`LogType.event_columns`, `LogType.events`), unless
+sql/events.sql has a section named for it (a type that needs more than fields: a condition, a
+computed value). A type the catalog does not know is read from `raw` by its vendor's `<vendor>.*`
+section.
+"""
+
+from __future__ import annotations
+
+from log_assets.catalog import LIST, LogType
+from log_assets.warehouse.sqlfiles import ident, literal, sections, sql
+
+# The columns a mapping may provide, with their types (a column it leaves out is NULL). Text columns
+# are trimmed and an empty value is NULL (tables.sql events_text_column).
+EVENT_MAPPED_COLUMNS = (
+    ("event_class", "VARCHAR"),
+    ("user_name", "VARCHAR"),
+    ("user_email", "VARCHAR"),
+    ("src_ip", "VARCHAR"),
+    ("app_name", "VARCHAR"),
+    ("action", "VARCHAR"),
+    ("activity_name", "VARCHAR"),
+    ("object_name", "VARCHAR"),
+    ("url", "VARCHAR"),
+    ("domain", "VARCHAR"),
+    ("category", "VARCHAR"),
+    ("http_method", "VARCHAR"),
+    ("response_code", "INTEGER"),
+    ("severity", "DOUBLE"),
+    ("bytes_out", "BIGINT"),
+    ("bytes_in", "BIGINT"),
+)
+_MAPPED = {name for name, _ in EVENT_MAPPED_COLUMNS}
+
+
+def section_name(lt: LogType, cataloged: bool = True) -> str:
+    return f"{lt.vendor}.{lt.name}" if cataloged else f"{lt.vendor}.*"
+
+
+def mapping(lt: LogType, cataloged: bool = True) -> str:
+    """The SELECT list (`expr AS column, ...`) of the type's analytics.events columns."""
+    fragment = sections("events").get(section_name(lt, cataloged))
+    if fragment is not None:
+        return fragment
+    if not cataloged:
+        raise KeyError(f"sql/events.sql has no section for {section_name(lt, cataloged)}")
+    return ",\n".join(f"{expr} AS {ident(column)}" for column, expr in expressions(lt))
+
+
+def expressions(lt: LogType) -> list[tuple[str, str]]:
+    """(column, SQL expression) of a type mapped from its catalog entry, event_class first."""
+    unknown = sorted(set(lt.event_columns()) - _MAPPED)
+    if unknown:
+        raise ValueError(
+            f"catalog: {lt.vendor} log type {lt.name!r}: its events mapping names columns analytics.events "
+            f"does not have: {', '.join(unknown)} (known: {', '.join(sorted(_MAPPED))}); fix log_assets/catalog.py"
+        )
+    event_class = literal(lt.events.event_class)
+    if lt.events.dlp_field is not None:
+        event_class = sql("tables", "events_dlp_class", field=ident(lt.events.dlp_field), otherwise=event_class)
+    types = {f.name: f.type for f in lt.fields}
+    out = [("event_class", event_class)]
+    for column, fields in lt.event_columns().items():
+        if len(fields) == 1:
+            out.append((column, _value(fields[0], types[fields[0]], alone=True)))
+        else:
+            out.append((column, f"coalesce({', '.join(_value(f, types[f], alone=False) for f in fields)})"))
+    return out
+
+
+def _value(name: str, type_: str, alone: bool) -> str:
+    """A field as text or its own type; a list joined with ', ' (NULL when empty, where another field
+    may follow it)."""
+    if type_ != LIST:
+        return ident(name)
+    joined = f"array_to_string({ident(name)}, ', ')"
+    return joined if alone else f"nullif({joined}, '')"

@@ -8,6 +8,8 @@ section.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from log_assets.catalog import LIST, LogType
 from log_assets.warehouse.sqlfiles import ident, literal, sections, sql
 
@@ -31,7 +33,8 @@ EVENT_MAPPED_COLUMNS = (
     ("bytes_out", "BIGINT"),
     ("bytes_in", "BIGINT"),
 )
-_MAPPED = {name for name, _ in EVENT_MAPPED_COLUMNS}
+_ORDER = {name: i for i, (name, _) in enumerate(EVENT_MAPPED_COLUMNS)}
+_FROM_FIELDS = set(_ORDER) - {"event_class"}  # event_class comes from Events.event_class
 
 
 def section_name(lt: LogType, cataloged: bool = True) -> str:
@@ -48,31 +51,39 @@ def mapping(lt: LogType, cataloged: bool = True) -> str:
     return ",\n".join(f"{expr} AS {ident(column)}" for column, expr in expressions(lt))
 
 
-def expressions(lt: LogType) -> list[tuple[str, str]]:
-    """(column, SQL expression) of a type mapped from its catalog entry, event_class first."""
-    unknown = sorted(set(lt.event_columns()) - _MAPPED)
+def from_section(lt: LogType) -> bool:
+    """Whether a cataloged type is mapped by its own section of sql/events.sql, not by its entry."""
+    return section_name(lt) in sections("events")
+
+
+def expressions(lt: LogType, name: Callable[[str], str] = ident) -> list[tuple[str, str]]:
+    """(column, SQL expression) of a type mapped from its catalog entry, event_class first; `name`
+    writes a field's name (quoted by default)."""
+    unknown = sorted(set(lt.event_columns()) - _FROM_FIELDS)
     if unknown:
         raise ValueError(
             f"catalog: {lt.vendor} log type {lt.name!r}: its events mapping names columns analytics.events "
-            f"does not have: {', '.join(unknown)} (known: {', '.join(sorted(_MAPPED))}); fix log_assets/catalog.py"
+            f"does not have: {', '.join(unknown)} (known: {', '.join(sorted(_FROM_FIELDS))}); fix log_assets/catalog.py"
         )
     event_class = literal(lt.events.event_class)
     if lt.events.dlp_field is not None:
-        event_class = sql("tables", "events_dlp_class", field=ident(lt.events.dlp_field), otherwise=event_class)
+        case = sql("tables", "events_dlp_class", field=name(lt.events.dlp_field), otherwise=event_class)
+        event_class = " ".join(line for line in case.splitlines() if not line.lstrip().startswith("--"))
     types = {f.name: f.type for f in lt.fields}
     out = [("event_class", event_class)]
-    for column, fields in lt.event_columns().items():
+    mapped = lt.event_columns()
+    for column, fields in sorted(mapped.items(), key=lambda item: _ORDER[item[0]]):
         if len(fields) == 1:
-            out.append((column, _value(fields[0], types[fields[0]], alone=True)))
+            out.append((column, _value(name(fields[0]), types[fields[0]], alone=True)))
         else:
-            out.append((column, f"coalesce({', '.join(_value(f, types[f], alone=False) for f in fields)})"))
+            out.append((column, f"coalesce({', '.join(_value(name(f), types[f], alone=False) for f in fields)})"))
     return out
 
 
-def _value(name: str, type_: str, alone: bool) -> str:
+def _value(field: str, type_: str, alone: bool) -> str:
     """A field as text or its own type; a list joined with ', ' (NULL when empty, where another field
     may follow it)."""
     if type_ != LIST:
-        return ident(name)
-    joined = f"array_to_string({ident(name)}, ', ')"
+        return field
+    joined = f"array_to_string({field}, ', ')"
     return joined if alone else f"nullif({joined}, '')"

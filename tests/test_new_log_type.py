@@ -1,6 +1,6 @@
-"""A log type is one catalog entry: a Forcepoint type added to a temporary catalog is fetched from the
-simulator into the lake, gets its warehouse table and its analytics.events rows, with nothing else
-written for it (no generator, no SQL, no docs entry)."""
+"""A log type is one catalog entry: a type added to a temporary catalog (Forcepoint, Aperture) is fetched
+from the simulator into the lake, gets its warehouse table and its analytics.events rows, with nothing
+else written for it (no generator, no SQL, no docs entry)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import dagster as dg
 import pytest
 
 from log_assets import catalog as C
-from log_assets.catalog import FORCEPOINT, INT, LIST, Field, LogType, events
+from log_assets.aperture.spool import Spool
+from log_assets.catalog import APERTURE, FORCEPOINT, INT, LIST, Field, LogType, events
+from log_assets.defs.aperture.assets import aperture_spool, build_landing_asset
+from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.forcepoint.assets import build_forcepoint_assets
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.resources import LogAssetsHome
@@ -22,6 +25,7 @@ from log_assets.forcepoint.parse import IdStrategy
 from log_assets.simulator import SimConfig, Simulator
 from log_assets.simulator import values as V
 from log_assets.warehouse import connect_readonly
+from tests.aperture.helpers import canonical_id
 from tests.lakeview import lake_days, lake_event_ids
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
@@ -31,7 +35,8 @@ SWGDNS = LogType(
     FORCEPOINT,
     "swgdns",
     "Secure Web Gateway DNS queries.",
-    tuple(Field(n) for n in "syslogheader time transactionid email user ipaddress application action".split())
+    tuple(Field(n) for n in ("syslogheader", "time", "transactionid", "email", "user", "ipaddress", "application"))
+    + (Field("action"),)
     + (Field("requestdomain"), Field("usergroup", LIST))
     + (Field("querytype", doc="The DNS record type asked for (A, AAAA, MX, ...)."),)
     + (Field("answers", INT, doc="How many records the answer held."),),
@@ -74,43 +79,99 @@ def test_a_type_added_to_the_catalog_lands_end_to_end(swgdns, tmp_path, monkeypa
     for d in days:
         assert sorted(lake_event_ids(tmp_path, FORCEPOINT, "swgdns", d)) == truth[d]
 
-    built = dg.materialize(
-        [build_warehouse_assets()], resources={"home": home, "warehouse_duckdb": WarehouseDuckDB()}
-    )
-    assert built.success
     # The walk may also have landed events of the day after the range: the warehouse has all the lake's.
-    want = sorted(
+    landed = sorted(
         i
         for d in lake_days(tmp_path, FORCEPOINT, "swgdns")
         for i in lake_event_ids(tmp_path, FORCEPOINT, "swgdns", d)
     )
-    assert set(want) >= {i for d in days for i in truth[d]}
-    con = connect_readonly(tmp_path)
+    assert set(landed) >= {i for d in days for i in truth[d]}
+
+    columns, ids, rows = warehouse_rows(home, FORCEPOINT, "swgdns", "email user ipaddress application action")
+    assert columns["querytype"] == "VARCHAR" and columns["answers"] == "BIGINT"
+    assert columns["usergroup"] == "VARCHAR[]"
+    assert ids == landed
+    assert [r[0] for r in rows] == landed
+    for _, event_class, mapped, given, object_name, domain, requestdomain in rows:
+        assert event_class == "activity"
+        # user_email, user_name, src_ip, app_name, action from the vendor's convention; object_name
+        # from the entry's mapping; domain from the convention, lower-cased by the events shape.
+        assert mapped == given and None not in mapped
+        assert object_name == requestdomain and domain == requestdomain.lower()
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_an_aperture_type_added_to_the_catalog_lands_end_to_end(tmp_path, monkeypatch):
+    sharing = LogType(
+        APERTURE,
+        "sharing",
+        "Sharing changes of items in monitored cloud apps.",
+        tuple(
+            Field(n) for n in ("log_type", "serial", "cloud_app_instance", "timestamp", "item_type", "item_name")
+        )
+        + (Field("user"), Field("source_ip"), Field("action"))
+        + (Field("shared_with", LIST), Field("link_count", INT)),
+        "timestamp",
+        events=events("activity", activity_name="action"),
+    )
+    monkeypatch.setitem(C.APERTURE_TYPES, sharing.name, sharing)
+    monkeypatch.setitem(C.CATALOG, (APERTURE, sharing.name), sharing)
+    home = LogAssetsHome(root=str(tmp_path))
+    cfg = SimConfig(seed=9, days=2, forcepoint_events_per_day=10, aperture_backlog_per_type=30, long_poll=0.2)
+    with Simulator(cfg, port=0) as sim:
+        for k, v in sim.env().items():
+            monkeypatch.setenv(k, v)
+        drained = dg.materialize([aperture_spool], resources={"home": home, "aperture": ApertureApi()})
+        sent = sorted({canonical_id(e) for e in sim.aperture.intact_events() if e["log_type"] == "sharing"})
+    assert drained.success and sent, "the simulator sent no sharing events: the test would prove nothing"
+    landing = build_landing_asset()
+    with Spool(home.get()) as spool:
+        days = sorted({d for (_, d) in spool.pending_partitions()})
+    for day in days:
+        assert dg.materialize([landing], partition_key=day, resources={"home": home}).success
+
+    columns, ids, rows = warehouse_rows(home, APERTURE, "sharing", "user source_ip cloud_app_instance action")
+    assert columns["shared_with"] == "VARCHAR[]" and columns["link_count"] == "BIGINT"
+    assert ids == sent
+    assert [r[0] for r in rows] == sent
+    for _, event_class, mapped, given, *_ in rows:
+        assert event_class == "activity"
+        # user_email from user (an address) by the events shape; the rest from the vendor's convention.
+        assert mapped[0] == given[0] and mapped[1:] == given and None not in mapped
+
+
+def warehouse_rows(home: LogAssetsHome, vendor: str, name: str, fields: str):
+    """Build the warehouse; then the type's table (columns, sorted ids) and, per event_id, its
+    analytics.events row beside the table's values: (event_id, event_class, (user_email, user_name,
+    src_ip, app_name, action), the table's `fields`, object_name, domain, requestdomain or NULL)."""
+    built = dg.materialize(
+        [build_warehouse_assets()], resources={"home": home, "warehouse_duckdb": WarehouseDuckDB()}
+    )
+    assert built.success
+    table = f"{vendor}.{name}"
+    con = connect_readonly(home.root)
     try:
         columns = dict(
             con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "
-                "WHERE table_schema = 'forcepoint' AND table_name = 'swgdns'"
+                "WHERE table_schema = ? AND table_name = ?",
+                [vendor, name],
             ).fetchall()
         )
-        assert columns["querytype"] == "VARCHAR" and columns["answers"] == "BIGINT"
-        assert columns["usergroup"] == "VARCHAR[]"
-        assert [r[0] for r in con.execute("SELECT event_id FROM forcepoint.swgdns ORDER BY 1").fetchall()] == want
+        ids = [r[0] for r in con.execute(f"SELECT event_id FROM {table} ORDER BY 1").fetchall()]
+        given = ", ".join(f't."{f}"' for f in fields.split())
+        domain = "t.requestdomain" if "requestdomain" in columns else "NULL"
         rows = con.execute(
             "SELECT e.event_id, e.event_class, e.user_email, e.user_name, e.src_ip, e.app_name, e.action, "
-            "e.object_name, e.domain, t.email, t.user, t.ipaddress, t.application, t.action, t.requestdomain "
-            "FROM analytics.events e JOIN forcepoint.swgdns t USING (event_id) "
-            "WHERE e.vendor = 'forcepoint' AND e.log_type = 'swgdns' ORDER BY 1"
+            f"{given}, e.object_name, e.domain, {domain} FROM analytics.events e JOIN {table} t USING (event_id) "
+            "WHERE e.vendor = ? AND e.log_type = ? ORDER BY 1",
+            [vendor, name],
         ).fetchall()
     finally:
         con.close()
-    assert [r[0] for r in rows] == want
-    for r in rows:
-        assert r[1] == "activity"
-        # user_email, user_name, src_ip, app_name, action from the vendor's convention; object_name and
-        # domain from the entry's mapping (domain lower-cased by the events shape).
-        assert r[2:7] == r[9:14] and None not in r[2:7]
-        assert r[7] == r[14] and r[8] == r[14].lower()
+    n = len(fields.split())
+    return columns, ids, [(r[0], r[1], r[2:7], r[7 : 7 + n], *r[7 + n :]) for r in rows]
 
 
 def test_a_type_added_to_the_catalog_is_served_mapped_and_documented(swgdns):

@@ -615,7 +615,8 @@ def events_mapping() -> dict[str, list[tuple[str, str]]]:
             expr, col = (m.group(1), m.group(2)) if m else (item, item)
             pairs.append((col.strip('"'), expr))
         out[name] = pairs
-    return {name: out[name] for name in [section_name(lt) for lt in CATALOG.values()] + sorted(bodies) if name in out}
+    order = [section_name(lt) for lt in CATALOG.values()] + sorted(bodies)
+    return {name: out[name] for name in order if name in out}
 
 
 def _table(rows: list[tuple[str, str, str]]) -> list[str]:

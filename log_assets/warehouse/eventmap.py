@@ -63,7 +63,8 @@ def expressions(lt: LogType, name: Callable[[str], str] = ident) -> list[tuple[s
     if unknown:
         raise ValueError(
             f"catalog: {lt.vendor} log type {lt.name!r}: its events mapping names columns analytics.events "
-            f"does not have: {', '.join(unknown)} (known: {', '.join(sorted(_FROM_FIELDS))}); fix log_assets/catalog.py"
+            f"does not have: {', '.join(unknown)} (known: {', '.join(sorted(_FROM_FIELDS))}); "
+            "fix log_assets/catalog.py"
         )
     event_class = literal(lt.events.event_class)
     if lt.events.dlp_field is not None:

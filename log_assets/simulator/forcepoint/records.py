@@ -569,4 +569,3 @@ def records(lt: LogType, cv: str, cols: dict[str, list]) -> list[dict]:
 def field_names(lt: LogType, cv: str) -> list[str]:
     """What real records of `cv` carry (api-facts.md): not every field the vendor documents."""
     return [f.name for f in lt.fields_for_cv(cv) if f.real]
-

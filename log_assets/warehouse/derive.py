@@ -37,35 +37,6 @@ IDENTITIES = TableRef("analytics", "identities")
 # Every source row has these; they are passed through as they are.
 EVENT_PASSED_COLUMNS = ("event_time", "event_day", "vendor", "log_type", "event_id", "raw")
 
-# The columns of analytics.events, in order (OCSF-style names where they fit), after the shape that
-# tables.sql events_shape gives every log type (user_key, disposition and domain are derived there).
-EVENT_COLUMNS = (
-    ("event_time", "TIMESTAMPTZ"),
-    ("event_day", "DATE"),
-    ("vendor", "VARCHAR"),
-    ("log_type", "VARCHAR"),
-    ("event_class", "VARCHAR"),
-    ("user_name", "VARCHAR"),
-    ("user_email", "VARCHAR"),
-    ("user_key", "VARCHAR"),
-    ("src_ip", "VARCHAR"),
-    ("app_name", "VARCHAR"),
-    ("action", "VARCHAR"),
-    ("activity_name", "VARCHAR"),
-    ("disposition", "VARCHAR"),
-    ("object_name", "VARCHAR"),
-    ("url", "VARCHAR"),
-    ("domain", "VARCHAR"),
-    ("category", "VARCHAR"),
-    ("http_method", "VARCHAR"),
-    ("response_code", "INTEGER"),
-    ("severity", "DOUBLE"),
-    ("bytes_out", "BIGINT"),
-    ("bytes_in", "BIGINT"),
-    ("event_id", "VARCHAR"),
-    ("raw", "VARCHAR"),
-)
-
 
 @dataclass
 class RefreshReport:

@@ -209,11 +209,11 @@ def test_an_entry_naming_fields_it_lacks_is_refused_with_its_name():
 
 
 def test_a_mapping_to_a_column_events_lacks_is_refused_with_its_name():
-    from log_assets.warehouse.eventmap import mapping
+    from log_assets.warehouse.eventmap import entry_mapping
 
     odd = LogType(FORCEPOINT, "swgdns", "", SWGDNS.fields, "time", events=events("activity", user_key="email"))
     with pytest.raises(ValueError, match=r"'swgdns'.*does not have: user_key"):
-        mapping(odd)
+        entry_mapping(odd)
 
 
 def test_events_sql_sections_are_only_for_types_their_entry_does_not_map():

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from log_assets.catalog import APERTURE, APERTURE_TYPES, FORCEPOINT, FORCEPOINT_TYPES
 from log_assets.warehouse.columns import follow_source
-from log_assets.warehouse.eventmap import EVENT_MAPPED_COLUMNS, mapping
+from log_assets.warehouse.eventmap import EVENT_MAPPED_COLUMNS, entry_mapping
 from log_assets.warehouse.layout import TableRef
-from log_assets.warehouse.sqlfiles import ident, sql
+from log_assets.warehouse.sqlfiles import ident, sections, sql
 
 FORCEPOINT_CLOUDSUMMARY = TableRef("forcepoint", "cloudsummary")
 APERTURE_INCIDENT = TableRef("aperture", "incident")
@@ -351,12 +351,18 @@ del _d, _source, _key
 
 
 def define_events_view(w) -> None:
-    """analytics.events: one SELECT per per-type table, mapped by its catalog entry or sql/events.sql
-    (warehouse.eventmap)."""
+    """analytics.events: one SELECT per per-type table, mapped by sql/events.sql where it has a section
+    for the type, else by the type's catalog entry (warehouse.eventmap)."""
+    mappings = sections("events")
     shape = sql("tables", "events_shape", disposition=sql("tables", "disposition", value='"action"'))
     branches = []
     for src in w.sources():
-        source = sql("tables", "events_source", mapping=mapping(src.lt, src.cataloged), table=src.ref.sql)
+        fragment = mappings.get(src.ref.key if src.cataloged else f"{src.ref.schema}.*")
+        if fragment is None and src.cataloged:
+            fragment = entry_mapping(src.lt)
+        if fragment is None:
+            raise KeyError(f"sql/events.sql has no section for {src.ref.key}")
+        source = sql("tables", "events_source", mapping=fragment, table=src.ref.sql)
         provided = set(w.conn.sql(source).columns)
         columns = ", ".join(
             [ident(name) for name in EVENT_PASSED_COLUMNS]

@@ -2,8 +2,8 @@
 
 A cataloged type is mapped from its catalog entry (`LogType.event_columns`, `LogType.events`), unless
 sql/events.sql has a section named for it (a type that needs more than fields: a condition, a
-computed value). A type the catalog does not know is read from `raw` by its vendor's `<vendor>.*`
-section.
+computed value); a type the catalog does not know is read from `raw` by its vendor's `<vendor>.*`
+section (derive.define_events_view chooses).
 """
 
 from __future__ import annotations
@@ -37,17 +37,12 @@ _ORDER = {name: i for i, (name, _) in enumerate(EVENT_MAPPED_COLUMNS)}
 _FROM_FIELDS = set(_ORDER) - {"event_class"}  # event_class comes from Events.event_class
 
 
-def section_name(lt: LogType, cataloged: bool = True) -> str:
-    return f"{lt.vendor}.{lt.name}" if cataloged else f"{lt.vendor}.*"
+def section_name(lt: LogType) -> str:
+    return f"{lt.vendor}.{lt.name}"
 
 
-def mapping(lt: LogType, cataloged: bool = True) -> str:
-    """The SELECT list (`expr AS column, ...`) of the type's analytics.events columns."""
-    fragment = sections("events").get(section_name(lt, cataloged))
-    if fragment is not None:
-        return fragment
-    if not cataloged:
-        raise KeyError(f"sql/events.sql has no section for {section_name(lt, cataloged)}")
+def entry_mapping(lt: LogType) -> str:
+    """The SELECT list (`expr AS column, ...`) of a type mapped by its catalog entry."""
     return ",\n".join(f"{expr} AS {ident(column)}" for column, expr in expressions(lt))
 
 

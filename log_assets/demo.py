@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from log_assets import data
-from log_assets.catalog import FORCEPOINT_TYPES
 from log_assets.paths import DEMO_ENV, DEMO_HOME_ENV, Home
 
 if TYPE_CHECKING:
@@ -125,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
         first = first_day(sim).isoformat()
         last = datetime.now(UTC).date().isoformat()
-        say(f"Forcepoint: all {len(FORCEPOINT_TYPES)} log types, partitions {first}...{last} in one walk per type")
+        say(f"Forcepoint: every log type, partitions {first}...{last} in one walk per type")
         fp = defs.resolve_job_def("forcepoint_fetch").execute_in_process(
             instance=instance,
             run_config=quiet,

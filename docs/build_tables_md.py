@@ -18,9 +18,12 @@ import re
 import sys
 from pathlib import Path
 
+import duckdb
+
 from log_assets.catalog import APERTURE, CATALOG, FORCEPOINT, LOCATION_PARTS, LogType, cv_tuple
 from log_assets.lake.schema import known_columns
 from log_assets.warehouse import connect_readonly
+from log_assets.warehouse.eventmap import expressions, from_section, section_name
 from log_assets.warehouse.sqlfiles import sections
 
 HERE = Path(__file__).resolve().parent
@@ -553,9 +556,16 @@ def provenance(lt: LogType | None, column: str) -> str:
 
 
 def field_doc(vendor: str, log_type: str, name: str) -> str | None:
+    """A vendor column's meaning: this type's, else the field's across the vendor's types, else the
+    catalog entry's own `Field.doc` (where a new type describes its new fields)."""
     if vendor == FORCEPOINT:
-        return FP_BY_TYPE.get((log_type, name)) or FP_FIELDS.get(name)
-    return AP_BY_TYPE.get((log_type, name)) or AP_FIELDS.get(name)
+        meaning = FP_BY_TYPE.get((log_type, name)) or FP_FIELDS.get(name)
+    else:
+        meaning = AP_BY_TYPE.get((log_type, name)) or AP_FIELDS.get(name)
+    lt = CATALOG.get((vendor, log_type))
+    if meaning or lt is None:
+        return meaning
+    return next((f.doc for f in lt.fields if f.name == name and f.doc), None)
 
 
 def short_type(t: str) -> str:
@@ -581,9 +591,23 @@ def _split_top_level(text: str) -> list[str]:
 
 
 def events_mapping() -> dict[str, list[tuple[str, str]]]:
-    """analytics.events column <- source expression, per log type, from sql/events.sql."""
-    out = {}
-    for name, body in sections("events").items():
+    """analytics.events column <- source expression, per log type: what the warehouse maps each
+    cataloged type with (its catalog entry, or its section in sql/events.sql), then the sections
+    for the types the catalog does not know."""
+    keywords = {k for (k,) in duckdb.sql("SELECT keyword_name FROM duckdb_keywords()").fetchall()}
+
+    def shown(name: str) -> str:  # a field's name as SQL shows it: quoted where it is a keyword
+        return f'"{name}"' if name in keywords else name
+
+    out: dict[str, list[tuple[str, str]]] = {}
+    bodies = {}
+    for lt in CATALOG.values():
+        if from_section(lt):
+            bodies[section_name(lt)] = sections("events")[section_name(lt)]
+        else:
+            out[section_name(lt)] = [(col, " ".join(expr.split())) for col, expr in expressions(lt, shown)]
+    bodies.update((name, body) for name, body in sections("events").items() if name.endswith(".*"))
+    for name, body in bodies.items():
         text = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
         pairs = []
         for item in _split_top_level(text):
@@ -591,7 +615,8 @@ def events_mapping() -> dict[str, list[tuple[str, str]]]:
             expr, col = (m.group(1), m.group(2)) if m else (item, item)
             pairs.append((col.strip('"'), expr))
         out[name] = pairs
-    return out
+    order = [section_name(lt) for lt in CATALOG.values()] + sorted(bodies)
+    return {name: out[name] for name in order if name in out}
 
 
 def _table(rows: list[tuple[str, str, str]]) -> list[str]:
@@ -706,10 +731,10 @@ def build_report(con) -> tuple[str, list[str], list[str]]:
         if table == "events":
             body += [
                 "",
-                "Where each column comes from, per log type (`sql/events.sql`; `event_time`, `event_day`,",
-                "`vendor`, `log_type`, `event_id` and `raw` come from every table as they are; `user_key`,",
-                "`disposition`, the e-mail fallback and the domain from `url` are derived for all of them as",
-                "described above):",
+                "Where each column comes from, per log type (its catalog entry in `log_assets/catalog.py`, or",
+                "its section in `sql/events.sql`; `event_time`, `event_day`, `vendor`, `log_type`, `event_id`",
+                "and `raw` come from every table as they are; `user_key`, `disposition`, the e-mail fallback",
+                "and the domain from `url` are derived for all of them as described above):",
                 "",
             ]
             for name, pairs in events_mapping().items():

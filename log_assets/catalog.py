@@ -3,7 +3,9 @@
 Everything that differs between log types lives here — documented fields and their types, the
 collector version (`cv`) a field needs, the time field, the dedup key and the token style — so
 that asset creation, parsing, the simulator and the warehouse are all driven by the same table.
-Adding a log type is one entry here.
+Adding a log type is one entry here: its fields drive the assets, the lake schema, the simulator's
+records (a generic generator for a type without a hand-written one), the per-type warehouse table,
+its rows in analytics.events (`events`, below) and the docs' tables.
 """
 
 from __future__ import annotations
@@ -41,6 +43,58 @@ class Field:
     real: bool = True
 
 
+# ---------------------------------------------------------------------------------------------
+# analytics.events: how a log type's columns become the normalized columns (user_name, src_ip, ...:
+# warehouse.eventmap.EVENT_MAPPED_COLUMNS). Each column takes the first of its fields that has a value;
+# a LIST field is joined with ', '. A vendor's convention maps the fields that mean the same in every
+# type of it; an entry's `events` names its event_class and what differs from the convention. A type
+# that needs more than fields (a condition, a computed value) has a section in
+# warehouse/sql/events.sql, which is used instead.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Events:
+    event_class: str = "other"
+    # column -> its fields, first with a value wins; () leaves a column of the convention unmapped.
+    columns: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # event_class is 'dlp' instead when this field holds a match (a DLP pattern).
+    dlp_field: str | None = None
+
+
+def events(event_class: str, dlp: str | None = None, **columns: str) -> Events:
+    """An entry's mapping: `events("activity", object_name="filename url")` (fields space-separated)."""
+    return Events(event_class, tuple((c, tuple(f.split())) for c, f in columns.items()), dlp)
+
+
+EVENT_CONVENTIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    FORCEPOINT: {
+        "user_name": ("user",),
+        "user_email": ("email",),
+        "src_ip": ("ipaddress",),
+        "app_name": ("application",),
+        "action": ("action",),
+        "activity_name": ("activity",),
+        "object_name": ("filename", "url"),
+        "url": ("url",),
+        "domain": ("requestdomain",),
+        "http_method": ("requestmethod", "httpmethod"),
+        "response_code": ("responsecode",),
+        "bytes_out": ("uploadedbytes",),
+    },
+    APERTURE: {
+        "user_name": ("user", "item_owner", "admin_id"),
+        "user_email": ("item_owner_email",),
+        "src_ip": ("source_ip", "ip"),
+        "app_name": ("cloud_app_instance",),
+        "action": ("action", "action_taken"),
+        "object_name": ("item_name",),
+        "url": ("item_cloud_url",),
+        "severity": ("severity",),
+    },
+}
+
+
 @dataclass(frozen=True)
 class LogType:
     vendor: str
@@ -56,7 +110,19 @@ class LogType:
     min_cv: str = "1.0.1"
     # Forcepoint token style: "log_id" ({"log_id", "datetime"}) or "window" ({"start_time", "end_time", "page"}).
     token_style: str = "log_id"
+    # Its rows in analytics.events (see Events above): the vendor's convention and these differences.
+    events: Events = Events()
     extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = set(self.field_names)
+        named = [f for _, fields in self.events.columns for f in fields] + [self.events.dlp_field]
+        unknown = sorted({f for f in named if f is not None and f not in names})
+        if unknown:
+            raise ValueError(
+                f"catalog: {self.vendor} log type {self.name!r}: its events mapping names fields it does not "
+                f"have: {', '.join(unknown)}; add them to its fields or fix the mapping in log_assets/catalog.py"
+            )
 
     @property
     def asset_key(self) -> list[str]:
@@ -70,6 +136,18 @@ class LogType:
     @property
     def field_names(self) -> tuple[str, ...]:
         return tuple(f.name for f in self.fields)
+
+    def event_columns(self) -> dict[str, tuple[str, ...]]:
+        """analytics.events column -> the fields it comes from (the first with a value wins): the
+        vendor's convention with this entry's differences, kept to the fields the type has."""
+        names = set(self.field_names)
+        merged = {**EVENT_CONVENTIONS.get(self.vendor, {}), **dict(self.events.columns)}
+        out = {}
+        for column, fields in merged.items():
+            present = tuple(f for f in fields if f in names)
+            if present:
+                out[column] = present
+        return out
 
     @property
     def real_fields(self) -> tuple[Field, ...]:
@@ -272,6 +350,7 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             _ACCESS_FIELDS,
             "time",
             ("transactionid",),
+            events=events("activity", dlp="dlppattern", object_name="filename emailsubject url pagetitle"),
         ),
         LogType(
             FORCEPOINT,
@@ -280,6 +359,7 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             _ADMIN_FIELDS,
             "time",
             ("transactionid",),
+            events=events("admin", object_name="url request filename"),
         ),
         LogType(
             FORCEPOINT,
@@ -288,6 +368,7 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             _CLOUDAUDIT_FIELDS,
             "time",
             key_prefix_field="fileid",
+            # analytics.events: its section in warehouse/sql/events.sql (more than fields).
         ),
         LogType(
             FORCEPOINT,
@@ -296,6 +377,7 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             _CLOUDSUMMARY_FIELDS,
             "time",
             key_prefix_field="fileid",
+            events=events("file", user_email="email owner", object_name="filename filelink", url="filelink"),
         ),
         LogType(
             FORCEPOINT,
@@ -306,6 +388,7 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             ("setransactionid", "transactionid"),
             min_cv="1.1.0",
             token_style="window",
+            # analytics.events: its section in warehouse/sql/events.sql (more than fields).
         ),
         LogType(
             FORCEPOINT,
@@ -316,6 +399,7 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             ("transactionid",),
             min_cv="1.1.0",
             token_style="window",
+            # analytics.events: its section in warehouse/sql/events.sql (more than fields).
         ),
         LogType(
             FORCEPOINT,
@@ -325,6 +409,7 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             "time",
             ("transactionid",),
             min_cv="1.1.5",
+            events=events("health", object_name="url"),
         ),
         LogType(
             FORCEPOINT,
@@ -334,6 +419,7 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             "time",
             ("transactionid",),
             min_cv="1.1.5",
+            events=events("health", object_name="url filename apiendpoint"),
         ),
         LogType(
             FORCEPOINT,
@@ -343,8 +429,17 @@ FORCEPOINT_TYPES: dict[str, LogType] = {
             "time",
             ("transactionid",),
             min_cv="1.1.5",
+            events=events("health", object_name="url component"),
         ),
-        LogType(FORCEPOINT, "ztna", "Zero-trust network access events.", _ZTNA_FIELDS, "time", ("transactionid",)),
+        LogType(
+            FORCEPOINT,
+            "ztna",
+            "Zero-trust network access events.",
+            _ZTNA_FIELDS,
+            "time",
+            ("transactionid",),
+            events=events("activity", bytes_in="size"),
+        ),
     )
 }
 
@@ -367,6 +462,7 @@ APERTURE_TYPES: dict[str, LogType] = {
             + _f("user source_ip location action target_name target_type")  # user: often an e-mail address
             + _seen("severity", FLOAT, since="1.0.1"),
             "timestamp",
+            events=events("activity", activity_name="action", object_name="item_name target_name"),
         ),
         LogType(
             APERTURE,
@@ -386,6 +482,7 @@ APERTURE_TYPES: dict[str, LogType] = {
             + _f("item_size", INT)
             + _f("item_verdict"),
             "timestamp",
+            events=events("incident"),
             extra={"natural_key": "incident_id"},
         ),
         LogType(
@@ -398,6 +495,7 @@ APERTURE_TYPES: dict[str, LogType] = {
                 "action_taken_by item_owner_email item_creator_email"
             ),
             "timestamp",
+            events=events("incident"),
             extra={"natural_key": "incident_id"},
         ),
         LogType(
@@ -411,6 +509,7 @@ APERTURE_TYPES: dict[str, LogType] = {
                 "item_owner_email item_creator_email"
             ),
             "timestamp",
+            events=events("incident"),
             extra={"natural_key": "incident_id"},
         ),
         LogType(
@@ -422,6 +521,7 @@ APERTURE_TYPES: dict[str, LogType] = {
                 "resource_value_old resource_value_new"
             ),
             "timestamp",
+            events=events("admin", activity_name="event_type"),
         ),
     )
 }

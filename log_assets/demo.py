@@ -2,7 +2,7 @@
 home: $LOG_ASSETS_DEMO_HOME, default ./data-demo (never ./data, where real runs write).
 
 No account and no network: a simulator of both APIs runs on 127.0.0.1 for the length of the demo.
-Steps: a 7-day Forcepoint range for all ten log types (one walk per type), Aperture drains and
+Steps: a 7-day Forcepoint range for every log type of the catalog (one walk per type), Aperture drains and
 the day partitions they touched, then the warehouse; finally a short summary.
 
 Running it again is safe: the demo's folder is recognised by its marker file (`.log-assets-demo`)
@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
         first = first_day(sim).isoformat()
         last = datetime.now(UTC).date().isoformat()
-        say(f"Forcepoint: all ten log types, partitions {first}...{last} in one walk per type")
+        say(f"Forcepoint: every log type, partitions {first}...{last} in one walk per type")
         fp = defs.resolve_job_def("forcepoint_fetch").execute_in_process(
             instance=instance,
             run_config=quiet,

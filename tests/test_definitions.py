@@ -14,7 +14,6 @@ def test_definitions_load_and_validate():
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     for name in FORCEPOINT_TYPES:
         assert f"forcepoint/{name}" in keys
-    assert len(FORCEPOINT_TYPES) == 10
 
 
 def test_forcepoint_assets_are_daily_single_run():
@@ -29,7 +28,8 @@ def test_forcepoint_assets_are_daily_single_run():
 
 
 def test_catalog_covers_every_documented_type():
-    assert set(FORCEPOINT_TYPES) == {
+    # The types the vendors document (api-facts.md); the catalog may hold more (one entry adds one).
+    assert set(FORCEPOINT_TYPES) >= {
         "access",
         "admin",
         "cloudaudit",
@@ -41,7 +41,7 @@ def test_catalog_covers_every_documented_type():
         "healthsystem",
         "ztna",
     }
-    assert set(APERTURE_TYPES) == {
+    assert set(APERTURE_TYPES) >= {
         "activity_monitoring",
         "incident",
         "remediation",

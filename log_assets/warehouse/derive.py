@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from log_assets.catalog import APERTURE, APERTURE_TYPES, FORCEPOINT, FORCEPOINT_TYPES
 from log_assets.warehouse.columns import follow_source
+from log_assets.warehouse.eventmap import EVENT_MAPPED_COLUMNS, entry_mapping
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.opstables import OPS_TABLES, OpsTable
 from log_assets.warehouse.sqlfiles import ident, sections, sql
@@ -34,26 +35,6 @@ EVENTS = TableRef("analytics", "events")
 USER_KEYS = TableRef("_warehouse", "user_keys")
 IDENTITIES = TableRef("analytics", "identities")
 
-# The columns a log type's mapping in sql/events.sql may provide (a column it leaves out is NULL),
-# with their types. Text columns are trimmed and an empty value is NULL (tables.sql events_text_column).
-EVENT_MAPPED_COLUMNS = (
-    ("event_class", "VARCHAR"),
-    ("user_name", "VARCHAR"),
-    ("user_email", "VARCHAR"),
-    ("src_ip", "VARCHAR"),
-    ("app_name", "VARCHAR"),
-    ("action", "VARCHAR"),
-    ("activity_name", "VARCHAR"),
-    ("object_name", "VARCHAR"),
-    ("url", "VARCHAR"),
-    ("domain", "VARCHAR"),
-    ("category", "VARCHAR"),
-    ("http_method", "VARCHAR"),
-    ("response_code", "INTEGER"),
-    ("severity", "DOUBLE"),
-    ("bytes_out", "BIGINT"),
-    ("bytes_in", "BIGINT"),
-)
 # Every source row has these; they are passed through as they are.
 EVENT_PASSED_COLUMNS = ("event_time", "event_day", "vendor", "log_type", "event_id", "raw")
 
@@ -372,12 +353,15 @@ del _d, _source, _key
 
 
 def define_events_view(w) -> None:
-    """analytics.events: one SELECT per per-type table, mapped by sql/events.sql."""
+    """analytics.events: one SELECT per per-type table, mapped by sql/events.sql where it has a section
+    for the type, else by the type's catalog entry (warehouse.eventmap)."""
     mappings = sections("events")
     shape = sql("tables", "events_shape", disposition=sql("tables", "disposition", value='"action"'))
     branches = []
     for src in w.sources():
         fragment = mappings.get(src.ref.key if src.cataloged else f"{src.ref.schema}.*")
+        if fragment is None and src.cataloged:
+            fragment = entry_mapping(src.lt)
         if fragment is None:
             raise KeyError(f"sql/events.sql has no section for {src.ref.key}")
         source = sql("tables", "events_source", mapping=fragment, table=src.ref.sql)

@@ -5,13 +5,15 @@ at the next run."""
 from __future__ import annotations
 
 from contextlib import closing
+from dataclasses import replace
 from datetime import date
 
 import duckdb
 import pytest
 
+from log_assets.catalog import CATALOG, FORCEPOINT
 from log_assets.lake.lake import Lake
-from log_assets.warehouse import connect_readonly, derive, sync
+from log_assets.warehouse import connect_readonly, sync
 from log_assets.warehouse.catalog import _select_list, iceberg_name
 from log_assets.warehouse.layout import Layout, TableRef
 from tests.warehouse import conftest as lake
@@ -156,21 +158,13 @@ def test_analytics_events_is_read_without_a_join_or_a_union(home):
         assert plan.count("JOIN TYPE") == 1 and "IDENTITY_NAMES" in plan, plan
 
 
-def test_a_change_of_the_events_sql_publishes_every_day_again(home, monkeypatch):
-    """Readers get analytics.events from its published rows, so a change of its mapping reaches
-    them: every day is published again, not only days whose per-type rows changed."""
+def test_a_change_of_the_events_mapping_publishes_every_day_again(home, monkeypatch):
+    """Readers get analytics.events from its published rows, so a change of its mapping (here a catalog
+    entry's) reaches them: every day is published again, not only days whose per-type rows changed."""
     sync(home)
-    real = derive.sections
-
-    def upper_access_users(file):
-        out = dict(real(file))
-        if file == "events":
-            out["forcepoint.access"] = out["forcepoint.access"].replace(
-                '"user" AS user_name', 'upper("user") AS user_name'
-            )
-        return out
-
-    monkeypatch.setattr(derive, "sections", upper_access_users)
+    access = CATALOG[(FORCEPOINT, "access")]
+    by_email = replace(access.events, columns=(*access.events.columns, ("user_name", ("email",))))
+    monkeypatch.setitem(CATALOG, (FORCEPOINT, "access"), replace(access, events=by_email))
     result = sync(home)
     events = TableRef("analytics", "events")
     with Lake.for_home(home) as lk:
@@ -178,5 +172,7 @@ def test_a_change_of_the_events_sql_publishes_every_day_again(home, monkeypatch)
     assert result["published"].catalog.written["analytics.events"] == len(days) == 3
     assert "warehouse.forcepoint_access" not in result["published"].catalog.written
     with closing(connect_readonly(home)) as c:
-        assert c.execute("SELECT user_name FROM analytics.events WHERE event_id = 'A2'").fetchall() == [("ALICE",)]
+        assert c.execute("SELECT user_name FROM analytics.events WHERE event_id = 'A2'").fetchall() == [
+            ("alice@x",)
+        ]
     assert differences(home, events)[1:] == (0, 0)

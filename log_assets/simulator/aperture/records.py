@@ -1,4 +1,5 @@
-"""Palo Alto Data Security (Aperture) log events for the five types, with the quirks of api-facts.md.
+"""Palo Alto Data Security (Aperture) log events for the five types, with the quirks of api-facts.md
+(a type added to the catalog without a generator here is drawn from its catalog fields).
 
 Incidents, policy violations and remediations share incident ids (so they can be joined), and an
 incident id recurs with a later `datetime_edited`. Timestamps come in three shapes (`…:06Z`,
@@ -9,9 +10,10 @@ string, and letter case varies.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from log_assets.catalog import APERTURE_TYPES
+from log_assets.catalog import APERTURE_TYPES, FLOAT, INT, LIST, TIMESTAMP, LogType
 from log_assets.simulator import values as V
 from log_assets.simulator.draws import stable_key
 
@@ -156,6 +158,11 @@ class ApertureEvents:
         for _ in range(n_per_type):
             t = when()
             events.append((t, self._admin(r, t)))
+        for lt in APERTURE_TYPES.values():  # types added to the catalog: drawn from their fields
+            if lt.name not in HAND_WRITTEN:
+                for _ in range(n_per_type):
+                    t = when()
+                    events.append((t, self._generic(r, lt, t)))
         events.sort(key=lambda e: e[0])
         out = [ev for _, ev in events]
         # Byte-identical repeats: the same event once more, a few places later.
@@ -308,6 +315,41 @@ class ApertureEvents:
             "resource_value_new": new,
         }
         return _ordered("admin_audit", ev)
+
+    def _generic(self, r: random.Random, lt: LogType, t: datetime) -> dict:
+        """An event of a type without a hand-written generator: the fields the other types carry get
+        what they carry, any other field a value of its catalog type."""
+        u = r.choice(V.USERS)
+        known = {
+            "log_type": lt.name,
+            "serial": self._serial(r),
+            lt.time_field: self._ts(r, t),
+            "user": u.email,
+            "source_ip": u.ip,
+            "ip": u.ip,
+            "item_owner": u.name,
+            "item_owner_email": u.email,
+            "cloud_app_instance": r.choice(APP_INSTANCES),
+            "action": r.choice(ACTIVITY_ACTIONS),
+            "item_type": r.choice(ITEM_TYPES),
+            "item_name": f"{r.choice(V.FILE_STEMS)}.{r.choice(V.FILE_EXTS)}",
+            "severity": self._severity(r, 2),
+        }
+        by_type: dict[str, Callable[[str], object]] = {
+            INT: lambda name: r.randrange(100_000),
+            FLOAT: lambda name: round(r.uniform(0, 5), 1),
+            TIMESTAMP: lambda name: self._ts(r, t),
+            LIST: lambda name: [f"{name}-{r.randrange(1, 12)}"],
+        }
+
+        def text(name: str) -> str:
+            return f"{name}-{r.randrange(1, 40)}"
+
+        ev = {f.name: known[f.name] if f.name in known else by_type.get(f.type, text)(f.name) for f in lt.fields}
+        return _ordered(lt.name, ev)
+
+
+HAND_WRITTEN = frozenset({"incident", "policy_violation", "remediation", "activity_monitoring", "admin_audit"})
 
 
 def _ordered(log_type: str, ev: dict) -> dict:

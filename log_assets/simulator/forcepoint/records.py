@@ -1,6 +1,7 @@
 """Forcepoint ONE SSE records, generated a page at a time from (seed, log type, event index, time).
 
-Each generator returns every catalog field of its type (at the newest `cv`) as a column; `records`
+Each generator returns every catalog field of its type (at the newest `cv`) as a column (a type
+without one here is drawn from its catalog fields: generic.py); `records`
 keeps the fields the requested `cv` has, in catalog order. Quirks follow api-facts.md: the
 `%d %b %Y %H:%M:%S` time, the syslog header whose message id always says `access`, transaction
 ids ending in a bracketed time, numbers as strings, JSON arrays and Python lists inside strings.
@@ -14,9 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from log_assets.catalog import FORCEPOINT_TYPES, LogType
+from log_assets.catalog import LogType
 from log_assets.simulator import values as V
 from log_assets.simulator.draws import Draws, choose, stable_key
+from log_assets.simulator.forcepoint.generic import generic
 from log_assets.simulator.timefmt import DAY_MS, forcepoint_time, iso_ms
 
 LOCATIONS = [u.location for u in V.USERS]
@@ -550,6 +552,8 @@ def columns(lt: LogType, seed: int, indices, times_ms, origin_ms: int, n_files: 
     b = Batch(lt.name, seed, indices, times_ms, origin_ms)
     if lt.name in FILE_TYPES:
         return GENERATORS[lt.name](b, n_files)
+    if lt.name not in GENERATORS:  # a type added to the catalog: drawn from its fields
+        return generic(lt, b)
     return GENERATORS[lt.name](b)
 
 
@@ -565,6 +569,3 @@ def records(lt: LogType, cv: str, cols: dict[str, list]) -> list[dict]:
 def field_names(lt: LogType, cv: str) -> list[str]:
     """What real records of `cv` carry (api-facts.md): not every field the vendor documents."""
     return [f.name for f in lt.fields_for_cv(cv) if f.real]
-
-
-assert set(GENERATORS) == set(FORCEPOINT_TYPES), "every catalog type needs a generator"

@@ -1,4 +1,8 @@
 -- analytics.events: one row per row of every per-type table, in one shape with OCSF-style names.
+-- Most log types are mapped from their catalog entry (log_assets/catalog.py: Events, the vendor's
+-- convention; warehouse/eventmap.py writes the SQL). A section here, named for a log type, replaces
+-- that mapping where a type needs more than fields (a condition, a computed value); the `<vendor>.*`
+-- sections map the log types the catalog does not know, from raw.
 -- Each section maps one log type's columns to those names; a name a section leaves out is NULL.
 -- Names: event_class, user_name, user_email, src_ip, app_name, action (what the policy / actor
 -- did), activity_name (the user's activity), object_name (file, URL, item), url, domain, category,
@@ -17,21 +21,8 @@
 -- threat indicator matched), file (cloud API scans and file status: cloudaudit without a
 -- pattern, cloudsummary), incident (Aperture incident, policy_violation, remediation), admin
 -- (Forcepoint admin, Aperture admin_audit), health (healthproxy, healthapi, healthsystem
--- telemetry), other (log types the catalog does not know).
-
--- name: forcepoint.access
-CASE WHEN coalesce(trim(dlppattern), '') IN ('', '[]', '{}') OR trim(dlppattern) IN ('null', 'None', 'NULL')
-     THEN 'activity'
-     ELSE 'dlp' END AS event_class,
-"user" AS user_name, email AS user_email, ipaddress AS src_ip, application AS app_name,
-array_to_string("action", ', ') AS action, array_to_string(activity, ', ') AS activity_name,
-coalesce(filename, emailsubject, url, pagetitle) AS object_name, url, httpmethod AS http_method,
-responsecode AS response_code
-
--- name: forcepoint.admin
-'admin' AS event_class, "user" AS user_name, email AS user_email, ipaddress AS src_ip,
-application AS app_name, "action", activity AS activity_name, coalesce(url, request, filename) AS object_name,
-url
+-- telemetry), other (log types the catalog does not know, and cataloged ones whose entry names
+-- no class).
 
 -- name: forcepoint.cloudaudit
 CASE WHEN coalesce(trim(patterns), '') IN ('', '[]', '{}') OR trim(patterns) IN ('null', 'None', 'NULL')
@@ -41,10 +32,6 @@ coalesce("user", actor) AS user_name,
 coalesce(email, CASE WHEN actor LIKE '%_@_%' THEN actor END, owner) AS user_email,
 actoripaddress AS src_ip, application AS app_name, "action", activity AS activity_name,
 coalesce(filename, filelink) AS object_name, filelink AS url
-
--- name: forcepoint.cloudsummary
-'file' AS event_class, "user" AS user_name, coalesce(email, owner) AS user_email, application AS app_name,
-"action", coalesce(filename, filelink) AS object_name, filelink AS url
 
 -- name: forcepoint.swgweb
 -- No user field in real records: the person is firstname + lastname (and email).
@@ -63,47 +50,6 @@ coalesce(filename[1], url, requestdomain || uri, requestdomain) AS object_name, 
 coalesce(nullif(array_to_string(webcategories, ', '), ''), nullif(array_to_string(bgcategories, ', '), ''))
 AS category,
 requestmethod AS http_method, uploadedbytes AS bytes_out, size AS bytes_in
-
--- name: forcepoint.healthproxy
-'health' AS event_class, "user" AS user_name, email AS user_email, ipaddress AS src_ip,
-application AS app_name, "action", array_to_string(activity, ', ') AS activity_name, url AS object_name, url,
-coalesce(requestmethod, httpmethod) AS http_method, responsecode AS response_code
-
--- name: forcepoint.healthapi
-'health' AS event_class, "user" AS user_name, email AS user_email, application AS app_name, "action",
-array_to_string(activity, ', ') AS activity_name, coalesce(url, filename, apiendpoint) AS object_name, url,
-responsecode AS response_code
-
--- name: forcepoint.healthsystem
-'health' AS event_class, "user" AS user_name, email AS user_email, ipaddress AS src_ip,
-application AS app_name, "action", array_to_string(activity, ', ') AS activity_name,
-coalesce(url, component) AS object_name, url, requestmethod AS http_method, responsecode AS response_code
-
--- name: forcepoint.ztna
-'activity' AS event_class, "user" AS user_name, email AS user_email, ipaddress AS src_ip,
-application AS app_name, "action", activity AS activity_name, uploadedbytes AS bytes_out, size AS bytes_in
-
--- name: aperture.activity_monitoring
--- Aperture's action is what the user did: it is both the action and the activity. user is often
--- an e-mail address (then it is user_email too).
-'activity' AS event_class, "user" AS user_name, source_ip AS src_ip, cloud_app_instance AS app_name, "action",
-"action" AS activity_name, coalesce(item_name, target_name) AS object_name, severity
-
--- name: aperture.incident
-'incident' AS event_class, item_owner AS user_name, item_owner_email AS user_email,
-cloud_app_instance AS app_name, item_name AS object_name, item_cloud_url AS url, severity
-
--- name: aperture.remediation
-'incident' AS event_class, item_owner AS user_name, item_owner_email AS user_email,
-cloud_app_instance AS app_name, action_taken AS action, item_name AS object_name
-
--- name: aperture.policy_violation
-'incident' AS event_class, item_owner AS user_name, item_owner_email AS user_email,
-cloud_app_instance AS app_name, action_taken AS action, item_name AS object_name, severity
-
--- name: aperture.admin_audit
-'admin' AS event_class, admin_id AS user_name, ip AS src_ip, "action", event_type AS activity_name,
-item_name AS object_name
 
 -- name: aperture.*
 -- A log type the catalog does not know: the usual Aperture fields, read from raw.

@@ -140,6 +140,13 @@ FROM (
 )
 )
 
+-- name: events_dlp_class
+-- event_class of a type whose DLP hits are marked by a field (catalog Events.dlp_field): 'dlp' when
+-- the field holds a match, else the type's class.
+CASE WHEN coalesce(trim(@{field}), '') IN ('', '[]', '{}') OR trim(@{field}) IN ('null', 'None', 'NULL')
+     THEN @{otherwise}
+     ELSE 'dlp' END
+
 -- name: events_column
 CAST(@{value} AS @{type}) AS @{name}
 

@@ -102,7 +102,7 @@ class ForcepointAccess:
     token_env: str | None = "FORCEPOINT_API_TOKEN"
     username_env: str | None = "FORCEPOINT_USERNAME"
     password_env: str | None = "FORCEPOINT_PASSWORD"
-    log_types: tuple[str, ...] | None = None  # None: all ten
+    log_types: tuple[str, ...] | None = None  # None: every type of the catalog
     daily_budget: int | None = None  # requests per log type per UTC day
     reserve: int | None = None  # requests per log type per day left for other tools
     cv: str | None = None  # the collector version sent

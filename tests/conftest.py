@@ -48,7 +48,7 @@ def state_store(tmp_path):
 @pytest.fixture(scope="session")
 def warehouse_home(tmp_path_factory) -> Path:
     """A $LOG_ASSETS_HOME filled the way `make demo` fills one (the real pipeline through Dagster on the
-    built-in simulator: seven days of all ten Forcepoint types, the Aperture drain, the warehouse),
+    built-in simulator: seven days of every Forcepoint type, the Aperture drain, the warehouse),
     with small volumes so that it takes about 15 s. Read-only for the tests (copy it to change it).
 
     Built once per `make test`, not once per worker: the first worker that needs it builds it under

@@ -32,7 +32,15 @@ from . import harness as h
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("faults.test_bad_input")]
 
 DAY = h.day_str(-2)
-OBSERVED: list[dict] = []  # printed at the end (-s) to keep that README table honest
+OBSERVED: list[dict] = []  # printed after the module's last test (-s) to keep that README table honest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def print_observed():
+    """Run with -s to see the table rows this module observed (printed once its tests are done)."""
+    yield
+    for row in OBSERVED:
+        print(json.dumps(row, ensure_ascii=False))
 
 
 @pytest.fixture(autouse=True)
@@ -480,9 +488,3 @@ def test_quarantine_is_owner_only(records, tmp_path, clean_env):
     assert (tmp_path / "quarantine" / "forcepoint" / "access").exists()
     bad = private(tmp_path)
     assert not bad, "readable by others:\n" + "\n".join(bad)
-
-
-def test_print_observed():
-    """Run with -s to see the table rows this module observed."""
-    for row in OBSERVED:
-        print(json.dumps(row, ensure_ascii=False))

@@ -93,7 +93,12 @@ def test_forcepoint_refuses_plain_http_to_other_hosts(url, state_store, clean_en
 def test_forcepoint_allows_plain_http_to_this_machine(url, state_store, clean_env, no_network):
     clean_env.setenv("FORCEPOINT_API_URL", url + FP_PATH.lstrip("/"))
     clean_env.setenv("FORCEPOINT_API_TOKEN", "t0ken")
-    ForcepointResource().client(budget(state_store)).close()
+    client = ForcepointResource().client(budget(state_store))
+    try:
+        assert client.url == url + FP_PATH.lstrip("/"), "the loopback URL is kept as given, plain http and all"
+    finally:
+        client.close()
+    assert not no_network, f"building the client reached the network: {no_network}"
 
 
 def test_forcepoint_plain_http_only_when_explicitly_allowed(state_store, clean_env, no_network):

@@ -13,12 +13,14 @@ import threading
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
+
+from tests.infra.cluster import Cluster
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
@@ -316,54 +318,6 @@ def mib(n: int) -> float:
 # ------------------------------------------------------------------------------- cluster mode
 
 
-class Cluster:
-    """The servers of cluster mode, one of each for a whole bench run: PostgreSQL (the Iceberg catalog
-    and the pipeline state) and an S3-compatible server (moto: the lake's files, the spools, the
-    staged pages, quarantine), both from tests/infra and started at first use. Every measurement
-    takes a fresh database and a fresh bucket (`fresh_env`)."""
-
-    def __init__(self) -> None:
-        self._stack = ExitStack()
-        self._pg = None
-        self._s3 = None
-        self._why: str | None = None  # None: not tried yet; "": running
-
-    def unavailable(self) -> str:
-        """Why the servers cannot run, or "" when both run (started by the first call)."""
-        if self._why is None:
-            try:
-                from tests.infra.postgres import postgres_server
-                from tests.infra.s3 import s3_server
-
-                say("cluster mode: starting PostgreSQL and the S3 server (moto) for this run")
-                self._pg = self._stack.enter_context(postgres_server())
-                self._s3 = self._stack.enter_context(s3_server())
-                import boto3  # noqa: F401 - the buckets are made with it
-
-                self._why = ""
-            except Exception as e:  # noqa: BLE001 - missing servers make rows unavailable, never a crash
-                self._stack.close()
-                self._pg = self._s3 = None
-                text = str(e).strip()
-                self._why = f"cluster servers: {type(e).__name__}: {text.splitlines()[0] if text else ''}"[:300]
-                say(f"cluster mode unavailable: {self._why}")
-        return self._why
-
-    def fresh_env(self) -> dict[str, str]:
-        """The variables of a cluster on a fresh database and a fresh bucket."""
-        if self.unavailable() or self._pg is None or self._s3 is None:
-            raise RuntimeError(self._why or "cluster servers not running")
-        return {
-            "LOG_ASSETS_DATABASE_URL": self._pg.create_database(),
-            "LOG_ASSETS_STORAGE_URL": f"s3://{self._s3.create_bucket()}/logs",
-            **self._s3.env(),
-        }
-
-    def close(self) -> None:
-        self._stack.close()
-        self._pg = self._s3 = None
-
-
 CLUSTER_NOTE = "state and catalog in PostgreSQL, files on the S3 server (moto), both on this machine"
 
 
@@ -396,7 +350,8 @@ class Mode:
     quick: bool
     work: Path  # logs of every measured command are kept here
     direct: bool = False  # also time the Forcepoint walk without Dagster
-    cluster: Cluster = field(default_factory=Cluster)  # the cluster-mode rows' servers, one for the run
+    # the cluster-mode rows' servers, one for the run (tests/infra/cluster.py)
+    cluster: Cluster = field(default_factory=lambda: Cluster(announce=say))
 
     def log(self, name: str) -> Path:
         self.work.mkdir(parents=True, exist_ok=True)

@@ -89,21 +89,28 @@ def warehouse_home(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres():
-    """A real PostgreSQL for the whole session (tests/infra/postgres.py); each test makes its own database."""
-    from tests.infra.postgres import postgres_server
+def cluster():
+    """The servers of cluster mode for the whole session (tests/infra/cluster.py), each started when a
+    test first asks for it; a test takes its own database and bucket (`cluster.fresh()`)."""
+    from tests.infra.cluster import Cluster
 
-    with postgres_server() as server:
-        yield server
+    servers = Cluster()
+    try:
+        yield servers
+    finally:
+        servers.close()
 
 
 @pytest.fixture(scope="session")
-def s3():
-    """An S3-compatible server (moto) on loopback for the whole session; each test makes its own bucket."""
-    from tests.infra.s3 import s3_server
+def postgres(cluster):
+    """The cluster's PostgreSQL (tests/infra/postgres.py); each test makes its own database."""
+    return cluster.postgres
 
-    with s3_server() as server:
-        yield server
+
+@pytest.fixture(scope="session")
+def s3(cluster):
+    """The cluster's S3-compatible server (moto) on loopback; each test makes its own bucket."""
+    return cluster.s3
 
 
 # ------------------------------------------------------------------------- pytest-xdist (make test)

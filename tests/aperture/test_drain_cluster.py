@@ -32,13 +32,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def cluster(postgres, s3, monkeypatch):
-    """The variables of a cluster (PostgreSQL database, S3 bucket), set for this process; returns them."""
-    env = {
-        **s3.env(),
-        "LOG_ASSETS_DATABASE_URL": postgres.create_database(),
-        "LOG_ASSETS_STORAGE_URL": f"s3://{s3.create_bucket()}/logs",
-    }
+def space(cluster, monkeypatch):
+    """The variables of a cluster (a fresh PostgreSQL database and bucket), set for this process; returns them."""
+    env = cluster.fresh("logs").env()
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env
@@ -67,7 +63,7 @@ def local_files(home: Home) -> list[str]:
     )
 
 
-def test_drain_and_land_with_the_spool_on_s3_and_the_state_in_postgresql(tmp_path, cluster, monkeypatch):
+def test_drain_and_land_with_the_spool_on_s3_and_the_state_in_postgresql(tmp_path, space, monkeypatch):
     home = Home.from_env(tmp_path / "home")
     cfg = sim_config(aperture_backlog_per_type=60, aperture_bulk_max=10, aperture_broken_rate=0.2)
     with Simulator(cfg, port=0) as sim:
@@ -88,7 +84,7 @@ def test_drain_and_land_with_the_spool_on_s3_and_the_state_in_postgresql(tmp_pat
     assert local_files(home) == []
 
 
-def test_a_node_killed_mid_drain_is_taken_over_by_another(tmp_path, cluster, monkeypatch):
+def test_a_node_killed_mid_drain_is_taken_over_by_another(tmp_path, space, monkeypatch):
     """Node A (its own home) drains in a `dagster job execute` process and is SIGKILLed mid-drain;
     node B, with another home and nothing shared but the database and the bucket, drains the rest,
     sorts A's spooled bodies and lands everything: every event once, nothing lost but the body that

@@ -595,32 +595,31 @@ class StoreProxy:
         self.cut(0)
 
 
-class Cluster:
-    """A cluster for one trial: a fresh PostgreSQL database and a fresh bucket on the session's
-    servers. Inside `with`, this process's environment points at them (the checks read the lake
-    through its catalog, `Lake.for_home`, which follows it); `env` is what the CLI runs get, with the
-    store reached through a `StoreProxy`. Faults: `restart_db`, `pause_store`, `cut_store`, each
-    started in a thread of its own (they are triggered from the simulator's request handler, which
-    must not be held up) and joined by `settle()`."""
+class TrialCluster:
+    """A cluster for one trial: a fresh database and a fresh bucket (a `Space`) on the session's
+    servers (tests/infra/cluster.py). Inside `with`, this process's environment points at them (the
+    checks read the lake through its catalog, `Lake.for_home`, which follows it); `env` is what the CLI
+    runs get, with the store reached through a `StoreProxy`. Faults: `restart_db`, `pause_store`,
+    `cut_store`, each started in a thread of its own (they are triggered from the simulator's request
+    handler, which must not be held up) and joined by `settle()`."""
 
     VARS = ("LOG_ASSETS_DATABASE_URL", "LOG_ASSETS_STORAGE_URL", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
 
-    def __init__(self, trial: Trial, postgres, s3):
+    def __init__(self, trial: Trial, cluster):
         self.trial = trial
-        self.postgres = postgres
-        self.s3 = s3
-        self.database_url = postgres.create_database()
-        self.bucket = s3.create_bucket()
-        self.storage_url = f"s3://{self.bucket}/root"
-        self.direct = {"LOG_ASSETS_DATABASE_URL": self.database_url, "LOG_ASSETS_STORAGE_URL": self.storage_url}
-        self.direct.update(s3.env())
-        self.proxy = StoreProxy(s3.port)
+        self.postgres = cluster.postgres
+        self.s3 = cluster.s3
+        self.space = cluster.fresh("root")
+        self.database_url = self.space.database_url
+        self.storage_url = self.space.storage_url
+        self.direct = self.space.env()
+        self.proxy = StoreProxy(self.s3.port)
         self.env = {**self.direct, "AWS_ENDPOINT_URL": self.proxy.endpoint}
         self._threads: list[threading.Thread] = []
         self._paused = False
         self._saved: dict | None = None
 
-    def __enter__(self) -> Cluster:
+    def __enter__(self) -> TrialCluster:
         self._saved = dict(os.environ)
         for k in list(os.environ):
             if k in self.VARS or k.startswith("AWS_"):
@@ -637,9 +636,7 @@ class Cluster:
         os.environ.update(self._saved or {})
 
     def storage(self):
-        from log_assets.storage import Storage
-
-        return Storage.from_url(self.storage_url, self.direct)
+        return self.space.storage()
 
     def _spawn(self, fn) -> None:
         t = threading.Thread(target=fn, daemon=True, name="cluster-fault")

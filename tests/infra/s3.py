@@ -116,12 +116,3 @@ class S3Server:
                 self.proc.wait()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._recording)
-
-
-@contextlib.contextmanager
-def s3_server() -> Iterator[S3Server]:
-    server = S3Server()
-    try:
-        yield server
-    finally:
-        server.close()

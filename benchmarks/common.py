@@ -7,7 +7,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -22,11 +21,8 @@ import psutil
 
 from tests.infra.cluster import Cluster
 
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
-# Variables of the project a developer may have set; a benchmark run must not inherit them.
-PROJECT_ENV_PREFIXES = ("FORCEPOINT_", "APERTURE_", "LOG_ASSETS_")
-
+# the CLI runs' environments and command lines, as the tests build them (re-exported for the benchmarks)
+from tests.infra.dagster_cli import PY, ROOT, clean_env, cli_env, dagster_cmd, materialize_args
 
 # --------------------------------------------------------------------------------- results
 
@@ -80,13 +76,6 @@ def unavailable(key: str, label: str, why: str, goal: str = "") -> Figure:
 # ---------------------------------------------------------------------------- environments
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_ENV_PREFIXES) and k != "DAGSTER_HOME"}
-    env["PYTHONWARNINGS"] = "ignore"
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
 @contextmanager
 def scratch(prefix: str) -> Iterator[Path]:
     """A temporary LOG_ASSETS_HOME (with its DAGSTER_HOME), removed afterwards."""
@@ -98,20 +87,12 @@ def scratch(prefix: str) -> Iterator[Path]:
 
 
 def dagster_env(home: Path, sim_env: dict[str, str], **extra: str) -> dict[str, str]:
-    dh = home / "dagster_home"
-    dh.mkdir(parents=True, exist_ok=True)
-    # The project's instance settings (telemetry off, run limits), as `make ui` installs them.
-    shutil.copy(ROOT / "log_assets" / "data" / "dagster.yaml", dh / "dagster.yaml")
-    return clean_env(LOG_ASSETS_HOME=str(home), DAGSTER_HOME=str(dh), **sim_env, **extra)
+    """A CLI run's environment on `home`, with the project's instance settings (tests/infra/dagster_cli.py)."""
+    return cli_env(home, sim_env, {k: str(v) for k, v in extra.items()}, instance_settings=True)
 
 
 def materialize_cmd(select: str, partition: str | None = None, partition_range: str | None = None) -> list[str]:
-    cmd = [PY, "-m", "dagster", "asset", "materialize", "-m", "log_assets.definitions", "--select", select]
-    if partition:
-        cmd += ["--partition", partition]
-    if partition_range:
-        cmd += ["--partition-range", partition_range]
-    return cmd
+    return dagster_cmd(materialize_args(select, partition, partition_range=partition_range))
 
 
 def utc_midnight(days_back: int = 0) -> datetime:

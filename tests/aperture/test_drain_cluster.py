@@ -22,6 +22,7 @@ from log_assets.paths import Home
 from log_assets.simulator import Simulator
 from log_assets.storage import Storage
 from log_assets.warehouse import connect_readonly
+from tests.infra.dagster_cli import cli_env, dagster_cmd, job_args
 
 from .helpers import canonical_id, lake_rows, quarantined_bodies
 from .test_e2e_simulator import TYPES, assert_lake_matches, run_drain, sim_config, truth
@@ -92,23 +93,12 @@ def test_a_node_killed_mid_drain_is_taken_over_by_another(tmp_path, space, monke
     home_a, home_b = Home.from_env(tmp_path / "a"), Home.from_env(tmp_path / "b")
     cfg = sim_config(aperture_backlog_per_type=200, aperture_bulk_max=10, latency=0.05)
     with Simulator(cfg, port=0) as sim:
-        run_config = tmp_path / "run.yaml"
-        run_config.write_text('{"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 120}}}}')
-        dagster_home = tmp_path / "dagster_home_a"
-        dagster_home.mkdir()
-        child_env = {
-            **os.environ,
-            **sim.env(),
-            "LOG_ASSETS_HOME": str(home_a.root),
-            "DAGSTER_HOME": str(dagster_home),
-            "PYTHONWARNINGS": "ignore",
-        }
+        run_config = {"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 120}}}}
         log = tmp_path / "drain-a.log"
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "log_assets.definitions"]
-            + ["-j", "aperture_drain", "-c", str(run_config)],
+            dagster_cmd(job_args("aperture_drain", run_config, tmp_path)),
             cwd=tmp_path,
-            env=child_env,
+            env=cli_env(home_a.root, space, sim.env(), dagster_home=tmp_path / "dagster_home_a"),
             stdout=subprocess.DEVNULL,
             stderr=log.open("wb"),
             start_new_session=True,

@@ -493,7 +493,7 @@ def warehouse_after(trial: h.Trial, rng: random.Random, home: Path, sim_env: dic
     if rng.random() >= 0.25:
         return
     r = h.start(
-        h.unpartitioned_args("key:warehouse/*", with_executor(None, rng)),
+        h.materialize_args("key:warehouse/*", config=with_executor(None, rng)),
         h.cli_env(home, sim_env),
         trial.dir / "out" / f"{len(trial.runs):02d}-warehouse.log",
     )
@@ -971,7 +971,7 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
         land = run("land", h.materialize_args(AP_SELECT, h.day_str(-1), h.day_str(0), with_executor(None, rng)))
         land.wait()
         trial.check(land.rc == 0, f"set-up landing failed: {_reason(land)}")
-        w0 = run("wh0", h.unpartitioned_args(wh_select, with_executor(None, rng)))
+        w0 = run("wh0", h.materialize_args(wh_select, config=with_executor(None, rng)))
         w0.wait()
         trial.check(w0.rc == 0, f"first warehouse build failed: {_reason(w0)}")
         # now write more while the warehouse builds, and kill builds at random moments
@@ -980,7 +980,7 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
             h.materialize_args(f"forcepoint/{fp_lt}", h.day_str(-1), h.day_str(-1), with_executor(None, rng)),
         )
         for i in range(rng.randint(1, 2)):
-            w = run(f"wh-kill{i}", h.unpartitioned_args(wh_select, with_executor(None, rng)))
+            w = run(f"wh-kill{i}", h.materialize_args(wh_select, config=with_executor(None, rng)))
             delay = rng.uniform(1.0, 9.0)
             t0 = time.monotonic()
             if h.kill_when(w, lambda t0=t0, delay=delay: time.monotonic() - t0 >= delay):
@@ -991,7 +991,7 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
                 trial.check(w.rc == 0, f"warehouse build failed: {_reason(w)}")
         more.wait()
         trial.check(more.rc == 0, f"concurrent forcepoint run failed: {_reason(more)}")
-        final = run("wh-final", h.unpartitioned_args(wh_select, with_executor(None, rng)))
+        final = run("wh-final", h.materialize_args(wh_select, config=with_executor(None, rng)))
         final.wait()
         trial.check(final.rc == 0, f"final warehouse build failed: {_reason(final)}")
         reader.finish()
@@ -1035,7 +1035,9 @@ def _outage(cl: h.TrialCluster, kind: str, secs: float) -> None:
     {"db_restart": cl.restart_db, "store_pause": cl.pause_store, "store_cut": cl.cut_store}[kind](secs)
 
 
-def _faulted(trial: h.Trial, cl: h.TrialCluster, start, kind: str, secs: float, sched: Schedule | None, reached, k):
+def _faulted(
+    trial: h.Trial, cl: h.TrialCluster, start, kind: str, secs: float, sched: Schedule | None, reached, k
+):
     """Start a run (`start()`) and inject the fault when `reached()` holds (SIGKILL) or at the k-th
     request the `sched` counts (an outage, started from the simulator's thread). Returns the
     finished run and whether the fault fired."""

@@ -18,7 +18,6 @@ import pytest
 
 from log_assets.simulator import SimConfig, Simulator
 from log_assets.state import StateStore
-from log_assets.storage import Storage
 
 from .conftest import assert_lake_matches_truth_once, day_str, lake_ids, materialize, metadata, truth_ids
 from .test_kill_resume import dagster_cli as kill_resume_cli

@@ -30,7 +30,11 @@ class Space:
 
     def env(self) -> dict[str, str]:
         """The variables a run of this space needs: LOG_ASSETS_DATABASE_URL, LOG_ASSETS_STORAGE_URL, AWS_*."""
-        return {"LOG_ASSETS_DATABASE_URL": self.database_url, "LOG_ASSETS_STORAGE_URL": self.storage_url, **self.s3_env}
+        return {
+            "LOG_ASSETS_DATABASE_URL": self.database_url,
+            "LOG_ASSETS_STORAGE_URL": self.storage_url,
+            **self.s3_env,
+        }
 
     def storage(self):
         """The space's store, as a run reaches it."""

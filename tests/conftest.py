@@ -46,21 +46,22 @@ def state_store(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def warehouse_home(tmp_path_factory) -> Path:
-    """A $LOG_ASSETS_HOME filled the way `make demo` fills one (the real pipeline through Dagster on the
-    built-in simulator: seven days of all ten Forcepoint types, the Aperture drain, the warehouse),
-    with small volumes so that it takes about 15 s. Read-only for the tests (copy it to change it).
+def demo_made(tmp_path_factory) -> Path:
+    """A folder where `make demo` ran as on a fresh clone: the real pipeline through Dagster on the
+    built-in simulator (seven days of all ten Forcepoint types, the Aperture drain, the warehouse),
+    started in this folder with Make's LOG_ASSETS_HOME=./data and DAGSTER_HOME=./data/dagster_home, so
+    the demo chose its own home, ./data-demo. Small volumes, so that it takes about 15 s. Read-only
+    for the tests (copy it to change it).
 
     Built once per `make test`, not once per worker: the first worker that needs it builds it under
     the run's shared temporary folder while holding a lock there; the others wait and reuse it."""
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if base.name.startswith("popen-gw") else base  # xdist: one folder per worker
-    root = shared / "analyst"
-    home = root / "home"
-    with open(shared / "analyst.lock", "w") as lock:
+    root = shared / "demo-made"
+    with open(shared / "demo-made.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if (root / "built").exists():
-            return home
+        if (shared / "demo-made.built").exists():
+            return root
         shutil.rmtree(root, ignore_errors=True)  # a build that failed in another worker
         root.mkdir()
         env = {
@@ -69,23 +70,32 @@ def warehouse_home(tmp_path_factory) -> Path:
             if not k.startswith(("LOG_ASSETS_", "DAGSTER_", "FORCEPOINT_", "APERTURE_"))
         }
         env.update(
-            LOG_ASSETS_DEMO_HOME=str(home),
+            LOG_ASSETS_HOME=str(root / "data"),
+            DAGSTER_HOME=str(root / "data" / "dagster_home"),
             LOG_ASSETS_DEMO_EVENTS_PER_DAY="150",
             LOG_ASSETS_DEMO_APERTURE_EVENTS="60",
+            PYTHONPATH=str(ROOT),
         )
         proc = subprocess.run(
             [sys.executable, "-m", "log_assets.demo"],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             capture_output=True,
             text=True,
-            timeout=240,
+            timeout=400,
         )
         output = f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-        assert proc.returncode == 0, f"building the warehouse failed:\n{output}"
-        assert (home / "warehouse.duckdb").exists()
-        (root / "built").touch()
-    return home
+        assert proc.returncode == 0, f"make demo failed:\n{output}"
+        assert (root / "data-demo" / "warehouse.duckdb").exists(), output
+        (shared / "demo-made.built").touch()
+    return root
+
+
+@pytest.fixture(scope="session")
+def warehouse_home(demo_made) -> Path:
+    """The $LOG_ASSETS_HOME `make demo` filled (`demo_made`): lake, state, spool and the warehouse.
+    Read-only for the tests (copy it to change it)."""
+    return demo_made / "data-demo"
 
 
 @pytest.fixture(scope="session")

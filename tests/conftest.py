@@ -84,11 +84,18 @@ def demo_made(tmp_path_factory) -> Path:
             text=True,
             timeout=400,
         )
+        (shared / "demo-made.out").write_text(proc.stdout)  # what `make demo` printed (`demo_output`)
         output = f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
         assert proc.returncode == 0, f"make demo failed:\n{output}"
         assert (root / "data-demo" / "warehouse.duckdb").exists(), output
         (shared / "demo-made.built").touch()
     return root
+
+
+@pytest.fixture(scope="session")
+def demo_output(demo_made) -> str:
+    """What `make demo` printed on its standard output (`demo_made`), its closing summary included."""
+    return (demo_made.parent / "demo-made.out").read_text()
 
 
 @pytest.fixture(scope="session")

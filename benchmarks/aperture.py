@@ -82,7 +82,7 @@ def run(mode: Mode) -> list[Figure]:
         n = CLUSTER_READERS
         say(f"aperture: drain with {n} readers in cluster mode ({CLUSTER_NOTE}), {budget:.0f}s")
         try:
-            cenv = mode.cluster.fresh_env()
+            cenv = mode.cluster.fresh().env()
             with SimProcess(*sim_args(backlog_per_type(n, budget))) as sim, scratch("aperture-cluster") as home:
                 r = _child(
                     mode,

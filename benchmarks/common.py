@@ -7,24 +7,22 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
 
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
-# Variables of the project a developer may have set; a benchmark run must not inherit them.
-PROJECT_ENV_PREFIXES = ("FORCEPOINT_", "APERTURE_", "LOG_ASSETS_")
+from tests.infra.cluster import Cluster
 
+# the CLI runs' environments and command lines, as the tests build them (re-exported for the benchmarks)
+from tests.infra.dagster_cli import PY, ROOT, clean_env, cli_env, dagster_cmd, materialize_args
 
 # --------------------------------------------------------------------------------- results
 
@@ -78,13 +76,6 @@ def unavailable(key: str, label: str, why: str, goal: str = "") -> Figure:
 # ---------------------------------------------------------------------------- environments
 
 
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_ENV_PREFIXES) and k != "DAGSTER_HOME"}
-    env["PYTHONWARNINGS"] = "ignore"
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
 @contextmanager
 def scratch(prefix: str) -> Iterator[Path]:
     """A temporary LOG_ASSETS_HOME (with its DAGSTER_HOME), removed afterwards."""
@@ -96,20 +87,12 @@ def scratch(prefix: str) -> Iterator[Path]:
 
 
 def dagster_env(home: Path, sim_env: dict[str, str], **extra: str) -> dict[str, str]:
-    dh = home / "dagster_home"
-    dh.mkdir(parents=True, exist_ok=True)
-    # The project's instance settings (telemetry off, run limits), as `make ui` installs them.
-    shutil.copy(ROOT / "log_assets" / "data" / "dagster.yaml", dh / "dagster.yaml")
-    return clean_env(LOG_ASSETS_HOME=str(home), DAGSTER_HOME=str(dh), **sim_env, **extra)
+    """A CLI run's environment on `home`, with the project's instance settings (tests/infra/dagster_cli.py)."""
+    return cli_env(home, sim_env, {k: str(v) for k, v in extra.items()}, instance_settings=True)
 
 
 def materialize_cmd(select: str, partition: str | None = None, partition_range: str | None = None) -> list[str]:
-    cmd = [PY, "-m", "dagster", "asset", "materialize", "-m", "log_assets.definitions", "--select", select]
-    if partition:
-        cmd += ["--partition", partition]
-    if partition_range:
-        cmd += ["--partition-range", partition_range]
-    return cmd
+    return dagster_cmd(materialize_args(select, partition, partition_range=partition_range))
 
 
 def utc_midnight(days_back: int = 0) -> datetime:
@@ -316,54 +299,6 @@ def mib(n: int) -> float:
 # ------------------------------------------------------------------------------- cluster mode
 
 
-class Cluster:
-    """The servers of cluster mode, one of each for a whole bench run: PostgreSQL (the Iceberg catalog
-    and the pipeline state) and an S3-compatible server (moto: the lake's files, the spools, the
-    staged pages, quarantine), both from tests/infra and started at first use. Every measurement
-    takes a fresh database and a fresh bucket (`fresh_env`)."""
-
-    def __init__(self) -> None:
-        self._stack = ExitStack()
-        self._pg = None
-        self._s3 = None
-        self._why: str | None = None  # None: not tried yet; "": running
-
-    def unavailable(self) -> str:
-        """Why the servers cannot run, or "" when both run (started by the first call)."""
-        if self._why is None:
-            try:
-                from tests.infra.postgres import postgres_server
-                from tests.infra.s3 import s3_server
-
-                say("cluster mode: starting PostgreSQL and the S3 server (moto) for this run")
-                self._pg = self._stack.enter_context(postgres_server())
-                self._s3 = self._stack.enter_context(s3_server())
-                import boto3  # noqa: F401 - the buckets are made with it
-
-                self._why = ""
-            except Exception as e:  # noqa: BLE001 - missing servers make rows unavailable, never a crash
-                self._stack.close()
-                self._pg = self._s3 = None
-                text = str(e).strip()
-                self._why = f"cluster servers: {type(e).__name__}: {text.splitlines()[0] if text else ''}"[:300]
-                say(f"cluster mode unavailable: {self._why}")
-        return self._why
-
-    def fresh_env(self) -> dict[str, str]:
-        """The variables of a cluster on a fresh database and a fresh bucket."""
-        if self.unavailable() or self._pg is None or self._s3 is None:
-            raise RuntimeError(self._why or "cluster servers not running")
-        return {
-            "LOG_ASSETS_DATABASE_URL": self._pg.create_database(),
-            "LOG_ASSETS_STORAGE_URL": f"s3://{self._s3.create_bucket()}/logs",
-            **self._s3.env(),
-        }
-
-    def close(self) -> None:
-        self._stack.close()
-        self._pg = self._s3 = None
-
-
 CLUSTER_NOTE = "state and catalog in PostgreSQL, files on the S3 server (moto), both on this machine"
 
 
@@ -396,7 +331,8 @@ class Mode:
     quick: bool
     work: Path  # logs of every measured command are kept here
     direct: bool = False  # also time the Forcepoint walk without Dagster
-    cluster: Cluster = field(default_factory=Cluster)  # the cluster-mode rows' servers, one for the run
+    # the cluster-mode rows' servers, one for the run (tests/infra/cluster.py)
+    cluster: Cluster = field(default_factory=lambda: Cluster(announce=say))
 
     def log(self, name: str) -> Path:
         self.work.mkdir(parents=True, exist_ok=True)

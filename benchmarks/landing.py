@@ -179,7 +179,7 @@ def _cluster_run(
 ) -> dict:
     """The same Dagster run on a fresh database and bucket of the cluster servers; its lake checked."""
     say(f"{tag}: Dagster run in cluster mode ({CLUSTER_NOTE})")
-    cenv = cluster.fresh_env()
+    cenv = cluster.fresh().env()
     with scratch("cluster") as home:  # $LOG_ASSETS_HOME is scratch in cluster mode
         before = sim.requests_counted(LOG_TYPE)
         m = measure(

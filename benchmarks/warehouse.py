@@ -143,7 +143,7 @@ def _cluster_figures(mode: Mode, tmpl, total: int, local_full: dict, local_inc: 
         try:
             with scratch("warehouse-cluster") as root:
                 full, m, inc, mi, written, added = _build_and_update(
-                    mode, tmpl, root, mode.cluster.fresh_env(), "warehouse-cluster"
+                    mode, tmpl, root, mode.cluster.fresh().env(), "warehouse-cluster"
                 )
         except Exception as e:  # noqa: BLE001 - the local rows stand; the cluster rows say why
             why = failed(e)

@@ -46,21 +46,22 @@ def state_store(tmp_path):
 
 
 @pytest.fixture(scope="session")
-def warehouse_home(tmp_path_factory) -> Path:
-    """A $LOG_ASSETS_HOME filled the way `make demo` fills one (the real pipeline through Dagster on the
-    built-in simulator: seven days of every Forcepoint type, the Aperture drain, the warehouse),
-    with small volumes so that it takes about 15 s. Read-only for the tests (copy it to change it).
+def demo_made(tmp_path_factory) -> Path:
+    """A folder where `make demo` ran as on a fresh clone: the real pipeline through Dagster on the
+    built-in simulator (seven days of every Forcepoint type, the Aperture drain, the warehouse),
+    started in this folder with Make's LOG_ASSETS_HOME=./data and DAGSTER_HOME=./data/dagster_home, so
+    the demo chose its own home, ./data-demo. Small volumes, so that it takes about 15 s. Read-only
+    for the tests (copy it to change it).
 
     Built once per `make test`, not once per worker: the first worker that needs it builds it under
     the run's shared temporary folder while holding a lock there; the others wait and reuse it."""
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if base.name.startswith("popen-gw") else base  # xdist: one folder per worker
-    root = shared / "analyst"
-    home = root / "home"
-    with open(shared / "analyst.lock", "w") as lock:
+    root = shared / "demo-made"
+    with open(shared / "demo-made.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if (root / "built").exists():
-            return home
+        if (shared / "demo-made.built").exists():
+            return root
         shutil.rmtree(root, ignore_errors=True)  # a build that failed in another worker
         root.mkdir()
         env = {
@@ -69,41 +70,64 @@ def warehouse_home(tmp_path_factory) -> Path:
             if not k.startswith(("LOG_ASSETS_", "DAGSTER_", "FORCEPOINT_", "APERTURE_"))
         }
         env.update(
-            LOG_ASSETS_DEMO_HOME=str(home),
+            LOG_ASSETS_HOME=str(root / "data"),
+            DAGSTER_HOME=str(root / "data" / "dagster_home"),
             LOG_ASSETS_DEMO_EVENTS_PER_DAY="150",
             LOG_ASSETS_DEMO_APERTURE_EVENTS="60",
+            PYTHONPATH=str(ROOT),
         )
         proc = subprocess.run(
             [sys.executable, "-m", "log_assets.demo"],
-            cwd=ROOT,
+            cwd=root,
             env=env,
             capture_output=True,
             text=True,
-            timeout=240,
+            timeout=400,
         )
+        (shared / "demo-made.out").write_text(proc.stdout)  # what `make demo` printed (`demo_output`)
         output = f"{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-        assert proc.returncode == 0, f"building the warehouse failed:\n{output}"
-        assert (home / "warehouse.duckdb").exists()
-        (root / "built").touch()
-    return home
+        assert proc.returncode == 0, f"make demo failed:\n{output}"
+        assert (root / "data-demo" / "warehouse.duckdb").exists(), output
+        (shared / "demo-made.built").touch()
+    return root
 
 
 @pytest.fixture(scope="session")
-def postgres():
-    """A real PostgreSQL for the whole session (tests/infra/postgres.py); each test makes its own database."""
-    from tests.infra.postgres import postgres_server
-
-    with postgres_server() as server:
-        yield server
+def demo_output(demo_made) -> str:
+    """What `make demo` printed on its standard output (`demo_made`), its closing summary included."""
+    return (demo_made.parent / "demo-made.out").read_text()
 
 
 @pytest.fixture(scope="session")
-def s3():
-    """An S3-compatible server (moto) on loopback for the whole session; each test makes its own bucket."""
-    from tests.infra.s3 import s3_server
+def warehouse_home(demo_made) -> Path:
+    """The $LOG_ASSETS_HOME `make demo` filled (`demo_made`): lake, state, spool and the warehouse.
+    Read-only for the tests (copy it to change it)."""
+    return demo_made / "data-demo"
 
-    with s3_server() as server:
-        yield server
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The servers of cluster mode for the whole session (tests/infra/cluster.py), each started when a
+    test first asks for it; a test takes its own database and bucket (`cluster.fresh()`)."""
+    from tests.infra.cluster import Cluster
+
+    servers = Cluster()
+    try:
+        yield servers
+    finally:
+        servers.close()
+
+
+@pytest.fixture(scope="session")
+def postgres(cluster):
+    """The cluster's PostgreSQL (tests/infra/postgres.py); each test makes its own database."""
+    return cluster.postgres
+
+
+@pytest.fixture(scope="session")
+def s3(cluster):
+    """The cluster's S3-compatible server (moto) on loopback; each test makes its own bucket."""
+    return cluster.s3
 
 
 # ------------------------------------------------------------------------- pytest-xdist (make test)

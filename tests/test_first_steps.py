@@ -319,13 +319,10 @@ def test_demo_partitions_start_on_the_simulators_first_day():
     assert proc.stdout.split() == ["2026-03-08"] * 3
 
 
-def test_demo_summary_names_commands_that_run(warehouse_home, capsys):
-    """Every command the demo's summary suggests runs as printed (those that start a server are asked
-    for --help); the query runs for real."""
-    from log_assets.demo import _summary
-
-    _summary(warehouse_home)
-    out = capsys.readouterr().out
+def test_demo_summary_names_commands_that_run(demo_made, demo_output):
+    """Every command the summary `make demo` printed suggests runs as printed, in the folder the demo
+    ran in (those that start a server are asked for --help); the query runs for real, on the demo's home."""
+    out = demo_output
     assert "duckdb -readonly" not in out
     steps = out.split("\nnext:\n")[1].split("=" * 72)[0]
     commands = [s.strip() for s in steps.splitlines() if s.strip() and not s.strip().startswith("#")]
@@ -338,7 +335,12 @@ def test_demo_summary_names_commands_that_run(warehouse_home, capsys):
         serves = argv[-1] in ("log_assets.ui", "notebook")
         env = _clean_env(**dict(a.split("=", 1) for a in assigned))
         proc = subprocess.run(
-            argv + (["--help"] if serves else []), env=env, capture_output=True, text=True, timeout=120
+            argv + (["--help"] if serves else []),
+            cwd=demo_made,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert proc.returncode == 0, (command, proc.stderr[-2000:])
         if serves:

@@ -12,8 +12,9 @@ import json
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+from tests.infra.fake_http import FakeHandler, FakeServer
 
 
 class FakeAperture:
@@ -37,15 +38,11 @@ class FakeAperture:
         # Hooks for hostile behaviour: called with the handler; returning True means it answered.
         self.get_hook = None
         self.post_hook = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self._server = FakeServer(self._handler())
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url()
 
     def env(self) -> dict:
         return {
@@ -55,12 +52,11 @@ class FakeAperture:
         }
 
     def __enter__(self):
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def add_events(self, events: list, per_body: int = 100) -> None:
         for i in range(0, len(events), per_body):
@@ -72,31 +68,9 @@ class FakeAperture:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def _send(self, status, body=b"", headers=None, truncate=False):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                if truncate:
-                    self.send_header("Connection", "close")
-                self.end_headers()
-                if truncate:
-                    self.wfile.write(body[: len(body) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(body)
-
+        class Handler(FakeHandler):
             def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                form = parse_qs(self.rfile.read(n).decode())
+                form = parse_qs(self.read_body().decode())
                 with fake.lock:
                     fake.requests.append(
                         {
@@ -110,12 +84,12 @@ class FakeAperture:
                 if fake.post_hook is not None and fake.post_hook(self):
                     return
                 if self.path != "/oauth/token":
-                    return self._send(404, b'{"error":"not found"}')
+                    return self.answer(404, b'{"error":"not found"}')
                 if scripted:
-                    return self._send(scripted, b'{"error":"scripted"}')
+                    return self.answer(scripted, b'{"error":"scripted"}')
                 want = "Basic " + base64.b64encode(f"{fake.client_id}:{fake.client_secret}".encode()).decode()
                 if self.headers.get("Authorization") != want or form.get("grant_type") != ["client_credentials"]:
-                    return self._send(
+                    return self.answer(
                         401, b'{"error":"unauthorized","error_description":"bad client credentials"}'
                     )
                 with fake.lock:
@@ -126,7 +100,7 @@ class FakeAperture:
                 doc = {"access_token": token, "token_type": "bearer", "scope": "api_access"}
                 if fake.expires_in is not None:
                     doc["expires_in"] = fake.expires_in
-                self._send(200, json.dumps(doc).encode())
+                self.answer(200, json.dumps(doc).encode())
 
             def do_GET(self):
                 auth = self.headers.get("Authorization") or ""
@@ -135,16 +109,16 @@ class FakeAperture:
                 if fake.get_hook is not None and fake.get_hook(self):
                     return
                 if self.path != "/api/v1/log_events_bulk":
-                    return self._send(404, b'{"error":"not found"}')
+                    return self.answer(404, b'{"error":"not found"}')
                 if fake.latency:
                     time.sleep(fake.latency)
                 token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
                 if token not in fake.tokens or token in fake.revoked:
-                    return self._send(401, b'{"error":"invalid_token"}')
+                    return self.answer(401, b'{"error":"invalid_token"}')
                 with fake.lock:
                     if fake.scripted:
                         status, body, headers = fake.scripted.popleft()
-                        return self._send(status, body, headers)
+                        return self.answer(status, body, headers)
                     body = fake.bodies.popleft() if fake.bodies else None
                     truncate = body is not None and fake.truncate_next > 0
                     if truncate:
@@ -153,7 +127,7 @@ class FakeAperture:
                         fake.delivered.append(body)
                 if body is None:
                     time.sleep(fake.long_poll)
-                    return self._send(204)
-                self._send(200, body, truncate=truncate)
+                    return self.answer(204)
+                self.answer(200, body, truncate=truncate)
 
         return Handler

@@ -22,6 +22,7 @@ from log_assets.paths import Home
 from log_assets.simulator import Simulator
 from log_assets.storage import Storage
 from log_assets.warehouse import connect_readonly
+from tests.infra.dagster_cli import cli_env, dagster_cmd, job_args
 
 from .helpers import canonical_id, lake_rows, quarantined_bodies
 from .test_e2e_simulator import TYPES, assert_lake_matches, run_drain, sim_config, truth
@@ -32,13 +33,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def cluster(postgres, s3, monkeypatch):
-    """The variables of a cluster (PostgreSQL database, S3 bucket), set for this process; returns them."""
-    env = {
-        **s3.env(),
-        "LOG_ASSETS_DATABASE_URL": postgres.create_database(),
-        "LOG_ASSETS_STORAGE_URL": f"s3://{s3.create_bucket()}/logs",
-    }
+def space(cluster, monkeypatch):
+    """The variables of a cluster (a fresh PostgreSQL database and bucket), set for this process; returns them."""
+    env = cluster.fresh("logs").env()
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env
@@ -67,7 +64,7 @@ def local_files(home: Home) -> list[str]:
     )
 
 
-def test_drain_and_land_with_the_spool_on_s3_and_the_state_in_postgresql(tmp_path, cluster, monkeypatch):
+def test_drain_and_land_with_the_spool_on_s3_and_the_state_in_postgresql(tmp_path, space, monkeypatch):
     home = Home.from_env(tmp_path / "home")
     cfg = sim_config(aperture_backlog_per_type=60, aperture_bulk_max=10, aperture_broken_rate=0.2)
     with Simulator(cfg, port=0) as sim:
@@ -88,7 +85,7 @@ def test_drain_and_land_with_the_spool_on_s3_and_the_state_in_postgresql(tmp_pat
     assert local_files(home) == []
 
 
-def test_a_node_killed_mid_drain_is_taken_over_by_another(tmp_path, cluster, monkeypatch):
+def test_a_node_killed_mid_drain_is_taken_over_by_another(tmp_path, space, monkeypatch):
     """Node A (its own home) drains in a `dagster job execute` process and is SIGKILLed mid-drain;
     node B, with another home and nothing shared but the database and the bucket, drains the rest,
     sorts A's spooled bodies and lands everything: every event once, nothing lost but the body that
@@ -96,23 +93,12 @@ def test_a_node_killed_mid_drain_is_taken_over_by_another(tmp_path, cluster, mon
     home_a, home_b = Home.from_env(tmp_path / "a"), Home.from_env(tmp_path / "b")
     cfg = sim_config(aperture_backlog_per_type=200, aperture_bulk_max=10, latency=0.05)
     with Simulator(cfg, port=0) as sim:
-        run_config = tmp_path / "run.yaml"
-        run_config.write_text('{"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 120}}}}')
-        dagster_home = tmp_path / "dagster_home_a"
-        dagster_home.mkdir()
-        child_env = {
-            **os.environ,
-            **sim.env(),
-            "LOG_ASSETS_HOME": str(home_a.root),
-            "DAGSTER_HOME": str(dagster_home),
-            "PYTHONWARNINGS": "ignore",
-        }
+        run_config = {"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 120}}}}
         log = tmp_path / "drain-a.log"
         proc = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "log_assets.definitions"]
-            + ["-j", "aperture_drain", "-c", str(run_config)],
+            dagster_cmd(job_args("aperture_drain", run_config, tmp_path)),
             cwd=tmp_path,
-            env=child_env,
+            env=cli_env(home_a.root, space, sim.env(), dagster_home=tmp_path / "dagster_home_a"),
             stdout=subprocess.DEVNULL,
             stderr=log.open("wb"),
             start_new_session=True,

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,6 +20,7 @@ from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.paths import Home
 from log_assets.simulator import SimConfig, Simulator
+from tests.infra.dagster_cli import cli_env, dagster_cmd, job_args
 
 from .helpers import FULL_DEFS, canonical_id, lake_rows, quarantined_bodies
 
@@ -259,35 +259,13 @@ def test_connectivity_check_never_pops_events(home, env):
 def test_sigkill_mid_drain_loses_at_most_the_batch_in_flight(home, tmp_path, env):
     cfg = sim_config(aperture_backlog_per_type=200, aperture_bulk_max=10, latency=0.05)
     with Simulator(cfg, port=0) as sim:
-        run_config = tmp_path / "run.yaml"
-        run_config.write_text(
-            json.dumps({"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 120}}}})
-        )
-        dagster_home = tmp_path / "dagster_home"
-        dagster_home.mkdir()
-        # An instance of its own: a killed CLI run would otherwise leave a temporary one in the cwd.
-        child_env = {
-            **os.environ,
-            **sim.env(),
-            "LOG_ASSETS_HOME": str(home.root),
-            "DAGSTER_HOME": str(dagster_home),
-            "PYTHONWARNINGS": "ignore",
-        }
+        run_config = {"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 120}}}}
         log = tmp_path / "drain.log"
+        # An instance of its own: a killed CLI run would otherwise leave a temporary one in the cwd.
         proc = subprocess.Popen(
-            [
-                str(Path(sys.executable).with_name("dagster")),
-                "job",
-                "execute",
-                "-m",
-                "log_assets.definitions",
-                "-j",
-                "aperture_drain",
-                "-c",
-                str(run_config),
-            ],
+            dagster_cmd(job_args("aperture_drain", run_config, tmp_path)),
             cwd=REPO,
-            env=child_env,
+            env=cli_env(home.root, sim.env(), dagster_home=tmp_path / "dagster_home"),
             stdout=subprocess.DEVNULL,
             stderr=log.open("wb"),
             start_new_session=True,

@@ -6,8 +6,6 @@ AWS_* variables; the default tenant still reads those variables."""
 
 from __future__ import annotations
 
-import json
-
 import dagster as dg
 import pytest
 
@@ -223,11 +221,10 @@ def _acme_on_s3(s3server, bucket: str) -> dg.Definitions:
 def _recorded_credentials(s3server) -> set[str]:
     """The access key ids of the requests moto recorded (from their Authorization header)."""
     keys = set()
-    with open(s3server._recording) as f:
-        for line in f:
-            auth = json.loads(line)["headers"].get("Authorization", "")
-            if "Credential=" in auth:
-                keys.add(auth.split("Credential=", 1)[1].split("/", 1)[0])
+    for entry in s3server.recorded():
+        auth = entry["headers"].get("Authorization", "")
+        if "Credential=" in auth:
+            keys.add(auth.split("Credential=", 1)[1].split("/", 1)[0])
     return keys
 
 

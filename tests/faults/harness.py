@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -25,11 +24,14 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+# the CLI runs (re-exported: the trials call them as h.cli_env, h.materialize_args, h.job_args)
+from tests.infra.dagster_cli import PY, ROOT, dagster_cmd
+from tests.infra.dagster_cli import cli_env as cli_env
+from tests.infra.dagster_cli import job_args as job_args
+from tests.infra.dagster_cli import materialize_args as materialize_args
 from tests.lakeview import lake_days, lake_table, lake_types
 
-ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-PY = sys.executable
 ENOSPC_CLI = HERE / "enospc_cli.py"
 
 RUN_TIMEOUT = 180.0  # seconds any one CLI run may take before it counts as hung
@@ -48,11 +50,6 @@ def canon(obj) -> str:
 
 
 # ------------------------------------------------------------------------------ code location
-
-
-def code_location() -> list[str]:
-    """The package's own code location, exactly as users run it."""
-    return ["-m", "log_assets.definitions"]
 
 
 # --------------------------------------------------------------------------------- the ledger
@@ -212,26 +209,6 @@ def kill_group(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def cli_env(home: Path, sim_env: dict, extra: dict | None = None, drop: tuple = ()) -> dict:
-    dh = home / "dagster_home"
-    dh.mkdir(parents=True, exist_ok=True)
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("FORCEPOINT_", "APERTURE_", "LOG_ASSETS_FAULT_"))
-    }
-    env.update(sim_env)
-    env.update(
-        LOG_ASSETS_HOME=str(home),
-        DAGSTER_HOME=str(dh),
-        PYTHONWARNINGS="ignore",
-        DAGSTER_TELEMETRY_DISABLED="1",
-        PYTHONPATH=str(ROOT),
-    )
-    env.update(extra or {})
-    for k in drop:
-        env.pop(k, None)
-    return env
-
-
 def init_instance(home: Path) -> None:
     """Create the Dagster instance's sqlite storage before runs start at once: two CLI processes on
     a brand-new DAGSTER_HOME race to create the same tables (a Dagster matter, not the pipeline's;
@@ -259,42 +236,11 @@ def start(args: list[str], env: dict, out: Path, enospc: dict | None = None) -> 
         }
         cmd = [PY, str(ENOSPC_CLI), *args]
     else:
-        cmd = [PY, "-m", "dagster", *args]
+        cmd = dagster_cmd(args)
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as f:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=f, stderr=subprocess.STDOUT, start_new_session=True)
     return Run(cmd, out, proc, time.monotonic())
-
-
-def materialize_args(select: str, first: str, last: str | None = None, config: dict | None = None) -> list[str]:
-    args = ["asset", "materialize", *code_location(), "--select", select]
-    if last is None or last == first:
-        args += ["--partition", first]
-    else:
-        args += ["--partition-range", f"{first}...{last}"]
-    if config:
-        args += ["--config-json", json.dumps(config)]
-    return args
-
-
-def unpartitioned_args(select: str, config: dict | None = None) -> list[str]:
-    args = ["asset", "materialize", *code_location(), "--select", select]
-    if config:
-        args += ["--config-json", json.dumps(config)]
-    return args
-
-
-def job_args(job: str, config: dict | None = None, where: Path | None = None) -> list[str]:
-    """`dagster job execute` takes run config from a file only (-c): written as JSON (valid YAML) into `where`."""
-    args = ["job", "execute", *code_location(), "-j", job]
-    if config:
-        if where is None:
-            raise ValueError("job_args needs `where` to write the run config file")
-        where.mkdir(parents=True, exist_ok=True)
-        path = where / f"run-config-{len(list(where.glob('run-config-*')))}.yaml"
-        path.write_text(json.dumps(config))
-        args += ["-c", str(path)]
-    return args
 
 
 def enospc_fired(run: Run) -> bool:
@@ -595,32 +541,31 @@ class StoreProxy:
         self.cut(0)
 
 
-class Cluster:
-    """A cluster for one trial: a fresh PostgreSQL database and a fresh bucket on the session's
-    servers. Inside `with`, this process's environment points at them (the checks read the lake
-    through its catalog, `Lake.for_home`, which follows it); `env` is what the CLI runs get, with the
-    store reached through a `StoreProxy`. Faults: `restart_db`, `pause_store`, `cut_store`, each
-    started in a thread of its own (they are triggered from the simulator's request handler, which
-    must not be held up) and joined by `settle()`."""
+class TrialCluster:
+    """A cluster for one trial: a fresh database and a fresh bucket (a `Space`) on the session's
+    servers (tests/infra/cluster.py). Inside `with`, this process's environment points at them (the
+    checks read the lake through its catalog, `Lake.for_home`, which follows it); `env` is what the CLI
+    runs get, with the store reached through a `StoreProxy`. Faults: `restart_db`, `pause_store`,
+    `cut_store`, each started in a thread of its own (they are triggered from the simulator's request
+    handler, which must not be held up) and joined by `settle()`."""
 
     VARS = ("LOG_ASSETS_DATABASE_URL", "LOG_ASSETS_STORAGE_URL", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3")
 
-    def __init__(self, trial: Trial, postgres, s3):
+    def __init__(self, trial: Trial, cluster):
         self.trial = trial
-        self.postgres = postgres
-        self.s3 = s3
-        self.database_url = postgres.create_database()
-        self.bucket = s3.create_bucket()
-        self.storage_url = f"s3://{self.bucket}/root"
-        self.direct = {"LOG_ASSETS_DATABASE_URL": self.database_url, "LOG_ASSETS_STORAGE_URL": self.storage_url}
-        self.direct.update(s3.env())
-        self.proxy = StoreProxy(s3.port)
+        self.postgres = cluster.postgres
+        self.s3 = cluster.s3
+        self.space = cluster.fresh("root")
+        self.database_url = self.space.database_url
+        self.storage_url = self.space.storage_url
+        self.direct = self.space.env()
+        self.proxy = StoreProxy(self.s3.port)
         self.env = {**self.direct, "AWS_ENDPOINT_URL": self.proxy.endpoint}
         self._threads: list[threading.Thread] = []
         self._paused = False
         self._saved: dict | None = None
 
-    def __enter__(self) -> Cluster:
+    def __enter__(self) -> TrialCluster:
         self._saved = dict(os.environ)
         for k in list(os.environ):
             if k in self.VARS or k.startswith("AWS_"):
@@ -637,9 +582,7 @@ class Cluster:
         os.environ.update(self._saved or {})
 
     def storage(self):
-        from log_assets.storage import Storage
-
-        return Storage.from_url(self.storage_url, self.direct)
+        return self.space.storage()
 
     def _spawn(self, fn) -> None:
         t = threading.Thread(target=fn, daemon=True, name="cluster-fault")

@@ -214,7 +214,7 @@ def _build_warehouse(fp) -> None:
     from .trials import _reason, check_warehouse
 
     r = h.start(
-        h.unpartitioned_args("key:warehouse/*", dict(h.IN_PROCESS)),
+        h.materialize_args("key:warehouse/*", config=dict(h.IN_PROCESS)),
         h.cli_env(fp.home, fp.sim.env(basic=fp.basic)),
         fp.trial.dir / "out" / f"{len(fp.trial.runs):02d}-warehouse.log",
     )

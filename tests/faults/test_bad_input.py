@@ -11,11 +11,8 @@ from __future__ import annotations
 import json
 import os
 import stat
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import dagster as dg
 import pytest
@@ -24,6 +21,7 @@ from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.simulator import SimConfig, Simulator
+from tests.infra.fake_http import FakeHandler, FakeServer
 from tests.lakeview import lake_days, lake_table
 
 from . import harness as h
@@ -32,7 +30,15 @@ from . import harness as h
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.xdist_group("faults.test_bad_input")]
 
 DAY = h.day_str(-2)
-OBSERVED: list[dict] = []  # printed at the end (-s) to keep that README table honest
+OBSERVED: list[dict] = []  # printed after the module's last test (-s) to keep that README table honest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def print_observed():
+    """Run with -s to see the table rows this module observed (printed once its tests are done)."""
+    yield
+    for row in OBSERVED:
+        print(json.dumps(row, ensure_ascii=False))
 
 
 @pytest.fixture(autouse=True)
@@ -65,39 +71,28 @@ class ScriptedForcepoint:
         self.requests: list[dict] = []
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
+        class Handler(FakeHandler):
             def do_GET(self):
-                q = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                q = self.query()
                 outer.requests.append(q)
                 if "startdate" in q:
                     status, body = outer.first
                 else:
                     status, body = 200, envelope([], q.get("nextpagetoken", "tok1"))
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.answer(status, body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = FakeServer(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/bitglassapi/logs/v1/"
+        return self.server.url("/api/bitglassapi/logs/v1/")
 
     def __enter__(self):
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 def envelope(data, token="tok1", fmt="json") -> bytes:
@@ -480,9 +475,3 @@ def test_quarantine_is_owner_only(records, tmp_path, clean_env):
     assert (tmp_path / "quarantine" / "forcepoint" / "access").exists()
     bad = private(tmp_path)
     assert not bad, "readable by others:\n" + "\n".join(bad)
-
-
-def test_print_observed():
-    """Run with -s to see the table rows this module observed."""
-    for row in OBSERVED:
-        print(json.dumps(row, ensure_ascii=False))

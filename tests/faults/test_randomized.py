@@ -17,14 +17,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(900)]
 def test_trial(trial_seed, ledger, tmp_path, request):
     kind = kind_of(trial_seed)
     # the cluster kinds run on the session's PostgreSQL and S3 servers, started only for them
-    servers = None
-    if kind in CLUSTER_KINDS:
-        servers = (request.getfixturevalue("postgres"), request.getfixturevalue("s3"))
+    cluster = request.getfixturevalue("cluster") if kind in CLUSTER_KINDS else None
     trial = harness.Trial(trial_seed, kind, tmp_path)
     print(f"trial seed {trial_seed} ({kind}); replay with LOG_ASSETS_FAULT_SEED={trial_seed}")
     started = time.monotonic()
     try:
-        run_trial(trial, servers)
+        run_trial(trial, cluster)
     except Exception as e:  # noqa: BLE001 - a crash of the trial itself is recorded too
         trial.violation(f"trial crashed: {type(e).__name__}: {e}")
         raise

@@ -90,7 +90,7 @@ def _fp_config(retries: int, read_timeout: float = 10.0, in_process: bool = Fals
     return cfg
 
 
-def node_home(trial: h.Trial, cluster: h.Cluster | None, home: Path) -> Path:
+def node_home(trial: h.Trial, cluster: h.TrialCluster | None, home: Path) -> Path:
     """The home of the next run: the trial's one home, or in cluster mode a new one per run (another
     node, sharing nothing with the others but the database and the bucket)."""
     if cluster is None:
@@ -130,7 +130,7 @@ class FP:
         self.sim: Simulator | None = None
         self.tap: h.Tap | None = None
         self.reader: h.LakeReader | None = None
-        self.cluster: h.Cluster | None = None  # cluster mode: each run a node with a home of its own
+        self.cluster: h.TrialCluster | None = None  # cluster mode: each run a node with a home of its own
 
     def __enter__(self) -> FP:
         self.sim = Simulator(self.cfg, port=0).start()
@@ -493,7 +493,7 @@ def warehouse_after(trial: h.Trial, rng: random.Random, home: Path, sim_env: dic
     if rng.random() >= 0.25:
         return
     r = h.start(
-        h.unpartitioned_args("key:warehouse/*", with_executor(None, rng)),
+        h.materialize_args("key:warehouse/*", config=with_executor(None, rng)),
         h.cli_env(home, sim_env),
         trial.dir / "out" / f"{len(trial.runs):02d}-warehouse.log",
     )
@@ -546,7 +546,7 @@ class AP:
         self.kills = 0
         self.fatal_disk_runs = 0
         self.reader: h.LakeReader | None = None
-        self.cluster: h.Cluster | None = None  # cluster mode: each run a node with a home of its own
+        self.cluster: h.TrialCluster | None = None  # cluster mode: each run a node with a home of its own
 
     def __enter__(self) -> AP:
         self.sim = Simulator(self.cfg, port=0).start()
@@ -971,7 +971,7 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
         land = run("land", h.materialize_args(AP_SELECT, h.day_str(-1), h.day_str(0), with_executor(None, rng)))
         land.wait()
         trial.check(land.rc == 0, f"set-up landing failed: {_reason(land)}")
-        w0 = run("wh0", h.unpartitioned_args(wh_select, with_executor(None, rng)))
+        w0 = run("wh0", h.materialize_args(wh_select, config=with_executor(None, rng)))
         w0.wait()
         trial.check(w0.rc == 0, f"first warehouse build failed: {_reason(w0)}")
         # now write more while the warehouse builds, and kill builds at random moments
@@ -980,7 +980,7 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
             h.materialize_args(f"forcepoint/{fp_lt}", h.day_str(-1), h.day_str(-1), with_executor(None, rng)),
         )
         for i in range(rng.randint(1, 2)):
-            w = run(f"wh-kill{i}", h.unpartitioned_args(wh_select, with_executor(None, rng)))
+            w = run(f"wh-kill{i}", h.materialize_args(wh_select, config=with_executor(None, rng)))
             delay = rng.uniform(1.0, 9.0)
             t0 = time.monotonic()
             if h.kill_when(w, lambda t0=t0, delay=delay: time.monotonic() - t0 >= delay):
@@ -991,7 +991,7 @@ def wh_kill(trial: h.Trial, rng: random.Random) -> None:
                 trial.check(w.rc == 0, f"warehouse build failed: {_reason(w)}")
         more.wait()
         trial.check(more.rc == 0, f"concurrent forcepoint run failed: {_reason(more)}")
-        final = run("wh-final", h.unpartitioned_args(wh_select, with_executor(None, rng)))
+        final = run("wh-final", h.materialize_args(wh_select, config=with_executor(None, rng)))
         final.wait()
         trial.check(final.rc == 0, f"final warehouse build failed: {_reason(final)}")
         reader.finish()
@@ -1031,11 +1031,13 @@ def _plan_outage(rng: random.Random) -> tuple[str, float]:
     return kind, secs
 
 
-def _outage(cl: h.Cluster, kind: str, secs: float) -> None:
+def _outage(cl: h.TrialCluster, kind: str, secs: float) -> None:
     {"db_restart": cl.restart_db, "store_pause": cl.pause_store, "store_cut": cl.cut_store}[kind](secs)
 
 
-def _faulted(trial: h.Trial, cl: h.Cluster, start, kind: str, secs: float, sched: Schedule | None, reached, k):
+def _faulted(
+    trial: h.Trial, cl: h.TrialCluster, start, kind: str, secs: float, sched: Schedule | None, reached, k
+):
     """Start a run (`start()`) and inject the fault when `reached()` holds (SIGKILL) or at the k-th
     request the `sched` counts (an outage, started from the simulator's thread). Returns the
     finished run and whether the fault fired."""
@@ -1056,7 +1058,7 @@ def _faulted(trial: h.Trial, cl: h.Cluster, start, kind: str, secs: float, sched
     return r, bool(fired_at)
 
 
-def _judge(trial: h.Trial, cl: h.Cluster, r: h.Run, kind: str, fired: bool) -> bool:
+def _judge(trial: h.Trial, cl: h.TrialCluster, r: h.Run, kind: str, fired: bool) -> bool:
     """After a faulted run: True when it stopped (killed, or failed on the outage). A run that failed
     must say which database or store it could not use, not only show a traceback."""
     if not fired:
@@ -1076,12 +1078,12 @@ def _judge(trial: h.Trial, cl: h.Cluster, r: h.Run, kind: str, fired: bool) -> b
     return True
 
 
-def cl_fp(trial: h.Trial, rng: random.Random, servers: tuple) -> None:
+def cl_fp(trial: h.Trial, rng: random.Random, cluster) -> None:
     """A Forcepoint walk in cluster mode, every run on another node: SIGKILLs, database restarts and
     store pauses or cuts at random requests; then clean runs finish it from the saved position."""
     with FP(trial, rng) as fp:
         baseline = fp.baseline()  # locally, before the cluster's variables are set
-        with h.Cluster(trial, *servers) as cl:
+        with h.TrialCluster(trial, cluster) as cl:
             fp.cluster = cl
             start = fp.tap.count("forcepoint", fp.lt)
             stopped = 0
@@ -1114,12 +1116,12 @@ def cl_fp(trial: h.Trial, rng: random.Random, servers: tuple) -> None:
             fp.final_checks(fp.tap.count("forcepoint", fp.lt) - start, baseline, stopped)
 
 
-def cl_ap(trial: h.Trial, rng: random.Random, servers: tuple) -> None:
+def cl_ap(trial: h.Trial, rng: random.Random, cluster) -> None:
     """Aperture drains and landings in cluster mode, every run on another node: SIGKILLs, database
     restarts and store pauses or cuts at random deliveries (drains) or moments (a landing); then a
     final drain and landing."""
     broken = rng.choice([0.0, 0.1])  # some broken bodies: the quarantine on the store, byte for byte
-    with AP(trial, rng, aperture_broken_rate=broken) as ap, h.Cluster(trial, *servers) as cl:
+    with AP(trial, rng, aperture_broken_rate=broken) as ap, h.TrialCluster(trial, cluster) as cl:
         ap.cluster = cl
         for i in range(rng.randint(1, 2)):
             if not ap.sim.aperture.pending():
@@ -1178,7 +1180,7 @@ def cl_ap(trial: h.Trial, rng: random.Random, servers: tuple) -> None:
         ap.check()
 
 
-CLUSTER_KINDS = ("cl_fp", "cl_ap")  # their trials take the session's (postgres, s3) servers
+CLUSTER_KINDS = ("cl_fp", "cl_ap")  # their trials take the session's cluster (tests/infra/cluster.py)
 
 
 # The kinds, in the order short mode runs them (one each).
@@ -1204,10 +1206,10 @@ def kind_of(seed: int) -> str:
     return KIND_NAMES[seed % len(KIND_NAMES)]
 
 
-def run_trial(trial: h.Trial, servers: tuple | None = None) -> None:
-    """`servers`: the session's (postgres, s3), for the cluster kinds."""
+def run_trial(trial: h.Trial, cluster=None) -> None:
+    """`cluster`: the session's servers (tests/infra/cluster.py), for the cluster kinds."""
     rng = random.Random(trial.seed)
     if trial.kind in CLUSTER_KINDS:
-        KINDS[trial.kind](trial, rng, servers)
+        KINDS[trial.kind](trial, rng, cluster)
     else:
         KINDS[trial.kind](trial, rng)

@@ -21,7 +21,6 @@ from log_assets.forcepoint.pagetable import PageTable
 from log_assets.forcepoint.parse import IdStrategy, parse_page, parse_records
 from log_assets.lake.schema import Coercer
 from log_assets.simulator import SimConfig, Simulator
-from log_assets.simulator.forcepoint.service import ForcepointService
 from tests.lakeview import lake_table
 
 from .conftest import day_str, lake_ids, materialize, metadata, truth_ids
@@ -190,19 +189,21 @@ def test_every_type_lands_a_record_with_an_invalid_byte(sim_records, name, how):
 PAGE = 40
 
 
-def _corrupting(monkeypatch):
-    """The simulator's first page (stream position 0) with an invalid byte in one record's
-    syslogheader and a lone surrogate escape in the next one's: in JSON and CSV pages alike."""
-    real = ForcepointService._page_body
+def _corrupting(sim) -> None:
+    """The first page the simulator serves (the walk's first, at stream position 0) with an invalid
+    byte in one record's syslogheader and a lone surrogate escape in the next one's, in JSON and CSV
+    pages alike; the same page asked again is corrupted again (the simulator's public `rewrite` hook)."""
+    first: list[bytes] = []
 
-    def page_body(self, lt, stream, pos, stop, cv, fmt, state):
-        body = real(self, lt, stream, pos, stop, cv, fmt, state)
-        if pos == 0:
-            host = b"api.bitglass.com"
-            body = body.replace(host, host + BYTE, 1).replace(host + b" ", host + LONE + b" ", 1)
-        return body
+    def rewrite(log_type: str, fmt: str, body: bytes) -> bytes:
+        if not first:
+            first.append(body)
+        if body != first[0]:
+            return body
+        host = b"api.bitglass.com"
+        return body.replace(host, host + BYTE, 1).replace(host + b" ", host + LONE + b" ", 1)
 
-    monkeypatch.setattr(ForcepointService, "_page_body", page_body)
+    sim.forcepoint.rewrite = rewrite
 
 
 @pytest.mark.e2e
@@ -210,10 +211,7 @@ def _corrupting(monkeypatch):
 @pytest.mark.parametrize(
     "log_type,fmt", [("access", "json"), ("access", "csv"), ("swgweb", "csv"), ("cloudaudit", "json")]
 )
-def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(
-    tmp_path, clean_env, monkeypatch, log_type, fmt
-):
-    _corrupting(monkeypatch)
+def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(tmp_path, clean_env, log_type, fmt):
     cfg = SimConfig(
         seed=21,
         days=3,
@@ -224,6 +222,7 @@ def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(
     )
     days = [day_str(-2), day_str(-1)]
     with Simulator(cfg, port=0) as sim:
+        _corrupting(sim)
         for k, v in sim.env().items():
             clean_env.setenv(k, v)
         clean_env.setenv("FORCEPOINT_RESPONSE_FORMAT", fmt)

@@ -7,20 +7,18 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from log_assets.simulator import SimConfig, Simulator
+from tests.infra.dagster_cli import ROOT, cli_env, dagster_cmd, materialize_args
 from tests.pipeline_state import todays_count
 
 from .conftest import assert_lake_matches_truth_once, day_str, materialize
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def dagster_cli(
@@ -28,24 +26,13 @@ def dagster_cli(
 ) -> subprocess.Popen:
     """`dagster asset materialize` of forcepoint/<lt> over the range, in its own process group, with
     `home` as $LOG_ASSETS_HOME and the Dagster instance in `dagster_home` (default: inside the home)."""
-    dh = dagster_home or home / "dagster_home"
-    dh.mkdir(parents=True, exist_ok=True)
-    full = {**os.environ, **env, "LOG_ASSETS_HOME": str(home), "DAGSTER_HOME": str(dh), "PYTHONWARNINGS": "ignore"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "dagster",
-        "asset",
-        "materialize",
-        "-m",
-        "log_assets.definitions",
-        "--select",
-        f"forcepoint/{lt}",
-        "--partition-range",
-        f"{first}...{last}",
-    ]
     return subprocess.Popen(
-        cmd, cwd=ROOT, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+        dagster_cmd(materialize_args(f"forcepoint/{lt}", first, last)),
+        cwd=ROOT,
+        env=cli_env(home, env, dagster_home=dagster_home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from log_assets.forcepoint.client import ConfigError, Credentials, QuotaExhausted, check_url
-from log_assets.forcepoint.quota import DatabaseQuotaBudget
+from log_assets.forcepoint.quota import DatabaseQuotaBudget, utc_today
 from log_assets.state import StateStore
 
 
@@ -54,16 +54,16 @@ def test_the_servers_figure_is_written_only_when_it_differs_from_the_charges_own
     sa.event.listen(state_store.db.engine, "commit", lambda conn: commits.append(1))
     b.charge()
     b.observe(100)  # the first figure: written
-    assert state_store.quota(b.key, b._counter().day).server_remaining == 100
+    assert state_store.quota(b.key, utc_today()).server_remaining == 100
     b.charge()  # stores 99, as the server will say
     before = len(commits)
     b.observe(99)
     assert len(commits) == before  # nothing to write: no transaction
     b.charge()  # stores 98; the server says 90 (another tool shares the quota): written
     b.observe(90)
-    assert state_store.quota(b.key, b._counter().day).server_remaining == 90
+    assert state_store.quota(b.key, utc_today()).server_remaining == 90
     b.observe(90)  # no charge since: the figure is handed to the store, which writes nothing new
-    assert state_store.quota(b.key, b._counter().day).server_remaining == 90
+    assert state_store.quota(b.key, utc_today()).server_remaining == 90
     assert b.spent_today == 3
 
 
@@ -96,34 +96,23 @@ def test_a_429_leaves_nothing_to_spend_until_the_reset(state_store):
 def test_the_client_reports_every_answers_remaining_and_a_429_as_none_left(tmp_path):
     """The client hands the budget the server's count with every answer (on the thread that
     charged the request, right after it), and a 429 without the header as 0 left."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     from log_assets.catalog import FORCEPOINT_TYPES
     from log_assets.forcepoint.client import ForcepointClient
+    from tests.infra.fake_http import FakeHandler, FakeServer
 
     answers = [(200, {"X-RateLimit-Remaining": "7"}), (429, {})]
 
-    class H(BaseHTTPRequestHandler):
+    class H(FakeHandler):
         def do_GET(self):
             status, headers = answers.pop(0)
             body = b'{"response": {"data": []}, "nextpagetoken": ""}' if status == 200 else b'{"message": "limit"}'
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(status, body, headers)
 
-        def log_message(self, *a):
-            pass
-
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    srv = FakeServer(H).start()
     seen = []
     try:
         c = ForcepointClient(
-            f"http://127.0.0.1:{srv.server_port}/logs/",
+            srv.url("/logs/"),
             Credentials.from_env({"FORCEPOINT_API_TOKEN": "t"}),
             retries=0,
             observe=seen.append,
@@ -132,7 +121,7 @@ def test_the_client_reports_every_answers_remaining_and_a_429_as_none_left(tmp_p
         with pytest.raises(QuotaExhausted):
             c.fetch(FORCEPOINT_TYPES["access"], token="abc")
     finally:
-        srv.shutdown()
+        srv.stop()
     assert seen == [7, 0]
 
 

@@ -18,7 +18,6 @@ import pytest
 
 from log_assets.simulator import SimConfig, Simulator
 from log_assets.state import StateStore
-from log_assets.storage import Storage
 
 from .conftest import assert_lake_matches_truth_once, day_str, lake_ids, materialize, metadata, truth_ids
 from .test_kill_resume import dagster_cli as kill_resume_cli
@@ -30,15 +29,10 @@ STAGING = f"lake/.staging/forcepoint/{LT}"
 
 
 @pytest.fixture
-def cluster(postgres, s3, tmp_path):
-    """The variables of a cluster: a fresh PostgreSQL database and a fresh bucket."""
-    bucket = s3.create_bucket()
-    env = {
-        "LOG_ASSETS_DATABASE_URL": postgres.create_database(),
-        "LOG_ASSETS_STORAGE_URL": f"s3://{bucket}/lake-root",
-        **s3.env(),
-    }
-    return env, Storage.from_url(env["LOG_ASSETS_STORAGE_URL"], env)
+def space(cluster):
+    """The variables of a cluster (a fresh PostgreSQL database and a fresh bucket) and its store."""
+    fresh = cluster.fresh("lake-root")
+    return fresh.env(), fresh.storage()
 
 
 def _use(clean_env, *envs: dict) -> None:
@@ -54,8 +48,8 @@ def local_files(home: Path) -> list[str]:
     )
 
 
-def test_a_walk_on_postgres_and_s3_lands_every_event_once(cluster, tmp_path, clean_env):
-    env, storage = cluster
+def test_a_walk_on_postgres_and_s3_lands_every_event_once(space, tmp_path, clean_env):
+    env, storage = space
     cfg = SimConfig(seed=5, days=3, forcepoint_events_per_day=120, page_size=25, quota=100_000)
     days = [day_str(-2), day_str(-1), day_str(0)]  # up to the open day: the walk ends caught up
     with Simulator(cfg, port=0) as sim:
@@ -82,8 +76,8 @@ def dagster_cli(home: Path, env: dict, first: str, last: str) -> subprocess.Pope
     return kill_resume_cli(home, env, LT, first, last, dagster_home=home.parent / f"{home.name}-dagster")
 
 
-def test_a_walk_killed_on_one_machine_is_finished_by_another(cluster, tmp_path, clean_env):
-    env, storage = cluster
+def test_a_walk_killed_on_one_machine_is_finished_by_another(space, tmp_path, clean_env):
+    env, storage = space
     cfg = SimConfig(
         seed=21,
         days=3,

@@ -38,8 +38,9 @@ import threading
 import time
 from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from tests.infra.fake_http import FakeHandler, FakeServer
 
 UTC = UTC
 FP_PATHS = ("/api/bitglassapi/logs/v1/", "/api/bitglassapi/logs/")
@@ -130,22 +131,19 @@ class IndependentApi:
         self._ap_batch = 0
         self._ap_empty = 0
         self.ap_enqueue(self.make_ap_events(ap_events, ap_days))
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._server = FakeServer(_handler(self))
 
     # ------------------------------------------------------------------ lifecycle / ground truth
     def __enter__(self):
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._server.stop()
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        return self._server.url()
 
     def secrets(self) -> dict[str, str]:
         return {
@@ -279,7 +277,7 @@ class IndependentApi:
     def _t(self, lt: str, rec: dict) -> datetime:
         return datetime.strptime(rec["time"], "%d %b %Y %H:%M:%S").replace(tzinfo=UTC)
 
-    def forcepoint(self, h: BaseHTTPRequestHandler, q: dict) -> None:
+    def forcepoint(self, h: FakeHandler, q: dict) -> None:
         lt = q.get("type", "")
         if lt not in FP_TYPES:
             return h.reply(400, f"Invalid type: {lt}. Supported types are: cloudsummary, cloudaudit, and access")
@@ -476,12 +474,7 @@ class IndependentApi:
 
 
 def _handler(api: IndependentApi):
-    class H(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):  # quiet
-            pass
-
+    class H(FakeHandler):
         def reply(
             self,
             code: int,
@@ -513,14 +506,10 @@ def _handler(api: IndependentApi):
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True
 
-        def _body(self) -> bytes:
-            n = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(n) if n else b""
-
         def _route(self, method: str) -> None:
             u = urlsplit(self.path)
             q = {k: v[-1] for k, v in parse_qs(u.query, keep_blank_values=True).items()}
-            body = self._body()
+            body = self.read_body()
             if u.path in FP_PATHS:
                 if method == "POST" and body:
                     try:

@@ -29,14 +29,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(240)]
 
 FP_TYPES = ("access", "swgweb")
 FP_ID = {"access": "transactionid", "swgweb": "setransactionid"}
-MODULE = ["-m", "log_assets.definitions"]
 AP_SELECT = ",".join([f"aperture/{t}" for t in sorted(AP_TYPES)] + ["aperture/other_log_types"])
 
 
 def drain_args(where: Path, n: int) -> list[str]:
-    cfg = where / f"drain-{n}.yaml"
-    cfg.write_text(json.dumps({"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 30.0}}}}))
-    return ["job", "execute", *MODULE, "-j", "aperture_drain", "-c", str(cfg)]
+    config = {"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 30.0}}}}
+    return h.job_args("aperture_drain", config, where / f"drain-{n}")
 
 
 def wait_all(runs: dict, limit: float = 120.0) -> None:
@@ -79,15 +77,7 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
             home, {**fp_url, **ap_env, "FORCEPOINT_USERNAME": api.fp_user, "FORCEPOINT_PASSWORD": api.fp_password}
         )
         h.init_instance(home)
-        fp_args = [
-            "asset",
-            "materialize",
-            *MODULE,
-            "--select",
-            ",".join(f"forcepoint/{t}" for t in FP_TYPES),
-            "--partition-range",
-            f"{first}...{last}",
-        ]
+        fp_args = h.materialize_args(",".join(f"forcepoint/{t}" for t in FP_TYPES), first, last)
 
         # 1. a Forcepoint backfill and a drain, both SIGKILLed part-way
         runs = {
@@ -128,15 +118,7 @@ def test_sigkill_and_resume_against_independent_api(tmp_path):
 
         # 3. land the drained Aperture days
         land = h.start(
-            [
-                "asset",
-                "materialize",
-                *MODULE,
-                "--select",
-                AP_SELECT,
-                "--partition-range",
-                f"{day(-2)}...{day(-1)}",
-            ],
+            h.materialize_args(AP_SELECT, day(-2), day(-1)),
             env_token,
             out / "3-land.log",
         )
@@ -240,11 +222,11 @@ def test_late_records_of_a_closed_day(tmp_path):
             {"FORCEPOINT_API_URL": api.base + "/api/bitglassapi/logs/v1/", "FORCEPOINT_API_TOKEN": api.fp_token},
         )
         h.init_instance(home)
-        args = ["asset", "materialize", *MODULE, "--select", "forcepoint/access"]
-        r1 = h.start(args + ["--partition-range", f"{yesterday}...{today}"], env, out / "1.log")
+        r1 = h.start(h.materialize_args("forcepoint/access", yesterday, today), env, out / "1.log")
         assert r1.wait(120) == 0, r1.tail(2500)
         api.fp_release()
-        r2 = h.start(args + ["--partition", today], env, out / "2.log")  # the open-day schedule's next run
+        # the open-day schedule's next run
+        r2 = h.start(h.materialize_args("forcepoint/access", today), env, out / "2.log")
         assert r2.wait(120) == 0, r2.tail(2500)
         got = Counter(r["event_id"] for r in h.lake_rows(home, "forcepoint", "access", yesterday))
         want = Counter(r["transactionid"] for r in api.fp_truth("access", yesterday))

@@ -4,7 +4,6 @@ a free port on 127.0.0.1, no fsync). PostgreSQL refuses to run as root, so as ro
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import os
 import pwd
@@ -14,7 +13,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -104,12 +102,3 @@ class PostgresServer:
     def close(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    try:
-        yield server
-    finally:
-        server.close()

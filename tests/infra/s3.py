@@ -76,11 +76,14 @@ class S3Server:
             yield got
         finally:
             self._api("stop-recording")
-            with open(self._recording) as f:
-                for line in f:
-                    entry = json.loads(line)
-                    url = entry["url"].split("://", 1)[-1]
-                    got.append((entry["method"], url[url.index("/") :] if "/" in url else "/"))
+            for entry in self.recorded():
+                url = entry["url"].split("://", 1)[-1]
+                got.append((entry["method"], url[url.index("/") :] if "/" in url else "/"))
+
+    def recorded(self) -> list[dict]:
+        """moto's entries of the requests of the last `recording()` block (method, url, headers, ...)."""
+        with open(self._recording) as f:
+            return [json.loads(line) for line in f]
 
     def env(self) -> dict[str, str]:
         """The standard variables a client of this store needs."""
@@ -116,12 +119,3 @@ class S3Server:
                 self.proc.wait()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._recording)
-
-
-@contextlib.contextmanager
-def s3_server() -> Iterator[S3Server]:
-    server = S3Server()
-    try:
-        yield server
-    finally:
-        server.close()

@@ -3,15 +3,14 @@ on a home whose lake has a day of many files and a file an interrupted write lef
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from log_assets.lake.lake import Lake
 from log_assets.paths import Home
+from tests.infra.dagster_cli import cli_env, dagster_cmd, job_args
 
 from .test_iceberg import D1, D2, ids, rows
 
@@ -33,19 +32,11 @@ def test_the_job_compacts_and_removes_orphans_and_reports_it(tmp_path):
     young = data / "event_day=2026-11-19" / "00000-0-a-write-in-progress.parquet"
     young.write_bytes(b"not committed yet")
 
-    (tmp_path / "dagster_home").mkdir()
-    config = tmp_path / "run.json"
-    config.write_text(json.dumps({"ops": {"maintain_lake": {"config": {"compact_over_files": 2}}}}))
+    config = {"ops": {"maintain_lake": {"config": {"compact_over_files": 2}}}}
     proc = subprocess.run(
-        [str(Path(sys.executable).with_name("dagster")), "job", "execute", "-m", "log_assets.definitions"]
-        + ["-j", "lake_maintenance", "-c", str(config)],
+        dagster_cmd(job_args("lake_maintenance", config, tmp_path)),
         cwd=tmp_path,
-        env={
-            **{k: v for k, v in os.environ.items() if not k.startswith("LOG_ASSETS_")},
-            "LOG_ASSETS_HOME": str(home.root),
-            "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-            "PYTHONWARNINGS": "ignore",
-        },
+        env=cli_env(home.root, dagster_home=tmp_path / "dagster_home"),
         capture_output=True,
         text=True,
         timeout=300,

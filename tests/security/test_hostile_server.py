@@ -17,7 +17,6 @@ import socket
 import threading
 import time
 import tracemalloc
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 import dagster as dg
@@ -53,6 +52,7 @@ from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.paths import Home
 from log_assets.state import StateStore
 from tests.aperture.fake_api import FakeAperture
+from tests.infra.fake_http import FakeHandler, FakeServer
 from tests.pipeline_state import todays_count
 
 pytestmark = pytest.mark.timeout(300)
@@ -98,19 +98,9 @@ class Server:
         self.stop = threading.Event()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
+        class Handler(FakeHandler):
             def answer(self, status, body=b"", headers=None):
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                super().answer(status, body, headers, content_type=None)  # only what the script says
 
             def stream(self, total: int, declare: bool):
                 """A 200 of `total` bytes, written 1 MiB at a time (never held whole)."""
@@ -137,10 +127,8 @@ class Server:
                 self.close_connection = True
 
             def _any(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                if n:
-                    self.rfile.read(n)
-                q = {k: v[0] for k, v in parse_qs(urlsplit(self.path).query).items()}
+                self.read_body()
+                q = self.query()
                 outer.requests.append(
                     {"method": self.command, "path": self.path, "query": q, "headers": dict(self.headers)}
                 )
@@ -151,28 +139,23 @@ class Server:
 
             do_GET = do_POST = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        self.server = FakeServer(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return self.server.url()
 
     @property
     def fp_url(self) -> str:
         return self.url + FP_PATH
 
     def __enter__(self):
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc):
         self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
 
 def free_port() -> int:
@@ -573,7 +556,7 @@ def test_a_long_retry_after_stops_the_drain_saying_when(fake, home):
 
 def test_an_aperture_redirect_is_refused_and_the_credentials_stay(fake):
     with Server() as target:
-        fake.post_hook = lambda h: (h._send(307, b"", {"Location": target.url + "/oauth/token"}), True)[1]
+        fake.post_hook = lambda h: (h.answer(307, b"", {"Location": target.url + "/oauth/token"}), True)[1]
         client = ApertureClient.from_env(environ=fake.env())
         with pytest.raises(ApertureApiError, match=f"redirect to {target.url}/oauth/token refused"):
             client.token()
@@ -678,7 +661,7 @@ def test_whatever_a_server_echoes_no_message_holds_a_secret(state_store):
 def test_an_aperture_server_echoing_the_secret_or_a_token_leaks_nothing(fake):
     forms = _forms(fake.client_id, fake.client_secret)
     fake.post_hook = lambda h: (
-        h._send(
+        h.answer(
             401, json.dumps({"error": "unauthorized", "error_description": " ".join(forms.values())}).encode()
         ),
         True,
@@ -690,7 +673,7 @@ def test_an_aperture_server_echoing_the_secret_or_a_token_leaks_nothing(fake):
     fake.post_hook = None
     token = client.token()
     fake.get_hook = lambda h: (
-        h._send(500, json.dumps({"message": f"bad {h.headers['Authorization']} {token}"}).encode()),
+        h.answer(500, json.dumps({"message": f"bad {h.headers['Authorization']} {token}"}).encode()),
         True,
     )[1]
     with pytest.raises(ApertureApiError) as e:

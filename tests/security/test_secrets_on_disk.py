@@ -167,8 +167,8 @@ def runs(tmp_path_factory, creds):
         )
         run("ap-drain", drain, good)
         run("ap-land", h.materialize_args(APERTURE_SELECT, h.day_str(-1), h.day_str(0)), good)
-        run("warehouse", h.unpartitioned_args("key:warehouse/*"), good)
-        issued = list(getattr(sim.aperture, "_tokens", {}))
+        run("warehouse", h.materialize_args("key:warehouse/*"), good)
+        issued = sim.aperture.issued_tokens()
     return {
         "home": home,
         "dagster_home": home / "dagster_home",

@@ -9,9 +9,7 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psutil
@@ -24,6 +22,7 @@ from log_assets.forcepoint.client import ConfigError, ForcepointError
 from log_assets.forcepoint.client import Credentials as ForcepointCredentials
 from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.simulator import SimConfig, Simulator
+from tests.infra.fake_http import FakeHandler, FakeServer
 
 # module-scoped fixtures: under xdist the module's tests run on one worker, its fixtures once
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("security.test_transport")]
@@ -93,7 +92,12 @@ def test_forcepoint_refuses_plain_http_to_other_hosts(url, state_store, clean_en
 def test_forcepoint_allows_plain_http_to_this_machine(url, state_store, clean_env, no_network):
     clean_env.setenv("FORCEPOINT_API_URL", url + FP_PATH.lstrip("/"))
     clean_env.setenv("FORCEPOINT_API_TOKEN", "t0ken")
-    ForcepointResource().client(budget(state_store)).close()
+    client = ForcepointResource().client(budget(state_store))
+    try:
+        assert client.url == url + FP_PATH.lstrip("/"), "the loopback URL is kept as given, plain http and all"
+    finally:
+        client.close()
+    assert not no_network, f"building the client reached the network: {no_network}"
 
 
 def test_forcepoint_plain_http_only_when_explicitly_allowed(state_store, clean_env, no_network):
@@ -200,52 +204,33 @@ def tls_server(tmp_path_factory):
     )
     hits = []
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *a):
-            pass
-
-        def _answer(self, body: dict):
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(FakeHandler):
         def do_GET(self):
             hits.append(self.path)
-            self._answer(
-                {
-                    "status": "Request was successful",
-                    "nextpagetoken": "",
-                    "response": {"dataformat": "json", "dataencoding": "utf-8", "data": []},
-                }
-            )
+            page = {
+                "status": "Request was successful",
+                "nextpagetoken": "",
+                "response": {"dataformat": "json", "dataencoding": "utf-8", "data": []},
+            }
+            self.answer(200, json.dumps(page).encode())
 
         def do_POST(self):
             hits.append(self.path)
-            n = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(n)
-            self._answer(
-                {
-                    "access_token": "tls-test-token",
-                    "token_type": "bearer",
-                    "expires_in": 3600,
-                    "scope": "api_access",
-                }
-            )
+            self.read_body()
+            token = {
+                "access_token": "tls-test-token",
+                "token_type": "bearer",
+                "expires_in": 3600,
+                "scope": "api_access",
+            }
+            self.answer(200, json.dumps(token).encode())
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = FakeServer(Handler)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
-    server.socket = ctx.wrap_socket(server.socket, server_side=True)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield {"url": f"https://127.0.0.1:{server.server_address[1]}", "cert": str(cert), "hits": hits}
-    server.shutdown()
-    server.server_close()
+    server.httpd.socket = ctx.wrap_socket(server.httpd.socket, server_side=True)
+    with server:
+        yield {"url": server.url(scheme="https"), "cert": str(cert), "hits": hits}
 
 
 def test_forcepoint_verifies_tls_by_default(tls_server, state_store, clean_env):

@@ -89,6 +89,14 @@ def test_reads_need_a_valid_token(sim, http):
     assert len(sim.aperture.delivered_events()) == n  # refused reads pop nothing
 
 
+def test_issued_tokens_are_listed_in_order(sim, http):
+    """The simulator's ground truth of the tokens it issued (what a secrets search looks for)."""
+    assert sim.aperture.issued_tokens() == []
+    first, second = aperture_token(sim, http), aperture_token(sim, http)
+    assert first != second
+    assert sim.aperture.issued_tokens() == [first, second]
+
+
 def test_tokens_expire():
     with simulator(aperture_expires_in=1) as sim, requests.Session() as http:
         token = aperture_token(sim, http)

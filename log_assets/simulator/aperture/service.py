@@ -252,6 +252,11 @@ class ApertureService:
     def pending(self) -> int:
         return self.queue.pending()
 
+    def issued_tokens(self) -> list[str]:
+        """Every access token issued so far, in order (ground truth: a test searches for them)."""
+        with self._lock:
+            return list(self._tokens)
+
     def expire_tokens(self) -> None:
         """Make every issued access token expired (as if its lifetime had passed)."""
         with self._lock:

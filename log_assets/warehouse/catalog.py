@@ -4,6 +4,7 @@ cluster's engines (Trino, Spark, Athena, pyiceberg, DuckDB's iceberg extension) 
     forcepoint.<type>, forcepoint.cloudsummary_current   ->  warehouse.forcepoint_<name>
     aperture.<type>, aperture.incident_current           ->  warehouse.aperture_<name>
     analytics.<name>                                     ->  analytics.<name>
+    ocsf.<class>                                         ->  ocsf.<class>
 
 Each is partitioned by `event_day` like the lake, with the columns of the DuckDB table (a view, such
 as `analytics.events`, is published as a table of its rows); an INTERVAL
@@ -36,7 +37,9 @@ from log_assets.warehouse.sqlfiles import ident
 log = logging.getLogger(__name__)
 
 CONSUMER = "catalog"
-NAMESPACES = ("warehouse", "analytics")
+NAMESPACES = ("warehouse", "analytics", "ocsf")
+# Warehouse schemas published under their own name (the per-type tables go to `warehouse`).
+OWN_NAMESPACES = ("analytics", "ocsf")
 DAY_COLUMN = "event_day"
 BATCH_ROWS = 65_536
 
@@ -49,8 +52,8 @@ class CatalogReport:
 
 def iceberg_name(t: TableRef) -> tuple[str, str]:
     """The (namespace, table) a warehouse table is published as."""
-    if t.schema == "analytics":
-        return ("analytics", t.name)
+    if t.schema in OWN_NAMESPACES:
+        return (t.schema, t.name)
     return ("warehouse", f"{t.schema}_{t.name}")
 
 
@@ -92,7 +95,7 @@ def publish_to_catalog(w, lake: Lake) -> CatalogReport:
         # it changes when a day of a per-type table does.
         # (the latest-state tables are not part of it).
         vendor_days = {
-            d for t, days in dirty.items() if t.schema != "analytics" and t not in RESERVED for d in days
+            d for t, days in dirty.items() if t.schema not in OWN_NAMESPACES and t not in RESERVED for d in days
         }
         for v in views:
             dirty[v] |= vendor_days

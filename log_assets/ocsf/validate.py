@@ -29,7 +29,9 @@ def _validator(name: str) -> Draft202012Validator:
 
 def validate_event(event: dict) -> list[str]:
     """Why `event` is not a valid OCSF 1.8.0 event of its class (`class_uid`): one message per
-    error, each naming the attribute's path; [] when it is valid."""
+    error, each naming the attribute's path; [] when it is valid. Besides the class's JSON Schema
+    (required attributes, types, enums, constraints, no attribute outside the class), type_uid
+    must be class_uid * 100 + activity_id."""
     uid = event.get("class_uid")
     if not isinstance(uid, int) or isinstance(uid, bool):
         return [f"class_uid: {uid!r} is not an OCSF class uid"]
@@ -37,7 +39,12 @@ def validate_event(event: dict) -> list[str]:
     if name is None:
         return [f"class_uid: {uid} is not a class with a vendored schema ({sorted(class_by_uid())})"]
     errors = sorted(_validator(name).iter_errors(event), key=lambda e: list(e.absolute_path))
-    return [f"{name}: {'.'.join(map(str, e.absolute_path)) or '(event)'}: {e.message}" for e in errors]
+    out = [f"{name}: {'.'.join(map(str, e.absolute_path)) or '(event)'}: {e.message}" for e in errors]
+    # What the JSON Schema cannot say: OCSF's type_uid is class_uid * 100 + activity_id.
+    activity, type_uid = event.get("activity_id"), event.get("type_uid")
+    if isinstance(activity, int) and isinstance(type_uid, int) and type_uid != uid * 100 + activity:
+        out.append(f"{name}: type_uid: {type_uid} is not class_uid * 100 + activity_id ({uid * 100 + activity})")
+    return out
 
 
 def row_to_event(row: dict) -> dict:

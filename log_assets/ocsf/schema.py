@@ -28,7 +28,9 @@ CLASSES = (
 def class_schema(name: str) -> dict:
     """The JSON Schema of an OCSF 1.8.0 class (no profiles; its objects under `$defs`)."""
     if name not in CLASSES:
-        raise KeyError(f"OCSF class {name!r} is not vendored (log_assets/ocsf/schema/); vendored: {', '.join(CLASSES)}")
+        raise KeyError(
+            f"OCSF class {name!r} is not vendored (log_assets/ocsf/schema/); vendored: {', '.join(CLASSES)}"
+        )
     return json.loads(resources.files("log_assets.ocsf").joinpath("schema", f"{name}.json").read_text())
 
 

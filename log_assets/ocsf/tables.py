@@ -30,7 +30,7 @@ def macros() -> str:
 
 
 class OcsfTable(Derived):
-    """An OCSF class table (see log_assets/ocsf/tables.py); recomputed for every day its per-type tables rewrote."""
+    """An OCSF class table; recomputed for every day its per-type tables rewrote."""
 
     def __init__(self, name: str):
         self.name = name
@@ -52,7 +52,12 @@ class OcsfTable(Derived):
                 class_uid=str(schema.class_uid(self.name)),
                 category_uid=str(schema.category_uid(self.name)),
                 class_name=literal(schema.caption(self.name)),
-                select=fill(body, f"log_assets/ocsf/sql/{self.name}.sql {key}", table=TableRef.parse(key).sql, day_filter=day_filter),
+                select=fill(
+                    body,
+                    f"log_assets/ocsf/sql/{self.name}.sql {key}",
+                    table=TableRef.parse(key).sql,
+                    day_filter=day_filter,
+                ),
             )
             for key, body in sorted(self.mappings.items())
         ]

@@ -17,7 +17,7 @@ _SLOT = re.compile(r"@\{(\w+)\}")
 
 @cache
 def sections(file: str, package: str = "log_assets.warehouse") -> dict[str, str]:
-    """The sections of `sql/<file>.sql` in `package` (the warehouse's own, or another's such as log_assets.ocsf)."""
+    """The sections of `sql/<file>.sql` in `package` (the warehouse's, or another such as log_assets.ocsf)."""
     text = resources.files(package).joinpath("sql", f"{file}.sql").read_text()
     parts = _NAME.split(text)
     # parts = [preamble, name1, body1, name2, body2, ...]

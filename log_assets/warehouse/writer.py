@@ -21,9 +21,9 @@ from log_assets.catalog import CATALOG
 from log_assets.fsutil import fsync_dir, shared_umask
 from log_assets.paths import Home
 from log_assets.warehouse import derive, publish
-from log_assets.warehouse.derived import DERIVED
 from log_assets.warehouse.columns import NewColumns, add_columns
 from log_assets.warehouse.derive import RefreshReport
+from log_assets.warehouse.derived import DERIVED
 from log_assets.warehouse.layout import Layout, TableRef
 from log_assets.warehouse.load import LoadReport, sync_source
 from log_assets.warehouse.lock import writer_lock

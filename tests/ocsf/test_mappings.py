@@ -467,7 +467,11 @@ def test_swgweb_is_http_activity(ocsf_rows):
     assert req["url"]["url_string"] == "https://www.gamble.example/bet?x=1"
     assert req["url"]["port"] == 443 and req["url"]["categories"] == ["WR:Gambling", "Gambling"]
     assert ev["src_endpoint"]["ip"] == "10.23.101.79"
-    assert ev["src_endpoint"]["owner"] == {"name": "Zoë Fischer", "email_addr": "Zoe.Fischer@acme.example", "type_id": 1}
+    assert ev["src_endpoint"]["owner"] == {
+        "name": "Zoë Fischer",
+        "email_addr": "Zoe.Fischer@acme.example",
+        "type_id": 1,
+    }
     assert ev["src_endpoint"]["location"]["country"] == "US" and ev["src_endpoint"]["location"]["lat"] == 30.2672
     assert ev["dst_endpoint"] == {"ip": "203.0.113.7", "hostname": "www.gamble.example", "port": 443}
     assert ev["traffic"] == {"bytes_out": 31466, "bytes_in": 781994}
@@ -511,14 +515,21 @@ def test_logins_are_authentication(ocsf_rows):
     assert "src_endpoint" not in aperture  # no source_ip
     assert aperture["severity_id"] == 2
     sign_in = of(ocsf_rows, "AA2", "authentication")
-    assert sign_in["src_endpoint"] == {"ip": "2001:db8::1"} and sign_in["user"]["email_addr"] == "noah@acme.example"
-    assert sign_in["metadata"]["product"] == {"name": "Data Security (Aperture)", "vendor_name": "Palo Alto Networks"}
+    assert (
+        sign_in["src_endpoint"] == {"ip": "2001:db8::1"} and sign_in["user"]["email_addr"] == "noah@acme.example"
+    )
+    assert sign_in["metadata"]["product"] == {
+        "name": "Data Security (Aperture)",
+        "vendor_name": "Palo Alto Networks",
+    }
 
 
 def test_dlp_hits_and_incidents_are_data_security_findings(ocsf_rows):
     swg = of(ocsf_rows, "DLP1", "data_security_finding")
     assert (swg["class_uid"], swg["category_uid"], swg["activity_id"]) == (2006, 2, 1)
-    assert swg["finding_info"]["uid"] == "DLP1" and swg["finding_info"]["title"] == "DLP: Source Code (private key)"
+    assert (
+        swg["finding_info"]["uid"] == "DLP1" and swg["finding_info"]["title"] == "DLP: Source Code (private key)"
+    )
     assert swg["data_security"]["detection_system_id"] == 5 and swg["data_security"]["category_id"] == 4
     assert swg["file"]["name"] == "key.pem"
     assert swg["file"]["hashes"] == [

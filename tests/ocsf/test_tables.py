@@ -24,7 +24,12 @@ def conn(warehouse_home):
 
 
 def test_tables_are_named_by_their_class(conn):
-    tables = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'ocsf'").fetchall()}
+    tables = {
+        r[0]
+        for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ocsf'"
+        ).fetchall()
+    }
     assert tables == set(OCSF_CLASSES)
     for name in OCSF_CLASSES:
         # the vendored schema's $id names the class as the schema does
@@ -52,7 +57,8 @@ def test_every_record_is_in_exactly_one_table(conn):
     mapped = {ref.key for t in OCSF_TABLES for ref in t.reads}
     assert mapped == {f"{v}.{t}" for v, t in CATALOG}, "every cataloged log type is mapped"
     union = " UNION ALL ".join(
-        f"SELECT metadata.log_name AS log_type, metadata.product.vendor_name AS vendor, metadata.uid AS uid FROM ocsf.{n}"
+        "SELECT metadata.log_name AS log_type, metadata.product.vendor_name AS vendor, metadata.uid AS uid "
+        f"FROM ocsf.{n}"
         for n in OCSF_CLASSES
     )
     for key in sorted(mapped):

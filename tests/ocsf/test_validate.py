@@ -63,7 +63,12 @@ def test_wrong_types_and_constraints():
 
 
 def test_row_to_event_drops_nulls_and_the_partition():
-    row = {"event_day": "2026-04-01", "user": {"name": "alice", "email_addr": None}, "message": None, "x": [None, 1]}
+    row = {
+        "event_day": "2026-04-01",
+        "user": {"name": "alice", "email_addr": None},
+        "message": None,
+        "x": [None, 1],
+    }
     assert row_to_event(row) == {"user": {"name": "alice"}, "x": [1]}
 
 

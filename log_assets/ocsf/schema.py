@@ -47,6 +47,13 @@ def caption(name: str) -> str:
 
 
 @cache
+def captions(name: str) -> dict:
+    """The captions the JSON Schema leaves out (schema/captions.json): "class", "category", and per
+    enum attribute (activity_id, type_uid, severity_id, status_id) its values' captions by value."""
+    return json.loads(resources.files("log_assets.ocsf").joinpath("schema", "captions.json").read_text())[name]
+
+
+@cache
 def class_by_uid() -> dict[int, str]:
     return {class_uid(n): n for n in CLASSES}
 

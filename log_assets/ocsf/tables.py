@@ -13,10 +13,16 @@ from __future__ import annotations
 from log_assets.ocsf import schema
 from log_assets.warehouse.derive import Derived, RefreshReport
 from log_assets.warehouse.layout import TableRef
-from log_assets.warehouse.sqlfiles import fill, literal, sections, sql
+from log_assets.warehouse.sqlfiles import fill, ident, literal, sections, sql
 
 SCHEMA = "ocsf"
 PACKAGE = "log_assets.ocsf"
+
+
+def caption_of(column: str, captions: dict[str, str], otherwise: str) -> str:
+    """SQL: the caption of `column`'s value, `otherwise` for a value without one (or 99 Other)."""
+    whens = " ".join(f"WHEN {int(k)} THEN {literal(v)}" for k, v in captions.items() if k != "99")
+    return f"CASE {ident(column)} {whens} ELSE {otherwise} END"
 
 
 def macros() -> str:
@@ -46,12 +52,17 @@ class OcsfTable(Derived):
         return tuple(TableRef.parse(key) for key in self.mappings)
 
     def select(self, day_filter: str) -> str:
+        names = schema.captions(self.name)
         branches = [
             sql_common(
                 "wrap",
                 class_uid=str(schema.class_uid(self.name)),
                 category_uid=str(schema.category_uid(self.name)),
                 class_name=literal(schema.caption(self.name)),
+                category_name=literal(names["category"]),
+                type_name=caption_of("type_uid", names["type_uid"], "NULL"),
+                activity_name=caption_of("activity_id", names["activity_id"], "activity_name"),
+                severity=caption_of("severity_id", names["severity_id"], literal("Other")),
                 select=fill(
                     body,
                     f"log_assets/ocsf/sql/{self.name}.sql {key}",

@@ -137,6 +137,21 @@ ACCESS_DLP = event(
     emailsubject="Q1 cards",
     dlppattern="PCI (card number)",
 )
+ACCESS_MAIL = event(
+    FP,
+    "access",
+    "ACC4",
+    "2026-04-01 09:40",
+    transactionid="ACC4 [2026-04-01 09:40:00]",
+    user="Upper Case",
+    email="Upper@Case.com",
+    application="Gmail",
+    action="Allowed",
+    activity="Email",
+    url="https://mail.google.com/mail/u/0/",
+    emailto="x@acme.example",
+    dlppattern="None",
+)
 ADMIN = event(
     FP,
     "admin",
@@ -396,7 +411,7 @@ ADMIN_AUDIT_SIGN_IN = event(
 LAKE = [
     [SWGWEB],
     [ZTNA],
-    [ACCESS, ACCESS_LOGIN, ACCESS_DLP],
+    [ACCESS, ACCESS_LOGIN, ACCESS_DLP, ACCESS_MAIL],
     [ADMIN, ADMIN_LOGIN],
     [CLOUDAUDIT_HIT, CLOUDAUDIT_SCAN],
     [CLOUDSUMMARY],
@@ -458,6 +473,14 @@ def test_swgweb_is_http_activity(ocsf_rows):
     ev = of(ocsf_rows, "SWG1", "http_activity")
     assert (ev["class_uid"], ev["category_uid"], ev["activity_id"], ev["type_uid"]) == (4002, 4, 3, 400203)
     assert ev["time"] == 1775030400000  # 2026-04-01 08:00 UTC, epoch milliseconds
+    # the names beside the ids are the schema's captions
+    assert (ev["class_name"], ev["category_name"], ev["activity_name"], ev["type_name"], ev["severity"]) == (
+        "HTTP Activity",
+        "Network Activity",
+        "Get",
+        "HTTP Activity: Get",
+        "Informational",
+    )
     assert ev["metadata"]["product"] == {"name": "Forcepoint ONE SSE", "vendor_name": "Forcepoint"}
     assert ev["metadata"]["log_name"] == "swgweb"
     assert ev["metadata"]["original_time"] == "01 Apr 2026 08:00:00"
@@ -501,6 +524,14 @@ def test_access_is_web_resources_activity(ocsf_rows):
     assert ev["src_endpoint"]["owner"]["email_addr"] == "Upper@Case.com"
     assert ev["dst_endpoint"]["hostname"] == "drive.google.com"
     assert ev["unmapped"]["location"] == '["Guest"]'
+    assert (ev["activity_name"], ev["type_name"]) == ("Export", "Web Resources Activity: Export")
+    mail = of(ocsf_rows, "ACC4", "web_resources_activity")  # no OCSF activity: 99 Other, the source's word
+    assert (mail["activity_id"], mail["activity_name"], mail["type_name"]) == (
+        99,
+        "Email",
+        "Web Resources Activity: Other",
+    )
+    assert mail["unmapped"]["emailto"] == "x@acme.example"
 
 
 def test_logins_are_authentication(ocsf_rows):
@@ -561,7 +592,7 @@ def test_file_activity_is_file_hosting(ocsf_rows):
     assert ev["file"] == {"name": "report.pdf", "type_id": 1, "type": "File"}  # item_name "" -> target_name
     assert ev["src_endpoint"] == {"ip": "10.9.0.2", "location": {"city": "São Paulo"}}
     scan = of(ocsf_rows, "CA2", "file_hosting")
-    assert (scan["activity_id"], scan["activity_name"]) == (6, "Create copy")
+    assert (scan["activity_id"], scan["activity_name"], scan["unmapped"]["activity"]) == (6, "Copy", "Create copy")
     assert scan["src_endpoint"] == {"svc_name": "Box"}  # no actor IP: the cloud app the API scan read
     assert scan["actor"]["user"]["email_addr"] == "dave@acme.example"
 

@@ -73,16 +73,34 @@ def check(name: str, exported: dict, released: dict) -> None:
     assert set(e["attributes"]["activity_id"]["enum"]) == set(r["attributes"]["activity_id"]["enum"]), name
 
 
+def captions(cls: dict) -> dict:
+    """The captions a JSON Schema leaves out: the class's and its category's, and those of the values
+    of its enum attributes that the tables name (activity_id, type_uid, severity_id, status_id)."""
+
+    def enum(attribute: str) -> dict[str, str]:
+        values = cls["attributes"].get(attribute, {}).get("enum", {})
+        return {k: v["caption"] for k, v in sorted(values.items(), key=lambda kv: int(kv[0]))}
+
+    return {
+        "class": cls["caption"],
+        "category": cls["category_name"],
+        **{a: enum(a) for a in ("activity_id", "type_uid", "severity_id", "status_id")},
+    }
+
+
 def main(repo: str) -> None:
     export = get_ocsf_schema(VERSION)
     assert export["version"] == VERSION
     released = release_classes(Path(repo))
     generator = OcsfJsonSchemaEmbedded(export)
+    names = {}
     for name in CLASSES:
         check(name, export["classes"][name], released[name])
         schema = generator.get_class_schema(name)
         (HERE / f"{name}.json").write_text(json.dumps(schema, indent=1, sort_keys=True) + "\n")
+        names[name] = captions(export["classes"][name])
         print(name, export["classes"][name]["uid"])
+    (HERE / "captions.json").write_text(json.dumps(names, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

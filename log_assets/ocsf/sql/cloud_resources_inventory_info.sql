@@ -10,7 +10,6 @@ SELECT
     1 AS activity_id,
     'Log' AS activity_name,
     1 AS severity_id,
-    'Informational' AS severity,
     [{
         'uid': coalesce(ocsf_text(fileid), CAST(event_id AS VARCHAR)),
         'name': coalesce(ocsf_text(filename), ocsf_text(fileid), 'Unknown'),

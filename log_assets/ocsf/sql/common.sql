@@ -52,7 +52,8 @@ CREATE OR REPLACE TEMP MACRO ocsf_groups(names) AS list_transform(ocsf_texts(nam
 CREATE OR REPLACE TEMP MACRO ocsf_location(city, region, country, lat, long) AS
     CASE WHEN coalesce(ocsf_text(city), ocsf_text(region), ocsf_text(country)) IS NOT NULL THEN {
         'city': ocsf_text(city), 'region': ocsf_text(region), 'country': ocsf_text(country),
-        'lat': TRY_CAST(lat AS DOUBLE), 'long': TRY_CAST(long AS DOUBLE)
+        'lat': CASE WHEN TRY_CAST(lat AS DOUBLE) BETWEEN -90 AND 90 THEN TRY_CAST(lat AS DOUBLE) END,
+        'long': CASE WHEN TRY_CAST(long AS DOUBLE) BETWEEN -180 AND 180 THEN TRY_CAST(long AS DOUBLE) END
     } END;
 -- severity_id from Aperture's 0-5 (float or int): 0 and 1 Informational ... 5 Critical.
 CREATE OR REPLACE TEMP MACRO ocsf_aperture_severity(s) AS
@@ -103,9 +104,14 @@ CREATE OR REPLACE TEMP MACRO ocsf_route_admin_audit(action, event_type) AS
          ELSE 'entity_management' END;
 
 -- name: wrap
--- A log type's mapping with the class's constants (from the schema) and type_uid.
+-- A log type's mapping with the class's constants and type_uid; the names beside an id are the
+-- schema's captions of its value (activity_name keeps the source's word for 99 Other).
 SELECT @{class_uid} AS class_uid, @{category_uid} AS category_uid, @{class_name} AS class_name,
-       CAST(@{class_uid} * 100 + activity_id AS BIGINT) AS type_uid, *
+       @{category_name} AS category_name,
+       CAST(@{class_uid} * 100 + activity_id AS BIGINT) AS type_uid,
+       @{type_name} AS type_name,
+       * REPLACE (@{activity_name} AS activity_name),
+       @{severity} AS severity
 FROM (@{select})
 
 -- name: probe

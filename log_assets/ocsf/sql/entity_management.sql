@@ -15,7 +15,6 @@ SELECT
         ELSE 99 END AS activity_id,
     coalesce(ocsf_text(activity), 'Unknown') AS activity_name,
     1 AS severity_id,
-    'Informational' AS severity,
     ocsf_action_status("action") AS status_id,
     ocsf_status_name(ocsf_action_status("action")) AS status,
     ocsf_text("action") AS status_detail,
@@ -54,6 +53,7 @@ SELECT
         ocsf_obs('src_endpoint.owner.email_addr', 5, ocsf_email(email))
     ]) AS observables,
     {
+        'activity': ocsf_text(activity),
         'transactionid': ocsf_text(transactionid),
         'user': ocsf_text("user"),
         'email': ocsf_text(email),
@@ -80,7 +80,6 @@ SELECT
         ELSE CASE WHEN ocsf_text("action") IS NULL THEN 0 ELSE 99 END END AS activity_id,
     coalesce(ocsf_text("action"), 'Unknown') AS activity_name,
     1 AS severity_id,
-    'Informational' AS severity,
     {
         'name': coalesce(ocsf_text(item_name), ocsf_text(item_type), 'Unknown'),
         'type': ocsf_text(item_type),
@@ -105,6 +104,7 @@ SELECT
         ocsf_obs('src_endpoint.owner.email_addr', 5, ocsf_email(admin_id))
     ]) AS observables,
     {
+        'action': ocsf_text("action"),
         'serial': ocsf_text(serial),
         'admin_id': ocsf_text(admin_id),
         'admin_role': ocsf_text(admin_role),
@@ -142,6 +142,7 @@ SELECT
         ocsf_obs('src_endpoint.owner.email_addr', 5, ocsf_email("user"))
     ]) AS observables,
     {
+        'action': ocsf_text("action"),
         'user': ocsf_text("user"),
         'serial': ocsf_text(serial),
         'cloud_app_instance': ocsf_text(cloud_app_instance),

@@ -41,6 +41,7 @@ SELECT
         ocsf_obs('file.name', 7, coalesce(ocsf_text(item_name), ocsf_text(target_name)))
     ]) AS observables,
     {
+        'action': ocsf_text("action"),
         'serial': ocsf_text(serial),
         'target_name': ocsf_text(target_name),
         'target_type': ocsf_text(target_type),
@@ -62,7 +63,6 @@ SELECT
         ELSE CASE WHEN ocsf_text(activity) IS NULL THEN 0 ELSE 99 END END AS activity_id,
     coalesce(ocsf_text(activity), 'Unknown') AS activity_name,
     1 AS severity_id,
-    'Informational' AS severity,
     {
         'user': ocsf_user(coalesce(ocsf_text(actor), ocsf_text("user"), ocsf_text(owner)),
                           coalesce(ocsf_email(actor), ocsf_email(email), ocsf_email(owner)), 1),
@@ -88,6 +88,7 @@ SELECT
         ocsf_obs('src_endpoint.ip', 2, ocsf_ip(actoripaddress))
     ]) AS observables,
     {
+        'activity': ocsf_text(activity),
         'action': ocsf_text("action"),
         'instancename': ocsf_text(instancename),
         'enterprisename': ocsf_text(enterprisename),

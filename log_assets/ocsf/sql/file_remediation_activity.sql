@@ -16,7 +16,6 @@ SELECT
         ELSE 99 END AS activity_id,
     coalesce(ocsf_text(action_taken), 'Unknown') AS activity_name,
     1 AS severity_id,
-    'Informational' AS severity,
     1 AS status_id,
     'Success' AS status,
     CAST(event_id AS VARCHAR) AS command_uid,

@@ -11,7 +11,6 @@ SELECT
         ELSE CASE WHEN ocsf_text(requestmethod) IS NULL THEN 0 ELSE 99 END END AS activity_id,
     coalesce(upper(ocsf_text(requestmethod)), 'Unknown') AS activity_name,
     1 AS severity_id,
-    'Informational' AS severity,
     ocsf_action_status("action") AS status_id,
     ocsf_status_name(ocsf_action_status("action")) AS status,
     ocsf_text("action") AS status_detail,
@@ -33,8 +32,8 @@ SELECT
         'referrer': ocsf_text(referrer),
         'uid': ocsf_text(setransactionid)
     } END AS http_request,
-    CASE WHEN responsecode IS NOT NULL THEN {'code': CAST(responsecode AS INTEGER)} END AS http_response,
-    CAST(responsecode AS INTEGER) AS http_status,
+    CASE WHEN TRY_CAST(responsecode AS INTEGER) IS NOT NULL THEN {'code': TRY_CAST(responsecode AS INTEGER)} END AS http_response,
+    TRY_CAST(responsecode AS INTEGER) AS http_status,
     CASE WHEN coalesce(ocsf_ip(ipaddress), ocsf_text(devicehostname), ocsf_text(deviceguid)) IS NOT NULL THEN {
         'ip': ocsf_ip(ipaddress),
         'hostname': ocsf_text(devicehostname),
@@ -46,6 +45,9 @@ SELECT
         'ip': ocsf_ip(destinationip),
         'hostname': coalesce(ocsf_text(requestdomain), ocsf_host(url)),
         'port': ocsf_port(requestport)
+    } WHEN coalesce(ocsf_ip(ipaddress), ocsf_text(devicehostname), ocsf_text(deviceguid)) IS NULL THEN {
+        -- the class needs one of the two endpoints: the application, else "Unknown"
+        'name': coalesce(ocsf_text(application), 'Unknown')
     } END AS dst_endpoint,
     CASE WHEN coalesce(uploadedbytes, size) IS NOT NULL THEN {
         'bytes_out': CAST(uploadedbytes AS BIGINT), 'bytes_in': CAST(size AS BIGINT)

@@ -13,7 +13,6 @@ SELECT
         WHEN 'connect' THEN 'Open' WHEN 'disconnect' THEN 'Close' WHEN 'denied' THEN 'Refuse'
         WHEN 'access' THEN 'Traffic' ELSE coalesce(ocsf_text(activity), 'Unknown') END AS activity_name,
     1 AS severity_id,
-    'Informational' AS severity,
     ocsf_action_status("action") AS status_id,
     ocsf_status_name(ocsf_action_status("action")) AS status,
     ocsf_text("action") AS status_detail,
@@ -27,6 +26,9 @@ SELECT
     CASE WHEN ocsf_text(application) IS NOT NULL THEN {
         'name': ocsf_text(application),
         'port': ocsf_port(requestport)
+    } WHEN coalesce(ocsf_ip(ipaddress), ocsf_text(deviceguid)) IS NULL THEN {
+        -- the class needs one of the two endpoints
+        'name': 'Unknown'
     } END AS dst_endpoint,
     CASE WHEN ocsf_ip(gatewayip) IS NOT NULL THEN {'ip': ocsf_ip(gatewayip)} END AS proxy,
     CASE WHEN coalesce(uploadedbytes, size) IS NOT NULL THEN {
@@ -39,6 +41,7 @@ SELECT
         ocsf_obs('proxy.ip', 2, ocsf_ip(gatewayip))
     ]) AS observables,
     {
+        'activity': ocsf_text(activity),
         'transactionid': ocsf_text(transactionid),
         'policyid': ocsf_text(policyid),
         'usergroup': ocsf_joined(usergroup),

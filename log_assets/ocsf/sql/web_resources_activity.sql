@@ -18,7 +18,6 @@ SELECT
         ELSE 99 END AS activity_id,
     coalesce(ocsf_joined(activity), 'Unknown') AS activity_name,
     1 AS severity_id,
-    'Informational' AS severity,
     ocsf_action_status(ocsf_joined("action")) AS status_id,
     ocsf_status_name(ocsf_action_status(ocsf_joined("action"))) AS status,
     ocsf_joined("action") AS status_detail,
@@ -43,7 +42,7 @@ SELECT
         'user_agent': ocsf_text(useragent),
         'uid': ocsf_text(transactionid)
     } END AS http_request,
-    CASE WHEN responsecode IS NOT NULL THEN {'code': CAST(responsecode AS INTEGER)} END AS http_response,
+    CASE WHEN TRY_CAST(responsecode AS INTEGER) IS NOT NULL THEN {'code': TRY_CAST(responsecode AS INTEGER)} END AS http_response,
     CASE WHEN coalesce(ocsf_ip(ipaddress), ocsf_text(deviceguid)) IS NOT NULL THEN {
         'ip': ocsf_ip(ipaddress),
         'uid': ocsf_text(deviceguid),
@@ -61,6 +60,7 @@ SELECT
         ocsf_obs('web_resources.name', 7, filename)
     ]) AS observables,
     {
+        'activity': ocsf_joined(activity),
         'transactionid': ocsf_text(transactionid),
         'application': ocsf_text(application),
         'action': ocsf_joined("action"),

@@ -10,7 +10,8 @@ from tests.warehouse.lakegen import event, write
 
 
 def swg(eid: str, time: str) -> dict:
-    return event("forcepoint", "swgweb", eid, time, setransactionid=eid, url="https://a.example/", ipaddress="10.0.0.1")
+    fields = {"setransactionid": eid, "url": "https://a.example/", "ipaddress": "10.0.0.1"}
+    return event("forcepoint", "swgweb", eid, time, **fields)
 
 
 def uids(home: Home) -> list[str]:

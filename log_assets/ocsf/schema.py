@@ -1,4 +1,5 @@
-"""The vendored OCSF 1.8.0 JSON Schemas (`schema/<class>.json`; where they come from: schema/README.md)."""
+"""The vendored OCSF 1.8.0 JSON Schemas (`schema/<class>.json`, `schema/captions.json`; where they come
+from: schema/README.md)."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from functools import cache
 from importlib import resources
 
 VERSION = "1.8.0"
-# The classes whose JSON Schema is vendored: those the pipeline emits (tables.py) and Detection
-# Finding, which the detection engine emits.
-CLASSES = (
+# The classes the pipeline emits (an `ocsf.<class>` table and a file in sql/ each, tables.py), in
+# refresh order.
+EMITTED = (
     "http_activity",
     "network_activity",
     "web_resources_activity",
@@ -21,8 +21,9 @@ CLASSES = (
     "file_remediation_activity",
     "cloud_resources_inventory_info",
     "application_error",
-    "detection_finding",
 )
+# The classes whose JSON Schema is vendored: those and Detection Finding, which the detection engine emits.
+CLASSES = (*EMITTED, "detection_finding")
 
 
 @cache

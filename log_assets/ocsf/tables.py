@@ -108,17 +108,5 @@ def sql_common(section: str, /, **slots: str) -> str:
     return fill(sections("common", PACKAGE)[section], f"log_assets/ocsf/sql/common.sql {section}", **slots)
 
 
-# Every class the pipeline emits (a file in sql/ each), in refresh order.
-OCSF_CLASSES = (
-    "http_activity",
-    "network_activity",
-    "web_resources_activity",
-    "authentication",
-    "data_security_finding",
-    "file_hosting",
-    "entity_management",
-    "file_remediation_activity",
-    "cloud_resources_inventory_info",
-    "application_error",
-)
+OCSF_CLASSES = schema.EMITTED
 OCSF_TABLES: tuple[OcsfTable, ...] = tuple(OcsfTable(name) for name in OCSF_CLASSES)

@@ -82,6 +82,43 @@ CREATE OR REPLACE TEMP MACRO ocsf_data_category(pattern) AS
          WHEN regexp_matches(lower(pattern), 'credit card|pci|iban|bank|swift|card number') THEN 3
          WHEN regexp_matches(lower(pattern), 'source code|confidential|keyword|secret|private key') THEN 4
          ELSE 0 END;
+-- http_request.http_method: one of the nine methods the schema names.
+CREATE OR REPLACE TEMP MACRO ocsf_http_method(m) AS
+    CASE WHEN upper(ocsf_text(m)) IN ('CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE')
+         THEN upper(ocsf_text(m)) END;
+-- A Forcepoint user's device as src_endpoint: it needs the IP or the device id.
+CREATE OR REPLACE TEMP MACRO ocsf_device(ip, guid, location, owner) AS
+    CASE WHEN coalesce(ocsf_ip(ip), ocsf_text(guid)) IS NOT NULL THEN {
+        'ip': ocsf_ip(ip), 'uid': ocsf_text(guid), 'location': location, 'owner': owner
+    } END;
+-- A Forcepoint admin page request ('PUT /admin/policies/1042', the page path) as http_request.
+CREATE OR REPLACE TEMP MACRO ocsf_admin_request(path, request, useragent, uid) AS
+    CASE WHEN coalesce(ocsf_text(path), ocsf_text(request), ocsf_text(useragent)) IS NOT NULL THEN {
+        'url': CASE WHEN ocsf_text(path) IS NOT NULL THEN {'path': ocsf_text(path)} END,
+        'http_method': ocsf_http_method(split_part(ocsf_text(request), ' ', 1)),
+        'user_agent': ocsf_text(useragent),
+        'uid': ocsf_text(uid)
+    } END;
+-- file.type_id from an Aperture item_type.
+CREATE OR REPLACE TEMP MACRO ocsf_file_type(item_type) AS
+    CASE lower(ocsf_text(item_type)) WHEN 'file' THEN 1 WHEN 'folder' THEN 2 ELSE 0 END;
+-- An Aperture item (asset) as resources[].
+CREATE OR REPLACE TEMP MACRO ocsf_item_resources(asset_id, item_name, item_type, owner, owner_email) AS
+    CASE WHEN coalesce(ocsf_text(asset_id), ocsf_text(item_name)) IS NOT NULL THEN [{
+        'uid': ocsf_text(asset_id),
+        'name': coalesce(ocsf_text(item_name), ocsf_text(asset_id)),
+        'type': ocsf_text(item_type),
+        'owner': ocsf_user(owner, owner_email, 1)
+    }] END;
+-- data_security of an Aperture policy rule: found by the CASB's API scan, data at rest.
+CREATE OR REPLACE TEMP MACRO ocsf_rule_security(rule) AS {
+    'detection_system': 'Cloud Access Security Broker',
+    'detection_system_id': 8,
+    'detection_pattern': ocsf_text(rule),
+    'data_lifecycle_state_id': 1,
+    'category_id': ocsf_data_category(ocsf_text(rule)),
+    'policy': CASE WHEN ocsf_text(rule) IS NOT NULL THEN {'name': ocsf_text(rule)} END
+};
 -- Which class a record of a log type that has several goes to: exactly one each.
 CREATE OR REPLACE TEMP MACRO ocsf_route_access(dlppattern, activity) AS
     CASE WHEN ocsf_text(dlppattern) IS NOT NULL THEN 'data_security_finding'

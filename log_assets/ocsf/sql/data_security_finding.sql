@@ -104,12 +104,12 @@ SELECT
         'policy': CASE WHEN ocsf_text(policyid) IS NOT NULL THEN {'uid': ocsf_text(policyid)} END
     } AS data_security,
     CASE WHEN ocsf_text(filename) IS NOT NULL THEN {'name': ocsf_text(filename), 'type_id': 1} END AS file,
-    CASE WHEN coalesce(ocsf_ip(ipaddress), ocsf_text(deviceguid)) IS NOT NULL THEN {
-        'ip': ocsf_ip(ipaddress),
-        'uid': ocsf_text(deviceguid),
-        'location': ocsf_location(location_city, location_region, location_country_code, NULL, NULL),
-        'owner': ocsf_user("user", email, 1)
-    } END AS src_endpoint,
+    ocsf_device(
+        ipaddress,
+        deviceguid,
+        ocsf_location(location_city, location_region, location_country_code, NULL, NULL),
+        ocsf_user("user", email, 1)
+    ) AS src_endpoint,
     CASE WHEN ocsf_host(url) IS NOT NULL THEN {'hostname': ocsf_host(url), 'name': ocsf_text(application)} END
         AS dst_endpoint,
     ocsf_observables([
@@ -225,17 +225,10 @@ SELECT
         'data_sources': ['Data Security (Aperture) incident'],
         'modified_time': ocsf_ms(datetime_edited)
     } AS finding_info,
-    {
-        'detection_system': 'Cloud Access Security Broker',
-        'detection_system_id': 8,
-        'detection_pattern': ocsf_text(policy_rule_name),
-        'data_lifecycle_state_id': 1,
-        'category_id': ocsf_data_category(ocsf_text(policy_rule_name)),
-        'policy': CASE WHEN ocsf_text(policy_rule_name) IS NOT NULL THEN {'name': ocsf_text(policy_rule_name)} END
-    } AS data_security,
+    ocsf_rule_security(policy_rule_name) AS data_security,
     CASE WHEN coalesce(ocsf_text(item_name), ocsf_text(asset_id)) IS NOT NULL THEN {
         'name': coalesce(ocsf_text(item_name), ocsf_text(asset_id)),
-        'type_id': CASE lower(ocsf_text(item_type)) WHEN 'file' THEN 1 WHEN 'folder' THEN 2 ELSE 0 END,
+        'type_id': ocsf_file_type(item_type),
         'type': ocsf_text(item_type),
         'uid': ocsf_text(asset_id),
         'size': CAST(item_size AS BIGINT),
@@ -245,12 +238,7 @@ SELECT
         'owner': ocsf_user(item_owner, item_owner_email, 1),
         'creator': ocsf_user(item_creator, item_creator_email, 1)
     } END AS file,
-    CASE WHEN coalesce(ocsf_text(asset_id), ocsf_text(item_name)) IS NOT NULL THEN [{
-        'uid': ocsf_text(asset_id),
-        'name': coalesce(ocsf_text(item_name), ocsf_text(asset_id)),
-        'type': ocsf_text(item_type),
-        'owner': ocsf_user(item_owner, item_owner_email, 1)
-    }] END AS resources,
+    ocsf_item_resources(asset_id, item_name, item_type, item_owner, item_owner_email) AS resources,
     ocsf_observables([
         ocsf_obs('file.name', 7, item_name),
         ocsf_obs('file.hashes.value', 8, item_sha256),
@@ -291,28 +279,16 @@ SELECT
         'data_sources': ['Data Security (Aperture) policy_violation'],
         'created_time': ocsf_ms(event_time)
     } AS finding_info,
-    {
-        'detection_system': 'Cloud Access Security Broker',
-        'detection_system_id': 8,
-        'detection_pattern': ocsf_text(policy_rule_name),
-        'data_lifecycle_state_id': 1,
-        'category_id': ocsf_data_category(ocsf_text(policy_rule_name)),
-        'policy': CASE WHEN ocsf_text(policy_rule_name) IS NOT NULL THEN {'name': ocsf_text(policy_rule_name)} END
-    } AS data_security,
+    ocsf_rule_security(policy_rule_name) AS data_security,
     CASE WHEN coalesce(ocsf_text(item_name), ocsf_text(asset_id)) IS NOT NULL THEN {
         'name': coalesce(ocsf_text(item_name), ocsf_text(asset_id)),
-        'type_id': CASE lower(ocsf_text(item_type)) WHEN 'file' THEN 1 WHEN 'folder' THEN 2 ELSE 0 END,
+        'type_id': ocsf_file_type(item_type),
         'type': ocsf_text(item_type),
         'uid': ocsf_text(asset_id),
         'owner': ocsf_user(item_owner, item_owner_email, 1),
         'creator': ocsf_user(item_creator, item_creator_email, 1)
     } END AS file,
-    CASE WHEN coalesce(ocsf_text(asset_id), ocsf_text(item_name)) IS NOT NULL THEN [{
-        'uid': ocsf_text(asset_id),
-        'name': coalesce(ocsf_text(item_name), ocsf_text(asset_id)),
-        'type': ocsf_text(item_type),
-        'owner': ocsf_user(item_owner, item_owner_email, 1)
-    }] END AS resources,
+    ocsf_item_resources(asset_id, item_name, item_type, item_owner, item_owner_email) AS resources,
     ocsf_observables([
         ocsf_obs('file.name', 7, item_name),
         ocsf_obs('file.owner.email_addr', 5, ocsf_email(item_owner_email)),

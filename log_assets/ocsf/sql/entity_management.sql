@@ -33,20 +33,13 @@ SELECT
             WHEN ocsf_text(activity) IS NULL THEN 0
             ELSE 99 END
     } AS entity,
-    CASE WHEN coalesce(ocsf_ip(ipaddress), ocsf_text(deviceguid)) IS NOT NULL THEN {
-        'ip': ocsf_ip(ipaddress),
-        'uid': ocsf_text(deviceguid),
-        'location': ocsf_location(location_city, location_region, location_country_code, NULL, NULL),
-        'owner': ocsf_user("user", email, 2)
-    } END AS src_endpoint,
-    CASE WHEN coalesce(ocsf_text(url), ocsf_text(request), ocsf_text(useragent)) IS NOT NULL THEN {
-        'url': CASE WHEN ocsf_text(url) IS NOT NULL THEN {'path': ocsf_text(url)} END,
-        'http_method': CASE WHEN upper(split_part(ocsf_text(request), ' ', 1)) IN
-            ('CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE')
-            THEN upper(split_part(ocsf_text(request), ' ', 1)) END,
-        'user_agent': ocsf_text(useragent),
-        'uid': ocsf_text(transactionid)
-    } END AS http_request,
+    ocsf_device(
+        ipaddress,
+        deviceguid,
+        ocsf_location(location_city, location_region, location_country_code, NULL, NULL),
+        ocsf_user("user", email, 2)
+    ) AS src_endpoint,
+    ocsf_admin_request(url, request, useragent, transactionid) AS http_request,
     ocsf_observables([
         ocsf_obs('src_endpoint.ip', 2, ocsf_ip(ipaddress)),
         ocsf_obs('src_endpoint.owner.name', 4, coalesce(ocsf_text("user"), ocsf_text(email))),

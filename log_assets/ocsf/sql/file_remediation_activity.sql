@@ -21,7 +21,7 @@ SELECT
     CAST(event_id AS VARCHAR) AS command_uid,
     {
         'name': coalesce(ocsf_text(item_name), ocsf_text(asset_id), 'Unknown'),
-        'type_id': CASE lower(ocsf_text(item_type)) WHEN 'file' THEN 1 WHEN 'folder' THEN 2 ELSE 0 END,
+        'type_id': ocsf_file_type(item_type),
         'type': ocsf_text(item_type),
         'uid': ocsf_text(asset_id),
         'parent_folder': ocsf_text(container_name),

@@ -16,9 +16,7 @@ SELECT
     ocsf_text("action") AS status_detail,
     ocsf_text(application) AS app_name,
     CASE WHEN ocsf_text(url) IS NOT NULL THEN {
-        'http_method': CASE WHEN upper(ocsf_text(requestmethod)) IN
-            ('CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE')
-            THEN upper(ocsf_text(requestmethod)) END,
+        'http_method': ocsf_http_method(requestmethod),
         'url': {
             'url_string': ocsf_text(url),
             'hostname': coalesce(ocsf_text(requestdomain), ocsf_host(url)),

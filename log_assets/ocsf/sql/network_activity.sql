@@ -17,12 +17,12 @@ SELECT
     ocsf_status_name(ocsf_action_status("action")) AS status,
     ocsf_text("action") AS status_detail,
     lower(ocsf_text(protocol)) AS app_protocol_name,
-    CASE WHEN coalesce(ocsf_ip(ipaddress), ocsf_text(deviceguid)) IS NOT NULL THEN {
-        'ip': ocsf_ip(ipaddress),
-        'uid': ocsf_text(deviceguid),
-        'location': ocsf_location(location_city, location_region, location_country_code, NULL, NULL),
-        'owner': ocsf_user("user", email, 1)
-    } END AS src_endpoint,
+    ocsf_device(
+        ipaddress,
+        deviceguid,
+        ocsf_location(location_city, location_region, location_country_code, NULL, NULL),
+        ocsf_user("user", email, 1)
+    ) AS src_endpoint,
     CASE WHEN ocsf_text(application) IS NOT NULL THEN {
         'name': ocsf_text(application),
         'port': ocsf_port(requestport)

@@ -36,19 +36,17 @@ SELECT
             'hostname': ocsf_host(url),
             'path': ocsf_text(request)
         } END,
-        'http_method': CASE WHEN upper(ocsf_text(httpmethod)) IN
-            ('CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE')
-            THEN upper(ocsf_text(httpmethod)) END,
+        'http_method': ocsf_http_method(httpmethod),
         'user_agent': ocsf_text(useragent),
         'uid': ocsf_text(transactionid)
     } END AS http_request,
     CASE WHEN TRY_CAST(responsecode AS INTEGER) IS NOT NULL THEN {'code': TRY_CAST(responsecode AS INTEGER)} END AS http_response,
-    CASE WHEN coalesce(ocsf_ip(ipaddress), ocsf_text(deviceguid)) IS NOT NULL THEN {
-        'ip': ocsf_ip(ipaddress),
-        'uid': ocsf_text(deviceguid),
-        'location': ocsf_location(location_city, location_region, location_country_code, NULL, NULL),
-        'owner': ocsf_user("user", email, 1)
-    } END AS src_endpoint,
+    ocsf_device(
+        ipaddress,
+        deviceguid,
+        ocsf_location(location_city, location_region, location_country_code, NULL, NULL),
+        ocsf_user("user", email, 1)
+    ) AS src_endpoint,
     CASE WHEN ocsf_host(url) IS NOT NULL THEN {
         'hostname': ocsf_host(url), 'name': ocsf_text(application)
     } END AS dst_endpoint,

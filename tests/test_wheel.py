@@ -36,6 +36,8 @@ PACKAGED = [
     "log_assets/data/security_analyst.ipynb",
     "log_assets/warehouse/sql/events.sql",
     "log_assets/warehouse/sql/load.sql",
+    "log_assets/ocsf/sql/common.sql",
+    "log_assets/ocsf/schema/http_activity.json",
     "log_assets/simulator/__main__.py",
     "log_assets/simulator/server.py",
     "log_assets/cli.py",

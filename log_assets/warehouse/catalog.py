@@ -5,6 +5,7 @@ cluster's engines (Trino, Spark, Athena, pyiceberg, DuckDB's iceberg extension) 
     aperture.<type>, aperture.incident_current           ->  warehouse.aperture_<name>
     ops.ingest_audit, ops.source_health                  ->  warehouse.ops_<name>
     analytics.<name>                                     ->  analytics.<name>
+    ocsf.<class>                                         ->  ocsf.<class>
 
 Each is partitioned by `event_day` like the lake, with the columns of the DuckDB table (a view, such
 as `analytics.events`, is published as a table of its rows); an INTERVAL
@@ -37,7 +38,9 @@ from log_assets.warehouse.sqlfiles import ident
 log = logging.getLogger(__name__)
 
 CONSUMER = "catalog"
-NAMESPACES = ("warehouse", "analytics")
+NAMESPACES = ("warehouse", "analytics", "ocsf")
+# Warehouse schemas published under their own name (the per-type tables go to `warehouse`).
+OWN_NAMESPACES = ("analytics", "ocsf")
 BATCH_ROWS = 65_536
 
 
@@ -49,8 +52,8 @@ class CatalogReport:
 
 def iceberg_name(t: TableRef) -> tuple[str, str]:
     """The (namespace, table) a warehouse table is published as."""
-    if t.schema == "analytics":
-        return ("analytics", t.name)
+    if t.schema in OWN_NAMESPACES:
+        return (t.schema, t.name)
     return ("warehouse", f"{t.schema}_{t.name}")
 
 

@@ -16,8 +16,9 @@ _SLOT = re.compile(r"@\{(\w+)\}")
 
 
 @cache
-def sections(file: str) -> dict[str, str]:
-    text = resources.files("log_assets.warehouse").joinpath("sql", f"{file}.sql").read_text()
+def sections(file: str, package: str = "log_assets.warehouse") -> dict[str, str]:
+    """The sections of `sql/<file>.sql` in `package` (the warehouse's, or another such as log_assets.ocsf)."""
+    text = resources.files(package).joinpath("sql", f"{file}.sql").read_text()
     parts = _NAME.split(text)
     # parts = [preamble, name1, body1, name2, body2, ...]
     return {name: body.strip() for name, body in zip(parts[1::2], parts[2::2], strict=True)}
@@ -29,14 +30,19 @@ def sql(file: str, section: str, /, **slots: str) -> str:
         text = sections(file)[section]
     except KeyError:
         raise KeyError(f"no section {section!r} in sql/{file}.sql") from None
+    return fill(text, f"sql/{file}.sql {section}", **slots)
 
-    def fill(m: re.Match) -> str:
+
+def fill(text: str, where: str, /, **slots: str) -> str:
+    """`text` with its `@{...}` slots filled; `where` names the statement in the error of a missing one."""
+
+    def value(m: re.Match) -> str:
         try:
             return slots[m.group(1)]
         except KeyError:
-            raise KeyError(f"sql/{file}.sql {section}: no value for @{{{m.group(1)}}}") from None
+            raise KeyError(f"{where}: no value for @{{{m.group(1)}}}") from None
 
-    return _SLOT.sub(fill, text)
+    return _SLOT.sub(value, text)
 
 
 def ident(*parts: str) -> str:

@@ -23,6 +23,7 @@ from log_assets.paths import Home
 from log_assets.warehouse import derive, publish
 from log_assets.warehouse.columns import NewColumns, add_columns
 from log_assets.warehouse.derive import RefreshReport
+from log_assets.warehouse.derived import DERIVED
 from log_assets.warehouse.layout import Layout, TableRef
 from log_assets.warehouse.load import LoadReport, sync_source
 from log_assets.warehouse.lock import writer_lock
@@ -120,7 +121,7 @@ class Writer:
         self.conn.execute(sql("meta", "macros"))
         for src in self.sources():
             self._ensure_source_table(src)
-        for d in derive.DERIVED:
+        for d in DERIVED:
             d.ensure(self)
         derive.define_events_view(self)
         return self
@@ -173,7 +174,7 @@ class Writer:
     def refresh(self, names: Iterable[str] | None = None) -> dict[str, RefreshReport]:
         """Bring derived tables up to date with the changes logged since each last ran."""
         wanted = None if names is None else set(names)
-        return {d.ref.key: d.refresh(self) for d in derive.DERIVED if wanted is None or d.ref.key in wanted}
+        return {d.ref.key: d.refresh(self) for d in DERIVED if wanted is None or d.ref.key in wanted}
 
     def publish(self) -> PublishReport:
         return publish.publish(self)

@@ -1,4 +1,4 @@
-"""The warehouse's tables published to the Iceberg catalog (namespaces `warehouse` and `analytics`):
+"""The warehouse's tables published to the Iceberg catalog (namespaces `warehouse`, `analytics`, `ocsf`):
 the same rows as the DuckDB tables, only the changed days rewritten, a failed publication made up
 at the next run."""
 
@@ -29,7 +29,7 @@ def relations(home) -> list[TableRef]:
     with closing(connect_readonly(home)) as c:
         names = c.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics', 'ops') ORDER BY ALL"
+            "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics', 'ocsf', 'ops') ORDER BY ALL"
         ).fetchall()
     return [TableRef(s, n) for s, n in names]
 

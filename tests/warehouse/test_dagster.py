@@ -15,6 +15,7 @@ from log_assets.defs.warehouse.assets import POOL, build_warehouse_assets
 from log_assets.defs.warehouse.checks import build_warehouse_checks
 from log_assets.defs.warehouse.definitions import defs
 from log_assets.defs.warehouse.resources import WarehouseDuckDB
+from log_assets.ocsf.tables import OCSF_CLASSES
 from log_assets.warehouse.layout import Layout
 from tests.warehouse import conftest as lake
 from tests.warehouse.lakegen import ts, write
@@ -33,8 +34,8 @@ def test_definitions_merge_with_the_sources_and_load():
     merged.resolve_all_job_defs()
     graph = merged.resolve_asset_graph()
     warehouse = {k for k in graph.get_all_asset_keys() if k.path[0] == "warehouse"}
-    # per type, uncataloged, events, 5 derived, 2 ops (ingest_audit, source_health)
-    assert len(warehouse) == len(CATALOG) + 1 + 1 + 5 + 2
+    # per type, uncataloged, events, 5 derived, the OCSF classes, 2 ops (ingest_audit, source_health)
+    assert len(warehouse) == len(CATALOG) + 1 + 1 + 5 + len(OCSF_CLASSES) + 2
     for key in warehouse:
         assert graph.get(key).group_name == "warehouse"
     assert graph.get(dg.AssetKey(["warehouse", "forcepoint_access"])).parent_keys == {
@@ -51,6 +52,9 @@ def test_definitions_merge_with_the_sources_and_load():
             "forcepoint_cloudaudit",
             "analytics_identities",  # user_key of a record with only a name
         )
+    }
+    assert graph.get(dg.AssetKey(["warehouse", "ocsf_http_activity"])).parent_keys == {
+        dg.AssetKey(["warehouse", "forcepoint_swgweb"])
     }
     (op,) = [a for a in merged.assets if isinstance(a, dg.AssetsDefinition) and a.node_def.name == "warehouse"]
     assert op.node_def.pool == POOL
@@ -117,4 +121,4 @@ def test_rebuild_job(home):
     result = merged.resolve_job_def("warehouse_rebuild").execute_in_process()
     assert result.success
     mats = result.asset_materializations_for_node("warehouse")
-    assert len(mats) == len(CATALOG) + 1 + 1 + 5 + 2
+    assert len(mats) == len(CATALOG) + 1 + 1 + 5 + len(OCSF_CLASSES) + 2

@@ -26,7 +26,7 @@ def manifest(home) -> dict:
     out = {}
     for ns, name in lake.tables():
         if ns in NAMESPACES:
-            table = f"analytics.{name}" if ns == "analytics" else name.replace("_", ".", 1)
+            table = f"{ns}.{name}" if ns in ("analytics", "ocsf") else name.replace("_", ".", 1)
             out |= {(table, d): tuple(fs) for d, fs in lake.day_files(ns, name).items()}
     return out
 
@@ -35,7 +35,7 @@ def contents(home) -> dict:
     with closing(connect_readonly(home)) as c:
         names = c.execute(
             "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-            "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics')"
+            "WHERE table_schema IN ('forcepoint', 'aperture', 'analytics', 'ocsf')"
         ).fetchall()
         return {n: c.execute(f"SELECT * FROM {n} ORDER BY ALL").fetchall() for (n,) in names}
 
@@ -65,6 +65,7 @@ def test_a_new_file_on_one_day_rewrites_only_that_day(home):
         ("analytics.activity_daily", D2),
         ("analytics.events", D2),  # a view in DuckDB, published as a table of its rows
         ("analytics.identities", D2),  # carol's row (one more event), on the day she was last seen
+        ("ocsf.data_security_finding", D2),  # A7 is a DLP hit
     }
     assert query(home, "SELECT count(*) FROM forcepoint.access") == [(7,)]
     assert query(
@@ -115,6 +116,7 @@ def test_a_day_leaving_the_lake_leaves_the_warehouse(home):
         ("analytics.activity_daily", D2),
         ("analytics.events", D2),
         ("analytics.identities", D3),  # the owner's row (fewer events), on the day last seen
+        ("ocsf.cloud_resources_inventory_info", D2),
     }
 
 
@@ -217,6 +219,7 @@ def test_a_new_status_moves_only_that_files_current_row(home):
         ("forcepoint.cloudsummary_current", D3),
         ("analytics.activity_daily", D3),
         ("analytics.events", D3),
+        ("ocsf.cloud_resources_inventory_info", D3),
         # no analytics.identities day: a cloudsummary record's e-mail may be the file owner's, so it
         # teaches no identity (identities.sql) and moves no one's last-seen day
     }

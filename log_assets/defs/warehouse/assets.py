@@ -20,7 +20,8 @@ from log_assets.defs.scope import DEFAULT_SCOPE, WAREHOUSE_DUCKDB, Scope
 from log_assets.defs.translator import TABLE
 from log_assets.defs.warehouse.resources import WarehouseDuckDB
 from log_assets.lake.limits import MAX_NEW_COLUMNS
-from log_assets.warehouse.derive import DERIVED, EVENTS
+from log_assets.warehouse.derive import EVENTS
+from log_assets.warehouse.derived import DERIVED
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sources import cataloged_sources
 

@@ -49,4 +49,4 @@ WHERE table_schema = $schema ORDER BY table_name;
 
 -- name: public_relations
 SELECT table_schema, table_name FROM information_schema.tables
-WHERE table_schema IN ('forcepoint', 'aperture', 'analytics') ORDER BY ALL;
+WHERE table_schema IN ('forcepoint', 'aperture', 'analytics', 'ocsf') ORDER BY ALL;

@@ -93,10 +93,10 @@ ORDER BY column_index;
 -- name: published
 -- The tables and views readers get: everything in the four public schemas.
 SELECT schema_name, table_name, false AS is_view FROM duckdb_tables()
-WHERE database_name = current_database() AND schema_name IN ('forcepoint', 'aperture', 'analytics', 'ops')
+WHERE database_name = current_database() AND schema_name IN ('forcepoint', 'aperture', 'analytics', 'ocsf', 'ops')
 UNION ALL
 SELECT schema_name, view_name, true FROM duckdb_views()
-WHERE database_name = current_database() AND schema_name IN ('forcepoint', 'aperture', 'analytics') AND NOT internal
+WHERE database_name = current_database() AND schema_name IN ('forcepoint', 'aperture', 'analytics', 'ocsf') AND NOT internal
 ORDER BY ALL;
 
 -- name: copied

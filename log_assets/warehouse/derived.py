@@ -1,0 +1,10 @@
+"""Every derived table, in refresh order: the warehouse's own (derive.py), then the OCSF tables
+(log_assets/ocsf), which read only the per-type tables."""
+
+from __future__ import annotations
+
+from log_assets.ocsf.tables import OCSF_TABLES
+from log_assets.warehouse.derive import DERIVED as CORE
+from log_assets.warehouse.derive import Derived
+
+DERIVED: tuple[Derived, ...] = (*CORE, *OCSF_TABLES)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from log_assets.ocsf.tables import OCSF_TABLES
+from log_assets.warehouse.ocsftables import OCSF_TABLES
 from log_assets.warehouse.derive import DERIVED as CORE
 from log_assets.warehouse.derive import Derived
 

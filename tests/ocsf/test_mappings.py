@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from log_assets.ocsf.tables import OCSF_CLASSES
+from log_assets.warehouse.ocsftables import OCSF_CLASSES
 from log_assets.ocsf.validate import row_to_event, validate_event
 from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, sync

@@ -8,7 +8,7 @@ import pytest
 
 from log_assets.catalog import CATALOG
 from log_assets.ocsf.schema import class_schema
-from log_assets.ocsf.tables import OCSF_CLASSES, OCSF_TABLES
+from log_assets.warehouse.ocsftables import OCSF_CLASSES, OCSF_TABLES
 from log_assets.ocsf.validate import row_to_event, validate_event
 from log_assets.warehouse import connect_readonly
 from tests.lakeview import lake_table

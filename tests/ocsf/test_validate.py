@@ -7,7 +7,7 @@ import copy
 import duckdb
 
 from log_assets.ocsf.schema import type_pattern
-from log_assets.ocsf.tables import macros
+from log_assets.warehouse.ocsftables import macros
 from log_assets.ocsf.validate import row_to_event, validate_event
 
 GOOD = {

@@ -1,6 +1,6 @@
 """The `ocsf.<class>` tables: every event of the per-type tables as an OCSF 1.8.0 event.
 
-One SQL file per class (`sql/<class>.sql`), one section per log type mapped to it (named by its
+One SQL file per class (`log_assets/ocsf/sql/<class>.sql`), one section per log type mapped to it (named by its
 table, `forcepoint.swgweb`); a log type whose records go to several classes routes each record to
 exactly one of them (`sql/common.sql`, `ocsf_route_<type>`). Each table is a derived table of the
 warehouse: recomputed for the days its per-type tables rewrote, published to the catalog namespace

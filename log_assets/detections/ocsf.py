@@ -53,7 +53,6 @@ SELECT
         'version': '{OCSF_VERSION}',
         'uid': a.alert_id,
         'log_name': 'alerts',
-        'created_time': epoch_ms(a.created_at),
         'modified_time': epoch_ms(a.updated_at)
     }} AS metadata,
     CAST(a.first_seen AS DATE) AS event_day

@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 from log_assets.detections.runner import run
+from log_assets.ocsf.validate import row_to_event, validate_event
 from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, sync
 from tests.detections.scenario_lake import write_by_day
@@ -25,11 +26,15 @@ REQUIRED = {
 
 
 def findings(home: Home) -> list[dict]:
+    """The findings as OCSF events, each validated against the vendored 1.8.0 schema of class 2004."""
     with connect_readonly(home) as con:
-        rows = con.sql("SELECT * EXCLUDE (event_day) FROM ocsf.detection_finding").to_arrow_table().to_pylist()
+        rows = con.sql("SELECT * FROM ocsf.detection_finding").to_arrow_table().to_pylist()
         alerts = con.sql("SELECT alert_id, first_seen, event_count FROM detections.alerts").fetchall()
     assert len(rows) == len(alerts)
-    return [json.loads(json.dumps(r, default=str)) for r in rows]
+    events = [row_to_event(r) for r in rows]
+    for event in events:
+        assert validate_event(event) == [], event
+    return [json.loads(json.dumps(e, default=str)) for e in events]
 
 
 def test_alerts_as_detection_findings(tmp_path):

@@ -1,11 +1,16 @@
-"""Sigma rules: converted to the engine's candidate SQL with pySigma and its DuckDB backend.
+"""Sigma rules: converted to the engine's candidate SQL with pySigma and its DuckDB backend, over the
+OCSF 1.8.0 tables.
 
-Where a Sigma logsource and its fields land is data (`sigma_mapping.yaml`): a pySigma processing
-pipeline is built from it (one field mapping per logsource), the backend turns the detection into a
-DuckDB condition, and the rule becomes a candidate SELECT over the logsource's table:
+Where a Sigma logsource and its fields land is data (`sigma_mapping.yaml`): the logsource's OCSF class
+table and the filter that picks its records there, each field's OCSF attribute path. A pySigma
+processing pipeline is built from it (the logsource's field mapping), the backend turns the detection
+into a DuckDB condition, and the rule becomes a candidate SELECT over the class table:
 
-    SELECT event_time, <entity> AS entity, vendor, log_type, event_id FROM <table> WHERE <condition>
+    SELECT to_timestamp("time" / 1000) AS event_time, <entity> AS entity, '<vendor>' AS vendor,
+           metadata.log_name AS log_type, metadata.uid AS event_id
+    FROM ocsf.<class> WHERE <the logsource's filter> AND (<condition>)
 
+(`metadata.uid` is the source record's `event_id`, so an alert's `event_refs` name the vendor's record.)
 Besides Sigma's own fields (`name` is the rule id, `level` the severity, `attack.tNNNN` tags the
 techniques), a rule may carry `entity` (a Sigma field; default: the logsource's), and `threshold`,
 `window`, `distinct`, `dedup` as in the engine's own rule files; the entity is lower-cased (the
@@ -30,21 +35,34 @@ _ENGINE_FIELDS = ("threshold", "window", "distinct", "dedup", "lookback", "enabl
 
 
 @cache
-def mapping() -> dict[tuple[str, str], dict]:
-    """(product, service) -> {table, entity, fields}: sigma_mapping.yaml."""
+def mapping() -> dict[tuple[str, str], list[dict]]:
+    """(product, service) -> its logsources ({category, vendor, table, where, entity, fields}):
+    sigma_mapping.yaml."""
     doc = yaml.safe_load(resources.files("log_assets.detections").joinpath(MAPPING_FILE).read_text())
-    return {(m["product"], m["service"]): m for m in doc["logsources"]}
+    out: dict[tuple[str, str], list[dict]] = {}
+    for m in doc["logsources"]:
+        out.setdefault((m["product"], m["service"]), []).append(m)
+    return out
 
 
-def backend():
-    """The DuckDB backend with the mapping's processing pipeline, equality made case-insensitive."""
-    from sigma.processing.conditions import LogsourceCondition
+def quote_path(field: str) -> str:
+    """An OCSF attribute path as DuckDB SQL: each part quoted (`"user"."email_addr"`), which DuckDB
+    reads as a column and the fields of its STRUCT."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in field.split("."))
+
+
+def backend(fields: dict[str, str]):
+    """The DuckDB backend with one logsource's field mapping, equality made case-insensitive and
+    attribute paths quoted part by part."""
     from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
     from sigma.processing.transformations import FieldMappingTransformation
     from sigma.types import SigmaString
     from sigma_backend_duckdb import DuckDBBackend
 
     class Backend(DuckDBBackend):
+        def escape_and_quote_field(self, field_name: str) -> str:
+            return quote_path(field_name)
+
         def convert_condition_field_eq_val_str(self, cond, state):
             value = cond.value
             if isinstance(value, SigmaString) and not value.contains_special():
@@ -52,15 +70,9 @@ def backend():
                 return f"lower({field}) = lower({self.convert_value_str(value, state)})"
             return super().convert_condition_field_eq_val_str(cond, state)
 
-    items = [
-        ProcessingItem(
-            identifier=f"log_assets_{product}_{service}",
-            transformation=FieldMappingTransformation(dict(m["fields"])),
-            rule_conditions=[LogsourceCondition(product=product, service=service)],
-        )
-        for (product, service), m in mapping().items()
-    ]
-    return Backend(processing_pipeline=ProcessingPipeline(name="log-assets warehouse tables", items=items))
+    mapping_: dict[str | None, str | list[str]] = {k: v for k, v in fields.items()}
+    item = ProcessingItem(identifier="log_assets_ocsf_fields", transformation=FieldMappingTransformation(mapping_))
+    return Backend(processing_pipeline=ProcessingPipeline(name="log-assets OCSF tables", items=[item]))
 
 
 def _fields(detection: Any) -> set[str]:
@@ -91,10 +103,20 @@ def rule_from_sigma(doc: dict, source: str, file: str) -> Rule:
 
     logsource = doc.get("logsource") or {}
     key = (str(logsource.get("product")), str(logsource.get("service")))
-    m = mapping().get(key)
-    if m is None:
+    sources = mapping().get(key)
+    if sources is None:
         known = ", ".join(f"{p}/{s}" for p, s in mapping())
         raise bad(f"logsource product/service {key[0]}/{key[1]} is not one of {known}")
+    category = logsource.get("category")
+    if category is not None:
+        sources = [m for m in sources if m["category"] == category]
+        if not sources:
+            known = ", ".join(m["category"] for m in mapping()[key])
+            raise bad(f"logsource category {category} (an OCSF class) is not one of {key[0]}/{key[1]}'s: {known}")
+    if len(sources) > 1:
+        known = ", ".join(m["category"] for m in sources)
+        raise bad(f"{key[0]}/{key[1]} records go to several OCSF classes: name one as `category` ({known})")
+    m = sources[0]
     if not doc.get("name"):
         raise bad("no `name`: it is the rule's id (lower case, digits and _)")
     unknown = sorted(_fields(doc.get("detection")) - set(m["fields"]))
@@ -105,17 +127,18 @@ def rule_from_sigma(doc: dict, source: str, file: str) -> Rule:
         raise bad(f"entity {entity_field!r} is not a mapped field of {key[0]}/{key[1]}")
     try:
         rule = SigmaRule.from_dict(doc)
-        queries = backend().convert_rule(rule)
+        queries = backend(dict(m["fields"])).convert_rule(rule)
     except SigmaError as e:
         raise bad(f"pySigma cannot convert it: {e}") from None
     prefix = "SELECT * FROM logs WHERE "
     if not queries or not all(q.startswith(prefix) for q in queries):
         raise bad(f"unexpected conversion {queries!r}")
     # People's e-mails and names are lower-cased (the user_key), like the built-in rules' entities.
-    entity = f'lower("{m["fields"][entity_field]}")' if entity_field else f"lower({m['entity']})"
+    entity = f"lower({quote_path(m['fields'][entity_field])})" if entity_field else f"lower({m['entity']})"
     selects = [
-        f"SELECT event_time, {entity} AS entity, vendor, log_type, event_id FROM {m['table']} "
-        f"WHERE {q[len(prefix) :]}"
+        f'SELECT to_timestamp("time" / 1000) AS event_time, {entity} AS entity, '
+        f"'{m['vendor']}' AS vendor, metadata.log_name AS log_type, metadata.uid AS event_id "
+        f"FROM {m['table']} WHERE ({m['where']}) AND ({q[len(prefix) :]})"
         for q in queries
     ]
     techniques = sorted({t.group(1).upper() for t in (_TECHNIQUE_TAG.match(str(x)) for x in rule.tags) if t})

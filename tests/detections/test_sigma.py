@@ -1,5 +1,6 @@
 """Sigma rules: converted by pySigma's DuckDB backend through the mapping's processing pipeline,
-then run over the warehouse's tables."""
+then run over the OCSF tables (here an `ocsf.authentication` of the columns the rule reads, shaped as
+the warehouse builds it; tests/detections/test_rules_content.py runs the built-in ones end to end)."""
 
 from __future__ import annotations
 
@@ -31,13 +32,20 @@ detection:
 
 def run_rule(sql: str, rows: list[tuple]) -> list[tuple]:
     con = duckdb.connect()
-    con.execute("CREATE SCHEMA forcepoint")
+    con.execute("CREATE SCHEMA ocsf")
     con.execute(
-        "CREATE TABLE forcepoint.access (event_time TIMESTAMPTZ, vendor VARCHAR, log_type VARCHAR, "
-        'event_id VARCHAR, email VARCHAR, "user" VARCHAR, details VARCHAR)'
+        'CREATE TABLE ocsf.authentication ("time" BIGINT, metadata STRUCT(product STRUCT("name" VARCHAR, '
+        'vendor_name VARCHAR), uid VARCHAR, log_name VARCHAR), message VARCHAR, "user" STRUCT("name" VARCHAR, '
+        "email_addr VARCHAR))"
     )
-    con.executemany("INSERT INTO forcepoint.access VALUES (?, 'forcepoint', 'access', ?, ?, ?, ?)", rows)
-    return con.execute(f"SELECT event_id, entity FROM ({sql}) ORDER BY 1").fetchall()
+    for time, event_id, email, user, details in rows:
+        con.execute(
+            "INSERT INTO ocsf.authentication VALUES (epoch_ms(CAST(? AS TIMESTAMPTZ)), {'product': "
+            "{'name': 'Forcepoint ONE SSE', 'vendor_name': 'Forcepoint'}, 'uid': ?, 'log_name': 'access'}, ?, "
+            "{'name': ?, 'email_addr': ?})",
+            [time, event_id, details, user, email],
+        )
+    return con.execute(f"SELECT event_id, entity, vendor, log_type, event_time FROM ({sql}) ORDER BY 1").fetchall()
 
 
 def test_converts_and_runs_case_insensitively():
@@ -57,7 +65,11 @@ def test_converts_and_runs_case_insensitively():
             ("2026-04-01 10:03:00+00", "d", "svc-ci@acme.example", "CI", "Failed login attempt. Retrying"),
         ],
     )
-    assert got == [("a", "svc-backup@acme.example"), ("b", "svc-ci@acme.example")]
+    assert [(g[0], g[1], g[2], g[3]) for g in got] == [
+        ("a", "svc-backup@acme.example", "forcepoint", "access"),
+        ("b", "svc-ci@acme.example", "forcepoint", "access"),
+    ]
+    assert got[0][4].isoformat() == "2026-04-01T10:00:00+00:00"
 
 
 def test_the_builtin_sigma_rules_convert():
@@ -66,7 +78,7 @@ def test_the_builtin_sigma_rules_convert():
         "sigma_forcepoint_sso_config_changed",
         "sigma_aperture_source_code_exposed",
     }
-    assert all("FROM forcepoint." in r.sql or "FROM aperture." in r.sql for r in sigma)
+    assert all(" FROM ocsf." in r.sql for r in sigma)
 
 
 @pytest.mark.parametrize(
@@ -74,6 +86,10 @@ def test_the_builtin_sigma_rules_convert():
     [
         (("logsource", {"product": "windows", "category": "process_creation"}), "windows/None"),
         (("detection", {"x": {"CommandLine|contains": "mimikatz"}, "condition": "x"}), "CommandLine"),
+        (
+            ("logsource", {"product": "forcepoint", "service": "access", "category": "http_activity"}),
+            "http_activity",
+        ),
         (("name", None), "name"),
         (("entity", "Nobody"), "Nobody"),
     ],

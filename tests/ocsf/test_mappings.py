@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from log_assets.warehouse.ocsftables import OCSF_CLASSES
 from log_assets.ocsf.validate import row_to_event, validate_event
 from log_assets.paths import Home
 from log_assets.warehouse import connect_readonly, sync
+from log_assets.warehouse.ocsftables import OCSF_CLASSES
 from tests.warehouse.lakegen import event, write
 
 pytestmark = [pytest.mark.xdist_group("ocsf.test_mappings")]

@@ -8,9 +8,9 @@ import pytest
 
 from log_assets.catalog import CATALOG
 from log_assets.ocsf.schema import class_schema
-from log_assets.warehouse.ocsftables import OCSF_CLASSES, OCSF_TABLES
 from log_assets.ocsf.validate import row_to_event, validate_event
 from log_assets.warehouse import connect_readonly
+from log_assets.warehouse.ocsftables import OCSF_CLASSES, OCSF_TABLES
 from tests.lakeview import lake_table
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

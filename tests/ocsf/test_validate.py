@@ -7,8 +7,8 @@ import copy
 import duckdb
 
 from log_assets.ocsf.schema import type_pattern
-from log_assets.warehouse.ocsftables import macros
 from log_assets.ocsf.validate import row_to_event, validate_event
+from log_assets.warehouse.ocsftables import macros
 
 GOOD = {
     "class_uid": 3002,

@@ -15,8 +15,8 @@ from log_assets.defs.warehouse.assets import POOL, build_warehouse_assets
 from log_assets.defs.warehouse.checks import build_warehouse_checks
 from log_assets.defs.warehouse.definitions import defs
 from log_assets.defs.warehouse.resources import WarehouseDuckDB
-from log_assets.warehouse.ocsftables import OCSF_CLASSES
 from log_assets.warehouse.layout import Layout
+from log_assets.warehouse.ocsftables import OCSF_CLASSES
 from tests.warehouse import conftest as lake
 from tests.warehouse.lakegen import ts, write
 

@@ -71,7 +71,10 @@ def run(mode: Mode) -> list[Figure]:
         spent = sim.requests_counted("access") - before
         if spent:
             raise RuntimeError(f"the no-op runs sent {spent} requests (the day was complete)")
-    med = {k: (statistics.median(m.cpu for m in ms), statistics.median(m.seconds for m in ms)) for k, ms in runs.items()}
+    med = {
+        k: (statistics.median(m.cpu for m in ms), statistics.median(m.seconds for m in ms))
+        for k, ms in runs.items()
+    }
     cli_cpu, cli_wall = med["cli"]
     base_cpu, base_wall = med["cli_base"]
     job_cpu, job_wall = med["job"]

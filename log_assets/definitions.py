@@ -4,7 +4,6 @@ in-process (log_assets.defs.executor)."""
 
 import dagster as dg
 
-
 from log_assets.defs import console
 from log_assets.defs.executor import single_step_in_process_executor
 from log_assets.factory import build_defs

@@ -13,7 +13,7 @@ Run config chooses as with Dagster's default executor, and an explicit choice al
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -28,7 +28,7 @@ IN_PROCESS = "in_process"
 MULTIPROCESS = "multiprocess"
 MODES = {IN_PROCESS: dg.in_process_executor, MULTIPROCESS: dg.multiprocess_executor}
 # A mode's config when run config names none: Dagster's defaults (retries enabled, the rest unset).
-MODE_DEFAULTS = {"retries": {"enabled": {}}}
+MODE_DEFAULTS: dict[str, object] = {"retries": {"enabled": {}}}
 
 
 def chosen_mode(config: Mapping[str, object], step_count: int) -> str:
@@ -72,7 +72,7 @@ def _create(definition: dg.ExecutorDefinition, init_context: dg.InitExecutorCont
     )
 
 
-def _requirements(config: Mapping[str, object]) -> list:
+def _requirements(config: Mapping[str, object]) -> Sequence[dg.ExecutorRequirement]:
     # What the multiprocess mode needs (a reconstructable job, a persistent instance) is checked unless
     # the run is configured in-process.
     return [] if IN_PROCESS in config else dg.multiple_process_executor_requirements()

@@ -206,6 +206,7 @@ class Measured:
     peak_rss: int  # bytes: the largest single process of the command's tree (kernel figure)
     peaks: dict = field(default_factory=dict)  # pid -> (sampled peak RSS bytes, short command line)
     log: str = ""
+    cpu: float = float("nan")  # seconds of CPU (user + system) of the command's whole process tree
 
     def largest(self) -> tuple[int, str]:
         if not self.peaks:
@@ -258,7 +259,9 @@ def measure(
         else {"rc": proc.returncode, "seconds": float("nan"), "peak_rss_bytes": 0}
     )
     text = log.read_text(errors="replace")
-    return Measured(data["rc"], data["seconds"], data["peak_rss_bytes"], peaks, text)
+    return Measured(
+        data["rc"], data["seconds"], data["peak_rss_bytes"], peaks, text, data.get("cpu_seconds", float("nan"))
+    )
 
 
 def _sample(proc: subprocess.Popen, every: float, timeout: float) -> dict:

@@ -43,13 +43,16 @@ FIGURES = {
     "3": ("economy", "Forcepoint request economy", "<= minimum + 1"),
     "4": ("aperture", "Aperture drain readers", "near-linear up to the server limit"),
     "5": ("warehouse", "DuckDB warehouse", "incremental <= 0.1 x full (local and cluster mode)"),
+    "6": ("noop", "a run that sends nothing (every day complete)", "<= 4 s of CPU and under 4 s wall"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small volumes, ~2 minutes; records nothing")
-    ap.add_argument("--only", default="", help="comma-separated figure numbers to run (1 covers 1 and 2): 1,3,4,5")
+    ap.add_argument(
+        "--only", default="", help="comma-separated figure numbers to run (1 covers 1 and 2): 1,3,4,5,6"
+    )
     ap.add_argument("--direct", action="store_true", help="also time the Forcepoint walk without Dagster")
     ap.add_argument("--no-record", action="store_true", help="do not write results.json / RESULTS.md")
     ap.add_argument(

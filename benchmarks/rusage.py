@@ -1,5 +1,6 @@
 """`python -m benchmarks.rusage OUT.json -- CMD...`: run CMD, then write its wall time and the peak
-RSS of its largest process (itself or any descendant it waited for) to OUT.json.
+RSS of its largest process (itself or any descendant it waited for) and the CPU time (user + system)
+of its whole process tree to OUT.json.
 
 The kernel keeps that peak exactly (RUSAGE_CHILDREN), so no sampling can miss a short spike.
 """
@@ -21,9 +22,17 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     rc = subprocess.call(cmd)
     seconds = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB on Linux
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # every descendant waited for
     with open(out, "w") as f:
-        json.dump({"rc": rc, "seconds": seconds, "peak_rss_bytes": peak_kb * 1024}, f)
+        json.dump(
+            {
+                "rc": rc,
+                "seconds": seconds,
+                "peak_rss_bytes": usage.ru_maxrss * 1024,  # KiB on Linux
+                "cpu_seconds": usage.ru_utime + usage.ru_stime,
+            },
+            f,
+        )
     return rc
 
 

@@ -39,6 +39,9 @@ RUN_TIMEOUT = 180.0  # seconds any one CLI run may take before it counts as hung
 # Run config that keeps retries quick (the defaults back off for seconds) and runs the step in
 # the CLI's own process, so that the ENOSPC wrapper's patches apply to it.
 IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+# Run config that runs every step in a child process (without it, a single-step run executes in-process:
+# log_assets/defs/executor.py).
+MULTIPROCESS = {"execution": {"config": {"multiprocess": {}}}}
 
 
 def day_str(offset: int) -> str:

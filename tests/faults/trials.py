@@ -71,11 +71,11 @@ class Schedule:
 
 
 def with_executor(config: dict | None, rng: random.Random, in_process: bool = False) -> dict:
-    """Most runs execute their step in the CLI's process (quicker); some use Dagster's default
-    multiprocess executor, where a kill also takes down the step's child process."""
+    """Most runs execute their step in the CLI's process (quicker, and what a single-step run does
+    by default); some use Dagster's multiprocess executor, where a kill also takes down the step's
+    child process."""
     config = dict(config or {})
-    if in_process or rng.random() < 0.7:
-        config.update(h.IN_PROCESS)
+    config.update(h.IN_PROCESS if in_process or rng.random() < 0.7 else h.MULTIPROCESS)
     return config
 
 

@@ -7,7 +7,7 @@ decoder then reads it. Part of the native page path (`native.py`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import orjson

@@ -135,7 +135,7 @@ def test_partition_facts_equal_the_whole_column_count(name, hashing, monkeypatch
     count over the whole column, whatever the input; with a hash under which different ids collide
     too (a collision must never be reported as a repeated id)."""
     if hashing == "colliding":
-        monkeypatch.setattr(lake_checks, "_hashes", _colliding)
+        monkeypatch.setattr(lake_checks, "id_hashes", _colliding)
     ids = pa.chunked_array(TRICKY[name], pa.string())
     assert facts_of(ids) == _facts_counted_in_memory(ids)
     assert facts_of(ids.combine_chunks()) == _facts_counted_in_memory(ids)
@@ -164,7 +164,7 @@ def test_read_partition_reads_a_file_at_a_time_and_equals_the_whole_day_count(la
     expected = _facts_counted_in_memory(lake.read_day(*T, datetime(2026, 11, 20).date(), ["event_id"])["event_id"])
     assert expected == PartitionFacts(212, 0, 3, 5, ("b", "n7", "a"))
     if hashing == "colliding":
-        monkeypatch.setattr(lake_checks, "_hashes", _colliding)
+        monkeypatch.setattr(lake_checks, "id_hashes", _colliding)
     read_whole_day = []
     monkeypatch.setattr(Lake, "read_day", lambda *a, **k: read_whole_day.append(a) or pytest.fail("read_day"))
     monkeypatch.setattr(Lake, "read_days", lambda *a, **k: read_whole_day.append(a) or pytest.fail("read_days"))

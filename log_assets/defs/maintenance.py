@@ -17,7 +17,7 @@ import dagster as dg
 from pydantic import Field
 
 from log_assets.defs.resources import LogAssetsHome
-from log_assets.defs.runs import request_unless_running
+from log_assets.defs.runs import request_unless_running, running_schedule
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.lake.limits import COMPACT_OVER_FILES
 
@@ -102,13 +102,7 @@ def build_job_and_schedule(scope: Scope = DEFAULT_SCOPE) -> tuple[dg.JobDefiniti
     def lake_maintenance_job():
         lake_maintenance_op()
 
-    @dg.schedule(
-        name=scope.name("lake_maintenance_schedule"),
-        cron_schedule="17 3 * * *",
-        job=lake_maintenance_job,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
+    @running_schedule(scope.name("lake_maintenance_schedule"), "17 3 * * *", lake_maintenance_job)
     def lake_maintenance_schedule(context: dg.ScheduleEvaluationContext):
         return request_unless_running(context.instance, lake_maintenance_job.name, "maintenance")
 

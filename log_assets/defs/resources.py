@@ -12,12 +12,14 @@ import os
 from typing import Any, ClassVar, TypeVar
 
 import dagster as dg
+from pydantic import Field
 
 from log_assets import http
 from log_assets.paths import Home
 from log_assets.tenant import DEFAULT_TENANT, Tenant
 
 R = TypeVar("R")
+V = TypeVar("V", bound="VendorApiResource")
 
 
 def tenant_class(base: type[R], tenant: Tenant, **attributes: Any) -> type[R]:
@@ -94,3 +96,62 @@ def check_plain_http(
         )
     except http.InsecureUrlError as e:
         raise error(str(e)) from None
+
+
+# --------------------------------------------------------------------------- both vendors' API resources
+
+
+def insecure_http_field(variable: str) -> Any:
+    """The `allow_insecure_http` config field of a vendor whose deployment allows it by `$variable`."""
+    return Field(
+        default=False,
+        description=f"Plain http:// to a non-loopback host: allowed only by env {variable}=1; "
+        "true here without it is refused",
+    )
+
+
+def ca_bundle_field(variable: str) -> Any:
+    """The `ca_bundle` config field of a vendor whose default tenant may set it by `$variable`."""
+    return Field(default=None, description=f"CA bundle path for TLS verification; env {variable}")
+
+
+class VendorApiResource(dg.ConfigurableResource):
+    """What both vendors' API resources share: `trust_env`, the tenant and its access settings fixed
+    by the definitions (class attributes, never run config; `for_tenant`), and the plain-http
+    decision. A subclass names its vendor, the settings' class (`access`, its default), the variable
+    that allows plain http for the default tenant, and the error its refusals raise."""
+
+    trust_env: bool = Field(
+        default=False,
+        description="Use proxy variables (HTTPS_PROXY, ...) and ~/.netrc from the environment",
+    )
+    allow_insecure_http: bool = False  # each subclass declares it with its variable (insecure_http_field)
+
+    vendor: ClassVar[str]
+    insecure_http_env: ClassVar[str]
+    config_error: ClassVar[type[Exception]]
+    tenant: ClassVar[Tenant] = DEFAULT_TENANT
+    access: ClassVar[Any]
+
+    @classmethod
+    def for_tenant(cls: type[V], tenant: Tenant, access: Any) -> V:
+        """The resource of `tenant` with its vendor settings `access`: the plain class for the default
+        tenant with default settings, else an instance of a subclass carrying them (`tenant_class`)."""
+        if tenant.is_default and access == type(access)():
+            return cls()
+        return tenant_class(cls, tenant, access=access)()
+
+    def _check_plain_http(self, url: str, allowed: bool) -> None:
+        cls = type(self)
+        check_plain_http(cls.tenant, cls.access.allow_insecure_http, cls.vendor, url, allowed, cls.config_error)
+
+    def insecure_http_allowed(self) -> bool:
+        """Whether plain http to a non-loopback host is allowed (`insecure_http_decision`)."""
+        cls = type(self)
+        return insecure_http_decision(
+            cls.tenant,
+            cls.access.allow_insecure_http,
+            self.allow_insecure_http,
+            cls.insecure_http_env,
+            cls.config_error,
+        )

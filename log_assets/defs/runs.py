@@ -1,5 +1,7 @@
 """Run-history questions that schedules and sensors of several domains ask."""
 
+from typing import Any
+
 import dagster as dg
 
 IN_PROGRESS = [
@@ -24,3 +26,17 @@ def request_unless_running(
     if running:
         return dg.SkipReason(f"{what} run {running.dagster_run.run_id} is still in progress")
     return dg.RunRequest()
+
+
+def running_schedule(name: str, cron: str, job: Any, description: str | None = None) -> Any:
+    """The `@dg.schedule` decorator of a schedule every domain makes the same way: `job` on the UTC
+    cron `cron`, RUNNING by default (a stopped schedule silently loses data; a tick that cannot run
+    is skipped with its reason instead). `name` is already the scope's (`Scope.name`)."""
+    return dg.schedule(
+        name=name,
+        cron_schedule=cron,
+        job=job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )

@@ -6,7 +6,6 @@ left to the careful reader (None)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator, Sequence
 
 import numpy as np
 import orjson
@@ -15,35 +14,22 @@ import pyarrow.compute as pc
 
 from log_assets.forcepoint.arrowtext import BACKSLASH, QUOTE, text_buffers, values_holding
 from log_assets.forcepoint.csvpage import parse_csv
+from log_assets.forcepoint.lazyrecords import LazyRecords
 
 
-class CsvRecords(Sequence):
+class CsvRecords(LazyRecords):
     """The records of a CSV page that Arrow's reader has read: its length is known at once; the
     records as dicts are made (by the careful reader) only if something asks for them."""
 
     def __init__(self, text: str, table: pa.Table):
         self.text = text
         self.table = table  # every column a string column, named by the header
-        self._records: list[dict] | None = None
 
     def __len__(self) -> int:
         return self.table.num_rows
 
-    def _list(self) -> list[dict]:
-        if self._records is None:
-            self._records = parse_csv(self.text)[0]
-        return self._records
-
-    def __getitem__(self, i):
-        return self._list()[i]
-
-    def __iter__(self) -> Iterator[dict]:
-        return iter(self._list())
-
-    def __eq__(self, other: object) -> bool:
-        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
+    def _decode(self) -> list[dict]:
+        return parse_csv(self.text)[0]
 
 
 def read_csv(text: str) -> CsvRecords | None:

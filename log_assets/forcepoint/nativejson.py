@@ -7,13 +7,14 @@ decoder then reads it. Part of the native page path (`native.py`)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import orjson
 import pyarrow as pa
 
 from log_assets.forcepoint.arrowtext import BACKSLASH, QUOTE, view_array
+from log_assets.forcepoint.lazyrecords import LazyRecords
 
 
 def _unescaped_quotes(a: np.ndarray) -> np.ndarray:
@@ -229,7 +230,7 @@ def raw_views(loc: Located) -> pa.Array:
     return view_array(loc.a, loc.starts.astype(np.int64), lens, [pa.py_buffer(loc.buf)], len(loc.buf))
 
 
-class JsonRecords(Sequence):
+class JsonRecords(LazyRecords):
     """The records of a JSON page read from its body's text (`read_json_body`): its length is known
     at once; the records as dicts are decoded (by orjson, the careful way) only if something asks."""
 
@@ -237,26 +238,12 @@ class JsonRecords(Sequence):
         self.body = body
         self.located = located
         self.columns = columns  # every key's column, and the array they are slices of (see record_columns)
-        self._records: list | None = None
 
     def __len__(self) -> int:
         return self.located.n
 
-    def _list(self) -> list:
-        if self._records is None:
-            self._records = orjson.loads(self.body)["response"]["data"]
-        return self._records
-
-    def __getitem__(self, i):
-        return self._list()[i]
-
-    def __iter__(self) -> Iterator:
-        return iter(self._list())
-
-    def __eq__(self, other: object) -> bool:
-        return list(self) == list(other) if isinstance(other, Sequence) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
+    def _decode(self) -> list:
+        return orjson.loads(self.body)["response"]["data"]
 
 
 # The page's data, last in the envelope as the API writes it: `"data":[` ... `]}}`.

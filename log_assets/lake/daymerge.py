@@ -218,6 +218,11 @@ class SeenIds:
     def __len__(self) -> int:
         return sum(len(r) for r in self._runs)
 
+    @property
+    def runs(self) -> int:
+        """How many sorted runs hold the hashes (at most log2 of the ids over the batch size, plus one)."""
+        return len(self._runs)
+
     def add(self, hashes: np.ndarray) -> np.ndarray:
         """Which of `hashes` are new: not seen before, and the first of equal ones in `hashes`. Those
         are seen from now on."""

@@ -128,6 +128,11 @@ class DayWriter:
         """Data files written so far (the rows still buffered are not in one yet)."""
         return len(self._files)
 
+    @property
+    def written_paths(self) -> list[str]:
+        """The paths of the data files written so far, in the order written."""
+        return [f.file_path for f in self._files]
+
     def flush(self) -> None:
         """Write the buffered rows as data files now (a commit does it too)."""
         self._flush()

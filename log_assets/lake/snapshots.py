@@ -94,8 +94,9 @@ def days(tbl: Table, snapshot_id: int | None = None) -> dict[date, DayStats]:
     return days_of_snapshot(tbl, snap)
 
 
-def _summary_days(snap: Snapshot) -> set[date] | None:
-    """Days a snapshot changed, from its summary (None when the summary does not list them)."""
+def summary_days(snap: Snapshot) -> set[date] | None:
+    """Days a snapshot changed, from its summary (None when the summary does not list them: more days
+    in one commit than the summary lists; `snapshot_days` then reads the snapshot's manifests)."""
     summary = snap.summary
     if summary is None or summary.get("partition-summaries-included") != "true":
         return None
@@ -117,7 +118,7 @@ def _manifest_days(tbl: Table, snap: Snapshot) -> set[date]:
 
 def snapshot_days(tbl: Table, snap: Snapshot) -> set[date]:
     """The days one snapshot added or removed rows in."""
-    found = _summary_days(snap)
+    found = summary_days(snap)
     return found if found is not None else _manifest_days(tbl, snap)
 
 

@@ -97,7 +97,7 @@ def _import_counter(store: StateStore, name: str, doc: dict) -> bool:
 
     def insert(conn: Connection) -> bool:
         done = conn.execute(
-            store._upsert(t.quota)
+            store.insert(t.quota)
             .values(
                 key=key,
                 day=day,

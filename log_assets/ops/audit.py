@@ -201,7 +201,7 @@ class AuditTrail:
         cutoff = self._clock() - timedelta(days=self.retention_days)
 
         def write(conn) -> int:
-            ins = self.store._upsert(t.ingest_audit).values(**row)
+            ins = self.store.insert(t.ingest_audit).values(**row)
             conn.execute(ins.on_conflict_do_nothing(index_elements=[t.ingest_audit.c.audit_id]))
             if not prune:
                 return 0
@@ -260,7 +260,7 @@ def read_audit(store: StateStore, since: datetime | None = None) -> list[dict[st
     def read(conn) -> list[dict[str, Any]]:
         return [dict(r._mapping) for r in conn.execute(query)]
 
-    rows: list[dict[str, Any]] = store._read(read, "reading the ingest audit")
+    rows: list[dict[str, Any]] = store.read(read, "reading the ingest audit")
     for r in rows:
         source, _, log_type = r.pop("stream")[len(prefix) :].partition("/")
         r["source"], r["log_type"] = source, log_type

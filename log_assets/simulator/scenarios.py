@@ -248,7 +248,8 @@ def forcepoint_records(day: date) -> dict[str, list[dict]]:
     return {"access": access, "admin": admin, "swgwebdlp": swgwebdlp, "cloudaudit": cloudaudit}
 
 
-def _incident(when: datetime, incident_id: str, owner: str, severity, **fields) -> dict:
+def incident(when: datetime, incident_id: str, owner: str, severity, **fields) -> dict:
+    """An Aperture incident record of the scenarios (public: tests build variants of it)."""
     rec = {
         "log_type": "incident",
         "serial": None,
@@ -303,17 +304,15 @@ def _activity(when: datetime, who: str, action: str, n: int) -> dict:
 def aperture_events(day: date) -> list[dict]:
     ev = [
         # aperture_high_severity_incident: one alert for the incident (it recurs, edited, as a float)
-        _incident(_at(day, 0, "15:00:00"), "scn-inc-high", person("owner.high"), 4),
-        _incident(_at(day, 0, "15:30:00"), "scn-inc-high", person("owner.high"), 5.0),
-        _incident(_at(day, 0, "15:00:00"), "scn-inc-medium", person("owner.medium"), 3.0),
+        incident(_at(day, 0, "15:00:00"), "scn-inc-high", person("owner.high"), 4),
+        incident(_at(day, 0, "15:30:00"), "scn-inc-high", person("owner.high"), 5.0),
+        incident(_at(day, 0, "15:00:00"), "scn-inc-medium", person("owner.medium"), 3.0),
         # aperture_public_exposure
-        _incident(_at(day, 0, "15:10:00"), "scn-inc-public", person("owner.public"), 2, exposure="PUBLIC"),
-        _incident(
-            _at(day, 0, "15:10:00"), "scn-inc-external", person("owner.public.near"), 2, exposure="External"
-        ),
+        incident(_at(day, 0, "15:10:00"), "scn-inc-public", person("owner.public"), 2, exposure="PUBLIC"),
+        incident(_at(day, 0, "15:10:00"), "scn-inc-external", person("owner.public.near"), 2, exposure="External"),
         # aperture_malware_item
-        _incident(_at(day, 0, "15:20:00"), "scn-inc-malware", person("owner.malware"), 2, item_verdict="malware"),
-        _incident(
+        incident(_at(day, 0, "15:20:00"), "scn-inc-malware", person("owner.malware"), 2, item_verdict="malware"),
+        incident(
             _at(day, 0, "15:20:00"),
             "scn-inc-benign",
             person("owner.malware.near"),
@@ -323,7 +322,7 @@ def aperture_events(day: date) -> list[dict]:
     ]
     # sigma_aperture_source_code_exposed: a source-code incident shared externally / internally
     ev.append(
-        _incident(
+        incident(
             _at(day, 0, "15:40:00"),
             "scn-inc-code",
             person("owner.code"),
@@ -333,7 +332,7 @@ def aperture_events(day: date) -> list[dict]:
         )
     )
     ev.append(
-        _incident(
+        incident(
             _at(day, 0, "15:40:00"),
             "scn-inc-code-near",
             person("owner.code.near"),
@@ -343,10 +342,10 @@ def aperture_events(day: date) -> list[dict]:
     )
     # aperture_incident_burst: five incidents in 40 minutes / five records of four incidents
     ev += [
-        _incident(_at(day, 0, f"16:{10 * i:02d}:00"), f"scn-burst-{i}", person("owner.burst"), 1) for i in range(5)
+        incident(_at(day, 0, f"16:{10 * i:02d}:00"), f"scn-burst-{i}", person("owner.burst"), 1) for i in range(5)
     ]
     ev += [
-        _incident(_at(day, 0, f"16:{10 * i:02d}:00"), f"scn-burst-near-{min(i, 3)}", person("owner.burst.near"), 1)
+        incident(_at(day, 0, f"16:{10 * i:02d}:00"), f"scn-burst-near-{min(i, 3)}", person("owner.burst.near"), 1)
         for i in range(5)
     ]
     # aperture_mass_deletion / aperture_mass_download: at the threshold / one below

@@ -70,9 +70,15 @@ class Simulator:
 
     @property
     def port(self) -> int:
+        return self.address[1]
+
+    @property
+    def address(self) -> tuple[str, int]:
+        """The (host, port) the running server is bound to: always loopback (127.0.0.1)."""
         if self._server is None:
             raise RuntimeError("the simulator is not running; call start() first")
-        return self._server.server_address[1]
+        host, port = self._server.server_address[:2]
+        return str(host), int(port)
 
     @property
     def base_url(self) -> str:

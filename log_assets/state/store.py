@@ -132,19 +132,22 @@ class StateStore:
 
     # ------------------------------------------------------------------------------ helpers
 
-    def _upsert(self, table: sa.Table) -> Any:
-        """INSERT that can say ON CONFLICT (both dialects spell it the same)."""
+    def insert(self, table: sa.Table) -> Any:
+        """An INSERT into `table` that can say ON CONFLICT (both dialects spell it the same), for
+        a statement run inside `self.db.run` (the modules that keep their own tables here use it)."""
         return (postgresql.insert if self.db.backend == "postgresql" else sqlite.insert)(table)
 
     @functools.cached_property
     def _quota_statements(self) -> _QuotaStatements:
-        return _QuotaStatements(self._upsert)
+        return _QuotaStatements(self.insert)
 
     @functools.cached_property
     def _walk_statements(self) -> _WalkStatements:
         return _WalkStatements()
 
-    def _read(self, fn: Callable[[Connection], Any], doing: str) -> Any:
+    def read(self, fn: Callable[[Connection], Any], doing: str) -> Any:
+        """`fn(connection)` in a read-only transaction, tried again after a transient failure
+        (`Database.run`); `doing` names what is read in the error when the database stays away."""
         return self.db.run(
             fn,
             doing=doing,
@@ -181,7 +184,7 @@ class StateStore:
                     ) from None
             return state
 
-        result: WalkState = self._read(load, f"reading the walk state of {stream}")
+        result: WalkState = self.read(load, f"reading the walk state of {stream}")
         return result
 
     def save_walk(self, state: WalkState) -> None:
@@ -231,7 +234,7 @@ class StateStore:
             if removed:
                 conn.execute(sa.delete(t.days).where(t.days.c.stream == stream, t.days.c.day.in_(removed)))
             if changed:
-                ins = self._upsert(t.days)
+                ins = self.insert(t.days)
                 conn.execute(
                     ins.on_conflict_do_update(
                         index_elements=[t.days.c.stream, t.days.c.day],
@@ -274,7 +277,7 @@ class StateStore:
             ).all()
             return {d.isoformat(): DayRecord(bool(c), w) for d, c, w in rows}
 
-        result: dict[str, DayRecord] = self._read(read, f"reading the days of {stream}")
+        result: dict[str, DayRecord] = self.read(read, f"reading the days of {stream}")
         return result
 
     # ------------------------------------------------------------------------------- quota
@@ -294,7 +297,7 @@ class StateStore:
                 QuotaCounter(key, day) if row is None else QuotaCounter(key, day, row.spent, row.server_remaining)
             )
 
-        result: QuotaCounter = self._read(read, f"reading the request count of {key}")
+        result: QuotaCounter = self.read(read, f"reading the request count of {key}")
         return result
 
     def charge(

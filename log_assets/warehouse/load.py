@@ -146,7 +146,7 @@ def load_days(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
         return LoadReport(src.ref.key)
     for attempt in range(READ_ATTEMPTS):
         try:
-            return _load(w, src, days, pin)
+            return load_batch(w, src, days, pin)
         except duckdb.InvalidInputException as e:
             _raise_if_damaged(w, src, days, pin, e)  # a file that is not Parquet: reading again will not help
             raise
@@ -183,7 +183,9 @@ def _raise_if_damaged(w, src: Source, days: list[date], pin: Pin, cause: BaseExc
         raise LakeDamaged(found, f"loading {src.ref.key} into the warehouse") from cause
 
 
-def _load(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
+def load_batch(w, src: Source, days: list[date], pin: Pin) -> LoadReport:
+    """One batch of `days` of `src` read from the lake files `pin` holds into the warehouse (one
+    attempt: `load_days` retries it on a lake that moved on, and tests replace it to cut a sync short)."""
     table = src.ref.sql
     key_column = CHANGE_KEYS.get(src.ref)
     key = ident(key_column) if key_column else "NULL"

@@ -223,7 +223,7 @@ def test_builtin_rules_load():
 def test_an_incident_id_keeps_its_case_a_person_is_lower_cased(home):
     from tests.detections.scenario_lake import aperture_event
 
-    rec = scenarios._incident(T0, "INC-9F2A", scenarios.person("Owner").upper(), 5, exposure="PUBLIC")
+    rec = scenarios.incident(T0, "INC-9F2A", scenarios.person("Owner").upper(), 5, exposure="PUBLIC")
     write_by_day(home, [aperture_event(rec)])
     sync(home)
     run(home)

@@ -435,7 +435,7 @@ def test_csv_quirks_read_the_same_way(case):
 
 def test_csv_records_become_dicts_only_when_asked():
     records = native.read_csv("time,transactionid\r\n23 Dec 2021 17:13:42,t1\r\n")
-    assert records is not None and len(records) == 1 and records._records is None
+    assert records is not None and len(records) == 1 and not records.materialized
     assert list(records) == [{"time": "23 Dec 2021 17:13:42", "transactionid": "t1"}]
 
 
@@ -506,7 +506,7 @@ def test_a_canonical_body_is_read_from_its_text():
     assert_body_same(lt, envelope(orjson.dumps(records)), True)
     got = _JSON_CLIENT.page_from_body(envelope(orjson.dumps(records)), lt)
     assert native_reads(lt, got.records)
-    assert got.records._records is None  # no dicts were made
+    assert not got.records.materialized  # no dicts were made
     table = parse_page(lt, got.records, 0, IdStrategy(lt), Coercer()).table
     assert table.column("raw").to_pylist() == [orjson.dumps(r).decode() for r in records]
 

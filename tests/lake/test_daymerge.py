@@ -39,7 +39,7 @@ def test_seen_ids_answer_as_a_set_does():
                 want[i] = True
         assert new.tolist() == want.tolist()
         assert len(seen) == len(reference)
-    assert len(seen._runs) <= int(np.log2(len(reference))) + 1
+    assert seen.runs <= int(np.log2(len(reference))) + 1
 
 
 def test_rows_between_duplicates_are_kept_in_order():

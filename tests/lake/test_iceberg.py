@@ -169,7 +169,7 @@ def test_changed_days_between_snapshots(local_lake, monkeypatch):
     unknown = local_lake.changed_days("forcepoint", "access", 12345)
     assert unknown.everything and "not in the table's history" in unknown.reason
     # Without per-day summaries (more days in one commit than the summary lists), from the manifests.
-    monkeypatch.setattr(snapshots, "_summary_days", lambda snap: None)
+    monkeypatch.setattr(snapshots, "summary_days", lambda snap: None)
     assert local_lake.changed_days("forcepoint", "access", s1.snapshot_id).days == {D2, D3}
 
 
@@ -305,10 +305,10 @@ def _write_large(lake: Lake, day: date, files: int) -> list[str]:
     last one."""
     with lake.writer("forcepoint", "access", [day], flush_bytes=FLUSH) as w:
         n = 0
-        while len(w._files) < files:
+        while w.files_written < files:
             w.add(logs(day, n, 25), only_days=True)
             n += 25
-        full = [f.file_path for f in w._files]
+        full = w.written_paths
         w.add(logs(day, n, 10), only_days=True)
         w.commit("replace")
     assert len(_paths(lake, day)) == files + 1

@@ -301,7 +301,7 @@ def _local_non_loopback_ips() -> list[str]:
 
 def test_simulator_binds_loopback_only():
     with Simulator(SimConfig(days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=0), port=0) as sim:
-        assert sim._server.server_address[0] == "127.0.0.1"
+        assert sim.address == ("127.0.0.1", sim.port)
         assert sim.base_url.startswith("http://127.0.0.1:")
         for ip in _local_non_loopback_ips():
             with pytest.raises(OSError):

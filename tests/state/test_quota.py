@@ -4,6 +4,7 @@ never twice for one request, atomic between processes."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -125,3 +126,33 @@ def test_two_processes_racing_never_pass_the_limit_nor_charge_twice(db_url):
         assert [s for _, s in charge_rows(store)] == list(range(1, limit + 1))
     finally:
         store.close()
+
+
+def test_modules_with_their_own_rows_insert_and_read_through_the_stores_public_methods(store):
+    """`insert` (an INSERT that can say ON CONFLICT, either dialect) and `read` (a read-only
+    transaction) are what the ingest audit and the import of earlier homes use."""
+    row = {
+        "key": KEY,
+        "day": date(2026, 11, 20),
+        "spent": 7,
+        "server_remaining": 5,
+        "updated_at": datetime.now(UTC),
+    }
+
+    def insert(conn) -> int:
+        done = conn.execute(
+            store.insert(t.quota)
+            .values(**row)
+            .on_conflict_do_nothing(index_elements=[t.quota.c.key, t.quota.c.day])
+        )
+        return int(done.rowcount)
+
+    def run_insert() -> int:
+        return store.db.run(insert, doing="inserting a counter", consequence="nothing written")
+
+    assert [run_insert(), run_insert()] == [1, 0]  # the second one conflicts and writes nothing
+    rows = store.read(
+        lambda conn: conn.execute(sa.select(t.quota.c.key, t.quota.c.spent)).all(), "reading counters"
+    )
+    assert [tuple(r) for r in rows] == [(KEY, 7)]
+    assert store.quota(KEY, DAY) == QuotaCounter(KEY, DAY, 7, 5)

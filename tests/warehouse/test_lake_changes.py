@@ -162,7 +162,7 @@ def test_a_sync_cut_short_starts_again_from_the_snapshot_loaded_before(home, mon
     )
     write(home, [A7], "p1")
     monkeypatch.setattr(load, "DAYS_PER_BATCH", 1)
-    real, calls = load._load, []
+    real, calls = load.load_batch, []
 
     def second_batch_fails(w, src, days, *rest):
         calls.append(days)
@@ -170,12 +170,12 @@ def test_a_sync_cut_short_starts_again_from_the_snapshot_loaded_before(home, mon
             raise RuntimeError("killed")
         return real(w, src, days, *rest)
 
-    monkeypatch.setattr(load, "_load", second_batch_fails)
+    monkeypatch.setattr(load, "load_batch", second_batch_fails)
     with pytest.raises(RuntimeError, match="killed"):
         sync_tables(home)
     assert access_days(home) == [(D1, 6), (D2, 1)]  # D1 loaded (A1-A4, A6, A9), D2 not (A5; A7 missing)
 
-    monkeypatch.setattr(load, "_load", real)
+    monkeypatch.setattr(load, "load_batch", real)
     # D1 changed after the recorded snapshot too, but it holds what the lake holds: only D2 is loaded.
     assert sync_tables(home) == {"forcepoint.access": ["2026-03-02"]}
     assert access_days(home) == [(D1, 6), (D2, 2)]
@@ -184,7 +184,7 @@ def test_a_sync_cut_short_starts_again_from_the_snapshot_loaded_before(home, mon
 def test_lake_files_gone_mid_read_are_read_again_as_of_the_current_snapshot(home, monkeypatch):
     sync_tables(home)
     write(home, [A7], "p1")
-    real, calls = load._load, []
+    real, calls = load.load_batch, []
 
     def lake_moves_then_fails(w, src, days, *rest):
         calls.append(days)
@@ -193,9 +193,9 @@ def test_lake_files_gone_mid_read_are_read_again_as_of_the_current_snapshot(home
             raise duckdb.IOException("No files found that match the pattern")
         return real(w, src, days, *rest)
 
-    monkeypatch.setattr(load, "_load", lake_moves_then_fails)
+    monkeypatch.setattr(load, "load_batch", lake_moves_then_fails)
     assert sync_tables(home) == {"forcepoint.access": ["2026-03-02"]}
-    monkeypatch.setattr(load, "_load", real)
+    monkeypatch.setattr(load, "load_batch", real)
     # D2 was read as of the newer snapshot; D1 changed in it too, and the next sync loads it.
     assert sync_tables(home) == {"forcepoint.access": ["2026-03-01"]}
     assert access_days(home) == [(D1, 6), (D2, 2)]

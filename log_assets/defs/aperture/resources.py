@@ -25,12 +25,12 @@ from log_assets.aperture.client import (
     Credentials,
     resolve_api_url,
 )
-from log_assets.defs.resources import check_plain_http, insecure_http_decision
+from log_assets.defs.resources import VendorApiResource, ca_bundle_field, insecure_http_field
 from log_assets.ops.audit import AuditHook
-from log_assets.tenant import DEFAULT_TENANT, ApertureAccess, Tenant
+from log_assets.tenant import ApertureAccess
 
 
-class ApertureApi(dg.ConfigurableResource):
+class ApertureApi(VendorApiResource):
     """Palo Alto Networks Data Security (Aperture) Log Events API.
 
     The client id and secret are read from $APERTURE_CLIENT_ID / $APERTURE_CLIENT_SECRET when a run
@@ -51,14 +51,8 @@ class ApertureApi(dg.ConfigurableResource):
         default=READ_TIMEOUT, description="Seconds; must stay above the server's 20 s long poll."
     )
     retries: int = Field(default=4, description="Transport retries (connection errors, 429, 5xx) per request.")
-    ca_bundle: str | None = Field(
-        default=None, description="CA bundle path for TLS verification; env APERTURE_CA_BUNDLE"
-    )
-    allow_insecure_http: bool = Field(
-        default=False,
-        description=f"Plain http:// to a non-loopback host: allowed only by env {ENV_ALLOW_INSECURE_HTTP}=1; "
-        "true here without it is refused",
-    )
+    ca_bundle: str | None = ca_bundle_field("APERTURE_CA_BUNDLE")
+    allow_insecure_http: bool = insecure_http_field(ENV_ALLOW_INSECURE_HTTP)
     max_response_bytes: int = Field(
         default=DEFAULT_MAX_RESPONSE_BYTES,
         description="Largest body read (bytes, decoded); the start of a larger one is kept in quarantine",
@@ -71,23 +65,13 @@ class ApertureApi(dg.ConfigurableResource):
         default=DEFAULT_RETRY_AFTER_MAX,
         description="Longest Retry-After waited for (seconds); a longer one fails the drain, saying when to retry",
     )
-    trust_env: bool = Field(
-        default=False,
-        description="Use proxy variables (HTTPS_PROXY, ...) and ~/.netrc from the environment",
-    )
 
     # Fixed by the definitions (for_tenant), never by run config: the tenant, and where its API is and
     # which variables hold its client credentials (the default tenant's: APERTURE_* as documented above).
-    tenant: ClassVar[Tenant] = DEFAULT_TENANT
     access: ClassVar[ApertureAccess] = ApertureAccess()
-
-    @classmethod
-    def for_tenant(cls, tenant: Tenant, access: ApertureAccess) -> ApertureApi:
-        if tenant.is_default and access == ApertureAccess():
-            return cls()
-        from log_assets.defs.resources import tenant_class
-
-        return tenant_class(cls, tenant, access=access)()
+    vendor: ClassVar[str] = "aperture"
+    insecure_http_env: ClassVar[str] = ENV_ALLOW_INSECURE_HTTP
+    config_error: ClassVar[type[Exception]] = ApertureError
 
     def credentials(self) -> Credentials:
         """The client credentials from the variables the tenant names; raises naming the one missing."""
@@ -127,21 +111,6 @@ class ApertureApi(dg.ConfigurableResource):
                     "was sent"
                 )
         return url
-
-    def _check_plain_http(self, url: str, allowed: bool) -> None:
-        check_plain_http(
-            type(self).tenant, type(self).access.allow_insecure_http, "aperture", url, allowed, ApertureError
-        )
-
-    def insecure_http_allowed(self) -> bool:
-        """Whether plain http to a non-loopback host is allowed (defs/resources.py)."""
-        return insecure_http_decision(
-            type(self).tenant,
-            type(self).access.allow_insecure_http,
-            self.allow_insecure_http,
-            ENV_ALLOW_INSECURE_HTTP,
-            ApertureError,
-        )
 
     def verify(self) -> bool | str:
         """TLS verification: the run config's `ca_bundle`, else the definitions' (the tenant's), else

@@ -13,7 +13,7 @@ import dagster as dg
 
 from log_assets.aperture.client import Credentials, MissingCredentialsError
 from log_assets.defs.aperture.jobs import aperture_drain_job
-from log_assets.defs.runs import request_unless_running
+from log_assets.defs.runs import request_unless_running, running_schedule
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.tenant import ApertureAccess
 
@@ -26,13 +26,7 @@ def build_drain_schedule(
 ) -> dg.ScheduleDefinition:
     """Every minute, unless the tenant's credentials are not set or its own drain is still running."""
 
-    @dg.schedule(
-        name=scope.name("aperture_drain_schedule"),
-        cron_schedule="* * * * *",
-        job=job,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-    )
+    @running_schedule(scope.name("aperture_drain_schedule"), "* * * * *", job)
     def aperture_drain_schedule(context: dg.ScheduleEvaluationContext):
         try:
             Credentials.from_env(client_id_env=access.client_id_env, client_secret_env=access.client_secret_env)

@@ -13,7 +13,7 @@ from pydantic import Field
 
 from log_assets import http
 from log_assets.catalog import LogType
-from log_assets.defs.resources import check_plain_http, insecure_http_decision
+from log_assets.defs.resources import VendorApiResource, ca_bundle_field, insecure_http_field
 from log_assets.forcepoint.client import (
     DEFAULT_CV,
     DEFAULT_MAX_RESPONSE_BYTES,
@@ -28,7 +28,7 @@ from log_assets.forcepoint.client import (
 )
 from log_assets.forcepoint.quota import API_DAILY_LIMIT, DatabaseQuotaBudget
 from log_assets.ops.audit import AuditHook
-from log_assets.tenant import DEFAULT_TENANT, ForcepointAccess, Tenant
+from log_assets.tenant import ForcepointAccess
 
 if TYPE_CHECKING:  # the database layer is loaded by the run, not when Dagster loads the definitions
     from log_assets.state.store import StateStore
@@ -41,7 +41,7 @@ def _env(name: str, value, default, cast=str):
     return cast(raw) if raw not in (None, "") else default
 
 
-class ForcepointResource(dg.ConfigurableResource):
+class ForcepointResource(VendorApiResource):
     """Forcepoint ONE SSE Log Export API access.
 
     Credentials are never config: FORCEPOINT_API_TOKEN, or FORCEPOINT_USERNAME and
@@ -82,14 +82,8 @@ class ForcepointResource(dg.ConfigurableResource):
     read_timeout: float = 120.0
     retries: int = Field(default=4, description="Bounded retries for 5xx and dropped connections (with backoff)")
     backoff: float = Field(default=1.0, description="urllib3 backoff factor in seconds")
-    ca_bundle: str | None = Field(
-        default=None, description="CA bundle path for TLS verification; env FORCEPOINT_CA_BUNDLE"
-    )
-    allow_insecure_http: bool = Field(
-        default=False,
-        description=f"Plain http:// to a non-loopback host: allowed only by env {ENV_ALLOW_INSECURE_HTTP}=1; "
-        "true here without it is refused",
-    )
+    ca_bundle: str | None = ca_bundle_field("FORCEPOINT_CA_BUNDLE")
+    allow_insecure_http: bool = insecure_http_field(ENV_ALLOW_INSECURE_HTTP)
     max_response_bytes: int = Field(
         default=DEFAULT_MAX_RESPONSE_BYTES,
         description="Largest answer read (bytes, decoded); a larger one fails the run, position saved",
@@ -102,25 +96,15 @@ class ForcepointResource(dg.ConfigurableResource):
         default=DEFAULT_RETRY_AFTER_MAX,
         description="Longest Retry-After waited for (seconds); a longer one fails the run, position saved",
     )
-    trust_env: bool = Field(
-        default=False,
-        description="Use proxy variables (HTTPS_PROXY, ...) and ~/.netrc from the environment",
-    )
     close_grace_minutes: int = Field(
         default=15, description="A caught-up day is complete only this long after it ends (late records)"
     )
     # Fixed by the definitions (for_tenant), never by run config: the tenant, and where its API is and
     # which variables hold its credentials (the default tenant's: FORCEPOINT_* as documented above).
-    tenant: ClassVar[Tenant] = DEFAULT_TENANT
     access: ClassVar[ForcepointAccess] = ForcepointAccess()
-
-    @classmethod
-    def for_tenant(cls, tenant: Tenant, access: ForcepointAccess) -> ForcepointResource:
-        if tenant.is_default and access == ForcepointAccess():
-            return cls()
-        from log_assets.defs.resources import tenant_class
-
-        return tenant_class(cls, tenant, access=access)()
+    vendor: ClassVar[str] = "forcepoint"
+    insecure_http_env: ClassVar[str] = ENV_ALLOW_INSECURE_HTTP
+    config_error: ClassVar[type[Exception]] = ConfigError
 
     def credentials(self) -> Credentials:
         """The credentials from the variables the tenant names; raises ConfigError naming them (never
@@ -170,21 +154,6 @@ class ForcepointResource(dg.ConfigurableResource):
                 f"{source} only, so that no run can send this deployment's credentials elsewhere; nothing sent"
             )
         return url
-
-    def _check_plain_http(self, url: str, allowed: bool) -> None:
-        check_plain_http(
-            type(self).tenant, type(self).access.allow_insecure_http, "forcepoint", url, allowed, ConfigError
-        )
-
-    def insecure_http_allowed(self) -> bool:
-        """Whether plain http to a non-loopback host is allowed (defs/resources.py)."""
-        return insecure_http_decision(
-            type(self).tenant,
-            type(self).access.allow_insecure_http,
-            self.allow_insecure_http,
-            ENV_ALLOW_INSECURE_HTTP,
-            ConfigError,
-        )
 
     def client(self, budget: DatabaseQuotaBudget, audit: AuditHook | None = None) -> ForcepointClient:
         url = self.deployment_url()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 
 from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
+from log_assets.defs.runs import running_schedule
 from log_assets.defs.scope import DEFAULT_SCOPE, Scope
 from log_assets.forcepoint.client import ConfigError, Credentials
 from log_assets.tenant import ForcepointAccess
@@ -65,14 +66,7 @@ def build_forcepoint_schedules(
     def day_schedule(name: str, cron: str, description: str, which: Callable[[datetime], tuple[str, str]]):
         """A schedule of `job` for the day (partition key, run key) = which(scheduled time)."""
 
-        @dg.schedule(
-            name=scope.name(name),
-            cron_schedule=cron,
-            job=job,
-            execution_timezone="UTC",
-            default_status=dg.DefaultScheduleStatus.RUNNING,
-            description=description,
-        )
+        @running_schedule(scope.name(name), cron, job, description)
         def schedule(context: dg.ScheduleEvaluationContext):
             skip = skip_without_credentials(access)
             if skip:

@@ -182,57 +182,40 @@ class ApertureEvents:
         s = min(5, max(0, base + r.choice((0, 0, 0, 1, -1))))
         return float(s) if r.random() < 0.6 else s
 
-    def _incident(self, r: random.Random, k: int, t: datetime) -> dict:
-        inc = self.incidents.get(k)
-        edited = t  # each recurrence of an incident id is a later edit
+    def _of_incident(self, r: random.Random, log_type: str, inc: dict, t: datetime, *copied: str) -> dict:
+        """What every record about incident `inc` starts with (drawn from `r` in this order), and the
+        fields `copied` from the incident as they are; the caller adds what its log type draws next."""
         ev = {
-            "log_type": "incident",
+            "log_type": log_type,
             "serial": self._serial(r),
             "cloud_app_instance": inc["cloud_app_instance"],
             "timestamp": self._ts(r, t),
             "item_type": r.choice(ITEM_TYPES[:3]),
             "item_name": inc["item_name"],
+        }
+        return ev | {name: inc[name] for name in copied}
+
+    def _incident(self, r: random.Random, k: int, t: datetime) -> dict:
+        inc = self.incidents.get(k)
+        edited = t  # each recurrence of an incident id is a later edit
+        ev = self._of_incident(r, "incident", inc, t, *_INCIDENT_COPIED, *_INCIDENT_ONLY)
+        ev |= {
             "severity": self._severity(r, inc["severity"]),
-            "item_unique_id": inc["item_unique_id"],
-            "asset_id": inc["asset_id"],
-            "item_owner": inc["item_owner"],
-            "container_name": inc["container_name"],
-            "item_creator": inc["item_creator"],
-            "exposure": inc["exposure"],
             "occurrences_by_rule": r.choice((None, 1, 1, 2, 3, 7)),
-            "item_owner_email": inc["item_owner_email"],
-            "item_creator_email": inc["item_creator_email"],
-            "incident_id": inc["incident_id"],
-            "policy_rule_name": inc["policy_rule_name"],
             "incident_category": r.choice(INCIDENT_CATEGORIES),
             "incident_owner": r.choice((None, None, "admin@" + V.DOMAIN)),
             "collaborators": r.choice(
                 ("", "", f"{V.USERS[k % len(V.USERS)].email}, {V.USERS[(k + 3) % len(V.USERS)].email}")
             ),
             "datetime_edited": timestamp(edited, "seconds"),
-            "item_cloud_url": inc["item_cloud_url"],
-            "item_owner_group": inc["item_owner_group"],
-            "item_sha256": inc["item_sha256"],
-            "item_size": inc["item_size"],
-            "item_verdict": inc["item_verdict"],
         }
         return _ordered("incident", ev)
 
     def _violation(self, r: random.Random, k: int, t: datetime) -> dict:
         inc = self.incidents.get(k)
-        ev = {
-            "log_type": "policy_violation",
-            "serial": self._serial(r),
-            "cloud_app_instance": inc["cloud_app_instance"],
-            "timestamp": self._ts(r, t),
-            "item_type": r.choice(ITEM_TYPES[:3]),
-            "item_name": inc["item_name"],
+        ev = self._of_incident(r, "policy_violation", inc, t, *_VIOLATION_COPIED)
+        ev |= {
             "severity": self._severity(r, inc["severity"]),
-            "incident_id": inc["incident_id"],
-            "asset_id": inc["asset_id"],
-            "item_owner": inc["item_owner"],
-            "item_creator": inc["item_creator"],
-            "policy_rule_name": inc["policy_rule_name"],
             "action_taken": r.choice(VIOLATION_ACTIONS),
             "action_taken_by": r.choice(("Aperture", inc["item_owner"])),
             "item_owner_email": r.choice((None, inc["item_owner_email"])),
@@ -242,23 +225,10 @@ class ApertureEvents:
 
     def _remediation(self, r: random.Random, k: int, t: datetime) -> dict:
         inc = self.incidents.get(k)
-        ev = {
-            "log_type": "remediation",
-            "serial": self._serial(r),
-            "cloud_app_instance": inc["cloud_app_instance"],
-            "timestamp": self._ts(r, t),
-            "item_type": r.choice(ITEM_TYPES[:3]),
-            "item_name": inc["item_name"],
-            "incident_id": inc["incident_id"],
-            "asset_id": inc["asset_id"],
-            "item_owner": inc["item_owner"],
-            "container_name": inc["container_name"],
-            "item_creator": inc["item_creator"],
-            "policy_rule_name": inc["policy_rule_name"],
+        ev = self._of_incident(r, "remediation", inc, t, *_INCIDENT_COPIED)
+        ev |= {
             "action_taken": r.choice(REMEDIATIONS),
             "action_taken_by": r.choice(("Aperture", "Aperture", V.USERS[5].name)),
-            "item_owner_email": inc["item_owner_email"],
-            "item_creator_email": inc["item_creator_email"],
         }
         return _ordered("remediation", ev)
 
@@ -350,6 +320,22 @@ class ApertureEvents:
 
 
 HAND_WRITTEN = frozenset({"incident", "policy_violation", "remediation", "activity_monitoring", "admin_audit"})
+
+
+# The incident's own fields its policy violations carry as they are; its incident and remediation records
+# carry its owners' and the container's too (a violation draws whether it names the owners' e-mails).
+_VIOLATION_COPIED = ("incident_id", "asset_id", "item_owner", "item_creator", "policy_rule_name")
+_INCIDENT_COPIED = (*_VIOLATION_COPIED, "container_name", "item_owner_email", "item_creator_email")
+# What only the incident's own records carry of it.
+_INCIDENT_ONLY = (
+    "item_unique_id",
+    "exposure",
+    "item_cloud_url",
+    "item_owner_group",
+    "item_sha256",
+    "item_size",
+    "item_verdict",
+)
 
 
 def _ordered(log_type: str, ev: dict) -> dict:

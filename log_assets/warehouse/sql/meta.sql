@@ -88,6 +88,8 @@ DELETE FROM _warehouse.cursors WHERE consumer = 'publish';
 CREATE OR REPLACE TEMP MACRO utc_day(ts) AS CAST(timezone('UTC', ts) AS DATE);
 -- Forcepoint sends "no pattern" as '', '[]' or a null-ish word.
 CREATE OR REPLACE TEMP MACRO has_text(s) AS coalesce(trim(s), '') NOT IN ('', '[]', '{}', 'null', 'None', 'NULL');
+-- The text trimmed, or NULL where it holds none (has_text).
+CREATE OR REPLACE TEMP MACRO trimmed_text(s) AS CASE WHEN has_text(s) THEN trim(s) END;
 
 -- name: next_seq
 INSERT INTO _warehouse.batches

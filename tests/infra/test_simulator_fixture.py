@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import pytest
 import requests
@@ -10,7 +11,7 @@ import requests
 from log_assets.simulator import SimConfig
 from tests.infra.simulator import SimulatorFactory
 
-FIELDS = dict(seed=3, days=1, forcepoint_events_per_day=5, aperture_backlog_per_type=0)
+FIELDS: dict[str, Any] = dict(seed=3, days=1, forcepoint_events_per_day=5, aperture_backlog_per_type=0)
 
 
 def test_a_simulator_is_started_from_its_fields_pointed_at_and_stopped_with_its_env_undone(monkeypatch):

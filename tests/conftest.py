@@ -105,6 +105,19 @@ def warehouse_home(demo_made) -> Path:
     return demo_made / "data-demo"
 
 
+@pytest.fixture
+def simulator(monkeypatch):
+    """A factory of started simulators (tests/infra/simulator.py): `simulator(**SimConfig fields)`
+    returns one whose env() is set in the test's environment; each is stopped when the test ends."""
+    from tests.infra.simulator import SimulatorFactory
+
+    factory = SimulatorFactory(monkeypatch)
+    try:
+        yield factory
+    finally:
+        factory.close()
+
+
 @pytest.fixture(scope="session")
 def cluster():
     """The servers of cluster mode for the whole session (tests/infra/cluster.py), each started when a

@@ -18,7 +18,6 @@ from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.resources import LogAssetsHome
 from log_assets.demo import prepare_home
 from log_assets.paths import DEMO_MARKER, REAL_MARKER, Home, HomeKindError
-from log_assets.simulator import SimConfig, Simulator
 from tests.forcepoint.conftest import FP_ENV, assert_lake_matches_truth_once, asset_for, day_str
 from tests.lakeview import lake_days
 from tests.pipeline_state import todays_count
@@ -93,21 +92,19 @@ def test_demo_runs_refuse_real_homes_and_unmarked_data_and_mark_a_fresh_one(env,
     assert not (tmp_path / "d" / REAL_MARKER).exists()
 
 
-def test_a_real_run_through_dagster_on_the_demos_home_fails_and_sends_nothing(env, tmp_path):
+def test_a_real_run_through_dagster_on_the_demos_home_fails_and_sends_nothing(simulator, env, tmp_path):
     demo = tmp_path / "data"
     demo.mkdir()
     (demo / DEMO_MARKER).write_text("demo")
-    with Simulator(SimConfig(seed=1, days=2, forcepoint_events_per_day=20), port=0) as sim:
-        for k, v in sim.env().items():
-            env.setenv(k, v)
-        res = dg.materialize(
-            [asset_for("access")],
-            resources={"forcepoint": ForcepointResource(retries=0), "home": LogAssetsHome()},
-            partition_key=day_str(-1),
-            raise_on_error=False,
-        )
-        assert not res.success
-        assert sim.forcepoint.requests("access") == 0
+    sim = simulator(seed=1, days=2, forcepoint_events_per_day=20)
+    res = dg.materialize(
+        [asset_for("access")],
+        resources={"forcepoint": ForcepointResource(retries=0), "home": LogAssetsHome()},
+        partition_key=day_str(-1),
+        raise_on_error=False,
+    )
+    assert not res.success
+    assert sim.forcepoint.requests("access") == 0
     errors = []
     for e in res.all_events:
         err = e.event_specific_data.error if e.is_step_failure else None
@@ -184,7 +181,7 @@ def test_demo_ui_uses_the_demo_home_not_the_one_make_exports(env, tmp_path):
 @pytest.mark.e2e
 @pytest.mark.slow
 @pytest.mark.timeout(600)
-def test_make_demo_then_a_real_run_on_the_default_home(env, tmp_path, demo_made):
+def test_make_demo_then_a_real_run_on_the_default_home(simulator, env, tmp_path, demo_made):
     """On a fresh clone: `make demo` (Make exports LOG_ASSETS_HOME=./data), then a real run on the
     default ./data against a separately started simulator: the real run sends its own requests,
     finds no demo day complete, inherits no demo quota, and its data is all there; the demo's home
@@ -198,24 +195,22 @@ def test_make_demo_then_a_real_run_on_the_default_home(env, tmp_path, demo_made)
     demo_before = snapshot(demo)
 
     days = [day_str(-2), day_str(-1)]
-    with Simulator(SimConfig(seed=77, days=3, forcepoint_events_per_day=60, page_size=25), port=0) as sim:
-        for k in FP_ENV:
-            env.delenv(k, raising=False)
-        for k, v in sim.env().items():
-            env.setenv(k, v)
-        res = dg.materialize(
-            [asset_for("access")],
-            resources={"forcepoint": ForcepointResource(retries=0), "home": LogAssetsHome()},
-            tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]},
-        )
-        assert res.success
-        sent = sim.forcepoint.requests("access")
-        assert sent > 1, "the real run sent (almost) nothing: it took demo days for complete ones"
-        real = tmp_path / "data"
-        for d in days:
-            assert_lake_matches_truth_once(sim, real, "access", d)
-        quota = todays_count(real, "access")
-        assert quota.spent == sent, f"quota counter {quota} is not the real run's {sent} requests"
+    for k in FP_ENV:
+        env.delenv(k, raising=False)
+    sim = simulator(seed=77, days=3, forcepoint_events_per_day=60, page_size=25)
+    res = dg.materialize(
+        [asset_for("access")],
+        resources={"forcepoint": ForcepointResource(retries=0), "home": LogAssetsHome()},
+        tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[1]},
+    )
+    assert res.success
+    sent = sim.forcepoint.requests("access")
+    assert sent > 1, "the real run sent (almost) nothing: it took demo days for complete ones"
+    real = tmp_path / "data"
+    for d in days:
+        assert_lake_matches_truth_once(sim, real, "access", d)
+    quota = todays_count(real, "access")
+    assert quota.spent == sent, f"quota counter {quota} is not the real run's {sent} requests"
     assert (real / REAL_MARKER).exists() and not (real / DEMO_MARKER).exists()
     assert snapshot(demo) == demo_before, "the real run touched the demo's home"
 

@@ -16,7 +16,6 @@ from log_assets import warehouse
 from log_assets.aperture.land import land_day
 from log_assets.aperture.spool import Spool, sort_bodies
 from log_assets.paths import Home
-from log_assets.simulator import SimConfig, Simulator
 from tests.forcepoint.conftest import FP_ENV, day_str, materialize
 
 pytestmark = pytest.mark.e2e
@@ -25,28 +24,25 @@ pytestmark = pytest.mark.e2e
 LIMITS = {"group": (0o750, 0o640), "private": (0o700, 0o600), "public": (0o755, 0o644)}
 
 
-def build_home(home: Path, monkeypatch) -> None:
+def build_home(simulator, home: Path, monkeypatch) -> None:
     """A home filled by the real writers, under umask 000."""
-    cfg = SimConfig(seed=3, days=2, forcepoint_events_per_day=40, page_size=15, quota=100_000)
-    with Simulator(cfg, port=0) as sim:
-        for k in FP_ENV:
-            monkeypatch.delenv(k, raising=False)
-        for k, v in sim.env().items():
-            monkeypatch.setenv(k, v)
-        old = os.umask(0)
-        try:
-            assert materialize("access", day_str(-1), day_str(0), home).success
-            spool = Spool(Home(home)).ensure()
-            day = day_str(-1)
-            for i in range(2):  # two bodies landed one after the other, then compacted (a day rewrite)
-                event = {"log_type": "incident", "timestamp": f"{day}T10:00:0{i}Z", "incident_id": f"i{i}"}
-                spool.write_body(json.dumps({"events": [event]}).encode(), spool.new_body_name(0, i))
-                sort_bodies(spool)
-                land_day(spool, "incident", day, compact_at=1)
-            warehouse.sync(home)
-            warehouse.rebuild(home)
-        finally:
-            os.umask(old)
+    for k in FP_ENV:
+        monkeypatch.delenv(k, raising=False)
+    simulator(seed=3, days=2, forcepoint_events_per_day=40, page_size=15, quota=100_000)
+    old = os.umask(0)
+    try:
+        assert materialize("access", day_str(-1), day_str(0), home).success
+        spool = Spool(Home(home)).ensure()
+        day = day_str(-1)
+        for i in range(2):  # two bodies landed one after the other, then compacted (a day rewrite)
+            event = {"log_type": "incident", "timestamp": f"{day}T10:00:0{i}Z", "incident_id": f"i{i}"}
+            spool.write_body(json.dumps({"events": [event]}).encode(), spool.new_body_name(0, i))
+            sort_bodies(spool)
+            land_day(spool, "incident", day, compact_at=1)
+        warehouse.sync(home)
+        warehouse.rebuild(home)
+    finally:
+        os.umask(old)
 
 
 def modes(root: Path) -> dict[Path, int]:
@@ -54,13 +50,15 @@ def modes(root: Path) -> dict[Path, int]:
 
 
 @pytest.mark.parametrize("setting", [None, "private", "public"])
-def test_nothing_world_writable_and_the_lake_and_warehouse_follow_the_setting(tmp_path, monkeypatch, setting):
+def test_nothing_world_writable_and_the_lake_and_warehouse_follow_the_setting(
+    simulator, tmp_path, monkeypatch, setting
+):
     if setting is None:
         monkeypatch.delenv("LOG_ASSETS_FILE_MODE", raising=False)
     else:
         monkeypatch.setenv("LOG_ASSETS_FILE_MODE", setting)
     home = tmp_path / "home"
-    build_home(home, monkeypatch)
+    build_home(simulator, home, monkeypatch)
     dirs, files = LIMITS[setting or "group"]
 
     everything = modes(home)

@@ -22,7 +22,6 @@ from log_assets.defs.resources import LogAssetsHome
 from log_assets.defs.warehouse.assets import build_warehouse_assets
 from log_assets.defs.warehouse.resources import WarehouseDuckDB
 from log_assets.forcepoint.parse import IdStrategy
-from log_assets.simulator import SimConfig, Simulator
 from log_assets.simulator import values as V
 from log_assets.warehouse import connect_readonly
 from tests.aperture.helpers import canonical_id
@@ -60,20 +59,17 @@ def _day(offset: int) -> str:
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_a_type_added_to_the_catalog_lands_end_to_end(swgdns, tmp_path, monkeypatch):
-    cfg = SimConfig(seed=5, days=3, forcepoint_events_per_day=60, page_size=50, aperture_backlog_per_type=0)
-    with Simulator(cfg, port=0) as sim:
-        for k, v in sim.env().items():
-            monkeypatch.setenv(k, v)
-        days = [_day(-2), _day(-1)]
-        truth = {d: sorted(map(IdStrategy(swgdns), sim.forcepoint.distinct_events("swgdns", day=d))) for d in days}
-        (asset,) = build_forcepoint_assets(log_types=["swgdns"])
-        home = LogAssetsHome(root=str(tmp_path))
-        fetched = dg.materialize(
-            [asset],
-            resources={"forcepoint": ForcepointResource(retries=2, backoff=0.01), "home": home},
-            tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
-        )
+def test_a_type_added_to_the_catalog_lands_end_to_end(simulator, swgdns, tmp_path, monkeypatch):
+    sim = simulator(seed=5, days=3, forcepoint_events_per_day=60, page_size=50, aperture_backlog_per_type=0)
+    days = [_day(-2), _day(-1)]
+    truth = {d: sorted(map(IdStrategy(swgdns), sim.forcepoint.distinct_events("swgdns", day=d))) for d in days}
+    (asset,) = build_forcepoint_assets(log_types=["swgdns"])
+    home = LogAssetsHome(root=str(tmp_path))
+    fetched = dg.materialize(
+        [asset],
+        resources={"forcepoint": ForcepointResource(retries=2, backoff=0.01), "home": home},
+        tags={"dagster/asset_partition_range_start": days[0], "dagster/asset_partition_range_end": days[-1]},
+    )
     assert fetched.success
     assert all(truth.values()), "the simulator served no swgdns events: the test would prove nothing"
     for d in days:
@@ -102,7 +98,7 @@ def test_a_type_added_to_the_catalog_lands_end_to_end(swgdns, tmp_path, monkeypa
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_an_aperture_type_added_to_the_catalog_lands_end_to_end(tmp_path, monkeypatch):
+def test_an_aperture_type_added_to_the_catalog_lands_end_to_end(simulator, tmp_path, monkeypatch):
     sharing = LogType(
         APERTURE,
         "sharing",
@@ -118,12 +114,9 @@ def test_an_aperture_type_added_to_the_catalog_lands_end_to_end(tmp_path, monkey
     monkeypatch.setitem(C.APERTURE_TYPES, sharing.name, sharing)
     monkeypatch.setitem(C.CATALOG, (APERTURE, sharing.name), sharing)
     home = LogAssetsHome(root=str(tmp_path))
-    cfg = SimConfig(seed=9, days=2, forcepoint_events_per_day=10, aperture_backlog_per_type=30, long_poll=0.2)
-    with Simulator(cfg, port=0) as sim:
-        for k, v in sim.env().items():
-            monkeypatch.setenv(k, v)
-        drained = dg.materialize([aperture_spool], resources={"home": home, "aperture": ApertureApi()})
-        sent = sorted({canonical_id(e) for e in sim.aperture.intact_events() if e["log_type"] == "sharing"})
+    sim = simulator(seed=9, days=2, forcepoint_events_per_day=10, aperture_backlog_per_type=30, long_poll=0.2)
+    drained = dg.materialize([aperture_spool], resources={"home": home, "aperture": ApertureApi()})
+    sent = sorted({canonical_id(e) for e in sim.aperture.intact_events() if e["log_type"] == "sharing"})
     assert drained.success and sent, "the simulator sent no sharing events: the test would prove nothing"
     landing = build_landing_asset()
     with Spool(home.get()) as spool:

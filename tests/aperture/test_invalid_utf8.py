@@ -16,7 +16,6 @@ from log_assets.catalog import APERTURE_TYPES
 from log_assets.defs.aperture.assets import aperture_landing, aperture_spool
 from log_assets.defs.aperture.resources import ApertureApi
 from log_assets.defs.resources import LogAssetsHome
-from log_assets.simulator import SimConfig, Simulator
 from log_assets.simulator.aperture import bodies
 
 from .conftest import make_event
@@ -80,7 +79,7 @@ class _Bytes(str):
 
 @pytest.mark.e2e
 @pytest.mark.slow
-def test_a_drain_lands_the_body_and_counts_the_repaired_values(home, monkeypatch):
+def test_a_drain_lands_the_body_and_counts_the_repaired_values(simulator, home, monkeypatch):
     real = bodies.body
     monkeypatch.setattr(bodies, "body", lambda texts, bulk: _Bytes(real(texts, bulk)))
     from log_assets.simulator.aperture.queue import Entry
@@ -89,20 +88,17 @@ def test_a_drain_lands_the_body_and_counts_the_repaired_values(home, monkeypatch
     texts = [json.dumps(e) for e in events]
     texts[0] = texts[0].replace('"n-0"', '"n-\udcff0"')  # sent as the byte 0xFF
     texts[1] = texts[1].replace('"n-1"', '"n-\\ud8001"')  # a lone surrogate escape
-    cfg = SimConfig(seed=9, days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=0, long_poll=0.1)
-    with Simulator(cfg, port=0) as sim:
-        for k, v in sim.env().items():
-            monkeypatch.setenv(k, v)
-        sim.aperture.queue.put(
-            [Entry({"log_type": e["log_type"]}, t, time.monotonic()) for e, t in zip(events, texts, strict=True)]
-        )
-        res = dg.materialize(
-            [aperture_spool],
-            resources={"home": LogAssetsHome(root=str(home.root)), "aperture": ApertureApi(retries=0)},
-            run_config={"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 20}}}},
-            raise_on_error=False,
-        )
-        sent = [d.body for d in sim.aperture.deliveries()]
+    sim = simulator(seed=9, days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=0, long_poll=0.1)
+    sim.aperture.queue.put(
+        [Entry({"log_type": e["log_type"]}, t, time.monotonic()) for e, t in zip(events, texts, strict=True)]
+    )
+    res = dg.materialize(
+        [aperture_spool],
+        resources={"home": LogAssetsHome(root=str(home.root)), "aperture": ApertureApi(retries=0)},
+        run_config={"ops": {"aperture__spool": {"config": {"readers": 1, "budget_seconds": 20}}}},
+        raise_on_error=False,
+    )
+    sent = [d.body for d in sim.aperture.deliveries()]
     assert res.success
     assert any(b"n-\xff0" in b for b in sent), "the simulator did not send the raw byte"
     md = {k: v.value for k, v in res.asset_materializations_for_node("aperture__spool")[0].metadata.items()}

@@ -296,42 +296,45 @@ def test_no_s3_secret_reaches_the_definitions(environment, monkeypatch):
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_the_default_tenants_budget_variable_does_not_limit_a_named_tenants_run(
-    environment, tmp_path, monkeypatch
+    simulator, environment, tmp_path, monkeypatch
 ):
     """FORCEPOINT_DAILY_BUDGET=1 would stop a walk after one request; acme's own `daily_budget` lets
     its run fetch the whole day, spending more than one request."""
     from datetime import UTC, datetime, timedelta
 
-    from log_assets.simulator import SimConfig, Simulator
-
     monkeypatch.setenv("FORCEPOINT_DAILY_BUDGET", "1")
     monkeypatch.setenv("FORCEPOINT_BUDGET_RESERVE", "0")
     monkeypatch.delenv("FORCEPOINT_CA_BUNDLE")
     day = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%d")
-    cfg = SimConfig(
-        seed=7, days=2, forcepoint_events_per_day=40, page_size=10, quota=100_000, aperture_backlog_per_type=0
+    sim = simulator(
+        seed=7,
+        days=2,
+        forcepoint_events_per_day=40,
+        page_size=10,
+        quota=100_000,
+        aperture_backlog_per_type=0,
+        env=False,
     )
-    with Simulator(cfg, port=0) as sim:
-        monkeypatch.setenv("ACME_TOKEN", sim.env()["FORCEPOINT_API_TOKEN"])
-        defs = log_assets.build_defs(
-            tenant="acme",
-            home=str(tmp_path / "acme"),
-            forcepoint={
-                "api_url": sim.forcepoint_url,
-                "token_env": "ACME_TOKEN",
-                "log_types": [LT.name],
-                "daily_budget": 50,
-            },
-            aperture=None,
-            warehouse=False,
-        )
-        asset = next(a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition))
-        result = dg.materialize([asset], resources=defs.resources, partition_key=day)
-        assert result.success
-        meta = {
-            k: v.value
-            for k, v in result.asset_materializations_for_node("acme__forcepoint__admin")[-1].metadata.items()
-        }
-        want = sum(1 for _ in sim.forcepoint.distinct_events(LT.name, day=day, cv="1.1.5"))
-        assert want > 10 and meta["rows"] == want
-        assert sim.forcepoint.requests(LT.name) > 1
+    monkeypatch.setenv("ACME_TOKEN", sim.env()["FORCEPOINT_API_TOKEN"])
+    defs = log_assets.build_defs(
+        tenant="acme",
+        home=str(tmp_path / "acme"),
+        forcepoint={
+            "api_url": sim.forcepoint_url,
+            "token_env": "ACME_TOKEN",
+            "log_types": [LT.name],
+            "daily_budget": 50,
+        },
+        aperture=None,
+        warehouse=False,
+    )
+    asset = next(a for a in defs.assets or [] if isinstance(a, dg.AssetsDefinition))
+    result = dg.materialize([asset], resources=defs.resources, partition_key=day)
+    assert result.success
+    meta = {
+        k: v.value
+        for k, v in result.asset_materializations_for_node("acme__forcepoint__admin")[-1].metadata.items()
+    }
+    want = sum(1 for _ in sim.forcepoint.distinct_events(LT.name, day=day, cv="1.1.5"))
+    assert want > 10 and meta["rows"] == want
+    assert sim.forcepoint.requests(LT.name) > 1

@@ -321,12 +321,10 @@ def test_forcepoint_http_errors_say_what_to_do(tmp_path, clean_env):
 # ------------------------------------------------------------------------------------ Aperture
 
 
-def _drain(sim, home: Path, env):
+def _drain(sim, home: Path):
     from log_assets.defs.aperture.assets import aperture_spool
     from log_assets.defs.aperture.resources import ApertureApi
 
-    for k, v in sim.env().items():
-        env.setenv(k, v)
     res = dg.materialize(
         [aperture_spool],
         raise_on_error=False,
@@ -340,11 +338,9 @@ def _drain(sim, home: Path, env):
     return res, md, files
 
 
-def _aperture_sim(**kw):
-    return Simulator(
-        SimConfig(seed=9, days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=0, long_poll=0.1, **kw),
-        port=0,
-    )
+def _aperture_sim(simulator, **kw):
+    """A started simulator that serves what a test queues; the test's environment points at it."""
+    return simulator(seed=9, days=1, forcepoint_events_per_day=1, aperture_backlog_per_type=0, long_poll=0.1, **kw)
 
 
 def _event(n: int, **over) -> dict:
@@ -367,11 +363,11 @@ def _queue_texts(sim, texts: list[str]) -> None:
     sim.aperture.queue.put([Entry({"log_type": "incident"}, t, now) for t in texts])
 
 
-def test_aperture_broken_json_bodies_are_quarantined_byte_for_byte(tmp_path, clean_env):
-    with _aperture_sim(aperture_broken_rate=1.0, aperture_bulk_max=5) as sim:
-        sim.aperture.enqueue([_event(i) for i in range(15)])
-        res, md, files = _drain(sim, tmp_path, clean_env)
-        sent = sim.aperture.broken_bodies()
+def test_aperture_broken_json_bodies_are_quarantined_byte_for_byte(simulator, tmp_path, clean_env):
+    sim = _aperture_sim(simulator, aperture_broken_rate=1.0, aperture_bulk_max=5)
+    sim.aperture.enqueue([_event(i) for i in range(15)])
+    res, md, files = _drain(sim, tmp_path)
+    sent = sim.aperture.broken_bodies()
     note(
         "Aperture: body that is not valid JSON (missing comma, trailing comma, stray `*`)",
         "run succeeds" if res.success else "run fails",
@@ -386,12 +382,12 @@ def test_aperture_broken_json_bodies_are_quarantined_byte_for_byte(tmp_path, cle
     assert all("unparseable body" in n["reason"] for n in notes)
 
 
-def test_aperture_truncated_body_is_kept(tmp_path, clean_env):
-    with _aperture_sim(aperture_bulk_max=10) as sim:
-        sim.aperture.enqueue([_event(i) for i in range(10)])
-        sim.faults.add("drop", 1, path="aperture")
-        res, md, files = _drain(sim, tmp_path, clean_env)
-        (dropped,) = [d for d in sim.aperture.deliveries() if d.dropped]
+def test_aperture_truncated_body_is_kept(simulator, tmp_path, clean_env):
+    sim = _aperture_sim(simulator, aperture_bulk_max=10)
+    sim.aperture.enqueue([_event(i) for i in range(10)])
+    sim.faults.add("drop", 1, path="aperture")
+    res, md, files = _drain(sim, tmp_path)
+    (dropped,) = [d for d in sim.aperture.deliveries() if d.dropped]
     note(
         "Aperture: connection cut mid-body (events popped, body incomplete)",
         "run succeeds" if res.success else "run fails",
@@ -420,11 +416,11 @@ EVENT_CASES = [
 
 
 @pytest.mark.parametrize("i", range(len(EVENT_CASES)))
-def test_aperture_bad_events_are_quarantined_and_the_rest_lands(i, tmp_path, clean_env):
+def test_aperture_bad_events_are_quarantined_and_the_rest_lands(simulator, i, tmp_path, clean_env):
     case, make, reason = EVENT_CASES[i]
-    with _aperture_sim(aperture_bulk_max=10) as sim:
-        _queue_texts(sim, [make(100), json.dumps(_event(1)), json.dumps(_event(2))])
-        res, md, files = _drain(sim, tmp_path, clean_env)
+    sim = _aperture_sim(simulator, aperture_bulk_max=10)
+    _queue_texts(sim, [make(100), json.dumps(_event(1)), json.dumps(_event(2))])
+    res, md, files = _drain(sim, tmp_path)
     note(f"Aperture: {case}", "run succeeds" if res.success else "run fails", files, md.get("events_quarantined"))
     assert res.success
     assert md["events_quarantined"] == 1 and md["events_sorted"] == 2 and md["bodies_partly_quarantined"] == 1
@@ -432,10 +428,10 @@ def test_aperture_bad_events_are_quarantined_and_the_rest_lands(i, tmp_path, cle
     assert reason in json.dumps(n)
 
 
-def test_aperture_nan_in_a_body_quarantines_the_body(tmp_path, clean_env):
-    with _aperture_sim(aperture_bulk_max=10) as sim:
-        _queue_texts(sim, [json.dumps(_event(1, severity=float("nan"))), json.dumps(_event(2))])
-        res, md, files = _drain(sim, tmp_path, clean_env)
+def test_aperture_nan_in_a_body_quarantines_the_body(simulator, tmp_path, clean_env):
+    sim = _aperture_sim(simulator, aperture_bulk_max=10)
+    _queue_texts(sim, [json.dumps(_event(1, severity=float("nan"))), json.dumps(_event(2))])
+    res, md, files = _drain(sim, tmp_path)
     note(
         "Aperture: `NaN` in a body (not JSON)",
         "run succeeds" if res.success else "run fails",
@@ -445,7 +441,7 @@ def test_aperture_nan_in_a_body_quarantines_the_body(tmp_path, clean_env):
     assert res.success and md["bodies_quarantined"] == 1 and md["events_sorted"] == 0
 
 
-def test_aperture_quirks_are_accepted(tmp_path, clean_env):
+def test_aperture_quirks_are_accepted(simulator, tmp_path, clean_env):
     """Trailing-space and fraction timestamps, float severity, null/digit serial, unknown type: all land."""
     evs = [
         _event(1, timestamp=DAY + "T08:00:55Z "),
@@ -454,9 +450,9 @@ def test_aperture_quirks_are_accepted(tmp_path, clean_env):
         _event(4, log_type="Brand_New_Type"),
         _event(5, log_type="INCIDENT"),
     ]
-    with _aperture_sim(aperture_bulk_max=10) as sim:
-        sim.aperture.enqueue(evs)
-        res, md, files = _drain(sim, tmp_path, clean_env)
+    sim = _aperture_sim(simulator, aperture_bulk_max=10)
+    sim.aperture.enqueue(evs)
+    res, md, files = _drain(sim, tmp_path)
     note(
         "Aperture: documented quirks (trailing space, case, unknown type)",
         "run succeeds",
@@ -466,12 +462,12 @@ def test_aperture_quirks_are_accepted(tmp_path, clean_env):
     assert res.success and md["events_quarantined"] == 0 and md["events_sorted"] == 5 and not files
 
 
-def test_quarantine_is_owner_only(records, tmp_path, clean_env):
+def test_quarantine_is_owner_only(simulator, records, tmp_path, clean_env):
     """Quarantined input holds raw records: every file and folder under quarantine/ is the owner's alone."""
     run_forcepoint(tmp_path, "access", (200, b"<html>oops</html>"), clean_env)
-    with _aperture_sim(aperture_broken_rate=1.0) as sim:
-        sim.aperture.enqueue([_event(1)])
-        _drain(sim, tmp_path, clean_env)
+    sim = _aperture_sim(simulator, aperture_broken_rate=1.0)
+    sim.aperture.enqueue([_event(1)])
+    _drain(sim, tmp_path)
     assert (tmp_path / "quarantine" / "forcepoint" / "access").exists()
     bad = private(tmp_path)
     assert not bad, "readable by others:\n" + "\n".join(bad)

@@ -11,7 +11,6 @@ import pytest
 from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
 from log_assets.defs.forcepoint.resources import ForcepointResource
 from log_assets.defs.resources import LogAssetsHome
-from log_assets.simulator import SimConfig, Simulator
 
 from . import harness as h
 
@@ -19,17 +18,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 @pytest.fixture
-def sim(monkeypatch):
+def sim(simulator, monkeypatch):
     for k in list(os.environ):
         if k.startswith(("FORCEPOINT_", "APERTURE_")):
             monkeypatch.delenv(k)
-    cfg = SimConfig(
+    return simulator(
         seed=13, days=3, forcepoint_events_per_day=120, page_size=20, quota=100_000, aperture_backlog_per_type=0
     )
-    with Simulator(cfg, port=0) as s:
-        for k, v in s.env().items():
-            monkeypatch.setenv(k, v)
-        yield s
 
 
 def materialize(lt: str, home, first: str, last: str):
@@ -95,7 +90,7 @@ def test_forcepoint_failure_message_does_not_claim_retries_that_did_not_happen(s
     assert "onnection" in text  # names the cause (connection broken / dropped)
 
 
-def test_aperture_sigkill_of_a_default_drain_loses_at_most_one_batch(tmp_path, monkeypatch):
+def test_aperture_sigkill_of_a_default_drain_loses_at_most_one_batch(simulator, tmp_path, monkeypatch):
     """The promise: a drain killed at any instant loses at most the one batch it had in flight.
 
     The answers are slowed so that every reader of a default drain holds a popped batch when the
@@ -109,7 +104,7 @@ def test_aperture_sigkill_of_a_default_drain_loses_at_most_one_batch(tmp_path, m
         if k.startswith(("FORCEPOINT_", "APERTURE_")):
             monkeypatch.delenv(k)
     home = tmp_path / "home"
-    cfg = SimConfig(
+    sim = simulator(
         seed=17,
         days=1,
         forcepoint_events_per_day=1,
@@ -117,45 +112,45 @@ def test_aperture_sigkill_of_a_default_drain_loses_at_most_one_batch(tmp_path, m
         aperture_bulk_max=20,
         long_poll=0.1,
         latency=1.5,
+        env=False,
     )
-    with Simulator(cfg, port=0) as sim:
-        env = h.cli_env(home, sim.env())
-        drain = h.start(h.job_args("aperture_drain"), env, tmp_path / "drain.log")
-        deadline = time.monotonic() + 120
-        while not sim.aperture.deliveries() and drain.running() and time.monotonic() < deadline:
-            time.sleep(0.005)
-        time.sleep(0.5)  # within the 1.5 s the answers take: any other reader has popped its batch by now
-        assert drain.running(), drain.tail()
-        drain.kill()
-        popped = len(sim.aperture.deliveries())
-        sim.config = sim.config.with_(latency=0.0)
-        for name, args in (
-            ("drain2", h.job_args("aperture_drain")),
-            (
-                "land",
-                h.materialize_args(
-                    ",".join(
-                        f"aperture/{t}"
-                        for t in (
-                            "activity_monitoring",
-                            "admin_audit",
-                            "incident",
-                            "policy_violation",
-                            "remediation",
-                        )
-                    ),
-                    h.day_str(-1),
-                    h.day_str(0),
+    env = h.cli_env(home, sim.env())
+    drain = h.start(h.job_args("aperture_drain"), env, tmp_path / "drain.log")
+    deadline = time.monotonic() + 120
+    while not sim.aperture.deliveries() and drain.running() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.5)  # within the 1.5 s the answers take: any other reader has popped its batch by now
+    assert drain.running(), drain.tail()
+    drain.kill()
+    popped = len(sim.aperture.deliveries())
+    sim.config = sim.config.with_(latency=0.0)
+    for name, args in (
+        ("drain2", h.job_args("aperture_drain")),
+        (
+            "land",
+            h.materialize_args(
+                ",".join(
+                    f"aperture/{t}"
+                    for t in (
+                        "activity_monitoring",
+                        "admin_audit",
+                        "incident",
+                        "policy_violation",
+                        "remediation",
+                    )
                 ),
+                h.day_str(-1),
+                h.day_str(0),
             ),
-        ):
-            r = h.start(args, env, tmp_path / f"{name}.log")
-            assert r.wait() == 0, r.tail()
-        lake = set()
-        for _, _, rows in h.lake_partitions(home, "aperture"):
-            lake.update(h.canon(json.loads(x["raw"])) for x in rows)
-        deliveries = sim.aperture.deliveries()
-        lost = [i for i, d in enumerate(deliveries) if not all(h.canon(e) in lake for e in d.events)]
+        ),
+    ):
+        r = h.start(args, env, tmp_path / f"{name}.log")
+        assert r.wait() == 0, r.tail()
+    lake = set()
+    for _, _, rows in h.lake_partitions(home, "aperture"):
+        lake.update(h.canon(json.loads(x["raw"])) for x in rows)
+    deliveries = sim.aperture.deliveries()
+    lost = [i for i, d in enumerate(deliveries) if not all(h.canon(e) in lake for e in d.events)]
     assert not sim.aperture.pending()
     assert len(lost) <= 1, (
         f"one SIGKILL of a default drain lost {len(lost)} popped batches "

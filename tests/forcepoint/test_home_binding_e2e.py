@@ -31,9 +31,8 @@ def sim():
 
 
 @pytest.fixture
-def env(sim, clean_env):
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+def env(simulator, sim, clean_env):
+    simulator.use(sim)
     for k in ("LOG_ASSETS_DATABASE_URL", "LOG_ASSETS_STORAGE_URL", "LOG_ASSETS_HOME"):
         clean_env.delenv(k, raising=False)
     return clean_env

@@ -35,9 +35,8 @@ def assert_lake_matches_truth(sim, home, log_type, days):
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
 @pytest.mark.parametrize("log_type", sorted(FORCEPOINT_TYPES))
-def test_every_type_lands_every_event_once(sim, tmp_path, clean_env, log_type, fmt):
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+def test_every_type_lands_every_event_once(simulator, sim, tmp_path, clean_env, log_type, fmt):
+    simulator.use(sim)
     clean_env.setenv("FORCEPOINT_RESPONSE_FORMAT", fmt)
     days = [day_str(-2), day_str(-1)]
     result = materialize(log_type, days[0], days[-1], tmp_path)
@@ -49,9 +48,8 @@ def test_every_type_lands_every_event_once(sim, tmp_path, clean_env, log_type, f
     assert sorted(md["complete_days"]) == days
 
 
-def test_range_costs_pages_plus_one_and_closed_days_cost_nothing(sim, tmp_path, clean_env):
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+def test_range_costs_pages_plus_one_and_closed_days_cost_nothing(simulator, sim, tmp_path, clean_env):
+    simulator.use(sim)
     lt = "access"
     days = [day_str(-2), day_str(-1), day_str(0)]
     before = sim.forcepoint.requests(lt)
@@ -92,9 +90,8 @@ def test_range_costs_pages_plus_one_and_closed_days_cost_nothing(sim, tmp_path, 
     assert_lake_matches_truth(sim, tmp_path, lt, days[:1])
 
 
-def test_events_on_midnight_belong_to_the_day_they_start(sim, tmp_path, clean_env):
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+def test_events_on_midnight_belong_to_the_day_they_start(simulator, sim, tmp_path, clean_env):
+    simulator.use(sim)
     lt = "admin"
     day = day_str(-1)
     midnight = [r for r in sim.forcepoint.distinct_events(lt, day=day) if r["time"].endswith(" 00:00:00")]
@@ -105,9 +102,8 @@ def test_events_on_midnight_belong_to_the_day_they_start(sim, tmp_path, clean_en
     assert not ({r["transactionid"] for r in midnight} & set(lake_ids(tmp_path, lt, day_str(-2))))
 
 
-def test_503_bursts_are_retried(sim, tmp_path, clean_env):
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+def test_503_bursts_are_retried(simulator, sim, tmp_path, clean_env):
+    simulator.use(sim)
     sim.faults.add("503", count=2, path="forcepoint")
     try:
         result = materialize("ztna", day_str(-1), day_str(-1), tmp_path)
@@ -117,9 +113,8 @@ def test_503_bursts_are_retried(sim, tmp_path, clean_env):
     assert_lake_matches_truth(sim, tmp_path, "ztna", [day_str(-1)])
 
 
-def test_bad_credentials_fail_at_once(sim, tmp_path, clean_env):
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+def test_bad_credentials_fail_at_once(simulator, sim, tmp_path, clean_env):
+    simulator.use(sim)
     clean_env.setenv("FORCEPOINT_API_TOKEN", "wrong-token")
     before = sim.forcepoint.requests("healthapi")
     result = materialize("healthapi", day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
@@ -139,105 +134,94 @@ def test_missing_credentials_send_nothing(sim, tmp_path, clean_env):
     assert "FORCEPOINT_API_TOKEN" in text
 
 
-def test_basic_auth_with_colon_in_password(sim, tmp_path, clean_env):
-    for k, v in sim.env(basic=True).items():
-        clean_env.setenv(k, v)
+def test_basic_auth_with_colon_in_password(simulator, sim, tmp_path, clean_env):
+    simulator.use(sim, basic=True)
     assert ":" in sim.env(basic=True)["FORCEPOINT_PASSWORD"]
     result = materialize("cloudsummary", day_str(-1), day_str(-1), tmp_path)
     assert result.success
     assert_lake_matches_truth(sim, tmp_path, "cloudsummary", [day_str(-1)])
 
 
-def test_quota_429_mid_walk_then_resume_after_reset(tmp_path, clean_env):
-    cfg = SimConfig(
+def test_quota_429_mid_walk_then_resume_after_reset(simulator, tmp_path, clean_env):
+    sim = simulator(
         seed=5, days=3, forcepoint_events_per_day=100, page_size=25, quota=6, aperture_backlog_per_type=0
     )
-    with Simulator(cfg, port=0) as sim:
-        for k, v in sim.env().items():
-            clean_env.setenv(k, v)
-        lt = "swgweb"
-        days = [day_str(-2), day_str(-1)]
-        first = materialize(lt, days[0], days[1], tmp_path, raise_on_error=False)
-        assert not first.success
-        text = " ".join(str(e.event_specific_data) for e in first.all_events if e.is_failure)
-        assert "resets at" in text and "00:00:00+00:00" in text
-        spent = sim.forcepoint.requests(lt)
-        # X-RateLimit-Remaining said 0 after the last allowed request: nothing more was sent
-        assert spent == cfg.quota
-        # UTC midnight resets the server's count and ours; the walk resumes where it stopped, as many
-        # days as it takes (swgweb pages by windows of time: how many requests the two days take
-        # depends on the time of day the simulator's windows start from)
-        for _ in range(4):
-            sim.forcepoint.reset_quota(lt)
-            pass_midnight(tmp_path, lt)
-            again = materialize(lt, days[0], days[1], tmp_path, raise_on_error=False)
-            spent += sim.forcepoint.requests(lt)
-            if again.success:
-                break
-            assert sim.forcepoint.requests(lt) == cfg.quota, "a resumed run stopped before the quota"
-        assert again.success
-        assert_lake_matches_truth(sim, tmp_path, lt, days)
-        md = metadata(again, lt)
-        assert "resumed" in md["started_from"]
-        # together the runs spent the minimum: every page once (the walk's pages, counted across the
-        # runs), plus the one request that found a page wholly past the window
-        assert spent == md["pages"] + 1 == md["requests_spent"]
+    lt = "swgweb"
+    days = [day_str(-2), day_str(-1)]
+    first = materialize(lt, days[0], days[1], tmp_path, raise_on_error=False)
+    assert not first.success
+    text = " ".join(str(e.event_specific_data) for e in first.all_events if e.is_failure)
+    assert "resets at" in text and "00:00:00+00:00" in text
+    spent = sim.forcepoint.requests(lt)
+    # X-RateLimit-Remaining said 0 after the last allowed request: nothing more was sent
+    assert spent == sim.config.quota
+    # UTC midnight resets the server's count and ours; the walk resumes where it stopped, as many
+    # days as it takes (swgweb pages by windows of time: how many requests the two days take
+    # depends on the time of day the simulator's windows start from)
+    for _ in range(4):
+        sim.forcepoint.reset_quota(lt)
+        pass_midnight(tmp_path, lt)
+        again = materialize(lt, days[0], days[1], tmp_path, raise_on_error=False)
+        spent += sim.forcepoint.requests(lt)
+        if again.success:
+            break
+        assert sim.forcepoint.requests(lt) == sim.config.quota, "a resumed run stopped before the quota"
+    assert again.success
+    assert_lake_matches_truth(sim, tmp_path, lt, days)
+    md = metadata(again, lt)
+    assert "resumed" in md["started_from"]
+    # together the runs spent the minimum: every page once (the walk's pages, counted across the
+    # runs), plus the one request that found a page wholly past the window
+    assert spent == md["pages"] + 1 == md["requests_spent"]
 
 
-def test_own_budget_stops_before_the_server_does(tmp_path, clean_env):
-    cfg = SimConfig(
+def test_own_budget_stops_before_the_server_does(simulator, tmp_path, clean_env):
+    sim = simulator(
         seed=6, days=2, forcepoint_events_per_day=100, page_size=25, quota=300, aperture_backlog_per_type=0
     )
-    with Simulator(cfg, port=0) as sim:
-        for k, v in sim.env().items():
-            clean_env.setenv(k, v)
-        clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "3")
-        lt = "healthsystem"
-        first = materialize(lt, day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
-        assert not first.success
-        assert sim.forcepoint.requests(lt) == 3
-        clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "300")
-        second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
-        assert second.success
-        assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])
+    clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "3")
+    lt = "healthsystem"
+    first = materialize(lt, day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
+    assert not first.success
+    assert sim.forcepoint.requests(lt) == 3
+    clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "300")
+    second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
+    assert second.success
+    assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])
 
 
-def test_server_429_ends_the_run_with_the_reset_time(tmp_path, clean_env):
-    cfg = SimConfig(
+def test_server_429_ends_the_run_with_the_reset_time(simulator, tmp_path, clean_env):
+    sim = simulator(
         seed=8, days=2, forcepoint_events_per_day=100, page_size=25, quota=300, aperture_backlog_per_type=0
     )
-    with Simulator(cfg, port=0) as sim:
-        for k, v in sim.env().items():
-            clean_env.setenv(k, v)
-        lt = "cloudaudit"
-        sim.faults.add("429", count=1, path="forcepoint")  # another tool spent the quota
-        first = materialize(lt, day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
-        assert not first.success
-        text = " ".join(str(e.event_specific_data) for e in first.all_events if e.is_failure)
-        assert "quota" in text and "resets at" in text
-        # Until the reset, the server's "0 left" is believed: the next run sends nothing.
-        sent = sim.forcepoint.requests(lt)
-        again = materialize(lt, day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
-        assert not again.success and sim.forcepoint.requests(lt) == sent
-        text = " ".join(str(e.event_specific_data) for e in again.all_events if e.is_failure)
-        assert "server reports 0 left" in text and "resets at" in text
-        # UTC midnight: a new day's count (the server's "0 left" of another day is not believed)
-        assert todays_count(tmp_path, lt).server_remaining == 0
-        pass_midnight(tmp_path, lt)
-        second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
-        assert second.success
-        assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])
+    lt = "cloudaudit"
+    sim.faults.add("429", count=1, path="forcepoint")  # another tool spent the quota
+    first = materialize(lt, day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
+    assert not first.success
+    text = " ".join(str(e.event_specific_data) for e in first.all_events if e.is_failure)
+    assert "quota" in text and "resets at" in text
+    # Until the reset, the server's "0 left" is believed: the next run sends nothing.
+    sent = sim.forcepoint.requests(lt)
+    again = materialize(lt, day_str(-1), day_str(-1), tmp_path, raise_on_error=False)
+    assert not again.success and sim.forcepoint.requests(lt) == sent
+    text = " ".join(str(e.event_specific_data) for e in again.all_events if e.is_failure)
+    assert "server reports 0 left" in text and "resets at" in text
+    # UTC midnight: a new day's count (the server's "0 left" of another day is not believed)
+    assert todays_count(tmp_path, lt).server_remaining == 0
+    pass_midnight(tmp_path, lt)
+    second = materialize(lt, day_str(-1), day_str(-1), tmp_path)
+    assert second.success
+    assert_lake_matches_truth(sim, tmp_path, lt, [day_str(-1)])
 
 
-def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_env, monkeypatch):
+def test_a_run_failing_while_landing_re_requests_nothing(simulator, sim, tmp_path, clean_env, monkeypatch):
     """The disk fills while page 3 is being staged (page 4 was already asked for, ahead): the run
     fails; the next run uses the two answers kept from it and sends only the requests not yet sent."""
     import errno
 
     from log_assets.storage import Storage
 
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+    simulator.use(sim)
     lt = "access"
     days = [day_str(-2), day_str(-1)]
     before = sim.forcepoint.requests(lt)
@@ -274,13 +258,12 @@ def test_a_run_failing_while_landing_re_requests_nothing(sim, tmp_path, clean_en
 
 
 def test_records_after_the_window_land_in_their_own_day_and_its_walk_still_fetches_it_whole(
-    sim, tmp_path, clean_env
+    simulator, sim, tmp_path, clean_env
 ):
     """The page that crosses the window's end carries records of the next day: they land in that day's
     partition (kept, not only counted), which stays incomplete; the walk of that day then fetches it
     whole and every event is in the lake once."""
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+    simulator.use(sim)
     lt, first, nxt = "access", day_str(-2), day_str(-1)
     r1 = materialize(lt, first, first, tmp_path)
     md = metadata(r1, lt)

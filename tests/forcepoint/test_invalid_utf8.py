@@ -211,8 +211,9 @@ def _corrupting(sim) -> None:
 @pytest.mark.parametrize(
     "log_type,fmt", [("access", "json"), ("access", "csv"), ("swgweb", "csv"), ("cloudaudit", "json")]
 )
-def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(tmp_path, clean_env, log_type, fmt):
-    cfg = SimConfig(
+def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(simulator, tmp_path, clean_env, log_type, fmt):
+    days = [day_str(-2), day_str(-1)]
+    sim = simulator(
         seed=21,
         days=3,
         forcepoint_events_per_day=90,
@@ -220,44 +221,40 @@ def test_a_walk_lands_the_page_goes_on_and_spends_each_request_once(tmp_path, cl
         duplicate_rate=0.0,
         aperture_backlog_per_type=0,
     )
-    days = [day_str(-2), day_str(-1)]
-    with Simulator(cfg, port=0) as sim:
-        _corrupting(sim)
-        for k, v in sim.env().items():
-            clean_env.setenv(k, v)
-        clean_env.setenv("FORCEPOINT_RESPONSE_FORMAT", fmt)
-        result = materialize(log_type, days[0], days[-1], tmp_path, raise_on_error=False)
-        assert result.success, "one bad value failed the run"
-        md = metadata(result, log_type)
-        spent = sim.forcepoint.requests(log_type)
-        # every page requested once (the bad one included); one more request finds the API caught
-        # up unless a page already passed the window's end (that depends on the hour the test runs:
-        # today's records follow the window's last day on the same page or the next)
-        probe = 1 if md["stopped_because"] == "caught up with the API" else 0
-        assert md["pages"] == math.ceil(md["events_received"] / PAGE)
-        assert spent == md["requests_spent"] == md["pages"] + probe
-        assert md["pages"] > 1 and md["quarantined_records"] == 0
-        assert md["values_not_typed"] == 2
-        assert sorted(md["complete_days"]) == days
+    _corrupting(sim)
+    clean_env.setenv("FORCEPOINT_RESPONSE_FORMAT", fmt)
+    result = materialize(log_type, days[0], days[-1], tmp_path, raise_on_error=False)
+    assert result.success, "one bad value failed the run"
+    md = metadata(result, log_type)
+    spent = sim.forcepoint.requests(log_type)
+    # every page requested once (the bad one included); one more request finds the API caught
+    # up unless a page already passed the window's end (that depends on the hour the test runs:
+    # today's records follow the window's last day on the same page or the next)
+    probe = 1 if md["stopped_because"] == "caught up with the API" else 0
+    assert md["pages"] == math.ceil(md["events_received"] / PAGE)
+    assert spent == md["requests_spent"] == md["pages"] + probe
+    assert md["pages"] > 1 and md["quarantined_records"] == 0
+    assert md["values_not_typed"] == 2
+    assert sorted(md["complete_days"]) == days
 
-        # every record landed once; ids are the truth's but for a hash-keyed type's two repaired records
-        for day in days:
-            got, want = lake_ids(tmp_path, log_type, day), truth_ids(sim, log_type, day)
-            assert len(got) == len(set(got)) == len(want)
-            assert len(set(want) - set(got)) <= (2 if not FORCEPOINT_TYPES[log_type].key_fields else 0)
-        rows = lake_table(tmp_path, "forcepoint", log_type, days, ["raw", "syslogheader"]).to_pylist()
-        (with_byte,) = [r for r in rows if "\\udcff" in r["raw"]]
-        (with_lone,) = [r for r in rows if "\\ud800" in r["raw"]]
-        assert "api.bitglass.com\ufffd " in with_byte["syslogheader"]
-        assert "api.bitglass.com\ufffd " in with_lone["syslogheader"]
-        original = json.loads(with_byte["raw"])["syslogheader"].encode("utf-8", "surrogateescape")
-        assert b"api.bitglass.com\xff " in original
-        assert "api.bitglass.com\ud800 " in json.loads(with_lone["raw"])["syslogheader"]
+    # every record landed once; ids are the truth's but for a hash-keyed type's two repaired records
+    for day in days:
+        got, want = lake_ids(tmp_path, log_type, day), truth_ids(sim, log_type, day)
+        assert len(got) == len(set(got)) == len(want)
+        assert len(set(want) - set(got)) <= (2 if not FORCEPOINT_TYPES[log_type].key_fields else 0)
+    rows = lake_table(tmp_path, "forcepoint", log_type, days, ["raw", "syslogheader"]).to_pylist()
+    (with_byte,) = [r for r in rows if "\\udcff" in r["raw"]]
+    (with_lone,) = [r for r in rows if "\\ud800" in r["raw"]]
+    assert "api.bitglass.com\ufffd " in with_byte["syslogheader"]
+    assert "api.bitglass.com\ufffd " in with_lone["syslogheader"]
+    original = json.loads(with_byte["raw"])["syslogheader"].encode("utf-8", "surrogateescape")
+    assert b"api.bitglass.com\xff " in original
+    assert "api.bitglass.com\ud800 " in json.loads(with_lone["raw"])["syslogheader"]
 
-        # a clean run after it: the days are complete, nothing is requested again
-        again = materialize(log_type, days[0], days[-1], tmp_path)
-        assert again.success and sim.forcepoint.requests(log_type) == spent
-        assert metadata(again, log_type)["requests_spent"] == 0
+    # a clean run after it: the days are complete, nothing is requested again
+    again = materialize(log_type, days[0], days[-1], tmp_path)
+    assert again.success and sim.forcepoint.requests(log_type) == spent
+    assert metadata(again, log_type)["requests_spent"] == 0
 
 
 def test_a_day_rebuilt_from_raw_repairs_the_value_again():

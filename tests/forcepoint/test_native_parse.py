@@ -21,7 +21,7 @@ from log_assets.forcepoint.client import Credentials, ForcepointClient
 from log_assets.forcepoint.csvpage import parse_csv
 from log_assets.forcepoint.parse import IdStrategy, parse_page, parse_records
 from log_assets.lake.schema import Coercer, build_table, typed_fields
-from log_assets.simulator.testing import forcepoint_headers, simulator
+from log_assets.simulator.testing import forcepoint_headers, sim_config
 
 from .test_real_shapes import REAL_ACCESS
 
@@ -443,37 +443,37 @@ def test_csv_records_become_dicts_only_when_asked():
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
-def test_simulator_pages_of_every_type_are_read_natively_and_alike(fmt):
-    with simulator(forcepoint_events_per_day=300, page_size=200, days=1) as sim:
-        session = requests.Session()
-        for name, lt in sorted(FORCEPOINT_TYPES.items()):
-            client = ForcepointClient(
-                sim.forcepoint_url, Credentials(token="x"), allow_insecure_http=True, response_format=fmt
-            )
-            r = session.get(
-                sim.forcepoint_url,
-                params={
-                    "type": name,
-                    "cv": client.cv_for(lt),
-                    "responseformat": fmt,
-                    "startdate": "2026-11-19T00:00:00Z",
-                },
-                headers=forcepoint_headers(sim),
-                timeout=30,
-            )
-            r.raise_for_status()
-            page = client.page_from_body(r.content, lt)
-            assert len(page.records) > 0, name
-            if fmt == "csv":
-                assert isinstance(page.records, native.CsvRecords), name
-                records, bad = parse_csv(orjson.loads(r.content)["response"]["data"])
-            else:
-                assert isinstance(page.records, native.JsonRecords), name
-                records, bad = orjson.loads(r.content)["response"]["data"], []
-            assert native_reads(lt, page.records), name
-            assert_same(
-                lt, page.records, careful_records=records, bad=list(page.bad_records), careful_bad=bad, where=name
-            )
+def test_simulator_pages_of_every_type_are_read_natively_and_alike(simulator, fmt):
+    sim = simulator(sim_config(forcepoint_events_per_day=300, page_size=200, days=1))
+    session = requests.Session()
+    for name, lt in sorted(FORCEPOINT_TYPES.items()):
+        client = ForcepointClient(
+            sim.forcepoint_url, Credentials(token="x"), allow_insecure_http=True, response_format=fmt
+        )
+        r = session.get(
+            sim.forcepoint_url,
+            params={
+                "type": name,
+                "cv": client.cv_for(lt),
+                "responseformat": fmt,
+                "startdate": "2026-11-19T00:00:00Z",
+            },
+            headers=forcepoint_headers(sim),
+            timeout=30,
+        )
+        r.raise_for_status()
+        page = client.page_from_body(r.content, lt)
+        assert len(page.records) > 0, name
+        if fmt == "csv":
+            assert isinstance(page.records, native.CsvRecords), name
+            records, bad = parse_csv(orjson.loads(r.content)["response"]["data"])
+        else:
+            assert isinstance(page.records, native.JsonRecords), name
+            records, bad = orjson.loads(r.content)["response"]["data"], []
+        assert native_reads(lt, page.records), name
+        assert_same(
+            lt, page.records, careful_records=records, bad=list(page.bad_records), careful_bad=bad, where=name
+        )
 
 
 # -------------------------------------------------------------------- JSON pages read from the body

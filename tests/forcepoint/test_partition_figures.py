@@ -29,9 +29,8 @@ def _by_partition(result, log_type):
     return {m.partition: {k: v.value for k, v in m.metadata.items()} for m in mats}
 
 
-def test_each_partition_of_a_range_run_has_its_own_figures(sim, tmp_path, clean_env):
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+def test_each_partition_of_a_range_run_has_its_own_figures(simulator, sim, tmp_path, clean_env):
+    simulator.use(sim)
     lt = "admin"
     days = [day_str(-2), day_str(-1)]
     result = materialize(lt, days[0], days[-1], tmp_path)
@@ -54,9 +53,8 @@ def test_each_partition_of_a_range_run_has_its_own_figures(sim, tmp_path, clean_
     assert evals["event_ids_unique"].metadata["partitions_checked"].value == 2
 
 
-def test_the_unique_ids_check_sees_a_repeated_event(sim, tmp_path, clean_env):
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
+def test_the_unique_ids_check_sees_a_repeated_event(simulator, sim, tmp_path, clean_env):
+    simulator.use(sim)
     lt = "ztna"
     day = day_str(-1)
     assert materialize(lt, day, day, tmp_path).success

@@ -125,19 +125,19 @@ def test_the_client_reports_every_answers_remaining_and_a_429_as_none_left(tmp_p
     assert seen == [7, 0]
 
 
-def test_a_wrong_api_path_is_named_with_the_path_expected():
+def test_a_wrong_api_path_is_named_with_the_path_expected(simulator):
     """A 404 (FORCEPOINT_API_URL without the API's path) names the URL asked and the path it should hold."""
     from log_assets.catalog import FORCEPOINT_TYPES
     from log_assets.forcepoint.client import ApiError, ForcepointClient
-    from log_assets.simulator.testing import simulator
+    from log_assets.simulator.testing import sim_config
 
-    with simulator() as sim:
-        wrong = sim.forcepoint_url.split("/api/")[0] + "/"
-        c = ForcepointClient(
-            wrong, Credentials(token=sim.config.forcepoint_token), retries=0, allow_insecure_http=True
-        )
-        with pytest.raises(ApiError) as refused:
-            c.fetch(FORCEPOINT_TYPES["access"], startdate="2026-11-20T00:00:00Z")
+    sim = simulator(sim_config())
+    wrong = sim.forcepoint_url.split("/api/")[0] + "/"
+    c = ForcepointClient(
+        wrong, Credentials(token=sim.config.forcepoint_token), retries=0, allow_insecure_http=True
+    )
+    with pytest.raises(ApiError) as refused:
+        c.fetch(FORCEPOINT_TYPES["access"], startdate="2026-11-20T00:00:00Z")
     message = str(refused.value)
     assert refused.value.status == 404 and wrong in message and "/api/bitglassapi/logs/v1/" in message
     assert sim.config.forcepoint_token not in message

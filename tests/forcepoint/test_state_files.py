@@ -278,18 +278,13 @@ def _failure(result) -> str:
     return "\n".join(out)
 
 
-def _env(clean_env, sim) -> None:
-    for k, v in sim.env().items():
-        clean_env.setenv(k, v)
-
-
 @pytest.mark.e2e
 @pytest.mark.parametrize("which", ["walk", "quota"])
 @pytest.mark.parametrize("content", [b'{"days": {"20', b"null", b'{"days": []}', b'{"day": 5, "spent": 1}'])
 def test_a_run_on_an_old_home_with_a_bad_state_file_stops_sends_nothing_and_keeps_the_file(
-    sim, tmp_path, clean_env, which, content
+    simulator, sim, tmp_path, clean_env, which, content
 ):
-    _env(clean_env, sim)
+    simulator.use(sim)
     path = tmp_path / "state" / ("forcepoint" if which == "walk" else "quota/forcepoint") / "access.json"
     path.parent.mkdir(parents=True)
     path.write_bytes(content)
@@ -317,9 +312,9 @@ def test_a_run_on_an_old_home_with_a_bad_state_file_stops_sends_nothing_and_keep
     ids=["walk cut off", "walk wrongly shaped", "tail an array", "tail token a number"],
 )
 def test_a_run_on_a_damaged_walk_row_stops_sends_nothing_keeps_the_row_and_its_recovery_works(
-    sim, tmp_path, clean_env, column, value
+    simulator, sim, tmp_path, clean_env, column, value
 ):
-    _env(clean_env, sim)
+    simulator.use(sim)
     days = [day_str(-2), day_str(-1)]
     assert materialize("access", days[0], days[-1], tmp_path).success
     where = t.walks.c.stream == STREAM
@@ -346,10 +341,10 @@ def test_a_run_on_a_damaged_walk_row_stops_sends_nothing_keeps_the_row_and_its_r
 
 
 @pytest.mark.e2e
-def test_an_interrupted_walk_leaves_a_state_that_reads_back(sim, tmp_path, clean_env):
+def test_an_interrupted_walk_leaves_a_state_that_reads_back(simulator, sim, tmp_path, clean_env):
     """What the walk saves mid-way (a walk in progress, a tail) reads back as the typed state, in the
     shape the state files had, not only the simple states above: a false alarm would stop every run."""
-    _env(clean_env, sim)
+    simulator.use(sim)
     clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "3")
     first, last = day_str(-2), day_str(0)
     assert not materialize("access", first, last, tmp_path, raise_on_error=False).success  # budget spent
@@ -371,11 +366,11 @@ def _messages(instance, result) -> list[str]:
 
 @pytest.mark.e2e
 def test_an_old_home_is_imported_once_and_nothing_is_fetched_or_spent_again(
-    sim, tmp_path, clean_env, dagster_instance
+    simulator, sim, tmp_path, clean_env, dagster_instance
 ):
     """A home an earlier version left mid-walk (its budget spent): the next run imports its state
     files, says so in one line, and resumes the walk with today's count where the files left it."""
-    _env(clean_env, sim)
+    simulator.use(sim)
     days = [day_str(-2), day_str(-1)]
     start = sim.forcepoint.requests("access")
     clean_env.setenv("FORCEPOINT_DAILY_BUDGET", "3")

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from log_assets.simulator import SimConfig, Simulator
 from log_assets.state import StateStore
 
 from .conftest import assert_lake_matches_truth_once, day_str, lake_ids, materialize, metadata, truth_ids
@@ -48,23 +47,22 @@ def local_files(home: Path) -> list[str]:
     )
 
 
-def test_a_walk_on_postgres_and_s3_lands_every_event_once(space, tmp_path, clean_env):
+def test_a_walk_on_postgres_and_s3_lands_every_event_once(simulator, space, tmp_path, clean_env):
     env, storage = space
-    cfg = SimConfig(seed=5, days=3, forcepoint_events_per_day=120, page_size=25, quota=100_000)
     days = [day_str(-2), day_str(-1), day_str(0)]  # up to the open day: the walk ends caught up
-    with Simulator(cfg, port=0) as sim:
-        _use(clean_env, sim.env(), env)
-        home = tmp_path / "home"
-        before = sim.forcepoint.requests(LT)
-        result = materialize(LT, days[0], days[-1], home)
-        assert result.success
-        spent = sim.forcepoint.requests(LT) - before
-        md = metadata(result, LT)
-        assert spent == md["pages"] + 1 == math.ceil(md["events_received"] / 25) + 1 == md["requests_spent"]
-        for day in days[:2]:
-            assert_lake_matches_truth_once(sim, home, LT, day)
-        assert sorted(lake_ids(home, LT, days[2])) == sorted(truth_ids(sim, LT, days[2]))
-        assert md["open_days"] == [days[2]]
+    sim = simulator(seed=5, days=3, forcepoint_events_per_day=120, page_size=25, quota=100_000)
+    _use(clean_env, env)
+    home = tmp_path / "home"
+    before = sim.forcepoint.requests(LT)
+    result = materialize(LT, days[0], days[-1], home)
+    assert result.success
+    spent = sim.forcepoint.requests(LT) - before
+    md = metadata(result, LT)
+    assert spent == md["pages"] + 1 == math.ceil(md["events_received"] / 25) + 1 == md["requests_spent"]
+    for day in days[:2]:
+        assert_lake_matches_truth_once(sim, home, LT, day)
+    assert sorted(lake_ids(home, LT, days[2])) == sorted(truth_ids(sim, LT, days[2]))
+    assert md["open_days"] == [days[2]]
     assert storage.list("lake/forcepoint.db/access/data"), "the lake's files are not in the bucket"
     assert storage.list(STAGING) == [], "staged parts or kept answers left in the bucket"
     assert local_files(home) == [], "the walk wrote to its home"
@@ -76,9 +74,10 @@ def dagster_cli(home: Path, env: dict, first: str, last: str) -> subprocess.Pope
     return kill_resume_cli(home, env, LT, first, last, dagster_home=home.parent / f"{home.name}-dagster")
 
 
-def test_a_walk_killed_on_one_machine_is_finished_by_another(space, tmp_path, clean_env):
+def test_a_walk_killed_on_one_machine_is_finished_by_another(simulator, space, tmp_path, clean_env):
     env, storage = space
-    cfg = SimConfig(
+    first, last = day_str(-2), day_str(-1)
+    sim = simulator(
         seed=21,
         days=3,
         forcepoint_events_per_day=240,
@@ -87,46 +86,43 @@ def test_a_walk_killed_on_one_machine_is_finished_by_another(space, tmp_path, cl
         latency=0.02,
         aperture_backlog_per_type=0,
     )
-    first, last = day_str(-2), day_str(-1)
-    with Simulator(cfg, port=0) as sim:
-        _use(clean_env, sim.env())
-        # the minimum: one uninterrupted walk of the same window (a home of its own, on one machine)
-        before = sim.forcepoint.requests(LT)
-        materialize(LT, first, last, tmp_path / "baseline")
-        minimum = sim.forcepoint.requests(LT) - before
-        assert minimum > 20
+    # the minimum: one uninterrupted walk of the same window (a home of its own, on one machine)
+    before = sim.forcepoint.requests(LT)
+    materialize(LT, first, last, tmp_path / "baseline")
+    minimum = sim.forcepoint.requests(LT) - before
+    assert minimum > 20
 
-        # machine A: killed in the first day (12 pages a day), after some checkpoints
-        home_a, home_b = tmp_path / "a" / "home", tmp_path / "b" / "home"
-        start = sim.forcepoint.requests(LT)
-        proc = dagster_cli(home_a, {**sim.env(), **env}, first, last)
-        deadline = time.monotonic() + 120
-        while sim.forcepoint.requests(LT) - start < 9:
-            assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
-            assert time.monotonic() < deadline
-            time.sleep(0.002)
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        kills = 1
-        with StateStore.open(tmp_path, url=env["LOG_ASSETS_DATABASE_URL"]) as store:
-            walk = store.load_walk(f"forcepoint/{LT}").walk
-        assert walk is not None and walk.pages >= 3, "killed before any checkpoint: the test proves nothing"
-        assert first in walk.staged and first not in walk.committed, "the first day is already in the lake"
-        parts = [o.key for o in storage.list(f"{STAGING}/{walk.id}") if o.key.endswith(".arrow")]
-        assert len(parts) >= walk.pages, f"{walk.pages} pages checkpointed, {len(parts)} parts in the bucket"
-        assert local_files(home_a) == [], "machine A kept something the walk needs in its home"
+    # machine A: killed in the first day (12 pages a day), after some checkpoints
+    home_a, home_b = tmp_path / "a" / "home", tmp_path / "b" / "home"
+    start = sim.forcepoint.requests(LT)
+    proc = dagster_cli(home_a, {**sim.env(), **env}, first, last)
+    deadline = time.monotonic() + 120
+    while sim.forcepoint.requests(LT) - start < 9:
+        assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
+        assert time.monotonic() < deadline
+        time.sleep(0.002)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    kills = 1
+    with StateStore.open(tmp_path, url=env["LOG_ASSETS_DATABASE_URL"]) as store:
+        walk = store.load_walk(f"forcepoint/{LT}").walk
+    assert walk is not None and walk.pages >= 3, "killed before any checkpoint: the test proves nothing"
+    assert first in walk.staged and first not in walk.committed, "the first day is already in the lake"
+    parts = [o.key for o in storage.list(f"{STAGING}/{walk.id}") if o.key.endswith(".arrow")]
+    assert len(parts) >= walk.pages, f"{walk.pages} pages checkpointed, {len(parts)} parts in the bucket"
+    assert local_files(home_a) == [], "machine A kept something the walk needs in its home"
 
-        # machine B: an empty home of its own, the same database and bucket
-        assert not home_b.exists()
-        proc = dagster_cli(home_b, {**sim.env(), **env}, first, last)
-        out = proc.communicate(timeout=300)[0].decode()
-        assert proc.returncode == 0, out[-3000:]
-        assert f"resumed walk {walk.id}" in out, out[-3000:]
-        spent = sim.forcepoint.requests(LT) - start
-        assert spent <= minimum + kills, f"spent {spent}, minimum {minimum} (pages + 1), kills {kills}"
+    # machine B: an empty home of its own, the same database and bucket
+    assert not home_b.exists()
+    proc = dagster_cli(home_b, {**sim.env(), **env}, first, last)
+    out = proc.communicate(timeout=300)[0].decode()
+    assert proc.returncode == 0, out[-3000:]
+    assert f"resumed walk {walk.id}" in out, out[-3000:]
+    spent = sim.forcepoint.requests(LT) - start
+    assert spent <= minimum + kills, f"spent {spent}, minimum {minimum} (pages + 1), kills {kills}"
 
-        _use(clean_env, env)  # the lake as the cluster has it
-        for day in (first, last):
-            assert_lake_matches_truth_once(sim, home_b, LT, day)
+    _use(clean_env, env)  # the lake as the cluster has it
+    for day in (first, last):
+        assert_lake_matches_truth_once(sim, home_b, LT, day)
     assert storage.list(STAGING) == [], "staged parts or kept answers left in the bucket"
     assert local_files(home_b) == []

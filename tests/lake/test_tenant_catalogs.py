@@ -6,7 +6,6 @@ keep the names of earlier versions (`forcepoint/access`)."""
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,7 +17,7 @@ from log_assets.forcepoint.ingest import ForcepointIngest
 from log_assets.forcepoint.parse import IdStrategy
 from log_assets.forcepoint.quota import DatabaseQuotaBudget
 from log_assets.paths import Home
-from log_assets.simulator import SimConfig, Simulator
+from log_assets.simulator import Simulator
 from log_assets.state.home import open_state
 from log_assets.storage import Storage
 from log_assets.tenant import Tenant
@@ -63,7 +62,7 @@ def _query(url: str, sql: str) -> list[tuple]:
 
 
 def test_tenants_sharing_a_database_and_bucket_land_their_own_events_in_their_own_catalogs(
-    postgres, s3, tmp_path, monkeypatch
+    simulator, postgres, s3, tmp_path, monkeypatch
 ):
     url, bucket = postgres.create_database(), s3.create_bucket()
     for k, v in {**s3.env(), SHARED: url, "LOG_ASSETS_DATABASE_URL": url}.items():
@@ -82,24 +81,21 @@ def test_tenants_sharing_a_database_and_bucket_land_their_own_events_in_their_ow
     start, end = today - timedelta(days=2), today
     days = [(start + timedelta(days=i)).date().isoformat() for i in range(2)]
     sims = {
-        name: Simulator(SimConfig(seed=seed, days=3, forcepoint_events_per_day=60, page_size=25, quota=100_000))
+        name: simulator(seed=seed, days=3, forcepoint_events_per_day=60, page_size=25, quota=100_000, env=False)
         for name, seed in (("acme", 11), ("globex", 12), ("default", 13))
     }
     spent: dict[str, int] = {}
-    with contextlib.ExitStack() as running:
-        for sim in sims.values():
-            running.enter_context(sim)
-        for name, home in homes.items():
-            spent[name] = _walk(home, sims[name], start, end)
-            assert spent[name] > 2
-        for name, home in homes.items():
-            for day in days:
-                truth = _truth(sims[name], day)
-                assert truth, "the simulator has no events that day: the test would prove nothing"
-                assert sorted(lake_event_ids(home, "forcepoint", "access", day)) == truth, (name, day)
-            assert lake_types(home, "forcepoint") == ["access"]
-        truths = {name: set(_truth(sims[name], days[0])) for name in sims}
-        assert not truths["acme"] & truths["globex"], "the simulators share events: the test would prove nothing"
+    for name, home in homes.items():
+        spent[name] = _walk(home, sims[name], start, end)
+        assert spent[name] > 2
+    for name, home in homes.items():
+        for day in days:
+            truth = _truth(sims[name], day)
+            assert truth, "the simulator has no events that day: the test would prove nothing"
+            assert sorted(lake_event_ids(home, "forcepoint", "access", day)) == truth, (name, day)
+        assert lake_types(home, "forcepoint") == ["access"]
+    truths = {name: set(_truth(sims[name], days[0])) for name in sims}
+    assert not truths["acme"] & truths["globex"], "the simulators share events: the test would prove nothing"
 
     # the catalog rows: one table per tenant, in its own catalog, on its own prefix of the bucket
     rows = _query(url, "SELECT catalog_name, table_namespace, table_name, metadata_location FROM iceberg_tables")

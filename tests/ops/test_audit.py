@@ -40,11 +40,10 @@ def sim():
 
 
 @pytest.fixture
-def env(sim, monkeypatch, tmp_path):
+def env(simulator, sim, monkeypatch, tmp_path):
     for k in FP_ENV:
         monkeypatch.delenv(k, raising=False)
-    for k, v in sim.env().items():
-        monkeypatch.setenv(k, v)
+    simulator.use(sim)
     monkeypatch.setenv("LOG_ASSETS_HOME", str(tmp_path))
     sim.faults.clear()
     return monkeypatch

@@ -263,7 +263,7 @@ def test_quarantine_holds_something_to_check(runs):
     assert q.exists() and any(q.iterdir()), "broken bodies were served, yet nothing is in quarantine"
 
 
-def test_owner_only_even_with_a_permissive_umask(tmp_path, creds):
+def test_owner_only_even_with_a_permissive_umask(simulator, tmp_path, creds):
     """Files and folders made private must not depend on the umask the scheduler happens to have."""
     home = tmp_path / "home"
     cfg = SimConfig(
@@ -281,17 +281,17 @@ def test_owner_only_even_with_a_permissive_umask(tmp_path, creds):
     h.init_instance(home)
     old = os.umask(0)
     try:
-        with Simulator(cfg, port=0) as sim:
-            runs = [
-                h.start(
-                    h.materialize_args("forcepoint/access", h.day_str(-1)),
-                    h.cli_env(home, sim.env()),
-                    tmp_path / "fp.log",
-                )
-            ]
-            runs.append(h.start(h.job_args("aperture_drain"), h.cli_env(home, sim.env()), tmp_path / "ap.log"))
-            for r in runs:
-                assert r.wait() == 0, r.tail()
+        sim = simulator(cfg, env=False)
+        runs = [
+            h.start(
+                h.materialize_args("forcepoint/access", h.day_str(-1)),
+                h.cli_env(home, sim.env()),
+                tmp_path / "fp.log",
+            )
+        ]
+        runs.append(h.start(h.job_args("aperture_drain"), h.cli_env(home, sim.env()), tmp_path / "ap.log"))
+        for r in runs:
+            assert r.wait() == 0, r.tail()
     finally:
         os.umask(old)
     assert (home / "log_assets.db").is_file(), "the run made no state database: the test would prove nothing"

@@ -164,11 +164,9 @@ def test_aperture_plain_http_only_when_explicitly_allowed(clean_env, no_network)
     assert not no_network  # building a client sends nothing
 
 
-def test_aperture_allows_plain_http_to_this_machine(clean_env):
-    with Simulator(SimConfig(aperture_backlog_per_type=0, days=1, forcepoint_events_per_day=1), port=0) as sim:
-        for k, v in sim.env().items():
-            clean_env.setenv(k, v)
-        info = ApertureApi().client().token_info()
+def test_aperture_allows_plain_http_to_this_machine(simulator, clean_env):
+    simulator(aperture_backlog_per_type=0, days=1, forcepoint_events_per_day=1)
+    info = ApertureApi().client().token_info()
     assert info["token_type"] == "bearer"
 
 
@@ -373,7 +371,7 @@ def test_credential_reprs_hide_the_secret():
     assert "sec-ABC123" not in repr(ApertureCredentials("client", "sec-ABC123"))
 
 
-def test_missing_credentials_send_nothing(tmp_path, clean_env):
+def test_missing_credentials_send_nothing(simulator, tmp_path, clean_env):
     """Every source asked to run without its credentials names the variable and sends no request."""
     import dagster as dg
 
@@ -381,26 +379,24 @@ def test_missing_credentials_send_nothing(tmp_path, clean_env):
     from log_assets.defs.forcepoint.assets import FORCEPOINT_ASSETS
     from log_assets.defs.resources import LogAssetsHome
 
-    with Simulator(
-        SimConfig(days=2, forcepoint_events_per_day=10, aperture_backlog_per_type=5, long_poll=0.1), port=0
-    ) as sim:
-        seen = []
-        orig = sim.faults.take
-        sim.faults.take = lambda *a: (seen.append(a), orig(*a))[1]
-        env = sim.env()
-        clean_env.setenv("FORCEPOINT_API_URL", env["FORCEPOINT_API_URL"])
-        clean_env.setenv("APERTURE_API_URL", env["APERTURE_API_URL"])
-        clean_env.setenv("APERTURE_CLIENT_ID", env["APERTURE_CLIENT_ID"])
-        home = LogAssetsHome(root=str(tmp_path))
-        fp = dg.materialize(
-            [FORCEPOINT_ASSETS[0]],
-            partition_key="2026-11-20",
-            resources={"forcepoint": ForcepointResource(), "home": home},
-            raise_on_error=False,
-        )
-        ap = dg.materialize(
-            [aperture_spool], resources={"aperture": ApertureApi(), "home": home}, raise_on_error=False
-        )
+    sim = simulator(days=2, forcepoint_events_per_day=10, aperture_backlog_per_type=5, long_poll=0.1, env=False)
+    seen = []
+    orig = sim.faults.take
+    sim.faults.take = lambda *a: (seen.append(a), orig(*a))[1]
+    env = sim.env()
+    clean_env.setenv("FORCEPOINT_API_URL", env["FORCEPOINT_API_URL"])
+    clean_env.setenv("APERTURE_API_URL", env["APERTURE_API_URL"])
+    clean_env.setenv("APERTURE_CLIENT_ID", env["APERTURE_CLIENT_ID"])
+    home = LogAssetsHome(root=str(tmp_path))
+    fp = dg.materialize(
+        [FORCEPOINT_ASSETS[0]],
+        partition_key="2026-11-20",
+        resources={"forcepoint": ForcepointResource(), "home": home},
+        raise_on_error=False,
+    )
+    ap = dg.materialize(
+        [aperture_spool], resources={"aperture": ApertureApi(), "home": home}, raise_on_error=False
+    )
     assert not fp.success and not ap.success
     texts = " ".join(str(e.event_specific_data) for r in (fp, ap) for e in r.all_events if e.is_failure)
     assert "FORCEPOINT_API_TOKEN" in texts and "APERTURE_CLIENT_SECRET" in texts

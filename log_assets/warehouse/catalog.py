@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from log_assets.lake.lake import Lake
 from log_assets.lake.layout import DAY_COLUMN, norm_type, plain_schema
+from log_assets.warehouse.derive import USER_KEYS
 from log_assets.warehouse.layout import TableRef
 from log_assets.warehouse.sources import RESERVED, VENDORS
 from log_assets.warehouse.sqlfiles import ident
@@ -94,7 +95,14 @@ def publish_to_catalog(w, lake: Lake) -> CatalogReport:
         # A view (analytics.events: every vendor table in one shape) is published as a table; a day of
         # it changes when a day of a per-type table does.
         # (the latest-state tables are not part of it).
-        vendor_days = {d for t, days in dirty.items() if t.schema in VENDORS and t not in RESERVED for d in days}
+        # A day whose user_key changed (derive.USER_KEYS: a display name resolved to an address) is a
+        # changed day of it too; the ops and OCSF tables are not part of it.
+        vendor_days = {
+            d
+            for t, days in dirty.items()
+            if (t.schema in VENDORS and t not in RESERVED) or t == USER_KEYS
+            for d in days
+        }
         for v in views:
             dirty[v] |= vendor_days
     present = {(ns, name) for ns, name in lake.tables() if ns in NAMESPACES}

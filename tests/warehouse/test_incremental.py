@@ -20,6 +20,11 @@ D1, D2, D3 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)
 A7 = lake.access("A7", "2026-03-02 15:00", "carol", "10.0.0.9", "Gmail", "Allowed", dlppattern="SSN")
 
 
+# ops.source_health is a gauge, measured again at every update (its ages move with the clock): it is
+# rewritten by every sync, so the manifests below, which show what the data's changes rewrote, leave it out.
+GAUGE = "ops.source_health"
+
+
 def manifest(home) -> dict:
     """(table, day) -> the data files of the published table's day that readers are pointed at."""
     lake = lake_of(home)
@@ -27,7 +32,8 @@ def manifest(home) -> dict:
     for ns, name in lake.tables():
         if ns in NAMESPACES:
             table = f"{ns}.{name}" if ns in ("analytics", "ocsf") else name.replace("_", ".", 1)
-            out |= {(table, d): tuple(fs) for d, fs in lake.day_files(ns, name).items()}
+            if table != GAUGE:
+                out |= {(table, d): tuple(fs) for d, fs in lake.day_files(ns, name).items()}
     return out
 
 
@@ -91,7 +97,7 @@ def test_nothing_changed_nothing_rewritten(home):
     before = manifest(home)
     result = sync(home)
     assert loaded(result) == {}
-    assert result["published"].catalog.written == {}
+    assert result["published"].catalog.written == {"warehouse.ops_source_health": 1}  # the gauge alone
     assert manifest(home) == before
 
 

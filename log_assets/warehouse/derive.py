@@ -62,13 +62,17 @@ class Derived:
     def follow(self, w) -> None:
         """Give the table the columns its sources gained (a table of named columns has nothing to do)."""
 
+    def create(self, w, table: TableRef) -> None:
+        """Create `table`, empty, with this table's columns (its statement in sql/tables.sql)."""
+        w.run("tables", self.ref.key, table=table.sql)
+
     def ensure(self, w) -> None:
         """Create the table; one whose columns no longer match its statement is rebuilt in full."""
         if w.table_exists(self.ref):
             self.follow(w)
         probe = TableRef("_warehouse", f"_probe_{self.ref.name}")
         w.run("tables", "drop", table=probe.sql)
-        w.run("tables", self.ref.key, table=probe.sql)
+        self.create(w, probe)
         wanted = w.columns(probe)
         w.run("tables", "drop", table=probe.sql)
         if w.table_exists(self.ref):
@@ -76,7 +80,7 @@ class Derived:
                 return
             w.log.info("%s: columns changed; rebuilding it", self.ref.key)
             w.run("tables", "drop", table=self.ref.sql)
-        w.run("tables", self.ref.key, table=self.ref.sql)
+        self.create(w, self.ref)
         w.drop_cursor(self.ref.key)
 
     def version(self) -> str:

@@ -77,22 +77,16 @@ class OcsfTable(Derived):
     def statements(self) -> list[str]:
         return [macros(), self.select("true")]
 
+    def create(self, w, table: TableRef) -> None:
+        """Create `table`, empty, with the columns the SQL gives (the log types' selects, unioned)."""
+        w.conn.execute(sql_common("probe", table=table.sql, select=self.select("false")))
+
     def ensure(self, w) -> None:
         """Make the schema and the macros; (re)create the table when its columns differ from what
         the SQL gives (then it is recomputed in full)."""
         w.conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         w.conn.execute(macros())
-        probe = TableRef("_warehouse", f"_probe_ocsf_{self.name}")
-        w.conn.execute(sql_common("probe", table=probe.sql, select=self.select("false")))
-        wanted = w.columns(probe)
-        w.run("tables", "drop", table=probe.sql)
-        if w.table_exists(self.ref):
-            if w.columns(self.ref) == wanted:
-                return
-            w.log.info("%s: columns changed; rebuilding it", self.ref.key)
-            w.run("tables", "drop", table=self.ref.sql)
-        w.conn.execute(sql_common("probe", table=self.ref.sql, select=self.select("false")))
-        w.drop_cursor(self.ref.key)
+        super().ensure(w)
 
     def select_all(self) -> str:
         return self.select("true")

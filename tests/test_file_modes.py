@@ -72,6 +72,7 @@ def test_nothing_world_writable_and_the_lake_and_warehouse_follow_the_setting(
         "aperture.db",
         "warehouse.db",
         "analytics.db",
+        "ocsf.db",
     }
 
     writable = [f"{oct(m)} {p}" for p, m in everything.items() if m & 0o002]

@@ -15,6 +15,10 @@ from tests.lakeview import lake_table
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+# The classes of the records (OCSF_CLASSES) and the alerts as findings (the detection engine's
+# ocsf.detection_finding): every table of the schema.
+EMITTED = (*OCSF_CLASSES, "detection_finding")
+
 
 @pytest.fixture(scope="module")
 def conn(warehouse_home):
@@ -30,13 +34,13 @@ def test_tables_are_named_by_their_class(conn):
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'ocsf'"
         ).fetchall()
     }
-    assert tables == set(OCSF_CLASSES)
-    for name in OCSF_CLASSES:
+    assert tables == set(EMITTED)
+    for name in EMITTED:
         # the vendored schema's $id names the class as the schema does
         assert class_schema(name)["$id"].endswith(f"/1.8.0/classes/{name}")
 
 
-@pytest.mark.parametrize("name", OCSF_CLASSES)
+@pytest.mark.parametrize("name", EMITTED)
 def test_every_row_is_valid(conn, name):
     cur = conn.execute(f"SELECT * FROM ocsf.{name}")
     cols = [d[0] for d in cur.description]
@@ -75,7 +79,7 @@ def test_every_record_is_in_exactly_one_table(conn):
 
 
 def test_published_to_the_catalog(warehouse_home, conn):
-    for name in OCSF_CLASSES:
+    for name in EMITTED:
         published = lake_table(warehouse_home, "ocsf", name, columns=["metadata"]).column("metadata").to_pylist()
         uids = sorted(m["uid"] for m in published)
         assert uids == sorted(r[0] for r in conn.execute(f"SELECT metadata.uid FROM ocsf.{name}").fetchall()), name
